@@ -1,0 +1,58 @@
+//! SCAP content: reading source data streams (SCAP 1.2/1.3), standalone XCCDF 1.2
+//! benchmarks with their OVAL files, tailoring files and OVAL 5.11 definition files
+//! into one owned, validated model, [`Content`].
+
+pub mod datastream;
+pub mod error;
+pub mod oval;
+pub mod xccdf;
+pub mod xml;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+
+pub use error::{ContentError, Pos};
+
+use oval::{OvalDefinitions, Unsupported};
+use xccdf::{Benchmark, CpeDictionary, Tailoring};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContentKind {
+    DataStream,
+    Xccdf,
+    Oval,
+}
+
+/// Everything a scan needs from the content, with references resolved.
+#[derive(Debug, Clone)]
+pub struct Content {
+    pub path: PathBuf,
+    /// SHA-256 of the content file, hex.
+    pub sha256: String,
+    pub kind: ContentKind,
+    pub benchmark: Option<Benchmark>,
+    /// OVAL documents by the href the benchmark and CPE dictionary use for them
+    /// (`#component-ref-id` or a catalog URI in a data stream, a relative file name for a
+    /// standalone benchmark, the file name for an OVAL file given directly).
+    pub oval: IndexMap<String, Arc<OvalDefinitions>>,
+    pub cpe_dictionary: Option<CpeDictionary>,
+    /// Benchmark-referenced hrefs that could not be resolved (checks using them are
+    /// reported as errors with this message).
+    pub unresolved: IndexMap<String, String>,
+    pub tailoring: Option<Tailoring>,
+    /// Known-namespace elements vigil does not implement.
+    pub unsupported: Vec<Unsupported>,
+}
+
+/// Choices made when loading content.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// `--datastream-id`: which data stream of a collection.
+    pub datastream_id: Option<String>,
+    /// `--xccdf-id`: which XCCDF component of the data stream.
+    pub xccdf_id: Option<String>,
+    pub tailoring: Option<PathBuf>,
+}

@@ -1,0 +1,1 @@
+//! Parser from the XML tree to the XCCDF model. Placeholder.

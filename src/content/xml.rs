@@ -1,0 +1,465 @@
+//! A small namespace-resolved XML tree built with quick-xml's `NsReader`.
+//!
+//! SCAP producers choose their own prefixes (`oval-def:`, `def:`, none at all), so every
+//! element and attribute carries its namespace URI, never its prefix. Each element keeps
+//! its line and column for error messages. Hostile documents are refused up front: a
+//! DOCTYPE (entity expansion, external entities), nesting deeper than [`MAX_DEPTH`], and
+//! undefined entity references are errors, never silently expanded.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use quick_xml::NsReader;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::ResolveResult;
+
+use super::error::{ContentError, Pos, Result};
+
+/// Deeper nesting than any SCAP schema needs; refusing it bounds the parser's stack.
+pub const MAX_DEPTH: usize = 256;
+
+#[derive(Debug, Clone)]
+pub struct Attr {
+    /// Namespace URI of a prefixed attribute; `None` for the usual unprefixed ones.
+    pub ns: Option<Arc<str>>,
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum Node {
+    Element(Element),
+    Text(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Element {
+    /// Namespace URI ("" when the element is in no namespace).
+    pub ns: Arc<str>,
+    /// Local name, without prefix.
+    pub name: String,
+    pub attrs: Vec<Attr>,
+    pub children: Vec<Node>,
+    pub pos: Pos,
+}
+
+impl Element {
+    /// Value of an unprefixed attribute.
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|a| a.ns.is_none() && a.name == name)
+            .map(|a| a.value.as_str())
+    }
+
+    /// Value of an attribute in a namespace (for example `xsi:nil`).
+    pub fn attr_ns(&self, ns: &str, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|a| a.ns.as_deref() == Some(ns) && a.name == name)
+            .map(|a| a.value.as_str())
+    }
+
+    pub fn is(&self, ns: &str, name: &str) -> bool {
+        &*self.ns == ns && self.name == name
+    }
+
+    /// Child elements, in document order.
+    pub fn elements(&self) -> impl Iterator<Item = &Element> {
+        self.children.iter().filter_map(|n| match n {
+            Node::Element(e) => Some(e),
+            Node::Text(_) => None,
+        })
+    }
+
+    pub fn child(&self, ns: &str, name: &str) -> Option<&Element> {
+        self.elements().find(|e| e.is(ns, name))
+    }
+
+    pub fn children_named<'a>(
+        &'a self,
+        ns: &'a str,
+        name: &'a str,
+    ) -> impl Iterator<Item = &'a Element> + 'a {
+        self.elements().filter(move |e| e.is(ns, name))
+    }
+
+    /// Concatenated text of this element and its descendants.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        self.collect_text(&mut out);
+        out
+    }
+
+    fn collect_text(&self, out: &mut String) {
+        for n in &self.children {
+            match n {
+                Node::Text(t) => out.push_str(t),
+                Node::Element(e) => e.collect_text(out),
+            }
+        }
+    }
+
+    /// The element's content re-serialised as XML (used for XHTML descriptions); the
+    /// namespace of nested elements is dropped, names are kept.
+    pub fn inner_xml(&self) -> String {
+        let mut out = String::new();
+        for n in &self.children {
+            write_node(n, &mut out);
+        }
+        out
+    }
+
+    /// `prefix:name` style label for messages.
+    pub fn label(&self) -> String {
+        self.name.clone()
+    }
+}
+
+fn write_node(n: &Node, out: &mut String) {
+    match n {
+        Node::Text(t) => out.push_str(&escape(t)),
+        Node::Element(e) => {
+            out.push('<');
+            out.push_str(&e.name);
+            for a in &e.attrs {
+                out.push(' ');
+                out.push_str(&a.name);
+                out.push_str("=\"");
+                out.push_str(&escape(&a.value));
+                out.push('"');
+            }
+            if e.children.is_empty() {
+                out.push_str("/>");
+            } else {
+                out.push('>');
+                for c in &e.children {
+                    write_node(c, out);
+                }
+                out.push_str("</");
+                out.push_str(&e.name);
+                out.push('>');
+            }
+        }
+    }
+}
+
+/// Escapes text for XML and HTML output.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A parsed document: its root element and the file it came from.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub path: PathBuf,
+    pub root: Element,
+}
+
+/// Maps byte offsets to line and column.
+struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex { starts }
+    }
+
+    fn pos(&self, text: &str, offset: usize) -> Pos {
+        let offset = offset.min(text.len());
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let start = self.starts[line - 1];
+        let col = text
+            .get(start..offset)
+            .map(|s| s.chars().count())
+            .unwrap_or(offset - start);
+        Pos {
+            line: line as u32,
+            col: col as u32 + 1,
+        }
+    }
+}
+
+/// Reads and parses a file.
+pub fn parse_file(path: &Path) -> Result<Document> {
+    let bytes = std::fs::read(path).map_err(|source| ContentError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let prefix = String::from_utf8_lossy(&e.as_bytes()[..offset]).into_owned();
+        let idx = LineIndex::new(&prefix);
+        ContentError::Syntax {
+            path: path.to_path_buf(),
+            pos: idx.pos(&prefix, offset),
+            message: "file is not valid UTF-8".into(),
+        }
+    })?;
+    parse_str(&text, path)
+}
+
+/// Parses a document held in memory; `path` is used in error messages only.
+pub fn parse_str(text: &str, path: &Path) -> Result<Document> {
+    let lines = LineIndex::new(text);
+    let syntax = |offset: u64, message: String| ContentError::Syntax {
+        path: path.to_path_buf(),
+        pos: lines.pos(text, offset as usize),
+        message,
+    };
+    let mut reader = NsReader::from_str(text);
+    reader.config_mut().check_end_names = true;
+    let mut namespaces: HashMap<String, Arc<str>> = HashMap::new();
+    let mut intern = |ns: &str| -> Arc<str> {
+        if let Some(a) = namespaces.get(ns) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(ns);
+        namespaces.insert(ns.to_string(), a.clone());
+        a
+    };
+    let mut stack: Vec<Element> = Vec::new();
+    let mut root: Option<Element> = None;
+    loop {
+        let start_offset = reader.buffer_position();
+        let event = reader
+            .read_event()
+            .map_err(|e| syntax(reader.error_position(), e.to_string()))?;
+        match event {
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                if stack.len() >= MAX_DEPTH {
+                    return Err(syntax(
+                        start_offset,
+                        format!("elements nested deeper than {MAX_DEPTH} levels"),
+                    ));
+                }
+                if root.is_some() {
+                    return Err(syntax(
+                        start_offset,
+                        "content after the root element".into(),
+                    ));
+                }
+                let pos = lines.pos(text, start_offset as usize);
+                let el = build_element(&reader, e, pos, &mut intern)
+                    .map_err(|m| syntax(start_offset, m))?;
+                if matches!(event, Event::Empty(_)) {
+                    match stack.last_mut() {
+                        Some(parent) => parent.children.push(Node::Element(el)),
+                        None => root = Some(el),
+                    }
+                } else {
+                    stack.push(el);
+                }
+            }
+            Event::End(_) => {
+                let el = stack.pop().expect("quick-xml checks end names");
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(Node::Element(el)),
+                    None => root = Some(el),
+                }
+            }
+            Event::Text(t) => {
+                if let Some(parent) = stack.last_mut() {
+                    push_text(parent, &t.xml_content(quick_xml::XmlVersion::Implicit1_0));
+                }
+            }
+            Event::CData(t) => {
+                if let Some(parent) = stack.last_mut() {
+                    let raw = t.into_inner();
+                    push_text(parent, &raw);
+                }
+            }
+            Event::GeneralRef(r) => {
+                let resolved = if r.is_char_ref() {
+                    match r.resolve_char_ref() {
+                        Ok(Some(c)) => c.to_string(),
+                        _ => {
+                            return Err(syntax(
+                                start_offset,
+                                format!("invalid character reference &{};", r.into_inner()),
+                            ));
+                        }
+                    }
+                } else {
+                    let name = r.into_inner();
+                    match predefined_entity(&name) {
+                        Some(s) => s.to_string(),
+                        None => {
+                            return Err(syntax(
+                                start_offset,
+                                format!("undefined entity &{name}; (DTD entities are not supported)"),
+                            ));
+                        }
+                    }
+                };
+                if let Some(parent) = stack.last_mut() {
+                    push_text(parent, &resolved);
+                }
+            }
+            Event::DocType(_) => {
+                return Err(syntax(
+                    start_offset,
+                    "DOCTYPE declarations are refused: SCAP content has no DTD, and entity \
+                     definitions could expand without bound or read external files"
+                        .into(),
+                ));
+            }
+            Event::Eof => break,
+            Event::Comment(_) | Event::Decl(_) | Event::PI(_) => {}
+        }
+    }
+    if let Some(open) = stack.last() {
+        return Err(ContentError::Syntax {
+            path: path.to_path_buf(),
+            pos: open.pos,
+            message: format!("element <{}> is never closed", open.name),
+        });
+    }
+    let root = root.ok_or_else(|| ContentError::Document {
+        path: path.to_path_buf(),
+        message: "no root element (empty or not XML)".into(),
+    })?;
+    Ok(Document {
+        path: path.to_path_buf(),
+        root,
+    })
+}
+
+fn predefined_entity(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "lt" => "<",
+        "gt" => ">",
+        "amp" => "&",
+        "apos" => "'",
+        "quot" => "\"",
+        _ => return None,
+    })
+}
+
+fn push_text(parent: &mut Element, text: &str) {
+    if let Some(Node::Text(prev)) = parent.children.last_mut() {
+        prev.push_str(text);
+    } else {
+        parent.children.push(Node::Text(text.to_string()));
+    }
+}
+
+fn build_element(
+    reader: &NsReader<&[u8]>,
+    e: &BytesStart<'_>,
+    pos: Pos,
+    intern: &mut impl FnMut(&str) -> Arc<str>,
+) -> std::result::Result<Element, String> {
+    let (ns, local) = reader.resolver().resolve_element(e.name());
+    let ns = match ns {
+        ResolveResult::Bound(n) => intern(n.as_ref()),
+        ResolveResult::Unbound => intern(""),
+        ResolveResult::Unknown(p) => {
+            return Err(format!(
+                "undeclared namespace prefix '{}'",
+                p
+            ));
+        }
+    };
+    let name = local.as_ref().to_string();
+    let mut attrs = Vec::new();
+    for a in e.attributes() {
+        let a = a.map_err(|err| format!("<{name}>: malformed attribute: {err}"))?;
+        let key = a.key;
+        if key.as_namespace_binding().is_some() {
+            continue;
+        }
+        let (ans, alocal) = reader.resolver().resolve_attribute(key);
+        let ans = match ans {
+            ResolveResult::Bound(n) => Some(intern(n.as_ref())),
+            ResolveResult::Unbound => None,
+            ResolveResult::Unknown(p) => {
+                return Err(format!(
+                    "<{name}>: undeclared namespace prefix '{}' on an attribute",
+                    p
+                ));
+            }
+        };
+        let value = a
+            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+            .map_err(|err| format!("<{name}>: attribute value: {err}"))?
+            .into_owned();
+        attrs.push(Attr {
+            ns: ans,
+            name: alocal.as_ref().to_string(),
+            value,
+        });
+    }
+    Ok(Element {
+        ns,
+        name,
+        attrs,
+        children: Vec::new(),
+        pos,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<Document> {
+        parse_str(s, Path::new("t.xml"))
+    }
+
+    #[test]
+    fn prefixes_resolve_to_namespaces() {
+        let d = parse(r#"<a:x xmlns:a="urn:a"><b:y xmlns:b="urn:a" k="v &amp; w"/></a:x>"#)
+            .unwrap();
+        assert!(d.root.is("urn:a", "x"));
+        let y = d.root.child("urn:a", "y").unwrap();
+        assert_eq!(y.attr("k"), Some("v & w"));
+        assert_eq!(y.pos, Pos { line: 1, col: 22 });
+    }
+
+    #[test]
+    fn doctype_is_refused() {
+        let e = parse("<?xml version=\"1.0\"?>\n<!DOCTYPE x [<!ENTITY a \"aaaa\">]>\n<x>&a;</x>")
+            .unwrap_err();
+        assert!(e.to_string().contains("t.xml:2:1: DOCTYPE"), "{e}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let s = "<a>".repeat(10_000) + &"</a>".repeat(10_000);
+        let e = parse(&s).unwrap_err();
+        assert!(e.to_string().contains("nested deeper"), "{e}");
+    }
+
+    #[test]
+    fn mismatched_end_names_give_position() {
+        let e = parse("<a>\n  <b></c>\n</a>").unwrap_err();
+        assert!(e.to_string().starts_with("t.xml:2:"), "{e}");
+    }
+
+    #[test]
+    fn text_and_char_refs() {
+        let d = parse("<a>x &lt; &#65;<![CDATA[<z>]]></a>").unwrap();
+        assert_eq!(d.root.text(), "x < A<z>");
+    }
+}

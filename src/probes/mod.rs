@@ -1,0 +1,161 @@
+//! Probes collect OVAL items from the host for an object (OVAL 5.11 §4.4, system
+//! characteristics). A probe only gathers facts: it never decides pass or fail. The
+//! engine hands it an [`ObjectQuery`] whose variable references are already resolved;
+//! the probe returns a [`Collected`] with the collected-object flag and the items.
+//!
+//! Families vigil does not implement are `not collected`, with a message, so their tests
+//! are `unknown`: vigil never guesses.
+
+pub mod item;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+pub use item::{Collected, Flag, Item, ItemField, ItemStatus};
+
+use crate::content::oval::{Check, Datatype, Entity, Family, Object, Operation};
+use crate::engine::oval::compare::{self, CompareError};
+use crate::target::Host;
+
+/// An object entity with its values resolved (literal, or every value of a var_ref).
+#[derive(Debug, Clone)]
+pub struct QueryEntity {
+    pub name: String,
+    pub datatype: Datatype,
+    pub operation: Operation,
+    pub values: Vec<String>,
+    pub nil: bool,
+    pub var_check: Check,
+    /// The entity was given through a var_ref (for messages and result documents).
+    pub from_variable: bool,
+}
+
+impl QueryEntity {
+    /// Does a collected value match this object entity? With several values (a
+    /// var_ref with several values) the item matches when any of them does, as the
+    /// object stands for the union of the objects each value selects.
+    pub fn matches(&self, candidate: &str) -> Result<bool, CompareError> {
+        let mut any = false;
+        for v in &self.values {
+            if compare::compare(self.datatype, self.operation, candidate, v)? {
+                any = true;
+                break;
+            }
+        }
+        Ok(any)
+    }
+
+    /// The values to look up directly when the operation is `equals` (fast path: no
+    /// enumeration needed).
+    pub fn exact_values(&self) -> Option<&[String]> {
+        (self.operation == Operation::Equals && !self.nil).then_some(self.values.as_slice())
+    }
+}
+
+/// What the engine asks a probe to collect.
+#[derive(Debug, Clone)]
+pub struct ObjectQuery {
+    pub object_id: String,
+    pub family: Family,
+    pub kind: String,
+    pub behaviors: BTreeMap<String, String>,
+    pub entities: Vec<QueryEntity>,
+}
+
+impl ObjectQuery {
+    /// Builds a query from an object whose entities carry literal values only (tests and
+    /// simple callers); the engine builds queries with resolved variables itself.
+    pub fn from_literal_object(object: &Object) -> ObjectQuery {
+        ObjectQuery {
+            object_id: object.id.clone(),
+            family: object.family.clone(),
+            kind: object.kind.clone(),
+            behaviors: object.behaviors.clone(),
+            entities: object
+                .entities
+                .iter()
+                .map(|e: &Entity| QueryEntity {
+                    name: e.name.clone(),
+                    datatype: e.datatype,
+                    operation: e.operation,
+                    values: e.literal().map(|s| vec![s.to_string()]).unwrap_or_default(),
+                    nil: e.nil,
+                    var_check: e.var_check,
+                    from_variable: false,
+                })
+                .collect(),
+        }
+    }
+
+    pub fn entity(&self, name: &str) -> Option<&QueryEntity> {
+        self.entities.iter().find(|e| e.name == name)
+    }
+
+    pub fn behavior(&self, name: &str) -> Option<&str> {
+        self.behaviors.get(name).map(|s| s.as_str())
+    }
+}
+
+/// Scan-wide settings and shared state for probes.
+pub struct Context {
+    pub host: Arc<Host>,
+    /// Files larger than this are not read for content or hashes (reported in the item).
+    pub max_file_size: u64,
+}
+
+impl Context {
+    pub fn new(host: Arc<Host>) -> Context {
+        Context {
+            host,
+            max_file_size: 256 * 1024 * 1024,
+        }
+    }
+}
+
+/// One test family's collector.
+pub trait Probe: Send + Sync {
+    /// Object element names this probe handles, e.g. `["file_object"]`.
+    fn kinds(&self) -> &'static [&'static str];
+
+    fn collect(&self, query: &ObjectQuery, ctx: &Context) -> Collected;
+
+    /// Collects many objects at once; probes that can share work between objects (one
+    /// file-system walk for every file object) override this. Results are in query
+    /// order.
+    fn collect_many(&self, queries: &[&ObjectQuery], ctx: &Context) -> Vec<Collected> {
+        use rayon::prelude::*;
+        queries.par_iter().map(|q| self.collect(q, ctx)).collect()
+    }
+}
+
+/// Every probe vigil has, looked up by (family, object kind).
+pub struct Registry {
+    probes: Vec<(Family, Arc<dyn Probe>)>,
+}
+
+impl Registry {
+    pub fn empty() -> Registry {
+        Registry { probes: Vec::new() }
+    }
+
+    pub fn register(&mut self, family: Family, probe: Arc<dyn Probe>) {
+        self.probes.push((family, probe));
+    }
+
+    /// The registry with every built-in probe.
+    pub fn builtin() -> Registry {
+        let mut r = Registry::empty();
+        register_builtin(&mut r);
+        r
+    }
+
+    pub fn find(&self, family: &Family, kind: &str) -> Option<&Arc<dyn Probe>> {
+        self.probes
+            .iter()
+            .find(|(f, p)| f == family && p.kinds().contains(&kind))
+            .map(|(_, p)| p)
+    }
+}
+
+/// Registers the built-in probes. Each probe module adds itself here.
+fn register_builtin(_r: &mut Registry) {}
