@@ -36,3 +36,26 @@ pub fn compare(
         }),
     }
 }
+
+/// The first capture group of the first match of `pattern` in `text` (the whole match
+/// when the pattern has no group); `None` when it does not match.
+pub fn first_capture(pattern: &str, text: &str) -> Result<Option<String>, CompareError> {
+    let re = pcre2::bytes::RegexBuilder::new()
+        .utf(true)
+        .build(pattern)
+        .map_err(|e| CompareError::InvalidPattern {
+            pattern: pattern.to_string(),
+            reason: e.to_string(),
+        })?;
+    let caps = re
+        .captures(text.as_bytes())
+        .map_err(|e| CompareError::InvalidPattern {
+            pattern: pattern.to_string(),
+            reason: e.to_string(),
+        })?;
+    Ok(caps.and_then(|c| {
+        c.get(1)
+            .or_else(|| c.get(0))
+            .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned())
+    }))
+}

@@ -2,3 +2,9 @@
 //! variables, object collection with filters and sets.
 
 pub mod compare;
+pub mod eval;
+pub mod functions;
+pub mod logic;
+
+pub use eval::{DefinitionOutcome, Evaluator, ObjectOutcome, TestOutcome};
+pub use logic::OvalResult;
