@@ -73,7 +73,7 @@ pub struct TestOutcome {
 }
 
 /// A criteria tree with the result of every node.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CriteriaOutcome {
     Criteria {
@@ -129,6 +129,12 @@ pub struct Evaluator<'a> {
     tests: Mutex<HashMap<String, Arc<TestOutcome>>>,
     definitions: Mutex<HashMap<String, Arc<DefinitionOutcome>>>,
 }
+
+/// The variables an object used, with their values.
+type UsedVariables = Vec<(String, Vec<String>)>;
+
+/// Objects waiting for one probe: (object id, query, variables used).
+type ProbeBatch = Vec<(String, ObjectQuery, UsedVariables)>;
 
 /// Chain of ids being resolved, to detect cycles.
 type Stack<'s> = &'s mut Vec<String>;
@@ -356,10 +362,7 @@ impl<'a> Evaluator<'a> {
     /// probe at once; groups run in parallel.
     fn collect_batch(&self, ids: &[&String]) {
         let mut direct: Vec<(String, ObjectOutcome)> = Vec::new();
-        let mut groups: Vec<(
-            usize,
-            Vec<(String, ObjectQuery, Vec<(String, Vec<String>)>)>,
-        )> = Vec::new();
+        let mut groups: Vec<(usize, ProbeBatch)> = Vec::new();
         let mut probe_index: Vec<*const ()> = Vec::new();
         let mut probes = Vec::new();
         for id in ids {
@@ -496,7 +499,7 @@ impl<'a> Evaluator<'a> {
         &self,
         obj: &Object,
         stack: Stack<'_>,
-    ) -> Result<(ObjectQuery, Vec<(String, Vec<String>)>), ObjectOutcome> {
+    ) -> Result<(ObjectQuery, UsedVariables), ObjectOutcome> {
         let mut entities = Vec::with_capacity(obj.entities.len());
         let mut vars = Vec::new();
         for e in &obj.entities {
@@ -671,7 +674,7 @@ impl<'a> Evaluator<'a> {
                     Flag::Complete
                 } else if flags.iter().all(|f| *f == Flag::NotApplicable) {
                     Flag::NotApplicable
-                } else if flags.iter().any(|f| *f == Flag::NotCollected) && items.is_empty() {
+                } else if flags.contains(&Flag::NotCollected) && items.is_empty() {
                     Flag::NotCollected
                 } else {
                     Flag::Incomplete
@@ -1169,6 +1172,11 @@ impl<'a> Evaluator<'a> {
             comment: c.comment.clone(),
             children,
         }
+    }
+
+    /// Ids of every definition evaluated so far.
+    pub fn evaluated_definitions(&self) -> HashSet<String> {
+        self.definitions.lock().unwrap().keys().cloned().collect()
     }
 
     /// Every object collected so far.

@@ -345,10 +345,7 @@ mod tests {
             parse_datetime(DateTimeFormat::YearMonthDay, "2000/03/01 00:00:10"),
             Ok(951868810)
         );
-        assert_eq!(
-            parse_datetime(DateTimeFormat::MonthDayYear, "Mar 1 2000").is_err(),
-            true
-        );
+        assert!(parse_datetime(DateTimeFormat::MonthDayYear, "Mar 1 2000").is_err());
         assert_eq!(
             parse_datetime(DateTimeFormat::MonthDayYear, "03/01/2000"),
             Ok(951868800)
