@@ -822,3 +822,585 @@ pub fn parse_cpe_dictionary(root: &Element, path: &Path) -> Result<CpeDictionary
     }
     Ok(dict)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::xml::parse_str;
+
+    fn bench(xml: &str) -> Result<(Benchmark, Vec<Unsupported>)> {
+        let doc = parse_str(xml, Path::new("b.xml"))?;
+        parse_benchmark(&doc.root, Path::new("b.xml"))
+    }
+
+    fn err(xml: &str) -> String {
+        bench(xml).unwrap_err().to_string()
+    }
+
+    /// Uses `x:` for XCCDF, `c:` for cpe-lang and `h:` for XHTML, unlike SSG's
+    /// `xccdf-1.2:` / `cpe-lang:` / `html:`.
+    const FULL: &str = r##"<?xml version="1.0"?>
+<x:Benchmark xmlns:x="http://checklists.nist.gov/xccdf/1.2"
+    xmlns:c="http://cpe.mitre.org/language/2.0" xmlns:h="http://www.w3.org/1999/xhtml"
+    id="xccdf_t_benchmark_b" resolved="1">
+  <x:status date="2024-01-01">draft</x:status>
+  <x:title>Bench</x:title>
+  <x:description>Some <h:code>code</h:code> &amp; text</x:description>
+  <x:notice id="n">notice</x:notice>
+  <x:front-matter>front</x:front-matter>
+  <x:reference href="https://example.org">Ref</x:reference>
+  <x:plain-text id="pt">plain</x:plain-text>
+  <c:platform-specification>
+    <c:platform id="pkg">
+      <c:title>Package</c:title>
+      <c:logical-test operator="OR" negate="true">
+        <c:fact-ref name="cpe:/a:x"/>
+        <c:logical-test operator="AND" negate="false">
+          <c:fact-ref name="cpe:/a:y"/>
+          <c:check-fact-ref system="http://oval.mitre.org/XMLSchema/oval-definitions-5"
+              href="cpe-oval.xml" id-ref="oval:t:def:9"/>
+        </c:logical-test>
+      </c:logical-test>
+    </c:platform>
+  </c:platform-specification>
+  <x:platform idref="cpe:/o:debian:debian_linux:11"/>
+  <x:version update="u">1.2.3</x:version>
+  <x:metadata><dc:creator xmlns:dc="http://purl.org/dc/elements/1.1/">me</dc:creator></x:metadata>
+  <x:model system="urn:xccdf:scoring:default"/>
+  <x:Profile id="xccdf_t_profile_base">
+    <x:title>Base</x:title>
+    <x:description>Base profile</x:description>
+    <x:select idref="xccdf_t_rule_a" selected="true"/>
+    <x:select idref="xccdf_t_group_g2" selected="false"/>
+    <x:set-value idref="xccdf_t_value_v">42</x:set-value>
+    <x:refine-value idref="xccdf_t_value_v" selector="big"/>
+    <x:refine-rule idref="xccdf_t_rule_a" severity="high" weight="2.5" role="unscored" selector="s"/>
+  </x:Profile>
+  <x:Profile id="xccdf_t_profile_child" extends="xccdf_t_profile_base">
+    <x:title>Child</x:title>
+  </x:Profile>
+  <x:Value id="xccdf_t_value_top" type="boolean"><x:value>true</x:value></x:Value>
+  <x:Group id="xccdf_t_group_g1" weight="3">
+    <x:title>G1</x:title>
+    <x:warning>careful</x:warning>
+    <x:platform idref="#pkg"/>
+    <x:Value id="xccdf_t_value_v" type="number" operator="greater than">
+      <x:title>V</x:title>
+      <x:value>10</x:value>
+      <x:value selector="big">100</x:value>
+      <x:default>10</x:default>
+      <x:lower-bound>0</x:lower-bound>
+    </x:Value>
+    <x:Rule id="xccdf_t_rule_a" selected="false" severity="medium" role="unchecked"
+        weight="0.5" hidden="true">
+      <x:title>Rule A</x:title>
+      <x:description>Desc <h:b>bold</h:b></x:description>
+      <x:rationale>Why</x:rationale>
+      <x:reference href="https://ref">NIST-800-53 AC-1</x:reference>
+      <x:reference>no href</x:reference>
+      <x:ident system="https://cce">CCE-1</x:ident>
+      <x:platform idref="#pkg"/>
+      <x:fixtext>Do it</x:fixtext>
+      <x:fix system="urn:xccdf:fix:script:sh" id="fa">echo <x:sub idref="xccdf_t_value_v"/></x:fix>
+      <x:check system="http://oval.mitre.org/XMLSchema/oval-definitions-5" selector="sel"
+          negate="true" multi-check="true">
+        <x:check-export value-id="xccdf_t_value_v" export-name="oval:t:var:1"/>
+        <x:check-content-ref href="t-oval.xml" name="oval:t:def:1"/>
+        <x:check-content-ref href="t-oval2.xml"/>
+      </x:check>
+      <x:check system="http://scap.nist.gov/schema/ocil/2">
+        <x:check-content>inline</x:check-content>
+      </x:check>
+    </x:Rule>
+    <x:Group id="xccdf_t_group_g2" selected="false">
+      <x:title>G2</x:title>
+      <x:Rule id="xccdf_t_rule_b">
+        <x:title>Rule B</x:title>
+        <x:complex-check operator="OR" negate="1">
+          <x:check system="http://oval.mitre.org/XMLSchema/oval-definitions-5">
+            <x:check-content-ref href="t-oval.xml" name="oval:t:def:2"/>
+          </x:check>
+          <x:complex-check operator="AND">
+            <x:check system="http://oval.mitre.org/XMLSchema/oval-definitions-5">
+              <x:check-content-ref href="t-oval.xml" name="oval:t:def:3"/>
+            </x:check>
+          </x:complex-check>
+        </x:complex-check>
+      </x:Rule>
+    </x:Group>
+  </x:Group>
+  <x:Rule id="xccdf_t_rule_top"><x:title>Top</x:title></x:Rule>
+</x:Benchmark>"##;
+
+    #[test]
+    fn benchmark_level_fields() {
+        let (b, unsupported) = bench(FULL).unwrap();
+        assert!(unsupported.is_empty(), "{unsupported:?}");
+        assert_eq!(b.id, "xccdf_t_benchmark_b");
+        assert!(b.resolved);
+        assert_eq!(b.version, "1.2.3");
+        assert_eq!(b.title, "Bench");
+        assert_eq!(b.description, "Some <code>code</code> &amp; text");
+        assert_eq!(b.status.as_deref(), Some("draft"));
+        assert_eq!(b.platforms, vec!["cpe:/o:debian:debian_linux:11"]);
+        assert_eq!(b.references[0].href.as_deref(), Some("https://example.org"));
+        assert_eq!(
+            b.children,
+            vec!["xccdf_t_group_g1", "xccdf_t_rule_top"],
+            "top-level groups and rules, values excluded"
+        );
+        assert_eq!(b.pos.line, 2);
+    }
+
+    #[test]
+    fn platform_specification_nested_tests() {
+        let (b, _) = bench(FULL).unwrap();
+        let p = &b.platform_specification["pkg"];
+        assert_eq!(p.title, "Package");
+        assert_eq!(p.test.operator, BoolOperator::Or);
+        assert!(p.test.negate);
+        assert_eq!(p.test.fact_refs, vec!["cpe:/a:x"]);
+        let inner = &p.test.tests[0];
+        assert_eq!(inner.operator, BoolOperator::And);
+        assert!(!inner.negate);
+        assert_eq!(inner.fact_refs, vec!["cpe:/a:y"]);
+        assert_eq!(
+            inner.check_fact_refs,
+            vec![(
+                ns::OVAL_SYSTEM.to_string(),
+                "cpe-oval.xml".to_string(),
+                "oval:t:def:9".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn profiles() {
+        let (b, _) = bench(FULL).unwrap();
+        assert_eq!(b.profiles.len(), 2);
+        let p = b.profile("xccdf_t_profile_base").unwrap();
+        assert_eq!(p.title, "Base");
+        assert_eq!(p.description, "Base profile");
+        assert_eq!(
+            p.selects,
+            vec![
+                ("xccdf_t_rule_a".to_string(), true),
+                ("xccdf_t_group_g2".to_string(), false)
+            ]
+        );
+        assert_eq!(p.set_values, vec![("xccdf_t_value_v".into(), "42".into())]);
+        assert_eq!(
+            p.refine_values,
+            vec![("xccdf_t_value_v".into(), "big".into())]
+        );
+        assert_eq!(
+            p.refine_rules,
+            vec![RefineRule {
+                idref: "xccdf_t_rule_a".into(),
+                severity: Some(Severity::High),
+                weight: Some(2.5),
+                role: Some(Role::Unscored),
+                selector: Some("s".into()),
+            }]
+        );
+        let c = b.profile("xccdf_t_profile_child").unwrap();
+        assert_eq!(c.extends.as_deref(), Some("xccdf_t_profile_base"));
+        assert!(c.selects.is_empty());
+    }
+
+    #[test]
+    fn values_with_selectors_and_parents() {
+        let (b, _) = bench(FULL).unwrap();
+        assert_eq!(
+            b.values.keys().collect::<Vec<_>>(),
+            vec!["xccdf_t_value_top", "xccdf_t_value_v"]
+        );
+        let top = &b.values["xccdf_t_value_top"];
+        assert_eq!(top.value_type, ValueType::Boolean);
+        assert_eq!(top.operator, "equals");
+        assert_eq!(top.parent, None);
+        let v = &b.values["xccdf_t_value_v"];
+        assert_eq!(v.value_type, ValueType::Number);
+        assert_eq!(v.operator, "greater than");
+        assert_eq!(v.title, "V");
+        assert_eq!(v.parent.as_deref(), Some("xccdf_t_group_g1"));
+        assert_eq!(v.default_value(), Some("10"));
+        assert_eq!(v.selected("big"), Some("100"));
+        assert_eq!(v.values.len(), 2, "<default> is not a value");
+    }
+
+    #[test]
+    fn groups_nest_with_defaults_and_order() {
+        let (b, _) = bench(FULL).unwrap();
+        assert_eq!(
+            b.groups.keys().collect::<Vec<_>>(),
+            vec!["xccdf_t_group_g1", "xccdf_t_group_g2"]
+        );
+        let g1 = &b.groups["xccdf_t_group_g1"];
+        assert!(g1.selected);
+        assert_eq!(g1.weight, 3.0);
+        assert_eq!(g1.parent, None);
+        assert_eq!(g1.platforms, vec!["#pkg"]);
+        assert_eq!(g1.children, vec!["xccdf_t_rule_a", "xccdf_t_group_g2"]);
+        let g2 = &b.groups["xccdf_t_group_g2"];
+        assert!(!g2.selected);
+        assert_eq!(g2.weight, 1.0);
+        assert_eq!(g2.parent.as_deref(), Some("xccdf_t_group_g1"));
+        assert_eq!(g2.children, vec!["xccdf_t_rule_b"]);
+    }
+
+    #[test]
+    fn rules_flattened_in_document_order() {
+        let (b, _) = bench(FULL).unwrap();
+        assert_eq!(
+            b.rules.keys().collect::<Vec<_>>(),
+            vec!["xccdf_t_rule_a", "xccdf_t_rule_b", "xccdf_t_rule_top"]
+        );
+        assert_eq!(
+            b.rules["xccdf_t_rule_b"].parent.as_deref(),
+            Some("xccdf_t_group_g2")
+        );
+        assert_eq!(b.rules["xccdf_t_rule_top"].parent, None);
+    }
+
+    #[test]
+    fn rule_fields() {
+        let (b, _) = bench(FULL).unwrap();
+        let r = &b.rules["xccdf_t_rule_a"];
+        assert_eq!(r.title, "Rule A");
+        assert_eq!(r.description, "Desc <b>bold</b>");
+        assert_eq!(r.rationale, "Why");
+        assert!(!r.selected);
+        assert!(r.hidden);
+        assert_eq!(r.severity, Severity::Medium);
+        assert_eq!(r.role, Role::Unchecked);
+        assert_eq!(r.weight, 0.5);
+        assert_eq!(r.platforms, vec!["#pkg"]);
+        assert_eq!(
+            r.references,
+            vec![
+                XccdfReference {
+                    href: Some("https://ref".into()),
+                    text: "NIST-800-53 AC-1".into()
+                },
+                XccdfReference {
+                    href: None,
+                    text: "no href".into()
+                }
+            ]
+        );
+        assert_eq!(
+            r.idents,
+            vec![Ident {
+                system: "https://cce".into(),
+                value: "CCE-1".into()
+            }]
+        );
+        assert_eq!(r.fixtext.as_deref(), Some("Do it"));
+        assert_eq!(
+            r.fixes,
+            vec![Fix {
+                system: Some("urn:xccdf:fix:script:sh".into()),
+                id: Some("fa".into()),
+                content: "echo <sub idref=\"xccdf_t_value_v\"/>".into()
+            }]
+        );
+        assert_eq!(r.checks.len(), 2);
+        let RuleCheck::Check(c) = &r.checks[0] else {
+            panic!("expected a check")
+        };
+        assert_eq!(c.system, ns::OVAL_SYSTEM);
+        assert_eq!(c.selector.as_deref(), Some("sel"));
+        assert!(c.negate && c.multi_check && !c.has_inline_content);
+        assert_eq!(
+            c.exports,
+            vec![CheckExport {
+                value_id: "xccdf_t_value_v".into(),
+                export_name: "oval:t:var:1".into()
+            }]
+        );
+        assert_eq!(
+            c.content_refs,
+            vec![
+                CheckContentRef {
+                    href: "t-oval.xml".into(),
+                    name: Some("oval:t:def:1".into())
+                },
+                CheckContentRef {
+                    href: "t-oval2.xml".into(),
+                    name: None
+                }
+            ]
+        );
+        let RuleCheck::Check(ocil) = &r.checks[1] else {
+            panic!("expected a check")
+        };
+        assert!(ocil.has_inline_content && ocil.content_refs.is_empty());
+    }
+
+    #[test]
+    fn rule_defaults_and_complex_check() {
+        let (b, _) = bench(FULL).unwrap();
+        let r = &b.rules["xccdf_t_rule_b"];
+        assert!(r.selected);
+        assert!(!r.hidden);
+        assert_eq!(r.severity, Severity::Unknown);
+        assert_eq!(r.role, Role::Full);
+        assert_eq!(r.weight, 1.0);
+        let [RuleCheck::Complex(cc)] = r.checks.as_slice() else {
+            panic!("expected one complex-check: {:?}", r.checks)
+        };
+        assert_eq!(cc.operator, BoolOperator::Or);
+        assert!(cc.negate);
+        let RuleCheck::Complex(inner) = &cc.children[1] else {
+            panic!("expected nested complex-check")
+        };
+        assert_eq!(inner.operator, BoolOperator::And);
+        assert!(!inner.negate);
+        let RuleCheck::Check(c) = &inner.children[0] else {
+            panic!("expected check")
+        };
+        assert_eq!(c.content_refs[0].name.as_deref(), Some("oval:t:def:3"));
+    }
+
+    #[test]
+    fn default_namespace_parses_like_prefixed() {
+        let plain = FULL
+            .replace("x:", "")
+            .replace("xmlns:x=", "xmlns=")
+            .replace("<c:", "<cpe:")
+            .replace("</c:", "</cpe:")
+            .replace("xmlns:c=", "xmlns:cpe=");
+        let (a, _) = bench(FULL).unwrap();
+        let (b, _) = bench(&plain).unwrap();
+        assert_eq!(
+            a.rules.keys().collect::<Vec<_>>(),
+            b.rules.keys().collect::<Vec<_>>()
+        );
+        assert_eq!(
+            a.rules["xccdf_t_rule_a"].checks,
+            b.rules["xccdf_t_rule_a"].checks
+        );
+        assert_eq!(b.platform_specification["pkg"].test.tests.len(), 1);
+    }
+
+    const HEAD: &str = r#"<Benchmark xmlns="http://checklists.nist.gov/xccdf/1.2" id="b">"#;
+
+    #[test]
+    fn bad_attribute_values_are_positioned_errors() {
+        let e = err(&format!(
+            "{HEAD}\n  <Rule id=\"r\" severity=\"severe\"/>\n</Benchmark>"
+        ));
+        assert_eq!(
+            e,
+            "b.xml:2:3: <Rule>: attribute 'severity': 'severe' is not one of unknown, info, low, medium, high"
+        );
+        let e = err(&format!(
+            "{HEAD}\n<Group id=\"g\" weight=\"-1\"/></Benchmark>"
+        ));
+        assert!(
+            e.starts_with("b.xml:2:1: <Group>: attribute 'weight'"),
+            "{e}"
+        );
+        let e = err(&format!(
+            "{HEAD}\n<Rule id=\"r\" selected=\"yes\"/></Benchmark>"
+        ));
+        assert!(e.contains("'yes' is not a boolean"), "{e}");
+        let e = err(&format!("{HEAD}\n<Rule id=\"r\" role=\"x\"/></Benchmark>"));
+        assert!(e.contains("attribute 'role'"), "{e}");
+        let e = err(&format!(
+            "{HEAD}\n<Value id=\"v\" type=\"int\"/></Benchmark>"
+        ));
+        assert!(e.contains("<Value>: attribute 'type'"), "{e}");
+        let e = err(&format!(
+            "{HEAD}\n<Value id=\"v\" operator=\"eq\"/></Benchmark>"
+        ));
+        assert!(e.contains("attribute 'operator': 'eq'"), "{e}");
+        let e = err(&format!(
+            "{HEAD}<Rule id=\"r\">\n <complex-check operator=\"XOR\"><check system=\"s\"/></complex-check></Rule></Benchmark>"
+        ));
+        assert!(
+            e.starts_with("b.xml:2:2: <complex-check>: attribute 'operator'"),
+            "{e}"
+        );
+        let e = err(&format!(
+            "{HEAD}<Profile id=\"p\">\n<select idref=\"r\"/></Profile></Benchmark>"
+        ));
+        assert!(
+            e.starts_with("b.xml:2:1: <select>: missing attribute 'selected'"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn missing_and_duplicate_ids_are_errors() {
+        let e = err(&format!("{HEAD}\n  <Group>\n</Group></Benchmark>"));
+        assert_eq!(e, "b.xml:2:3: <Group>: missing attribute 'id'");
+        let e = err(r#"<Benchmark xmlns="http://checklists.nist.gov/xccdf/1.2"/>"#);
+        assert!(e.contains("<Benchmark>: missing attribute 'id'"), "{e}");
+        let e = err(&format!(
+            "{HEAD}<Group id=\"x\"><Rule id=\"r\"/></Group>\n<Rule id=\"r\"/></Benchmark>"
+        ));
+        assert_eq!(e, "b.xml:2:1: <Rule>: duplicate id 'r'");
+        let e = err(&format!(
+            "{HEAD}<Profile id=\"p\"/>\n<Profile id=\"p\"/></Benchmark>"
+        ));
+        assert!(
+            e.contains("2:1: <Profile>: duplicate profile id 'p'"),
+            "{e}"
+        );
+        let e = err(&format!(
+            "{HEAD}<check-content-ref/><Rule id=\"r\"><check system=\"s\">\n<check-content-ref/></check></Rule></Benchmark>"
+        ));
+        assert!(
+            e.contains("2:1: <check-content-ref>: missing attribute 'href'"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn not_a_benchmark_is_an_error() {
+        let e = err(r#"<Benchmark xmlns="http://checklists.nist.gov/xccdf/1.1" id="b"/>"#);
+        assert!(e.contains("expected an XCCDF 1.2 Benchmark"), "{e}");
+    }
+
+    #[test]
+    fn unmodelled_elements_are_reported_not_dropped() {
+        let xml = r#"<x:Benchmark xmlns:x="http://checklists.nist.gov/xccdf/1.2"
+            xmlns:ds="http://www.w3.org/2000/09/xmldsig#" xmlns:e="urn:ext" id="b">
+  <x:model system="urn:xccdf:scoring:flat"/>
+  <x:Profile id="p"><x:set-complex-value idref="v"/><x:platform idref="c"/></x:Profile>
+  <x:Value id="v"><x:complex-value/></x:Value>
+  <x:Group id="g">
+    <x:requires idref="r2"/>
+    <x:Rule id="r">
+      <x:conflicts idref="r2"/>
+      <x:check system="s"><x:check-import import-name="stdout"/></x:check>
+      <e:extension/>
+    </x:Rule>
+  </x:Group>
+  <x:Rule id="r2" abstract="true"/>
+  <x:TestResult id="t"/>
+  <x:signature><ds:Signature/></x:signature>
+  <x:no-such-thing/>
+</x:Benchmark>"#;
+        let (b, unsupported) = bench(xml).unwrap();
+        assert_eq!(b.rules.len(), 2);
+        let got: Vec<(u32, &str)> = unsupported
+            .iter()
+            .map(|u| (u.pos.line, u.element.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (3, "model"),
+                (4, "set-complex-value"),
+                (4, "platform"),
+                (5, "complex-value"),
+                (7, "requires"),
+                (9, "conflicts"),
+                (10, "check-import"),
+                (11, "extension"),
+                (14, "Rule"),
+                (15, "TestResult"),
+                (16, "signature"),
+                (17, "no-such-thing"),
+            ]
+        );
+        assert!(unsupported.iter().all(|u| u.path == Path::new("b.xml")));
+        assert!(unsupported[10].message.contains("not verified"));
+    }
+
+    #[test]
+    fn tailoring_document() {
+        let xml = r#"<t:Tailoring xmlns:t="http://checklists.nist.gov/xccdf/1.2" id="xccdf_t_tailoring_1">
+  <t:status>incomplete</t:status>
+  <t:version time="2024-01-01T00:00:00">1</t:version>
+  <t:benchmark href="/usr/share/xml/scap/ssg/content/ssg-debian11-ds.xml"/>
+  <t:Profile id="xccdf_t_profile_tailored" extends="xccdf_org.ssgproject.content_profile_standard">
+    <t:title>Tailored</t:title>
+    <t:select idref="xccdf_org.ssgproject.content_rule_x" selected="false"/>
+    <t:set-value idref="xccdf_t_value_v">7</t:set-value>
+  </t:Profile>
+  <t:signature/>
+</t:Tailoring>"#;
+        let doc = parse_str(xml, Path::new("t.xml")).unwrap();
+        let (t, unsupported) =
+            parse_tailoring_with_unsupported(&doc.root, Path::new("t.xml")).unwrap();
+        assert_eq!(t.id, "xccdf_t_tailoring_1");
+        assert_eq!(
+            t.benchmark_href.as_deref(),
+            Some("/usr/share/xml/scap/ssg/content/ssg-debian11-ds.xml")
+        );
+        assert_eq!(t.profiles.len(), 1);
+        let p = &t.profiles[0];
+        assert_eq!(
+            p.extends.as_deref(),
+            Some("xccdf_org.ssgproject.content_profile_standard")
+        );
+        assert_eq!(
+            p.selects,
+            vec![("xccdf_org.ssgproject.content_rule_x".into(), false)]
+        );
+        assert_eq!(p.set_values, vec![("xccdf_t_value_v".into(), "7".into())]);
+        assert_eq!(unsupported.len(), 1);
+        assert_eq!(unsupported[0].element, "signature");
+        assert_eq!(
+            parse_tailoring(&doc.root, Path::new("t.xml"))
+                .unwrap()
+                .profiles
+                .len(),
+            1
+        );
+
+        let bad = parse_str(
+            r#"<Tailoring xmlns="http://checklists.nist.gov/xccdf/1.2" id="t"><Profile id="p"/>
+<Profile id="p"/></Tailoring>"#,
+            Path::new("t.xml"),
+        )
+        .unwrap();
+        let e = parse_tailoring(&bad.root, Path::new("t.xml")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "t.xml:2:1: <Profile>: duplicate profile id 'p'"
+        );
+    }
+
+    #[test]
+    fn cpe_dictionary() {
+        let xml = r#"<d:cpe-list xmlns:d="http://cpe.mitre.org/dictionary/2.0">
+  <d:generator><d:product_name>x</d:product_name></d:generator>
+  <d:cpe-item name="cpe:/a:audit">
+    <d:title xml:lang="en-us">Package audit is installed</d:title>
+    <d:check system="http://oval.mitre.org/XMLSchema/oval-definitions-5" href="cpe-oval.xml"> oval:t:def:1 </d:check>
+  </d:cpe-item>
+  <d:cpe-item name="cpe:/o:debian:debian_linux:11"><d:title>Debian 11</d:title></d:cpe-item>
+</d:cpe-list>"#;
+        let doc = parse_str(xml, Path::new("d.xml")).unwrap();
+        let d = parse_cpe_dictionary(&doc.root, Path::new("d.xml")).unwrap();
+        assert_eq!(d.items.len(), 2);
+        let a = &d.items["cpe:/a:audit"];
+        assert_eq!(a.title, "Package audit is installed");
+        assert_eq!(
+            a.checks,
+            vec![(
+                ns::OVAL_SYSTEM.to_string(),
+                "cpe-oval.xml".to_string(),
+                "oval:t:def:1".to_string()
+            )]
+        );
+        assert!(d.items["cpe:/o:debian:debian_linux:11"].checks.is_empty());
+
+        let dup = parse_str(
+            r#"<cpe-list xmlns="http://cpe.mitre.org/dictionary/2.0"><cpe-item name="a"/>
+<cpe-item name="a"/></cpe-list>"#,
+            Path::new("d.xml"),
+        )
+        .unwrap();
+        let e = parse_cpe_dictionary(&dup.root, Path::new("d.xml")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "d.xml:2:1: <cpe-item>: duplicate cpe-item 'a'"
+        );
+    }
+}
