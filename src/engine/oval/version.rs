@@ -461,3 +461,340 @@ pub fn compare_segments(a: &str, b: &str) -> Option<Ordering> {
     }
     Some(a.len().cmp(&b.len()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::process::Command;
+
+    fn sign(o: Ordering) -> i32 {
+        o as i32
+    }
+
+    /// Vectors from RPM's own rpmvercmp test suite (tests/rpmvercmp.at), as
+    /// (a, b, expected sign of a <=> b).
+    const RPM_VECTORS: &[(&str, &str, i32)] = &[
+        ("1.0", "1.0", 0),
+        ("1.0", "2.0", -1),
+        ("2.0", "1.0", 1),
+        ("2.0.1", "2.0.1", 0),
+        ("2.0", "2.0.1", -1),
+        ("2.0.1", "2.0", 1),
+        ("2.0.1a", "2.0.1a", 0),
+        ("2.0.1a", "2.0.1", 1),
+        ("2.0.1", "2.0.1a", -1),
+        ("5.5p1", "5.5p1", 0),
+        ("5.5p1", "5.5p2", -1),
+        ("5.5p2", "5.5p1", 1),
+        ("5.5p10", "5.5p10", 0),
+        ("5.5p1", "5.5p10", -1),
+        ("5.5p10", "5.5p1", 1),
+        ("10xyz", "10.1xyz", -1),
+        ("10.1xyz", "10xyz", 1),
+        ("xyz10", "xyz10", 0),
+        ("xyz10", "xyz10.1", -1),
+        ("xyz10.1", "xyz10", 1),
+        ("xyz.4", "xyz.4", 0),
+        ("xyz.4", "8", -1),
+        ("8", "xyz.4", 1),
+        ("xyz.4", "2", -1),
+        ("2", "xyz.4", 1),
+        ("5.5p2", "5.6p1", -1),
+        ("5.6p1", "5.5p2", 1),
+        ("5.6p1", "6.5p1", -1),
+        ("6.5p1", "5.6p1", 1),
+        ("6.0.rc1", "6.0", 1),
+        ("6.0", "6.0.rc1", -1),
+        ("10b2", "10a1", 1),
+        ("10a2", "10b2", -1),
+        ("1.0aa", "1.0aa", 0),
+        ("1.0a", "1.0aa", -1),
+        ("1.0aa", "1.0a", 1),
+        ("10.0001", "10.0001", 0),
+        ("10.0001", "10.1", 0),
+        ("10.1", "10.0001", 0),
+        ("10.0001", "10.0039", -1),
+        ("10.0039", "10.0001", 1),
+        ("4.999.9", "5.0", -1),
+        ("5.0", "4.999.9", 1),
+        ("20101121", "20101121", 0),
+        ("20101121", "20101122", -1),
+        ("20101122", "20101121", 1),
+        ("2_0", "2_0", 0),
+        ("2.0", "2_0", 0),
+        ("2_0", "2.0", 0),
+        ("a", "a", 0),
+        ("a+", "a+", 0),
+        ("a+", "a_", 0),
+        ("a_", "a+", 0),
+        ("+a", "+a", 0),
+        ("+a", "_a", 0),
+        ("_a", "+a", 0),
+        ("+_", "+_", 0),
+        ("_+", "+_", 0),
+        ("_+", "_+", 0),
+        ("+", "_", 0),
+        ("_", "+", 0),
+        ("1.0~rc1", "1.0~rc1", 0),
+        ("1.0~rc1", "1.0", -1),
+        ("1.0", "1.0~rc1", 1),
+        ("1.0~rc1", "1.0~rc2", -1),
+        ("1.0~rc2", "1.0~rc1", 1),
+        ("1.0~rc1~git123", "1.0~rc1~git123", 0),
+        ("1.0~rc1~git123", "1.0~rc1", -1),
+        ("1.0~rc1", "1.0~rc1~git123", 1),
+        ("1.0^", "1.0^", 0),
+        ("1.0^", "1.0", 1),
+        ("1.0", "1.0^", -1),
+        ("1.0^git1", "1.0^git1", 0),
+        ("1.0^git1", "1.0", 1),
+        ("1.0", "1.0^git1", -1),
+        ("1.0^git1", "1.0^git2", -1),
+        ("1.0^git2", "1.0^git1", 1),
+        ("1.0^git1", "1.01", -1),
+        ("1.01", "1.0^git1", 1),
+        ("1.0^20160101", "1.0^20160101", 0),
+        ("1.0^20160101", "1.0.1", -1),
+        ("1.0.1", "1.0^20160101", 1),
+        ("1.0^20160101^git1", "1.0^20160101^git1", 0),
+        ("1.0^20160102", "1.0^20160101^git1", 1),
+        ("1.0^20160101^git1", "1.0^20160102", -1),
+        ("1.0~rc1^git1", "1.0~rc1^git1", 0),
+        ("1.0~rc1^git1", "1.0~rc1", 1),
+        ("1.0~rc1", "1.0~rc1^git1", -1),
+        ("1.0^git1~pre", "1.0^git1~pre", 0),
+        ("1.0^git1", "1.0^git1~pre", 1),
+        ("1.0^git1~pre", "1.0^git1", -1),
+    ];
+
+    #[test]
+    fn rpmvercmp_matches_rpm_test_suite() {
+        for &(a, b, want) in RPM_VECTORS {
+            assert_eq!(sign(rpmvercmp(a, b)), want, "rpmvercmp({a:?}, {b:?})");
+        }
+    }
+
+    type CVercmp = unsafe extern "C" fn(*const libc::c_char, *const libc::c_char) -> libc::c_int;
+
+    /// The real `rpmvercmp` from the installed librpmio, when there is one.
+    fn librpm_vercmp() -> Option<CVercmp> {
+        // SAFETY: dlopen/dlsym with NUL-terminated names; the symbol has the documented
+        // C signature `int rpmvercmp(const char *, const char *)`.
+        unsafe {
+            let lib = libc::dlopen(c"librpmio.so.9".as_ptr(), libc::RTLD_NOW);
+            if lib.is_null() {
+                return None;
+            }
+            let f = libc::dlsym(lib, c"rpmvercmp".as_ptr());
+            if f.is_null() {
+                return None;
+            }
+            Some(std::mem::transmute::<*mut libc::c_void, CVercmp>(f))
+        }
+    }
+
+    fn call_rpm(f: CVercmp, a: &str, b: &str) -> i32 {
+        let (ca, cb) = (
+            std::ffi::CString::new(a).unwrap(),
+            std::ffi::CString::new(b).unwrap(),
+        );
+        // SAFETY: valid NUL-terminated strings that outlive the call.
+        unsafe { f(ca.as_ptr(), cb.as_ptr()) }.signum()
+    }
+
+    #[test]
+    fn rpm_vectors_agree_with_librpmio() {
+        let Some(f) = librpm_vercmp() else {
+            eprintln!("skipped: librpmio.so.9 not installed");
+            return;
+        };
+        for &(a, b, want) in RPM_VECTORS {
+            assert_eq!(call_rpm(f, a, b), want, "librpmio rpmvercmp({a:?}, {b:?})");
+        }
+    }
+
+    const RPM_VERSION: &str =
+        "[0-9a-c.~^_+-]{0,8}|[0-9]{1,3}(\\.[0-9a-z]{1,3}){0,3}(~[a-z0-9]{1,3}|\\^[a-z0-9]{1,3})?";
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn rpmvercmp_differential_librpmio(a in RPM_VERSION, b in RPM_VERSION) {
+            if let Some(f) = librpm_vercmp() {
+                prop_assert_eq!(sign(rpmvercmp(&a, &b)), call_rpm(f, &a, &b), "{:?} vs {:?}", a, b);
+            }
+        }
+    }
+
+    #[test]
+    fn evr_string_partial_forms_follow_openscap() {
+        // Observed with `oscap oval eval` (OpenSCAP 1.3.7) on evr_string entities.
+        use Ordering::*;
+        let cases = [
+            ("0:1.0", "1.0", Greater),
+            ("0:1.0-1", "1.0-1", Greater),
+            ("1.0-1", "1.0", Greater),
+            ("1:1.0-1", "2.0-1", Greater),
+            (":1.0-1", "0:1.0-1", Equal),
+            ("00:1.0-1", "0:1.0-1", Equal),
+            ("10:1.0-1", "9:1.0-1", Greater),
+            ("0:1.0-1-2", "0:1.0-1-3", Less),
+            ("0:1.0", "0:1.0-", Less),
+            ("0:1.0-", "0:1.0-0", Less),
+            ("0:1.0-", "0:1.0-.", Equal),
+            ("", "", Equal),
+            ("", "0:1", Less),
+            ("0:1.0~rc1-1", "0:1.0-1", Less),
+            ("0:1.0^git1-1", "0:1.0-1", Greater),
+            ("1:8.4p1-5+deb11u1", "0:7.4", Greater),
+            ("0:1.18.3-6+deb11u4", "0:1.17-18", Greater),
+        ];
+        for (a, b, want) in cases {
+            assert_eq!(compare_rpm_evr(a, b), want, "{a:?} vs {b:?}");
+        }
+    }
+
+    #[test]
+    fn dpkg_ordering_and_errors() {
+        use Ordering::*;
+        for (a, b, want) in [
+            ("1.0~rc1", "1.0", Less),
+            ("1.0~~", "1.0~", Less),
+            ("1.0~", "1.0", Less),
+            ("1.0", "1.0+b1", Less),
+            ("1.0-1", "1.0-1+deb11u1", Less),
+            ("0:1.0", "1.0", Equal),
+            ("1.0-0", "1.0", Equal),
+            ("1:0.1", "2.0", Greater),
+            ("1.0a", "1.0", Greater),
+            ("1.0.", "1.0a", Greater),
+            ("a", "1", Greater),
+            ("2:1-2-3", "2:1-2-3", Equal),
+        ] {
+            assert_eq!(compare_dpkg(a, b), Ok(want), "{a:?} vs {b:?}");
+        }
+        for (v, err) in [
+            ("", DpkgVersionError::Empty),
+            ("1 2", DpkgVersionError::EmbeddedSpaces),
+            (":1", DpkgVersionError::EmptyEpoch),
+            ("a:1", DpkgVersionError::EmptyEpoch),
+            ("1a:1", DpkgVersionError::EpochNotNumber),
+            ("-1:1", DpkgVersionError::NegativeEpoch),
+            ("99999999999:1", DpkgVersionError::EpochTooBig),
+            ("1:", DpkgVersionError::NothingAfterColon),
+            ("1.0-", DpkgVersionError::EmptyRevision),
+            ("-1", DpkgVersionError::EmptyVersion),
+        ] {
+            assert_eq!(parse_dpkg(v), Err(err), "{v:?}");
+        }
+        assert_eq!(compare_dpkg(" 1.0\t", "1.0"), Ok(Equal));
+    }
+
+    /// Runs `dpkg --compare-versions` on every pair in one shell: per pair, "<" / "=" /
+    /// ">" or "E" when dpkg refuses a version.
+    fn dpkg_batch(pairs: &[(String, String)]) -> Option<Vec<char>> {
+        let mut script = String::new();
+        for (a, b) in pairs {
+            script.push_str(&format!(
+                "dpkg --compare-versions '{a}' lt '{b}' 2>/dev/null; l=$?; \
+                 dpkg --compare-versions '{a}' eq '{b}' 2>/dev/null; e=$?; \
+                 if [ $l -gt 1 ] || [ $e -gt 1 ]; then echo E; elif [ $l = 0 ]; then echo '<'; \
+                 elif [ $e = 0 ]; then echo '='; else echo '>'; fi\n"
+            ));
+        }
+        let out = Command::new("sh").arg("-c").arg(script).output().ok()?;
+        let s = String::from_utf8(out.stdout).ok()?;
+        Some(s.lines().map(|l| l.chars().next().unwrap_or('?')).collect())
+    }
+
+    fn dpkg_available() -> bool {
+        Command::new("dpkg")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }
+
+    const DPKG_VERSION: &str =
+        "([0-9]{1,2}:)?[0-9][0-9a-c.+~]{0,5}(-[0-9a-c.+~]{1,4})?|[0-9a-c.+~:-]{1,7}";
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3))]
+        /// 3 batches of 120 pairs: ordering and refusals agree with the real dpkg.
+        #[test]
+        fn dpkg_differential(pairs in proptest::collection::vec((DPKG_VERSION, DPKG_VERSION), 120)) {
+            if !dpkg_available() {
+                return Ok(());
+            }
+            // dpkg reads a leading '-' as an option; such values are not version strings
+            // anyone writes, and parse_dpkg refuses them anyway (empty version).
+            let pairs: Vec<_> = pairs
+                .into_iter()
+                .filter(|(a, b)| !a.starts_with('-') && !b.starts_with('-'))
+                .collect();
+            let got = dpkg_batch(&pairs).expect("run dpkg");
+            prop_assert_eq!(got.len(), pairs.len());
+            for ((a, b), d) in pairs.iter().zip(got) {
+                let ours = match compare_dpkg(a, b) {
+                    Ok(Ordering::Less) => '<',
+                    Ok(Ordering::Equal) => '=',
+                    Ok(Ordering::Greater) => '>',
+                    Err(_) => 'E',
+                };
+                prop_assert_eq!(ours, d, "{:?} vs {:?}", a, b);
+            }
+        }
+    }
+
+    #[test]
+    fn oval_version_components() {
+        use Ordering::*;
+        for (a, b, want) in [
+            ("1.2.3", "1.2.3", Equal),
+            ("1.2", "1.2.0", Equal),
+            ("1", "1.0.0.0", Equal),
+            ("1.10", "1.9", Greater),
+            ("1.2.3", "1.2.3.1", Less),
+            ("01.2", "1.2", Equal),
+            ("1-2", "1.2", Equal),
+            ("2", "1.99", Greater),
+            ("99999999999999999999", "100000000000000000000", Equal),
+            // OpenSCAP's reading of values outside the spec's form (observed with oscap).
+            ("1.2a", "1.2", Equal),
+            ("1..2", "1.2", Less),
+            ("1..2", "1.0.2", Less),
+            (".1", "0.1", Less),
+            (".1", "0", Equal),
+            ("a.1", "0.1", Equal),
+            ("a1", "0", Equal),
+            ("ab.1", "0.1", Less),
+            (".x1", "0.1", Equal),
+            (",1", "0.1", Less),
+            ("-1", "0", Less),
+            ("1.-1", "1", Less),
+            ("1.+2", "1.2", Equal),
+            ("1. 2", "1.2", Equal),
+            ("", "0", Equal),
+        ] {
+            assert_eq!(compare_version(a, b), want, "{a:?} vs {b:?}");
+        }
+    }
+
+    #[test]
+    fn fileset_and_ios_segments() {
+        use Ordering::*;
+        for (a, b, want) in [
+            ("A.03.61.00", "A.03.61.00", Equal),
+            ("A.03.61.00", "A.03.62.00", Less),
+            ("B.11.31", "A.11.31", Greater),
+            ("12.2(33)SXH", "12.2(33)SXI", Less),
+            ("12.2(33)SXH", "12.2(33)sxh", Equal),
+            ("12.2(33)", "12.2(33)SXH", Less),
+            ("12.10(1)", "12.9(1)", Greater),
+            ("15.0(1)M", "12.4(24)T", Greater),
+        ] {
+            assert_eq!(compare_segments(a, b), Some(want), "{a:?} vs {b:?}");
+        }
+        assert_eq!(compare_segments("...", "1"), None);
+    }
+}
