@@ -337,7 +337,10 @@ mod tests {
     #[test]
     fn regex_escaping_and_globs() {
         assert_eq!(escape_regex("/etc/a.b(c)*"), "/etc/a\\.b\\(c\\)\\*");
-        assert_eq!(glob_to_regex("/etc/*.conf", false), "^/etc/(?=[^.])[^/]*\\.conf$");
+        assert_eq!(
+            glob_to_regex("/etc/*.conf", false),
+            "^/etc/(?=[^.])[^/]*\\.conf$"
+        );
         assert_eq!(glob_to_regex("a?[!x]", false), "^a[^/][^x]$");
         assert_eq!(glob_to_regex("?x", false), "^(?=[^.])[^/]x$");
         assert_eq!(glob_to_regex("a\\*", false), "^a\\*$");
