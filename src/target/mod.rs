@@ -3,6 +3,8 @@
 //! hosts are scanned by running vigil itself on them, so every probe reads through this
 //! one type. Nothing here ever writes.
 
+pub mod info;
+
 use std::path::{Component, Path, PathBuf};
 
 #[derive(Debug, Clone, Default)]
@@ -78,8 +80,14 @@ mod tests {
     #[test]
     fn offline_paths_stay_under_root() {
         let h = Host::offline("/mnt/r");
-        assert_eq!(h.path(Path::new("/etc/passwd")), PathBuf::from("/mnt/r/etc/passwd"));
+        assert_eq!(
+            h.path(Path::new("/etc/passwd")),
+            PathBuf::from("/mnt/r/etc/passwd")
+        );
         assert_eq!(h.path(Path::new("/../../etc")), PathBuf::from("/mnt/r/etc"));
-        assert_eq!(h.host_path(Path::new("/mnt/r/etc/x")), PathBuf::from("/etc/x"));
+        assert_eq!(
+            h.host_path(Path::new("/mnt/r/etc/x")),
+            PathBuf::from("/etc/x")
+        );
     }
 }
