@@ -178,7 +178,11 @@ locked:!*:19003::::::
         let q = testutil::query(Family::Unix, "password_object", &[]);
         let c = PasswordProbe.collect(&q, &testutil::offline(dir.path()));
         assert_eq!(c.flag, Flag::Complete);
-        let users: Vec<_> = c.items.iter().map(|i| i.first("username").unwrap()).collect();
+        let users: Vec<_> = c
+            .items
+            .iter()
+            .map(|i| i.first("username").unwrap())
+            .collect();
         assert_eq!(users, ["root", "alice", "bob", "carol"]);
         let bob = &c.items[2];
         assert_eq!(bob.first("password"), Some("*"));
@@ -194,16 +198,26 @@ locked:!*:19003::::::
     fn passwd_exact_and_pattern_lookup() {
         let dir = root();
         let ctx = testutil::offline(dir.path());
-        let c = PasswordProbe.collect(&user_query("password_object", Operation::Equals, "alice"), &ctx);
+        let c = PasswordProbe.collect(
+            &user_query("password_object", Operation::Equals, "alice"),
+            &ctx,
+        );
         assert_eq!(c.items.len(), 1);
         assert_eq!(c.items[0].first("home_dir"), Some("/home/alice"));
-        let c = PasswordProbe.collect(&user_query("password_object", Operation::Equals, "zed"), &ctx);
+        let c = PasswordProbe.collect(
+            &user_query("password_object", Operation::Equals, "zed"),
+            &ctx,
+        );
         assert_eq!(c.flag, Flag::DoesNotExist);
         let c = PasswordProbe.collect(
             &user_query("password_object", Operation::PatternMatch, "^(root|bob)$"),
             &ctx,
         );
-        let users: Vec<_> = c.items.iter().map(|i| i.first("username").unwrap()).collect();
+        let users: Vec<_> = c
+            .items
+            .iter()
+            .map(|i| i.first("username").unwrap())
+            .collect();
         assert_eq!(users, ["root", "bob"], "{:?}", c.messages);
     }
 

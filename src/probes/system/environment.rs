@@ -50,7 +50,8 @@ pub fn parse_environ(data: &[u8]) -> Vec<(String, String)> {
     data.split(|b| *b == 0)
         .filter_map(|e| {
             let s = String::from_utf8_lossy(e);
-            s.split_once('=').map(|(n, v)| (n.to_string(), v.to_string()))
+            s.split_once('=')
+                .map(|(n, v)| (n.to_string(), v.to_string()))
         })
         .filter(|(n, _)| !n.is_empty())
         .collect()
@@ -73,7 +74,12 @@ fn process_pids() -> Vec<u32> {
 fn collect_pid(query: &ObjectQuery, pid: u32, items: &mut Vec<Item>) -> Result<(), Collected> {
     let path = format!("/proc/{pid}/environ");
     match std::fs::read(&path) {
-        Ok(data) => items_for(query, &pid.to_string(), parse_environ(&data).into_iter(), items),
+        Ok(data) => items_for(
+            query,
+            &pid.to_string(),
+            parse_environ(&data).into_iter(),
+            items,
+        ),
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
         Err(e) => {
             let mut it = Item::with_status(ItemStatus::Error, format!("cannot read {path}: {e}"));
@@ -144,7 +150,11 @@ mod tests {
             "environmentvariable58_object",
             &[("name", name.0, name.1)],
         );
-        let mut e = testutil::entity("pid", pid.map_or(Operation::Equals, |p| p.0), pid.map(|p| p.1));
+        let mut e = testutil::entity(
+            "pid",
+            pid.map_or(Operation::Equals, |p| p.0),
+            pid.map(|p| p.1),
+        );
         e.datatype = crate::content::oval::Datatype::Int;
         q.entities.insert(0, e);
         q
@@ -156,7 +166,10 @@ mod tests {
         assert_eq!(c.flag, Flag::Complete);
         assert_eq!(c.items.len(), 1);
         let it = &c.items[0];
-        assert_eq!(it.first("pid"), Some(std::process::id().to_string().as_str()));
+        assert_eq!(
+            it.first("pid"),
+            Some(std::process::id().to_string().as_str())
+        );
         assert_eq!(it.first("value"), std::env::var("PATH").ok().as_deref());
     }
 
@@ -171,7 +184,10 @@ mod tests {
             .unwrap();
         let pid = child.id().to_string();
         let c = EnvironmentProbe.collect(
-            &q(Some((Operation::Equals, &pid)), (Operation::Equals, "VIGIL_T")),
+            &q(
+                Some((Operation::Equals, &pid)),
+                (Operation::Equals, "VIGIL_T"),
+            ),
             &testutil::live(),
         );
         child.kill().unwrap();
@@ -184,7 +200,10 @@ mod tests {
     #[test]
     fn missing_pid_does_not_exist() {
         let c = EnvironmentProbe.collect(
-            &q(Some((Operation::Equals, "999999999")), (Operation::Equals, "PATH")),
+            &q(
+                Some((Operation::Equals, "999999999")),
+                (Operation::Equals, "PATH"),
+            ),
             &testutil::live(),
         );
         assert_eq!(c.flag, Flag::DoesNotExist);

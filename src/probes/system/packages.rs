@@ -6,8 +6,8 @@
 //! - a package is reported when dpkg has a current version for it: status `installed`,
 //!   and also `unpacked`, `half-configured`, `half-installed`, `triggers-awaited`,
 //!   `triggers-pending`; never `not-installed` or `config-files`;
-//! - `epoch` is `0` when the version has none; `release` is the Debian revision, empty
-//!   for native packages; `evr` is `epoch:version-release`, or `epoch:version` for
+//! - `epoch` is `0` when the version has none; `release` is what follows the first
+//!   hyphen of the version (see [`split_version`]), empty for native packages; `evr` is `epoch:version-release`, or `epoch:version` for
 //!   native packages (`0:3.134`), which is what ssg's `evr_string` states compare;
 //! - `name` is the bare package name (`libc6:amd64` names nothing).
 //!
@@ -58,14 +58,17 @@ impl DpkgPackage {
     }
 }
 
-/// Splits a Debian version `[epoch:]upstream[-revision]` into (epoch, upstream,
-/// revision); the revision is after the last hyphen (Debian Policy §5.6.12).
+/// Splits a Debian version `[epoch:]upstream[-revision]` into (epoch, version,
+/// release). Debian Policy §5.6.12 puts the revision after the *last* hyphen, but oscap
+/// splits at the *first* one (`2.1.12-stable-8` is version `2.1.12`, release
+/// `stable-8`); vigil does the same so `version`/`release` states agree with oscap. The
+/// `evr` string is the same either way.
 pub fn split_version(v: &str) -> (String, String, String) {
     let (epoch, rest) = match v.split_once(':') {
         Some((e, r)) => (e.to_string(), r),
         None => ("0".to_string(), v),
     };
-    let (upstream, revision) = match rest.rsplit_once('-') {
+    let (upstream, revision) = match rest.split_once('-') {
         Some((u, r)) => (u.to_string(), r.to_string()),
         None => (rest.to_string(), String::new()),
     };
@@ -96,7 +99,9 @@ pub fn parse_status(text: &str) -> Vec<DpkgPackage> {
             if line.starts_with([' ', '\t']) {
                 continue;
             }
-            let Some((key, value)) = line.split_once(':') else { continue };
+            let Some((key, value)) = line.split_once(':') else {
+                continue;
+            };
             let value = value.trim();
             match key {
                 "Package" => name = Some(value),
@@ -291,8 +296,10 @@ Architecture: amd64
         assert_eq!(c.items[0].first("release"), Some(""));
         assert_eq!(c.items[0].first("evr"), Some("0:2.0"));
         let c = probe.collect(&name_q(Operation::Equals, "unp"), &ctx);
-        assert_eq!(c.items[0].first("version"), Some("1.2-3"));
-        assert_eq!(c.items[0].first("release"), Some("4"));
+        // oscap splits at the first hyphen (seen on libevent-2.1-7 2.1.12-stable-8).
+        assert_eq!(c.items[0].first("version"), Some("1.2"));
+        assert_eq!(c.items[0].first("release"), Some("3-4"));
+        assert_eq!(c.items[0].first("evr"), Some("3:1.2-3-4"));
         for missing in ["gone", "notinst", "nosuch", "bash:amd64"] {
             let c = probe.collect(&name_q(Operation::Equals, missing), &ctx);
             assert_eq!(c.flag, Flag::DoesNotExist, "{missing}");
@@ -315,14 +322,29 @@ Architecture: amd64
         let dir = root();
         let ctx = testutil::offline(dir.path());
         let probe = DpkgProbe::default();
-        assert_eq!(probe.collect(&name_q(Operation::Equals, "bash"), &ctx).items.len(), 1);
+        assert_eq!(
+            probe
+                .collect(&name_q(Operation::Equals, "bash"), &ctx)
+                .items
+                .len(),
+            1
+        );
         fs::write(
             dir.path().join("var/lib/dpkg/status"),
             "Package: zsh\nStatus: install ok installed\nVersion: 5.9-4\n",
         )
         .unwrap();
-        assert_eq!(probe.collect(&name_q(Operation::Equals, "bash"), &ctx).flag, Flag::DoesNotExist);
-        assert_eq!(probe.collect(&name_q(Operation::Equals, "zsh"), &ctx).items.len(), 1);
+        assert_eq!(
+            probe.collect(&name_q(Operation::Equals, "bash"), &ctx).flag,
+            Flag::DoesNotExist
+        );
+        assert_eq!(
+            probe
+                .collect(&name_q(Operation::Equals, "zsh"), &ctx)
+                .items
+                .len(),
+            1
+        );
     }
 
     #[test]
@@ -359,8 +381,10 @@ Architecture: amd64
     #[test]
     fn no_dpkg_database_does_not_exist() {
         let dir = tempfile::tempdir().unwrap();
-        let c = DpkgProbe::default()
-            .collect(&name_q(Operation::Equals, "bash"), &testutil::offline(dir.path()));
+        let c = DpkgProbe::default().collect(
+            &name_q(Operation::Equals, "bash"),
+            &testutil::offline(dir.path()),
+        );
         assert_eq!(c.flag, Flag::DoesNotExist);
     }
 
@@ -368,7 +392,11 @@ Architecture: amd64
     fn rpminfo_without_and_with_an_rpm_database() {
         let dir = tempfile::tempdir().unwrap();
         let ctx = testutil::offline(dir.path());
-        let q = testutil::query(Family::Linux, "rpminfo_object", &[("name", Operation::Equals, "bash")]);
+        let q = testutil::query(
+            Family::Linux,
+            "rpminfo_object",
+            &[("name", Operation::Equals, "bash")],
+        );
         assert_eq!(RpmProbe.collect(&q, &ctx).flag, Flag::DoesNotExist);
         fs::create_dir_all(dir.path().join("var/lib/rpm")).unwrap();
         let c = RpmProbe.collect(&q, &ctx);

@@ -49,7 +49,9 @@ fn unescape(s: &str) -> String {
             && i + 3 < b.len()
             && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
         {
-            let v = (b[i + 1] - b'0') as u32 * 64 + (b[i + 2] - b'0') as u32 * 8 + (b[i + 3] - b'0') as u32;
+            let v = (b[i + 1] - b'0') as u32 * 64
+                + (b[i + 2] - b'0') as u32 * 8
+                + (b[i + 3] - b'0') as u32;
             out.push(v as u8);
             i += 4;
         } else {
@@ -190,7 +192,11 @@ mod tests {
     use crate::probes::system::testutil;
 
     fn q(op: Operation, mp: &str) -> ObjectQuery {
-        testutil::query(Family::Linux, "partition_object", &[("mount_point", op, mp)])
+        testutil::query(
+            Family::Linux,
+            "partition_object",
+            &[("mount_point", op, mp)],
+        )
     }
 
     #[test]
@@ -221,7 +227,11 @@ mod tests {
         let c = PartitionProbe.collect(&q(Operation::Equals, "/proc"), &testutil::live());
         let it = &c.items[0];
         let opts: Vec<_> = it.values("mount_options").flatten().collect();
-        assert_eq!(opts.contains(&"relatime"), opts.contains(&"bind"), "{opts:?}");
+        assert_eq!(
+            opts.contains(&"relatime"),
+            opts.contains(&"bind"),
+            "{opts:?}"
+        );
     }
 
     #[test]

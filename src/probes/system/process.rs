@@ -189,7 +189,10 @@ fn process_item(pid: u32, cmd: String, clock: &Clock) -> Option<Item> {
         .field("start_time", local_hms(start))
         .field("tty", tty_name(num(4)))
         .field("user_id", euid)
-        .field("exec_shield", if exec_shield(pid) { "true" } else { "false" })
+        .field(
+            "exec_shield",
+            if exec_shield(pid) { "true" } else { "false" },
+        )
         .field("loginuid", loginuid);
     for cap in status_caps(&status) {
         it.push("posix_capability", cap);
@@ -235,7 +238,9 @@ impl Probe for ProcessProbe {
                 Ok(false) => continue,
                 Err(e) => return compare_error(query, e),
             }
-            let Some(cmd) = command_line(pid) else { continue };
+            let Some(cmd) = command_line(pid) else {
+                continue;
+            };
             match entity_matches(query, "command_line", &cmd) {
                 Ok(true) => {}
                 Ok(false) => continue,
@@ -315,7 +320,11 @@ mod tests {
 
     #[test]
     fn kernel_threads_are_not_items() {
-        let q = testutil::query(Family::Unix, "process58_object", &[("pid", Operation::Equals, "2")]);
+        let q = testutil::query(
+            Family::Unix,
+            "process58_object",
+            &[("pid", Operation::Equals, "2")],
+        );
         let c = ProcessProbe.collect(&q, &testutil::live());
         // pid 2 is kthreadd whenever the scan sees the host's pid namespace.
         if fs::read_to_string("/proc/2/comm").is_ok_and(|c| c.trim() == "kthreadd") {
@@ -342,7 +351,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let q = testutil::query(Family::Unix, "process58_object", &[]);
         assert_eq!(
-            ProcessProbe.collect(&q, &testutil::offline(dir.path())).flag,
+            ProcessProbe
+                .collect(&q, &testutil::offline(dir.path()))
+                .flag,
             Flag::NotApplicable
         );
     }

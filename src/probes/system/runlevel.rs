@@ -146,8 +146,14 @@ mod tests {
         let c = RunlevelProbe.collect(&q("hwclock.sh", "0"), &ctx);
         assert_eq!(c.items[0].first("kill"), Some("true"));
         // No rc5.d in the fixture, no README service.
-        assert_eq!(RunlevelProbe.collect(&q("ssh", "5"), &ctx).flag, Flag::DoesNotExist);
-        assert_eq!(RunlevelProbe.collect(&q("README", "2"), &ctx).flag, Flag::DoesNotExist);
+        assert_eq!(
+            RunlevelProbe.collect(&q("ssh", "5"), &ctx).flag,
+            Flag::DoesNotExist
+        );
+        assert_eq!(
+            RunlevelProbe.collect(&q("README", "2"), &ctx).flag,
+            Flag::DoesNotExist
+        );
     }
 
     #[test]

@@ -66,7 +66,9 @@ fn walk(base: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) {
         if ft.is_dir() {
             walk(base, &path, out);
         } else if ft.is_file() {
-            let Ok(rel) = path.strip_prefix(base) else { continue };
+            let Ok(rel) = path.strip_prefix(base) else {
+                continue;
+            };
             let name = rel
                 .components()
                 .map(|c| c.as_os_str().to_string_lossy())
@@ -83,7 +85,11 @@ pub fn collect_under(base: &Path, query: &ObjectQuery) -> Collected {
     if let Some(names) = exact(query, "name") {
         for name in names {
             if let Some(value) = name_to_path(base, name).and_then(|p| read_param(&p)) {
-                items.push(Item::new().field("name", name.as_str()).field("value", value));
+                items.push(
+                    Item::new()
+                        .field("name", name.as_str())
+                        .field("value", value),
+                );
             }
         }
     } else {
@@ -130,14 +136,21 @@ mod tests {
 
     #[test]
     fn live_values_match_proc_sys() {
-        for name in ["kernel.randomize_va_space", "kernel.printk", "fs.protected_hardlinks"] {
+        for name in [
+            "kernel.randomize_va_space",
+            "kernel.printk",
+            "fs.protected_hardlinks",
+        ] {
             let c = SysctlProbe.collect(&q(Operation::Equals, name), &testutil::live());
             let path = format!("/proc/sys/{}", name.replace('.', "/"));
             let expected = fs::read_to_string(&path).unwrap();
             assert_eq!(c.flag, Flag::Complete, "{name}");
             assert_eq!(c.items.len(), 1);
             assert_eq!(c.items[0].first("name"), Some(name));
-            assert_eq!(c.items[0].first("value"), Some(expected.trim_end_matches('\n')));
+            assert_eq!(
+                c.items[0].first("value"),
+                Some(expected.trim_end_matches('\n'))
+            );
         }
     }
 
@@ -149,7 +162,12 @@ mod tests {
 
     #[test]
     fn write_only_and_missing_names_do_not_exist() {
-        for name in ["net.ipv4.route.flush", "no.such.key", "kernel..printk", "kernel"] {
+        for name in [
+            "net.ipv4.route.flush",
+            "no.such.key",
+            "kernel..printk",
+            "kernel",
+        ] {
             let c = SysctlProbe.collect(&q(Operation::Equals, name), &testutil::live());
             assert_eq!(c.flag, Flag::DoesNotExist, "{name}");
         }

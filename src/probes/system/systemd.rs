@@ -95,7 +95,9 @@ fn show(unit: &str, props: &[&str]) -> Result<BTreeMap<String, String>, Collecte
     }
     args.push("--");
     args.push(unit);
-    systemctl(&args).map(|t| parse_show(&t)).map_err(Collected::error)
+    systemctl(&args)
+        .map(|t| parse_show(&t))
+        .map_err(Collected::error)
 }
 
 /// A unit systemd does not know is not an item.
@@ -248,7 +250,10 @@ mod tests {
         assert_eq!(p["Requires"], "a.service b.socket");
         assert_eq!(p["X"], "y=z");
         let l = parse_unit_list("ssh.service enabled enabled\nauditd.service disabled -\n\n");
-        assert_eq!(l.into_iter().collect::<Vec<_>>(), ["auditd.service", "ssh.service"]);
+        assert_eq!(
+            l.into_iter().collect::<Vec<_>>(),
+            ["auditd.service", "ssh.service"]
+        );
     }
 
     #[test]
@@ -268,7 +273,12 @@ mod tests {
         .unwrap();
         assert_eq!(
             deps,
-            ["basic.target", "ssh.service", "sockets.target", "ssh.socket"]
+            [
+                "basic.target",
+                "ssh.service",
+                "sockets.target",
+                "ssh.socket"
+            ]
         );
     }
 }

@@ -76,7 +76,10 @@ mod tests {
 
     fn uname_cmd(flag: &str) -> String {
         let out = Command::new("uname").arg(flag).output().unwrap();
-        String::from_utf8(out.stdout).unwrap().trim_end().to_string()
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .trim_end()
+            .to_string()
     }
 
     #[test]
