@@ -986,7 +986,6 @@ impl<'a> Evaluator<'a> {
             EntityValue::Literal(s) => vec![s.clone()],
             EntityValue::VarRef(v) => match &*self.variable(v, stack) {
                 Ok(vals) if !vals.is_empty() => vals.clone(),
-                Err(e) if e.unknown => return OvalResult::Unknown,
                 _ => return OvalResult::Error,
             },
         };
