@@ -71,7 +71,23 @@ impl Matcher {
                 }
                 Kind::IntOrder
             }
-            _ => Kind::Delegate,
+            _ => {
+                // Refuse up front what the comparison cannot do, rather than once per
+                // walked entry.
+                if let Some(v) = entity.values.first() {
+                    if let Err(e @ crate::engine::oval::compare::CompareError::Unsupported { .. }) =
+                        crate::engine::oval::compare::compare(
+                            entity.datatype,
+                            entity.operation,
+                            v,
+                            v,
+                        )
+                    {
+                        return Err(format!("entity '{}': {e}", entity.name));
+                    }
+                }
+                Kind::Delegate
+            }
         };
         Ok(Matcher {
             entity: entity.clone(),
