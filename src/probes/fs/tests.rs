@@ -592,7 +592,7 @@ fn one_batch_equals_separate_collection_and_filters_push_down() {
     let (d, _l) = tree();
     let r = d.path();
     let down = [("recurse_direction", "down"), ("recurse", "directories")];
-    let qs = vec![
+    let qs = [
         query(
             "file_object",
             &down,
