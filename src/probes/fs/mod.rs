@@ -523,12 +523,20 @@ impl Handler<'_> {
             None => hit.dir.to_path_buf(),
         };
         let mut content: Option<Result<content::Content, String>> = None;
+        // Built once (one ACL lookup) however many file_objects share the entry.
+        let mut file_item: Option<Item> = None;
         for &qi in qs {
             let Some(plan) = &self.plans[qi] else {
                 continue;
             };
             let items = match &plan.kind {
-                Kind::File => vec![file::file_item(hit.dir, hit.name, hit.real, hit.meta)],
+                Kind::File => vec![
+                    file_item
+                        .get_or_insert_with(|| {
+                            file::file_item(hit.dir, hit.name, hit.real, hit.meta)
+                        })
+                        .clone(),
+                ],
                 Kind::Symlink => {
                     if hit.meta.file_type().is_symlink() {
                         vec![symlink::item(&self.ctx.host, &host_path)]
