@@ -8,6 +8,7 @@
 
 pub mod fs;
 pub mod item;
+pub mod system;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -174,5 +175,6 @@ impl Registry {
 
 /// Registers the built-in probes. Each probe module adds itself here.
 fn register_builtin(r: &mut Registry) {
+    system::register(r);
     fs::register(r);
 }
