@@ -81,10 +81,11 @@ pub(crate) fn real_nofollow(host: &Host, host_path: &Path) -> io::Result<PathBuf
     }
 }
 
-/// Where to read a host path, following every link within the root.
+/// Where to read a host path, following every link within the root. The result has
+/// no links left, so it can be opened with `O_NOFOLLOW`.
 pub(crate) fn real_follow(host: &Host, host_path: &Path) -> io::Result<PathBuf> {
     if host.is_live() {
-        return Ok(host_path.to_path_buf());
+        return std::fs::canonicalize(host_path);
     }
     Ok(host.path(&canonical(host, host_path)?))
 }

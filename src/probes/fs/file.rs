@@ -45,6 +45,7 @@ pub(crate) fn push_location(item: &mut Item, dir: &Path, name: Option<&OsStr>) {
 /// A complete `file_item`. `real` is where the file is read (for the ACL).
 pub(crate) fn file_item(dir: &Path, name: Option<&OsStr>, real: &Path, md: &Metadata) -> Item {
     let mut item = Item::new();
+    item.fields.reserve(24);
     push_location(&mut item, dir, name);
     let mode = md.mode();
     item.push("type", type_name(mode));

@@ -12,6 +12,7 @@
 use pcre2::bytes::{Regex, RegexBuilder};
 
 use crate::content::oval::{Datatype, Operation};
+use crate::engine::oval::compare::{CompareError, compare};
 use crate::probes::QueryEntity;
 
 /// Compiles an OVAL `pattern match` regular expression (Perl 5 syntax, PCRE2).
@@ -71,7 +72,17 @@ impl Matcher {
                 }
                 Kind::IntOrder
             }
-            _ => Kind::Delegate,
+            _ => {
+                // Refuse up front what the comparison cannot do, rather than once per
+                // walked entry.
+                if let Some(v) = entity.values.first()
+                    && let Err(e @ CompareError::Unsupported { .. }) =
+                        compare(entity.datatype, entity.operation, v, v)
+                {
+                    return Err(format!("entity '{}': {e}", entity.name));
+                }
+                Kind::Delegate
+            }
         };
         Ok(Matcher {
             entity: entity.clone(),

@@ -43,6 +43,9 @@ use walk::{FsScope, Hit, Scope, Visitor, Want};
 /// Content read within one batch is kept up to this many bytes.
 const CACHE_BUDGET: u64 = 64 * 1024 * 1024;
 
+/// Walk errors kept per object.
+const MAX_MESSAGES: usize = 20;
+
 const KINDS: &[&str] = &[
     "file_object",
     "symlink_object",
@@ -397,10 +400,19 @@ pub fn collect_batch(queries: &[&ObjectQuery], ctx: &Context) -> Vec<Collected> 
         &visitors,
         &|hit: &Hit, vs: &[u32]| {
             let mut qs: Vec<usize> = vs.iter().map(|&v| owner[v as usize]).collect();
+            qs.sort_unstable();
             qs.dedup();
             handler.hit(hit, &qs, false);
         },
-        &|v, e| lock(&accs[owner[v as usize]]).errors.push(e),
+        &|v, e| {
+            let mut acc = lock(&accs[owner[v as usize]]);
+            // One unreadable subtree can fail thousands of times; keep a sample.
+            if acc.errors.len() < MAX_MESSAGES {
+                acc.errors.push(e);
+            } else if acc.errors.len() == MAX_MESSAGES {
+                acc.errors.push("further errors not shown".into());
+            }
+        },
     );
     lookups
         .par_iter()
@@ -511,12 +523,20 @@ impl Handler<'_> {
             None => hit.dir.to_path_buf(),
         };
         let mut content: Option<Result<content::Content, String>> = None;
+        // Built once (one ACL lookup) however many file_objects share the entry.
+        let mut file_item: Option<Item> = None;
         for &qi in qs {
             let Some(plan) = &self.plans[qi] else {
                 continue;
             };
             let items = match &plan.kind {
-                Kind::File => vec![file::file_item(hit.dir, hit.name, hit.real, hit.meta)],
+                Kind::File => vec![
+                    file_item
+                        .get_or_insert_with(|| {
+                            file::file_item(hit.dir, hit.name, hit.real, hit.meta)
+                        })
+                        .clone(),
+                ],
                 Kind::Symlink => {
                     if hit.meta.file_type().is_symlink() {
                         vec![symlink::item(&self.ctx.host, &host_path)]

@@ -592,7 +592,7 @@ fn one_batch_equals_separate_collection_and_filters_push_down() {
     let (d, _l) = tree();
     let r = d.path();
     let down = [("recurse_direction", "down"), ("recurse", "directories")];
-    let qs = vec![
+    let qs = [
         query(
             "file_object",
             &down,
@@ -631,10 +631,7 @@ fn one_batch_equals_separate_collection_and_filters_push_down() {
         query(
             "file_object",
             &[],
-            vec![
-                ent("path", Operation::CaseInsensitiveEquals, &["x"]),
-                nil("filename"),
-            ],
+            vec![pm("path", "^/nonexistent/x"), nil("filename")],
         ),
     ];
     let refs: Vec<&ObjectQuery> = qs.iter().collect();
@@ -658,6 +655,7 @@ fn one_batch_equals_separate_collection_and_filters_push_down() {
         assert!(!b.items.is_empty(), "{}", q.kind);
     }
     assert_eq!(batch[2].items.len(), 4);
+    assert_eq!(batch[5].flag, Flag::DoesNotExist, "{:?}", batch[5]);
     let mut ctx = ctx();
     ctx.item_filters.insert(
         qs[0].object_id.clone(),
@@ -680,4 +678,35 @@ fn wrong_family_and_bad_behaviors_are_errors() {
     let c = run(&q);
     assert_eq!(c.flag, Flag::Error);
     assert!(c.messages[0].contains("sideways"));
+    // An operation the comparison cannot do is refused before walking anything.
+    let q = query(
+        "file_object",
+        &[],
+        vec![ent("path", Operation::BitwiseAnd, &["1"]), nil("filename")],
+    );
+    let c = run(&q);
+    assert_eq!(c.flag, Flag::Error);
+    assert!(c.messages[0].contains("bitwise and"), "{:?}", c.messages);
+}
+
+#[test]
+fn content_through_a_file_link_is_read_live() {
+    // Regression: live reads opened the link itself with O_NOFOLLOW and failed with ELOOP.
+    let (d, _l) = tree();
+    let r = d.path();
+    symlink("a.conf", r.join("alias.conf")).unwrap();
+    let c = run(&query(
+        "textfilecontent54_object",
+        &[],
+        vec![
+            pm("filepath", &format!("^{}/alias\\.conf$", s(r))),
+            pm("pattern", "^key=(\\d)"),
+        ],
+    ));
+    assert_eq!(c.flag, Flag::Complete, "{c:?}");
+    assert_eq!(vals(&c, "subexpression"), ["1", "3"]);
+    assert_eq!(
+        c.items[0].first("filepath"),
+        Some(&*s(&r.join("alias.conf")))
+    );
 }

@@ -34,10 +34,10 @@ pub(crate) fn items(
         for (n, caps) in re.captures_iter(content).enumerate() {
             let caps = caps.map_err(|e| format!("pattern '{pattern}': {e}"))?;
             let instance = (n + 1).to_string();
-            if let Some(m) = &p.instance {
-                if !m.matches(&instance)? {
-                    continue;
-                }
+            if let Some(m) = &p.instance
+                && !m.matches(&instance)?
+            {
+                continue;
             }
             let mut item = Item::new();
             push_location(&mut item, dir, Some(name));

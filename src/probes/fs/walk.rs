@@ -323,10 +323,10 @@ impl Walk<'_> {
                 }
             }
 
-            if is_dir || ft.is_symlink() {
-                if let Some(child) = self.child(&node, &name, ft.is_symlink(), real) {
-                    children.push(child);
-                }
+            if (is_dir || ft.is_symlink())
+                && let Some(child) = self.child(&node, &name, ft.is_symlink(), real)
+            {
+                children.push(child);
             }
         }
         drop(node);
