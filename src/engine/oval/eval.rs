@@ -994,7 +994,9 @@ impl<'a> Evaluator<'a> {
         }
         let fields: Vec<Option<&str>> = item.values(&e.name).collect();
         if fields.is_empty() {
-            return OvalResult::Error;
+            // The item does not have the entity at all: nothing can be said (oscap
+            // decides unknown too).
+            return OvalResult::Unknown;
         }
         let per_field = fields.iter().map(|f| match f {
             None => OvalResult::False,
