@@ -7,6 +7,7 @@
 //! are `unknown`: vigil never guesses.
 
 pub mod item;
+pub mod system;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -158,4 +159,6 @@ impl Registry {
 }
 
 /// Registers the built-in probes. Each probe module adds itself here.
-fn register_builtin(_r: &mut Registry) {}
+fn register_builtin(r: &mut Registry) {
+    system::register(r);
+}
