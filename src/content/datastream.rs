@@ -552,10 +552,14 @@ mod tests {
 
     const OVAL_NS: &str = "http://oval.mitre.org/XMLSchema/oval-definitions-5";
 
-    fn oval_doc(prefix: &str) -> String {
+    /// An OVAL document with one deprecated definition (so it may omit criteria).
+    fn oval_doc(prefix: &str, def_id: &str) -> String {
         format!(
             r#"<{prefix}:oval_definitions xmlns:{prefix}="{OVAL_NS}" xmlns:oval="http://oval.mitre.org/XMLSchema/oval-common-5">
 <{prefix}:generator><oval:schema_version>5.11</oval:schema_version><oval:timestamp>2024-01-01T00:00:00</oval:timestamp></{prefix}:generator>
+<{prefix}:definitions><{prefix}:definition id="{def_id}" version="1" class="compliance" deprecated="true">
+<{prefix}:metadata><{prefix}:title>t</{prefix}:title><{prefix}:description>d</{prefix}:description></{prefix}:metadata>
+</{prefix}:definition></{prefix}:definitions>
 </{prefix}:oval_definitions>"#
         )
     }
@@ -658,8 +662,8 @@ mod tests {
             dict = cpe_dict("cd"),
             xccdf = benchmark("xccdf_t_benchmark_one", "b", "t-oval.xml", extra),
             xccdf2 = benchmark("xccdf_t_benchmark_two", "x2", "other.xml", ""),
-            oval = oval_doc("od"),
-            cpe_oval = oval_doc("def"),
+            oval = oval_doc("od", "oval:t:def:1"),
+            cpe_oval = oval_doc("def", "oval:t:def:100"),
         )
     }
 
@@ -713,8 +717,12 @@ mod tests {
             ..Default::default()
         };
         let c = load(&p, &by_cref).unwrap();
-        assert_eq!(c.benchmark.unwrap().id, "xccdf_t_benchmark_two");
-        assert!(Arc::ptr_eq(&c.oval["other.xml"], &c.oval["other.xml"]));
+        assert_eq!(c.benchmark.as_ref().unwrap().id, "xccdf_t_benchmark_two");
+        let has = |c: &Content, href: &str, def: &str| c.oval[href].definitions.contains_key(def);
+        assert!(
+            has(&c, "other.xml", "oval:t:def:1"),
+            "catalog of s_cref_xccdf2"
+        );
         let by_comp = LoadOptions {
             xccdf_id: Some("s_comp_xccdf2".into()),
             ..Default::default()
@@ -729,9 +737,13 @@ mod tests {
             ..Default::default()
         };
         let c2 = load(&p, &two).unwrap();
-        assert_eq!(c2.benchmark.unwrap().id, "xccdf_t_benchmark_two");
+        assert_eq!(c2.benchmark.as_ref().unwrap().id, "xccdf_t_benchmark_two");
         assert!(c2.cpe_dictionary.is_none());
         assert_eq!(c2.oval.keys().collect::<Vec<_>>(), vec!["other.xml"]);
+        assert!(
+            has(&c2, "other.xml", "oval:t:def:100"),
+            "catalog of s_cref2_xccdf"
+        );
 
         let bad = LoadOptions {
             datastream_id: Some("nope".into()),
@@ -765,9 +777,13 @@ mod tests {
             "t-xccdf.xml",
             &benchmark("xccdf_t_benchmark_s", "x", "t-oval.xml", extra),
         );
-        write(dir.path(), "t-oval.xml", &oval_doc("o"));
+        write(dir.path(), "t-oval.xml", &oval_doc("o", "oval:t:def:1"));
         write(dir.path(), "t-cpe-dictionary.xml", &cpe_dict("c"));
-        write(dir.path(), "t-cpe-oval.xml", &oval_doc("p"));
+        write(
+            dir.path(),
+            "t-cpe-oval.xml",
+            &oval_doc("p", "oval:t:def:100"),
+        );
         let c = load(&p, &LoadOptions::default()).unwrap();
         assert_eq!(c.kind, ContentKind::Xccdf);
         assert_eq!(c.benchmark.as_ref().unwrap().id, "xccdf_t_benchmark_s");
@@ -800,11 +816,12 @@ mod tests {
     #[test]
     fn standalone_oval_file_is_keyed_by_file_name() {
         let dir = tempfile::tempdir().unwrap();
-        let p = write(dir.path(), "defs.xml", &oval_doc("q"));
+        let p = write(dir.path(), "defs.xml", &oval_doc("q", "oval:t:def:7"));
         let c = load(&p, &LoadOptions::default()).unwrap();
         assert_eq!(c.kind, ContentKind::Oval);
         assert!(c.benchmark.is_none());
         assert_eq!(c.oval.keys().collect::<Vec<_>>(), vec!["defs.xml"]);
+        assert!(c.oval["defs.xml"].definitions.contains_key("oval:t:def:7"));
     }
 
     #[test]
@@ -957,28 +974,51 @@ mod tests {
             c.oval.keys().collect::<Vec<_>>(),
             vec!["ssg-debian11-oval.xml", "ssg-debian11-cpe-oval.xml"]
         );
-        // SSG uses requires/conflicts, which vigil reports.
-        let deps = c
-            .unsupported
-            .iter()
-            .filter(|u| ["requires", "conflicts"].contains(&u.element.as_str()))
-            .count();
-        assert_eq!(
-            deps,
-            count(raw_benchmark, "<xccdf-1.2:requires ")
-                + count(raw_benchmark, "<xccdf-1.2:conflicts ")
-        );
-        assert!(deps > 0);
-        if c.kind == ContentKind::Xccdf {
-            // Nothing else in the benchmark file is unsupported.
-            let others: Vec<_> = c
-                .unsupported
-                .iter()
-                .filter(|u| u.path == file)
-                .filter(|u| !["requires", "conflicts"].contains(&u.element.as_str()))
-                .collect();
-            assert!(others.is_empty(), "{others:?}");
+        // requires/conflicts are modelled (oscap enforces them).
+        let requires: usize = b.rules.values().map(|r| r.requires.len()).sum::<usize>()
+            + b.groups.values().map(|g| g.requires.len()).sum::<usize>();
+        let conflicts: usize = b.rules.values().map(|r| r.conflicts.len()).sum::<usize>()
+            + b.groups.values().map(|g| g.conflicts.len()).sum::<usize>();
+        assert_eq!(requires, count(raw_benchmark, "<xccdf-1.2:requires "));
+        assert_eq!(conflicts, count(raw_benchmark, "<xccdf-1.2:conflicts "));
+        // Nothing XCCDF-side is unsupported in SSG.
+        let doc = xml::parse_str(raw_benchmark, file).unwrap();
+        let bench_el = find_benchmark(&doc.root).unwrap();
+        let xccdf_unsupported = xccdf::parse::parse_benchmark(bench_el, file).unwrap().1;
+        assert!(xccdf_unsupported.is_empty(), "{xccdf_unsupported:?}");
+        // The OVAL documents are the real ones: every referenced definition exists.
+        for r in b.rules.values() {
+            for check in &r.checks {
+                if let RuleCheck::Check(ch) = check
+                    && ch.system == xccdf::ns::OVAL_SYSTEM
+                {
+                    for cr in &ch.content_refs {
+                        let name = cr.name.as_deref().unwrap();
+                        assert!(c.oval[&cr.href].definitions.contains_key(name), "{name}");
+                    }
+                }
+            }
         }
+        for item in d.items.values() {
+            for (_, href, id) in &item.checks {
+                assert!(c.oval[href].definitions.contains_key(id), "{id}");
+            }
+        }
+        let oval_raw =
+            fs::read_to_string(Path::new(SSG).join("ssg-debian11-oval.xml")).unwrap_or_default();
+        if !oval_raw.is_empty() {
+            assert_eq!(
+                c.oval["ssg-debian11-oval.xml"].definitions.len(),
+                count(&oval_raw, "<oval-def:definition ")
+            );
+        }
+    }
+
+    fn find_benchmark(e: &Element) -> Option<&Element> {
+        if e.is(xccdf::ns::XCCDF, "Benchmark") {
+            return Some(e);
+        }
+        e.elements().find_map(find_benchmark)
     }
 
     #[test]
