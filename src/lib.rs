@@ -11,4 +11,5 @@
 pub mod content;
 pub mod engine;
 pub mod probes;
+pub mod remote;
 pub mod target;

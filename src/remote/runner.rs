@@ -1,0 +1,391 @@
+//! One host's remote scan, agentless: check the host's OS and architecture against this
+//! binary, create a private directory there (`mktemp -d`, mode 700), copy vigil itself
+//! plus the task's files into it, run the task with its JSON on stdout, and remove the
+//! directory both from the remote shell (a trap, which also fires on hangup) and with a
+//! separate command afterwards, so a failed or dropped scan leaves nothing behind.
+//!
+//! *What* runs is a [`RemoteTask`]: the runner only moves bytes and reports failures.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use super::error::{RemoteError, Stage, classify_ssh_failure, sanitize_detail};
+use super::hostspec::HostSpec;
+use super::ssh::{Session, SshOptions, shell_quote};
+
+/// A file to place in the remote directory under `name`.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub name: String,
+    pub source: PathBuf,
+}
+
+/// What to run on the host. `args` are passed to the copied vigil binary; `dir` is the
+/// remote directory holding the uploads. The command must print one JSON results
+/// document on stdout and exit 0 or 2 (like `vigil scan --json -`).
+pub trait RemoteTask: Sync {
+    fn uploads(&self) -> Vec<Upload>;
+    fn args(&self, dir: &str) -> Vec<String>;
+}
+
+/// What came back from a host.
+#[derive(Debug)]
+pub struct HostScan {
+    /// The results document exactly as the remote vigil printed it.
+    pub json: Vec<u8>,
+    pub doc: serde_json::Value,
+    /// The remote vigil's exit status (0 or 2).
+    pub exit_code: i32,
+    /// `uname -sm` of the host.
+    pub uname: String,
+    /// Problems that did not spoil the results (e.g. cleanup could not be confirmed).
+    pub warnings: Vec<String>,
+    pub timings: Timings,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Timings {
+    pub connect: Duration,
+    pub upload: Duration,
+    pub scan: Duration,
+    pub cleanup: Duration,
+}
+
+/// `uname -m` spelled the way Rust's `std::env::consts::ARCH` spells it.
+pub fn normalize_machine(m: &str) -> String {
+    match m {
+        "x86_64" | "amd64" => "x86_64".into(),
+        "i386" | "i486" | "i586" | "i686" | "x86" => "x86".into(),
+        "aarch64" | "arm64" | "aarch64_be" => "aarch64".into(),
+        "ppc64le" => "powerpc64le".into(),
+        "ppc64" => "powerpc64".into(),
+        "ppc" => "powerpc".into(),
+        m if m.starts_with("armv") || m == "arm" => "arm".into(),
+        other => other.into(),
+    }
+}
+
+/// This binary's architecture in the same spelling.
+pub fn local_machine() -> String {
+    let arch = std::env::consts::ARCH;
+    if arch == "powerpc64" && cfg!(target_endian = "little") {
+        "powerpc64le".into()
+    } else {
+        arch.into()
+    }
+}
+
+/// Compares `uname -sm` output with this binary's target.
+pub fn check_platform(uname: &str) -> Result<(), RemoteError> {
+    let mut words = uname.split_whitespace();
+    let (os, machine) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+    let remote_os = match os.to_ascii_lowercase().as_str() {
+        "darwin" => "macos".to_string(),
+        o => o.to_string(),
+    };
+    let remote = normalize_machine(machine);
+    let local = local_machine();
+    if remote_os != std::env::consts::OS || remote != local {
+        return Err(RemoteError::ArchMismatch {
+            local: format!("{} {}", std::env::consts::OS, local),
+            remote: format!("{remote_os} {remote}"),
+        });
+    }
+    Ok(())
+}
+
+fn spawn_err(e: std::io::Error, opts: &SshOptions) -> RemoteError {
+    RemoteError::Local {
+        detail: format!("cannot run {}: {e}", opts.program.display()),
+    }
+}
+
+/// Only a path mktemp could have made is ever handed to `rm -rf`.
+fn valid_remote_dir(d: &str) -> bool {
+    d.starts_with('/')
+        && d.rsplit('/')
+            .next()
+            .is_some_and(|b| b.starts_with("vigil."))
+        && !d.split('/').any(|c| c == "..")
+        && d.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+".contains(c))
+}
+
+/// For sudo: `sudo -n` exits 1 with a `sudo:` message when it would need a password.
+fn sudo_failure(opts: &SshOptions, out: &Output) -> Option<RemoteError> {
+    let err = String::from_utf8_lossy(&out.stderr);
+    (opts.sudo && err.lines().any(|l| l.starts_with("sudo:"))).then(|| RemoteError::Sudo {
+        detail: sanitize_detail(&out.stderr),
+    })
+}
+
+/// The remote script of the scan step: the trap removes the directory however the
+/// shell ends; a hangup or a dead stdout pipe (the connection dropped) exits through it.
+pub fn scan_script(dir: &str, args: &[String]) -> String {
+    let q = shell_quote(dir);
+    let mut cmd = format!("{q}/vigil");
+    for a in args {
+        cmd.push(' ');
+        cmd.push_str(&shell_quote(a));
+    }
+    format!(
+        "trap 'rm -rf -- {q}' EXIT; trap 'exit 129' HUP; trap 'exit 130' INT; \
+         trap 'exit 141' PIPE; trap 'exit 143' TERM; cd {q} || exit 1; {cmd}"
+    )
+}
+
+/// Scans one host. `binary` is the vigil to copy (normally `std::env::current_exe`);
+/// `control_path` the socket for this host's master connection, in a private directory.
+pub fn scan_host(
+    spec: &HostSpec,
+    opts: &SshOptions,
+    task: &dyn RemoteTask,
+    binary: &Path,
+    control_path: &Path,
+) -> Result<HostScan, RemoteError> {
+    let session = Session::new(opts, spec, control_path);
+    let result = scan_with_session(&session, opts, task, binary);
+    session.close();
+    result
+}
+
+fn scan_with_session(
+    session: &Session<'_>,
+    opts: &SshOptions,
+    task: &dyn RemoteTask,
+    binary: &Path,
+) -> Result<HostScan, RemoteError> {
+    let mut timings = Timings::default();
+    let t = Instant::now();
+    // One round trip both checks the platform and, with --sudo, that sudo -n works.
+    let probe = if opts.sudo {
+        "uname -sm && sudo -n true"
+    } else {
+        "uname -sm"
+    };
+    let out = session.run(probe, None).map_err(|e| spawn_err(e, opts))?;
+    if out.status.code() == Some(255) {
+        return Err(classify_ssh_failure(Stage::Connect, &out.stderr));
+    }
+    if !out.status.success() {
+        return Err(
+            sudo_failure(opts, &out).unwrap_or_else(|| RemoteError::Ssh {
+                stage: Stage::Connect,
+                detail: sanitize_detail(&out.stderr),
+            }),
+        );
+    }
+    let uname = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    check_platform(&uname)?;
+
+    let base = match &opts.remote_tmpdir {
+        Some(d) => shell_quote(d),
+        None => "\"${TMPDIR:-/tmp}\"".to_string(),
+    };
+    let out = session
+        .run(
+            &format!("umask 077 && mktemp -d {base}/vigil.XXXXXXXXXX"),
+            None,
+        )
+        .map_err(|e| spawn_err(e, opts))?;
+    if out.status.code() == Some(255) {
+        return Err(classify_ssh_failure(Stage::TempDir, &out.stderr));
+    }
+    if !out.status.success() {
+        return Err(
+            sudo_failure(opts, &out).unwrap_or_else(|| RemoteError::NoTempDir {
+                detail: sanitize_detail(&out.stderr),
+            }),
+        );
+    }
+    let dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if !valid_remote_dir(&dir) {
+        return Err(RemoteError::NoTempDir {
+            detail: format!("mktemp printed an unexpected path {dir:?}"),
+        });
+    }
+    timings.connect = t.elapsed();
+
+    let result = upload_and_run(session, opts, task, binary, &dir, &mut timings);
+
+    // The trap normally removed the directory already; this covers a shell that never
+    // started or was killed outright, and confirms that nothing is left.
+    let t = Instant::now();
+    let q = shell_quote(&dir);
+    let cleanup = session.run(&format!("rm -rf -- {q} && test ! -e {q}"), None);
+    timings.cleanup = t.elapsed();
+    let cleanup_problem = match cleanup {
+        Ok(o) if o.status.success() => None,
+        Ok(o) if o.status.code() == Some(255) => {
+            Some(classify_ssh_failure(Stage::Cleanup, &o.stderr).to_string())
+        }
+        Ok(o) => Some(format!(
+            "removing {dir} failed: {}",
+            sanitize_detail(&o.stderr)
+        )),
+        Err(e) => Some(spawn_err(e, opts).to_string()),
+    };
+    let (json, code) = result?;
+    let doc = parse_doc(&json)?;
+    Ok(HostScan {
+        json,
+        doc,
+        exit_code: code,
+        uname,
+        warnings: cleanup_problem
+            .map(|p| format!("cleanup of {dir} not confirmed: {p}"))
+            .into_iter()
+            .collect(),
+        timings,
+    })
+}
+
+fn upload_and_run(
+    session: &Session<'_>,
+    opts: &SshOptions,
+    task: &dyn RemoteTask,
+    binary: &Path,
+    dir: &str,
+    timings: &mut Timings,
+) -> Result<(Vec<u8>, i32), RemoteError> {
+    let t = Instant::now();
+    let mut files = vec![(
+        Upload {
+            name: "vigil".into(),
+            source: binary.to_path_buf(),
+        },
+        "700",
+    )];
+    files.extend(task.uploads().into_iter().map(|u| (u, "600")));
+    for (up, mode) in &files {
+        let f = File::open(&up.source).map_err(|e| RemoteError::Local {
+            detail: format!("{}: {e}", up.source.display()),
+        })?;
+        let target = shell_quote(&format!("{dir}/{}", up.name));
+        let out = session
+            .run(&format!("cat > {target} && chmod {mode} {target}"), Some(f))
+            .map_err(|e| spawn_err(e, opts))?;
+        if out.status.code() == Some(255) {
+            return Err(classify_ssh_failure(Stage::Upload, &out.stderr));
+        }
+        if !out.status.success() {
+            return Err(RemoteError::Upload {
+                file: up.name.clone(),
+                detail: sanitize_detail(&out.stderr),
+            });
+        }
+    }
+    timings.upload = t.elapsed();
+
+    let t = Instant::now();
+    let out = session
+        .run(&scan_script(dir, &task.args(dir)), None)
+        .map_err(|e| spawn_err(e, opts))?;
+    timings.scan = t.elapsed();
+    match out.status.code() {
+        Some(0) | Some(2) => Ok((out.stdout, out.status.code().unwrap_or(0))),
+        Some(255) => Err(classify_ssh_failure(Stage::Scan, &out.stderr)),
+        Some(c @ (126 | 127)) => Err(RemoteError::Exec {
+            code: c,
+            detail: sanitize_detail(&out.stderr),
+        }),
+        Some(c) => Err(RemoteError::ScanFailed {
+            code: c,
+            detail: sanitize_detail(&out.stderr),
+        }),
+        None => Err(RemoteError::Local {
+            detail: "ssh was killed by a signal".into(),
+        }),
+    }
+}
+
+/// A results document must be JSON with `rules[]` (each `id` and `result`).
+pub fn parse_doc(json: &[u8]) -> Result<serde_json::Value, RemoteError> {
+    let doc: serde_json::Value =
+        serde_json::from_slice(json).map_err(|e| RemoteError::BadOutput {
+            detail: format!("{e} (in {} bytes)", json.len()),
+        })?;
+    let ok = doc
+        .get("rules")
+        .and_then(|r| r.as_array())
+        .is_some_and(|rules| {
+            rules.iter().all(|r| {
+                r.get("id").is_some_and(|v| v.is_string())
+                    && r.get("result").is_some_and(|v| v.is_string())
+            })
+        });
+    if !ok {
+        return Err(RemoteError::BadOutput {
+            detail: "no rules[] array of {id, result}".into(),
+        });
+    }
+    Ok(doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platform_check_uses_rust_spelling() {
+        assert!(
+            check_platform(&format!("Linux {}", std::env::consts::ARCH)).is_ok()
+                || cfg!(not(target_os = "linux"))
+        );
+        let e = check_platform("Linux sparc64").unwrap_err();
+        assert_eq!(e.kind(), "arch_mismatch");
+        assert!(e.to_string().contains("the host is linux sparc64"), "{e}");
+        assert!(check_platform("Darwin arm64").is_err() || cfg!(target_os = "macos"));
+        assert_eq!(normalize_machine("armv7l"), "arm");
+        assert_eq!(normalize_machine("i686"), "x86");
+        assert_eq!(normalize_machine("arm64"), "aarch64");
+    }
+
+    #[test]
+    fn only_mktemp_shaped_dirs_are_removed() {
+        assert!(valid_remote_dir("/tmp/vigil.AbC123xyz0"));
+        for bad in [
+            "",
+            "/",
+            "/tmp",
+            "tmp/vigil.x",
+            "/tmp/vigil.x y",
+            "/tmp/../vigil.x",
+            "/tmp/x",
+        ] {
+            assert!(!valid_remote_dir(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn scan_script_cleans_up_when_the_command_fails() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("vigil.test1");
+        std::fs::create_dir(&dir).unwrap();
+        // A stand-in "vigil" that fails: the trap must still remove the directory.
+        std::fs::write(dir.join("vigil"), "#!/bin/sh\necho boom >&2\nexit 1\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.join("vigil"), std::fs::Permissions::from_mode(0o700))
+            .unwrap();
+        let d = dir.to_str().unwrap();
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(scan_script(d, &["scan".into(), format!("{d}/content.xml")]))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(!dir.exists());
+    }
+
+    #[test]
+    fn results_document_shape_is_checked() {
+        assert!(parse_doc(br#"{"rules":[{"id":"a","result":"pass"}],"scan":{}}"#).is_ok());
+        assert_eq!(parse_doc(b"not json").unwrap_err().kind(), "bad_output");
+        assert_eq!(
+            parse_doc(br#"{"rules":[{"id":"a"}]}"#).unwrap_err().kind(),
+            "bad_output"
+        );
+    }
+}
