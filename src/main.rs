@@ -24,7 +24,7 @@ enum Cmd {
         #[arg(long, value_name = "PATH|-")]
         json: Option<String>,
         #[command(flatten)]
-        remote: remote::RemoteArgs,
+        remote: Box<remote::RemoteArgs>,
     },
     /// Transport test stand-in for `scan` (see src/remote/selftest.rs).
     #[command(hide = true)]
@@ -36,7 +36,13 @@ enum Cmd {
 }
 
 fn main() {
-    let code = match Cli::parse().command {
+    // Bad arguments exit 1 (the scan could not run), as oscap does; clap would say 2,
+    // which means "a rule failed" here.
+    let cli = Cli::try_parse().unwrap_or_else(|e| {
+        let _ = e.print();
+        std::process::exit(if e.use_stderr() { 1 } else { 0 });
+    });
+    let code = match cli.command {
         Cmd::Scan {
             content,
             profile,

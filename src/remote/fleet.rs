@@ -204,6 +204,13 @@ impl FleetReport {
                         v["failing_rules"] = json!(c.failing_ids);
                         v["uname"] = json!(s.uname);
                         v["scan_exit_code"] = json!(s.exit_code);
+                        let ms = |d: Duration| d.as_millis() as u64;
+                        v["timings_ms"] = json!({
+                            "connect": ms(s.timings.connect),
+                            "upload": ms(s.timings.upload),
+                            "scan": ms(s.timings.scan),
+                            "cleanup": ms(s.timings.cleanup),
+                        });
                         if !s.warnings.is_empty() {
                             v["warnings"] = json!(s.warnings);
                         }

@@ -159,48 +159,36 @@ fn scan_with_session(
 ) -> Result<HostScan, RemoteError> {
     let mut timings = Timings::default();
     let t = Instant::now();
-    // One round trip both checks the platform and, with --sudo, that sudo -n works.
-    let probe = if opts.sudo {
-        "uname -sm && sudo -n true"
-    } else {
-        "uname -sm"
-    };
-    let out = session.run(probe, None).map_err(|e| spawn_err(e, opts))?;
-    if out.status.code() == Some(255) {
-        return Err(classify_ssh_failure(Stage::Connect, &out.stderr));
-    }
-    if !out.status.success() {
-        return Err(
-            sudo_failure(opts, &out).unwrap_or_else(|| RemoteError::Ssh {
-                stage: Stage::Connect,
-                detail: sanitize_detail(&out.stderr),
-            }),
-        );
-    }
-    let uname = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    check_platform(&uname)?;
-
+    // One round trip: with --sudo check that sudo -n works, report the platform, make
+    // the directory. The platform is checked before anything is copied into it.
     let base = match &opts.remote_tmpdir {
         Some(d) => shell_quote(d),
         None => "\"${TMPDIR:-/tmp}\"".to_string(),
     };
-    let out = session
-        .run(
-            &format!("umask 077 && mktemp -d {base}/vigil.XXXXXXXXXX"),
-            None,
-        )
-        .map_err(|e| spawn_err(e, opts))?;
+    let sudo_check = if opts.sudo { "sudo -n true && " } else { "" };
+    let script = format!("{sudo_check}uname -sm && umask 077 && mktemp -d {base}/vigil.XXXXXXXXXX");
+    let out = session.run(&script, &[]).map_err(|e| spawn_err(e, opts))?;
     if out.status.code() == Some(255) {
-        return Err(classify_ssh_failure(Stage::TempDir, &out.stderr));
+        return Err(classify_ssh_failure(Stage::Connect, &out.stderr));
     }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut lines = stdout.lines();
+    let uname = lines.next().unwrap_or("").trim().to_string();
+    let dir = lines.next().unwrap_or("").trim().to_string();
     if !out.status.success() {
-        return Err(
-            sudo_failure(opts, &out).unwrap_or_else(|| RemoteError::NoTempDir {
+        return Err(if let Some(e) = sudo_failure(opts, &out) {
+            e
+        } else if uname.is_empty() {
+            RemoteError::Ssh {
+                stage: Stage::Connect,
                 detail: sanitize_detail(&out.stderr),
-            }),
-        );
+            }
+        } else {
+            RemoteError::NoTempDir {
+                detail: sanitize_detail(&out.stderr),
+            }
+        });
     }
-    let dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
     if !valid_remote_dir(&dir) {
         return Err(RemoteError::NoTempDir {
             detail: format!("mktemp printed an unexpected path {dir:?}"),
@@ -208,13 +196,14 @@ fn scan_with_session(
     }
     timings.connect = t.elapsed();
 
-    let result = upload_and_run(session, opts, task, binary, &dir, &mut timings);
+    let result = check_platform(&uname)
+        .and_then(|()| upload_and_run(session, opts, task, binary, &dir, &mut timings));
 
     // The trap normally removed the directory already; this covers a shell that never
     // started or was killed outright, and confirms that nothing is left.
     let t = Instant::now();
     let q = shell_quote(&dir);
-    let cleanup = session.run(&format!("rm -rf -- {q} && test ! -e {q}"), None);
+    let cleanup = session.run(&format!("rm -rf -- {q} && test ! -e {q}"), &[]);
     timings.cleanup = t.elapsed();
     let cleanup_problem = match cleanup {
         Ok(o) if o.status.success() => None,
@@ -242,6 +231,22 @@ fn scan_with_session(
     })
 }
 
+/// The remote side of the upload: each file is read from stdin with `head -c` (its
+/// exact length), written with its mode, and its size checked.
+fn upload_script(dir: &str, files: &[(String, u64, &str)]) -> String {
+    let mut s = String::from("set -e; ");
+    for (name, len, mode) in files {
+        let target = shell_quote(&format!("{dir}/{name}"));
+        s.push_str(&format!(
+            "head -c {len} > {target}; chmod {mode} {target}; \
+             test \"$(wc -c < {target})\" -eq {len} || {{ echo {} truncated >&2; exit 3; }}; ",
+            shell_quote(name)
+        ));
+    }
+    s.push_str("exit 0");
+    s
+}
+
 fn upload_and_run(
     session: &Session<'_>,
     opts: &SshOptions,
@@ -259,29 +264,38 @@ fn upload_and_run(
         "700",
     )];
     files.extend(task.uploads().into_iter().map(|u| (u, "600")));
+    let mut plan = Vec::new();
+    let mut stdin = Vec::new();
     for (up, mode) in &files {
-        let f = File::open(&up.source).map_err(|e| RemoteError::Local {
+        let local = |e: std::io::Error| RemoteError::Local {
             detail: format!("{}: {e}", up.source.display()),
-        })?;
-        let target = shell_quote(&format!("{dir}/{}", up.name));
-        let out = session
-            .run(&format!("cat > {target} && chmod {mode} {target}"), Some(f))
-            .map_err(|e| spawn_err(e, opts))?;
-        if out.status.code() == Some(255) {
-            return Err(classify_ssh_failure(Stage::Upload, &out.stderr));
-        }
-        if !out.status.success() {
-            return Err(RemoteError::Upload {
-                file: up.name.clone(),
-                detail: sanitize_detail(&out.stderr),
-            });
-        }
+        };
+        let f = File::open(&up.source).map_err(local)?;
+        let len = f.metadata().map_err(local)?.len();
+        plan.push((up.name.clone(), len, *mode));
+        stdin.push((f, len));
+    }
+    let out = session
+        .run(&upload_script(dir, &plan), &stdin)
+        .map_err(|e| spawn_err(e, opts))?;
+    if out.status.code() == Some(255) {
+        return Err(classify_ssh_failure(Stage::Upload, &out.stderr));
+    }
+    if !out.status.success() {
+        return Err(RemoteError::Upload {
+            file: files
+                .iter()
+                .map(|(u, _)| u.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            detail: sanitize_detail(&out.stderr),
+        });
     }
     timings.upload = t.elapsed();
 
     let t = Instant::now();
     let out = session
-        .run(&scan_script(dir, &task.args(dir)), None)
+        .run(&scan_script(dir, &task.args(dir)), &[])
         .map_err(|e| spawn_err(e, opts))?;
     timings.scan = t.elapsed();
     match out.status.code() {
@@ -377,6 +391,40 @@ mod tests {
             .unwrap();
         assert_eq!(out.status.code(), Some(1));
         assert!(!dir.exists());
+    }
+
+    #[test]
+    fn upload_script_splits_one_stream_into_files_and_catches_truncation() {
+        use std::io::Write;
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path().to_str().unwrap();
+        let run = |script: String, input: &[u8]| {
+            let mut c = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(script)
+                .stdin(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            c.stdin.take().unwrap().write_all(input).unwrap();
+            c.wait_with_output().unwrap()
+        };
+        let files = [("a".to_string(), 3, "700"), ("b c".to_string(), 4, "600")];
+        let out = run(upload_script(d, &files), b"abcdefg");
+        assert!(out.status.success());
+        assert_eq!(std::fs::read(tmp.path().join("a")).unwrap(), b"abc");
+        assert_eq!(std::fs::read(tmp.path().join("b c")).unwrap(), b"defg");
+        let mode = |n: &str| {
+            std::fs::metadata(tmp.path().join(n))
+                .unwrap()
+                .permissions()
+                .mode()
+        };
+        assert_eq!((mode("a") & 0o777, mode("b c") & 0o777), (0o700, 0o600));
+        let out = run(upload_script(d, &files), b"abcde");
+        assert_eq!(out.status.code(), Some(3));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("truncated"));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 use std::ffi::OsString;
 use std::fs::File;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -128,24 +129,44 @@ impl<'a> Session<'a> {
         a
     }
 
-    /// Runs `script` with `sh -c` on the host (under `sudo -n` with --sudo), feeding
-    /// `stdin` (or nothing). Returns ssh's output; exit status 255 is ssh's own failure.
-    pub fn run(&self, script: &str, stdin: Option<File>) -> std::io::Result<Output> {
+    /// Runs `script` with `sh -c` on the host (under `sudo -n` with --sudo), feeding it
+    /// the bytes of `stdin` (files with their lengths, one after another; the length is
+    /// what the remote side was promised, so a file that changed cannot desynchronise
+    /// it). Returns ssh's output; exit status 255 is ssh's own failure.
+    pub fn run(&self, script: &str, stdin: &[(File, u64)]) -> std::io::Result<Output> {
         let remote = if self.opts.sudo {
             format!("sudo -n sh -c {}", shell_quote(script))
         } else {
             format!("sh -c {}", shell_quote(script))
         };
-        Command::new(&self.opts.program)
+        let mut child = Command::new(&self.opts.program)
             .args(self.args())
             .arg("--")
             .arg(self.spec.destination())
             .arg(remote)
-            .stdin(match stdin {
-                Some(f) => Stdio::from(f),
-                None => Stdio::null(),
+            .stdin(if stdin.is_empty() {
+                Stdio::null()
+            } else {
+                Stdio::piped()
             })
-            .output()
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let pipe = child.stdin.take();
+        std::thread::scope(|s| {
+            if let Some(mut pipe) = pipe {
+                s.spawn(move || {
+                    for (f, len) in stdin {
+                        // A write error means the remote side is gone: its exit status
+                        // says why, so the error itself is not interesting.
+                        if std::io::copy(&mut f.take(*len), &mut pipe).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            child.wait_with_output()
+        })
     }
 
     /// Stops the master connection; harmless when there is none.
