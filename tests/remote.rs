@@ -514,3 +514,60 @@ fn ansible_inventory_drives_the_fleet_and_single_host_json_goes_to_stdout() {
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["rules"][0]["result"], "pass");
 }
+
+/// sudo is not installed on the test machine: a stand-in on the host's PATH checks
+/// that every remote step goes through `sudo -n sh -c`, and a refusing one that the
+/// refusal is reported as such.
+#[test]
+fn sudo_wraps_every_remote_step_and_a_refusal_is_named() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut lab = Lab::new();
+    let log = lab.path("sudo.log");
+    for (dir, body) in [
+        (
+            "okbin",
+            format!(
+                "#!/bin/sh\n[ \"$1\" = -n ] || exit 99\nshift\necho \"$1 $2\" >> {}\nexec \"$@\"\n",
+                log.display()
+            ),
+        ),
+        (
+            "nobin",
+            "#!/bin/sh\necho 'sudo: a password is required' >&2\nexit 1\n".to_string(),
+        ),
+    ] {
+        let d = lab.path(dir);
+        std::fs::create_dir(&d).unwrap();
+        std::fs::write(d.join("sudo"), body).unwrap();
+        std::fs::set_permissions(d.join("sudo"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let ok = lab.sshd(
+        &format!("SetEnv PATH={}:/usr/bin:/bin", lab.path("okbin").display()),
+        "hostkey",
+    );
+    let no = lab.sshd(
+        &format!("SetEnv PATH={}:/usr/bin:/bin", lab.path("nobin").display()),
+        "hostkey",
+    );
+    let plan = lab.plan("file /etc/passwd\n");
+    let out_dir = lab.path("fleet");
+    let out = lab
+        .vigil(&plan, &["--sudo", "--fleet-out"])
+        .arg(&out_dir)
+        .args(["--host", &host(ok), "--host", &host(no)])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let s = summary(&out_dir);
+    assert_eq!(s["hosts"][0]["status"], "pass", "{s}");
+    assert_eq!(s["hosts"][1]["error"]["kind"], "sudo", "{s}");
+    assert!(
+        s["hosts"][1]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("sudo: a password is required")
+    );
+    // mktemp, upload, scan, cleanup: four steps, all under sudo -n sh -c.
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "sh -c\n".repeat(4),);
+    assert!(lab.leftovers().is_empty(), "{:?}", lab.leftovers());
+}

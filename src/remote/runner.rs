@@ -159,14 +159,14 @@ fn scan_with_session(
 ) -> Result<HostScan, RemoteError> {
     let mut timings = Timings::default();
     let t = Instant::now();
-    // One round trip: with --sudo check that sudo -n works, report the platform, make
-    // the directory. The platform is checked before anything is copied into it.
+    // One round trip: report the platform and make the directory (under sudo -n with
+    // --sudo, which fails here if it would need a password). The platform is checked
+    // before anything is copied into the directory.
     let base = match &opts.remote_tmpdir {
         Some(d) => shell_quote(d),
         None => "\"${TMPDIR:-/tmp}\"".to_string(),
     };
-    let sudo_check = if opts.sudo { "sudo -n true && " } else { "" };
-    let script = format!("{sudo_check}uname -sm && umask 077 && mktemp -d {base}/vigil.XXXXXXXXXX");
+    let script = format!("uname -sm && umask 077 && mktemp -d {base}/vigil.XXXXXXXXXX");
     let out = session.run(&script, &[]).map_err(|e| spawn_err(e, opts))?;
     if out.status.code() == Some(255) {
         return Err(classify_ssh_failure(Stage::Connect, &out.stderr));
