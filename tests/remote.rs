@@ -567,7 +567,7 @@ fn sudo_wraps_every_remote_step_and_a_refusal_is_named() {
             .unwrap()
             .contains("sudo: a password is required")
     );
-    // mktemp, upload, scan, cleanup: four steps, all under sudo -n sh -c.
-    assert_eq!(std::fs::read_to_string(&log).unwrap(), "sh -c\n".repeat(4),);
+    // mktemp, upload+scan, cleanup: three steps, all under sudo -n sh -c.
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "sh -c\n".repeat(3),);
     assert!(lab.leftovers().is_empty(), "{:?}", lab.leftovers());
 }

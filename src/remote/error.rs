@@ -13,7 +13,7 @@ use thiserror::Error;
 pub enum Stage {
     Connect,
     TempDir,
-    Upload,
+    /// Upload and scan (one round trip).
     Scan,
     Cleanup,
 }
@@ -23,7 +23,6 @@ impl std::fmt::Display for Stage {
         f.write_str(match self {
             Stage::Connect => "connect",
             Stage::TempDir => "temporary directory",
-            Stage::Upload => "upload",
             Stage::Scan => "scan",
             Stage::Cleanup => "cleanup",
         })

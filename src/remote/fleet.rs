@@ -207,7 +207,6 @@ impl FleetReport {
                         let ms = |d: Duration| d.as_millis() as u64;
                         v["timings_ms"] = json!({
                             "connect": ms(s.timings.connect),
-                            "upload": ms(s.timings.upload),
                             "scan": ms(s.timings.scan),
                             "cleanup": ms(s.timings.cleanup),
                         });

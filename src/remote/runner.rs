@@ -47,8 +47,9 @@ pub struct HostScan {
 
 #[derive(Debug, Default, Clone)]
 pub struct Timings {
+    /// Connection, platform check and mktemp.
     pub connect: Duration,
-    pub upload: Duration,
+    /// Upload and scan: one round trip.
     pub scan: Duration,
     pub cleanup: Duration,
 }
@@ -121,9 +122,10 @@ fn sudo_failure(opts: &SshOptions, out: &Output) -> Option<RemoteError> {
     })
 }
 
-/// The remote script of the scan step: the trap removes the directory however the
-/// shell ends; a hangup or a dead stdout pipe (the connection dropped) exits through it.
-pub fn scan_script(dir: &str, args: &[String]) -> String {
+/// The remote script of the upload-and-scan step: the trap, set before anything is
+/// copied, removes the directory however the shell ends; a hangup or a dead stdout pipe
+/// (the connection dropped) exits through it.
+pub fn scan_script(dir: &str, uploads: &str, args: &[String]) -> String {
     let q = shell_quote(dir);
     let mut cmd = format!("{q}/vigil");
     for a in args {
@@ -132,7 +134,7 @@ pub fn scan_script(dir: &str, args: &[String]) -> String {
     }
     format!(
         "trap 'rm -rf -- {q}' EXIT; trap 'exit 129' HUP; trap 'exit 130' INT; \
-         trap 'exit 141' PIPE; trap 'exit 143' TERM; cd {q} || exit 1; {cmd}"
+         trap 'exit 141' PIPE; trap 'exit 143' TERM; {uploads}cd {q} || exit 1; {cmd}"
     )
 }
 
@@ -231,19 +233,22 @@ fn scan_with_session(
     })
 }
 
+/// Exit status of the remote script when a copied file came out short.
+const UPLOAD_FAILED: i32 = 86;
+
 /// The remote side of the upload: each file is read from stdin with `head -c` (its
-/// exact length), written with its mode, and its size checked.
-fn upload_script(dir: &str, files: &[(String, u64, &str)]) -> String {
-    let mut s = String::from("set -e; ");
+/// exact length), given its mode, and its size checked.
+fn upload_commands(dir: &str, files: &[(String, u64, &str)]) -> String {
+    let mut s = String::new();
     for (name, len, mode) in files {
         let target = shell_quote(&format!("{dir}/{name}"));
         s.push_str(&format!(
-            "head -c {len} > {target}; chmod {mode} {target}; \
-             test \"$(wc -c < {target})\" -eq {len} || {{ echo {} truncated >&2; exit 3; }}; ",
+            "head -c {len} > {target} && chmod {mode} {target} && \
+             test \"$(wc -c < {target})\" -eq {len} || \
+             {{ echo {} came out short >&2; exit {UPLOAD_FAILED}; }}; ",
             shell_quote(name)
         ));
     }
-    s.push_str("exit 0");
     s
 }
 
@@ -276,31 +281,23 @@ fn upload_and_run(
         stdin.push((f, len));
     }
     let out = session
-        .run(&upload_script(dir, &plan), &stdin)
+        .run(
+            &scan_script(dir, &upload_commands(dir, &plan), &task.args(dir)),
+            &stdin,
+        )
         .map_err(|e| spawn_err(e, opts))?;
-    if out.status.code() == Some(255) {
-        return Err(classify_ssh_failure(Stage::Upload, &out.stderr));
-    }
-    if !out.status.success() {
-        return Err(RemoteError::Upload {
+    timings.scan = t.elapsed();
+    match out.status.code() {
+        Some(0) | Some(2) => Ok((out.stdout, out.status.code().unwrap_or(0))),
+        Some(255) => Err(classify_ssh_failure(Stage::Scan, &out.stderr)),
+        Some(UPLOAD_FAILED) => Err(RemoteError::Upload {
             file: files
                 .iter()
                 .map(|(u, _)| u.name.as_str())
                 .collect::<Vec<_>>()
                 .join(", "),
             detail: sanitize_detail(&out.stderr),
-        });
-    }
-    timings.upload = t.elapsed();
-
-    let t = Instant::now();
-    let out = session
-        .run(&scan_script(dir, &task.args(dir)), &[])
-        .map_err(|e| spawn_err(e, opts))?;
-    timings.scan = t.elapsed();
-    match out.status.code() {
-        Some(0) | Some(2) => Ok((out.stdout, out.status.code().unwrap_or(0))),
-        Some(255) => Err(classify_ssh_failure(Stage::Scan, &out.stderr)),
+        }),
         Some(c @ (126 | 127)) => Err(RemoteError::Exec {
             code: c,
             detail: sanitize_detail(&out.stderr),
@@ -386,7 +383,11 @@ mod tests {
         let d = dir.to_str().unwrap();
         let out = std::process::Command::new("sh")
             .arg("-c")
-            .arg(scan_script(d, &["scan".into(), format!("{d}/content.xml")]))
+            .arg(scan_script(
+                d,
+                "",
+                &["scan".into(), format!("{d}/content.xml")],
+            ))
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(1));
@@ -411,7 +412,8 @@ mod tests {
             c.wait_with_output().unwrap()
         };
         let files = [("a".to_string(), 3, "700"), ("b c".to_string(), 4, "600")];
-        let out = run(upload_script(d, &files), b"abcdefg");
+        let script = |f: &[(String, u64, &str)]| format!("{}exit 0", upload_commands(d, f));
+        let out = run(script(&files), b"abcdefg");
         assert!(out.status.success());
         assert_eq!(std::fs::read(tmp.path().join("a")).unwrap(), b"abc");
         assert_eq!(std::fs::read(tmp.path().join("b c")).unwrap(), b"defg");
@@ -422,9 +424,9 @@ mod tests {
                 .mode()
         };
         assert_eq!((mode("a") & 0o777, mode("b c") & 0o777), (0o700, 0o600));
-        let out = run(upload_script(d, &files), b"abcde");
-        assert_eq!(out.status.code(), Some(3));
-        assert!(String::from_utf8_lossy(&out.stderr).contains("truncated"));
+        let out = run(script(&files), b"abcde");
+        assert_eq!(out.status.code(), Some(UPLOAD_FAILED));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("b c came out short"));
     }
 
     #[test]
