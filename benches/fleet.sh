@@ -6,13 +6,17 @@
 # `remote-selftest`; set SUBCOMMAND=scan CONTENT=file.xml to time real scans.
 #
 # Usage: benches/fleet.sh   (env: VIGIL=path/to/vigil HOSTS=20 JOBS=8 RUNS=3
-#                            SCAN_MS=0 emulated scan time per host for the stand-in)
+#                            SCAN_MS=0 emulated scan time per host for the stand-in,
+#                            ACCOUNT_SHELL=0: sessions get an empty HOME, so the login
+#                            account's ~/.bashrc, sourced by every ssh command, is not
+#                            timed; 1 keeps the account's own)
 set -eu
 HOSTS=${HOSTS:-20}
 JOBS=${JOBS:-8}
 RUNS=${RUNS:-3}
 SCAN_MS=${SCAN_MS:-0}
 SUBCOMMAND=${SUBCOMMAND:-remote-selftest}
+ACCOUNT_SHELL=${ACCOUNT_SHELL:-0}
 here=$(cd "$(dirname "$0")/.." && pwd)
 if [ -z "${VIGIL:-}" ]; then
     (cd "$here" && cargo build --release --quiet)
@@ -28,7 +32,9 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-mkdir -p /run/sshd "$lab/remote-tmp"
+mkdir -p /run/sshd "$lab/remote-tmp" "$lab/home"
+home_line=""
+[ "$ACCOUNT_SHELL" = 1 ] || home_line="SetEnv HOME=$lab/home"
 ssh-keygen -q -t ed25519 -N '' -f "$lab/hostkey"
 ssh-keygen -q -t ed25519 -N '' -f "$lab/userkey"
 cp "$lab/userkey.pub" "$lab/authorized_keys"
@@ -51,6 +57,7 @@ UsePAM no
 PermitRootLogin yes
 PasswordAuthentication no
 KbdInteractiveAuthentication no
+$home_line
 CFG
     /usr/sbin/sshd -D -e -f "$lab/sshd_config.$port" 2>"$lab/sshd.$port.log" &
     pids="$pids $!"
@@ -91,7 +98,7 @@ done
 t1=$(echo "$one" | median)
 tn=$(echo "$many" | median)
 left=$(ls -A "$lab/remote-tmp" | wc -l)
-echo "binary: $VIGIL ($(wc -c < "$VIGIL") bytes), remote command: $SUBCOMMAND, scan_ms=$SCAN_MS"
+echo "binary: $VIGIL ($(wc -c < "$VIGIL") bytes), remote command: $SUBCOMMAND, scan_ms=$SCAN_MS, account_shell=$ACCOUNT_SHELL, load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "1 host:                 ${t1}s (median of $RUNS:$one)"
 echo "$HOSTS hosts, -j $JOBS:     ${tn}s (median of $RUNS:$many)"
 echo "wall-time ratio ($HOSTS hosts / 1 host): $(echo "$tn / $t1" | bc -l | cut -c1-5)  (sequential would be $HOSTS)"
