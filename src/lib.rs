@@ -12,6 +12,7 @@ pub mod cli;
 pub mod content;
 pub mod engine;
 pub mod probes;
+pub mod remote;
 pub mod report;
 pub mod scan;
 pub mod target;

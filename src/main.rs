@@ -15,11 +15,17 @@ use vigil::probes::Registry;
 use vigil::report::{self, ScanResults};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Bad arguments exit 1 (the scan could not run), as oscap does; clap's own 2 would
+    // mean "a rule failed" here.
+    let cli = Cli::try_parse().unwrap_or_else(|e| {
+        let _ = e.print();
+        std::process::exit(if e.use_stderr() { 1 } else { 0 });
+    });
     let r = match cli.command {
         Command::Scan(args) => scan(*args),
         Command::Info(args) => info(args),
         Command::Validate(args) => validate(args),
+        Command::RemoteSelftest(a) => Ok(vigil::remote::selftest::run(&a.plan, &a.rest) as u8),
     };
     match r {
         Ok(code) => ExitCode::from(code),
@@ -35,6 +41,15 @@ fn load(path: &std::path::Path, opts: &LoadOptions) -> Result<Content> {
 }
 
 fn scan(args: ScanArgs) -> Result<u8> {
+    if args.remote.is_remote() {
+        if args.root.is_some() {
+            anyhow::bail!("--root and --host cannot be combined");
+        }
+        let json = args.json.as_ref().map(|p| p.display().to_string());
+        return Ok(
+            vigil::remote::cli::run(&args.remote, args.remote_task(), json.as_deref()) as u8,
+        );
+    }
     let path = args
         .content
         .clone()
