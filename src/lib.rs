@@ -10,5 +10,6 @@
 
 pub mod content;
 pub mod engine;
+pub mod policy;
 pub mod probes;
 pub mod target;

@@ -307,7 +307,9 @@ pub fn parse_str(text: &str, path: &Path) -> Result<Document> {
                         None => {
                             return Err(syntax(
                                 start_offset,
-                                format!("undefined entity &{name}; (DTD entities are not supported)"),
+                                format!(
+                                    "undefined entity &{name}; (DTD entities are not supported)"
+                                ),
                             ));
                         }
                     }
@@ -375,10 +377,7 @@ fn build_element(
         ResolveResult::Bound(n) => intern(n.as_ref()),
         ResolveResult::Unbound => intern(""),
         ResolveResult::Unknown(p) => {
-            return Err(format!(
-                "undeclared namespace prefix '{}'",
-                p
-            ));
+            return Err(format!("undeclared namespace prefix '{}'", p));
         }
     };
     let name = local.as_ref().to_string();
@@ -429,8 +428,8 @@ mod tests {
 
     #[test]
     fn prefixes_resolve_to_namespaces() {
-        let d = parse(r#"<a:x xmlns:a="urn:a"><b:y xmlns:b="urn:a" k="v &amp; w"/></a:x>"#)
-            .unwrap();
+        let d =
+            parse(r#"<a:x xmlns:a="urn:a"><b:y xmlns:b="urn:a" k="v &amp; w"/></a:x>"#).unwrap();
         assert!(d.root.is("urn:a", "x"));
         let y = d.root.child("urn:a", "y").unwrap();
         assert_eq!(y.attr("k"), Some("v & w"));

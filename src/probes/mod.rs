@@ -7,6 +7,7 @@
 //! are `unknown`: vigil never guesses.
 
 pub mod item;
+pub mod vigil;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -101,6 +102,9 @@ pub struct Context {
     pub host: Arc<Host>,
     /// Files larger than this are not read for content or hashes (reported in the item).
     pub max_file_size: u64,
+    /// The site key-management policy (`--policy`); vigil's own key-management probes
+    /// are not applicable without one.
+    pub policy: Option<Arc<crate::policy::Policy>>,
 }
 
 impl Context {
@@ -108,6 +112,7 @@ impl Context {
         Context {
             host,
             max_file_size: 256 * 1024 * 1024,
+            policy: None,
         }
     }
 }
@@ -158,4 +163,6 @@ impl Registry {
 }
 
 /// Registers the built-in probes. Each probe module adds itself here.
-fn register_builtin(_r: &mut Registry) {}
+fn register_builtin(r: &mut Registry) {
+    vigil::register(r);
+}

@@ -78,8 +78,14 @@ mod tests {
     #[test]
     fn offline_paths_stay_under_root() {
         let h = Host::offline("/mnt/r");
-        assert_eq!(h.path(Path::new("/etc/passwd")), PathBuf::from("/mnt/r/etc/passwd"));
+        assert_eq!(
+            h.path(Path::new("/etc/passwd")),
+            PathBuf::from("/mnt/r/etc/passwd")
+        );
         assert_eq!(h.path(Path::new("/../../etc")), PathBuf::from("/mnt/r/etc"));
-        assert_eq!(h.host_path(Path::new("/mnt/r/etc/x")), PathBuf::from("/etc/x"));
+        assert_eq!(
+            h.host_path(Path::new("/mnt/r/etc/x")),
+            PathBuf::from("/etc/x")
+        );
     }
 }
