@@ -8,8 +8,11 @@
 //! 4. [`engine`] applies states, check and existence, criteria and XCCDF checks.
 //! 5. [`report`] turns the results into JSON, HTML and SCAP result files.
 
+pub mod cli;
 pub mod content;
 pub mod engine;
 pub mod policy;
 pub mod probes;
+pub mod report;
+pub mod scan;
 pub mod target;

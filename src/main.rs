@@ -1,3 +1,254 @@
-fn main() {
-    std::process::exit(1);
+//! The `vigil` command: parses arguments, calls the library, maps errors to exit
+//! codes (0 all passed, 2 some rule failed / errored / unknown, 1 the scan could not
+//! run).
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+
+use vigil::cli::{Cli, Command, ContentArgs, ScanArgs};
+use vigil::content::{self, Content, LoadOptions};
+use vigil::engine::xccdf::RuleOutcome;
+use vigil::probes::Registry;
+use vigil::report::{self, ScanResults};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let r = match cli.command {
+        Command::Scan(args) => scan(*args),
+        Command::Info(args) => info(args),
+        Command::Validate(args) => validate(args),
+    };
+    match r {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("vigil: error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn load(path: &std::path::Path, opts: &LoadOptions) -> Result<Content> {
+    Ok(content::datastream::load(path, opts)?)
+}
+
+fn scan(args: ScanArgs) -> Result<u8> {
+    let path = args
+        .content
+        .clone()
+        .context("no CONTENT given and no bundled benchmark is installed")?;
+    let content = load(&path, &args.load_options())?;
+    let mut config = args.config().map_err(anyhow::Error::msg)?;
+    let to_stdout = args.json.as_deref() == Some(std::path::Path::new("-"));
+    config.progress = !args.quiet && std::io::stderr().is_terminal();
+    let registry = Registry::builtin();
+    let results = vigil::scan::run(&content, &config, &registry)?;
+    if let Some(p) = &args.json {
+        report::write_json(&results, p)?;
+    }
+    if !args.quiet {
+        print_summary(&results, to_stdout);
+    }
+    Ok(results.exit_code() as u8)
+}
+
+/// A compact summary: counts by result and the rules that failed.
+fn print_summary(r: &ScanResults, to_stderr: bool) {
+    let mut out = String::new();
+    let title = r
+        .scan
+        .benchmark
+        .as_ref()
+        .and_then(|b| b.title.clone())
+        .unwrap_or_else(|| r.scan.content.path.clone());
+    out.push_str(&format!(
+        "{} on {} ({} ms)\n",
+        title, r.scan.host.hostname, r.scan.duration_ms
+    ));
+    if !r.rules.is_empty() {
+        let counts: Vec<String> = RuleOutcome::ALL
+            .iter()
+            .filter_map(|w| {
+                r.summary
+                    .results
+                    .get(w.as_str())
+                    .map(|n| format!("{n} {w}"))
+            })
+            .collect();
+        out.push_str(&format!(
+            "rules: {}; score {:.2}\n",
+            counts.join(", "),
+            r.summary.score
+        ));
+        let failed: Vec<_> = r.rules.iter().filter(|x| x.result.is_failure()).collect();
+        for x in failed.iter().take(50) {
+            out.push_str(&format!(
+                "  {:<8} {:<7} {}  {}\n",
+                x.result.as_str(),
+                x.severity.as_str(),
+                x.id,
+                x.title
+            ));
+        }
+        if failed.len() > 50 {
+            out.push_str(&format!(
+                "  ... and {} more (see the JSON results)\n",
+                failed.len() - 50
+            ));
+        }
+    } else {
+        let counts: Vec<String> = r
+            .summary
+            .definitions
+            .iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect();
+        out.push_str(&format!("definitions: {}\n", counts.join(", ")));
+    }
+    if to_stderr {
+        eprint!("{out}");
+    } else {
+        print!("{out}");
+    }
+}
+
+fn content_opts(a: &ContentArgs) -> LoadOptions {
+    LoadOptions {
+        datastream_id: a.datastream_id.clone(),
+        xccdf_id: a.xccdf_id.clone(),
+        tailoring: None,
+    }
+}
+
+fn info(args: ContentArgs) -> Result<u8> {
+    let c = load(&args.content, &content_opts(&args))?;
+    println!(
+        "Content: {} ({:?}, sha256 {})",
+        c.path.display(),
+        c.kind,
+        c.sha256
+    );
+    if let Some(b) = &c.benchmark {
+        println!("Benchmark: {} — {} (version {})", b.id, b.title, b.version);
+        println!(
+            "Rules: {}  Groups: {}  Values: {}",
+            b.rules.len(),
+            b.groups.len(),
+            b.values.len()
+        );
+        println!("Profiles:");
+        for p in &b.profiles {
+            let resolved = vigil::engine::xccdf::resolve_profile(&c, Some(&p.id))?;
+            let n = vigil::engine::xccdf::selected_rules(b, &resolved, &Default::default())?.len();
+            println!("  {}  ({} rules)  {}", p.id, n, p.title);
+        }
+        println!("Values:");
+        for v in b.values.values() {
+            println!(
+                "  {} = {:?}  {}",
+                v.id,
+                v.default_value().unwrap_or(""),
+                v.title
+            );
+        }
+    }
+    for (href, d) in &c.oval {
+        println!(
+            "OVAL {href}: {} definitions, {} tests, {} objects, {} states, {} variables",
+            d.definitions.len(),
+            d.tests.len(),
+            d.objects.len(),
+            d.states.len(),
+            d.variables.len()
+        );
+    }
+    Ok(0)
+}
+
+fn validate(args: ContentArgs) -> Result<u8> {
+    let c = load(&args.content, &content_opts(&args))?;
+    let mut problems = Vec::new();
+    for (href, d) in &c.oval {
+        for m in content::oval::parse::validate_references(d) {
+            problems.push(format!("{href}: {m}"));
+        }
+    }
+    for (href, m) in &c.unresolved {
+        problems.push(format!("{href}: {m}"));
+    }
+    if let Some(b) = &c.benchmark {
+        for r in b.rules.values() {
+            for check in &r.checks {
+                validate_check(check, &c, &r.id, &mut problems);
+            }
+        }
+    }
+    for u in &c.unsupported {
+        println!(
+            "unsupported: {}:{}: <{}>: {}",
+            u.path.display(),
+            u.pos,
+            u.element,
+            u.message
+        );
+    }
+    for p in &problems {
+        println!("error: {p}");
+    }
+    if problems.is_empty() {
+        println!("{}: valid", c.path.display());
+        Ok(0)
+    } else {
+        println!("{}: {} problem(s)", c.path.display(), problems.len());
+        Ok(1)
+    }
+}
+
+fn validate_check(
+    check: &vigil::content::xccdf::RuleCheck,
+    c: &Content,
+    rule: &str,
+    problems: &mut Vec<String>,
+) {
+    use vigil::content::xccdf::RuleCheck;
+    match check {
+        RuleCheck::Complex(cc) => cc
+            .children
+            .iter()
+            .for_each(|x| validate_check(x, c, rule, problems)),
+        RuleCheck::Check(ch) => {
+            if ch.system != vigil::content::xccdf::ns::OVAL_SYSTEM {
+                return;
+            }
+            let b = c.benchmark.as_ref().expect("checked by caller");
+            for e in &ch.exports {
+                if !b.values.contains_key(&e.value_id) {
+                    problems.push(format!(
+                        "rule {rule}: check-export of unknown Value {}",
+                        e.value_id
+                    ));
+                }
+            }
+            for r in &ch.content_refs {
+                match c.oval.get(&r.href) {
+                    None => problems.push(format!(
+                        "rule {rule}: check-content-ref href '{}' does not resolve",
+                        r.href
+                    )),
+                    Some(d) => {
+                        if let Some(n) = &r.name
+                            && !d.definitions.contains_key(n)
+                        {
+                            problems.push(format!(
+                                "rule {rule}: definition {n} is not in '{}'",
+                                r.href
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

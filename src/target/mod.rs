@@ -3,6 +3,8 @@
 //! hosts are scanned by running vigil itself on them, so every probe reads through this
 //! one type. Nothing here ever writes.
 
+pub mod info;
+
 use std::path::{Component, Path, PathBuf};
 
 #[derive(Debug, Clone, Default)]

@@ -1,0 +1,1307 @@
+//! The OVAL evaluator (OVAL 5.11.1 Language Specification §5.3): collects every object
+//! once (in parallel, batched per probe so probes can share work), resolves variables
+//! (§4.3.6.7), applies filters and sets (§4.3.6.2-3), evaluates states against items,
+//! tests (existence, check, state operator) and definition criteria.
+//!
+//! Results are memoised per id, so a test or object shared by many definitions is
+//! evaluated once per scan. Cycles (extend_definition loops, variables that refer to
+//! themselves) are detected and give `error` with a message instead of recursing.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use rayon::prelude::*;
+
+use super::compare;
+use super::functions;
+use super::logic::{self, OvalResult, StatusTally};
+use crate::content::oval::{
+    Component, Criteria, CriteriaNode, Datatype, Entity, EntityValue, Existence, Family, Filter,
+    FilterAction, Object, ObjectSet, OvalDefinitions, SetOperator, State, Test, VariableKind,
+};
+use crate::probes::{
+    Collected, Context, Flag, Item, ItemStatus, ObjectQuery, QueryEntity, Registry,
+};
+
+/// Why a variable has no values.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct VarError {
+    pub message: String,
+    /// The value cannot be known (an external variable given no value, an object that
+    /// was not collected): what depends on it is `unknown`, as oscap decides, not in
+    /// error.
+    pub unknown: bool,
+}
+
+impl From<String> for VarError {
+    fn from(message: String) -> Self {
+        VarError {
+            message,
+            unknown: false,
+        }
+    }
+}
+
+impl From<&str> for VarError {
+    fn from(message: &str) -> Self {
+        VarError::from(message.to_string())
+    }
+}
+
+impl std::fmt::Display for VarError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Values of a variable, or why it has none.
+pub type VarValues = Result<Vec<String>, VarError>;
+
+/// A collected object after filters and sets.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ObjectOutcome {
+    pub id: String,
+    pub flag: Flag,
+    pub items: Vec<Arc<Item>>,
+    pub messages: Vec<String>,
+    /// Values of the variables the object used, for the results document.
+    pub variables: Vec<(String, Vec<String>)>,
+}
+
+impl ObjectOutcome {
+    fn from_collected(id: &str, c: Collected) -> ObjectOutcome {
+        let mut out = ObjectOutcome {
+            id: id.to_string(),
+            flag: c.flag,
+            items: c.items.into_iter().map(Arc::new).collect(),
+            messages: c.messages,
+            variables: Vec::new(),
+        };
+        if out.flag == Flag::Complete && out.items.is_empty() {
+            out.flag = Flag::DoesNotExist;
+        }
+        out
+    }
+
+    fn flagged(id: &str, flag: Flag, message: String) -> ObjectOutcome {
+        ObjectOutcome {
+            id: id.to_string(),
+            flag,
+            items: Vec::new(),
+            messages: vec![message],
+            variables: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TestOutcome {
+    pub id: String,
+    pub result: OvalResult,
+    /// Result of each item of the object against the states (parallel to the items).
+    pub item_results: Vec<OvalResult>,
+    pub messages: Vec<String>,
+}
+
+/// A criteria tree with the result of every node.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CriteriaOutcome {
+    Criteria {
+        operator: String,
+        negate: bool,
+        result: OvalResult,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+        children: Vec<CriteriaOutcome>,
+    },
+    Criterion {
+        test_ref: String,
+        negate: bool,
+        result: OvalResult,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
+    ExtendDefinition {
+        definition_ref: String,
+        negate: bool,
+        result: OvalResult,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
+}
+
+impl CriteriaOutcome {
+    pub fn result(&self) -> OvalResult {
+        match self {
+            CriteriaOutcome::Criteria { result, .. }
+            | CriteriaOutcome::Criterion { result, .. }
+            | CriteriaOutcome::ExtendDefinition { result, .. } => *result,
+        }
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DefinitionOutcome {
+    pub id: String,
+    pub result: OvalResult,
+    pub criteria: Option<CriteriaOutcome>,
+    pub messages: Vec<String>,
+}
+
+/// Evaluates the definitions of one OVAL document against a host.
+pub struct Evaluator<'a> {
+    pub defs: &'a OvalDefinitions,
+    registry: &'a Registry,
+    ctx: &'a Context,
+    externals: HashMap<String, Vec<String>>,
+    objects: Mutex<HashMap<String, Arc<ObjectOutcome>>>,
+    variables: Mutex<HashMap<String, Arc<VarValues>>>,
+    tests: Mutex<HashMap<String, Arc<TestOutcome>>>,
+    definitions: Mutex<HashMap<String, Arc<DefinitionOutcome>>>,
+}
+
+/// The variables an object used, with their values.
+type UsedVariables = Vec<(String, Vec<String>)>;
+
+/// Objects waiting for one probe: (object id, query, variables used).
+type ProbeBatch = Vec<(String, ObjectQuery, UsedVariables)>;
+
+/// Chain of ids being resolved, to detect cycles.
+type Stack<'s> = &'s mut Vec<String>;
+
+impl<'a> Evaluator<'a> {
+    pub fn new(
+        defs: &'a OvalDefinitions,
+        registry: &'a Registry,
+        ctx: &'a Context,
+        externals: HashMap<String, Vec<String>>,
+    ) -> Evaluator<'a> {
+        Evaluator {
+            defs,
+            registry,
+            ctx,
+            externals,
+            objects: Mutex::new(HashMap::new()),
+            variables: Mutex::new(HashMap::new()),
+            tests: Mutex::new(HashMap::new()),
+            definitions: Mutex::new(HashMap::new()),
+        }
+    }
+
+    // ----- collection ---------------------------------------------------------------
+
+    /// Collects, in parallel and batched per probe, every object the given definitions
+    /// need. Objects that depend on other objects (through variables, sets or filters)
+    /// are collected in later rounds, once what they depend on is in.
+    pub fn prefetch<'i>(&self, definition_ids: impl IntoIterator<Item = &'i str>) {
+        let mut needed = HashSet::new();
+        let mut seen_defs = HashSet::new();
+        for id in definition_ids {
+            self.needed_objects_of_definition(id, &mut needed, &mut seen_defs);
+        }
+        let mut deps: HashMap<String, HashSet<String>> = HashMap::new();
+        let mut queue: Vec<String> = needed.iter().cloned().collect();
+        while let Some(id) = queue.pop() {
+            if deps.contains_key(&id) {
+                continue;
+            }
+            let d = self.object_dependencies(&id);
+            for o in &d {
+                if !deps.contains_key(o) {
+                    queue.push(o.clone());
+                }
+            }
+            deps.insert(id, d);
+        }
+        loop {
+            let done: HashSet<String> = self.objects.lock().unwrap().keys().cloned().collect();
+            let ready: Vec<&String> = deps
+                .iter()
+                .filter(|(id, d)| !done.contains(*id) && d.iter().all(|x| done.contains(x)))
+                .map(|(id, _)| id)
+                .collect();
+            if ready.is_empty() {
+                break;
+            }
+            self.collect_batch(&ready);
+        }
+        // Anything left is part of a dependency cycle; on-demand collection reports it.
+    }
+
+    fn needed_objects_of_definition(
+        &self,
+        id: &str,
+        out: &mut HashSet<String>,
+        seen: &mut HashSet<String>,
+    ) {
+        if !seen.insert(id.to_string()) {
+            return;
+        }
+        let Some(def) = self.defs.definitions.get(id) else {
+            return;
+        };
+        fn walk(
+            ev: &Evaluator<'_>,
+            c: &Criteria,
+            out: &mut HashSet<String>,
+            seen: &mut HashSet<String>,
+        ) {
+            for n in &c.children {
+                match n {
+                    CriteriaNode::Criteria(c) => walk(ev, c, out, seen),
+                    CriteriaNode::Criterion { test_ref, .. } => {
+                        if let Some(t) = ev.defs.tests.get(test_ref) {
+                            if let Some(o) = &t.object_ref {
+                                out.insert(o.clone());
+                            }
+                            for s in &t.state_refs {
+                                ev.state_object_deps(s, out, &mut HashSet::new());
+                            }
+                        }
+                    }
+                    CriteriaNode::ExtendDefinition { definition_ref, .. } => {
+                        ev.needed_objects_of_definition(definition_ref, out, seen)
+                    }
+                }
+            }
+        }
+        if let Some(c) = &def.criteria {
+            walk(self, c, out, seen);
+        }
+    }
+
+    fn state_object_deps(
+        &self,
+        state_id: &str,
+        out: &mut HashSet<String>,
+        seen: &mut HashSet<String>,
+    ) {
+        if let Some(s) = self.defs.states.get(state_id) {
+            for e in &s.entities {
+                self.entity_object_deps(e, out, seen);
+            }
+        }
+    }
+
+    fn entity_object_deps(
+        &self,
+        e: &Entity,
+        out: &mut HashSet<String>,
+        seen: &mut HashSet<String>,
+    ) {
+        if let EntityValue::VarRef(v) = &e.value {
+            self.variable_object_deps(v, out, seen);
+        }
+        for f in &e.fields {
+            self.entity_object_deps(f, out, seen);
+        }
+    }
+
+    fn variable_object_deps(
+        &self,
+        var: &str,
+        out: &mut HashSet<String>,
+        seen: &mut HashSet<String>,
+    ) {
+        if !seen.insert(var.to_string()) {
+            return;
+        }
+        if let Some(v) = self.defs.variables.get(var)
+            && let VariableKind::Local(c) = &v.kind
+        {
+            self.component_object_deps(c, out, seen);
+        }
+    }
+
+    fn component_object_deps(
+        &self,
+        c: &Component,
+        out: &mut HashSet<String>,
+        seen: &mut HashSet<String>,
+    ) {
+        match c {
+            Component::Literal { .. } => {}
+            Component::Object { object_ref, .. } => {
+                out.insert(object_ref.clone());
+            }
+            Component::Variable { var_ref } => self.variable_object_deps(var_ref, out, seen),
+            Component::Arithmetic { components, .. }
+            | Component::Concat(components)
+            | Component::Count(components)
+            | Component::Unique(components)
+            | Component::TimeDifference { components, .. } => {
+                for c in components {
+                    self.component_object_deps(c, out, seen);
+                }
+            }
+            Component::Begin { component, .. }
+            | Component::End { component, .. }
+            | Component::EscapeRegex(component)
+            | Component::RegexCapture { component, .. }
+            | Component::Split { component, .. }
+            | Component::Substring { component, .. }
+            | Component::GlobToRegex { component, .. } => {
+                self.component_object_deps(component, out, seen)
+            }
+        }
+    }
+
+    /// Objects that must be collected before this one.
+    fn object_dependencies(&self, id: &str) -> HashSet<String> {
+        let mut out = HashSet::new();
+        let Some(o) = self.defs.objects.get(id) else {
+            return out;
+        };
+        let mut seen = HashSet::new();
+        for e in &o.entities {
+            self.entity_object_deps(e, &mut out, &mut seen);
+        }
+        for f in &o.filters {
+            self.state_object_deps(&f.state_ref, &mut out, &mut seen);
+        }
+        if let Some(set) = &o.set {
+            fn set_deps(
+                ev: &Evaluator<'_>,
+                s: &ObjectSet,
+                out: &mut HashSet<String>,
+                seen: &mut HashSet<String>,
+            ) {
+                out.extend(s.object_refs.iter().cloned());
+                for f in &s.filters {
+                    ev.state_object_deps(&f.state_ref, out, seen);
+                }
+                for c in &s.sets {
+                    set_deps(ev, c, out, seen);
+                }
+            }
+            set_deps(self, set, &mut out, &mut seen);
+        }
+        if o.kind == "variable_object" {
+            for e in &o.entities {
+                if let Some(v) = e.literal() {
+                    self.variable_object_deps(v, &mut out, &mut seen);
+                }
+            }
+        }
+        out.remove(id);
+        out
+    }
+
+    /// Collects objects whose dependencies are all collected: queries are built
+    /// (variables resolve from cache), grouped by probe and each group handed to its
+    /// probe at once; groups run in parallel.
+    fn collect_batch(&self, ids: &[&String]) {
+        let mut direct: Vec<(String, ObjectOutcome)> = Vec::new();
+        let mut groups: Vec<(usize, ProbeBatch)> = Vec::new();
+        let mut probe_index: Vec<*const ()> = Vec::new();
+        let mut probes = Vec::new();
+        for id in ids {
+            let Some(obj) = self.defs.objects.get(id.as_str()) else {
+                direct.push((
+                    id.to_string(),
+                    ObjectOutcome::flagged(id, Flag::Error, format!("object {id} is not defined")),
+                ));
+                continue;
+            };
+            if obj.set.is_some() || obj.kind == "variable_object" {
+                let mut stack = Vec::new();
+                let o = self.build_object(obj, &mut stack);
+                direct.push((id.to_string(), o));
+                continue;
+            }
+            let mut stack = Vec::new();
+            match self.query_for(obj, &mut stack) {
+                Err(outcome) => direct.push((id.to_string(), outcome)),
+                Ok((query, vars)) => match self.registry.find(&obj.family, &obj.kind) {
+                    None => direct.push((id.to_string(), not_implemented(obj))),
+                    Some(p) => {
+                        let key = Arc::as_ptr(p) as *const ();
+                        let gi = match probe_index.iter().position(|k| *k == key) {
+                            Some(i) => i,
+                            None => {
+                                probe_index.push(key);
+                                probes.push(p.clone());
+                                groups.push((probes.len() - 1, Vec::new()));
+                                groups.len() - 1
+                            }
+                        };
+                        groups[gi].1.push((id.to_string(), query, vars));
+                    }
+                },
+            }
+        }
+        let collected: Vec<(String, ObjectOutcome)> = groups
+            .into_par_iter()
+            .flat_map_iter(|(pi, entries)| {
+                let queries: Vec<&ObjectQuery> = entries.iter().map(|(_, q, _)| q).collect();
+                let probe = &probes[pi];
+                let results = run_probe(|| probe.collect_many(&queries, self.ctx), queries.len());
+                entries
+                    .into_iter()
+                    .zip(results)
+                    .map(|((id, _, vars), c)| {
+                        let mut o = ObjectOutcome::from_collected(&id, c);
+                        o.variables = vars;
+                        (id, o)
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let mut finished = Vec::new();
+        for (id, mut o) in collected.into_iter().chain(direct) {
+            if let Some(obj) = self.defs.objects.get(&id)
+                && obj.set.is_none()
+            {
+                let mut stack = Vec::new();
+                self.apply_filters(&obj.filters, &mut o, &mut stack);
+            }
+            finished.push((id, Arc::new(o)));
+        }
+        let mut map = self.objects.lock().unwrap();
+        for (id, o) in finished {
+            map.entry(id).or_insert(o);
+        }
+    }
+
+    /// The collected object, collecting it now if no batch did.
+    pub fn object(&self, id: &str, stack: Stack<'_>) -> Arc<ObjectOutcome> {
+        if let Some(o) = self.objects.lock().unwrap().get(id) {
+            return o.clone();
+        }
+        let key = format!("object:{id}");
+        if stack.contains(&key) {
+            return Arc::new(ObjectOutcome::flagged(
+                id,
+                Flag::Error,
+                format!("circular reference through object {id}"),
+            ));
+        }
+        stack.push(key);
+        let outcome = match self.defs.objects.get(id) {
+            None => ObjectOutcome::flagged(id, Flag::Error, format!("object {id} is not defined")),
+            Some(obj) => {
+                let mut o = self.build_object(obj, stack);
+                if obj.set.is_none() {
+                    self.apply_filters(&obj.filters, &mut o, stack);
+                }
+                o
+            }
+        };
+        stack.pop();
+        let o = Arc::new(outcome);
+        self.objects
+            .lock()
+            .unwrap()
+            .entry(id.to_string())
+            .or_insert(o)
+            .clone()
+    }
+
+    /// Collects one object without filters (sets apply their own).
+    fn build_object(&self, obj: &Object, stack: Stack<'_>) -> ObjectOutcome {
+        if let Some(set) = &obj.set {
+            let mut o = self.collect_set(set, stack);
+            o.id = obj.id.clone();
+            return o;
+        }
+        if obj.kind == "variable_object" && obj.family == Family::Independent {
+            return self.collect_variable_object(obj, stack);
+        }
+        match self.query_for(obj, stack) {
+            Err(o) => o,
+            Ok((query, vars)) => match self.registry.find(&obj.family, &obj.kind) {
+                None => not_implemented(obj),
+                Some(p) => {
+                    let c = run_probe(|| vec![p.collect(&query, self.ctx)], 1)
+                        .pop()
+                        .expect("one result");
+                    let mut o = ObjectOutcome::from_collected(&obj.id, c);
+                    o.variables = vars;
+                    o
+                }
+            },
+        }
+    }
+
+    /// Resolves an object's entities into a probe query.
+    #[allow(clippy::result_large_err)]
+    fn query_for(
+        &self,
+        obj: &Object,
+        stack: Stack<'_>,
+    ) -> Result<(ObjectQuery, UsedVariables), ObjectOutcome> {
+        let mut entities = Vec::with_capacity(obj.entities.len());
+        let mut vars = Vec::new();
+        for e in &obj.entities {
+            let (values, from_variable) = match &e.value {
+                EntityValue::Literal(s) => (if e.nil { vec![] } else { vec![s.clone()] }, false),
+                EntityValue::VarRef(v) => match &*self.variable(v, stack) {
+                    Err(err) => {
+                        let flag = if err.unknown {
+                            Flag::NotCollected
+                        } else {
+                            Flag::Error
+                        };
+                        return Err(ObjectOutcome::flagged(
+                            &obj.id,
+                            flag,
+                            format!("entity {}: {err}", e.name),
+                        ));
+                    }
+                    Ok(vals) if vals.is_empty() => {
+                        vars.push((v.clone(), Vec::new()));
+                        let mut o = ObjectOutcome::flagged(
+                            &obj.id,
+                            Flag::DoesNotExist,
+                            format!("entity {}: variable {v} has no value", e.name),
+                        );
+                        o.variables = vars;
+                        return Err(o);
+                    }
+                    Ok(vals) => {
+                        vars.push((v.clone(), vals.clone()));
+                        (vals.clone(), true)
+                    }
+                },
+            };
+            entities.push(QueryEntity {
+                name: e.name.clone(),
+                datatype: e.datatype,
+                operation: e.operation,
+                values,
+                nil: e.nil,
+                var_check: e.var_check,
+                from_variable,
+            });
+        }
+        Ok((
+            ObjectQuery {
+                object_id: obj.id.clone(),
+                family: obj.family.clone(),
+                kind: obj.kind.clone(),
+                behaviors: obj.behaviors.clone(),
+                entities,
+            },
+            vars,
+        ))
+    }
+
+    /// ind:variable_object: one item with the variable's id and its values.
+    fn collect_variable_object(&self, obj: &Object, stack: Stack<'_>) -> ObjectOutcome {
+        let Some(e) = obj.entity("var_ref") else {
+            return ObjectOutcome::flagged(
+                &obj.id,
+                Flag::Error,
+                "variable_object without var_ref".into(),
+            );
+        };
+        let names: Vec<String> = match &e.value {
+            EntityValue::Literal(s) => vec![s.clone()],
+            EntityValue::VarRef(v) => match &*self.variable(v, stack) {
+                Ok(vals) => vals.clone(),
+                Err(m) => {
+                    return ObjectOutcome::flagged(
+                        &obj.id,
+                        if m.unknown {
+                            Flag::NotCollected
+                        } else {
+                            Flag::Error
+                        },
+                        m.message.clone(),
+                    );
+                }
+            },
+        };
+        let mut items = Vec::new();
+        let mut vars = Vec::new();
+        for name in names {
+            if !self.defs.variables.contains_key(&name) {
+                continue;
+            }
+            match &*self.variable(&name, stack) {
+                Err(m) => {
+                    return ObjectOutcome::flagged(
+                        &obj.id,
+                        if m.unknown {
+                            Flag::NotCollected
+                        } else {
+                            Flag::Error
+                        },
+                        m.message.clone(),
+                    );
+                }
+                Ok(values) => {
+                    let mut item = Item::new().field("var_ref", name.clone());
+                    for v in values {
+                        item.push("value", v.clone());
+                    }
+                    vars.push((name.clone(), values.clone()));
+                    items.push(Arc::new(item));
+                }
+            }
+        }
+        let flag = if items.is_empty() {
+            Flag::DoesNotExist
+        } else {
+            Flag::Complete
+        };
+        ObjectOutcome {
+            id: obj.id.clone(),
+            flag,
+            items,
+            messages: Vec::new(),
+            variables: vars,
+        }
+    }
+
+    fn apply_filters(&self, filters: &[Filter], o: &mut ObjectOutcome, stack: Stack<'_>) {
+        if filters.is_empty() || !matches!(o.flag, Flag::Complete | Flag::Incomplete) {
+            return;
+        }
+        for f in filters {
+            let Some(state) = self.defs.states.get(&f.state_ref) else {
+                o.flag = Flag::Error;
+                o.messages
+                    .push(format!("filter state {} is not defined", f.state_ref));
+                return;
+            };
+            o.items.retain(|item| {
+                if item.status != ItemStatus::Exists {
+                    return true;
+                }
+                let matched = self.eval_state(state, item, stack) == OvalResult::True;
+                match f.action {
+                    FilterAction::Include => matched,
+                    FilterAction::Exclude => !matched,
+                }
+            });
+        }
+        if o.items.is_empty() && o.flag == Flag::Complete {
+            o.flag = Flag::DoesNotExist;
+        }
+    }
+
+    /// OVAL 5.11 §4.3.6.2 sets: union, intersection and complement of the (filtered)
+    /// items of up to two objects or nested sets.
+    fn collect_set(&self, set: &ObjectSet, stack: Stack<'_>) -> ObjectOutcome {
+        let mut parts: Vec<ObjectOutcome> = if !set.sets.is_empty() {
+            set.sets
+                .iter()
+                .map(|s| self.collect_set(s, stack))
+                .collect()
+        } else {
+            set.object_refs
+                .iter()
+                .map(|r| (*self.object(r, stack)).clone())
+                .collect()
+        };
+        for p in &mut parts {
+            self.apply_filters(&set.filters, p, stack);
+        }
+        let mut messages: Vec<String> = parts.iter().flat_map(|p| p.messages.clone()).collect();
+        let variables = parts.iter().flat_map(|p| p.variables.clone()).collect();
+        if let Some(p) = parts.iter().find(|p| p.flag == Flag::Error) {
+            messages.insert(0, format!("set member {} is in error", p.id));
+            return ObjectOutcome {
+                id: String::new(),
+                flag: Flag::Error,
+                items: vec![],
+                messages,
+                variables,
+            };
+        }
+        let flags: Vec<Flag> = parts.iter().map(|p| p.flag).collect();
+        let (mut items, mut flag) = match set.operator {
+            SetOperator::Union => {
+                let mut seen = HashSet::new();
+                let mut items = Vec::new();
+                for p in &parts {
+                    for i in &p.items {
+                        if seen.insert(item_key(i)) {
+                            items.push(i.clone());
+                        }
+                    }
+                }
+                let flag = if flags
+                    .iter()
+                    .all(|f| matches!(f, Flag::Complete | Flag::DoesNotExist))
+                {
+                    Flag::Complete
+                } else if flags.iter().all(|f| *f == Flag::NotApplicable) {
+                    Flag::NotApplicable
+                } else if flags.contains(&Flag::NotCollected) && items.is_empty() {
+                    Flag::NotCollected
+                } else {
+                    Flag::Incomplete
+                };
+                (items, flag)
+            }
+            SetOperator::Intersection => {
+                let mut items: Vec<Arc<Item>> =
+                    parts.first().map(|p| p.items.clone()).unwrap_or_default();
+                for p in parts.iter().skip(1) {
+                    let keys: HashSet<String> = p.items.iter().map(|i| item_key(i)).collect();
+                    items.retain(|i| keys.contains(&item_key(i)));
+                }
+                let flag = if flags.contains(&Flag::DoesNotExist)
+                    || flags.iter().all(|f| *f == Flag::Complete)
+                {
+                    Flag::Complete
+                } else if flags.contains(&Flag::NotCollected) {
+                    Flag::NotCollected
+                } else {
+                    Flag::Incomplete
+                };
+                (items, flag)
+            }
+            SetOperator::Complement => {
+                let Some(first) = parts.first() else {
+                    return ObjectOutcome::flagged("", Flag::Error, "empty set".into());
+                };
+                let mut items = first.items.clone();
+                if let Some(second) = parts.get(1) {
+                    let keys: HashSet<String> = second.items.iter().map(|i| item_key(i)).collect();
+                    items.retain(|i| !keys.contains(&item_key(i)));
+                }
+                let second_flag = flags.get(1).copied().unwrap_or(Flag::Complete);
+                let flag = match (first.flag, second_flag) {
+                    (Flag::Complete | Flag::DoesNotExist, Flag::Complete | Flag::DoesNotExist) => {
+                        Flag::Complete
+                    }
+                    (Flag::NotCollected, _) | (_, Flag::NotCollected) => Flag::NotCollected,
+                    (Flag::NotApplicable, _) => Flag::NotApplicable,
+                    _ => Flag::Incomplete,
+                };
+                (items, flag)
+            }
+        };
+        if items.is_empty() && flag == Flag::Complete {
+            flag = Flag::DoesNotExist;
+        }
+        items.shrink_to_fit();
+        ObjectOutcome {
+            id: String::new(),
+            flag,
+            items,
+            messages,
+            variables,
+        }
+    }
+
+    // ----- variables ----------------------------------------------------------------
+
+    /// Values of a variable (OVAL 5.11 §4.3.6.7), memoised.
+    pub fn variable(&self, id: &str, stack: Stack<'_>) -> Arc<VarValues> {
+        if let Some(v) = self.variables.lock().unwrap().get(id) {
+            return v.clone();
+        }
+        let key = format!("variable:{id}");
+        if stack.contains(&key) {
+            return Arc::new(Err(
+                format!("circular reference through variable {id}").into()
+            ));
+        }
+        stack.push(key);
+        let values = match self.defs.variables.get(id) {
+            None => Err(format!("variable {id} is not defined").into()),
+            Some(v) => match &v.kind {
+                VariableKind::Constant(vals) => Ok(vals.clone()),
+                VariableKind::External { .. } => match self.externals.get(id) {
+                    Some(vals) => Ok(vals.clone()),
+                    None => Err(VarError {
+                        message: format!(
+                            "external variable {id} was given no value (export it from an XCCDF Value or pass it with --var)"
+                        ),
+                        unknown: true,
+                    }),
+                },
+                VariableKind::Local(c) => self.component(c, v.datatype, stack),
+            },
+        };
+        stack.pop();
+        let v = Arc::new(values);
+        self.variables
+            .lock()
+            .unwrap()
+            .entry(id.to_string())
+            .or_insert(v)
+            .clone()
+    }
+
+    fn component(&self, c: &Component, datatype: Datatype, stack: Stack<'_>) -> VarValues {
+        let many = |cs: &[Component], stack: Stack<'_>| -> Result<Vec<Vec<String>>, VarError> {
+            cs.iter()
+                .map(|c| self.component(c, datatype, stack))
+                .collect()
+        };
+        Ok(match c {
+            Component::Literal { value, .. } => vec![value.clone()],
+            Component::Variable { var_ref } => (*self.variable(var_ref, stack)).clone()?,
+            Component::Object {
+                object_ref,
+                item_field,
+                record_field,
+            } => {
+                let o = self.object(object_ref, stack);
+                match o.flag {
+                    Flag::Error => {
+                        return Err(format!(
+                            "object {object_ref} is in error: {}",
+                            o.messages.join("; ")
+                        )
+                        .into());
+                    }
+                    Flag::NotCollected => {
+                        return Err(VarError {
+                            message: format!(
+                                "object {object_ref} was not collected: {}",
+                                o.messages.join("; ")
+                            ),
+                            unknown: true,
+                        });
+                    }
+                    _ => {}
+                }
+                if record_field.is_some() {
+                    return Err(format!(
+                        "object_component of {object_ref}: record fields are not supported"
+                    )
+                    .into());
+                }
+                o.items
+                    .iter()
+                    .filter(|i| i.status == ItemStatus::Exists)
+                    .flat_map(|i| {
+                        i.values(item_field)
+                            .flatten()
+                            .map(str::to_string)
+                            .collect::<Vec<_>>()
+                    })
+                    .collect()
+            }
+            Component::Arithmetic {
+                operation,
+                components,
+            } => functions::arithmetic(*operation, datatype, &many(components, stack)?)?,
+            Component::Begin {
+                character,
+                component,
+            } => functions::begin(character, self.component(component, datatype, stack)?),
+            Component::End {
+                character,
+                component,
+            } => functions::end(character, self.component(component, datatype, stack)?),
+            Component::Concat(cs) => functions::concat(&many(cs, stack)?),
+            Component::Count(cs) => {
+                let n: usize = many(cs, stack)?.iter().map(Vec::len).sum();
+                vec![n.to_string()]
+            }
+            Component::EscapeRegex(c) => self
+                .component(c, datatype, stack)?
+                .iter()
+                .map(|v| functions::escape_regex(v))
+                .collect(),
+            Component::RegexCapture { pattern, component } => {
+                let values = self.component(component, datatype, stack)?;
+                let mut out = Vec::new();
+                for v in values {
+                    if let Some(captured) = compare::first_capture(pattern, &v)
+                        .map_err(|e| VarError::from(format!("regex_capture: {e}")))?
+                    {
+                        out.push(captured);
+                    }
+                }
+                out
+            }
+            Component::Split {
+                delimiter,
+                component,
+            } => functions::split(delimiter, self.component(component, datatype, stack)?),
+            Component::Substring {
+                start,
+                length,
+                component,
+            } => functions::substring(*start, *length, self.component(component, datatype, stack)?),
+            Component::TimeDifference {
+                format_1,
+                format_2,
+                components,
+            } => {
+                let lists = many(components, stack)?;
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs() as i64)
+                    .unwrap_or(0);
+                let mut out = Vec::new();
+                match lists.as_slice() {
+                    [one] => {
+                        for v in one {
+                            let t = functions::parse_datetime(*format_2, v)?;
+                            out.push((now - t).to_string());
+                        }
+                    }
+                    [a, b] => {
+                        for x in a {
+                            for y in b {
+                                let t1 = functions::parse_datetime(*format_1, x)?;
+                                let t2 = functions::parse_datetime(*format_2, y)?;
+                                out.push((t2 - t1).to_string());
+                            }
+                        }
+                    }
+                    _ => return Err("time_difference takes one or two components".into()),
+                }
+                out
+            }
+            Component::Unique(cs) => {
+                functions::unique(many(cs, stack)?.into_iter().flatten().collect())
+            }
+            Component::GlobToRegex {
+                glob_noescape,
+                component,
+            } => self
+                .component(component, datatype, stack)?
+                .iter()
+                .map(|v| functions::glob_to_regex(v, *glob_noescape))
+                .collect(),
+        })
+    }
+
+    // ----- states and tests ---------------------------------------------------------
+
+    /// An item against a state: every state entity is checked against the item's
+    /// fields of that name, combined with the state's operator.
+    pub fn eval_state(&self, state: &State, item: &Item, stack: Stack<'_>) -> OvalResult {
+        let results: Vec<OvalResult> = state
+            .entities
+            .iter()
+            .map(|e| self.eval_state_entity(e, item, stack))
+            .collect();
+        logic::combine(state.operator, results)
+    }
+
+    fn eval_state_entity(&self, e: &Entity, item: &Item, stack: Stack<'_>) -> OvalResult {
+        let values: Vec<String> = match &e.value {
+            EntityValue::Literal(s) => vec![s.clone()],
+            EntityValue::VarRef(v) => match &*self.variable(v, stack) {
+                Ok(vals) if !vals.is_empty() => vals.clone(),
+                Err(e) if e.unknown => return OvalResult::Unknown,
+                _ => return OvalResult::Error,
+            },
+        };
+        if e.datatype == Datatype::Record {
+            return OvalResult::Error;
+        }
+        let fields: Vec<Option<&str>> = item.values(&e.name).collect();
+        if fields.is_empty() {
+            return OvalResult::Error;
+        }
+        let per_field = fields.iter().map(|f| match f {
+            None => OvalResult::False,
+            Some(actual) => logic::check(
+                e.var_check,
+                values.iter().map(
+                    |v| match compare::compare(e.datatype, e.operation, actual, v) {
+                        Ok(b) => OvalResult::from_bool(b),
+                        Err(_) => OvalResult::Error,
+                    },
+                ),
+            ),
+        });
+        logic::check(e.entity_check, per_field.collect::<Vec<_>>())
+    }
+
+    pub fn test(&self, id: &str) -> Arc<TestOutcome> {
+        if let Some(t) = self.tests.lock().unwrap().get(id) {
+            return t.clone();
+        }
+        let outcome = match self.defs.tests.get(id) {
+            None => TestOutcome {
+                id: id.to_string(),
+                result: OvalResult::Error,
+                item_results: vec![],
+                messages: vec![format!("test {id} is not defined")],
+            },
+            Some(t) => self.eval_test(t),
+        };
+        let t = Arc::new(outcome);
+        self.tests
+            .lock()
+            .unwrap()
+            .entry(id.to_string())
+            .or_insert(t)
+            .clone()
+    }
+
+    fn eval_test(&self, test: &Test) -> TestOutcome {
+        let mut out = TestOutcome {
+            id: test.id.clone(),
+            result: OvalResult::Unknown,
+            item_results: Vec::new(),
+            messages: Vec::new(),
+        };
+        let Some(obj_ref) = &test.object_ref else {
+            out.messages.push(format!(
+                "{} has no object: its result is unknown",
+                test.kind
+            ));
+            return out;
+        };
+        let mut stack = Vec::new();
+        let obj = self.object(obj_ref, &mut stack);
+        out.result = match obj.flag {
+            Flag::Error => {
+                out.messages.extend(obj.messages.iter().cloned());
+                OvalResult::Error
+            }
+            Flag::NotCollected => {
+                out.messages.extend(obj.messages.iter().cloned());
+                OvalResult::Unknown
+            }
+            Flag::NotApplicable => {
+                out.messages.extend(obj.messages.iter().cloned());
+                OvalResult::NotApplicable
+            }
+            Flag::DoesNotExist => StatusTally::default().existence(test.check_existence),
+            Flag::Complete | Flag::Incomplete => {
+                self.eval_items(test, &obj, &mut out.item_results, &mut stack)
+            }
+        };
+        out
+    }
+
+    fn eval_items(
+        &self,
+        test: &Test,
+        obj: &ObjectOutcome,
+        item_results: &mut Vec<OvalResult>,
+        stack: Stack<'_>,
+    ) -> OvalResult {
+        let incomplete = obj.flag == Flag::Incomplete;
+        let mut existence =
+            StatusTally::of(obj.items.iter().map(|i| &i.status)).existence(test.check_existence);
+        if incomplete
+            && existence == OvalResult::True
+            && matches!(
+                test.check_existence,
+                Existence::NoneExist | Existence::OnlyOneExists | Existence::AllExist
+            )
+        {
+            existence = OvalResult::Unknown;
+        }
+        if existence != OvalResult::True {
+            return existence;
+        }
+        if test.state_refs.is_empty() {
+            return existence;
+        }
+        let mut states = Vec::with_capacity(test.state_refs.len());
+        for s in &test.state_refs {
+            match self.defs.states.get(s) {
+                Some(st) => states.push(st),
+                None => return OvalResult::Error,
+            }
+        }
+        let mut considered = Vec::new();
+        for item in &obj.items {
+            let r = match item.status {
+                ItemStatus::Exists => logic::combine(
+                    test.state_operator,
+                    states
+                        .iter()
+                        .map(|s| self.eval_state(s, item, stack))
+                        .collect::<Vec<_>>(),
+                ),
+                ItemStatus::Error => OvalResult::Error,
+                ItemStatus::NotCollected => OvalResult::Unknown,
+                ItemStatus::DoesNotExist => OvalResult::NotApplicable,
+            };
+            item_results.push(r);
+            if item.status != ItemStatus::DoesNotExist {
+                considered.push(r);
+            }
+        }
+        if considered.is_empty() {
+            return existence;
+        }
+        let r = logic::check(test.check, considered);
+        if incomplete
+            && r == OvalResult::True
+            && test.check != crate::content::oval::Check::AtLeastOne
+        {
+            OvalResult::Unknown
+        } else {
+            r
+        }
+    }
+
+    // ----- definitions --------------------------------------------------------------
+
+    pub fn definition(&self, id: &str) -> Arc<DefinitionOutcome> {
+        let mut stack = Vec::new();
+        self.definition_inner(id, &mut stack)
+    }
+
+    fn definition_inner(&self, id: &str, stack: Stack<'_>) -> Arc<DefinitionOutcome> {
+        if let Some(d) = self.definitions.lock().unwrap().get(id) {
+            return d.clone();
+        }
+        if stack.iter().any(|s| s == id) {
+            return Arc::new(DefinitionOutcome {
+                id: id.to_string(),
+                result: OvalResult::Error,
+                criteria: None,
+                messages: vec![format!(
+                    "circular extend_definition: {} -> {id}",
+                    stack.join(" -> ")
+                )],
+            });
+        }
+        stack.push(id.to_string());
+        let outcome = match self.defs.definitions.get(id) {
+            None => DefinitionOutcome {
+                id: id.to_string(),
+                result: OvalResult::Error,
+                criteria: None,
+                messages: vec![format!("definition {id} is not defined")],
+            },
+            Some(def) => match &def.criteria {
+                None => DefinitionOutcome {
+                    id: id.to_string(),
+                    result: OvalResult::NotEvaluated,
+                    criteria: None,
+                    messages: vec!["definition has no criteria".into()],
+                },
+                Some(c) => {
+                    let tree = self.eval_criteria(c, stack);
+                    DefinitionOutcome {
+                        id: id.to_string(),
+                        result: tree.result(),
+                        criteria: Some(tree),
+                        messages: Vec::new(),
+                    }
+                }
+            },
+        };
+        stack.pop();
+        let cycle = outcome.messages.iter().any(|m| m.starts_with("circular"));
+        let d = Arc::new(outcome);
+        if !cycle {
+            self.definitions
+                .lock()
+                .unwrap()
+                .entry(id.to_string())
+                .or_insert(d.clone());
+        }
+        d
+    }
+
+    fn eval_criteria(&self, c: &Criteria, stack: Stack<'_>) -> CriteriaOutcome {
+        let children: Vec<CriteriaOutcome> = c
+            .children
+            .iter()
+            .map(|n| match n {
+                CriteriaNode::Criteria(c) => self.eval_criteria(c, stack),
+                CriteriaNode::Criterion {
+                    test_ref,
+                    negate,
+                    comment,
+                    ..
+                } => CriteriaOutcome::Criterion {
+                    test_ref: test_ref.clone(),
+                    negate: *negate,
+                    result: self.test(test_ref).result.negate(*negate),
+                    comment: comment.clone(),
+                },
+                CriteriaNode::ExtendDefinition {
+                    definition_ref,
+                    negate,
+                    comment,
+                    ..
+                } => {
+                    let d = self.definition_inner(definition_ref, stack);
+                    CriteriaOutcome::ExtendDefinition {
+                        definition_ref: definition_ref.clone(),
+                        negate: *negate,
+                        result: d.result.negate(*negate),
+                        comment: comment.clone(),
+                    }
+                }
+            })
+            .collect();
+        let result =
+            logic::combine(c.operator, children.iter().map(|c| c.result())).negate(c.negate);
+        CriteriaOutcome::Criteria {
+            operator: c.operator.to_string(),
+            negate: c.negate,
+            result,
+            comment: c.comment.clone(),
+            children,
+        }
+    }
+
+    /// Ids of every definition evaluated so far.
+    pub fn evaluated_definitions(&self) -> HashSet<String> {
+        self.definitions.lock().unwrap().keys().cloned().collect()
+    }
+
+    /// Every object collected so far.
+    pub fn collected_objects(&self) -> HashMap<String, Arc<ObjectOutcome>> {
+        self.objects.lock().unwrap().clone()
+    }
+
+    pub fn evaluated_tests(&self) -> HashMap<String, Arc<TestOutcome>> {
+        self.tests.lock().unwrap().clone()
+    }
+
+    pub fn resolved_variables(&self) -> HashMap<String, Arc<VarValues>> {
+        self.variables.lock().unwrap().clone()
+    }
+}
+
+fn not_implemented(obj: &Object) -> ObjectOutcome {
+    ObjectOutcome::flagged(
+        &obj.id,
+        Flag::NotCollected,
+        format!(
+            "vigil does not implement the {} {} probe",
+            obj.family.name(),
+            obj.kind
+        ),
+    )
+}
+
+/// Runs a probe, turning a panic into an `error` flag for its objects so one faulty
+/// probe never aborts the scan.
+fn run_probe(f: impl FnOnce() -> Vec<Collected>, n: usize) -> Vec<Collected> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(v) if v.len() == n => v,
+        Ok(_) => (0..n)
+            .map(|_| Collected::error("probe returned the wrong number of results"))
+            .collect(),
+        Err(p) => {
+            let msg = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown panic".into());
+            (0..n)
+                .map(|_| Collected::error(format!("probe panicked: {msg}")))
+                .collect()
+        }
+    }
+}
+
+fn item_key(i: &Item) -> String {
+    let mut k = String::new();
+    for f in &i.fields {
+        k.push_str(&f.name);
+        k.push('\u{1}');
+        if let Some(v) = &f.value {
+            k.push_str(v);
+        }
+        k.push('\u{2}');
+    }
+    k
+}
