@@ -640,7 +640,9 @@ impl Probe for AuditLogProbe {
         let now = time::now();
         let mut items = Vec::new();
         for src in &pol.audit_logs {
-            match selects(query, "name", &src.name) {
+            let wanted = selects(query, "name", &src.name)
+                .and_then(|a| Ok(a && selects(query, "format", src.format.as_str())?));
+            match wanted {
                 Ok(true) => {}
                 Ok(false) => continue,
                 Err(c) => return c,
@@ -911,6 +913,11 @@ impl Probe for AuditEventProbe {
             } else {
                 for e in &parsed.events {
                     let Some(cat) = e.destructive else { continue };
+                    match selects(query, "kind", cat) {
+                        Ok(true) => {}
+                        Ok(false) => continue,
+                        Err(c) => return c,
+                    }
                     let who = e.identity.clone().unwrap_or_else(|| "(unknown)".into());
                     let action = e.action.clone().unwrap_or_default();
                     let mut item = Item::new()

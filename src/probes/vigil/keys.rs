@@ -95,6 +95,10 @@ fn key_item(ctx: &Context, acc: &Accounts, key: &Key, now: i64) -> Item {
         item.push("pkcs11_uri", u.as_str());
     }
     item.push("operational", bool_str(key.operational));
+    item.push(
+        "storage",
+        if key.path.is_some() { "file" } else { "pkcs11" },
+    );
 
     let file = match key.path.as_deref().map(|p| read_key(ctx, p)).transpose() {
         Ok(f) => f.flatten(),
@@ -214,6 +218,22 @@ fn key_item(ctx: &Context, acc: &Accounts, key: &Key, now: i64) -> Item {
     // Ownership, mode and ACL of the key file (the certificate is public).
     let perms_declared = key.owner.is_some() || key.group.is_some() || key.mode.is_some();
     item.push("permissions_declared", bool_str(perms_declared));
+    if file.is_none() && key.path.is_some() {
+        // A missing key has none of these facts: they are reported as not existing,
+        // which a state compares as false.
+        for f in [
+            "permissions_match_policy",
+            "acl_matches_policy",
+            "strength_meets_policy",
+        ] {
+            if item.values(f).next().is_none() {
+                item.push_absent(f);
+            }
+        }
+        if declared && item.values("fingerprint_matches_policy").next().is_none() {
+            item.push_absent("fingerprint_matches_policy");
+        }
+    }
     if let Some((f, _)) = &file {
         match file_facts(f, acc) {
             Err(e) => item.message = Some(e),
