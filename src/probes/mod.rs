@@ -7,7 +7,11 @@
 //! are `unknown`: vigil never guesses.
 
 pub mod item;
+<<<<<<< HEAD
 pub mod vigil;
+=======
+pub mod system;
+>>>>>>> main
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -164,5 +168,6 @@ impl Registry {
 
 /// Registers the built-in probes. Each probe module adds itself here.
 fn register_builtin(r: &mut Registry) {
+    system::register(r);
     vigil::register(r);
 }

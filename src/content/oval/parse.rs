@@ -2028,7 +2028,3 @@ mod tests {
     }
 }
 
-/// Every dangling reference in the document, one message each (placeholder).
-pub fn validate_references(_defs: &OvalDefinitions) -> Vec<String> {
-    Vec::new()
-}
