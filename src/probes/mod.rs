@@ -7,11 +7,8 @@
 //! are `unknown`: vigil never guesses.
 
 pub mod item;
-<<<<<<< HEAD
-pub mod vigil;
-=======
 pub mod system;
->>>>>>> main
+pub mod vigil;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
