@@ -1345,3 +1345,39 @@ fn a_bad_policy_stops_the_scan_with_its_position() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("policy.toml:4:8: keys[0].mode"), "{err}");
 }
+
+#[test]
+fn plain_scan_runs_the_bundled_benchmark_and_says_what_did_not_apply() {
+    // `vigil scan` with no arguments: the bundled benchmark, this host, no policy.
+    let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .arg("scan")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_ne!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("key-management audit (CSA CCM v4 LOG-11)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("rules not applicable: no site policy given (--policy)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("xccdf_dev.vigil_rule_role_separation"),
+        "{text}"
+    );
+
+    let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["scan", "--json", "-", "-q"])
+        .output()
+        .unwrap();
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ms = json["scan"]["duration_ms"].as_u64().unwrap();
+    assert!(ms < 1000, "the bundled benchmark took {ms} ms");
+    assert!(json["rules"].as_array().unwrap().len() >= 30);
+}
