@@ -1277,6 +1277,19 @@ fn broken_audit_logs_fail_with_the_offending_records() {
     // A tailored threshold above the spike passes it.
     let s = scan(Some(&f), &["--var", "denied_threshold=10"]);
     check_expected(&s, &[("denied_access_spike", "pass")]);
+
+    // So does the policy's own [detection] threshold, which sets the XCCDF Value...
+    let text = std::fs::read_to_string(&f.policy).unwrap();
+    std::fs::write(
+        &f.policy,
+        text.replace("denied_threshold = 5", "denied_threshold = 10"),
+    )
+    .unwrap();
+    let s = scan(Some(&f), &[]);
+    check_expected(&s, &[("denied_access_spike", "pass")]);
+    // ...unless --var says otherwise.
+    let s = scan(Some(&f), &["--var", "denied_threshold=3"]);
+    check_expected(&s, &[("denied_access_spike", "fail")]);
 }
 
 #[test]
