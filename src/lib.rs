@@ -11,6 +11,7 @@
 pub mod cli;
 pub mod content;
 pub mod engine;
+pub mod policy;
 pub mod probes;
 pub mod remote;
 pub mod report;

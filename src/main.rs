@@ -50,10 +50,13 @@ fn scan(args: ScanArgs) -> Result<u8> {
             vigil::remote::cli::run(&args.remote, args.remote_task(), json.as_deref()) as u8,
         );
     }
-    let path = args
-        .content
-        .clone()
-        .context("no CONTENT given and no bundled benchmark is installed")?;
+    let path = match args.content.clone() {
+        Some(p) => p,
+        None => vigil::content::bundled_benchmark().context(
+            "no CONTENT given and the bundled benchmark is not installed \
+             (set VIGIL_CONTENT_DIR to the directory holding ccm-log11/)",
+        )?,
+    };
     let content = load(&path, &args.load_options())?;
     let mut config = args.config().map_err(anyhow::Error::msg)?;
     let to_stdout = args.json.as_deref() == Some(std::path::Path::new("-"));
@@ -112,6 +115,30 @@ fn print_summary(r: &ScanResults, to_stderr: bool) {
                 "  ... and {} more (see the JSON results)\n",
                 failed.len() - 50
             ));
+        }
+        // Why rules did not apply, grouped by reason (the test id prefix dropped).
+        let mut why: std::collections::BTreeMap<String, Vec<&str>> = Default::default();
+        for x in r
+            .rules
+            .iter()
+            .filter(|x| x.result == RuleOutcome::NotApplicable)
+        {
+            let reason = x
+                .messages
+                .first()
+                .map(|m| {
+                    m.split_once(": ")
+                        .map_or(m.as_str(), |(_, rest)| rest)
+                        .to_string()
+                })
+                .unwrap_or_else(|| "the rule's platform does not apply".into());
+            why.entry(reason).or_default().push(&x.id);
+        }
+        for (reason, ids) in &why {
+            out.push_str(&format!("  {} rules not applicable: {reason}\n", ids.len()));
+            for id in ids.iter().take(50) {
+                out.push_str(&format!("    {id}\n"));
+            }
         }
     } else {
         let counts: Vec<String> = r

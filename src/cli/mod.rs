@@ -179,6 +179,10 @@ impl ScanArgs {
         c.max_items_per_object = self.max_items;
         c.command_line = std::env::args().collect();
         c.policy_path = self.policy.as_ref().map(|p| p.display().to_string());
+        if let Some(p) = &self.policy {
+            let pol = crate::policy::Policy::load(p).map_err(|e| e.to_string())?;
+            c.policy = Some(std::sync::Arc::new(pol));
+        }
         Ok(c)
     }
 }

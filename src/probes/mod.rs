@@ -9,6 +9,7 @@
 pub mod fs;
 pub mod item;
 pub mod system;
+pub mod vigil;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -106,6 +107,9 @@ pub struct Context {
     pub host: Arc<Host>,
     /// Files larger than this are not read for content or hashes (reported in the item).
     pub max_file_size: u64,
+    /// The site key-management policy (`--policy`); vigil's own key-management probes
+    /// are not applicable without one.
+    pub policy: Option<Arc<crate::policy::Policy>>,
     /// Object filters pushed down by the engine, by object id (OVAL 5.11 §4.3.6.3
     /// `filter`): a probe that produces many items (a walk of `/`) drops the items the
     /// filters exclude as it produces them, so memory stays bounded. Optional for
@@ -118,6 +122,7 @@ impl Context {
         Context {
             host,
             max_file_size: 256 * 1024 * 1024,
+            policy: None,
             item_filters: HashMap::new(),
         }
     }
@@ -176,5 +181,6 @@ impl Registry {
 /// Registers the built-in probes. Each probe module adds itself here.
 fn register_builtin(r: &mut Registry) {
     system::register(r);
+    vigil::register(r);
     fs::register(r);
 }
