@@ -57,6 +57,7 @@ fn query(kind: &str, beh: &[(&str, &str)], entities: Vec<QueryEntity>) -> Object
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect::<BTreeMap<_, _>>(),
         entities,
+        item_filter: None,
     }
 }
 
