@@ -412,7 +412,7 @@ mod tests {
         );
         (d, t)
     }
-    const BUF_TEST: usize = 256 * 1024;
+    const BUF_TEST: usize = 64 * 1024;
 
     /// Runs `f` on another thread and fails instead of hanging if it blocks (a FIFO
     /// opened for reading would block forever).

@@ -17,34 +17,36 @@ use super::FileRecord;
 use super::attrs::{ACL_ACCESS, ACL_DEFAULT, acl_text, xattrs};
 use crate::osutil::{encode_path, group_name, hex, user_name};
 
-const BUF_SIZE: usize = 256 * 1024;
+/// 64 KiB reads: measured against 16 KiB, 256 KiB and 1 MiB on page-cached files, larger
+/// buffers tripled the kernel copy time (the copy no longer stays in L2 while hashed).
+const BUF_SIZE: usize = 64 * 1024;
 
 /// Progress bars on stderr when it is a terminal; hidden (no output at all) otherwise.
+/// One bar at a time: a spinner while listing, then a byte bar while hashing.
 pub struct Progress {
-    walk: ProgressBar,
-    hash: ProgressBar,
+    show: bool,
 }
 
 impl Progress {
     pub fn new(show: bool) -> Progress {
-        let mk = || {
-            if show {
-                ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
-            } else {
-                ProgressBar::hidden()
-            }
-        };
-        let walk = mk();
-        walk.set_style(
-            ProgressStyle::with_template("{spinner} listing files: {pos} found ({elapsed})")
-                .expect("template"),
-        );
-        let hash = mk();
-        Progress { walk, hash }
+        Progress { show }
     }
 
     pub fn for_stderr() -> Progress {
         Progress::new(std::io::stderr().is_terminal())
+    }
+
+    fn bar(&self, len: Option<u64>, template: &str) -> ProgressBar {
+        if !self.show {
+            return ProgressBar::hidden();
+        }
+        let b = ProgressBar::with_draw_target(len, ProgressDrawTarget::stderr());
+        b.set_style(
+            ProgressStyle::with_template(template)
+                .expect("template")
+                .progress_chars("=> "),
+        );
+        b
     }
 }
 
@@ -55,6 +57,7 @@ pub fn walk(roots: &[PathBuf], progress: &Progress) -> Vec<(PathBuf, Result<Meta
     let mut seen_dirs: HashSet<(u64, u64)> = HashSet::new();
     let mut seen_paths: HashSet<PathBuf> = HashSet::new();
     let mut stack: Vec<(PathBuf, Metadata)> = Vec::new();
+    let bar = progress.bar(None, "{spinner} listing files: {pos} found ({elapsed})");
     for root in roots {
         if !seen_paths.insert(root.clone()) {
             continue;
@@ -102,10 +105,10 @@ pub fn walk(roots: &[PathBuf], progress: &Progress) -> Vec<(PathBuf, Result<Meta
                 }
                 Err(e) => out.push((path, Err(e.to_string()))),
             }
-            progress.walk.inc(1);
+            bar.inc(1);
         }
     }
-    progress.walk.finish_and_clear();
+    bar.finish_and_clear();
     out.sort_by_cached_key(|(p, _)| encode_path(p.as_os_str()));
     out
 }
@@ -132,19 +135,15 @@ pub fn records(
         .filter(|m| m.is_file())
         .map(|m| m.len())
         .sum();
-    progress.hash.set_length(total);
-    progress.hash.set_style(
-        ProgressStyle::with_template(
-            "{spinner} hashing [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-        )
-        .expect("template")
-        .progress_chars("=> "),
+    let bar = progress.bar(
+        Some(total),
+        "{spinner} hashing [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
     );
     let mut recs: Vec<FileRecord> = walked
         .into_par_iter()
-        .map(|(p, m)| record(&p, m, &progress.hash))
+        .map(|(p, m)| record(&p, m, &bar))
         .collect();
-    progress.hash.finish_and_clear();
+    bar.finish_and_clear();
     // Names looked up once per id, after the parallel part (NSS lookups are not cheap).
     let mut users: HashMap<u32, Option<String>> = HashMap::new();
     let mut groups: HashMap<u32, Option<String>> = HashMap::new();

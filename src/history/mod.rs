@@ -161,6 +161,12 @@ fn w(out: &mut dyn Write, s: &str) -> Result<()> {
 pub fn run_to(args: &HistoryArgs, out: &mut dyn Write) -> Result<i32> {
     match &args.command {
         HistoryCommand::List { dir, json } => {
+            if !dir.is_dir() {
+                return Err(Error::NotFound(format!(
+                    "{}: no such history directory",
+                    dir.display()
+                )));
+            }
             let entries = ledger::read_ledger(dir)?.entries(dir)?;
             for e in &entries {
                 if *json {

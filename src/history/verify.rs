@@ -215,11 +215,17 @@ pub fn verify(dir: &Path, trusted: Option<&VerifyingKey>) -> Result<Report> {
         for f in rd.flatten() {
             let name = f.file_name().to_string_lossy().into_owned();
             if !name.starts_with(".tmp-") && !referenced.contains(&name) {
-                r.warnings.push(Finding {
+                let f = Finding {
                     line: None,
                     seq: None,
                     message: format!("{RESULTS_DIR}/{name} is not referenced by any entry"),
-                });
+                };
+                // Results without any ledger at all: the ledger itself was removed.
+                if ledger.lines.is_empty() {
+                    r.problems.push(f);
+                } else {
+                    r.warnings.push(f);
+                }
             }
         }
     }
@@ -459,6 +465,15 @@ mod tests {
         let r = verify(d.path(), None).unwrap();
         assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
         assert!(r.problems[0].message.contains("HEAD names entry 3"));
+    }
+
+    #[test]
+    fn removed_ledger_is_detected() {
+        let (d, _) = history(2);
+        fs::remove_file(d.path().join(LEDGER_FILE)).unwrap();
+        fs::remove_file(d.path().join(HEAD_FILE)).unwrap();
+        let r = verify(d.path(), None).unwrap();
+        assert_eq!(r.problems.len(), 2, "{r:?}");
     }
 
     #[test]
