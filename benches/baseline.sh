@@ -40,7 +40,7 @@ for d in $(seq -w 1 40); do
         head -c $(((RANDOM * 16384) / 32768)) /dev/urandom >"$TREE/dir$d/f$f"
     done
 done
-BYTES=$(find "$TREE" -type f -printf '%s\n' | awk '{s+=$1} END {print s}')
+BYTES=$(find "$TREE" -type f -printf '%s\n' | awk '{s+=$1} END {printf "%d\n", s}')
 FILES=$(find "$TREE" -type f | wc -l)
 # Into the page cache: every tool below reads from memory, not from the disk.
 find "$TREE" -type f -print0 | xargs -0 cat >/dev/null
