@@ -9,9 +9,14 @@
 //! 5. [`report`] turns the results into JSON, HTML and SCAP result files.
 
 pub mod baseline;
+pub mod cli;
 pub mod content;
 pub mod engine;
 pub mod history;
 pub(crate) mod osutil;
+pub mod policy;
 pub mod probes;
+pub mod remote;
+pub mod report;
+pub mod scan;
 pub mod target;

@@ -1,34 +1,304 @@
-//! Minimal command line for the `history` and `baseline` subcommands; the full `scan`
-//! CLI lives elsewhere and calls `vigil::history::ScanHistoryArgs::record`.
+//! The `vigil` command: parses arguments, calls the library, maps errors to exit
+//! codes (0 all passed, 2 some rule failed / errored / unknown, 1 the scan could not
+//! run).
 
-use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
+use std::process::ExitCode;
 
-#[derive(Parser)]
-#[command(name = "vigil", version, about = "Fast SCAP compliance scanner")]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
+use anyhow::{Context, Result};
+use clap::Parser;
 
-#[derive(Subcommand)]
-enum Command {
-    /// Tamper-evident scan history: list, verify, diff, prune, record.
-    History(vigil::history::HistoryArgs),
-    /// File-integrity baseline: create, check.
-    Baseline(vigil::baseline::BaselineArgs),
-}
+use vigil::cli::{Cli, Command, ContentArgs, ScanArgs};
+use vigil::content::{self, Content, LoadOptions};
+use vigil::engine::xccdf::RuleOutcome;
+use vigil::probes::Registry;
+use vigil::report::{self, ScanResults};
 
-fn main() {
-    let cli = Cli::parse();
-    let code = match &cli.command {
-        Command::History(a) => vigil::history::run(a).map_err(|e| e.to_string()),
-        Command::Baseline(a) => vigil::baseline::run(a).map_err(|e| e.to_string()),
-    };
-    std::process::exit(match code {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("vigil: {e}");
-            1
-        }
+fn main() -> ExitCode {
+    // Bad arguments exit 1 (the scan could not run), as oscap does; clap's own 2 would
+    // mean "a rule failed" here.
+    let cli = Cli::try_parse().unwrap_or_else(|e| {
+        let _ = e.print();
+        std::process::exit(if e.use_stderr() { 1 } else { 0 });
     });
+    let r = match cli.command {
+        Command::Scan(args) => scan(*args),
+        Command::Info(args) => info(args),
+        Command::Validate(args) => validate(args),
+        Command::RemoteSelftest(a) => Ok(vigil::remote::selftest::run(&a.plan, &a.rest) as u8),
+        Command::History(a) => vigil::history::run(&a).map(|c| c as u8).map_err(Into::into),
+        Command::Baseline(a) => vigil::baseline::run(&a)
+            .map(|c| c as u8)
+            .map_err(Into::into),
+    };
+    match r {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("vigil: error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn load(path: &std::path::Path, opts: &LoadOptions) -> Result<Content> {
+    Ok(content::datastream::load(path, opts)?)
+}
+
+fn scan(args: ScanArgs) -> Result<u8> {
+    if args.remote.is_remote() {
+        if args.root.is_some() {
+            anyhow::bail!("--root and --host cannot be combined");
+        }
+        let json = args.json.as_ref().map(|p| p.display().to_string());
+        return Ok(
+            vigil::remote::cli::run(&args.remote, args.remote_task(), json.as_deref()) as u8,
+        );
+    }
+    let path = match args.content.clone() {
+        Some(p) => p,
+        None => vigil::content::bundled_benchmark().context(
+            "no CONTENT given and the bundled benchmark is not installed \
+             (set VIGIL_CONTENT_DIR to the directory holding ccm-log11/)",
+        )?,
+    };
+    let content = load(&path, &args.load_options())?;
+    let mut config = args.config().map_err(anyhow::Error::msg)?;
+    let to_stdout = args.json.as_deref() == Some(std::path::Path::new("-"));
+    config.progress = !args.quiet && std::io::stderr().is_terminal();
+    let registry = Registry::builtin();
+    let results = vigil::scan::run(&content, &config, &registry)?;
+    if let Some(p) = &args.json {
+        report::write_json(&results, p)?;
+    }
+    if args.history.history.is_some() || args.history.events.is_some() {
+        let doc = serde_json::to_vec_pretty(&results).context("serialising results")?;
+        args.history.record(&doc)?;
+    }
+    if !args.quiet {
+        print_summary(&results, to_stdout);
+    }
+    Ok(results.exit_code() as u8)
+}
+
+/// A compact summary: counts by result and the rules that failed.
+fn print_summary(r: &ScanResults, to_stderr: bool) {
+    let mut out = String::new();
+    let title = r
+        .scan
+        .benchmark
+        .as_ref()
+        .and_then(|b| b.title.clone())
+        .unwrap_or_else(|| r.scan.content.path.clone());
+    out.push_str(&format!(
+        "{} on {} ({} ms)\n",
+        title, r.scan.host.hostname, r.scan.duration_ms
+    ));
+    if !r.rules.is_empty() {
+        let counts: Vec<String> = RuleOutcome::ALL
+            .iter()
+            .filter_map(|w| {
+                r.summary
+                    .results
+                    .get(w.as_str())
+                    .map(|n| format!("{n} {w}"))
+            })
+            .collect();
+        out.push_str(&format!(
+            "rules: {}; score {:.2}\n",
+            counts.join(", "),
+            r.summary.score
+        ));
+        let failed: Vec<_> = r.rules.iter().filter(|x| x.result.is_failure()).collect();
+        for x in failed.iter().take(50) {
+            out.push_str(&format!(
+                "  {:<8} {:<7} {}  {}\n",
+                x.result.as_str(),
+                x.severity.as_str(),
+                x.id,
+                x.title
+            ));
+        }
+        if failed.len() > 50 {
+            out.push_str(&format!(
+                "  ... and {} more (see the JSON results)\n",
+                failed.len() - 50
+            ));
+        }
+        // Why rules did not apply, grouped by reason (the test id prefix dropped).
+        let mut why: std::collections::BTreeMap<String, Vec<&str>> = Default::default();
+        for x in r
+            .rules
+            .iter()
+            .filter(|x| x.result == RuleOutcome::NotApplicable)
+        {
+            let reason = x
+                .messages
+                .first()
+                .map(|m| {
+                    m.split_once(": ")
+                        .map_or(m.as_str(), |(_, rest)| rest)
+                        .to_string()
+                })
+                .unwrap_or_else(|| "the rule's platform does not apply".into());
+            why.entry(reason).or_default().push(&x.id);
+        }
+        for (reason, ids) in &why {
+            out.push_str(&format!("  {} rules not applicable: {reason}\n", ids.len()));
+            for id in ids.iter().take(50) {
+                out.push_str(&format!("    {id}\n"));
+            }
+        }
+    } else {
+        let counts: Vec<String> = r
+            .summary
+            .definitions
+            .iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect();
+        out.push_str(&format!("definitions: {}\n", counts.join(", ")));
+    }
+    if to_stderr {
+        eprint!("{out}");
+    } else {
+        print!("{out}");
+    }
+}
+
+fn content_opts(a: &ContentArgs) -> LoadOptions {
+    LoadOptions {
+        datastream_id: a.datastream_id.clone(),
+        xccdf_id: a.xccdf_id.clone(),
+        tailoring: None,
+    }
+}
+
+fn info(args: ContentArgs) -> Result<u8> {
+    let c = load(&args.content, &content_opts(&args))?;
+    println!(
+        "Content: {} ({:?}, sha256 {})",
+        c.path.display(),
+        c.kind,
+        c.sha256
+    );
+    if let Some(b) = &c.benchmark {
+        println!("Benchmark: {} — {} (version {})", b.id, b.title, b.version);
+        println!(
+            "Rules: {}  Groups: {}  Values: {}",
+            b.rules.len(),
+            b.groups.len(),
+            b.values.len()
+        );
+        println!("Profiles:");
+        for p in &b.profiles {
+            let resolved = vigil::engine::xccdf::resolve_profile(&c, Some(&p.id))?;
+            let n = vigil::engine::xccdf::selected_rules(b, &resolved, &Default::default())?.len();
+            println!("  {}  ({} rules)  {}", p.id, n, p.title);
+        }
+        println!("Values:");
+        for v in b.values.values() {
+            println!(
+                "  {} = {:?}  {}",
+                v.id,
+                v.default_value().unwrap_or(""),
+                v.title
+            );
+        }
+    }
+    for (href, d) in &c.oval {
+        println!(
+            "OVAL {href}: {} definitions, {} tests, {} objects, {} states, {} variables",
+            d.definitions.len(),
+            d.tests.len(),
+            d.objects.len(),
+            d.states.len(),
+            d.variables.len()
+        );
+    }
+    Ok(0)
+}
+
+fn validate(args: ContentArgs) -> Result<u8> {
+    let c = load(&args.content, &content_opts(&args))?;
+    let mut problems = Vec::new();
+    for (href, d) in &c.oval {
+        for m in content::oval::parse::validate_references(d) {
+            problems.push(format!("{href}: {m}"));
+        }
+    }
+    for (href, m) in &c.unresolved {
+        problems.push(format!("{href}: {m}"));
+    }
+    if let Some(b) = &c.benchmark {
+        for r in b.rules.values() {
+            for check in &r.checks {
+                validate_check(check, &c, &r.id, &mut problems);
+            }
+        }
+    }
+    for u in &c.unsupported {
+        println!(
+            "unsupported: {}:{}: <{}>: {}",
+            u.path.display(),
+            u.pos,
+            u.element,
+            u.message
+        );
+    }
+    for p in &problems {
+        println!("error: {p}");
+    }
+    if problems.is_empty() {
+        println!("{}: valid", c.path.display());
+        Ok(0)
+    } else {
+        println!("{}: {} problem(s)", c.path.display(), problems.len());
+        Ok(1)
+    }
+}
+
+fn validate_check(
+    check: &vigil::content::xccdf::RuleCheck,
+    c: &Content,
+    rule: &str,
+    problems: &mut Vec<String>,
+) {
+    use vigil::content::xccdf::RuleCheck;
+    match check {
+        RuleCheck::Complex(cc) => cc
+            .children
+            .iter()
+            .for_each(|x| validate_check(x, c, rule, problems)),
+        RuleCheck::Check(ch) => {
+            if ch.system != vigil::content::xccdf::ns::OVAL_SYSTEM {
+                return;
+            }
+            let b = c.benchmark.as_ref().expect("checked by caller");
+            for e in &ch.exports {
+                if !b.values.contains_key(&e.value_id) {
+                    problems.push(format!(
+                        "rule {rule}: check-export of unknown Value {}",
+                        e.value_id
+                    ));
+                }
+            }
+            for r in &ch.content_refs {
+                match c.oval.get(&r.href) {
+                    None => problems.push(format!(
+                        "rule {rule}: check-content-ref href '{}' does not resolve",
+                        r.href
+                    )),
+                    Some(d) => {
+                        if let Some(n) = &r.name
+                            && !d.definitions.contains_key(n)
+                        {
+                            problems.push(format!(
+                                "rule {rule}: definition {n} is not in '{}'",
+                                r.href
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -23,8 +23,39 @@ use crate::probes::{
     Collected, Context, Flag, Item, ItemStatus, ObjectQuery, QueryEntity, Registry,
 };
 
+/// Why a variable has no values.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct VarError {
+    pub message: String,
+    /// The value cannot be known (an external variable given no value, an object that
+    /// was not collected): what depends on it is `unknown`, as oscap decides, not in
+    /// error.
+    pub unknown: bool,
+}
+
+impl From<String> for VarError {
+    fn from(message: String) -> Self {
+        VarError {
+            message,
+            unknown: false,
+        }
+    }
+}
+
+impl From<&str> for VarError {
+    fn from(message: &str) -> Self {
+        VarError::from(message.to_string())
+    }
+}
+
+impl std::fmt::Display for VarError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 /// Values of a variable, or why it has none.
-pub type VarValues = Result<Vec<String>, String>;
+pub type VarValues = Result<Vec<String>, VarError>;
 
 /// A collected object after filters and sets.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -73,7 +104,7 @@ pub struct TestOutcome {
 }
 
 /// A criteria tree with the result of every node.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CriteriaOutcome {
     Criteria {
@@ -129,6 +160,12 @@ pub struct Evaluator<'a> {
     tests: Mutex<HashMap<String, Arc<TestOutcome>>>,
     definitions: Mutex<HashMap<String, Arc<DefinitionOutcome>>>,
 }
+
+/// The variables an object used, with their values.
+type UsedVariables = Vec<(String, Vec<String>)>;
+
+/// Objects waiting for one probe: (object id, query, variables used).
+type ProbeBatch = Vec<(String, ObjectQuery, UsedVariables)>;
 
 /// Chain of ids being resolved, to detect cycles.
 type Stack<'s> = &'s mut Vec<String>;
@@ -356,10 +393,7 @@ impl<'a> Evaluator<'a> {
     /// probe at once; groups run in parallel.
     fn collect_batch(&self, ids: &[&String]) {
         let mut direct: Vec<(String, ObjectOutcome)> = Vec::new();
-        let mut groups: Vec<(
-            usize,
-            Vec<(String, ObjectQuery, Vec<(String, Vec<String>)>)>,
-        )> = Vec::new();
+        let mut groups: Vec<(usize, ProbeBatch)> = Vec::new();
         let mut probe_index: Vec<*const ()> = Vec::new();
         let mut probes = Vec::new();
         for id in ids {
@@ -496,18 +530,23 @@ impl<'a> Evaluator<'a> {
         &self,
         obj: &Object,
         stack: Stack<'_>,
-    ) -> Result<(ObjectQuery, Vec<(String, Vec<String>)>), ObjectOutcome> {
+    ) -> Result<(ObjectQuery, UsedVariables), ObjectOutcome> {
         let mut entities = Vec::with_capacity(obj.entities.len());
         let mut vars = Vec::new();
         for e in &obj.entities {
             let (values, from_variable) = match &e.value {
                 EntityValue::Literal(s) => (if e.nil { vec![] } else { vec![s.clone()] }, false),
                 EntityValue::VarRef(v) => match &*self.variable(v, stack) {
-                    Err(msg) => {
+                    Err(err) => {
+                        let flag = if err.unknown {
+                            Flag::NotCollected
+                        } else {
+                            Flag::Error
+                        };
                         return Err(ObjectOutcome::flagged(
                             &obj.id,
-                            Flag::Error,
-                            format!("entity {}: {msg}", e.name),
+                            flag,
+                            format!("entity {}: {err}", e.name),
                         ));
                     }
                     Ok(vals) if vals.is_empty() => {
@@ -561,7 +600,17 @@ impl<'a> Evaluator<'a> {
             EntityValue::Literal(s) => vec![s.clone()],
             EntityValue::VarRef(v) => match &*self.variable(v, stack) {
                 Ok(vals) => vals.clone(),
-                Err(m) => return ObjectOutcome::flagged(&obj.id, Flag::Error, m.clone()),
+                Err(m) => {
+                    return ObjectOutcome::flagged(
+                        &obj.id,
+                        if m.unknown {
+                            Flag::NotCollected
+                        } else {
+                            Flag::Error
+                        },
+                        m.message.clone(),
+                    );
+                }
             },
         };
         let mut items = Vec::new();
@@ -571,7 +620,17 @@ impl<'a> Evaluator<'a> {
                 continue;
             }
             match &*self.variable(&name, stack) {
-                Err(m) => return ObjectOutcome::flagged(&obj.id, Flag::Error, m.clone()),
+                Err(m) => {
+                    return ObjectOutcome::flagged(
+                        &obj.id,
+                        if m.unknown {
+                            Flag::NotCollected
+                        } else {
+                            Flag::Error
+                        },
+                        m.message.clone(),
+                    );
+                }
                 Ok(values) => {
                     let mut item = Item::new().field("var_ref", name.clone());
                     for v in values {
@@ -671,7 +730,7 @@ impl<'a> Evaluator<'a> {
                     Flag::Complete
                 } else if flags.iter().all(|f| *f == Flag::NotApplicable) {
                     Flag::NotApplicable
-                } else if flags.iter().any(|f| *f == Flag::NotCollected) && items.is_empty() {
+                } else if flags.contains(&Flag::NotCollected) && items.is_empty() {
                     Flag::NotCollected
                 } else {
                     Flag::Incomplete
@@ -739,18 +798,23 @@ impl<'a> Evaluator<'a> {
         }
         let key = format!("variable:{id}");
         if stack.contains(&key) {
-            return Arc::new(Err(format!("circular reference through variable {id}")));
+            return Arc::new(Err(
+                format!("circular reference through variable {id}").into()
+            ));
         }
         stack.push(key);
         let values = match self.defs.variables.get(id) {
-            None => Err(format!("variable {id} is not defined")),
+            None => Err(format!("variable {id} is not defined").into()),
             Some(v) => match &v.kind {
                 VariableKind::Constant(vals) => Ok(vals.clone()),
                 VariableKind::External { .. } => match self.externals.get(id) {
                     Some(vals) => Ok(vals.clone()),
-                    None => Err(format!(
-                        "external variable {id} was given no value (export it from an XCCDF Value or pass it with --var)"
-                    )),
+                    None => Err(VarError {
+                        message: format!(
+                            "external variable {id} was given no value (export it from an XCCDF Value or pass it with --var)"
+                        ),
+                        unknown: true,
+                    }),
                 },
                 VariableKind::Local(c) => self.component(c, v.datatype, stack),
             },
@@ -766,7 +830,7 @@ impl<'a> Evaluator<'a> {
     }
 
     fn component(&self, c: &Component, datatype: Datatype, stack: Stack<'_>) -> VarValues {
-        let many = |cs: &[Component], stack: Stack<'_>| -> Result<Vec<Vec<String>>, String> {
+        let many = |cs: &[Component], stack: Stack<'_>| -> Result<Vec<Vec<String>>, VarError> {
             cs.iter()
                 .map(|c| self.component(c, datatype, stack))
                 .collect()
@@ -785,20 +849,25 @@ impl<'a> Evaluator<'a> {
                         return Err(format!(
                             "object {object_ref} is in error: {}",
                             o.messages.join("; ")
-                        ));
+                        )
+                        .into());
                     }
                     Flag::NotCollected => {
-                        return Err(format!(
-                            "object {object_ref} was not collected: {}",
-                            o.messages.join("; ")
-                        ));
+                        return Err(VarError {
+                            message: format!(
+                                "object {object_ref} was not collected: {}",
+                                o.messages.join("; ")
+                            ),
+                            unknown: true,
+                        });
                     }
                     _ => {}
                 }
                 if record_field.is_some() {
                     return Err(format!(
                         "object_component of {object_ref}: record fields are not supported"
-                    ));
+                    )
+                    .into());
                 }
                 o.items
                     .iter()
@@ -838,7 +907,7 @@ impl<'a> Evaluator<'a> {
                 let mut out = Vec::new();
                 for v in values {
                     if let Some(captured) = compare::first_capture(pattern, &v)
-                        .map_err(|e| format!("regex_capture: {e}"))?
+                        .map_err(|e| VarError::from(format!("regex_capture: {e}")))?
                     {
                         out.push(captured);
                     }
@@ -925,7 +994,9 @@ impl<'a> Evaluator<'a> {
         }
         let fields: Vec<Option<&str>> = item.values(&e.name).collect();
         if fields.is_empty() {
-            return OvalResult::Error;
+            // The item does not have the entity at all: nothing can be said (oscap
+            // decides unknown too).
+            return OvalResult::Unknown;
         }
         let per_field = fields.iter().map(|f| match f {
             None => OvalResult::False,
@@ -1169,6 +1240,11 @@ impl<'a> Evaluator<'a> {
             comment: c.comment.clone(),
             children,
         }
+    }
+
+    /// Ids of every definition evaluated so far.
+    pub fn evaluated_definitions(&self) -> HashSet<String> {
+        self.definitions.lock().unwrap().keys().cloned().collect()
     }
 
     /// Every object collected so far.

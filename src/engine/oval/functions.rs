@@ -176,6 +176,12 @@ pub fn glob_to_regex(glob: &str, noescape: bool) -> String {
                 Some(n) => out.push_str(&escape_regex(&n.to_string())),
                 None => out.push_str("\\\\"),
             },
+            // As in shells, a wildcard that starts a path component does not match a
+            // leading dot (hidden files).
+            '*' | '?' if out.ends_with('/') || out == "^" => {
+                out.push_str("(?=[^.])");
+                out.push_str(if c == '*' { "[^/]*" } else { "[^/]" });
+            }
             '*' => out.push_str("[^/]*"),
             '?' => out.push_str("[^/]"),
             '[' => {
@@ -331,8 +337,12 @@ mod tests {
     #[test]
     fn regex_escaping_and_globs() {
         assert_eq!(escape_regex("/etc/a.b(c)*"), "/etc/a\\.b\\(c\\)\\*");
-        assert_eq!(glob_to_regex("/etc/*.conf", false), "^/etc/[^/]*\\.conf$");
+        assert_eq!(
+            glob_to_regex("/etc/*.conf", false),
+            "^/etc/(?=[^.])[^/]*\\.conf$"
+        );
         assert_eq!(glob_to_regex("a?[!x]", false), "^a[^/][^x]$");
+        assert_eq!(glob_to_regex("?x", false), "^(?=[^.])[^/]x$");
         assert_eq!(glob_to_regex("a\\*", false), "^a\\*$");
         assert_eq!(glob_to_regex("a\\b", true), "^a\\\\b$");
     }
@@ -345,10 +355,7 @@ mod tests {
             parse_datetime(DateTimeFormat::YearMonthDay, "2000/03/01 00:00:10"),
             Ok(951868810)
         );
-        assert_eq!(
-            parse_datetime(DateTimeFormat::MonthDayYear, "Mar 1 2000").is_err(),
-            true
-        );
+        assert!(parse_datetime(DateTimeFormat::MonthDayYear, "Mar 1 2000").is_err());
         assert_eq!(
             parse_datetime(DateTimeFormat::MonthDayYear, "03/01/2000"),
             Ok(951868800)

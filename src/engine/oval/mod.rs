@@ -5,6 +5,8 @@ pub mod compare;
 pub mod eval;
 pub mod functions;
 pub mod logic;
+pub mod pattern;
+pub mod version;
 
 pub use eval::{DefinitionOutcome, Evaluator, ObjectOutcome, TestOutcome};
 pub use logic::OvalResult;

@@ -1,0 +1,195 @@
+//! Command-line types (clap) and their conversion into the library's validated
+//! configuration. The library never sees clap types.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::engine::xccdf::Selection;
+use crate::scan::ScanConfig;
+use crate::target::Host;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "vigil",
+    version,
+    about = "A fast SCAP compliance scanner (XCCDF 1.2, OVAL 5.11) with a key-management audit",
+    long_about = None
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The hidden transport test stand-in for `scan` (see src/remote/selftest.rs).
+#[derive(Debug, Args)]
+pub struct SelftestArgs {
+    pub plan: PathBuf,
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub rest: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Evaluate content against this host (or an offline root) and write results.
+    Scan(Box<ScanArgs>),
+    /// Show the benchmarks, profiles (with rule counts) and values of content.
+    Info(ContentArgs),
+    /// Parse content and check that every reference resolves.
+    Validate(ContentArgs),
+    #[command(hide = true)]
+    RemoteSelftest(SelftestArgs),
+    /// Tamper-evident scan history: list, verify, diff, prune, record.
+    History(crate::history::HistoryArgs),
+    /// File-integrity baseline: create, check.
+    Baseline(crate::baseline::BaselineArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ContentArgs {
+    /// Source data stream, XCCDF benchmark or OVAL definitions file.
+    pub content: PathBuf,
+    /// Data stream to use from a collection (default: the first).
+    #[arg(long)]
+    pub datastream_id: Option<String>,
+    /// XCCDF component (checklist) of the data stream (default: the first).
+    #[arg(long)]
+    pub xccdf_id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Source data stream, XCCDF benchmark or OVAL definitions file (default: the
+    /// bundled CSA CCM LOG-11 key-management benchmark).
+    pub content: Option<PathBuf>,
+    /// Profile id (full, or the part after `_profile_`); `all` selects every rule.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Evaluate only this rule (full id or the part after `_rule_`); repeatable.
+    #[arg(long = "rule", value_name = "ID")]
+    pub rules: Vec<String>,
+    /// Do not evaluate this rule; repeatable.
+    #[arg(long = "skip-rule", value_name = "ID")]
+    pub skip_rules: Vec<String>,
+    /// XCCDF tailoring file (its profiles can be chosen with --profile).
+    #[arg(long, value_name = "FILE")]
+    pub tailoring: Option<PathBuf>,
+    /// Set an XCCDF Value (or, for OVAL content, an external variable); repeatable.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+    /// Write the JSON results document to PATH (`-` for standard output).
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+    /// Scan a file system mounted at DIR instead of the running system.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Site key-management policy (TOML) for the bundled benchmark.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Files larger than this many bytes are not read for content or hashes.
+    #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024 * 1024)]
+    pub max_file_size: u64,
+    /// Most items kept per object in the results document.
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub max_items: usize,
+    /// Data stream to use from a collection (default: the first).
+    #[arg(long)]
+    pub datastream_id: Option<String>,
+    /// XCCDF component (checklist) of the data stream (default: the first).
+    #[arg(long)]
+    pub xccdf_id: Option<String>,
+    /// Print nothing on the terminal but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub remote: crate::remote::RemoteArgs,
+    /// `--history DIR`, `--sign-key FILE`, `--events PATH|syslog`.
+    #[command(flatten)]
+    pub history: crate::history::ScanHistoryArgs,
+}
+
+fn parse_var(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| format!("'{s}' is not NAME=VALUE"))
+}
+
+impl ScanArgs {
+    /// The remote scan task: evaluation flags are passed on, files named by flags are
+    /// copied, output flags stay local (reports are rendered here).
+    pub fn remote_task(&self) -> crate::remote::ScanTask {
+        let mut t = crate::remote::ScanTask::scan(self.content.clone());
+        let mut flag = |name: &str, value: String| {
+            t.flags.push(name.to_string());
+            t.flags.push(value);
+        };
+        if let Some(p) = &self.profile {
+            flag("--profile", p.clone());
+        }
+        for r in &self.rules {
+            flag("--rule", r.clone());
+        }
+        for r in &self.skip_rules {
+            flag("--skip-rule", r.clone());
+        }
+        for (k, v) in &self.vars {
+            flag("--var", format!("{k}={v}"));
+        }
+        flag("--max-file-size", self.max_file_size.to_string());
+        flag("--max-items", self.max_items.to_string());
+        if let Some(d) = &self.datastream_id {
+            flag("--datastream-id", d.clone());
+        }
+        if let Some(x) = &self.xccdf_id {
+            flag("--xccdf-id", x.clone());
+        }
+        if let Some(p) = &self.policy {
+            t.files.push(("--policy".into(), p.clone()));
+        }
+        if let Some(p) = &self.tailoring {
+            t.files.push(("--tailoring".into(), p.clone()));
+        }
+        t
+    }
+
+    pub fn load_options(&self) -> crate::content::LoadOptions {
+        crate::content::LoadOptions {
+            datastream_id: self.datastream_id.clone(),
+            xccdf_id: self.xccdf_id.clone(),
+            tailoring: self.tailoring.clone(),
+        }
+    }
+
+    /// The validated scan configuration.
+    pub fn config(&self) -> Result<ScanConfig, String> {
+        let host = match &self.root {
+            Some(r) => {
+                if !r.is_dir() {
+                    return Err(format!("--root {}: not a directory", r.display()));
+                }
+                Host::offline(
+                    r.canonicalize()
+                        .map_err(|e| format!("--root {}: {e}", r.display()))?,
+                )
+            }
+            None => Host::live(),
+        };
+        let mut c = ScanConfig::new(host);
+        c.selection = Selection {
+            profile: self.profile.clone(),
+            rules: self.rules.clone(),
+            skip_rules: self.skip_rules.clone(),
+            vars: self.vars.clone(),
+        };
+        c.max_file_size = self.max_file_size;
+        c.max_items_per_object = self.max_items;
+        c.command_line = std::env::args().collect();
+        c.policy_path = self.policy.as_ref().map(|p| p.display().to_string());
+        if let Some(p) = &self.policy {
+            let pol = crate::policy::Policy::load(p).map_err(|e| e.to_string())?;
+            c.policy = Some(std::sync::Arc::new(pol));
+        }
+        Ok(c)
+    }
+}

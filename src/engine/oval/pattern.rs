@@ -1,0 +1,292 @@
+//! Regular expressions for OVAL `pattern match` (OVAL 5.11.1 §5.3.6.3.1 "pattern match":
+//! Perl-compatible regular expressions) and for the textfilecontent54 `pattern` entity
+//! and its `multiline` / `singleline` behaviors.
+//!
+//! Patterns are compiled with PCRE2 (JIT when available) the way OpenSCAP compiles them:
+//! UTF mode on (so `.` is one character), Unicode properties off (so `\w` is ASCII), and
+//! matching is an unanchored search. Each distinct (pattern, options) pair is compiled once
+//! per process and shared through [`compiled_with`]; SSG content reuses the same few
+//! hundred patterns across thousands of items.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, RwLock};
+
+use pcre2::bytes::{Regex, RegexBuilder};
+
+use super::compare::CompareError;
+
+/// Compile options beyond the defaults, for textfilecontent54 behaviors.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct PatternOptions {
+    /// `^` and `$` also match at line starts and ends (PCRE2_MULTILINE).
+    pub multiline: bool,
+    /// `.` also matches a newline (PCRE2_DOTALL).
+    pub singleline: bool,
+}
+
+type Cache = RwLock<HashMap<(String, PatternOptions), Arc<Regex>>>;
+
+static CACHE: LazyLock<Cache> = LazyLock::new(|| RwLock::new(HashMap::new()));
+
+/// The compiled form of `pattern` with default options (as used by entity comparison).
+pub fn compiled(pattern: &str) -> Result<Arc<Regex>, CompareError> {
+    compiled_with(pattern, PatternOptions::default())
+}
+
+/// The compiled form of `pattern` with `options`, compiled on first use and cached for
+/// the life of the process. Compile failures are not cached: they are rare and the error
+/// is cheap to recompute.
+pub fn compiled_with(pattern: &str, options: PatternOptions) -> Result<Arc<Regex>, CompareError> {
+    let key = (pattern.to_owned(), options);
+    if let Some(re) = CACHE.read().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return Ok(Arc::clone(re));
+    }
+    let re = RegexBuilder::new()
+        .utf(true)
+        .multi_line(options.multiline)
+        .dotall(options.singleline)
+        .jit_if_available(true)
+        .build(pattern)
+        .map_err(|e| CompareError::InvalidPattern {
+            pattern: pattern.to_owned(),
+            reason: e.to_string(),
+        })?;
+    let re = Arc::new(re);
+    let mut cache = CACHE.write().unwrap_or_else(|e| e.into_inner());
+    Ok(Arc::clone(cache.entry(key).or_insert(re)))
+}
+
+/// Number of distinct compiled patterns held (for diagnostics and tests).
+pub fn cache_len() -> usize {
+    CACHE.read().unwrap_or_else(|e| e.into_inner()).len()
+}
+
+fn match_error(pattern: &str, e: pcre2::Error) -> CompareError {
+    CompareError::MatchFailed {
+        pattern: pattern.to_owned(),
+        reason: e.to_string(),
+    }
+}
+
+/// Whether `pattern` matches anywhere in `text`.
+pub fn is_match(pattern: &str, text: &str) -> Result<bool, CompareError> {
+    compiled(pattern)?
+        .is_match(text.as_bytes())
+        .map_err(|e| match_error(pattern, e))
+}
+
+/// The capture groups (1..) of the first match of `pattern` in `text`; empty when there
+/// is no match, `None` for a group that did not participate.
+pub fn captures(pattern: &str, text: &str) -> Result<Vec<Option<String>>, CompareError> {
+    let re = compiled(pattern)?;
+    let caps = re
+        .captures(text.as_bytes())
+        .map_err(|e| match_error(pattern, e))?;
+    Ok(match caps {
+        None => Vec::new(),
+        Some(c) => (1..c.len())
+            .map(|k| c.get(k).map(|m| slice(text, m.start(), m.end())))
+            .collect(),
+    })
+}
+
+/// One match of [`find_all`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatternMatch {
+    /// Byte offsets of the whole match in the text.
+    pub start: usize,
+    pub end: usize,
+    /// The whole matched text.
+    pub text: String,
+    /// Capture groups 1.. (`None` when a group did not participate).
+    pub groups: Vec<Option<String>>,
+}
+
+/// Every non-overlapping match of `pattern` in `text`, left to right, with its groups
+/// (textfilecontent54 collects one item per match). After an empty match the search
+/// resumes one character later, so it always makes progress and never splits a UTF-8
+/// character.
+pub fn find_all(
+    pattern: &str,
+    text: &str,
+    options: PatternOptions,
+) -> Result<Vec<PatternMatch>, CompareError> {
+    let re = compiled_with(pattern, options)?;
+    let subject = text.as_bytes();
+    let mut locs = re.capture_locations();
+    let mut out = Vec::new();
+    let mut at = 0;
+    let mut last_end: Option<usize> = None;
+    while at <= subject.len() {
+        let Some(m) = re
+            .captures_read_at(&mut locs, subject, at)
+            .map_err(|e| match_error(pattern, e))?
+        else {
+            break;
+        };
+        let (start, end) = (m.start(), m.end());
+        if start == end {
+            // Step over one whole character so the next search starts on a boundary.
+            at = end + text[end..].chars().next().map_or(1, char::len_utf8);
+            // An empty match right where the previous match ended is not a new match.
+            if last_end == Some(end) {
+                continue;
+            }
+        } else {
+            at = end;
+        }
+        last_end = Some(end);
+        out.push(PatternMatch {
+            start,
+            end,
+            text: slice(text, start, end),
+            groups: (1..locs.len())
+                .map(|k| locs.get(k).map(|(s, e)| slice(text, s, e)))
+                .collect(),
+        });
+    }
+    Ok(out)
+}
+
+/// Substring by byte offsets from PCRE2; in UTF mode they fall on character boundaries,
+/// but `\C`-style oddities are tolerated rather than panicking.
+fn slice(text: &str, start: usize, end: usize) -> String {
+    match text.get(start..end) {
+        Some(s) => s.to_owned(),
+        None => String::from_utf8_lossy(&text.as_bytes()[start..end]).into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts(multiline: bool, singleline: bool) -> PatternOptions {
+        PatternOptions {
+            multiline,
+            singleline,
+        }
+    }
+
+    #[test]
+    fn search_is_unanchored_and_case_sensitive() {
+        assert!(is_match("b", "xabcx").unwrap());
+        assert!(!is_match("^B", "abc").unwrap());
+        assert!(is_match("(?i)^B", "bcd").unwrap());
+    }
+
+    #[test]
+    fn pcre_only_features_work() {
+        // Lookahead, \K and possessive quantifiers are beyond the regex crate.
+        assert!(is_match(r"^(a)(?=b)", "ab").unwrap());
+        assert!(is_match(r"a\Kb", "ab").unwrap());
+        assert!(is_match(r"^\s*umask\s++0*77$", "  umask 077").unwrap());
+        assert!(is_match(r"(\w)\1", "xaay").unwrap());
+        assert!(!is_match(r"(\w)\1", "xay").unwrap());
+    }
+
+    #[test]
+    fn utf_mode_without_unicode_properties() {
+        // OpenSCAP: `.` matches one character, `\w` stays ASCII.
+        assert!(is_match("^.$", "Ä").unwrap());
+        assert!(!is_match(r"^\w$", "é").unwrap());
+    }
+
+    #[test]
+    fn invalid_pattern_is_an_error() {
+        assert!(matches!(
+            is_match("(", "x"),
+            Err(CompareError::InvalidPattern { .. })
+        ));
+    }
+
+    #[test]
+    fn cache_returns_the_same_compiled_pattern() {
+        let a = compiled("^cache-test-[0-9]+$").unwrap();
+        let b = compiled("^cache-test-[0-9]+$").unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
+        let c = compiled_with("^cache-test-[0-9]+$", opts(true, false)).unwrap();
+        assert!(!Arc::ptr_eq(&a, &c));
+        assert!(cache_len() >= 2);
+    }
+
+    #[test]
+    fn captures_of_first_match() {
+        assert_eq!(
+            captures(r"(\d+)-(x)?(\d+)", "a 12-34 56-78").unwrap(),
+            vec![Some("12".into()), None, Some("34".into())]
+        );
+        assert!(captures(r"(\d+)", "none").unwrap().is_empty());
+    }
+
+    #[test]
+    fn find_all_iterates_matches_with_groups() {
+        let text = "PASS_MAX_DAYS 90\n#PASS_MAX_DAYS 10\nPASS_MAX_DAYS 60\n";
+        let ms = find_all(r"^PASS_MAX_DAYS\s+(\d+)$", text, opts(true, false)).unwrap();
+        let got: Vec<_> = ms.iter().map(|m| m.groups[0].clone().unwrap()).collect();
+        assert_eq!(got, ["90", "60"]);
+        assert_eq!(&text[ms[1].start..ms[1].end], "PASS_MAX_DAYS 60");
+        // Without MULTILINE, ^ and $ only match at the ends of the whole text.
+        assert!(
+            find_all(r"^PASS_MAX_DAYS\s+(\d+)$", text, opts(false, false))
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn singleline_lets_dot_cross_newlines() {
+        let text = "begin\nmiddle\nend";
+        assert!(
+            find_all("begin.*end", text, opts(false, false))
+                .unwrap()
+                .is_empty()
+        );
+        let ms = find_all("begin.*end", text, opts(false, true)).unwrap();
+        assert_eq!(ms.len(), 1);
+        assert_eq!(ms[0].text, text);
+    }
+
+    #[test]
+    fn find_all_empty_matches_progress_over_multibyte_text() {
+        let ms = find_all("x*", "äxxö", PatternOptions::default()).unwrap();
+        let spans: Vec<_> = ms.iter().map(|m| (m.start, m.end)).collect();
+        // "ä" is 2 bytes: empty at 0, "xx" at 2..4, then empty at the end ("ö" is 4..6).
+        assert_eq!(spans, [(0, 0), (2, 4), (6, 6)]);
+    }
+
+    /// Every distinct pattern in the installed SSG Debian 11 OVAL compiles (many use PCRE
+    /// syntax the `regex` crate refuses).
+    #[test]
+    fn ssg_debian11_patterns_compile() {
+        let path = "/usr/share/xml/scap/ssg/content/ssg-debian11-oval.xml";
+        let Ok(xml) = std::fs::read_to_string(path) else {
+            eprintln!("skipped: {path} not installed");
+            return;
+        };
+        let doc = crate::content::xml::parse_str(&xml, std::path::Path::new(path))
+            .expect("SSG OVAL parses");
+        let mut patterns = std::collections::BTreeSet::new();
+        collect_patterns(&doc.root, &mut patterns);
+        assert!(patterns.len() > 300, "found only {}", patterns.len());
+        let mut failed = Vec::new();
+        for p in &patterns {
+            if let Err(e) = compiled(p) {
+                failed.push(e.to_string());
+            }
+        }
+        assert!(failed.is_empty(), "{failed:#?}");
+    }
+
+    fn collect_patterns(
+        e: &crate::content::xml::Element,
+        out: &mut std::collections::BTreeSet<String>,
+    ) {
+        if e.attr("operation") == Some("pattern match") {
+            out.insert(e.text());
+        }
+        for c in e.elements() {
+            collect_patterns(c, out);
+        }
+    }
+}

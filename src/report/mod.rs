@@ -1,0 +1,62 @@
+//! Results: the versioned results model and its renderings.
+
+pub mod model;
+
+pub use model::ScanResults;
+
+use std::io::Write;
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("{path}: cannot write: {source}")]
+    Write {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: not a vigil results document: {message}")]
+    Read { path: String, message: String },
+}
+
+/// Writes the JSON results to a file, or to stdout for `-`. The file is written to a
+/// temporary name and renamed so a reader never sees half a document.
+pub fn write_json(results: &ScanResults, path: &Path) -> Result<(), ReportError> {
+    let text = serde_json::to_vec_pretty(results).expect("results serialise");
+    write_output(path, &text)
+}
+
+pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    let err = |source| ReportError::Write {
+        path: path.display().to_string(),
+        source,
+    };
+    if path == Path::new("-") {
+        let mut out = std::io::stdout().lock();
+        out.write_all(bytes).map_err(err)?;
+        out.write_all(b"\n").map_err(err)?;
+        return out.flush().map_err(err);
+    }
+    let tmp = path.with_extension(format!(
+        "{}.tmp{}",
+        path.extension().and_then(|e| e.to_str()).unwrap_or(""),
+        std::process::id()
+    ));
+    std::fs::write(&tmp, bytes).map_err(err)?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        err(e)
+    })
+}
+
+/// Reads a results document written by `vigil scan --json`.
+pub fn read_json(path: &Path) -> Result<ScanResults, ReportError> {
+    let bytes = std::fs::read(path).map_err(|e| ReportError::Read {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| ReportError::Read {
+        path: path.display().to_string(),
+        message: format!("line {}, column {}: {e}", e.line(), e.column()),
+    })
+}

@@ -1,0 +1,213 @@
+//! The results document (JSON `schema_version` 1): what a scan found, in a shape other
+//! tools rely on (DESIGN.md "Contracts"). Every report (JSON, HTML, XCCDF/ARF) is
+//! rendered from this model, never by re-evaluating. Changes are versioned: a field may
+//! be added in a minor version; renaming or removing one bumps `schema_version`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::content::oval::Unsupported;
+use crate::content::xccdf::{Ident, Severity, XccdfReference};
+use crate::engine::oval::OvalResult;
+use crate::engine::oval::eval::CriteriaOutcome;
+use crate::engine::xccdf::RuleOutcome;
+use crate::probes::{Flag, Item};
+
+pub const SCHEMA_VERSION: &str = "1.0";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScanResults {
+    pub schema_version: String,
+    pub vigil_version: String,
+    pub scan: ScanInfo,
+    pub summary: Summary,
+    pub rules: Vec<RuleResult>,
+    pub definitions: Vec<DefinitionResult>,
+    #[serde(default)]
+    pub tests: Vec<TestResult>,
+    #[serde(default)]
+    pub objects: Vec<ObjectResult>,
+    #[serde(default)]
+    pub unsupported: Vec<UnsupportedElement>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HostInfo {
+    pub hostname: String,
+    #[serde(default)]
+    pub addresses: Vec<String>,
+    pub os_name: Option<String>,
+    pub os_version: Option<String>,
+    pub kernel: Option<String>,
+    pub arch: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ContentInfo {
+    pub path: String,
+    pub sha256: String,
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NamedInfo {
+    pub id: String,
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScanInfo {
+    pub host: HostInfo,
+    /// The account that ran the scan.
+    pub user: String,
+    /// RFC 3339, UTC.
+    pub started: String,
+    pub finished: String,
+    pub duration_ms: u64,
+    /// Set for offline scans of a mounted root.
+    pub root: Option<String>,
+    pub content: ContentInfo,
+    pub benchmark: Option<NamedInfo>,
+    pub profile: Option<NamedInfo>,
+    #[serde(default)]
+    pub policy: Option<String>,
+    #[serde(default)]
+    pub command_line: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Summary {
+    /// Rule results by word (only words that occur).
+    pub results: BTreeMap<String, usize>,
+    /// Rule results by severity, then by word.
+    pub by_severity: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Definition results by word.
+    pub definitions: BTreeMap<String, usize>,
+    /// XCCDF default-model score (0-100) of the selected rules.
+    pub score: f64,
+    pub max_score: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckedDefinition {
+    pub href: String,
+    pub id: String,
+    pub result: OvalResult,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RuleResult {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub result: RuleOutcome,
+    pub weight: f64,
+    pub references: Vec<XccdfReference>,
+    #[serde(default)]
+    pub idents: Vec<Ident>,
+    /// Ids of the enclosing groups, outermost first.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub rationale: String,
+    #[serde(default)]
+    pub fixtext: Option<String>,
+    /// The OVAL definitions whose results decided this rule.
+    #[serde(default)]
+    pub checks: Vec<CheckedDefinition>,
+    /// Why the rule got a result other than pass/fail (not applicable, not checked,
+    /// error, unknown), in words.
+    #[serde(default)]
+    pub messages: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DefinitionResult {
+    pub id: String,
+    pub title: String,
+    pub class: String,
+    pub result: OvalResult,
+    /// The OVAL document (href as the benchmark names it, or the file name).
+    pub document: String,
+    pub criteria: Option<CriteriaOutcome>,
+    #[serde(default)]
+    pub messages: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TestResult {
+    pub id: String,
+    pub document: String,
+    pub kind: String,
+    pub family: String,
+    pub comment: Option<String>,
+    pub check: String,
+    pub check_existence: String,
+    pub state_operator: String,
+    pub object: Option<String>,
+    pub states: Vec<String>,
+    pub result: OvalResult,
+    /// Result of each collected item against the states, parallel to the object's
+    /// items (only the first `objects[].items.len()` are kept).
+    #[serde(default)]
+    pub item_results: Vec<OvalResult>,
+    #[serde(default)]
+    pub messages: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ObjectResult {
+    pub id: String,
+    pub document: String,
+    pub kind: String,
+    pub family: String,
+    pub flag: Flag,
+    /// Total number of items collected.
+    pub item_count: usize,
+    /// The first items (capped: see `item_count`).
+    pub items: Vec<Item>,
+    #[serde(default)]
+    pub variables: Vec<(String, Vec<String>)>,
+    #[serde(default)]
+    pub messages: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UnsupportedElement {
+    pub path: String,
+    pub line: u32,
+    pub column: u32,
+    pub element: String,
+    pub message: String,
+}
+
+impl From<&Unsupported> for UnsupportedElement {
+    fn from(u: &Unsupported) -> Self {
+        UnsupportedElement {
+            path: u.path.display().to_string(),
+            line: u.pos.line,
+            column: u.pos.col,
+            element: u.element.clone(),
+            message: u.message.clone(),
+        }
+    }
+}
+
+impl ScanResults {
+    /// Exit status of a scan (DESIGN.md): 2 when any rule (or, for OVAL content, any
+    /// definition mapped to XCCDF words) is fail, error or unknown, else 0.
+    pub fn exit_code(&self) -> i32 {
+        let rules_fail = self.rules.iter().any(|r| r.result.is_failure());
+        let defs_fail = self.rules.is_empty()
+            && self
+                .definitions
+                .iter()
+                .any(|d| RuleOutcome::from_oval(d.result, &d.class).is_failure());
+        if rules_fail || defs_fail { 2 } else { 0 }
+    }
+}

@@ -1,0 +1,557 @@
+//! One scan from loaded content to the results document: select rules, export
+//! values, decide applicability, collect every needed object in parallel, evaluate,
+//! score. The steps follow XCCDF 1.2 §7.2 (the Benchmark processing model).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use crate::content::Content;
+use crate::content::oval::OvalDefinitions;
+use crate::engine::oval::{Evaluator, OvalResult};
+use crate::engine::xccdf::{
+    self, Applicability, OvalRunner, ResolvedProfile, RuleOutcome, Selection, SelectionError,
+};
+use crate::probes::{Context, Registry};
+use crate::report::model::*;
+use crate::target::{Host, info};
+
+/// Everything a scan needs besides the content.
+pub struct ScanConfig {
+    pub selection: Selection,
+    pub host: Arc<Host>,
+    pub max_file_size: u64,
+    /// Most items kept per object in the results document.
+    pub max_items_per_object: usize,
+    pub command_line: Vec<String>,
+    pub policy_path: Option<String>,
+    /// The loaded site key-management policy, handed to the probes; its `[detection]`
+    /// numbers set the matching XCCDF Values unless the profile or `--var` does.
+    pub policy: Option<Arc<crate::policy::Policy>>,
+    /// Prints progress lines on stderr.
+    pub progress: bool,
+}
+
+impl ScanConfig {
+    pub fn new(host: Host) -> ScanConfig {
+        ScanConfig {
+            selection: Selection::default(),
+            host: Arc::new(host),
+            max_file_size: 256 * 1024 * 1024,
+            max_items_per_object: 200,
+            command_line: Vec::new(),
+            policy_path: None,
+            policy: None,
+            progress: false,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error(transparent)]
+    Selection(#[from] SelectionError),
+}
+
+/// Evaluators for every OVAL document of the content.
+struct Runner<'a> {
+    evaluators: HashMap<String, Evaluator<'a>>,
+    docs: &'a indexmap::IndexMap<String, Arc<OvalDefinitions>>,
+    unresolved: &'a indexmap::IndexMap<String, String>,
+}
+
+impl OvalRunner for Runner<'_> {
+    fn definition(&self, href: &str, definition: &str) -> Result<(OvalResult, String), String> {
+        let Some(ev) = self.evaluators.get(href) else {
+            return Err(match self.unresolved.get(href) {
+                Some(m) => format!("check content '{href}' is not available: {m}"),
+                None => format!("check content '{href}' is not part of the content"),
+            });
+        };
+        let Some(def) = ev.defs.definitions.get(definition) else {
+            return Err(format!("definition {definition} is not in '{href}'"));
+        };
+        Ok((ev.definition(definition).result, def.class.clone()))
+    }
+
+    fn definition_ids(&self, href: &str) -> Result<Vec<String>, String> {
+        self.docs
+            .get(href)
+            .map(|d| d.definitions.keys().cloned().collect())
+            .ok_or_else(|| format!("check content '{href}' is not part of the content"))
+    }
+}
+
+fn progress(on: bool, msg: &str) {
+    if on {
+        eprintln!("vigil: {msg}");
+    }
+}
+
+/// Runs a scan of `content` on the configured host.
+pub fn run(
+    content: &Content,
+    config: &ScanConfig,
+    registry: &Registry,
+) -> Result<ScanResults, ScanError> {
+    let started = SystemTime::now();
+    let clock = Instant::now();
+    let mut ctx = Context::new(config.host.clone());
+    ctx.max_file_size = config.max_file_size;
+    ctx.policy = config.policy.clone();
+
+    let profile = xccdf::resolve_profile(content, config.selection.profile.as_deref())?;
+    let (selected, mut values) = match &content.benchmark {
+        Some(b) => (
+            xccdf::selected_rules(b, &profile, &config.selection)?,
+            xccdf::resolve_values(b, &profile, &config.selection.vars)?,
+        ),
+        None => {
+            if !config.selection.rules.is_empty() || !config.selection.skip_rules.is_empty() {
+                return Err(SelectionError::NoBenchmark.into());
+            }
+            (HashSet::new(), HashMap::new())
+        }
+    };
+    if let (Some(pol), Some(b)) = (&config.policy, &content.benchmark) {
+        for (id, v) in pol.xccdf_values() {
+            let short = id.rsplit("_value_").next().unwrap_or(id);
+            let chosen = profile.set_values.contains_key(id)
+                || profile.refine_values.contains_key(id)
+                || config
+                    .selection
+                    .vars
+                    .iter()
+                    .any(|(k, _)| k == id || k == short);
+            if b.values.contains_key(id) && !chosen {
+                values.insert(id.to_string(), v);
+            }
+        }
+    }
+    let mut exports = match &content.benchmark {
+        Some(b) => xccdf::exported_variables(b, &selected, &values),
+        None => HashMap::new(),
+    };
+    if content.benchmark.is_none() {
+        // For OVAL content, --var gives external variables directly by OVAL id.
+        for (href, _) in &content.oval {
+            let doc = exports.entry(href.clone()).or_default();
+            for (k, v) in &config.selection.vars {
+                doc.entry(k.clone()).or_default().push(v.clone());
+            }
+        }
+    }
+    let evaluators: HashMap<String, Evaluator<'_>> = content
+        .oval
+        .iter()
+        .map(|(href, doc)| {
+            (
+                href.clone(),
+                Evaluator::new(
+                    doc,
+                    registry,
+                    &ctx,
+                    exports.remove(href).unwrap_or_default(),
+                ),
+            )
+        })
+        .collect();
+    let runner = Runner {
+        evaluators,
+        docs: &content.oval,
+        unresolved: &content.unresolved,
+    };
+
+    let mut rules = Vec::new();
+    let mut score_input = HashMap::new();
+    if let Some(bench) = &content.benchmark {
+        let applicability = Applicability::new(content, &runner);
+        if let Some(dict) = &content.cpe_dictionary {
+            progress(config.progress, "checking platform applicability");
+            let mut by_doc: HashMap<&str, Vec<&str>> = HashMap::new();
+            for item in dict.items.values() {
+                for (_, href, def) in &item.checks {
+                    by_doc.entry(href.as_str()).or_default().push(def.as_str());
+                }
+            }
+            for (href, defs) in by_doc {
+                if let Some(ev) = runner.evaluators.get(href) {
+                    ev.prefetch(defs);
+                }
+            }
+        }
+        let bench_applies = applicability.any(&bench.platforms);
+        // Rules to evaluate: selected and applicable.
+        let mut plan: Vec<(&crate::content::xccdf::Rule, Option<String>)> = Vec::new();
+        for rule in bench.rules.values() {
+            let reason = if !selected.contains(&rule.id) {
+                Some("not selected".to_string())
+            } else if !bench_applies {
+                Some("the benchmark's platform does not apply to this host".to_string())
+            } else {
+                inapplicable_platform(bench, rule, &applicability)
+                    .map(|p| format!("platform {p} does not apply to this host"))
+            };
+            plan.push((rule, reason));
+        }
+        let mut needed: HashMap<String, Vec<String>> = HashMap::new();
+        for (rule, reason) in &plan {
+            if reason.is_some() {
+                continue;
+            }
+            let selector = profile
+                .refine_rules
+                .get(&rule.id)
+                .and_then(|r| r.selector.as_deref());
+            if let Some(check) = xccdf::choose_check(&rule.checks, selector) {
+                collect_definition_refs(check, &runner, &mut needed);
+            }
+        }
+        progress(
+            config.progress,
+            &format!(
+                "collecting objects for {} definitions",
+                needed.values().map(Vec::len).sum::<usize>()
+            ),
+        );
+        for (href, defs) in &needed {
+            if let Some(ev) = runner.evaluators.get(href) {
+                ev.prefetch(defs.iter().map(String::as_str));
+            }
+        }
+        progress(config.progress, "evaluating rules");
+        for (rule, reason) in plan {
+            let refine = profile.refine_rules.get(&rule.id);
+            let severity = refine.and_then(|r| r.severity).unwrap_or(rule.severity);
+            let weight = refine.and_then(|r| r.weight).unwrap_or(rule.weight);
+            let role = refine.and_then(|r| r.role).unwrap_or(rule.role);
+            let base = |result: RuleOutcome,
+                        messages: Vec<String>,
+                        checks: Vec<CheckedDefinition>| RuleResult {
+                id: rule.id.clone(),
+                title: rule.title.clone(),
+                severity,
+                result,
+                weight,
+                references: rule.references.clone(),
+                idents: rule.idents.clone(),
+                groups: group_chain(bench, rule.parent.as_ref()),
+                description: rule.description.clone(),
+                rationale: rule.rationale.clone(),
+                fixtext: rule.fixtext.clone(),
+                checks,
+                messages,
+            };
+            let outcomes: Vec<(RuleOutcome, Vec<String>, Vec<CheckedDefinition>)> = match reason {
+                Some(r) if r == "not selected" => vec![(RuleOutcome::NotSelected, vec![], vec![])],
+                Some(r) => vec![(RuleOutcome::NotApplicable, vec![r], vec![])],
+                None if role == crate::content::xccdf::Role::Unchecked => vec![(
+                    RuleOutcome::NotChecked,
+                    vec!["the rule's role is unchecked".into()],
+                    vec![],
+                )],
+                None => {
+                    let selector = refine.and_then(|r| r.selector.as_deref());
+                    match xccdf::choose_check(&rule.checks, selector) {
+                        None => vec![(
+                            RuleOutcome::NotChecked,
+                            vec!["the rule has no check".into()],
+                            vec![],
+                        )],
+                        Some(check) => xccdf::eval_rule_check(check, &runner)
+                            .into_iter()
+                            .map(|o| {
+                                let checks = o
+                                    .definitions
+                                    .iter()
+                                    .map(|(href, id, r)| CheckedDefinition {
+                                        href: href.clone(),
+                                        id: id.clone(),
+                                        result: *r,
+                                    })
+                                    .collect();
+                                let mut messages = o.messages;
+                                if o.result != RuleOutcome::Pass && o.result != RuleOutcome::Fail {
+                                    for (href, id, _) in &o.definitions {
+                                        messages.extend(explain(&runner, href, id));
+                                    }
+                                }
+                                (o.result, messages, checks)
+                            })
+                            .collect(),
+                    }
+                }
+            };
+            for (result, messages, checks) in outcomes {
+                score_input.insert(
+                    rule.id.clone(),
+                    (result, weight, role == crate::content::xccdf::Role::Full),
+                );
+                rules.push(base(result, messages, checks));
+            }
+        }
+    } else {
+        // OVAL content: every definition.
+        for ev in runner.evaluators.values() {
+            progress(
+                config.progress,
+                &format!(
+                    "collecting objects for {} definitions",
+                    ev.defs.definitions.len()
+                ),
+            );
+            ev.prefetch(ev.defs.definitions.keys().map(String::as_str));
+            for id in ev.defs.definitions.keys() {
+                ev.definition(id);
+            }
+        }
+    }
+
+    let results = build_document(
+        content,
+        config,
+        &profile,
+        &runner,
+        rules,
+        &score_input,
+        started,
+        clock,
+    );
+    Ok(results)
+}
+
+/// The first platform (own or inherited) that does not apply, if any.
+fn inapplicable_platform(
+    bench: &crate::content::xccdf::Benchmark,
+    rule: &crate::content::xccdf::Rule,
+    app: &Applicability<'_>,
+) -> Option<String> {
+    if !app.any(&rule.platforms) {
+        return rule.platforms.first().cloned();
+    }
+    let mut parent = rule.parent.clone();
+    while let Some(g) = parent {
+        let group = bench.groups.get(&g)?;
+        if !app.any(&group.platforms) {
+            return group.platforms.first().cloned();
+        }
+        parent = group.parent.clone();
+    }
+    None
+}
+
+fn group_chain(bench: &crate::content::xccdf::Benchmark, parent: Option<&String>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut p = parent.cloned();
+    while let Some(g) = p {
+        p = bench.groups.get(&g).and_then(|x| x.parent.clone());
+        out.push(g);
+    }
+    out.reverse();
+    out
+}
+
+fn collect_definition_refs(
+    check: &crate::content::xccdf::RuleCheck,
+    runner: &Runner<'_>,
+    out: &mut HashMap<String, Vec<String>>,
+) {
+    match check {
+        crate::content::xccdf::RuleCheck::Complex(c) => {
+            for ch in &c.children {
+                collect_definition_refs(ch, runner, out);
+            }
+        }
+        crate::content::xccdf::RuleCheck::Check(c) => {
+            for r in &c.content_refs {
+                let ids = match &r.name {
+                    Some(n) => vec![n.clone()],
+                    None => runner.definition_ids(&r.href).unwrap_or_default(),
+                };
+                out.entry(r.href.clone()).or_default().extend(ids);
+            }
+        }
+    }
+}
+
+/// Words for a definition that did not give true or false: the messages of the tests
+/// and objects below it that are in error, unknown or not applicable.
+fn explain(runner: &Runner<'_>, href: &str, def: &str) -> Vec<String> {
+    let Some(ev) = runner.evaluators.get(href) else {
+        return vec![];
+    };
+    let outcome = ev.definition(def);
+    let mut out: Vec<String> = outcome.messages.clone();
+    let mut tests = Vec::new();
+    fn walk(c: &crate::engine::oval::eval::CriteriaOutcome, tests: &mut Vec<String>) {
+        use crate::engine::oval::eval::CriteriaOutcome::*;
+        match c {
+            Criteria { children, .. } => children.iter().for_each(|c| walk(c, tests)),
+            Criterion {
+                test_ref, result, ..
+            } => {
+                if !matches!(result, OvalResult::True | OvalResult::False) {
+                    tests.push(test_ref.clone());
+                }
+            }
+            ExtendDefinition { .. } => {}
+        }
+    }
+    if let Some(c) = &outcome.criteria {
+        walk(c, &mut tests);
+    }
+    for t in tests {
+        let to = ev.test(&t);
+        for m in &to.messages {
+            let line = format!("{t}: {m}");
+            if !out.contains(&line) {
+                out.push(line);
+            }
+        }
+    }
+    out.truncate(10);
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_document(
+    content: &Content,
+    config: &ScanConfig,
+    profile: &ResolvedProfile,
+    runner: &Runner<'_>,
+    rules: Vec<RuleResult>,
+    score_input: &HashMap<String, (RuleOutcome, f64, bool)>,
+    started: SystemTime,
+    clock: Instant,
+) -> ScanResults {
+    let mut definitions = Vec::new();
+    let mut tests = Vec::new();
+    let mut objects = Vec::new();
+    let mut hrefs: Vec<&String> = runner.evaluators.keys().collect();
+    hrefs.sort_by_key(|h| content.oval.get_index_of(*h));
+    for href in hrefs {
+        let ev = &runner.evaluators[href];
+        // Definitions evaluated (directly or via extend_definition), in document order.
+        let evaluated: HashSet<String> = ev.evaluated_definitions();
+        for (id, def) in &ev.defs.definitions {
+            if !evaluated.contains(id) {
+                continue;
+            }
+            let o = ev.definition(id);
+            definitions.push(DefinitionResult {
+                id: id.clone(),
+                title: def.title.clone(),
+                class: def.class.clone(),
+                result: o.result,
+                document: href.clone(),
+                criteria: o.criteria.clone(),
+                messages: o.messages.clone(),
+            });
+        }
+        let evaluated_tests = ev.evaluated_tests();
+        for (id, t) in &ev.defs.tests {
+            let Some(o) = evaluated_tests.get(id) else {
+                continue;
+            };
+            let mut item_results = o.item_results.clone();
+            item_results.truncate(config.max_items_per_object);
+            tests.push(TestResult {
+                id: id.clone(),
+                document: href.clone(),
+                kind: t.kind.clone(),
+                family: t.family.name().to_string(),
+                comment: t.comment.clone(),
+                check: t.check.to_string(),
+                check_existence: t.check_existence.to_string(),
+                state_operator: t.state_operator.to_string(),
+                object: t.object_ref.clone(),
+                states: t.state_refs.clone(),
+                result: o.result,
+                item_results,
+                messages: o.messages.clone(),
+            });
+        }
+        let collected = ev.collected_objects();
+        for (id, obj) in &ev.defs.objects {
+            let Some(o) = collected.get(id) else { continue };
+            objects.push(ObjectResult {
+                id: id.clone(),
+                document: href.clone(),
+                kind: obj.kind.clone(),
+                family: obj.family.name().to_string(),
+                flag: o.flag,
+                item_count: o.items.len(),
+                items: o
+                    .items
+                    .iter()
+                    .take(config.max_items_per_object)
+                    .map(|i| (**i).clone())
+                    .collect(),
+                variables: o.variables.clone(),
+                messages: o.messages.clone(),
+            });
+        }
+    }
+    let mut summary = Summary {
+        results: xccdf::count_results(rules.iter().map(|r| &r.result)),
+        max_score: 100.0,
+        ..Default::default()
+    };
+    for r in &rules {
+        *summary
+            .by_severity
+            .entry(r.severity.as_str().to_string())
+            .or_default()
+            .entry(r.result.as_str().to_string())
+            .or_insert(0) += 1;
+    }
+    for d in &definitions {
+        *summary
+            .definitions
+            .entry(d.result.as_str().to_string())
+            .or_insert(0) += 1;
+    }
+    if let Some(b) = &content.benchmark {
+        summary.score = (xccdf::default_score(b, score_input) * 100.0).round() / 100.0;
+    }
+    let finished = SystemTime::now();
+    ScanResults {
+        schema_version: SCHEMA_VERSION.to_string(),
+        vigil_version: env!("CARGO_PKG_VERSION").to_string(),
+        scan: ScanInfo {
+            host: info::host_info(&config.host),
+            user: info::current_user(),
+            started: info::rfc3339(started),
+            finished: info::rfc3339(finished),
+            duration_ms: clock.elapsed().as_millis() as u64,
+            root: config.host.root().map(|p| p.display().to_string()),
+            content: ContentInfo {
+                path: content.path.display().to_string(),
+                sha256: content.sha256.clone(),
+                kind: format!("{:?}", content.kind).to_lowercase(),
+            },
+            benchmark: content.benchmark.as_ref().map(|b| NamedInfo {
+                id: b.id.clone(),
+                title: Some(b.title.clone()),
+                version: Some(b.version.clone()),
+            }),
+            profile: profile.id.as_ref().map(|id| NamedInfo {
+                id: id.clone(),
+                title: profile.title.clone(),
+                version: None,
+            }),
+            policy: config.policy_path.clone(),
+            command_line: config.command_line.clone(),
+        },
+        summary,
+        rules,
+        definitions,
+        tests,
+        objects,
+        unsupported: content
+            .unsupported
+            .iter()
+            .map(UnsupportedElement::from)
+            .collect(),
+    }
+}
