@@ -39,6 +39,10 @@ pub enum Command {
     Validate(ContentArgs),
     #[command(hide = true)]
     RemoteSelftest(SelftestArgs),
+    /// Tamper-evident scan history: list, verify, diff, prune, record.
+    History(crate::history::HistoryArgs),
+    /// File-integrity baseline: create, check.
+    Baseline(crate::baseline::BaselineArgs),
 }
 
 #[derive(Debug, Args)]
@@ -99,6 +103,9 @@ pub struct ScanArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub remote: crate::remote::RemoteArgs,
+    /// `--history DIR`, `--sign-key FILE`, `--events PATH|syslog`.
+    #[command(flatten)]
+    pub history: crate::history::ScanHistoryArgs,
 }
 
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 256 * 1024 * 1024;
