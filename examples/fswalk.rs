@@ -160,7 +160,7 @@ fn main() {
         }
     }
     for q in &mut queries {
-        q.item_filter = filters.get(&q.object_id).cloned().map(ItemFilter);
+        q.item_filter = filters.get(&q.object_id).cloned().map(ItemFilter::new);
     }
     let refs: Vec<&ObjectQuery> = queries.iter().collect();
     let t = Instant::now();

@@ -20,3 +20,4 @@ pub mod remote;
 pub mod report;
 pub mod scan;
 pub mod target;
+pub mod trace;

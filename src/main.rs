@@ -61,13 +61,18 @@ fn scan(args: ScanArgs) -> Result<u8> {
              (set VIGIL_CONTENT_DIR to the directory holding ccm-log11/)",
         )?,
     };
+    let t = vigil::trace::span(|| format!("load content {}", path.display()));
     let content = load(&path, &args.load_options())?;
+    drop(t);
     let mut config = args.config().map_err(anyhow::Error::msg)?;
     let to_stdout = args.json.as_deref() == Some(std::path::Path::new("-"));
     config.progress = !args.quiet && std::io::stderr().is_terminal();
     let registry = Registry::builtin();
+    let t = vigil::trace::span(|| "scan".into());
     let results = vigil::scan::run(&content, &config, &registry)?;
+    drop(t);
     if let Some(p) = &args.json {
+        let _t = vigil::trace::span(|| "write json".into());
         report::write_json(&results, p)?;
     }
     if args.history.history.is_some() || args.history.events.is_some() {

@@ -220,6 +220,7 @@ pub fn run(
             }
         }
         progress(config.progress, "evaluating rules");
+        let _t = crate::trace::span(|| "evaluate rules".into());
         for (rule, reason) in plan {
             let refine = profile.refine_rules.get(&rule.id);
             let severity = refine.and_then(|r| r.severity).unwrap_or(rule.severity);
@@ -301,12 +302,14 @@ pub fn run(
                 ),
             );
             ev.prefetch(ev.defs.definitions.keys().map(String::as_str));
+            let _t = crate::trace::span(|| "evaluate definitions".into());
             for id in ev.defs.definitions.keys() {
                 ev.definition(id);
             }
         }
     }
 
+    let _t = crate::trace::span(|| "build results document".into());
     let results = build_document(
         content,
         config,

@@ -102,7 +102,7 @@ impl ObjectQuery {
 
     /// Whether the pushed-down filters keep `item`.
     pub fn keep(&self, item: &Item) -> bool {
-        self.item_filter.as_ref().is_none_or(|f| (f.0)(item))
+        self.item_filter.as_ref().is_none_or(|f| f.keep(item))
     }
 }
 
@@ -133,8 +133,45 @@ impl Context {
 /// variables resolved: a probe that produces many items (a walk of `/`) drops what the
 /// filters exclude as it produces them, so memory stays bounded. Probes may ignore it;
 /// the engine applies the filters again.
+///
+/// When the filter says which item fields it reads ([`ItemFilter::fields`]), a probe may
+/// decide it on an item holding only those fields and build the complete item only for
+/// what is kept (a walk of `/` then formats a handful of fields per entry, not all).
 #[derive(Clone)]
-pub struct ItemFilter(pub ItemPredicate);
+pub struct ItemFilter {
+    predicate: ItemPredicate,
+    fields: Option<Arc<[String]>>,
+}
+
+impl ItemFilter {
+    /// A filter that may read any field.
+    pub fn new(predicate: ItemPredicate) -> ItemFilter {
+        ItemFilter {
+            predicate,
+            fields: None,
+        }
+    }
+
+    /// A filter whose decision depends only on the item's status and on the fields
+    /// named (a field missing from the item must count the same as it would on the
+    /// complete item, so probes give every named field they would give at all).
+    pub fn with_fields(predicate: ItemPredicate, fields: Vec<String>) -> ItemFilter {
+        ItemFilter {
+            predicate,
+            fields: Some(fields.into()),
+        }
+    }
+
+    /// Whether the filter keeps `item`.
+    pub fn keep(&self, item: &Item) -> bool {
+        (self.predicate)(item)
+    }
+
+    /// The fields the decision reads, when known.
+    pub fn fields(&self) -> Option<&[String]> {
+        self.fields.as_deref()
+    }
+}
 
 impl std::fmt::Debug for ItemFilter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

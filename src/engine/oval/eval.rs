@@ -277,6 +277,7 @@ impl<'a> Evaluator<'a> {
             if ready.is_empty() {
                 break;
             }
+            let _t = crate::trace::span(|| format!("prefetch round: {} objects", ready.len()));
             self.collect_batch(&ready);
         }
         // Anything left is part of a dependency cycle; on-demand collection reports it.
@@ -489,6 +490,16 @@ impl<'a> Evaluator<'a> {
             .flat_map_iter(|(pi, entries)| {
                 let queries: Vec<&ObjectQuery> = entries.iter().map(|(_, q, _)| q).collect();
                 let probe = &probes[pi];
+                let _t = crate::trace::span(|| {
+                    let mut kinds: Vec<&str> = queries.iter().map(|q| q.kind.as_str()).collect();
+                    kinds.sort_unstable();
+                    kinds.dedup();
+                    format!(
+                        "probe batch: {} objects ({})",
+                        queries.len(),
+                        kinds.join(", ")
+                    )
+                });
                 let results = run_probe(|| probe.collect_many(&queries, self.ctx), queries.len());
                 entries
                     .into_iter()
@@ -1074,11 +1085,18 @@ impl<'a> Evaluator<'a> {
             return None;
         }
         let mut resolved = Vec::new();
+        // The state entities name every field the filters read.
+        let mut fields: Vec<String> = Vec::new();
         for f in filters {
             let state = self.defs.states.get(&f.state_ref)?;
+            for e in &state.entities {
+                if !fields.contains(&e.name) {
+                    fields.push(e.name.clone());
+                }
+            }
             resolved.push((f.action, self.resolve_state(state, stack)));
         }
-        Some(ItemFilter(Arc::new(move |item: &Item| {
+        let predicate: crate::probes::ItemPredicate = Arc::new(move |item: &Item| {
             item.status != ItemStatus::Exists
                 || resolved.iter().all(|(action, state)| {
                     let matched = state.result(item) == OvalResult::True;
@@ -1087,7 +1105,8 @@ impl<'a> Evaluator<'a> {
                         FilterAction::Exclude => !matched,
                     }
                 })
-        })))
+        });
+        Some(ItemFilter::with_fields(predicate, fields))
     }
 
     pub fn test(&self, id: &str) -> Arc<TestOutcome> {

@@ -5,11 +5,10 @@
 //! `filename`, no `filepath`) follow what oscap 1.3.7 writes, so results compare 1:1.
 
 use std::ffi::{CString, OsStr};
-use std::fs::Metadata;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::MetadataExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use super::walk::Stat;
 use crate::probes::Item;
 
 /// The `type` entity for a mode (unix-system-characteristics EntityItemFileTypeType).
@@ -29,32 +28,85 @@ pub(crate) fn type_name(mode: u32) -> &'static str {
 /// Pushes `filepath`, `path` and `filename` the way oscap does: a directory item
 /// (`name == None`) has only `path` and an empty `filename`.
 pub(crate) fn push_location(item: &mut Item, dir: &Path, name: Option<&OsStr>) {
+    push_location_if(item, dir, name, &|_| true);
+}
+
+fn push_location_if(
+    item: &mut Item,
+    dir: &Path,
+    name: Option<&OsStr>,
+    want: &dyn Fn(&str) -> bool,
+) {
     match name {
         Some(name) => {
-            item.push("filepath", dir.join(name).to_string_lossy());
-            item.push("path", dir.to_string_lossy());
-            item.push("filename", name.to_string_lossy());
+            if want("filepath") {
+                item.push("filepath", dir.join(name).to_string_lossy());
+            }
+            if want("path") {
+                item.push("path", dir.to_string_lossy());
+            }
+            if want("filename") {
+                item.push("filename", name.to_string_lossy());
+            }
         }
         None => {
-            item.push("path", dir.to_string_lossy());
-            item.push("filename", "");
+            if want("path") {
+                item.push("path", dir.to_string_lossy());
+            }
+            if want("filename") {
+                item.push("filename", "");
+            }
         }
     }
 }
 
-/// A complete `file_item`. `real` is where the file is read (for the ACL).
-pub(crate) fn file_item(dir: &Path, name: Option<&OsStr>, real: &Path, md: &Metadata) -> Item {
+/// A complete `file_item`. `real` gives where the file is read (for the ACL).
+pub(crate) fn file_item(
+    dir: &Path,
+    name: Option<&OsStr>,
+    real: &dyn Fn() -> PathBuf,
+    md: &Stat,
+) -> Item {
+    file_item_fields(dir, name, real, md, &|_| true)
+}
+
+/// The `file_item` with only the fields `want` accepts, in the same order: enough to
+/// decide an object's filters on every entry of a walk, where most entries are then
+/// dropped, without formatting two dozen fields or reading the ACL of each.
+pub(crate) fn file_item_fields(
+    dir: &Path,
+    name: Option<&OsStr>,
+    real: &dyn Fn() -> PathBuf,
+    md: &Stat,
+    want: &dyn Fn(&str) -> bool,
+) -> Item {
     let mut item = Item::new();
     item.fields.reserve(24);
-    push_location(&mut item, dir, name);
-    let mode = md.mode();
-    item.push("type", type_name(mode));
-    item.push("group_id", md.gid().to_string());
-    item.push("user_id", md.uid().to_string());
-    item.push("a_time", md.atime().to_string());
-    item.push("c_time", md.ctime().to_string());
-    item.push("m_time", md.mtime().to_string());
-    item.push("size", md.size().to_string());
+    push_location_if(&mut item, dir, name, want);
+    let mode = md.mode;
+    if want("type") {
+        item.push("type", type_name(mode));
+    }
+    for (field, v) in [
+        ("group_id", u64::from(md.gid)),
+        ("user_id", u64::from(md.uid)),
+    ] {
+        if want(field) {
+            item.push(field, v.to_string());
+        }
+    }
+    for (field, v) in [
+        ("a_time", md.atime),
+        ("c_time", md.ctime),
+        ("m_time", md.mtime),
+    ] {
+        if want(field) {
+            item.push(field, v.to_string());
+        }
+    }
+    if want("size") {
+        item.push("size", md.size.to_string());
+    }
     let bit = |b: u32| if mode & b != 0 { "true" } else { "false" };
     for (field, b) in [
         ("suid", libc::S_ISUID),
@@ -70,11 +122,15 @@ pub(crate) fn file_item(dir: &Path, name: Option<&OsStr>, real: &Path, md: &Meta
         ("owrite", libc::S_IWOTH),
         ("oexec", libc::S_IXOTH),
     ] {
-        item.push(field, bit(b));
+        if want(field) {
+            item.push(field, bit(b));
+        }
     }
-    let acl = mode & libc::S_IFMT != libc::S_IFLNK
-        && has_extended_acl(real, mode & libc::S_IFMT == libc::S_IFDIR);
-    item.push("has_extended_acl", if acl { "true" } else { "false" });
+    if want("has_extended_acl") {
+        let acl = mode & libc::S_IFMT != libc::S_IFLNK
+            && has_extended_acl(&real(), mode & libc::S_IFMT == libc::S_IFDIR);
+        item.push("has_extended_acl", if acl { "true" } else { "false" });
+    }
     item
 }
 
@@ -114,7 +170,11 @@ pub(crate) fn has_extended_acl(real: &Path, is_dir: bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    fn lstat(p: &Path) -> Stat {
+        Stat::from_metadata(&std::fs::symlink_metadata(p).unwrap())
+    }
     use std::process::Command;
 
     #[test]
@@ -125,8 +185,8 @@ mod tests {
         // chown clears set-id bits: owner first, then mode.
         std::os::unix::fs::lchown(&f, Some(65534), Some(65533)).unwrap();
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o6741)).unwrap();
-        let md = std::fs::symlink_metadata(&f).unwrap();
-        let item = file_item(d.path(), Some(OsStr::new("f")), &f, &md);
+        let md = lstat(&f);
+        let item = file_item(d.path(), Some(OsStr::new("f")), &|| f.clone(), &md);
         let v = |n| item.first(n).unwrap().to_string();
         assert_eq!(v("type"), "regular");
         assert_eq!(v("filepath"), f.to_string_lossy());
@@ -155,11 +215,19 @@ mod tests {
             .unwrap();
         assert!(st.success());
         assert!(has_extended_acl(&f, false));
-        let md = std::fs::symlink_metadata(&f).unwrap();
+        let md = lstat(&f);
         assert_eq!(
-            file_item(d.path(), Some(OsStr::new("f")), &f, &md).first("has_extended_acl"),
+            file_item(d.path(), Some(OsStr::new("f")), &|| f.clone(), &md)
+                .first("has_extended_acl"),
             Some("true")
         );
+        // A partial item has the fields asked for, in the full item's order.
+        let part = file_item_fields(d.path(), Some(OsStr::new("f")), &|| f.clone(), &md, &|n| {
+            matches!(n, "owrite" | "filepath" | "has_extended_acl" | "suid")
+        });
+        let names: Vec<&str> = part.fields.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["filepath", "suid", "owrite", "has_extended_acl"]);
+        assert_eq!(part.first("has_extended_acl"), Some("true"));
         // Removing the extra entry leaves only the mode: not extended, as getfacl agrees.
         assert!(
             Command::new("setfacl")
@@ -206,12 +274,7 @@ mod tests {
         assert_eq!(t(&d.path().join("l")), "symbolic link");
         assert_eq!(t(d.path()), "directory");
         assert_eq!(t(Path::new("/dev/null")), "character special");
-        let item = file_item(
-            d.path(),
-            None,
-            d.path(),
-            &std::fs::symlink_metadata(d.path()).unwrap(),
-        );
+        let item = file_item(d.path(), None, &|| d.path().to_path_buf(), &lstat(d.path()));
         assert_eq!(item.first("filepath"), None);
         assert_eq!(item.first("filename"), Some(""));
     }

@@ -43,6 +43,9 @@ enum Kind {
 pub(crate) struct Matcher {
     entity: QueryEntity,
     kind: Kind,
+    /// Literal text every matching string starts with, one per alternative; `None`:
+    /// anything may match.
+    prefixes: Option<Vec<Vec<u8>>>,
 }
 
 impl Matcher {
@@ -84,10 +87,50 @@ impl Matcher {
                 Kind::Delegate
             }
         };
+        let prefixes = match kind {
+            Kind::Equals => Some(
+                entity
+                    .values
+                    .iter()
+                    .map(|v| v.as_bytes().to_vec())
+                    .collect(),
+            ),
+            Kind::Pattern(_) => Some(
+                entity
+                    .values
+                    .iter()
+                    .flat_map(|v| split_top_level_alternation(v))
+                    .flat_map(literal_prefixes)
+                    .map(String::into_bytes)
+                    .collect(),
+            ),
+            _ => None,
+        };
         Ok(Matcher {
             entity: entity.clone(),
             kind,
+            prefixes,
         })
+    }
+
+    /// Could a path below the directory `dir` match? A walk that searches for matching
+    /// paths skips the subtrees where none can (as oscap does with partial matching):
+    /// every match starts with one of the literal prefixes, so `dir/` and that prefix
+    /// must agree as far as both go.
+    pub(crate) fn may_match_below(&self, dir: &[u8]) -> bool {
+        let Some(prefixes) = &self.prefixes else {
+            return true;
+        };
+        let dir = dir.strip_suffix(b"/").unwrap_or(dir);
+        // `dir/` starts with p, or p starts with `dir/`.
+        let below = |p: &[u8]| {
+            if p.len() <= dir.len() {
+                p == &dir[..p.len()]
+            } else {
+                &p[..dir.len()] == dir && p[dir.len()] == b'/'
+            }
+        };
+        prefixes.iter().any(|p| below(p))
     }
 
     /// Does `candidate` match any of the entity's values?
@@ -179,6 +222,83 @@ fn split_top_level_alternation(pattern: &str) -> Vec<&str> {
     out
 }
 
+/// Above this many alternatives, the expansion of literal groups stops early.
+const MAX_PREFIXES: usize = 64;
+
+/// The literal texts one of which every match of a branch starts with: the literal
+/// prefix, with groups of literal alternatives such as `(|s)` or `(?:a|b)` expanded
+/// (`^/(|s)bin` gives `/bin` and `/sbin`). An unanchored branch gives the empty prefix.
+fn literal_prefixes(branch: &str) -> Vec<String> {
+    let Some(rest) = branch.strip_prefix('^') else {
+        return vec![String::new()];
+    };
+    let chars: Vec<char> = rest.chars().collect();
+    let mut out = vec![String::new()];
+    let mut i = 0;
+    // One literal character at i: (char, index after it).
+    let literal = |i: usize| -> Option<(char, usize)> {
+        match chars.get(i)? {
+            '\\' => match chars.get(i + 1) {
+                Some(&e) if !e.is_ascii_alphanumeric() => Some((e, i + 2)),
+                _ => None,
+            },
+            '.' | '[' | ']' | '(' | ')' | '*' | '+' | '?' | '{' | '}' | '|' | '$' | '^' => None,
+            &c => Some((c, i + 1)),
+        }
+    };
+    while i < chars.len() {
+        if chars[i] == '(' {
+            // A group of literal alternatives, not followed by a quantifier.
+            let mut j = i + 1;
+            if chars.get(j) == Some(&'?') {
+                if chars.get(j + 1) != Some(&':') {
+                    break;
+                }
+                j += 2;
+            }
+            let mut alts = vec![String::new()];
+            let closed = loop {
+                match chars.get(j) {
+                    Some(')') => break true,
+                    Some('|') => {
+                        alts.push(String::new());
+                        j += 1;
+                    }
+                    _ => match literal(j) {
+                        Some((c, next)) => {
+                            alts.last_mut().expect("one").push(c);
+                            j = next;
+                        }
+                        None => break false,
+                    },
+                }
+            };
+            if !closed
+                || matches!(chars.get(j + 1), Some('*' | '?' | '{' | '+'))
+                || out.len() * alts.len() > MAX_PREFIXES
+            {
+                break;
+            }
+            out = out
+                .iter()
+                .flat_map(|p| alts.iter().map(move |a| format!("{p}{a}")))
+                .collect();
+            i = j + 1;
+            continue;
+        }
+        let Some((c, next)) = literal(i) else { break };
+        // A quantifier makes the character before it optional or repeated.
+        if matches!(chars.get(next), Some('*' | '?' | '{')) {
+            break;
+        }
+        for p in &mut out {
+            p.push(c);
+        }
+        i = next;
+    }
+    out
+}
+
 /// The literal text every match of an anchored branch starts with.
 fn literal_prefix(branch: &str) -> String {
     let Some(rest) = branch.strip_prefix('^') else {
@@ -250,6 +370,69 @@ mod tests {
         assert_eq!(literal_dir_prefix(r"^/etc/ab?/c"), "/etc");
         assert_eq!(literal_dir_prefix(r"^/etc/\d/c"), "/etc");
         assert_eq!(literal_dir_prefix(r"^/boot/config-.*$"), "/boot");
+    }
+
+    #[test]
+    fn literal_groups_expand_and_prune_search_subtrees() {
+        assert_eq!(
+            split_top_level_alternation(r"^\/(|s)bin|^\/usr\/(|local\/)(|s)bin|^\/usr\/libexec")
+                .into_iter()
+                .flat_map(literal_prefixes)
+                .collect::<Vec<_>>(),
+            [
+                "/bin",
+                "/sbin",
+                "/usr/bin",
+                "/usr/sbin",
+                "/usr/local/bin",
+                "/usr/local/sbin",
+                "/usr/libexec"
+            ]
+        );
+        assert_eq!(
+            literal_prefixes(r"^/etc/pam.d/(?:system|password)-auth$"),
+            ["/etc/pam"]
+        );
+        assert_eq!(
+            literal_prefixes(r"^/etc/pam\.d/(?:system|password)-auth$"),
+            ["/etc/pam.d/system-auth", "/etc/pam.d/password-auth"]
+        );
+        assert_eq!(literal_prefixes(r"^/etc/(a|b)*x"), ["/etc/"]);
+        assert_eq!(literal_prefixes(r"^/etc/(a|.)x"), ["/etc/"]);
+        assert_eq!(literal_prefixes(r"^/etc/(?i)x"), ["/etc/"]);
+        assert_eq!(literal_prefixes(r"/etc/x"), [""]);
+
+        let m = Matcher::new(&entity(
+            Operation::PatternMatch,
+            Datatype::String,
+            &[r"^\/(|s)bin|^\/usr\/(|local\/)(|s)bin|^\/usr\/libexec"],
+        ))
+        .unwrap();
+        for (dir, below) in [
+            ("/", true),
+            ("/usr", true),
+            ("/usr/local", true),
+            ("/usr/lib", false),
+            ("/usr/libexec", true),
+            ("/usr/libexec/x/y", true),
+            ("/lib", false),
+            ("/bin", true),
+            ("/binx", true),
+            ("/bi", false),
+            ("/etc", false),
+        ] {
+            assert_eq!(m.may_match_below(dir.as_bytes()), below, "{dir}");
+            // Whatever matches below a pruned directory would prove the pruning wrong.
+            if !below {
+                assert!(!m.matches(&format!("{dir}/bin")).unwrap());
+            }
+        }
+        let m = Matcher::new(&entity(Operation::Equals, Datatype::String, &["/etc/a/b"])).unwrap();
+        assert!(m.may_match_below(b"/etc/a") && !m.may_match_below(b"/etc/ab"));
+        let m = Matcher::new(&entity(Operation::PatternMatch, Datatype::String, &["a$"])).unwrap();
+        assert!(m.may_match_below(b"/anything"));
+        let m = Matcher::new(&entity(Operation::NotEqual, Datatype::String, &["/x"])).unwrap();
+        assert!(m.may_match_below(b"/x"));
     }
 
     #[test]

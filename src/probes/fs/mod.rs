@@ -395,6 +395,13 @@ pub fn collect_batch(queries: &[&ObjectQuery], ctx: &Context) -> Vec<Collected> 
         cache: &cache,
     };
 
+    let t = crate::trace::span(|| {
+        format!(
+            "file-system walk: {} visitors, {} direct lookups",
+            visitors.len(),
+            lookups.len()
+        )
+    });
     walk::walk(
         &ctx.host,
         &visitors,
@@ -414,6 +421,7 @@ pub fn collect_batch(queries: &[&ObjectQuery], ctx: &Context) -> Vec<Collected> 
             }
         },
     );
+    drop(t);
     lookups
         .par_iter()
         .for_each(|(qi, (host_path, dir_item))| handler.lookup(*qi, host_path, *dir_item));
@@ -491,7 +499,7 @@ impl Handler<'_> {
             }
         };
         let md = match std::fs::symlink_metadata(&real) {
-            Ok(md) => md,
+            Ok(md) => walk::Stat::from_metadata(&md),
             Err(e) if is_missing(&e) => return,
             Err(e) => {
                 return lock(&self.accs[qi])
@@ -503,11 +511,16 @@ impl Handler<'_> {
             (false, Some(d), Some(n)) => (d, Some(n)),
             _ => (host_path, None),
         };
+        // The real path's own name is the entry's name (the directory part resolved).
+        let real_dir = match name {
+            Some(_) => real.parent().unwrap_or(&real),
+            None => &real,
+        };
         self.hit(
             &Hit {
                 dir,
                 name,
-                real: &real,
+                real_dir,
                 meta: &md,
             },
             &[qi],
@@ -518,10 +531,14 @@ impl Handler<'_> {
     /// Items for one directory or entry, for every query it matched. Content is read
     /// once for all of them.
     fn hit(&self, hit: &Hit, qs: &[usize], direct: bool) {
-        let host_path = match hit.name {
-            Some(n) => hit.dir.join(n),
-            None => hit.dir.to_path_buf(),
+        let host_path = std::cell::OnceCell::new();
+        let host_path = || {
+            host_path.get_or_init(|| match hit.name {
+                Some(n) => hit.dir.join(n),
+                None => hit.dir.to_path_buf(),
+            })
         };
+        let real = || hit.real();
         let mut content: Option<Result<content::Content, String>> = None;
         // Built once (one ACL lookup) however many file_objects share the entry.
         let mut file_item: Option<Item> = None;
@@ -530,23 +547,38 @@ impl Handler<'_> {
                 continue;
             };
             let items = match &plan.kind {
-                Kind::File => vec![
-                    file_item
-                        .get_or_insert_with(|| {
-                            file::file_item(hit.dir, hit.name, hit.real, hit.meta)
-                        })
-                        .clone(),
-                ],
+                Kind::File => {
+                    // Most entries of a walk are dropped by the filters: decide on the
+                    // few fields they read before building the whole item.
+                    if let Some(f) = &self.queries[qi].item_filter
+                        && let Some(fields) = f.fields()
+                        && file_item.is_none()
+                    {
+                        let want = |n: &str| fields.iter().any(|f| f == n);
+                        let part =
+                            file::file_item_fields(hit.dir, hit.name, &real, hit.meta, &want);
+                        if !f.keep(&part) {
+                            continue;
+                        }
+                    }
+                    vec![
+                        file_item
+                            .get_or_insert_with(|| {
+                                file::file_item(hit.dir, hit.name, &real, hit.meta)
+                            })
+                            .clone(),
+                    ]
+                }
                 Kind::Symlink => {
-                    if hit.meta.file_type().is_symlink() {
-                        vec![symlink::item(&self.ctx.host, &host_path)]
+                    if hit.meta.is_symlink() {
+                        vec![symlink::item(&self.ctx.host, host_path())]
                     } else {
                         Vec::new()
                     }
                 }
                 Kind::Text(_) | Kind::Hash(_) | Kind::Xml(_) => {
                     let Some(name) = hit.name else { continue };
-                    let c = content.get_or_insert_with(|| self.read(hit, &host_path, direct));
+                    let c = content.get_or_insert_with(|| self.read(hit, host_path(), direct));
                     match c {
                         Err(skip) if skip.is_empty() => continue,
                         Err(e) => vec![error_item(hit.dir, name, e.clone())],
@@ -554,7 +586,7 @@ impl Handler<'_> {
                             Err(e) => vec![error_item(
                                 hit.dir,
                                 name,
-                                format!("{}: {e}", host_path.display()),
+                                format!("{}: {e}", host_path().display()),
                             )],
                             Ok(bytes) => match &plan.kind {
                                 Kind::Text(p) => textfilecontent54::items(hit.dir, name, bytes, p)
@@ -574,11 +606,11 @@ impl Handler<'_> {
     /// The content of a hit. `Err("")`: not a file to read (directories, dangling links,
     /// and special files met while walking), no item.
     fn read(&self, hit: &Hit, host_path: &Path, direct: bool) -> Result<content::Content, String> {
-        let ft = hit.meta.file_type();
-        if ft.is_dir() {
+        let md = hit.meta;
+        if md.is_dir() {
             return Err(String::new());
         }
-        let real = if ft.is_symlink() {
+        let real = if md.is_symlink() {
             let Ok(real) = content::real_follow(&self.ctx.host, host_path) else {
                 return Err(String::new());
             };
@@ -594,13 +626,13 @@ impl Handler<'_> {
                 }
                 _ => return Err(String::new()),
             }
-        } else if ft.is_file() {
-            hit.real.to_path_buf()
+        } else if md.is_file() {
+            hit.real()
         } else if direct {
             return Err(format!(
                 "{} is a {}, not a regular file: not read",
                 host_path.display(),
-                file::type_name(std::os::unix::fs::MetadataExt::mode(hit.meta))
+                file::type_name(md.mode)
             ));
         } else {
             return Err(String::new());

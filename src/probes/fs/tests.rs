@@ -658,7 +658,7 @@ fn one_batch_equals_separate_collection_and_filters_push_down() {
     assert_eq!(batch[2].items.len(), 4);
     assert_eq!(batch[5].flag, Flag::DoesNotExist, "{:?}", batch[5]);
     let mut q = qs[0].clone();
-    q.item_filter = Some(crate::probes::ItemFilter(Arc::new(|i: &Item| {
+    q.item_filter = Some(crate::probes::ItemFilter::new(Arc::new(|i: &Item| {
         i.first("path").is_some_and(|p| p.ends_with("deep"))
     })));
     let filtered = FsProbe.collect(&q, &ctx());

@@ -19,8 +19,10 @@
 //! entered (no symlink loops, no bind-mount loops); `/proc` and `/sys` are entered only
 //! for visitors whose start is inside them; nothing is opened here except directories.
 
-use std::ffi::OsStr;
+use std::ffi::{CStr, CString, OsStr};
 use std::fs::Metadata;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
@@ -37,7 +39,7 @@ pub(crate) enum Scope {
     /// The start directory and its subdirectories down to `max_depth`.
     Tree,
     /// Every directory whose host path matches, and their subdirectories down to
-    /// `max_depth`; the walk searches everything below the start.
+    /// `max_depth`; the walk searches below the start, where a match is still possible.
     PathSearch(Matcher),
     /// Every non-directory entry whose host file path matches.
     FilepathSearch(Matcher),
@@ -72,15 +74,97 @@ pub(crate) struct Visitor {
     pub fs: FsScope,
 }
 
+/// The `lstat` fields the probes use, from `fstatat` or from [`Metadata`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Stat {
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub size: u64,
+    pub atime: i64,
+    pub ctime: i64,
+    pub mtime: i64,
+    pub dev: u64,
+    pub ino: u64,
+}
+
+impl Stat {
+    fn from_libc(st: &libc::stat) -> Stat {
+        Stat {
+            mode: st.st_mode,
+            uid: st.st_uid,
+            gid: st.st_gid,
+            size: st.st_size as u64,
+            atime: st.st_atime,
+            ctime: st.st_ctime,
+            mtime: st.st_mtime,
+            dev: st.st_dev,
+            ino: st.st_ino,
+        }
+    }
+
+    pub fn from_metadata(md: &Metadata) -> Stat {
+        Stat {
+            mode: md.mode(),
+            uid: md.uid(),
+            gid: md.gid(),
+            size: md.size(),
+            atime: md.atime(),
+            ctime: md.ctime(),
+            mtime: md.mtime(),
+            dev: md.dev(),
+            ino: md.ino(),
+        }
+    }
+
+    fn file_type(&self) -> u32 {
+        self.mode & libc::S_IFMT
+    }
+
+    pub fn is_dir(&self) -> bool {
+        self.file_type() == libc::S_IFDIR
+    }
+
+    pub fn is_symlink(&self) -> bool {
+        self.file_type() == libc::S_IFLNK
+    }
+
+    pub fn is_file(&self) -> bool {
+        self.file_type() == libc::S_IFREG
+    }
+}
+
+/// `fstatat(dir, name)`; `follow`: through a final symbolic link.
+fn stat_at(dir: RawFd, name: &CStr, follow: bool) -> io::Result<Stat> {
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    let flags = if follow { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
+    // SAFETY: name is NUL-terminated and st is a valid out-pointer.
+    if unsafe { libc::fstatat(dir, name.as_ptr(), &mut st, flags) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(Stat::from_libc(&st))
+}
+
 /// A matching directory or entry.
 pub(crate) struct Hit<'a> {
     /// Host path of the directory holding the entry (or of the directory itself).
     pub dir: &'a Path,
     /// `None`: the hit is the directory `dir` itself.
     pub name: Option<&'a OsStr>,
+    /// Where the directory holding the entry is read (for a directory hit: where the
+    /// directory itself is `lstat`ed).
+    pub real_dir: &'a Path,
+    pub meta: &'a Stat,
+}
+
+impl Hit<'_> {
     /// Where the entry is read (its `lstat` is `meta`).
-    pub real: &'a Path,
-    pub meta: &'a Metadata,
+    pub fn real(&self) -> PathBuf {
+        match self.name {
+            Some(n) => self.real_dir.join(n),
+            None => self.real_dir.to_path_buf(),
+        }
+    }
 }
 
 pub(crate) type OnHit<'a> = dyn Fn(&Hit, &[u32]) + Sync + 'a;
@@ -115,12 +199,26 @@ impl Chain {
     }
 }
 
+/// How a directory is opened: relative to its parent's descriptor (no path lookup of
+/// the whole path again), or by path.
+enum Open {
+    At {
+        parent: Arc<OwnedFd>,
+        name: CString,
+        follow: bool,
+    },
+    Path,
+}
+
 struct Node {
     host: PathBuf,
     /// Where the directory is read (links resolved).
     real: PathBuf,
     /// Where the directory's own `lstat` is taken (last component not followed).
     lreal: PathBuf,
+    /// That `lstat`, when the parent's listing already took it.
+    lmeta: Option<Stat>,
+    open: Open,
     dev: u64,
     chain: Option<Arc<Chain>>,
     active: Vec<Active>,
@@ -169,6 +267,8 @@ pub(crate) fn walk(host: &Host, visitors: &[Visitor], on_hit: &OnHit, on_error: 
         host: PathBuf::from("/"),
         real: root.clone(),
         lreal: root,
+        lmeta: None,
+        open: Open::Path,
         dev: md.dev(),
         chain: Some(Arc::new(Chain {
             dev: md.dev(),
@@ -178,6 +278,95 @@ pub(crate) fn walk(host: &Host, visitors: &[Visitor], on_hit: &OnHit, on_error: 
         active: Vec::new(),
         pending: (0..visitors.len() as u32).collect(),
     });
+}
+
+/// The entries of a directory, read with getdents64(2) into one buffer: names are
+/// borrowed from it, nothing is allocated per entry.
+struct Entries {
+    fd: RawFd,
+    buf: Vec<u8>,
+    len: usize,
+    pos: usize,
+}
+
+impl Entries {
+    fn new(fd: RawFd) -> Entries {
+        Entries {
+            fd,
+            buf: vec![0; 32 * 1024],
+            len: 0,
+            pos: 0,
+        }
+    }
+
+    /// The next entry (name, d_type), `.` and `..` left out; `None` at the end.
+    fn next(&mut self) -> Option<io::Result<(&CStr, u8)>> {
+        let (start, end, d_type) = loop {
+            if self.pos >= self.len {
+                // SAFETY: buf is valid for buf.len() bytes; the kernel writes whole records.
+                let n = unsafe {
+                    libc::syscall(
+                        libc::SYS_getdents64,
+                        self.fd,
+                        self.buf.as_mut_ptr(),
+                        self.buf.len(),
+                    )
+                };
+                if n < 0 {
+                    return Some(Err(io::Error::last_os_error()));
+                }
+                if n == 0 {
+                    return None;
+                }
+                self.len = n as usize;
+                self.pos = 0;
+            }
+            // struct linux_dirent64 { u64 d_ino; i64 d_off; u16 d_reclen; u8 d_type;
+            // char d_name[]; }
+            let at = self.pos;
+            let reclen = u16::from_ne_bytes([self.buf[at + 16], self.buf[at + 17]]) as usize;
+            self.pos += reclen;
+            let name = &self.buf[at + 19..at + reclen];
+            let n = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+            if matches!(&name[..n], b"." | b"..") || n == name.len() {
+                continue;
+            }
+            break (at + 19, at + 19 + n + 1, self.buf[at + 18]);
+        };
+        let name = CStr::from_bytes_with_nul(&self.buf[start..end]).ok()?;
+        Some(Ok((name, d_type)))
+    }
+}
+
+fn open_dir(node: &Node) -> io::Result<OwnedFd> {
+    // O_NONBLOCK: should the directory have been replaced by a FIFO, do not wait.
+    let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC | libc::O_NONBLOCK;
+    let fd = match &node.open {
+        Open::At {
+            parent,
+            name,
+            follow,
+        } => {
+            let flags = if *follow {
+                flags
+            } else {
+                flags | libc::O_NOFOLLOW
+            };
+            // SAFETY: name is NUL-terminated; parent is an open directory.
+            unsafe { libc::openat(parent.as_raw_fd(), name.as_ptr(), flags) }
+        }
+        Open::Path => {
+            let c = CString::new(node.real.as_os_str().as_bytes())
+                .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+            // SAFETY: c is NUL-terminated.
+            unsafe { libc::open(c.as_ptr(), flags) }
+        }
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fd was just opened and is owned by nothing else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 impl Walk<'_> {
@@ -203,14 +392,14 @@ impl Walk<'_> {
 
         let mut dir_hits = Vec::new();
         let mut candidates = Vec::with_capacity(node.active.len());
-        let host_bytes = node.host.as_os_str().as_bytes().to_vec();
+        let host_bytes = node.host.as_os_str().as_bytes();
         for a in node.active.iter_mut() {
             let v = &self.visitors[a.v as usize];
             let candidate = match &v.scope {
                 Scope::Tree => true,
                 Scope::FilepathSearch(_) => true,
                 Scope::PathSearch(m) => {
-                    match m.matches_bytes(&host_bytes) {
+                    match m.matches_bytes(host_bytes) {
                         Ok(true) => a.below = Some(0),
                         Ok(false) => {}
                         Err(e) => (self.on_error)(a.v, e),
@@ -228,12 +417,16 @@ impl Walk<'_> {
             }
         }
         if !dir_hits.is_empty() {
-            match std::fs::symlink_metadata(&node.lreal) {
+            let md = match node.lmeta {
+                Some(md) => Ok(md),
+                None => std::fs::symlink_metadata(&node.lreal).map(|m| Stat::from_metadata(&m)),
+            };
+            match md {
                 Ok(md) => (self.on_hit)(
                     &Hit {
                         dir: &node.host,
                         name: None,
-                        real: &node.lreal,
+                        real_dir: &node.lreal,
                         meta: &md,
                     },
                     &dir_hits,
@@ -246,8 +439,10 @@ impl Walk<'_> {
             }
         }
 
-        let rd = match std::fs::read_dir(&node.real) {
-            Ok(rd) => rd,
+        let fd = match open_dir(&node) {
+            Ok(fd) => Arc::new(fd),
+            // Removed since its parent was listed: gone, not an error.
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return,
             Err(e) => {
                 for a in &node.active {
                     (self.on_error)(
@@ -260,8 +455,9 @@ impl Walk<'_> {
         };
         let mut children = Vec::new();
         let mut matched = Vec::new();
-        for entry in rd {
-            let entry = match entry {
+        let mut entries = Entries::new(fd.as_raw_fd());
+        while let Some(entry) = entries.next() {
+            let (cname, d_type) = match entry {
                 Ok(e) => e,
                 Err(e) => {
                     for a in &node.active {
@@ -273,10 +469,26 @@ impl Walk<'_> {
                     break;
                 }
             };
-            let name = entry.file_name();
-            let Ok(ft) = entry.file_type() else { continue };
-            let is_dir = ft.is_dir();
-            let real = node.real.join(&name);
+            let name = OsStr::from_bytes(cname.to_bytes());
+            // The entry's lstat, taken at most once.
+            let mut lst: Option<Stat> = None;
+            let d_type = if d_type == libc::DT_UNKNOWN {
+                match stat_at(fd.as_raw_fd(), cname, false) {
+                    Ok(st) => {
+                        lst = Some(st);
+                        match st.file_type() {
+                            libc::S_IFDIR => libc::DT_DIR,
+                            libc::S_IFLNK => libc::DT_LNK,
+                            _ => libc::DT_REG,
+                        }
+                    }
+                    Err(_) => continue,
+                }
+            } else {
+                d_type
+            };
+            let is_dir = d_type == libc::DT_DIR;
+            let is_link = d_type == libc::DT_LNK;
 
             if !is_dir && !candidates.is_empty() {
                 matched.clear();
@@ -291,7 +503,7 @@ impl Walk<'_> {
                             scope: Scope::FilepathSearch(m),
                             ..
                         } => m.matches_bytes(
-                            full.get_or_insert_with(|| node.host.join(&name))
+                            full.get_or_insert_with(|| node.host.join(name))
                                 .as_os_str()
                                 .as_bytes(),
                         ),
@@ -304,37 +516,78 @@ impl Walk<'_> {
                     }
                 }
                 if !matched.is_empty() {
-                    match entry.metadata() {
-                        Ok(md) => (self.on_hit)(
-                            &Hit {
-                                dir: &node.host,
-                                name: Some(&name),
-                                real: &real,
-                                meta: &md,
-                            },
-                            &matched,
-                        ),
+                    let md = match lst {
+                        Some(md) => Ok(md),
+                        None => stat_at(fd.as_raw_fd(), cname, false),
+                    };
+                    match md {
+                        Ok(md) => {
+                            lst = Some(md);
+                            (self.on_hit)(
+                                &Hit {
+                                    dir: &node.host,
+                                    name: Some(name),
+                                    real_dir: &node.real,
+                                    meta: &md,
+                                },
+                                &matched,
+                            )
+                        }
                         Err(e) => {
                             for &v in &matched {
-                                (self.on_error)(v, format!("cannot stat {}: {e}", real.display()));
+                                (self.on_error)(
+                                    v,
+                                    format!("cannot stat {}: {e}", node.real.join(name).display()),
+                                );
                             }
                         }
                     }
                 }
             }
 
-            if (is_dir || ft.is_symlink())
-                && let Some(child) = self.child(&node, &name, ft.is_symlink(), real)
+            if (is_dir || is_link)
+                && let Some(child) = self.child(&node, &fd, cname, is_link, lst)
             {
                 children.push(child);
             }
         }
+        drop(entries);
         drop(node);
         children.into_par_iter().for_each(|c| self.visit(c));
     }
 
+    /// Whether an active visitor wants to enter the subdirectory `host` of `node`.
+    fn wants(&self, a: &Active, host: &Path, is_link: bool, pseudo: bool) -> bool {
+        let v = &self.visitors[a.v as usize];
+        if pseudo {
+            return false;
+        }
+        match &v.scope {
+            Scope::Tree => {
+                (if is_link {
+                    v.follow_links
+                } else {
+                    v.follow_dirs
+                }) && (v.max_depth < 0 || i64::from(a.depth) < v.max_depth)
+            }
+            // A search looks below its start where a match is still possible; links
+            // only when allowed.
+            Scope::PathSearch(m) | Scope::FilepathSearch(m) => {
+                (!is_link || v.follow_links) && m.may_match_below(host.as_os_str().as_bytes())
+            }
+        }
+    }
+
     /// The child node for a subdirectory (or link to one), when any visitor needs it.
-    fn child(&self, node: &Node, name: &OsStr, is_link: bool, lreal: PathBuf) -> Option<Node> {
+    fn child(
+        &self,
+        node: &Node,
+        fd: &Arc<OwnedFd>,
+        cname: &CStr,
+        is_link: bool,
+        lst: Option<Stat>,
+    ) -> Option<Node> {
+        let name = OsStr::from_bytes(cname.to_bytes());
         let host = node.host.join(name);
         let pseudo = node.host == Path::new("/") && (name == "proc" || name == "sys");
         let pending: Vec<u32> = node
@@ -343,46 +596,58 @@ impl Walk<'_> {
             .copied()
             .filter(|&p| self.visitors[p as usize].start.starts_with(&host))
             .collect();
-        let wants = |a: &Active| -> bool {
-            let v = &self.visitors[a.v as usize];
-            if pseudo {
-                return false;
-            }
-            match v.scope {
-                Scope::Tree => {
-                    (if is_link {
-                        v.follow_links
-                    } else {
-                        v.follow_dirs
-                    }) && (v.max_depth < 0 || i64::from(a.depth) < v.max_depth)
-                }
-                // A search looks everywhere below its start; links only when allowed.
-                Scope::PathSearch(_) | Scope::FilepathSearch(_) => !is_link || v.follow_links,
-            }
-        };
-        if pending.is_empty() && !node.active.iter().any(wants) {
+        if pending.is_empty()
+            && !node
+                .active
+                .iter()
+                .any(|a| self.wants(a, &host, is_link, pseudo))
+        {
             return None;
         }
-        let real = if is_link {
-            content::real_follow(self.host, &host).ok()?
+        let lreal = node.real.join(name);
+        let lmeta = match lst {
+            Some(st) => st,
+            None => stat_at(fd.as_raw_fd(), cname, false).ok()?,
+        };
+        let (real, md, open) = if !lmeta.is_symlink() {
+            let open = Open::At {
+                parent: fd.clone(),
+                name: cname.to_owned(),
+                follow: false,
+            };
+            (lreal.clone(), lmeta, open)
+        } else if self.host.is_live() {
+            // The kernel resolves the link as the host does; most links are not to
+            // directories, and those cost one stat.
+            let md = stat_at(fd.as_raw_fd(), cname, true).ok()?;
+            if !md.is_dir() {
+                return None;
+            }
+            let open = Open::At {
+                parent: fd.clone(),
+                name: cname.to_owned(),
+                follow: true,
+            };
+            (lreal.clone(), md, open)
         } else {
-            lreal.clone()
+            let real = content::real_follow(self.host, &host).ok()?;
+            let md = Stat::from_metadata(&std::fs::metadata(&real).ok()?);
+            (real, md, Open::Path)
         };
-        let md = std::fs::metadata(&real).ok()?;
-        if !md.is_dir() || Chain::contains(&node.chain, md.dev(), md.ino()) {
+        if !md.is_dir() || Chain::contains(&node.chain, md.dev, md.ino) {
             return None;
         }
-        let crosses = md.dev() != node.dev;
+        let crosses = md.dev != node.dev;
         let remote = std::cell::OnceCell::new();
         let active = node
             .active
             .iter()
-            .filter(|a| wants(a))
+            .filter(|a| self.wants(a, &host, is_link, pseudo))
             .filter(|a| {
                 let v = &self.visitors[a.v as usize];
                 match v.fs {
                     FsScope::All => true,
-                    FsScope::Defined => md.dev() == a.start_dev,
+                    FsScope::Defined => md.dev == a.start_dev,
                     FsScope::Local => !crosses || !*remote.get_or_init(|| is_remote(&real)),
                 }
             })
@@ -400,10 +665,12 @@ impl Walk<'_> {
             host,
             real,
             lreal,
-            dev: md.dev(),
+            lmeta: Some(lmeta),
+            open,
+            dev: md.dev,
             chain: Some(Arc::new(Chain {
-                dev: md.dev(),
-                ino: md.ino(),
+                dev: md.dev,
+                ino: md.ino,
                 parent: node.chain.clone(),
             })),
             active,
@@ -432,14 +699,13 @@ impl Walk<'_> {
             .into_iter()
             .filter_map(|(child, pending)| {
                 let lreal = node.real.join(child.file_name()?);
-                let lmd = std::fs::symlink_metadata(&lreal).ok()?;
-                let is_link = lmd.file_type().is_symlink();
-                let real = if is_link {
+                let lmd = Stat::from_metadata(&std::fs::symlink_metadata(&lreal).ok()?);
+                let real = if lmd.is_symlink() {
                     content::real_follow(self.host, &child).ok()?
                 } else {
                     lreal.clone()
                 };
-                let md = std::fs::metadata(&real).ok()?;
+                let md = Stat::from_metadata(&std::fs::metadata(&real).ok()?);
                 if !md.is_dir() {
                     // A start that is not a directory is still its own directory item.
                     let dir_hits: Vec<u32> = pending
@@ -457,7 +723,7 @@ impl Walk<'_> {
                             &Hit {
                                 dir: &child,
                                 name: None,
-                                real: &lreal,
+                                real_dir: &lreal,
                                 meta: &lmd,
                             },
                             &dir_hits,
@@ -465,7 +731,7 @@ impl Walk<'_> {
                     }
                     return None;
                 }
-                if Chain::contains(&node.chain, md.dev(), md.ino())
+                if Chain::contains(&node.chain, md.dev, md.ino)
                     && !pending
                         .iter()
                         .any(|&p| self.visitors[p as usize].start == child)
@@ -476,10 +742,12 @@ impl Walk<'_> {
                     host: child,
                     real,
                     lreal,
-                    dev: md.dev(),
+                    lmeta: Some(lmd),
+                    open: Open::Path,
+                    dev: md.dev,
                     chain: Some(Arc::new(Chain {
-                        dev: md.dev(),
-                        ino: md.ino(),
+                        dev: md.dev,
+                        ino: md.ino,
                         parent: node.chain.clone(),
                     })),
                     active: Vec::new(),
