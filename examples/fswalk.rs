@@ -160,7 +160,16 @@ fn main() {
         }
     }
     for q in &mut queries {
-        q.item_filter = filters.get(&q.object_id).cloned().map(ItemFilter::new);
+        // As the engine pushes them down: with the fields the filter states read.
+        let fields = match q.object_id.as_str() {
+            "world_writable" => vec!["owrite", "type"],
+            "setid" => vec!["suid", "sgid"],
+            "ww_dirs" => vec!["owrite", "sticky"],
+            _ => vec!["path"],
+        };
+        q.item_filter = filters.get(&q.object_id).cloned().map(|f| {
+            ItemFilter::with_fields(f, fields.iter().map(|s| s.to_string()).collect())
+        });
     }
     let refs: Vec<&ObjectQuery> = queries.iter().collect();
     let t = Instant::now();

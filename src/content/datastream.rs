@@ -59,7 +59,7 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Content, ContentError>
         load_datastream(root, path, options, &mut content)?;
     } else if root.is(xccdf::ns::XCCDF, "Benchmark") {
         content.kind = ContentKind::Xccdf;
-        load_standalone_xccdf(root, path, &mut content)?;
+        load_standalone_xccdf(doc, path, &mut content)?;
     } else if root.is(oval::ns::DEFINITIONS, "oval_definitions") {
         content.kind = ContentKind::Oval;
         let (defs, unsupported) = oval::parse::parse_definitions(root, path)?;
@@ -434,11 +434,14 @@ fn ids<'a>(els: impl Iterator<Item = &'a Element>) -> String {
 /// A standalone benchmark: OVAL hrefs are files beside it; the CPE dictionary is the
 /// `<name>-cpe-dictionary.xml` beside `<name>-xccdf.xml`, as oscap finds it for SSG.
 fn load_standalone_xccdf(
-    root: &Element,
+    doc: xml::Document,
     path: &Path,
     content: &mut Content,
 ) -> Result<(), ContentError> {
-    let (bench, unsupported) = xccdf::parse::parse_benchmark(root, path)?;
+    let (bench, unsupported) = xccdf::parse::parse_benchmark(&doc.root, path)?;
+    // The benchmark's tree is the largest thing held while loading: free it before the
+    // OVAL files are parsed.
+    drop(doc);
     content.unsupported.extend(unsupported);
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut hrefs: Vec<(String, PathBuf)> = benchmark_oval_hrefs(&bench)

@@ -165,8 +165,7 @@ impl ResolvedState {
             self.operator,
             self.entities
                 .iter()
-                .map(|(e, values)| entity_result(e, values, item))
-                .collect::<Vec<_>>(),
+                .map(|(e, values)| entity_result(e, values, item)),
         )
     }
 }
@@ -179,13 +178,13 @@ fn entity_result(e: &Entity, values: &Result<Vec<String>, OvalResult>, item: &It
     if e.datatype == Datatype::Record {
         return OvalResult::Error;
     }
-    let fields: Vec<Option<&str>> = item.values(&e.name).collect();
-    if fields.is_empty() {
+    let mut fields = item.values(&e.name).peekable();
+    if fields.peek().is_none() {
         // The item does not have the entity at all: nothing can be said (oscap
         // decides unknown too).
         return OvalResult::Unknown;
     }
-    let per_field = fields.iter().map(|f| match f {
+    let per_field = fields.map(|f| match f {
         None => OvalResult::False,
         Some(actual) => logic::check(
             e.var_check,
@@ -197,7 +196,7 @@ fn entity_result(e: &Entity, values: &Result<Vec<String>, OvalResult>, item: &It
             ),
         ),
     });
-    logic::check(e.entity_check, per_field.collect::<Vec<_>>())
+    logic::check(e.entity_check, per_field)
 }
 
 /// Evaluates the definitions of one OVAL document against a host.

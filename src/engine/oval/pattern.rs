@@ -24,9 +24,24 @@ pub struct PatternOptions {
     pub singleline: bool,
 }
 
-type Cache = RwLock<HashMap<(String, PatternOptions), Arc<Regex>>>;
+/// Compiled patterns by pattern text, one slot per combination of options (looked up
+/// by `&str`, without building a key per comparison).
+type Slots = [Option<Arc<Regex>>; 4];
+type Cache = RwLock<HashMap<String, Slots>>;
 
 static CACHE: LazyLock<Cache> = LazyLock::new(|| RwLock::new(HashMap::new()));
+
+thread_local! {
+    /// A per-thread front of [`CACHE`]: a walk of `/` compares millions of paths from
+    /// every worker thread, which would otherwise contend on the lock's counter.
+    static LOCAL: std::cell::RefCell<HashMap<String, Slots>> = std::cell::RefCell::new(HashMap::new());
+}
+
+impl PatternOptions {
+    fn slot(self) -> usize {
+        usize::from(self.multiline) | usize::from(self.singleline) << 1
+    }
+}
 
 /// The compiled form of `pattern` with default options (as used by entity comparison).
 pub fn compiled(pattern: &str) -> Result<Arc<Regex>, CompareError> {
@@ -37,28 +52,52 @@ pub fn compiled(pattern: &str) -> Result<Arc<Regex>, CompareError> {
 /// the life of the process. Compile failures are not cached: they are rare and the error
 /// is cheap to recompute.
 pub fn compiled_with(pattern: &str, options: PatternOptions) -> Result<Arc<Regex>, CompareError> {
-    let key = (pattern.to_owned(), options);
-    if let Some(re) = CACHE.read().unwrap_or_else(|e| e.into_inner()).get(&key) {
-        return Ok(Arc::clone(re));
+    let slot = options.slot();
+    let local = LOCAL.with(|l| {
+        l.borrow()
+            .get(pattern)
+            .and_then(|s| s[slot].as_ref().map(Arc::clone))
+    });
+    if let Some(re) = local {
+        return Ok(re);
     }
-    let re = RegexBuilder::new()
-        .utf(true)
-        .multi_line(options.multiline)
-        .dotall(options.singleline)
-        .jit_if_available(true)
-        .build(pattern)
-        .map_err(|e| CompareError::InvalidPattern {
-            pattern: pattern.to_owned(),
-            reason: e.to_string(),
-        })?;
-    let re = Arc::new(re);
-    let mut cache = CACHE.write().unwrap_or_else(|e| e.into_inner());
-    Ok(Arc::clone(cache.entry(key).or_insert(re)))
+    let shared = CACHE
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(pattern)
+        .and_then(|s| s[slot].as_ref().map(Arc::clone));
+    let re = match shared {
+        Some(re) => re,
+        None => {
+            let re = RegexBuilder::new()
+                .utf(true)
+                .multi_line(options.multiline)
+                .dotall(options.singleline)
+                .jit_if_available(true)
+                .build(pattern)
+                .map_err(|e| CompareError::InvalidPattern {
+                    pattern: pattern.to_owned(),
+                    reason: e.to_string(),
+                })?;
+            let mut cache = CACHE.write().unwrap_or_else(|e| e.into_inner());
+            let slots = cache.entry(pattern.to_owned()).or_default();
+            Arc::clone(slots[slot].get_or_insert_with(|| Arc::new(re)))
+        }
+    };
+    LOCAL.with(|l| {
+        l.borrow_mut().entry(pattern.to_owned()).or_default()[slot] = Some(Arc::clone(&re));
+    });
+    Ok(re)
 }
 
 /// Number of distinct compiled patterns held (for diagnostics and tests).
 pub fn cache_len() -> usize {
-    CACHE.read().unwrap_or_else(|e| e.into_inner()).len()
+    CACHE
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .values()
+        .map(|s| s.iter().flatten().count())
+        .sum()
 }
 
 fn match_error(pattern: &str, e: pcre2::Error) -> CompareError {

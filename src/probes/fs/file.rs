@@ -9,7 +9,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use super::walk::Stat;
-use crate::probes::Item;
+use crate::probes::{Item, ItemField};
 
 /// The `type` entity for a mode (unix-system-characteristics EntityItemFileTypeType).
 pub(crate) fn type_name(mode: u32) -> &'static str {
@@ -25,36 +25,143 @@ pub(crate) fn type_name(mode: u32) -> &'static str {
     }
 }
 
+/// Every `file_item` field, in the order oscap writes them.
+const FIELDS: [&str; 23] = [
+    "filepath",
+    "path",
+    "filename",
+    "type",
+    "group_id",
+    "user_id",
+    "a_time",
+    "c_time",
+    "m_time",
+    "size",
+    "suid",
+    "sgid",
+    "sticky",
+    "uread",
+    "uwrite",
+    "uexec",
+    "gread",
+    "gwrite",
+    "gexec",
+    "oread",
+    "owrite",
+    "oexec",
+    "has_extended_acl",
+];
+
+const MODE_BITS: [u32; 12] = [
+    libc::S_ISUID,
+    libc::S_ISGID,
+    libc::S_ISVTX,
+    libc::S_IRUSR,
+    libc::S_IWUSR,
+    libc::S_IXUSR,
+    libc::S_IRGRP,
+    libc::S_IWGRP,
+    libc::S_IXGRP,
+    libc::S_IROTH,
+    libc::S_IWOTH,
+    libc::S_IXOTH,
+];
+
+/// A set of `file_item` fields (bit i: `FIELDS[i]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FieldMask(u32);
+
+impl FieldMask {
+    pub(crate) const ALL: FieldMask = FieldMask((1 << FIELDS.len()) - 1);
+
+    /// The fields among `names` that a `file_item` has (others it never has).
+    pub(crate) fn of(names: &[String]) -> FieldMask {
+        FieldMask(
+            FIELDS
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| names.iter().any(|n| n == *f))
+                .fold(0, |m, (i, _)| m | 1 << i),
+        )
+    }
+
+    fn has(self, field: usize) -> bool {
+        self.0 & 1 << field != 0
+    }
+}
+
+/// Writes fields into an item in order, reusing the item's strings when it already
+/// holds the same fields (the partial items of a walk are refilled, not rebuilt).
+struct Filler<'a> {
+    item: &'a mut Item,
+    at: usize,
+}
+
+impl Filler<'_> {
+    fn put(&mut self, name: &'static str, write: impl FnOnce(&mut String)) {
+        let fields = &mut self.item.fields;
+        if fields.get(self.at).is_some_and(|f| f.name == name) {
+            let v = fields[self.at].value.get_or_insert_with(String::new);
+            v.clear();
+            write(v);
+        } else {
+            fields.truncate(self.at);
+            let mut v = String::new();
+            write(&mut v);
+            fields.push(ItemField {
+                name: name.to_string(),
+                value: Some(v),
+            });
+        }
+        self.at += 1;
+    }
+
+    fn finish(self) {
+        self.item.fields.truncate(self.at);
+    }
+}
+
+fn push_lossy(s: &mut String, b: &[u8]) {
+    match std::str::from_utf8(b) {
+        Ok(t) => s.push_str(t),
+        Err(_) => s.push_str(&String::from_utf8_lossy(b)),
+    }
+}
+
 /// Pushes `filepath`, `path` and `filename` the way oscap does: a directory item
 /// (`name == None`) has only `path` and an empty `filename`.
 pub(crate) fn push_location(item: &mut Item, dir: &Path, name: Option<&OsStr>) {
-    push_location_if(item, dir, name, &|_| true);
+    let at = item.fields.len();
+    let mut f = Filler { item, at };
+    put_location(&mut f, dir, name, FieldMask::ALL);
 }
 
-fn push_location_if(
-    item: &mut Item,
-    dir: &Path,
-    name: Option<&OsStr>,
-    want: &dyn Fn(&str) -> bool,
-) {
+fn put_location(f: &mut Filler, dir: &Path, name: Option<&OsStr>, mask: FieldMask) {
+    let dir_b = dir.as_os_str().as_bytes();
     match name {
         Some(name) => {
-            if want("filepath") {
-                item.push("filepath", dir.join(name).to_string_lossy());
+            if mask.has(0) {
+                f.put("filepath", |s| {
+                    push_lossy(s, dir_b);
+                    if !dir_b.ends_with(b"/") {
+                        s.push('/');
+                    }
+                    push_lossy(s, name.as_bytes());
+                });
             }
-            if want("path") {
-                item.push("path", dir.to_string_lossy());
+            if mask.has(1) {
+                f.put("path", |s| push_lossy(s, dir_b));
             }
-            if want("filename") {
-                item.push("filename", name.to_string_lossy());
+            if mask.has(2) {
+                f.put("filename", |s| push_lossy(s, name.as_bytes()));
             }
         }
         None => {
-            if want("path") {
-                item.push("path", dir.to_string_lossy());
+            if mask.has(1) {
+                f.put("path", |s| push_lossy(s, dir_b));
             }
-            if want("filename") {
-                item.push("filename", "");
+            if mask.has(2) {
+                f.put("filename", |_| {});
             }
         }
     }
@@ -67,71 +174,61 @@ pub(crate) fn file_item(
     real: &dyn Fn() -> PathBuf,
     md: &Stat,
 ) -> Item {
-    file_item_fields(dir, name, real, md, &|_| true)
+    let mut item = Item::new();
+    item.fields.reserve(FIELDS.len());
+    fill_file_item(&mut item, FieldMask::ALL, dir, name, real, md);
+    item
 }
 
-/// The `file_item` with only the fields `want` accepts, in the same order: enough to
-/// decide an object's filters on every entry of a walk, where most entries are then
-/// dropped, without formatting two dozen fields or reading the ACL of each.
-pub(crate) fn file_item_fields(
+/// Makes `item` the `file_item` with only the fields in `mask`, in the same order:
+/// enough to decide an object's filters on every entry of a walk, where most entries
+/// are then dropped, without formatting two dozen fields or reading the ACL of each.
+/// An item filled before with the same mask is refilled in place, without allocating.
+pub(crate) fn fill_file_item(
+    item: &mut Item,
+    mask: FieldMask,
     dir: &Path,
     name: Option<&OsStr>,
     real: &dyn Fn() -> PathBuf,
     md: &Stat,
-    want: &dyn Fn(&str) -> bool,
-) -> Item {
-    let mut item = Item::new();
-    item.fields.reserve(24);
-    push_location_if(&mut item, dir, name, want);
+) {
+    use std::fmt::Write;
+    let mut f = Filler { item, at: 0 };
+    put_location(&mut f, dir, name, mask);
     let mode = md.mode;
-    if want("type") {
-        item.push("type", type_name(mode));
+    if mask.has(3) {
+        f.put("type", |s| s.push_str(type_name(mode)));
     }
-    for (field, v) in [
-        ("group_id", u64::from(md.gid)),
-        ("user_id", u64::from(md.uid)),
-    ] {
-        if want(field) {
-            item.push(field, v.to_string());
+    let numbers: [i128; 6] = [
+        md.gid.into(),
+        md.uid.into(),
+        md.atime.into(),
+        md.ctime.into(),
+        md.mtime.into(),
+        md.size.into(),
+    ];
+    for (i, v) in numbers.into_iter().enumerate() {
+        if mask.has(4 + i) {
+            f.put(FIELDS[4 + i], |s| {
+                let _ = write!(s, "{v}");
+            });
         }
     }
-    for (field, v) in [
-        ("a_time", md.atime),
-        ("c_time", md.ctime),
-        ("m_time", md.mtime),
-    ] {
-        if want(field) {
-            item.push(field, v.to_string());
+    for (i, b) in MODE_BITS.into_iter().enumerate() {
+        if mask.has(10 + i) {
+            f.put(FIELDS[10 + i], |s| {
+                s.push_str(if mode & b != 0 { "true" } else { "false" })
+            });
         }
     }
-    if want("size") {
-        item.push("size", md.size.to_string());
-    }
-    let bit = |b: u32| if mode & b != 0 { "true" } else { "false" };
-    for (field, b) in [
-        ("suid", libc::S_ISUID),
-        ("sgid", libc::S_ISGID),
-        ("sticky", libc::S_ISVTX),
-        ("uread", libc::S_IRUSR),
-        ("uwrite", libc::S_IWUSR),
-        ("uexec", libc::S_IXUSR),
-        ("gread", libc::S_IRGRP),
-        ("gwrite", libc::S_IWGRP),
-        ("gexec", libc::S_IXGRP),
-        ("oread", libc::S_IROTH),
-        ("owrite", libc::S_IWOTH),
-        ("oexec", libc::S_IXOTH),
-    ] {
-        if want(field) {
-            item.push(field, bit(b));
-        }
-    }
-    if want("has_extended_acl") {
+    if mask.has(22) {
         let acl = mode & libc::S_IFMT != libc::S_IFLNK
             && has_extended_acl(&real(), mode & libc::S_IFMT == libc::S_IFDIR);
-        item.push("has_extended_acl", if acl { "true" } else { "false" });
+        f.put("has_extended_acl", |s| {
+            s.push_str(if acl { "true" } else { "false" })
+        });
     }
-    item
+    f.finish();
 }
 
 /// True when the file carries a POSIX ACL beyond the three mode entries (the meaning of
@@ -221,12 +318,24 @@ mod tests {
                 .first("has_extended_acl"),
             Some("true")
         );
-        // A partial item has the fields asked for, in the full item's order.
-        let part = file_item_fields(d.path(), Some(OsStr::new("f")), &|| f.clone(), &md, &|n| {
-            matches!(n, "owrite" | "filepath" | "has_extended_acl" | "suid")
-        });
+        // A partial item has the fields asked for, in the full item's order, and is
+        // refilled in place for the next entry.
+        let mask = FieldMask::of(&[
+            "owrite".into(),
+            "filepath".into(),
+            "has_extended_acl".into(),
+            "suid".into(),
+            "no_such_field".into(),
+        ]);
+        let mut part = Item::new();
+        fill_file_item(&mut part, mask, d.path(), Some(OsStr::new("f")), &|| f.clone(), &md);
         let names: Vec<&str> = part.fields.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["filepath", "suid", "owrite", "has_extended_acl"]);
+        let dir_md = lstat(d.path());
+        fill_file_item(&mut part, mask, d.path(), None, &|| d.path().to_path_buf(), &dir_md);
+        let names: Vec<&str> = part.fields.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["suid", "owrite", "has_extended_acl"]);
+        fill_file_item(&mut part, mask, d.path(), Some(OsStr::new("f")), &|| f.clone(), &md);
         assert_eq!(part.first("has_extended_acl"), Some("true"));
         // Removing the extra entry leaves only the mode: not extended, as getfacl agrees.
         assert!(

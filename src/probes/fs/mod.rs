@@ -388,6 +388,15 @@ pub fn collect_batch(queries: &[&ObjectQuery], ctx: &Context) -> Vec<Collected> 
         }
     }
     let handler = Handler {
+        masks: queries
+            .iter()
+            .map(|q| {
+                q.item_filter
+                    .as_ref()
+                    .and_then(|f| f.fields())
+                    .map(file::FieldMask::of)
+            })
+            .collect(),
         ctx,
         queries,
         plans: &plans_ok,
@@ -395,14 +404,8 @@ pub fn collect_batch(queries: &[&ObjectQuery], ctx: &Context) -> Vec<Collected> 
         cache: &cache,
     };
 
-    let t = crate::trace::span(|| {
-        format!(
-            "file-system walk: {} visitors, {} direct lookups",
-            visitors.len(),
-            lookups.len()
-        )
-    });
-    walk::walk(
+    let started = std::time::Instant::now();
+    let stats = walk::walk(
         &ctx.host,
         &visitors,
         &|hit: &Hit, vs: &[u32]| {
@@ -421,7 +424,17 @@ pub fn collect_batch(queries: &[&ObjectQuery], ctx: &Context) -> Vec<Collected> 
             }
         },
     );
-    drop(t);
+    if crate::trace::enabled() {
+        eprintln!(
+            "vigil trace: {:>8.1} ms  file-system walk: {} visitors ({} objects), {} directories listed, {} entries, {} stat calls",
+            started.elapsed().as_secs_f64() * 1e3,
+            visitors.len(),
+            queries.len(),
+            stats.dirs,
+            stats.entries,
+            stats.stats
+        );
+    }
     lookups
         .par_iter()
         .for_each(|(qi, (host_path, dir_item))| handler.lookup(*qi, host_path, *dir_item));
@@ -471,7 +484,31 @@ fn item_key(i: &Item) -> (String, String, u64) {
     (path, sub, inst)
 }
 
+/// Runs `f` on this thread's partial item for `mask` (kept between entries so that
+/// refilling it allocates nothing).
+fn with_partial<R>(mask: file::FieldMask, f: impl FnOnce(&mut Item) -> R) -> R {
+    thread_local! {
+        static PARTIAL: std::cell::RefCell<Vec<(file::FieldMask, Item)>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+    PARTIAL.with(|p| {
+        let Ok(mut p) = p.try_borrow_mut() else {
+            return f(&mut Item::new());
+        };
+        let i = match p.iter().position(|(m, _)| *m == mask) {
+            Some(i) => i,
+            None => {
+                p.push((mask, Item::new()));
+                p.len() - 1
+            }
+        };
+        f(&mut p[i].1)
+    })
+}
+
 struct Handler<'a> {
+    /// Per query: the file_item fields its pushed-down filter reads, when it says.
+    masks: Vec<Option<file::FieldMask>>,
     ctx: &'a Context,
     queries: &'a [&'a ObjectQuery],
     plans: &'a [Option<Plan>],
@@ -551,15 +588,14 @@ impl Handler<'_> {
                     // Most entries of a walk are dropped by the filters: decide on the
                     // few fields they read before building the whole item.
                     if let Some(f) = &self.queries[qi].item_filter
-                        && let Some(fields) = f.fields()
+                        && let Some(mask) = self.masks[qi]
                         && file_item.is_none()
+                        && !with_partial(mask, |part| {
+                            file::fill_file_item(part, mask, hit.dir, hit.name, &real, hit.meta);
+                            f.keep(part)
+                        })
                     {
-                        let want = |n: &str| fields.iter().any(|f| f == n);
-                        let part =
-                            file::file_item_fields(hit.dir, hit.name, &real, hit.meta, &want);
-                        if !f.keep(&part) {
-                            continue;
-                        }
+                        continue;
                     }
                     vec![
                         file_item

@@ -27,6 +27,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 
@@ -230,6 +231,72 @@ struct Walk<'a> {
     visitors: &'a [Visitor],
     on_hit: &'a OnHit<'a>,
     on_error: &'a OnError<'a>,
+    stats: Counters,
+    /// Per visitor: where its walk really starts (see [`aliases`]).
+    starts: Vec<PathBuf>,
+    /// Per visitor: the host path it names its start by, when that is not `starts`.
+    aliases: Vec<Option<Alias>>,
+}
+
+/// A tree visitor whose start directory is reached through a symbolic link (`/lib` ->
+/// `/usr/lib`): it is walked from the link's target, with every hit renamed back under
+/// the link, so that a tree also walked under its own name is listed once.
+struct Alias {
+    /// The start as the object names it.
+    host: PathBuf,
+    /// Its `lstat` (the link itself) and where that was taken, for the start's own
+    /// directory item.
+    lreal: PathBuf,
+    lmeta: Stat,
+}
+
+/// Moves tree visitors whose start goes through a link to the link's target (a
+/// directory), keeping the name they report under.
+fn aliases(host: &Host, visitors: &[Visitor]) -> (Vec<PathBuf>, Vec<Option<Alias>>) {
+    visitors
+        .iter()
+        .map(|v| {
+            let alias = || -> Option<(PathBuf, Alias)> {
+                if !matches!(v.scope, Scope::Tree) || v.start == Path::new("/") {
+                    return None;
+                }
+                let canon = content::canonical(host, &v.start).ok()?;
+                if canon == v.start || !std::fs::metadata(host.path(&canon)).ok()?.is_dir() {
+                    return None;
+                }
+                let lreal = content::real_nofollow(host, &v.start).ok()?;
+                let lmeta = Stat::from_metadata(&std::fs::symlink_metadata(&lreal).ok()?);
+                Some((
+                    canon,
+                    Alias {
+                        host: v.start.clone(),
+                        lreal,
+                        lmeta,
+                    },
+                ))
+            };
+            match alias() {
+                Some((canon, a)) => (canon, Some(a)),
+                None => (v.start.clone(), None),
+            }
+        })
+        .unzip()
+}
+
+/// What a walk did, for `VIGIL_TRACE`.
+#[derive(Default)]
+struct Counters {
+    dirs: AtomicU64,
+    entries: AtomicU64,
+    stats: AtomicU64,
+}
+
+/// Work done by one walk: directories listed, entries seen, `stat` calls made.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct WalkStats {
+    pub dirs: u64,
+    pub entries: u64,
+    pub stats: u64,
 }
 
 /// Lexically normalises an absolute host path (`.`, `..`, repeated and trailing `/`).
@@ -249,19 +316,35 @@ pub(crate) fn normalize(p: &Path) -> PathBuf {
 
 /// Walks once for all `visitors`, calling `on_hit` for every matching directory or
 /// entry with the visitors it matches, and `on_error` for what could not be read.
-pub(crate) fn walk(host: &Host, visitors: &[Visitor], on_hit: &OnHit, on_error: &OnError) {
+pub(crate) fn walk(
+    host: &Host,
+    visitors: &[Visitor],
+    on_hit: &OnHit,
+    on_error: &OnError,
+) -> WalkStats {
     if visitors.is_empty() {
-        return;
+        return WalkStats::default();
+    }
+    let (starts, aliases) = aliases(host, visitors);
+    if crate::trace::enabled() {
+        for (s, a) in starts.iter().zip(&aliases) {
+            if let Some(a) = a {
+                eprintln!("vigil trace: walk {} as {}", s.display(), a.host.display());
+            }
+        }
     }
     let w = Walk {
         host,
         visitors,
         on_hit,
         on_error,
+        stats: Counters::default(),
+        starts,
+        aliases,
     };
     let root = host.path(Path::new("/"));
     let Ok(md) = std::fs::metadata(&root) else {
-        return;
+        return WalkStats::default();
     };
     w.visit(Node {
         host: PathBuf::from("/"),
@@ -278,6 +361,22 @@ pub(crate) fn walk(host: &Host, visitors: &[Visitor], on_hit: &OnHit, on_error: 
         active: Vec::new(),
         pending: (0..visitors.len() as u32).collect(),
     });
+    WalkStats {
+        dirs: w.stats.dirs.into_inner(),
+        entries: w.stats.entries.into_inner(),
+        stats: w.stats.stats.into_inner(),
+    }
+}
+
+thread_local! {
+    static BUF: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+impl Drop for Entries {
+    fn drop(&mut self) {
+        let buf = std::mem::take(&mut self.buf);
+        BUF.with(|b| b.set(buf));
+    }
 }
 
 /// The entries of a directory, read with getdents64(2) into one buffer: names are
@@ -291,9 +390,15 @@ struct Entries {
 
 impl Entries {
     fn new(fd: RawFd) -> Entries {
+        // One buffer per thread, taken for the listing and given back after.
+        let buf = BUF.with(|b| b.take());
         Entries {
             fd,
-            buf: vec![0; 32 * 1024],
+            buf: if buf.is_empty() {
+                vec![0; 32 * 1024]
+            } else {
+                buf
+            },
             len: 0,
             pos: 0,
         }
@@ -374,7 +479,7 @@ impl Walk<'_> {
         // Visitors whose start is this directory become active.
         let mut still = Vec::new();
         for &p in &node.pending {
-            if self.visitors[p as usize].start == node.host {
+            if self.starts[p as usize] == node.host {
                 node.active.push(Active {
                     v: p,
                     depth: 0,
@@ -412,6 +517,20 @@ impl Walk<'_> {
                 continue;
             }
             match v.want {
+                // An aliased start is its own directory item under its own name (the
+                // link's lstat, as when walked through the link).
+                Want::Dir if a.depth == 0 && self.aliases[a.v as usize].is_some() => {
+                    let al = self.aliases[a.v as usize].as_ref().expect("alias");
+                    (self.on_hit)(
+                        &Hit {
+                            dir: &al.host,
+                            name: None,
+                            real_dir: &al.lreal,
+                            meta: &al.lmeta,
+                        },
+                        &[a.v],
+                    );
+                }
                 Want::Dir => dir_hits.push(a.v),
                 _ => candidates.push(a.v),
             }
@@ -422,7 +541,7 @@ impl Walk<'_> {
                 None => std::fs::symlink_metadata(&node.lreal).map(|m| Stat::from_metadata(&m)),
             };
             match md {
-                Ok(md) => (self.on_hit)(
+                Ok(md) => self.emit(
                     &Hit {
                         dir: &node.host,
                         name: None,
@@ -455,8 +574,10 @@ impl Walk<'_> {
         };
         let mut children = Vec::new();
         let mut matched = Vec::new();
+        let (mut n_entries, mut n_stats) = (0u64, 0u64);
         let mut entries = Entries::new(fd.as_raw_fd());
         while let Some(entry) = entries.next() {
+            n_entries += 1;
             let (cname, d_type) = match entry {
                 Ok(e) => e,
                 Err(e) => {
@@ -473,6 +594,7 @@ impl Walk<'_> {
             // The entry's lstat, taken at most once.
             let mut lst: Option<Stat> = None;
             let d_type = if d_type == libc::DT_UNKNOWN {
+                n_stats += 1;
                 match stat_at(fd.as_raw_fd(), cname, false) {
                     Ok(st) => {
                         lst = Some(st);
@@ -518,12 +640,15 @@ impl Walk<'_> {
                 if !matched.is_empty() {
                     let md = match lst {
                         Some(md) => Ok(md),
-                        None => stat_at(fd.as_raw_fd(), cname, false),
+                        None => {
+                            n_stats += 1;
+                            stat_at(fd.as_raw_fd(), cname, false)
+                        }
                     };
                     match md {
                         Ok(md) => {
                             lst = Some(md);
-                            (self.on_hit)(
+                            self.emit(
                                 &Hit {
                                     dir: &node.host,
                                     name: Some(name),
@@ -553,7 +678,55 @@ impl Walk<'_> {
         }
         drop(entries);
         drop(node);
+        self.stats.dirs.fetch_add(1, Ordering::Relaxed);
+        self.stats.entries.fetch_add(n_entries, Ordering::Relaxed);
+        self.stats.stats.fetch_add(n_stats, Ordering::Relaxed);
         children.into_par_iter().for_each(|c| self.visit(c));
+    }
+
+    /// Hands a hit to the caller, renamed under their own start for aliased visitors.
+    fn emit(&self, hit: &Hit, vs: &[u32]) {
+        let aliased = |v: &u32| self.aliases[*v as usize].is_some();
+        if !vs.iter().any(aliased) {
+            return (self.on_hit)(hit, vs);
+        }
+        let plain: Vec<u32> = vs.iter().copied().filter(|v| !aliased(v)).collect();
+        if !plain.is_empty() {
+            (self.on_hit)(hit, &plain);
+        }
+        let mut done: Vec<u32> = Vec::new();
+        for &v in vs.iter().filter(|v| aliased(v)) {
+            if done.contains(&v) {
+                continue;
+            }
+            let al = self.aliases[v as usize].as_ref().expect("alias");
+            let start = &self.starts[v as usize];
+            let group: Vec<u32> = vs
+                .iter()
+                .copied()
+                .filter(|w| {
+                    self.aliases[*w as usize]
+                        .as_ref()
+                        .is_some_and(|b| b.host == al.host)
+                        && self.starts[*w as usize] == *start
+                })
+                .collect();
+            done.extend(&group);
+            let dir = match hit.dir.strip_prefix(start) {
+                Ok(rest) if rest.as_os_str().is_empty() => al.host.clone(),
+                Ok(rest) => al.host.join(rest),
+                Err(_) => hit.dir.to_path_buf(),
+            };
+            (self.on_hit)(
+                &Hit {
+                    dir: &dir,
+                    name: hit.name,
+                    real_dir: hit.real_dir,
+                    meta: hit.meta,
+                },
+                &group,
+            );
+        }
     }
 
     /// Whether an active visitor wants to enter the subdirectory `host` of `node`.
@@ -594,7 +767,7 @@ impl Walk<'_> {
             .pending
             .iter()
             .copied()
-            .filter(|&p| self.visitors[p as usize].start.starts_with(&host))
+            .filter(|&p| self.starts[p as usize].starts_with(&host))
             .collect();
         if pending.is_empty()
             && !node
@@ -607,7 +780,10 @@ impl Walk<'_> {
         let lreal = node.real.join(name);
         let lmeta = match lst {
             Some(st) => st,
-            None => stat_at(fd.as_raw_fd(), cname, false).ok()?,
+            None => {
+                self.stats.stats.fetch_add(1, Ordering::Relaxed);
+                stat_at(fd.as_raw_fd(), cname, false).ok()?
+            }
         };
         let (real, md, open) = if !lmeta.is_symlink() {
             let open = Open::At {
@@ -619,6 +795,7 @@ impl Walk<'_> {
         } else if self.host.is_live() {
             // The kernel resolves the link as the host does; most links are not to
             // directories, and those cost one stat.
+            self.stats.stats.fetch_add(1, Ordering::Relaxed);
             let md = stat_at(fd.as_raw_fd(), cname, true).ok()?;
             if !md.is_dir() {
                 return None;
@@ -682,7 +859,7 @@ impl Walk<'_> {
     fn route_pending(&self, node: Node) {
         let mut next: Vec<(PathBuf, Vec<u32>)> = Vec::new();
         for &p in &node.pending {
-            let start = &self.visitors[p as usize].start;
+            let start = &self.starts[p as usize];
             let Ok(rest) = start.strip_prefix(&node.host) else {
                 continue;
             };
@@ -713,7 +890,7 @@ impl Walk<'_> {
                         .copied()
                         .filter(|&p| {
                             let v = &self.visitors[p as usize];
-                            v.start == child
+                            self.starts[p as usize] == child
                                 && matches!(v.want, Want::Dir)
                                 && matches!(v.scope, Scope::Tree)
                         })
@@ -734,7 +911,7 @@ impl Walk<'_> {
                 if Chain::contains(&node.chain, md.dev, md.ino)
                     && !pending
                         .iter()
-                        .any(|&p| self.visitors[p as usize].start == child)
+                        .any(|&p| self.starts[p as usize] == child)
                 {
                     return None;
                 }
