@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Parser;
 
-use vigil::cli::{Cli, Command, ContentArgs, ScanArgs};
+use vigil::cli::{Cli, Command, ContentArgs, ReportArgs, ScanArgs};
 use vigil::content::{self, Content, LoadOptions};
 use vigil::engine::xccdf::RuleOutcome;
 use vigil::probes::Registry;
@@ -20,6 +20,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan(*args),
         Command::Info(args) => info(args),
         Command::Validate(args) => validate(args),
+        Command::Report(args) => render_report(args),
     };
     match r {
         Ok(code) => ExitCode::from(code),
@@ -43,15 +44,45 @@ fn scan(args: ScanArgs) -> Result<u8> {
     let mut config = args.config().map_err(anyhow::Error::msg)?;
     let to_stdout = args.json.as_deref() == Some(std::path::Path::new("-"));
     config.progress = !args.quiet && std::io::stderr().is_terminal();
+    // The SCAP result files carry every item; the JSON and HTML are capped after.
+    let scap_out = args.xccdf_results.is_some() || args.arf.is_some();
+    let max_items = config.max_items_per_object;
+    if scap_out {
+        config.max_items_per_object = usize::MAX;
+    }
     let registry = Registry::builtin();
-    let results = vigil::scan::run(&content, &config, &registry)?;
+    let mut results = vigil::scan::run(&content, &config, &registry)?;
+    if let Some(p) = &args.xccdf_results {
+        let xml = report::scap::xccdf_results(&results, &content)?;
+        report::write_output(p, xml.as_bytes())?;
+    }
+    if let Some(p) = &args.arf {
+        let xml = report::scap::arf(&results, &content)?;
+        report::write_output(p, xml.as_bytes())?;
+    }
+    results.cap_items(max_items);
     if let Some(p) = &args.json {
         report::write_json(&results, p)?;
+    }
+    if let Some(p) = &args.html {
+        report::write_output(p, report::html::render(&results)?.as_bytes())?;
     }
     if !args.quiet {
         print_summary(&results, to_stdout);
     }
     Ok(results.exit_code() as u8)
+}
+
+/// `vigil report RESULTS.json --html OUT`: renders from a saved results document.
+fn render_report(args: ReportArgs) -> Result<u8> {
+    let results = report::read_json(&args.results)?;
+    if args.html.is_none() {
+        anyhow::bail!("nothing to write: give --html PATH");
+    }
+    if let Some(p) = &args.html {
+        report::write_output(p, report::html::render(&results)?.as_bytes())?;
+    }
+    Ok(0)
 }
 
 /// A compact summary: counts by result and the rules that failed.

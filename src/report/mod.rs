@@ -1,6 +1,10 @@
 //! Results: the versioned results model and its renderings.
 
+pub mod html;
 pub mod model;
+pub mod sanitize;
+mod sc_schema;
+pub mod scap;
 
 pub use model::ScanResults;
 
@@ -15,6 +19,8 @@ pub enum ReportError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot render the report: {0}")]
+    Render(String),
     #[error("{path}: not a vigil results document: {message}")]
     Read { path: String, message: String },
 }

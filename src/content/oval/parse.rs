@@ -2027,4 +2027,3 @@ mod tests {
         assert!(e.to_string().contains("none.xml: cannot read"), "{e}");
     }
 }
-
