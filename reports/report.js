@@ -70,6 +70,23 @@
     opened.forEach(function (el) { el.open = false; });
     opened = [];
   });
+  // Filters can be given in the address (report.html?result=fail&severity=high&q=ssh),
+  // so a filtered view can be linked to.
+  var params = {};
+  location.search.replace(/^\?/, "").split("&").forEach(function (kv) {
+    var i = kv.indexOf("=");
+    if (i > 0) {
+      params[decodeURIComponent(kv.slice(0, i))] =
+        decodeURIComponent(kv.slice(i + 1).replace(/\+/g, " "));
+    }
+  });
+  function preset(el, value) {
+    if (el && value !== undefined) { el.value = value; }
+  }
+  preset(fResult, params.result);
+  preset(fSeverity, params.severity);
+  preset(fControl, params.control);
+  preset(fSearch, params.q);
   form.hidden = false;
   apply();
   openTarget();

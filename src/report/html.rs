@@ -983,3 +983,138 @@ fn base64(bytes: &[u8]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::testutil::{normalise, scan_fixture};
+
+    fn fixture_html() -> String {
+        let (_, mut r) = scan_fixture(200);
+        normalise(&mut r);
+        render(&r).unwrap()
+    }
+
+    #[test]
+    fn fixture_report_snapshot() {
+        // The style sheet and script are embedded verbatim; the snapshot is about the
+        // document built around them.
+        let html = fixture_html()
+            .replace(CSS, "/* reports/report.css */")
+            .replace(JS, "/* reports/report.js */");
+        insta::assert_snapshot!(html);
+    }
+
+    #[test]
+    fn host_and_content_text_is_escaped() {
+        let html = fixture_html();
+        // /etc/passwd of the fixture has a gcos field with a script tag.
+        assert!(html.contains("Alice &lt;script&gt;alert(1)&lt;&#x2f;script&gt;"));
+        // The rule description's <script>, handler and javascript: link are gone.
+        assert_eq!(
+            html.matches("<script").count(),
+            1,
+            "only the report's own script"
+        );
+        assert!(!html.contains("onclick") && !html.contains("javascript:"));
+        assert!(!html.contains("alert('x')"));
+    }
+
+    #[test]
+    fn report_is_self_contained() {
+        let html = fixture_html();
+        for needle in ["<link", "src=\"http", "@import", "url(", "<iframe", "<img"] {
+            assert!(!html.contains(needle), "found {needle}");
+        }
+        assert!(html.contains(&format!("script-src '{}'", script_hash())));
+    }
+
+    #[test]
+    fn control_rollup_puts_log11_first_and_takes_the_worst_result() {
+        let (_, r) = scan_fixture(200);
+        let fw = rollup(&r);
+        assert_eq!(fw[0].name, CCM_NAME);
+        let ids: Vec<&str> = fw[0].controls.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(&ids[..5], CCM_FOCUS);
+        // LOG-11 is referenced by a failing and a passing... rule set: worst wins.
+        let log11 = &fw[0].controls[0];
+        assert_eq!(log11.status, "fail");
+        assert_eq!(log11.rules.len(), 2);
+        assert!(
+            fw[0]
+                .controls
+                .iter()
+                .any(|c| c.id == "LOG-10" && c.rules.is_empty())
+        );
+        let nist = fw.iter().find(|f| f.name == "NIST SP 800-53").unwrap();
+        let ac6: Vec<&str> = nist.controls.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(
+            ac6,
+            ["AC-6", "AC-6(5)", "CM-6(a)", "CM-7(a)", "IA-2", "SC-13"]
+        );
+    }
+
+    #[test]
+    fn framework_names_from_ssg_hrefs() {
+        assert_eq!(
+            framework_name(Some(
+                "http://nvlpubs.nist.gov/nistpubs/SpecialPublications/NIST.SP.800-53r4.pdf"
+            )),
+            "NIST SP 800-53"
+        );
+        assert_eq!(
+            framework_name(Some("https://www.cisecurity.org/controls/")),
+            "CIS Controls"
+        );
+        assert_eq!(
+            framework_name(Some("https://example.org/x/y")),
+            "example.org"
+        );
+        assert_eq!(framework_name(None), "Other references");
+    }
+
+    #[test]
+    fn rerendering_from_saved_json_gives_the_same_report() {
+        let (_, r) = scan_fixture(200);
+        let json = serde_json::to_vec(&r).unwrap();
+        let back: ScanResults = serde_json::from_slice(&json).unwrap();
+        assert_eq!(render(&r).unwrap(), render(&back).unwrap());
+    }
+
+    /// 10,000 collected items (one object shared by a test in every rule is the worst
+    /// case): rendering stays linear and the file small because items are capped per
+    /// test and nothing is copied in whole.
+    #[test]
+    fn large_results_render_fast_and_small() {
+        let (_, mut r) = scan_fixture(200);
+        let obj = r
+            .objects
+            .iter_mut()
+            .find(|o| o.items.len() > 3)
+            .expect("an object with several items");
+        let proto = obj.items[0].clone();
+        obj.items = (0..10_000)
+            .map(|i| {
+                let mut it = proto.clone();
+                it.fields[0].value = Some(format!("user{i}"));
+                it
+            })
+            .collect();
+        obj.item_count = 10_000;
+        let id = obj.id.clone();
+        for t in r
+            .tests
+            .iter_mut()
+            .filter(|t| t.object.as_deref() == Some(id.as_str()))
+        {
+            t.item_results = vec![crate::engine::oval::OvalResult::True; 10_000];
+        }
+        let clock = std::time::Instant::now();
+        let html = render(&r).unwrap();
+        let took = clock.elapsed();
+        eprintln!("10,000 items: {} bytes in {took:?}", html.len());
+        assert!(html.contains("user49") && !html.contains("user50<"));
+        assert!(html.len() < 400_000, "{} bytes", html.len());
+        assert!(took < std::time::Duration::from_secs(5), "{took:?}");
+    }
+}

@@ -66,3 +66,51 @@ pub fn read_json(path: &Path) -> Result<ScanResults, ReportError> {
         message: format!("line {}, column {}: {e}", e.line(), e.column()),
     })
 }
+
+/// A real scan of the report fixture (tests/fixtures/report: a small benchmark, its
+/// OVAL file and a root tree), shared by the report tests.
+#[cfg(test)]
+pub(crate) mod testutil {
+    use std::path::{Path, PathBuf};
+
+    use super::ScanResults;
+    use crate::content::{Content, LoadOptions, datastream};
+    use crate::engine::xccdf::Selection;
+    use crate::probes::Registry;
+    use crate::scan::{self, ScanConfig};
+    use crate::target::Host;
+
+    pub fn fixture_dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report")
+    }
+
+    pub fn scan_fixture(max_items: usize) -> (Content, ScanResults) {
+        let dir = fixture_dir();
+        let content = datastream::load(&dir.join("report-xccdf.xml"), &LoadOptions::default())
+            .expect("fixture content loads");
+        let mut config = ScanConfig::new(Host::offline(dir.join("root").canonicalize().unwrap()));
+        config.selection = Selection {
+            profile: Some("default".into()),
+            ..Default::default()
+        };
+        config.max_items_per_object = max_items;
+        config.command_line = vec!["vigil".into(), "scan".into()];
+        let results = scan::run(&content, &config, &Registry::builtin()).expect("fixture scans");
+        (content, results)
+    }
+
+    /// Replaces what changes from run to run (times, paths, the account) so renderings
+    /// can be compared with a snapshot.
+    pub fn normalise(r: &mut ScanResults) {
+        r.scan.started = "2026-01-01T00:00:00Z".into();
+        r.scan.finished = "2026-01-01T00:00:01Z".into();
+        r.scan.duration_ms = 1000;
+        r.scan.user = "auditor".into();
+        r.scan.root = Some("/srv/fixture-root".into());
+        r.scan.content.path = "report-xccdf.xml".into();
+        r.scan.host.arch = "x86_64".into();
+        r.scan.host.kernel = None;
+        r.scan.host.addresses = vec!["192.0.2.10".into()];
+        r.vigil_version = "0.0.0-test".into();
+    }
+}
