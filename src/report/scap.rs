@@ -713,12 +713,13 @@ fn oval_results_body(results: &ScanResults, content: &Content, document: &str) -
             let _ = write!(s, "<message level=\"info\">{}</message>", escape(m));
         }
         if let Some(ids) = t.object.as_deref().and_then(|o| object_items.get(o)) {
-            for (id, r) in ids.iter().zip(&t.item_results) {
-                let _ = write!(
-                    s,
-                    "<tested_item item_id=\"{id}\" result=\"{}\"/>",
-                    r.as_str()
-                );
+            // Items of a test without states were not compared: "not evaluated".
+            for (i, id) in ids.iter().enumerate() {
+                let r = t
+                    .item_results
+                    .get(i)
+                    .map_or("not evaluated", |r| r.as_str());
+                let _ = write!(s, "<tested_item item_id=\"{id}\" result=\"{r}\"/>");
             }
         }
         s.push_str("</test>\n");
@@ -848,4 +849,127 @@ fn item_xml(prefix: &str, family: &str, kind: &str, it: &crate::probes::Item) ->
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::testutil::scan_fixture;
+    use std::process::Command;
+
+    /// Runs oscap with `args` (the last one a file) and returns its output; fails the
+    /// test on a non-zero status. oscap is installed by scripts/test.sh.
+    fn oscap(args: &[&str]) -> String {
+        let out = Command::new("oscap")
+            .args(args)
+            .output()
+            .expect("oscap is installed (scripts/test.sh installs openscap-scanner)");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "oscap {args:?} failed:\n{text}");
+        text
+    }
+
+    fn write(dir: &Path, name: &str, text: &str) -> String {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    }
+
+    #[test]
+    fn xccdf_results_validate_and_render_with_oscap() {
+        let (content, results) = scan_fixture(usize::MAX);
+        let xml = xccdf_results(&results, &content).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "results-xccdf.xml", &xml);
+        oscap(&["xccdf", "validate", &p]);
+        let html = oscap(&["xccdf", "generate", "report", &p]);
+        // oscap's report shows vigil's rule results.
+        assert!(html.contains("xccdf_dev.vigil_rule_shells"));
+        assert!(xml.contains("<rule-result idref=\"xccdf_dev.vigil_rule_shells\""));
+        assert!(xml.contains("<result>fail</result>"));
+        assert!(xml.contains("<result>notselected</result>"));
+    }
+
+    #[test]
+    fn arf_validates_and_renders_with_oscap() {
+        let (content, results) = scan_fixture(usize::MAX);
+        let xml = arf(&results, &content).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "results-arf.xml", &xml);
+        oscap(&["ds", "rds-validate", &p]);
+        let html = oscap(&["xccdf", "generate", "report", &p]);
+        assert!(html.contains("xccdf_dev.vigil_rule_uid0"));
+        // The OVAL results inside are valid on their own (rds-validate does not look
+        // into them): schema and schematron.
+        let doc = "report-oval.xml";
+        let oval = oval_results(&results, &content, doc);
+        let op = write(dir.path(), "oval-results.xml", &oval);
+        oscap(&["oval", "validate", "--results", &op]);
+        assert!(
+            xml.contains(root_text(&oval)),
+            "the ARF embeds the same OVAL results"
+        );
+        // The source benchmark and OVAL file travel with the results, as oscap does.
+        assert!(xml.contains("<ds:component id=\"scap_dev.vigil_comp_report-xccdf.xml\""));
+        assert!(xml.contains("<ds:component id=\"scap_dev.vigil_comp_report-oval.xml\""));
+        assert!(xml.contains("href=\"#oval0\""));
+    }
+
+    #[test]
+    fn oval_results_carry_every_item_and_item_result() {
+        let (content, results) = scan_fixture(usize::MAX);
+        let oval = oval_results(&results, &content, "report-oval.xml");
+        // tst:4 looks at the six accounts of the fixture's /etc/passwd.
+        let t4 = oval
+            .split("<test test_id=\"oval:vigil.report:tst:4\"")
+            .nth(1)
+            .and_then(|s| s.split("</test>").next())
+            .unwrap();
+        assert_eq!(t4.matches("<tested_item ").count(), 6, "{t4}");
+        // Items seen by two objects (obj:3 is a subset of obj:4) are written once,
+        // plus the family item and the telnetd and openssl packages: 6 + 1 + 2.
+        assert_eq!(oval.matches("<unix-sys:password_item ").count(), 6);
+        assert_eq!(oval.matches("_item id=\"").count(), 9, "{oval}");
+        // tst:5 has no state: its item is listed, not evaluated.
+        assert!(
+            oval.contains(
+                "result=\"false\"><tested_item item_id=\"8\" result=\"not evaluated\"/></test>"
+            ),
+            "{oval}"
+        );
+        // Schema datatypes and order: last_login is an int and comes last.
+        assert!(oval.contains(
+            "<unix-sys:login_shell>/bin/bash</unix-sys:login_shell><unix-sys:last_login datatype=\"int\">-1</unix-sys:last_login>"
+        ));
+        // Content from the host is escaped.
+        assert!(oval.contains("Alice &lt;script&gt;alert(1)&lt;/script&gt;"));
+    }
+
+    #[test]
+    fn a_changed_content_file_is_refused() {
+        let (mut content, results) = scan_fixture(usize::MAX);
+        content.sha256 = "00".repeat(32);
+        let e = xccdf_results(&results, &content).unwrap_err().to_string();
+        assert!(e.contains("changed since the scan"), "{e}");
+    }
+
+    #[test]
+    fn benchmark_is_found_inside_a_data_stream_with_inherited_namespaces() {
+        let text = r#"<?xml version="1.0"?>
+<ds:data-stream-collection xmlns:ds="http://scap.nist.gov/schema/scap/source/1.2" xmlns:x="http://checklists.nist.gov/xccdf/1.2">
+  <ds:component id="scap_a_comp_b"><x:Benchmark id="xccdf_a_benchmark_b"><x:title>t</x:title></x:Benchmark></ds:component>
+</ds:data-stream-collection>"#;
+        let span = find_element(text, "Benchmark", "xccdf_a_benchmark_b")
+            .unwrap()
+            .unwrap();
+        assert_eq!(span.component.as_deref(), Some("scap_a_comp_b"));
+        assert!(span.inherited_ns.iter().any(|(k, _)| k == "xmlns:x"));
+        assert!(text[span.start..span.end].starts_with("<x:Benchmark"));
+        assert!(text[span.start..span.end].ends_with("</x:Benchmark>"));
+        assert_eq!(&text[span.close..span.end], "</x:Benchmark>");
+    }
 }
