@@ -114,3 +114,62 @@ pub(crate) mod testutil {
         r.vigil_version = "0.0.0-test".into();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::testutil::scan_fixture;
+    use crate::content::{LoadOptions, datastream};
+    use crate::probes::Registry;
+    use crate::scan::{self, ScanConfig};
+    use crate::target::Host;
+
+    fn validator() -> jsonschema::Validator {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/results.schema.json");
+        let schema: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        jsonschema::validator_for(&schema).expect("the schema is a valid JSON Schema")
+    }
+
+    fn errors(v: &jsonschema::Validator, doc: &serde_json::Value) -> Vec<String> {
+        v.iter_errors(doc)
+            .map(|e| format!("{}: {e}", e.instance_path()))
+            .collect()
+    }
+
+    #[test]
+    fn xccdf_scan_output_matches_the_json_schema() {
+        let (_, r) = scan_fixture(200);
+        let doc = serde_json::to_value(&r).unwrap();
+        let v = validator();
+        assert_eq!(errors(&v, &doc), Vec::<String>::new());
+        // The schema does check: a result word that is not XCCDF's is refused.
+        let mut bad = doc.clone();
+        bad["rules"][0]["result"] = "passed".into();
+        assert!(!errors(&v, &bad).is_empty());
+    }
+
+    #[test]
+    fn oval_scan_output_matches_the_json_schema() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/oval/engine.xml");
+        let content = datastream::load(&path, &LoadOptions::default()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let config = ScanConfig::new(Host::offline(dir.path().to_path_buf()));
+        let r = scan::run(&content, &config, &Registry::builtin()).unwrap();
+        let doc = serde_json::to_value(&r).unwrap();
+        assert!(doc["definitions"].as_array().unwrap().len() > 10);
+        assert_eq!(errors(&validator(), &doc), Vec::<String>::new());
+    }
+
+    #[test]
+    fn schema_1_0_documents_still_read() {
+        let (_, r) = scan_fixture(200);
+        let mut doc = serde_json::to_value(&r).unwrap();
+        doc["schema_version"] = "1.0".into();
+        doc.as_object_mut().unwrap().remove("states");
+        let back: super::ScanResults = serde_json::from_value(doc.clone()).unwrap();
+        assert!(back.states.is_empty());
+        assert_eq!(errors(&validator(), &doc), Vec::<String>::new());
+    }
+}
