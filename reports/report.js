@@ -36,6 +36,7 @@
     count.textContent = shown + " of " + facts.length + " shown";
   }
 
+  form.addEventListener("submit", function (e) { e.preventDefault(); });
   [fResult, fSeverity, fControl].forEach(function (el) {
     if (el) { el.addEventListener("change", apply); }
   });
