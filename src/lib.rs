@@ -11,7 +11,9 @@
 pub mod cli;
 pub mod content;
 pub mod engine;
+pub mod policy;
 pub mod probes;
+pub mod remote;
 pub mod report;
 pub mod scan;
 pub mod target;

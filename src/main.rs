@@ -15,12 +15,18 @@ use vigil::probes::Registry;
 use vigil::report::{self, ScanResults};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Bad arguments exit 1 (the scan could not run), as oscap does; clap's own 2 would
+    // mean "a rule failed" here.
+    let cli = Cli::try_parse().unwrap_or_else(|e| {
+        let _ = e.print();
+        std::process::exit(if e.use_stderr() { 1 } else { 0 });
+    });
     let r = match cli.command {
         Command::Scan(args) => scan(*args),
         Command::Info(args) => info(args),
         Command::Validate(args) => validate(args),
         Command::Report(args) => render_report(args),
+        Command::RemoteSelftest(a) => Ok(vigil::remote::selftest::run(&a.plan, &a.rest) as u8),
     };
     match r {
         Ok(code) => ExitCode::from(code),
@@ -36,10 +42,28 @@ fn load(path: &std::path::Path, opts: &LoadOptions) -> Result<Content> {
 }
 
 fn scan(args: ScanArgs) -> Result<u8> {
-    let path = args
-        .content
-        .clone()
-        .context("no CONTENT given and no bundled benchmark is installed")?;
+    if args.remote.is_remote() {
+        if args.root.is_some() {
+            anyhow::bail!("--root and --host cannot be combined");
+        }
+        if args.html.is_some() || args.arf.is_some() || args.xccdf_results.is_some() {
+            anyhow::bail!(
+                "--html, --arf and --xccdf-results are not written for --host scans yet: \
+                 write --json and render it with `vigil report RESULTS.json --html OUT`"
+            );
+        }
+        let json = args.json.as_ref().map(|p| p.display().to_string());
+        return Ok(
+            vigil::remote::cli::run(&args.remote, args.remote_task(), json.as_deref()) as u8,
+        );
+    }
+    let path = match args.content.clone() {
+        Some(p) => p,
+        None => vigil::content::bundled_benchmark().context(
+            "no CONTENT given and the bundled benchmark is not installed \
+             (set VIGIL_CONTENT_DIR to the directory holding ccm-log11/)",
+        )?,
+    };
     let content = load(&path, &args.load_options())?;
     let mut config = args.config().map_err(anyhow::Error::msg)?;
     let to_stdout = args.json.as_deref() == Some(std::path::Path::new("-"));
@@ -128,6 +152,30 @@ fn print_summary(r: &ScanResults, to_stderr: bool) {
                 "  ... and {} more (see the JSON results)\n",
                 failed.len() - 50
             ));
+        }
+        // Why rules did not apply, grouped by reason (the test id prefix dropped).
+        let mut why: std::collections::BTreeMap<String, Vec<&str>> = Default::default();
+        for x in r
+            .rules
+            .iter()
+            .filter(|x| x.result == RuleOutcome::NotApplicable)
+        {
+            let reason = x
+                .messages
+                .first()
+                .map(|m| {
+                    m.split_once(": ")
+                        .map_or(m.as_str(), |(_, rest)| rest)
+                        .to_string()
+                })
+                .unwrap_or_else(|| "the rule's platform does not apply".into());
+            why.entry(reason).or_default().push(&x.id);
+        }
+        for (reason, ids) in &why {
+            out.push_str(&format!("  {} rules not applicable: {reason}\n", ids.len()));
+            for id in ids.iter().take(50) {
+                out.push_str(&format!("    {id}\n"));
+            }
         }
     } else {
         let counts: Vec<String> = r

@@ -25,6 +25,9 @@ pub struct ScanConfig {
     pub max_items_per_object: usize,
     pub command_line: Vec<String>,
     pub policy_path: Option<String>,
+    /// The loaded site key-management policy, handed to the probes; its `[detection]`
+    /// numbers set the matching XCCDF Values unless the profile or `--var` does.
+    pub policy: Option<Arc<crate::policy::Policy>>,
     /// Prints progress lines on stderr.
     pub progress: bool,
 }
@@ -38,6 +41,7 @@ impl ScanConfig {
             max_items_per_object: 200,
             command_line: Vec::new(),
             policy_path: None,
+            policy: None,
             progress: false,
         }
     }
@@ -94,9 +98,10 @@ pub fn run(
     let clock = Instant::now();
     let mut ctx = Context::new(config.host.clone());
     ctx.max_file_size = config.max_file_size;
+    ctx.policy = config.policy.clone();
 
     let profile = xccdf::resolve_profile(content, config.selection.profile.as_deref())?;
-    let (selected, values) = match &content.benchmark {
+    let (selected, mut values) = match &content.benchmark {
         Some(b) => (
             xccdf::selected_rules(b, &profile, &config.selection)?,
             xccdf::resolve_values(b, &profile, &config.selection.vars)?,
@@ -108,6 +113,21 @@ pub fn run(
             (HashSet::new(), HashMap::new())
         }
     };
+    if let (Some(pol), Some(b)) = (&config.policy, &content.benchmark) {
+        for (id, v) in pol.xccdf_values() {
+            let short = id.rsplit("_value_").next().unwrap_or(id);
+            let chosen = profile.set_values.contains_key(id)
+                || profile.refine_values.contains_key(id)
+                || config
+                    .selection
+                    .vars
+                    .iter()
+                    .any(|(k, _)| k == id || k == short);
+            if b.values.contains_key(id) && !chosen {
+                values.insert(id.to_string(), v);
+            }
+        }
+    }
     let mut exports = match &content.benchmark {
         Some(b) => xccdf::exported_variables(b, &selected, &values),
         None => HashMap::new(),

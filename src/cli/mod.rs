@@ -21,6 +21,14 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The hidden transport test stand-in for `scan` (see src/remote/selftest.rs).
+#[derive(Debug, Args)]
+pub struct SelftestArgs {
+    pub plan: PathBuf,
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub rest: Vec<String>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Evaluate content against this host (or an offline root) and write results.
@@ -31,6 +39,8 @@ pub enum Command {
     Validate(ContentArgs),
     /// Render reports from a saved JSON results document (away from the scanned host).
     Report(ReportArgs),
+    #[command(hide = true)]
+    RemoteSelftest(SelftestArgs),
 }
 
 #[derive(Debug, Args)]
@@ -108,6 +118,8 @@ pub struct ScanArgs {
     /// Print nothing on the terminal but errors.
     #[arg(long, short)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub remote: crate::remote::RemoteArgs,
 }
 
 fn parse_var(s: &str) -> Result<(String, String), String> {
@@ -118,6 +130,43 @@ fn parse_var(s: &str) -> Result<(String, String), String> {
 }
 
 impl ScanArgs {
+    /// The remote scan task: evaluation flags are passed on, files named by flags are
+    /// copied, output flags stay local (reports are rendered here).
+    pub fn remote_task(&self) -> crate::remote::ScanTask {
+        let mut t = crate::remote::ScanTask::scan(self.content.clone());
+        let mut flag = |name: &str, value: String| {
+            t.flags.push(name.to_string());
+            t.flags.push(value);
+        };
+        if let Some(p) = &self.profile {
+            flag("--profile", p.clone());
+        }
+        for r in &self.rules {
+            flag("--rule", r.clone());
+        }
+        for r in &self.skip_rules {
+            flag("--skip-rule", r.clone());
+        }
+        for (k, v) in &self.vars {
+            flag("--var", format!("{k}={v}"));
+        }
+        flag("--max-file-size", self.max_file_size.to_string());
+        flag("--max-items", self.max_items.to_string());
+        if let Some(d) = &self.datastream_id {
+            flag("--datastream-id", d.clone());
+        }
+        if let Some(x) = &self.xccdf_id {
+            flag("--xccdf-id", x.clone());
+        }
+        if let Some(p) = &self.policy {
+            t.files.push(("--policy".into(), p.clone()));
+        }
+        if let Some(p) = &self.tailoring {
+            t.files.push(("--tailoring".into(), p.clone()));
+        }
+        t
+    }
+
     pub fn load_options(&self) -> crate::content::LoadOptions {
         crate::content::LoadOptions {
             datastream_id: self.datastream_id.clone(),
@@ -151,6 +200,10 @@ impl ScanArgs {
         c.max_items_per_object = self.max_items;
         c.command_line = std::env::args().collect();
         c.policy_path = self.policy.as_ref().map(|p| p.display().to_string());
+        if let Some(p) = &self.policy {
+            let pol = crate::policy::Policy::load(p).map_err(|e| e.to_string())?;
+            c.policy = Some(std::sync::Arc::new(pol));
+        }
         Ok(c)
     }
 }

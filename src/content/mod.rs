@@ -8,7 +8,7 @@ pub mod oval;
 pub mod xccdf;
 pub mod xml;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use indexmap::IndexMap;
@@ -55,4 +55,24 @@ pub struct LoadOptions {
     /// `--xccdf-id`: which XCCDF component of the data stream.
     pub xccdf_id: Option<String>,
     pub tailoring: Option<PathBuf>,
+}
+
+/// The bundled CCM LOG-11 benchmark that `vigil scan` runs without CONTENT: under
+/// `$VIGIL_CONTENT_DIR`, beside the executable (`<prefix>/share/vigil` for `<prefix>/bin`,
+/// or `content/` next to it), or in the source tree the binary was built from.
+pub fn bundled_benchmark() -> Option<PathBuf> {
+    const REL: &str = "ccm-log11/vigil-ccm-log11-xccdf.xml";
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    if let Some(d) = std::env::var_os("VIGIL_CONTENT_DIR") {
+        dirs.push(PathBuf::from(d));
+    }
+    if let Some(bin) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_path_buf))
+    {
+        dirs.push(bin.join("../share/vigil"));
+        dirs.push(bin.join("content"));
+    }
+    dirs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("content"));
+    dirs.into_iter().map(|d| d.join(REL)).find(|p| p.is_file())
 }

@@ -6,10 +6,12 @@
 //! Families vigil does not implement are `not collected`, with a message, so their tests
 //! are `unknown`: vigil never guesses.
 
+pub mod fs;
 pub mod item;
 pub mod system;
+pub mod vigil;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 pub use item::{Collected, Flag, Item, ItemField, ItemStatus};
@@ -97,11 +99,22 @@ impl ObjectQuery {
     }
 }
 
+/// A predicate over items: `true` keeps the item.
+pub type ItemPredicate = Arc<dyn Fn(&Item) -> bool + Send + Sync>;
+
 /// Scan-wide settings and shared state for probes.
 pub struct Context {
     pub host: Arc<Host>,
     /// Files larger than this are not read for content or hashes (reported in the item).
     pub max_file_size: u64,
+    /// The site key-management policy (`--policy`); vigil's own key-management probes
+    /// are not applicable without one.
+    pub policy: Option<Arc<crate::policy::Policy>>,
+    /// Object filters pushed down by the engine, by object id (OVAL 5.11 §4.3.6.3
+    /// `filter`): a probe that produces many items (a walk of `/`) drops the items the
+    /// filters exclude as it produces them, so memory stays bounded. Optional for
+    /// probes; the engine still applies the filters itself, so this only saves memory.
+    pub item_filters: HashMap<String, ItemPredicate>,
 }
 
 impl Context {
@@ -109,7 +122,14 @@ impl Context {
         Context {
             host,
             max_file_size: 256 * 1024 * 1024,
+            policy: None,
+            item_filters: HashMap::new(),
         }
+    }
+
+    /// Whether the filters pushed down for `object_id` keep `item`.
+    pub fn keep(&self, object_id: &str, item: &Item) -> bool {
+        self.item_filters.get(object_id).is_none_or(|f| f(item))
     }
 }
 
@@ -161,4 +181,6 @@ impl Registry {
 /// Registers the built-in probes. Each probe module adds itself here.
 fn register_builtin(r: &mut Registry) {
     system::register(r);
+    vigil::register(r);
+    fs::register(r);
 }

@@ -510,11 +510,22 @@ pub fn arf(results: &ScanResults, content: &Content) -> Result<String, ReportErr
     if !addrs.is_empty() {
         out.push_str("<ai:connections>\n");
         for a in addrs {
-            let tag = if a.contains(':') { "ip-v6" } else { "ip-v4" };
+            // ai:ip-v6 takes only the full eight-group form.
+            let (tag, text) = match a.parse::<std::net::IpAddr>() {
+                Ok(std::net::IpAddr::V4(v4)) => ("ip-v4", v4.to_string()),
+                Ok(std::net::IpAddr::V6(v6)) => (
+                    "ip-v6",
+                    v6.segments()
+                        .iter()
+                        .map(|g| format!("{g:x}"))
+                        .collect::<Vec<_>>()
+                        .join(":"),
+                ),
+                Err(_) => continue,
+            };
             let _ = writeln!(
                 out,
-                "<ai:connection><ai:ip-address><ai:{tag}>{}</ai:{tag}></ai:ip-address></ai:connection>",
-                escape(a)
+                "<ai:connection><ai:ip-address><ai:{tag}>{text}</ai:{tag}></ai:ip-address></ai:connection>"
             );
         }
         out.push_str("</ai:connections>\n");

@@ -162,6 +162,11 @@ pub struct Rule {
     pub fixes: Vec<Fix>,
     /// Alternative checks: the first one whose system vigil supports is used.
     pub checks: Vec<RuleCheck>,
+    /// `requires` (§6.4.4.3): each entry lists ids of which at least one must be
+    /// selected, else this item counts as not selected (oscap 1.3 enforces this).
+    pub requires: Vec<Vec<String>>,
+    /// `conflicts`: ids that, when selected, make this item not selected.
+    pub conflicts: Vec<String>,
     pub pos: Pos,
 }
 
@@ -176,6 +181,10 @@ pub struct Group {
     pub weight: f64,
     /// Ids of child groups and rules, in order (for scoring).
     pub children: Vec<String>,
+    /// Same meaning as [`Rule::requires`].
+    pub requires: Vec<Vec<String>>,
+    /// Same meaning as [`Rule::conflicts`].
+    pub conflicts: Vec<String>,
     pub pos: Pos,
 }
 

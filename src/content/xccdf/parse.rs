@@ -130,10 +130,6 @@ impl<'a> Ctx<'a> {
             }
             let message = match el.name.as_str() {
                 "signature" => "XML signatures are not verified".to_string(),
-                "requires" | "conflicts" => format!(
-                    "<{}> dependencies between items are not enforced; selection ignores them",
-                    el.name
-                ),
                 "TestResult" => "results embedded in the benchmark are not read".to_string(),
                 n => format!("<{n}> inside <{}> is not implemented", parent.name),
             };
@@ -268,6 +264,15 @@ fn first_xml(el: &Element, name: &str) -> String {
 
 fn platform_idref(ctx: &Ctx, el: &Element) -> Result<String> {
     ctx.required(el, "idref").map(str::to_string)
+}
+
+/// `requires idref="a b"`: a space-separated list of alternatives.
+fn requires(ctx: &Ctx, el: &Element) -> Result<Vec<String>> {
+    Ok(ctx
+        .required(el, "idref")?
+        .split_whitespace()
+        .map(str::to_string)
+        .collect())
 }
 
 fn reference(el: &Element) -> XccdfReference {
@@ -516,6 +521,8 @@ fn parse_group(
         platforms: Vec::new(),
         weight: ctx.weight_attr(el)?.unwrap_or(1.0),
         children: Vec::new(),
+        requires: Vec::new(),
+        conflicts: Vec::new(),
         pos: el.pos,
     };
     // Insert first so groups keep document (pre-)order.
@@ -528,6 +535,8 @@ fn parse_group(
         match c.name.as_str() {
             "title" | "description" => {}
             "platform" => g.platforms.push(platform_idref(ctx, c)?),
+            "requires" => g.requires.push(requires(ctx, c)?),
+            "conflicts" => g.conflicts.push(ctx.required(c, "idref")?.to_string()),
             "Value" => {
                 let v = parse_value(ctx, c, Some(&id))?;
                 b.values.insert(v.id.clone(), v);
@@ -568,6 +577,8 @@ fn parse_rule(ctx: &mut Ctx, el: &Element, parent: Option<&str>) -> Result<Rule>
         fixtext: None,
         fixes: Vec::new(),
         checks: Vec::new(),
+        requires: Vec::new(),
+        conflicts: Vec::new(),
         pos: el.pos,
     };
     let mut complex_seen = false;
@@ -579,6 +590,8 @@ fn parse_rule(ctx: &mut Ctx, el: &Element, parent: Option<&str>) -> Result<Rule>
         match c.name.as_str() {
             "title" | "description" | "rationale" => {}
             "platform" => r.platforms.push(platform_idref(ctx, c)?),
+            "requires" => r.requires.push(requires(ctx, c)?),
+            "conflicts" => r.conflicts.push(ctx.required(c, "idref")?.to_string()),
             "reference" => r.references.push(reference(c)),
             "ident" => r.idents.push(Ident {
                 system: ctx.required(c, "system")?.to_string(),
@@ -900,6 +913,9 @@ mod tests {
       <x:reference>no href</x:reference>
       <x:ident system="https://cce">CCE-1</x:ident>
       <x:platform idref="#pkg"/>
+      <x:requires idref="xccdf_t_rule_top  xccdf_t_rule_b"/>
+      <x:requires idref="xccdf_t_group_g2"/>
+      <x:conflicts idref="xccdf_t_rule_b"/>
       <x:fixtext>Do it</x:fixtext>
       <x:fix system="urn:xccdf:fix:script:sh" id="fa">echo <x:sub idref="xccdf_t_value_v"/></x:fix>
       <x:check system="http://oval.mitre.org/XMLSchema/oval-definitions-5" selector="sel"
@@ -1096,6 +1112,15 @@ mod tests {
                 value: "CCE-1".into()
             }]
         );
+        assert_eq!(
+            r.requires,
+            vec![
+                vec!["xccdf_t_rule_top".to_string(), "xccdf_t_rule_b".to_string()],
+                vec!["xccdf_t_group_g2".to_string()]
+            ],
+            "each requires lists alternatives"
+        );
+        assert_eq!(r.conflicts, vec!["xccdf_t_rule_b"]);
         assert_eq!(r.fixtext.as_deref(), Some("Do it"));
         assert_eq!(
             r.fixes,
@@ -1147,6 +1172,7 @@ mod tests {
         assert_eq!(r.severity, Severity::Unknown);
         assert_eq!(r.role, Role::Full);
         assert_eq!(r.weight, 1.0);
+        assert!(r.requires.is_empty() && r.conflicts.is_empty());
         let [RuleCheck::Complex(cc)] = r.checks.as_slice() else {
             panic!("expected one complex-check: {:?}", r.checks)
         };
@@ -1286,6 +1312,8 @@ mod tests {
 </x:Benchmark>"#;
         let (b, unsupported) = bench(xml).unwrap();
         assert_eq!(b.rules.len(), 2);
+        assert_eq!(b.groups["g"].requires, vec![vec!["r2".to_string()]]);
+        assert_eq!(b.rules["r"].conflicts, vec!["r2"]);
         let got: Vec<(u32, &str)> = unsupported
             .iter()
             .map(|u| (u.pos.line, u.element.as_str()))
@@ -1297,8 +1325,6 @@ mod tests {
                 (4, "set-complex-value"),
                 (4, "platform"),
                 (5, "complex-value"),
-                (7, "requires"),
-                (9, "conflicts"),
                 (10, "check-import"),
                 (11, "extension"),
                 (14, "Rule"),
@@ -1308,7 +1334,7 @@ mod tests {
             ]
         );
         assert!(unsupported.iter().all(|u| u.path == Path::new("b.xml")));
-        assert!(unsupported[10].message.contains("not verified"));
+        assert!(unsupported[8].message.contains("not verified"));
     }
 
     #[test]

@@ -986,7 +986,6 @@ impl<'a> Evaluator<'a> {
             EntityValue::Literal(s) => vec![s.clone()],
             EntityValue::VarRef(v) => match &*self.variable(v, stack) {
                 Ok(vals) if !vals.is_empty() => vals.clone(),
-                Err(e) if e.unknown => return OvalResult::Unknown,
                 _ => return OvalResult::Error,
             },
         };
@@ -995,7 +994,9 @@ impl<'a> Evaluator<'a> {
         }
         let fields: Vec<Option<&str>> = item.values(&e.name).collect();
         if fields.is_empty() {
-            return OvalResult::Error;
+            // The item does not have the entity at all: nothing can be said (oscap
+            // decides unknown too).
+            return OvalResult::Unknown;
         }
         let per_field = fields.iter().map(|f| match f {
             None => OvalResult::False,

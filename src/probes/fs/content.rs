@@ -1,0 +1,249 @@
+//! Reading paths and file content safely for the file-system probes.
+//!
+//! - Symbolic links are resolved against the scanned host's root: under `--root /mnt/x`
+//!   a link to `/usr/bin` means `/mnt/x/usr/bin`, never the scanner's own `/usr/bin`.
+//! - Content is read only from regular files, opened with `O_NONBLOCK | O_NOFOLLOW` and
+//!   checked with `fstat` after opening, so a FIFO, device or socket never blocks a scan.
+//! - Files above `Context::max_file_size` are not read.
+//! - [`ContentCache`] keeps what one batch has read (within a byte budget), so a file
+//!   wanted by several textfilecontent54 and filehash58 objects is read once.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use crate::target::Host;
+
+/// Linux's limit on symbolic links followed while resolving one path.
+const MAX_LINKS: usize = 40;
+
+/// Resolves every symbolic link in `host_path` as the scanned host would, staying under
+/// the host's root. Returns the canonical host path.
+pub(crate) fn canonical(host: &Host, host_path: &Path) -> io::Result<PathBuf> {
+    if host.is_live() {
+        return std::fs::canonicalize(host_path);
+    }
+    let mut done = PathBuf::from("/");
+    let mut todo: Vec<std::ffi::OsString> = components_rev(host_path);
+    let mut links = 0;
+    while let Some(c) = todo.pop() {
+        if c == ".." {
+            done.pop();
+            continue;
+        }
+        let next = done.join(&c);
+        let md = std::fs::symlink_metadata(host.path(&next))?;
+        if md.file_type().is_symlink() {
+            links += 1;
+            if links > MAX_LINKS {
+                return Err(io::Error::from_raw_os_error(libc::ELOOP));
+            }
+            let target = std::fs::read_link(host.path(&next))?;
+            if target.is_absolute() {
+                done = PathBuf::from("/");
+            }
+            todo.extend(components_rev(&target));
+        } else {
+            if !md.is_dir() && !todo.is_empty() {
+                return Err(io::Error::from_raw_os_error(libc::ENOTDIR));
+            }
+            done = next;
+        }
+    }
+    Ok(done)
+}
+
+fn components_rev(p: &Path) -> Vec<std::ffi::OsString> {
+    let mut v: Vec<_> = p
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(s.to_os_string()),
+            Component::ParentDir => Some("..".into()),
+            _ => None,
+        })
+        .collect();
+    v.reverse();
+    v
+}
+
+/// Where to `lstat` a host path: its directory resolved within the root, the last
+/// component as is (so a symbolic link is seen as one).
+pub(crate) fn real_nofollow(host: &Host, host_path: &Path) -> io::Result<PathBuf> {
+    if host.is_live() {
+        return Ok(host_path.to_path_buf());
+    }
+    match (host_path.parent(), host_path.file_name()) {
+        (Some(parent), Some(name)) => Ok(host.path(&canonical(host, parent)?).join(name)),
+        _ => Ok(host.path(host_path)),
+    }
+}
+
+/// Where to read a host path, following every link within the root. The result has
+/// no links left, so it can be opened with `O_NOFOLLOW`.
+pub(crate) fn real_follow(host: &Host, host_path: &Path) -> io::Result<PathBuf> {
+    if host.is_live() {
+        return std::fs::canonicalize(host_path);
+    }
+    Ok(host.path(&canonical(host, host_path)?))
+}
+
+/// Reads a regular file, without blocking and within `max` bytes.
+pub(crate) fn read_regular(real: &Path, max: u64) -> Result<Vec<u8>, String> {
+    let f = File::options()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NOCTTY)
+        .open(real)
+        .map_err(|e| format!("cannot open: {e}"))?;
+    let md = f.metadata().map_err(|e| format!("cannot stat: {e}"))?;
+    if !md.is_file() {
+        return Err(format!(
+            "a {}, not a regular file: not read",
+            super::file::type_name(md.mode())
+        ));
+    }
+    if md.len() > max {
+        return Err(format!(
+            "{} bytes, more than the {max}-byte limit for reading files",
+            md.len()
+        ));
+    }
+    let mut buf = Vec::with_capacity(md.len() as usize);
+    f.take(max + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if buf.len() as u64 > max {
+        return Err(format!("grew beyond the {max}-byte limit while being read"));
+    }
+    Ok(buf)
+}
+
+pub(crate) type Content = Arc<Result<Vec<u8>, String>>;
+
+/// File content read during one batch, keyed by real path, shared by every object of
+/// the batch. Content beyond the budget is read again rather than kept.
+pub(crate) struct ContentCache {
+    max_file: u64,
+    budget: u64,
+    used: Mutex<u64>,
+    map: Mutex<HashMap<PathBuf, Arc<OnceLock<Content>>>>,
+}
+
+impl ContentCache {
+    pub(crate) fn new(max_file: u64, budget: u64) -> ContentCache {
+        ContentCache {
+            max_file,
+            budget,
+            used: Mutex::new(0),
+            map: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The content of the regular file at `real` (links already resolved).
+    pub(crate) fn get(&self, real: &Path) -> Content {
+        let cell = {
+            let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry(real.to_path_buf()).or_default().clone()
+        };
+        // Concurrent callers of the same path wait here instead of reading it twice.
+        let mut first = false;
+        let content = cell
+            .get_or_init(|| {
+                first = true;
+                Arc::new(read_regular(real, self.max_file))
+            })
+            .clone();
+        if first {
+            let size = content
+                .as_ref()
+                .as_ref()
+                .map(|b| b.len() as u64)
+                .unwrap_or(0);
+            let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+            if *used + size > self.budget {
+                self.map
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(real);
+            } else {
+                *used += size;
+            }
+        }
+        content
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+    use std::process::Command;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn offline_links_resolve_inside_root() {
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path();
+        std::fs::create_dir_all(r.join("usr/bin")).unwrap();
+        std::fs::write(r.join("usr/bin/tool"), b"x").unwrap();
+        symlink("/usr/bin", r.join("bin")).unwrap();
+        symlink("../../bin/tool", r.join("usr/bin/rel")).unwrap();
+        symlink("loop2", r.join("loop1")).unwrap();
+        symlink("loop1", r.join("loop2")).unwrap();
+        let host = Host::offline(r);
+        assert_eq!(
+            canonical(&host, Path::new("/bin/tool")).unwrap(),
+            PathBuf::from("/usr/bin/tool")
+        );
+        assert_eq!(
+            canonical(&host, Path::new("/usr/bin/rel")).unwrap(),
+            PathBuf::from("/usr/bin/tool")
+        );
+        assert_eq!(
+            real_follow(&host, Path::new("/bin/tool")).unwrap(),
+            r.join("usr/bin/tool")
+        );
+        assert_eq!(
+            real_nofollow(&host, Path::new("/bin/rel")).unwrap(),
+            r.join("usr/bin/rel")
+        );
+        assert_eq!(
+            canonical(&host, Path::new("/loop1"))
+                .unwrap_err()
+                .raw_os_error(),
+            Some(libc::ELOOP)
+        );
+    }
+
+    #[test]
+    fn fifo_is_not_read_and_does_not_block() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("fifo");
+        assert!(Command::new("mkfifo").arg(&p).status().unwrap().success());
+        let t = Instant::now();
+        let e = read_regular(&p, 1 << 20).unwrap_err();
+        assert!(e.contains("fifo, not a regular file"), "{e}");
+        assert!(t.elapsed() < Duration::from_secs(2));
+        let e = read_regular(Path::new("/dev/zero"), 1 << 20).unwrap_err();
+        assert!(e.contains("character special"), "{e}");
+    }
+
+    #[test]
+    fn size_limit_and_cache() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("f");
+        std::fs::write(&p, b"0123456789").unwrap();
+        assert!(
+            read_regular(&p, 9)
+                .unwrap_err()
+                .contains("more than the 9-byte limit")
+        );
+        let cache = ContentCache::new(100, 15);
+        assert_eq!(cache.get(&p).as_ref().as_ref().unwrap(), b"0123456789");
+        std::fs::write(&p, b"changed").unwrap();
+        // Cached within the budget: one read per batch.
+        assert_eq!(cache.get(&p).as_ref().as_ref().unwrap(), b"0123456789");
+    }
+}

@@ -1,0 +1,279 @@
+//! Object-entity matching for the file-system probes, compiled once per query.
+//!
+//! A walk of `/` tests hundreds of thousands of names against the same entity, so the
+//! regular expressions of `pattern match` entities are compiled once here (PCRE2, with
+//! JIT) instead of per comparison. `equals`, `not equal` and the integer orderings are
+//! evaluated directly; every other operation goes through [`QueryEntity::matches`]
+//! (OVAL 5.11.1 §5.3.6 via `engine::oval::compare`), so the semantics stay in one place.
+//!
+//! [`literal_dir_prefix`] finds where a walk for a `pattern match` path must start: the
+//! deepest directory every match lies under (`^/etc/ssh/.*` -> `/etc/ssh`).
+
+use pcre2::bytes::{Regex, RegexBuilder};
+
+use crate::content::oval::{Datatype, Operation};
+use crate::engine::oval::compare::{CompareError, compare};
+use crate::probes::QueryEntity;
+
+/// Compiles an OVAL `pattern match` regular expression (Perl 5 syntax, PCRE2).
+pub(crate) fn compile(
+    pattern: &str,
+    multiline: bool,
+    dotall: bool,
+    caseless: bool,
+) -> Result<Regex, String> {
+    RegexBuilder::new()
+        .multi_line(multiline)
+        .dotall(dotall)
+        .caseless(caseless)
+        .jit_if_available(true)
+        .build(pattern)
+        .map_err(|e| format!("invalid regular expression '{pattern}': {e}"))
+}
+
+enum Kind {
+    Equals,
+    NotEqual,
+    Pattern(Vec<Regex>),
+    IntOrder,
+    Delegate,
+}
+
+/// A compiled object entity.
+pub(crate) struct Matcher {
+    entity: QueryEntity,
+    kind: Kind,
+}
+
+impl Matcher {
+    pub(crate) fn new(entity: &QueryEntity) -> Result<Matcher, String> {
+        let kind = match entity.operation {
+            Operation::Equals if entity.datatype != Datatype::Int => Kind::Equals,
+            Operation::NotEqual if entity.datatype == Datatype::String => Kind::NotEqual,
+            Operation::PatternMatch => Kind::Pattern(
+                entity
+                    .values
+                    .iter()
+                    .map(|v| compile(v, false, false, false))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Operation::Equals
+            | Operation::NotEqual
+            | Operation::GreaterThan
+            | Operation::GreaterThanOrEqual
+            | Operation::LessThan
+            | Operation::LessThanOrEqual
+                if entity.datatype == Datatype::Int =>
+            {
+                for v in &entity.values {
+                    v.trim().parse::<i64>().map_err(|e| {
+                        format!("'{v}' is not a valid int for entity '{}': {e}", entity.name)
+                    })?;
+                }
+                Kind::IntOrder
+            }
+            _ => {
+                // Refuse up front what the comparison cannot do, rather than once per
+                // walked entry.
+                if let Some(v) = entity.values.first()
+                    && let Err(e @ CompareError::Unsupported { .. }) =
+                        compare(entity.datatype, entity.operation, v, v)
+                {
+                    return Err(format!("entity '{}': {e}", entity.name));
+                }
+                Kind::Delegate
+            }
+        };
+        Ok(Matcher {
+            entity: entity.clone(),
+            kind,
+        })
+    }
+
+    /// Does `candidate` match any of the entity's values?
+    pub(crate) fn matches(&self, candidate: &str) -> Result<bool, String> {
+        self.matches_bytes(candidate.as_bytes())
+    }
+
+    /// As [`Matcher::matches`], on raw bytes (file names need not be UTF-8).
+    pub(crate) fn matches_bytes(&self, candidate: &[u8]) -> Result<bool, String> {
+        match &self.kind {
+            Kind::Equals => Ok(self.entity.values.iter().any(|v| v.as_bytes() == candidate)),
+            Kind::NotEqual => Ok(self.entity.values.iter().any(|v| v.as_bytes() != candidate)),
+            Kind::Pattern(res) => {
+                for re in res {
+                    if re
+                        .is_match(candidate)
+                        .map_err(|e| format!("regular expression '{}': {e}", re.as_str()))?
+                    {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+            Kind::IntOrder => {
+                let s = String::from_utf8_lossy(candidate);
+                let Ok(a) = s.trim().parse::<i64>() else {
+                    return Err(format!("'{s}' is not a valid int"));
+                };
+                Ok(self.entity.values.iter().any(|v| {
+                    let e: i64 = v.trim().parse().unwrap_or_default();
+                    match self.entity.operation {
+                        Operation::Equals => a == e,
+                        Operation::NotEqual => a != e,
+                        Operation::GreaterThan => a > e,
+                        Operation::GreaterThanOrEqual => a >= e,
+                        Operation::LessThan => a < e,
+                        _ => a <= e,
+                    }
+                }))
+            }
+            Kind::Delegate => self
+                .entity
+                .matches(&String::from_utf8_lossy(candidate))
+                .map_err(|e| format!("entity '{}': {e}", self.entity.name)),
+        }
+    }
+}
+
+/// The deepest directory under which every string matching `pattern` lies, when the
+/// pattern is anchored; `/` otherwise. Used as the start of a walk for `pattern match`
+/// paths (as oscap does), so `^/etc/ssh/sshd_config\.d/.*` walks only that directory.
+pub(crate) fn literal_dir_prefix(pattern: &str) -> String {
+    let branches = split_top_level_alternation(pattern);
+    let mut prefixes = branches.iter().map(|b| literal_prefix(b));
+    let first = prefixes.next().unwrap_or_default();
+    let common = prefixes.fold(first, |acc, p| {
+        acc.chars()
+            .zip(p.chars())
+            .take_while(|(a, b)| a == b)
+            .map(|(a, _)| a)
+            .collect()
+    });
+    match common.rfind('/') {
+        Some(0) | None => "/".to_string(),
+        Some(i) => common[..i].to_string(),
+    }
+}
+
+fn split_top_level_alternation(pattern: &str) -> Vec<&str> {
+    let bytes = pattern.as_bytes();
+    let (mut depth, mut in_class, mut start, mut i) = (0i32, false, 0usize, 0usize);
+    let mut out = Vec::new();
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 1,
+            b'[' if !in_class => in_class = true,
+            b']' if in_class => in_class = false,
+            b'(' if !in_class => depth += 1,
+            b')' if !in_class => depth -= 1,
+            b'|' if !in_class && depth == 0 => {
+                out.push(&pattern[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out.push(&pattern[start..]);
+    out
+}
+
+/// The literal text every match of an anchored branch starts with.
+fn literal_prefix(branch: &str) -> String {
+    let Some(rest) = branch.strip_prefix('^') else {
+        return String::new();
+    };
+    let chars: Vec<char> = rest.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let (c, next) = match chars[i] {
+            '\\' => match chars.get(i + 1) {
+                Some(&e) if !e.is_ascii_alphanumeric() => (e, i + 2),
+                _ => break,
+            },
+            '.' | '[' | '(' | ')' | '*' | '+' | '?' | '{' | '|' | '$' | '^' => break,
+            c => (c, i + 1),
+        };
+        // A quantifier makes the character before it optional or repeated.
+        if matches!(chars.get(next), Some('*' | '?' | '{')) {
+            break;
+        }
+        out.push(c);
+        i = next;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entity(op: Operation, dt: Datatype, values: &[&str]) -> QueryEntity {
+        QueryEntity {
+            name: "x".into(),
+            datatype: dt,
+            operation: op,
+            values: values.iter().map(|s| s.to_string()).collect(),
+            nil: false,
+            var_check: crate::content::oval::Check::All,
+            from_variable: false,
+        }
+    }
+
+    #[test]
+    fn prefixes_of_ssg_path_patterns() {
+        assert_eq!(
+            literal_dir_prefix(r"^/etc/ssh/sshd_config\.d/.*\.conf$"),
+            "/etc/ssh/sshd_config.d"
+        );
+        assert_eq!(
+            literal_dir_prefix(r"^/etc/audit/rules\.d/.*\.rules$"),
+            "/etc/audit/rules.d"
+        );
+        assert_eq!(
+            literal_dir_prefix(r"^/etc/chrony\.(conf|d/.+\.conf)$"),
+            "/etc"
+        );
+        assert_eq!(
+            literal_dir_prefix(r"^/etc/apt/sources(.d\/[a-zA-Z0-9]+){0,1}.list$"),
+            "/etc/apt"
+        );
+        assert_eq!(
+            literal_dir_prefix(r"^\/(|s)bin|^\/usr\/(|local\/)(|s)bin|^\/usr\/libexec"),
+            "/"
+        );
+        assert_eq!(literal_dir_prefix(r"^/usr/lib|^/usr/share"), "/usr");
+        assert_eq!(literal_dir_prefix(r"^/etc/sudoers(|\.d/.*)$"), "/etc");
+        assert_eq!(literal_dir_prefix(r"/etc/x"), "/");
+        assert_eq!(literal_dir_prefix(r"^/etc/ab?/c"), "/etc");
+        assert_eq!(literal_dir_prefix(r"^/etc/\d/c"), "/etc");
+        assert_eq!(literal_dir_prefix(r"^/boot/config-.*$"), "/boot");
+    }
+
+    #[test]
+    fn int_orderings_and_patterns() {
+        let m = Matcher::new(&entity(
+            Operation::GreaterThanOrEqual,
+            Datatype::Int,
+            &["2"],
+        ))
+        .unwrap();
+        assert!(!m.matches("1").unwrap());
+        assert!(m.matches("2").unwrap());
+        assert!(m.matches("10").unwrap());
+        let m = Matcher::new(&entity(
+            Operation::PatternMatch,
+            Datatype::String,
+            &["^a", "z$"],
+        ))
+        .unwrap();
+        assert!(m.matches("abc").unwrap());
+        assert!(m.matches("xyz").unwrap());
+        assert!(!m.matches("xyza").unwrap());
+        assert!(Matcher::new(&entity(Operation::PatternMatch, Datatype::String, &["("])).is_err());
+        let m = Matcher::new(&entity(Operation::Equals, Datatype::String, &["a", "b"])).unwrap();
+        assert!(m.matches("b").unwrap() && !m.matches("c").unwrap());
+    }
+}

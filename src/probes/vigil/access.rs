@@ -1,0 +1,121 @@
+//! Who can read or write the key-management files (NIST SP 800-130 FR:5.4, FR:8.14;
+//! CCM IAM-09, LOG-09). `key_access_object` (entities `role_kind`, `target`): for every
+//! Unix user in a role of the selected kind and every target file — `operational_keys`
+//! (active operational keys of the policy) or `audit_logs` (the policy's audit-log
+//! sources) — one item with `can_read`, `can_write` and `can_replace` (write and search
+//! on the directory: the file can be deleted or swapped), computed with the acl(5)
+//! access-check algorithm from owner, group, mode, named ACL entries and the mask, and
+//! the user's primary and supplementary groups. The entry that decided is the evidence.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use super::accounts::Accounts;
+use super::acl::Acl;
+use super::fsutil;
+use super::roles::members;
+use super::{bool_str, policy, selects};
+use crate::policy::KeyState;
+use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
+
+pub struct KeyAccessProbe;
+
+impl Probe for KeyAccessProbe {
+    fn kinds(&self) -> &'static [&'static str] {
+        &["key_access_object"]
+    }
+
+    fn collect(&self, query: &ObjectQuery, ctx: &Context) -> Collected {
+        let pol = match policy(ctx) {
+            Ok(p) => p,
+            Err(c) => return c,
+        };
+        let acc = match Accounts::read(&ctx.host) {
+            Ok(a) => a,
+            Err(e) => return Collected::error(format!("cannot read accounts: {e}")),
+        };
+        let mut targets: Vec<(&str, &str, &str)> = Vec::new();
+        for k in pol
+            .keys
+            .iter()
+            .filter(|k| k.state == KeyState::Active && k.operational)
+        {
+            if let Some(p) = &k.path {
+                targets.push(("operational_keys", &k.name, p));
+            }
+        }
+        for l in &pol.audit_logs {
+            targets.push(("audit_logs", &l.name, &l.path));
+        }
+        let people: Vec<_> = members(pol, &acc)
+            .into_iter()
+            .filter(|m| m.identity_type == "unix_user")
+            .collect();
+        let mut items = Vec::new();
+        let mut messages = Vec::new();
+        for (target, name, path) in targets {
+            match selects(query, "target", target) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(c) => return c,
+            }
+            let f = match fsutil::resolve(&ctx.host, Path::new(path)) {
+                Ok(Some(f)) => f,
+                Ok(None) => {
+                    messages.push(format!("{path}: does not exist, no access to compute"));
+                    continue;
+                }
+                Err(e) => return Collected::error(format!("{path}: {e}")),
+            };
+            let acl = match Acl::of(&f) {
+                Ok(a) => a,
+                Err(e) => return Collected::error(e),
+            };
+            let parent = f.host_path.parent().map(Path::to_path_buf);
+            let dir = match parent.as_deref().map(|p| fsutil::resolve(&ctx.host, p)) {
+                Some(Ok(Some(d))) => Some((Acl::of(&d), d.meta.mode() & 0o1000 != 0)),
+                _ => None,
+            };
+            for m in &people {
+                match selects(query, "role_kind", m.kind.as_str()) {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(c) => return c,
+                }
+                let Some(user) = acc.user(&m.identity) else {
+                    continue;
+                };
+                let gids = acc.gids_of(user);
+                let (r, r_why) = acl.check(user.uid, &gids, 4, &acc);
+                let (w, w_why) = acl.check(user.uid, &gids, 2, &acc);
+                let mut item = Item::new()
+                    .field("target", target)
+                    .field("name", name)
+                    .field("path", path)
+                    .field("identity", m.identity.as_str())
+                    .field("role", m.role.as_str())
+                    .field("role_kind", m.kind.as_str())
+                    .field("via", m.via.as_str())
+                    .field("can_read", bool_str(r))
+                    .field("read_reason", r_why)
+                    .field("can_write", bool_str(w))
+                    .field("write_reason", w_why);
+                match &dir {
+                    Some((Ok(dacl), sticky)) => {
+                        let (dw, why) = dacl.check(user.uid, &gids, 3, &acc);
+                        // With the sticky bit only the file's owner (or root) may unlink it.
+                        let replace = dw && (!sticky || user.uid == 0 || user.uid == f.meta.uid());
+                        item.push("can_replace", bool_str(replace));
+                        item.push(
+                            "replace_reason",
+                            format!("directory: {why}{}", if *sticky { " (sticky)" } else { "" }),
+                        );
+                    }
+                    _ => item.push_absent("can_replace"),
+                }
+                items.push(item);
+            }
+        }
+        super::collected(items, messages)
+    }
+}

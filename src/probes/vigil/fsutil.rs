@@ -1,0 +1,297 @@
+//! File access for vigil's probes, always through [`Host::path`]: symbolic links are
+//! resolved by hand so that an absolute link target stays under `--root`, loops end after
+//! a fixed number of hops, and only regular files are opened (never a FIFO or device),
+//! non-blocking and without following a final link. Also the two Linux file attributes
+//! the key-management rules need: the append-only flag (FS_IOC_GETFLAGS, the `a` of
+//! lsattr) and the raw `system.posix_acl_access` extended attribute.
+
+use std::ffi::CString;
+use std::fs::{File, Metadata};
+use std::io::{self, Read};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Component, Path, PathBuf};
+
+use crate::target::Host;
+
+const MAX_LINK_HOPS: usize = 32;
+
+/// A file on the scanned host, with the real path vigil reads and its metadata (not
+/// following a final symbolic link once resolved).
+#[derive(Debug)]
+pub struct HostFile {
+    pub host_path: PathBuf,
+    pub real: PathBuf,
+    pub meta: Metadata,
+}
+
+/// Resolves `host_path` on the host, following symbolic links (each hop mapped through
+/// the host root). `Ok(None)` when it does not exist.
+pub fn resolve(host: &Host, host_path: &Path) -> io::Result<Option<HostFile>> {
+    let mut current = host_path.to_path_buf();
+    for _ in 0..MAX_LINK_HOPS {
+        let real = host.path(&current);
+        let meta = match std::fs::symlink_metadata(&real) {
+            Ok(m) => m,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if !meta.file_type().is_symlink() {
+            return Ok(Some(HostFile {
+                host_path: current,
+                real,
+                meta,
+            }));
+        }
+        let target = std::fs::read_link(&real)?;
+        current = if target.is_absolute() {
+            target
+        } else {
+            lexical_join(current.parent().unwrap_or(Path::new("/")), &target)
+        };
+    }
+    Err(io::Error::other(format!(
+        "{}: too many levels of symbolic links",
+        host_path.display()
+    )))
+}
+
+fn lexical_join(base: &Path, rel: &Path) -> PathBuf {
+    let mut out = base.to_path_buf();
+    for c in rel.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::Normal(p) => out.push(p),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Reads a regular file (up to `max` bytes; larger files are an error).
+pub fn read_file(f: &HostFile, max: u64) -> io::Result<Vec<u8>> {
+    if !f.meta.file_type().is_file() {
+        return Err(io::Error::other(format!(
+            "{}: not a regular file",
+            f.host_path.display()
+        )));
+    }
+    if f.meta.len() > max {
+        return Err(io::Error::other(format!(
+            "{}: larger than {max} bytes, not read",
+            f.host_path.display()
+        )));
+    }
+    let mut file = open_nofollow(&f.real)?;
+    let mut buf = Vec::with_capacity(f.meta.len() as usize);
+    file.by_ref().take(max).read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+/// Reads a host file that may be absent; `Ok(None)` when it does not exist.
+pub fn read_host_file(host: &Host, host_path: &Path, max: u64) -> io::Result<Option<Vec<u8>>> {
+    match resolve(host, host_path)? {
+        None => Ok(None),
+        Some(f) => read_file(&f, max).map(Some),
+    }
+}
+
+fn open_nofollow(real: &Path) -> io::Result<File> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY)
+        .open(real)
+}
+
+/// `FS_IOC_GETFLAGS`, `_IOR('f', 1, long)`.
+#[cfg(target_pointer_width = "64")]
+const FS_IOC_GETFLAGS: libc::c_ulong = 0x8008_6601;
+#[cfg(target_pointer_width = "32")]
+const FS_IOC_GETFLAGS: libc::c_ulong = 0x8004_6601;
+const FS_APPEND_FL: libc::c_long = 0x0000_0020;
+const FS_IMMUTABLE_FL: libc::c_long = 0x0000_0010;
+
+/// The append-only and immutable inode flags of a regular file or directory.
+/// `Ok(None)` when the file system does not support the flags.
+pub fn inode_flags(f: &HostFile) -> io::Result<Option<(bool, bool)>> {
+    let ft = f.meta.file_type();
+    if !ft.is_file() && !ft.is_dir() {
+        return Ok(None);
+    }
+    let file = open_nofollow(&f.real)?;
+    let mut flags: libc::c_long = 0;
+    use std::os::fd::AsRawFd;
+    // SAFETY: FS_IOC_GETFLAGS writes one long through the pointer, which is valid.
+    let rc = unsafe { libc::ioctl(file.as_raw_fd(), FS_IOC_GETFLAGS as _, &mut flags) };
+    if rc != 0 {
+        let e = io::Error::last_os_error();
+        return match e.raw_os_error() {
+            Some(libc::ENOTTY) | Some(libc::EOPNOTSUPP) | Some(libc::EINVAL) => Ok(None),
+            _ => Err(e),
+        };
+    }
+    Ok(Some((
+        flags & FS_APPEND_FL != 0,
+        flags & FS_IMMUTABLE_FL != 0,
+    )))
+}
+
+/// The raw `system.posix_acl_access` attribute of a path (not following a final link);
+/// `Ok(None)` when the file has no ACL beyond its mode or the file system has none.
+pub fn posix_acl_xattr(real: &Path) -> io::Result<Option<Vec<u8>>> {
+    let c = CString::new(real.as_os_str().as_bytes())
+        .map_err(|_| io::Error::other("path contains a NUL byte"))?;
+    let name = c"system.posix_acl_access";
+    let mut buf = vec![0u8; 1024];
+    loop {
+        // SAFETY: c and name are NUL-terminated; buf is valid for buf.len() bytes.
+        let n = unsafe {
+            libc::lgetxattr(
+                c.as_ptr(),
+                name.as_ptr(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+            )
+        };
+        if n >= 0 {
+            buf.truncate(n as usize);
+            return Ok(Some(buf));
+        }
+        let e = io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::ENODATA) | Some(libc::EOPNOTSUPP) => return Ok(None),
+            Some(libc::ERANGE) if buf.len() < 1 << 20 => buf.resize(buf.len() * 4, 0),
+            _ => return Err(e),
+        }
+    }
+}
+
+/// Lists a directory's entries (names), sorted for stable output.
+pub fn list_dir(real: &Path) -> io::Result<Vec<std::ffi::OsString>> {
+    let mut names: Vec<_> = std::fs::read_dir(real)?
+        .filter_map(|e| e.ok().map(|e| e.file_name()))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// Every regular file under a host directory (or the file itself), not following
+/// symbolic links below the starting point, to `max_depth` levels.
+pub fn walk_files(host: &Host, start: &Path, max_depth: usize) -> io::Result<Vec<HostFile>> {
+    let mut out = Vec::new();
+    let Some(top) = resolve(host, start)? else {
+        return Ok(out);
+    };
+    let mut stack = vec![(top, 0usize)];
+    while let Some((f, depth)) = stack.pop() {
+        let ft = f.meta.file_type();
+        if ft.is_file() {
+            out.push(f);
+        } else if ft.is_dir() && depth < max_depth {
+            let names = match list_dir(&f.real) {
+                Ok(n) => n,
+                Err(_) => continue,
+            };
+            for n in names.into_iter().rev() {
+                let real = f.real.join(&n);
+                let Ok(meta) = std::fs::symlink_metadata(&real) else {
+                    continue;
+                };
+                stack.push((
+                    HostFile {
+                        host_path: f.host_path.join(&n),
+                        real,
+                        meta,
+                    },
+                    depth + 1,
+                ));
+            }
+        }
+    }
+    out.sort_by(|a, b| a.host_path.cmp(&b.host_path));
+    Ok(out)
+}
+
+/// `0640`-style text of the permission bits.
+pub fn mode_str(mode: u32) -> String {
+    format!("{:04o}", mode & 0o7777)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    #[test]
+    fn links_stay_under_root_and_loops_end() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path();
+        std::fs::create_dir_all(root.join("etc/kms")).unwrap();
+        std::fs::write(root.join("etc/kms/real.pem"), b"x").unwrap();
+        symlink("/etc/kms/real.pem", root.join("etc/kms/abs.pem")).unwrap();
+        symlink("../kms/real.pem", root.join("etc/kms/rel.pem")).unwrap();
+        symlink("/etc/kms/loop2", root.join("etc/kms/loop1")).unwrap();
+        symlink("/etc/kms/loop1", root.join("etc/kms/loop2")).unwrap();
+        let host = Host::offline(root);
+        for p in ["/etc/kms/abs.pem", "/etc/kms/rel.pem"] {
+            let f = resolve(&host, Path::new(p)).unwrap().unwrap();
+            assert_eq!(f.real, root.join("etc/kms/real.pem"));
+            assert_eq!(read_file(&f, 10).unwrap(), b"x");
+        }
+        assert!(resolve(&host, Path::new("/etc/kms/loop1")).is_err());
+        assert!(
+            resolve(&host, Path::new("/etc/kms/none"))
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            resolve(&host, Path::new("/etc/kms/real.pem/x"))
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn fifo_is_not_opened() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("fifo");
+        let c = CString::new(p.as_os_str().as_bytes()).unwrap();
+        // SAFETY: c is a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let f = resolve(&Host::offline(d.path()), Path::new("/fifo"))
+            .unwrap()
+            .unwrap();
+        assert!(read_file(&f, 10).is_err());
+    }
+
+    #[test]
+    fn append_only_flag_matches_chattr() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("log");
+        std::fs::write(&p, b"x").unwrap();
+        let host = Host::offline(d.path());
+        let f = resolve(&host, Path::new("/log")).unwrap().unwrap();
+        let Some((append, _)) = inode_flags(&f).unwrap() else {
+            return; // file system without inode flags (tmpfs): nothing to compare
+        };
+        assert!(!append);
+        let ok = std::process::Command::new("chattr")
+            .arg("+a")
+            .arg(&p)
+            .status();
+        if !ok.map(|s| s.success()).unwrap_or(false) {
+            return; // not permitted here (no CAP_LINUX_IMMUTABLE)
+        }
+        let f = resolve(&host, Path::new("/log")).unwrap().unwrap();
+        let flags = inode_flags(&f).unwrap();
+        std::process::Command::new("chattr")
+            .arg("-a")
+            .arg(&p)
+            .status()
+            .unwrap();
+        assert_eq!(flags, Some((true, false)));
+    }
+}

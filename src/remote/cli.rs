@@ -1,0 +1,152 @@
+//! The remote/fleet part of `vigil scan`: clap arguments that flatten into the scan
+//! command, and [`run`], which main calls when any `--host`/`--hosts` is given.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use super::fleet::{HostStatus, run_fleet};
+use super::hostspec::HostSpec;
+use super::inventory;
+use super::ssh::{SshOptions, validate_option};
+use super::task::ScanTask;
+
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct RemoteArgs {
+    /// Scan this host over ssh (repeatable): [USER@]HOST[:PORT] or an ssh_config alias.
+    #[arg(long = "host", value_name = "[USER@]HOST[:PORT]")]
+    pub hosts: Vec<String>,
+    /// Scan the hosts listed in FILE: one per line, or an Ansible INI inventory.
+    #[arg(long = "hosts", value_name = "FILE")]
+    pub hosts_file: Option<PathBuf>,
+    /// How many hosts to scan at once.
+    #[arg(short = 'j', long = "jobs", value_name = "N", default_value_t = 4)]
+    pub jobs: usize,
+    /// ssh client configuration file (ssh -F FILE).
+    #[arg(long, value_name = "FILE")]
+    pub ssh_config: Option<PathBuf>,
+    /// Extra ssh option (ssh -o KEY=VALUE), repeatable; overrides vigil's defaults
+    /// (BatchMode=yes, StrictHostKeyChecking=yes, ConnectTimeout=10).
+    #[arg(long = "ssh-option", value_name = "KEY=VALUE")]
+    pub ssh_options: Vec<String>,
+    /// Run the remote scan with non-interactive sudo (sudo -n).
+    #[arg(long)]
+    pub sudo: bool,
+    /// Write one results document per host (DIR/<host>.json) and DIR/fleet-summary.json.
+    #[arg(long, value_name = "DIR")]
+    pub fleet_out: Option<PathBuf>,
+    /// Directory on the hosts for vigil's private temporary directory (default
+    /// $TMPDIR or /tmp); it must allow executing files.
+    #[arg(long, value_name = "DIR")]
+    pub remote_tmpdir: Option<String>,
+    /// The subcommand run remotely (tests use remote-selftest).
+    #[arg(long, hide = true, default_value = "scan")]
+    pub remote_subcommand: String,
+}
+
+impl RemoteArgs {
+    pub fn is_remote(&self) -> bool {
+        !self.hosts.is_empty() || self.hosts_file.is_some()
+    }
+
+    /// The hosts from --host and --hosts, in that order.
+    pub fn host_list(&self) -> Result<Vec<HostSpec>, String> {
+        let mut v = Vec::new();
+        for h in &self.hosts {
+            v.push(HostSpec::parse(h).map_err(|e| format!("--host {e}"))?);
+        }
+        if let Some(f) = &self.hosts_file {
+            v.extend(inventory::load(f).map_err(|e| e.to_string())?);
+        }
+        if v.is_empty() {
+            return Err("no hosts to scan".into());
+        }
+        Ok(v)
+    }
+
+    pub fn ssh_options(&self) -> Result<SshOptions, String> {
+        for o in &self.ssh_options {
+            validate_option(o)?;
+        }
+        if self.jobs == 0 {
+            return Err("-j must be at least 1".into());
+        }
+        Ok(SshOptions {
+            config_file: self.ssh_config.clone(),
+            options: self.ssh_options.clone(),
+            sudo: self.sudo,
+            remote_tmpdir: self.remote_tmpdir.clone(),
+            ..SshOptions::default()
+        })
+    }
+}
+
+/// Runs a remote/fleet scan and returns the exit status. `json_out` is `--json`: with
+/// one host it receives that host's results document, with several the fleet summary.
+pub fn run(args: &RemoteArgs, mut task: ScanTask, json_out: Option<&str>) -> i32 {
+    let fail = |m: String| {
+        eprintln!("vigil: {m}");
+        1
+    };
+    let hosts = match args.host_list() {
+        Ok(h) => h,
+        Err(m) => return fail(m),
+    };
+    let opts = match args.ssh_options() {
+        Ok(o) => o,
+        Err(m) => return fail(m),
+    };
+    let binary = match std::env::current_exe() {
+        Ok(b) => b,
+        Err(e) => return fail(format!("cannot find this vigil binary to copy: {e}")),
+    };
+    task.subcommand = args.remote_subcommand.clone();
+    let progress = |h: &super::fleet::HostOutcome| match &h.result {
+        Ok(_) => eprintln!(
+            "vigil: {}: {} ({:.1}s)",
+            h.spec.label,
+            h.status().word(),
+            h.duration.as_secs_f64()
+        ),
+        Err(e) => eprintln!("vigil: {}: error: {e}", h.spec.label),
+    };
+    let report = match run_fleet(&hosts, args.jobs, &opts, &task, &binary, &progress) {
+        Ok(r) => r,
+        Err(e) => return fail(e.to_string()),
+    };
+    let mut paths = None;
+    if let Some(dir) = &args.fleet_out {
+        match report.write(dir) {
+            Ok(p) => paths = Some(p),
+            Err(e) => return fail(format!("{}: {e}", dir.display())),
+        }
+    }
+    let to_stdout = json_out == Some("-");
+    if let Some(out) = json_out {
+        let bytes = match &report.hosts[..] {
+            [one] if one.status() != HostStatus::Error => one
+                .result
+                .as_ref()
+                .map(|s| s.json.clone())
+                .unwrap_or_default(),
+            _ => {
+                let s = report.summary(paths.as_deref());
+                serde_json::to_vec_pretty(&s).unwrap_or_default()
+            }
+        };
+        let written = if to_stdout {
+            std::io::stdout().write_all(&bytes)
+        } else {
+            std::fs::write(out, &bytes)
+        };
+        if let Err(e) = written {
+            return fail(format!("{out}: {e}"));
+        }
+    }
+    let table = report.table();
+    if to_stdout {
+        eprint!("{table}");
+    } else {
+        print!("{table}");
+    }
+    report.exit_code()
+}

@@ -1,0 +1,400 @@
+//! Scans many hosts at once with a fixed pool of worker threads (`-j N`), each host on
+//! its own ssh master connection, and sums up the fleet: one results document per host
+//! in an output directory, `fleet-summary.json`, and a terminal table. One host's failure
+//! never stops the others; it becomes that host's error in the summary.
+//!
+//! Exit status: 1 when any host could not be scanned (the fleet result is incomplete),
+//! otherwise 2 when any host has a rule whose result is fail, error or unknown, else 0.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::error::RemoteError;
+use super::hostspec::HostSpec;
+use super::runner::{HostScan, RemoteTask, scan_host};
+use super::ssh::SshOptions;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostStatus {
+    /// Every rule passed or did not apply.
+    Pass,
+    /// At least one rule is fail, error or unknown.
+    Fail,
+    /// The host could not be scanned.
+    Error,
+}
+
+impl HostStatus {
+    pub fn word(self) -> &'static str {
+        match self {
+            HostStatus::Pass => "pass",
+            HostStatus::Fail => "fail",
+            HostStatus::Error => "error",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct HostOutcome {
+    pub spec: HostSpec,
+    pub result: Result<HostScan, RemoteError>,
+    pub duration: Duration,
+}
+
+/// Rule results counted from a results document.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Counts {
+    pub pass: usize,
+    /// fail, error or unknown: what makes `vigil scan` exit 2.
+    pub failing: usize,
+    pub other: usize,
+    pub failing_ids: Vec<String>,
+}
+
+pub fn count_rules(doc: &Value) -> Counts {
+    let mut c = Counts::default();
+    for r in doc["rules"].as_array().into_iter().flatten() {
+        match r["result"].as_str().unwrap_or("") {
+            "pass" => c.pass += 1,
+            "fail" | "error" | "unknown" => {
+                c.failing += 1;
+                c.failing_ids
+                    .push(r["id"].as_str().unwrap_or("").to_string());
+            }
+            _ => c.other += 1,
+        }
+    }
+    c
+}
+
+impl HostOutcome {
+    pub fn status(&self) -> HostStatus {
+        match &self.result {
+            Err(_) => HostStatus::Error,
+            Ok(s) if count_rules(&s.doc).failing > 0 => HostStatus::Fail,
+            Ok(_) => HostStatus::Pass,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct FleetReport {
+    /// In the order the hosts were given.
+    pub hosts: Vec<HostOutcome>,
+    pub wall: Duration,
+    pub jobs: usize,
+}
+
+/// The private local directory for the control sockets. /tmp rather than $TMPDIR:
+/// a socket path must fit in 108 bytes.
+fn control_dir() -> Result<tempfile::TempDir, RemoteError> {
+    let base = if Path::new("/tmp").is_dir() {
+        PathBuf::from("/tmp")
+    } else {
+        std::env::temp_dir()
+    };
+    tempfile::Builder::new()
+        .prefix("vigil-ssh.")
+        .tempdir_in(base)
+        .map_err(|e| RemoteError::Local {
+            detail: format!("cannot create a directory for ssh control sockets: {e}"),
+        })
+}
+
+/// Scans every host, `jobs` at a time, calling `on_done` as each host finishes.
+pub fn run_fleet(
+    hosts: &[HostSpec],
+    jobs: usize,
+    opts: &SshOptions,
+    task: &dyn RemoteTask,
+    binary: &Path,
+    on_done: &(dyn Fn(&HostOutcome) + Sync),
+) -> Result<FleetReport, RemoteError> {
+    let start = Instant::now();
+    let cdir = control_dir()?;
+    let jobs = jobs.clamp(1, hosts.len().max(1));
+    let next = AtomicUsize::new(0);
+    let slots: Mutex<Vec<Option<HostOutcome>>> =
+        Mutex::new((0..hosts.len()).map(|_| None).collect());
+    std::thread::scope(|s| {
+        for _ in 0..jobs {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(spec) = hosts.get(i) else { break };
+                    let t = Instant::now();
+                    let result =
+                        scan_host(spec, opts, task, binary, &cdir.path().join(format!("c{i}")));
+                    let outcome = HostOutcome {
+                        spec: spec.clone(),
+                        result,
+                        duration: t.elapsed(),
+                    };
+                    on_done(&outcome);
+                    slots.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(outcome);
+                }
+            });
+        }
+    });
+    let hosts = slots
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .flatten()
+        .collect();
+    Ok(FleetReport {
+        hosts,
+        wall: start.elapsed(),
+        jobs,
+    })
+}
+
+/// Distinct file stems for the hosts' documents (a label seen twice gets `-2`, ...).
+fn file_stems(hosts: &[HostOutcome]) -> Vec<String> {
+    let mut seen = std::collections::HashMap::<String, usize>::new();
+    hosts
+        .iter()
+        .map(|h| {
+            let stem = h.spec.file_stem();
+            let n = seen.entry(stem.to_ascii_lowercase()).or_insert(0);
+            *n += 1;
+            if *n == 1 { stem } else { format!("{stem}-{n}") }
+        })
+        .collect()
+}
+
+impl FleetReport {
+    pub fn exit_code(&self) -> i32 {
+        let st: Vec<HostStatus> = self.hosts.iter().map(HostOutcome::status).collect();
+        if st.contains(&HostStatus::Error) {
+            1
+        } else if st.contains(&HostStatus::Fail) {
+            2
+        } else {
+            0
+        }
+    }
+
+    /// The fleet summary document. `out_files` are the per-host documents' paths.
+    pub fn summary(&self, out_files: Option<&[Option<PathBuf>]>) -> Value {
+        let mut totals = json!({"hosts": self.hosts.len(), "pass": 0, "fail": 0, "error": 0});
+        let hosts: Vec<Value> = self
+            .hosts
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let status = h.status();
+                totals[status.word()] = json!(totals[status.word()].as_u64().unwrap_or(0) + 1);
+                let mut v = json!({
+                    "host": h.spec.label,
+                    "destination": h.spec.destination(),
+                    "port": h.spec.port,
+                    "status": status.word(),
+                    "duration_ms": h.duration.as_millis() as u64,
+                });
+                match &h.result {
+                    Ok(s) => {
+                        let c = count_rules(&s.doc);
+                        v["rules"] =
+                            json!({"pass": c.pass, "failing": c.failing, "other": c.other});
+                        v["failing_rules"] = json!(c.failing_ids);
+                        v["uname"] = json!(s.uname);
+                        v["scan_exit_code"] = json!(s.exit_code);
+                        let ms = |d: Duration| d.as_millis() as u64;
+                        v["timings_ms"] = json!({
+                            "connect": ms(s.timings.connect),
+                            "scan": ms(s.timings.scan),
+                            "cleanup": ms(s.timings.cleanup),
+                        });
+                        if !s.warnings.is_empty() {
+                            v["warnings"] = json!(s.warnings);
+                        }
+                        if let Some(Some(p)) = out_files.and_then(|f| f.get(i)) {
+                            v["results_file"] = json!(p);
+                        }
+                    }
+                    Err(e) => {
+                        v["error"] = json!({"kind": e.kind(), "message": e.to_string()});
+                    }
+                }
+                v
+            })
+            .collect();
+        json!({
+            "schema_version": 1,
+            "jobs": self.jobs,
+            "wall_ms": self.wall.as_millis() as u64,
+            "exit_code": self.exit_code(),
+            "totals": totals,
+            "hosts": hosts,
+        })
+    }
+
+    /// Writes `<dir>/<host>.json` for every scanned host and `<dir>/fleet-summary.json`.
+    pub fn write(&self, dir: &Path) -> std::io::Result<Vec<Option<PathBuf>>> {
+        std::fs::create_dir_all(dir)?;
+        let stems = file_stems(&self.hosts);
+        let mut paths = Vec::new();
+        for (h, stem) in self.hosts.iter().zip(stems) {
+            match &h.result {
+                Ok(s) => {
+                    let p = dir.join(format!("{stem}.json"));
+                    std::fs::write(&p, &s.json)?;
+                    paths.push(Some(p));
+                }
+                Err(_) => paths.push(None),
+            }
+        }
+        let summary = self.summary(Some(&paths));
+        let text = serde_json::to_string_pretty(&summary).map_err(std::io::Error::other)?;
+        std::fs::write(dir.join("fleet-summary.json"), text + "\n")?;
+        Ok(paths)
+    }
+
+    /// The terminal table: one line per host, then the totals.
+    pub fn table(&self) -> String {
+        let w = self
+            .hosts
+            .iter()
+            .map(|h| h.spec.label.chars().count())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        let mut out = format!(
+            "{:<w$}  {:<6}  {:>5}  {:>5}  {:>5}  {:>7}  DETAIL\n",
+            "HOST", "STATUS", "PASS", "FAIL", "OTHER", "TIME"
+        );
+        let mut n = [0usize; 3];
+        for h in &self.hosts {
+            let st = h.status();
+            n[st as usize] += 1;
+            let secs = format!("{:.1}s", h.duration.as_secs_f64());
+            let (p, f, o, detail) = match &h.result {
+                Ok(s) => {
+                    let c = count_rules(&s.doc);
+                    let mut d = c
+                        .failing_ids
+                        .iter()
+                        .take(3)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    if c.failing_ids.len() > 3 {
+                        d.push_str(&format!(", +{} more", c.failing_ids.len() - 3));
+                    }
+                    for wmsg in &s.warnings {
+                        d.push_str(&format!(" [warning: {wmsg}]"));
+                    }
+                    (
+                        c.pass.to_string(),
+                        c.failing.to_string(),
+                        c.other.to_string(),
+                        d,
+                    )
+                }
+                Err(e) => ("-".into(), "-".into(), "-".into(), e.to_string()),
+            };
+            out.push_str(&format!(
+                "{:<w$}  {:<6}  {p:>5}  {f:>5}  {o:>5}  {secs:>7}  {detail}\n",
+                h.spec.label,
+                st.word()
+            ));
+        }
+        out.push_str(&format!(
+            "{} hosts: {} pass, {} fail, {} error ({:.1}s wall, {} at a time)\n",
+            self.hosts.len(),
+            n[0],
+            n[1],
+            n[2],
+            self.wall.as_secs_f64(),
+            self.jobs
+        ));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::remote::runner::{Timings, parse_doc};
+
+    fn outcome(label: &str, doc: Option<&str>) -> HostOutcome {
+        HostOutcome {
+            spec: HostSpec::parse(label).unwrap(),
+            result: match doc {
+                Some(d) => Ok(HostScan {
+                    json: d.as_bytes().to_vec(),
+                    doc: parse_doc(d.as_bytes()).unwrap(),
+                    exit_code: 0,
+                    uname: "Linux x86_64".into(),
+                    warnings: vec![],
+                    timings: Timings::default(),
+                }),
+                None => Err(RemoteError::Auth {
+                    detail: "root@h: Permission denied (publickey).".into(),
+                }),
+            },
+            duration: Duration::from_millis(5),
+        }
+    }
+
+    const PASS: &str =
+        r#"{"rules":[{"id":"a","result":"pass"},{"id":"b","result":"notapplicable"}]}"#;
+    const FAIL: &str = r#"{"rules":[{"id":"a","result":"pass"},{"id":"c","result":"unknown"}]}"#;
+
+    fn report(hosts: Vec<HostOutcome>) -> FleetReport {
+        FleetReport {
+            hosts,
+            wall: Duration::from_millis(9),
+            jobs: 2,
+        }
+    }
+
+    #[test]
+    fn exit_code_error_beats_fail_beats_pass() {
+        assert_eq!(report(vec![outcome("a", Some(PASS))]).exit_code(), 0);
+        assert_eq!(
+            report(vec![outcome("a", Some(PASS)), outcome("b", Some(FAIL))]).exit_code(),
+            2
+        );
+        assert_eq!(
+            report(vec![outcome("a", Some(FAIL)), outcome("b", None)]).exit_code(),
+            1
+        );
+    }
+
+    #[test]
+    fn summary_names_each_hosts_error_and_failing_rules() {
+        let r = report(vec![outcome("web", Some(FAIL)), outcome("db:2200", None)]);
+        let tmp = tempfile::tempdir().unwrap();
+        let paths = r.write(tmp.path()).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(tmp.path().join("web.json")).unwrap(),
+            FAIL
+        );
+        assert!(paths[1].is_none());
+        let s: Value =
+            serde_json::from_slice(&std::fs::read(tmp.path().join("fleet-summary.json")).unwrap())
+                .unwrap();
+        assert_eq!(s["exit_code"], 1);
+        assert_eq!(s["hosts"][0]["failing_rules"], json!(["c"]));
+        assert_eq!(s["hosts"][1]["error"]["kind"], "auth");
+        assert_eq!(
+            s["totals"],
+            json!({"hosts": 2, "pass": 0, "fail": 1, "error": 1})
+        );
+        let t = r.table();
+        assert!(t.contains("authentication failed"), "{t}");
+        assert!(t.contains("2 hosts: 0 pass, 1 fail, 1 error"), "{t}");
+    }
+
+    #[test]
+    fn duplicate_labels_get_distinct_files() {
+        let r = report(vec![outcome("a:1", Some(PASS)), outcome("a_1", Some(PASS))]);
+        assert_eq!(file_stems(&r.hosts), vec!["a_1", "a_1-2"]);
+    }
+}

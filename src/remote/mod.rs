@@ -1,0 +1,31 @@
+//! Agentless remote and fleet scans over ssh (`vigil scan --host ...`, `--hosts FILE`).
+//!
+//! vigil copies itself, the content and side files to a private temporary directory on
+//! each host, runs `vigil scan ... --json -` there and reads the results document from
+//! stdout; the caller renders reports locally, so a remote scan gives the same results
+//! as a local scan of that host. The system OpenSSH client does all connecting.
+//!
+//! - [`hostspec`]: `[user@]host[:port]`; [`inventory`]: host lists and Ansible INI files.
+//! - [`ssh`]: one multiplexed connection per host; [`error`]: what went wrong, classified.
+//! - [`runner`]: one host (platform check, mktemp, upload, run, cleanup) for any
+//!   [`runner::RemoteTask`]; [`task`]: the scan as a task; [`selftest`]: a stand-in.
+//! - [`fleet`]: N hosts at a time, per-host documents, summary and exit status.
+//! - [`cli`]: the clap arguments and the entry point main calls.
+
+pub mod cli;
+pub mod error;
+pub mod fleet;
+pub mod hostspec;
+pub mod inventory;
+pub mod runner;
+pub mod selftest;
+pub mod ssh;
+pub mod task;
+
+pub use cli::RemoteArgs;
+pub use error::RemoteError;
+pub use fleet::{FleetReport, HostOutcome, HostStatus, run_fleet};
+pub use hostspec::HostSpec;
+pub use runner::{HostScan, RemoteTask, Upload, scan_host};
+pub use ssh::SshOptions;
+pub use task::ScanTask;

@@ -1,0 +1,441 @@
+//! One host's remote scan, agentless: check the host's OS and architecture against this
+//! binary, create a private directory there (`mktemp -d`, mode 700), copy vigil itself
+//! plus the task's files into it, run the task with its JSON on stdout, and remove the
+//! directory both from the remote shell (a trap, which also fires on hangup) and with a
+//! separate command afterwards, so a failed or dropped scan leaves nothing behind.
+//!
+//! *What* runs is a [`RemoteTask`]: the runner only moves bytes and reports failures.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use super::error::{RemoteError, Stage, classify_ssh_failure, sanitize_detail};
+use super::hostspec::HostSpec;
+use super::ssh::{Session, SshOptions, shell_quote};
+
+/// A file to place in the remote directory under `name`.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub name: String,
+    pub source: PathBuf,
+}
+
+/// What to run on the host. `args` are passed to the copied vigil binary; `dir` is the
+/// remote directory holding the uploads. The command must print one JSON results
+/// document on stdout and exit 0 or 2 (like `vigil scan --json -`).
+pub trait RemoteTask: Sync {
+    fn uploads(&self) -> Vec<Upload>;
+    fn args(&self, dir: &str) -> Vec<String>;
+}
+
+/// What came back from a host.
+#[derive(Debug)]
+pub struct HostScan {
+    /// The results document exactly as the remote vigil printed it.
+    pub json: Vec<u8>,
+    pub doc: serde_json::Value,
+    /// The remote vigil's exit status (0 or 2).
+    pub exit_code: i32,
+    /// `uname -sm` of the host.
+    pub uname: String,
+    /// Problems that did not spoil the results (e.g. cleanup could not be confirmed).
+    pub warnings: Vec<String>,
+    pub timings: Timings,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Timings {
+    /// Connection, platform check and mktemp.
+    pub connect: Duration,
+    /// Upload and scan: one round trip.
+    pub scan: Duration,
+    pub cleanup: Duration,
+}
+
+/// `uname -m` spelled the way Rust's `std::env::consts::ARCH` spells it.
+pub fn normalize_machine(m: &str) -> String {
+    match m {
+        "x86_64" | "amd64" => "x86_64".into(),
+        "i386" | "i486" | "i586" | "i686" | "x86" => "x86".into(),
+        "aarch64" | "arm64" | "aarch64_be" => "aarch64".into(),
+        "ppc64le" => "powerpc64le".into(),
+        "ppc64" => "powerpc64".into(),
+        "ppc" => "powerpc".into(),
+        m if m.starts_with("armv") || m == "arm" => "arm".into(),
+        other => other.into(),
+    }
+}
+
+/// This binary's architecture in the same spelling.
+pub fn local_machine() -> String {
+    let arch = std::env::consts::ARCH;
+    if arch == "powerpc64" && cfg!(target_endian = "little") {
+        "powerpc64le".into()
+    } else {
+        arch.into()
+    }
+}
+
+/// Compares `uname -sm` output with this binary's target.
+pub fn check_platform(uname: &str) -> Result<(), RemoteError> {
+    let mut words = uname.split_whitespace();
+    let (os, machine) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+    let remote_os = match os.to_ascii_lowercase().as_str() {
+        "darwin" => "macos".to_string(),
+        o => o.to_string(),
+    };
+    let remote = normalize_machine(machine);
+    let local = local_machine();
+    if remote_os != std::env::consts::OS || remote != local {
+        return Err(RemoteError::ArchMismatch {
+            local: format!("{} {}", std::env::consts::OS, local),
+            remote: format!("{remote_os} {remote}"),
+        });
+    }
+    Ok(())
+}
+
+fn spawn_err(e: std::io::Error, opts: &SshOptions) -> RemoteError {
+    RemoteError::Local {
+        detail: format!("cannot run {}: {e}", opts.program.display()),
+    }
+}
+
+/// Only a path mktemp could have made is ever handed to `rm -rf`.
+fn valid_remote_dir(d: &str) -> bool {
+    d.starts_with('/')
+        && d.rsplit('/')
+            .next()
+            .is_some_and(|b| b.starts_with("vigil."))
+        && !d.split('/').any(|c| c == "..")
+        && d.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+".contains(c))
+}
+
+/// For sudo: `sudo -n` exits 1 with a `sudo:` message when it would need a password.
+fn sudo_failure(opts: &SshOptions, out: &Output) -> Option<RemoteError> {
+    let err = String::from_utf8_lossy(&out.stderr);
+    (opts.sudo && err.lines().any(|l| l.starts_with("sudo:"))).then(|| RemoteError::Sudo {
+        detail: sanitize_detail(&out.stderr),
+    })
+}
+
+/// The remote script of the upload-and-scan step: the trap, set before anything is
+/// copied, removes the directory however the shell ends; a hangup or a dead stdout pipe
+/// (the connection dropped) exits through it.
+pub fn scan_script(dir: &str, uploads: &str, args: &[String]) -> String {
+    let q = shell_quote(dir);
+    let mut cmd = format!("{q}/vigil");
+    for a in args {
+        cmd.push(' ');
+        cmd.push_str(&shell_quote(a));
+    }
+    format!(
+        "trap 'rm -rf -- {q}' EXIT; trap 'exit 129' HUP; trap 'exit 130' INT; \
+         trap 'exit 141' PIPE; trap 'exit 143' TERM; {uploads}cd {q} || exit 1; {cmd}"
+    )
+}
+
+/// Scans one host. `binary` is the vigil to copy (normally `std::env::current_exe`);
+/// `control_path` the socket for this host's master connection, in a private directory.
+pub fn scan_host(
+    spec: &HostSpec,
+    opts: &SshOptions,
+    task: &dyn RemoteTask,
+    binary: &Path,
+    control_path: &Path,
+) -> Result<HostScan, RemoteError> {
+    let session = Session::new(opts, spec, control_path);
+    let result = scan_with_session(&session, opts, task, binary);
+    session.close();
+    result
+}
+
+fn scan_with_session(
+    session: &Session<'_>,
+    opts: &SshOptions,
+    task: &dyn RemoteTask,
+    binary: &Path,
+) -> Result<HostScan, RemoteError> {
+    let mut timings = Timings::default();
+    let t = Instant::now();
+    // One round trip: report the platform and make the directory (under sudo -n with
+    // --sudo, which fails here if it would need a password). The platform is checked
+    // before anything is copied into the directory.
+    let base = match &opts.remote_tmpdir {
+        Some(d) => shell_quote(d),
+        None => "\"${TMPDIR:-/tmp}\"".to_string(),
+    };
+    let script = format!("uname -sm && umask 077 && mktemp -d {base}/vigil.XXXXXXXXXX");
+    let out = session.run(&script, &[]).map_err(|e| spawn_err(e, opts))?;
+    if out.status.code() == Some(255) {
+        return Err(classify_ssh_failure(Stage::Connect, &out.stderr));
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut lines = stdout.lines();
+    let uname = lines.next().unwrap_or("").trim().to_string();
+    let dir = lines.next().unwrap_or("").trim().to_string();
+    if !out.status.success() {
+        return Err(if let Some(e) = sudo_failure(opts, &out) {
+            e
+        } else if uname.is_empty() {
+            RemoteError::Ssh {
+                stage: Stage::Connect,
+                detail: sanitize_detail(&out.stderr),
+            }
+        } else {
+            RemoteError::NoTempDir {
+                detail: sanitize_detail(&out.stderr),
+            }
+        });
+    }
+    if !valid_remote_dir(&dir) {
+        return Err(RemoteError::NoTempDir {
+            detail: format!("mktemp printed an unexpected path {dir:?}"),
+        });
+    }
+    timings.connect = t.elapsed();
+
+    let result = check_platform(&uname)
+        .and_then(|()| upload_and_run(session, opts, task, binary, &dir, &mut timings));
+
+    // The trap normally removed the directory already; this covers a shell that never
+    // started or was killed outright, and confirms that nothing is left.
+    let t = Instant::now();
+    let q = shell_quote(&dir);
+    let cleanup = session.run(&format!("rm -rf -- {q} && test ! -e {q}"), &[]);
+    timings.cleanup = t.elapsed();
+    let cleanup_problem = match cleanup {
+        Ok(o) if o.status.success() => None,
+        Ok(o) if o.status.code() == Some(255) => {
+            Some(classify_ssh_failure(Stage::Cleanup, &o.stderr).to_string())
+        }
+        Ok(o) => Some(format!(
+            "removing {dir} failed: {}",
+            sanitize_detail(&o.stderr)
+        )),
+        Err(e) => Some(spawn_err(e, opts).to_string()),
+    };
+    let (json, code) = result?;
+    let doc = parse_doc(&json)?;
+    Ok(HostScan {
+        json,
+        doc,
+        exit_code: code,
+        uname,
+        warnings: cleanup_problem
+            .map(|p| format!("cleanup of {dir} not confirmed: {p}"))
+            .into_iter()
+            .collect(),
+        timings,
+    })
+}
+
+/// Exit status of the remote script when a copied file came out short.
+const UPLOAD_FAILED: i32 = 86;
+
+/// The remote side of the upload: each file is read from stdin with `head -c` (its
+/// exact length), given its mode, and its size checked.
+fn upload_commands(dir: &str, files: &[(String, u64, &str)]) -> String {
+    let mut s = String::new();
+    for (name, len, mode) in files {
+        let target = shell_quote(&format!("{dir}/{name}"));
+        s.push_str(&format!(
+            "head -c {len} > {target} && chmod {mode} {target} && \
+             test \"$(wc -c < {target})\" -eq {len} || \
+             {{ echo {} came out short >&2; exit {UPLOAD_FAILED}; }}; ",
+            shell_quote(name)
+        ));
+    }
+    s
+}
+
+fn upload_and_run(
+    session: &Session<'_>,
+    opts: &SshOptions,
+    task: &dyn RemoteTask,
+    binary: &Path,
+    dir: &str,
+    timings: &mut Timings,
+) -> Result<(Vec<u8>, i32), RemoteError> {
+    let t = Instant::now();
+    let mut files = vec![(
+        Upload {
+            name: "vigil".into(),
+            source: binary.to_path_buf(),
+        },
+        "700",
+    )];
+    files.extend(task.uploads().into_iter().map(|u| (u, "600")));
+    let mut plan = Vec::new();
+    let mut stdin = Vec::new();
+    for (up, mode) in &files {
+        let local = |e: std::io::Error| RemoteError::Local {
+            detail: format!("{}: {e}", up.source.display()),
+        };
+        let f = File::open(&up.source).map_err(local)?;
+        let len = f.metadata().map_err(local)?.len();
+        plan.push((up.name.clone(), len, *mode));
+        stdin.push((f, len));
+    }
+    let out = session
+        .run(
+            &scan_script(dir, &upload_commands(dir, &plan), &task.args(dir)),
+            &stdin,
+        )
+        .map_err(|e| spawn_err(e, opts))?;
+    timings.scan = t.elapsed();
+    match out.status.code() {
+        Some(0) | Some(2) => Ok((out.stdout, out.status.code().unwrap_or(0))),
+        Some(255) => Err(classify_ssh_failure(Stage::Scan, &out.stderr)),
+        Some(UPLOAD_FAILED) => Err(RemoteError::Upload {
+            file: files
+                .iter()
+                .map(|(u, _)| u.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            detail: sanitize_detail(&out.stderr),
+        }),
+        Some(c @ (126 | 127)) => Err(RemoteError::Exec {
+            code: c,
+            detail: sanitize_detail(&out.stderr),
+        }),
+        Some(c) => Err(RemoteError::ScanFailed {
+            code: c,
+            detail: sanitize_detail(&out.stderr),
+        }),
+        None => Err(RemoteError::Local {
+            detail: "ssh was killed by a signal".into(),
+        }),
+    }
+}
+
+/// A results document must be JSON with `rules[]` (each `id` and `result`).
+pub fn parse_doc(json: &[u8]) -> Result<serde_json::Value, RemoteError> {
+    let doc: serde_json::Value =
+        serde_json::from_slice(json).map_err(|e| RemoteError::BadOutput {
+            detail: format!("{e} (in {} bytes)", json.len()),
+        })?;
+    let ok = doc
+        .get("rules")
+        .and_then(|r| r.as_array())
+        .is_some_and(|rules| {
+            rules.iter().all(|r| {
+                r.get("id").is_some_and(|v| v.is_string())
+                    && r.get("result").is_some_and(|v| v.is_string())
+            })
+        });
+    if !ok {
+        return Err(RemoteError::BadOutput {
+            detail: "no rules[] array of {id, result}".into(),
+        });
+    }
+    Ok(doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platform_check_uses_rust_spelling() {
+        assert!(
+            check_platform(&format!("Linux {}", std::env::consts::ARCH)).is_ok()
+                || cfg!(not(target_os = "linux"))
+        );
+        let e = check_platform("Linux sparc64").unwrap_err();
+        assert_eq!(e.kind(), "arch_mismatch");
+        assert!(e.to_string().contains("the host is linux sparc64"), "{e}");
+        assert!(check_platform("Darwin arm64").is_err() || cfg!(target_os = "macos"));
+        assert_eq!(normalize_machine("armv7l"), "arm");
+        assert_eq!(normalize_machine("i686"), "x86");
+        assert_eq!(normalize_machine("arm64"), "aarch64");
+    }
+
+    #[test]
+    fn only_mktemp_shaped_dirs_are_removed() {
+        assert!(valid_remote_dir("/tmp/vigil.AbC123xyz0"));
+        for bad in [
+            "",
+            "/",
+            "/tmp",
+            "tmp/vigil.x",
+            "/tmp/vigil.x y",
+            "/tmp/../vigil.x",
+            "/tmp/x",
+        ] {
+            assert!(!valid_remote_dir(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn scan_script_cleans_up_when_the_command_fails() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("vigil.test1");
+        std::fs::create_dir(&dir).unwrap();
+        // A stand-in "vigil" that fails: the trap must still remove the directory.
+        std::fs::write(dir.join("vigil"), "#!/bin/sh\necho boom >&2\nexit 1\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.join("vigil"), std::fs::Permissions::from_mode(0o700))
+            .unwrap();
+        let d = dir.to_str().unwrap();
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(scan_script(
+                d,
+                "",
+                &["scan".into(), format!("{d}/content.xml")],
+            ))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(!dir.exists());
+    }
+
+    #[test]
+    fn upload_script_splits_one_stream_into_files_and_catches_truncation() {
+        use std::io::Write;
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path().to_str().unwrap();
+        let run = |script: String, input: &[u8]| {
+            let mut c = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(script)
+                .stdin(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            c.stdin.take().unwrap().write_all(input).unwrap();
+            c.wait_with_output().unwrap()
+        };
+        let files = [("a".to_string(), 3, "700"), ("b c".to_string(), 4, "600")];
+        let script = |f: &[(String, u64, &str)]| format!("{}exit 0", upload_commands(d, f));
+        let out = run(script(&files), b"abcdefg");
+        assert!(out.status.success());
+        assert_eq!(std::fs::read(tmp.path().join("a")).unwrap(), b"abc");
+        assert_eq!(std::fs::read(tmp.path().join("b c")).unwrap(), b"defg");
+        let mode = |n: &str| {
+            std::fs::metadata(tmp.path().join(n))
+                .unwrap()
+                .permissions()
+                .mode()
+        };
+        assert_eq!((mode("a") & 0o777, mode("b c") & 0o777), (0o700, 0o600));
+        let out = run(script(&files), b"abcde");
+        assert_eq!(out.status.code(), Some(UPLOAD_FAILED));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("b c came out short"));
+    }
+
+    #[test]
+    fn results_document_shape_is_checked() {
+        assert!(parse_doc(br#"{"rules":[{"id":"a","result":"pass"}],"scan":{}}"#).is_ok());
+        assert_eq!(parse_doc(b"not json").unwrap_err().kind(), "bad_output");
+        assert_eq!(
+            parse_doc(br#"{"rules":[{"id":"a"}]}"#).unwrap_err().kind(),
+            "bad_output"
+        );
+    }
+}

@@ -1,0 +1,112 @@
+//! `vigil remote-selftest PLAN [ARGS..] --json -`: a stand-in for `vigil scan` used to
+//! test the remote transport before (and independently of) the scan engine. It takes
+//! the same argument shape and prints a results document of the same shape, with rules
+//! that check real facts on the host, so a remote run can pass or fail for real.
+//!
+//! PLAN lines: `file PATH` (rule passes when PATH exists), `noenv NAME` (passes when the
+//! environment variable is unset), `sleep MS`, `exit CODE` (print to stderr and exit
+//! without a document, like a scan that cannot run), `garbage` (print non-JSON).
+
+use std::path::Path;
+
+use serde_json::json;
+
+fn hostname() -> String {
+    // SAFETY: utsname is plain data; uname fills it and NUL-terminates the fields.
+    unsafe {
+        let mut u: libc::utsname = std::mem::zeroed();
+        if libc::uname(&mut u) != 0 {
+            return String::new();
+        }
+        std::ffi::CStr::from_ptr(u.nodename.as_ptr())
+            .to_string_lossy()
+            .into_owned()
+    }
+}
+
+/// Runs the plan; returns the exit status (0 all pass, 2 some fail, 1 bad plan).
+pub fn run(plan: &Path, args: &[String]) -> i32 {
+    let text = match std::fs::read_to_string(plan) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("vigil: {}: {e}", plan.display());
+            return 1;
+        }
+    };
+    let mut rules = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let (word, arg) = line.trim().split_once(' ').unwrap_or((line.trim(), ""));
+        match word {
+            "" => {}
+            "file" => {
+                let ok = std::fs::symlink_metadata(arg).is_ok();
+                rules.push(json!({
+                    "id": format!("selftest_file_exists_{n}"),
+                    "title": format!("{arg} exists"),
+                    "severity": "low",
+                    "result": if ok { "pass" } else { "fail" },
+                    "references": [],
+                }));
+            }
+            "noenv" => {
+                let ok = std::env::var_os(arg).is_none();
+                rules.push(json!({
+                    "id": format!("selftest_env_unset_{n}"),
+                    "title": format!("{arg} is not set"),
+                    "severity": "low",
+                    "result": if ok { "pass" } else { "fail" },
+                    "references": [],
+                }));
+            }
+            "sleep" => {
+                std::thread::sleep(std::time::Duration::from_millis(arg.parse().unwrap_or(0)))
+            }
+            "exit" => {
+                eprintln!("vigil: selftest plan asked to exit {arg}");
+                return arg.parse().unwrap_or(1);
+            }
+            "garbage" => {
+                println!("this is not json");
+                return 0;
+            }
+            other => {
+                eprintln!(
+                    "vigil: {}:{}: unknown plan word {other:?}",
+                    plan.display(),
+                    n + 1
+                );
+                return 1;
+            }
+        }
+    }
+    let failing = rules.iter().any(|r| r["result"] == "fail");
+    let doc = json!({
+        "schema_version": 1,
+        "scan": {
+            "tool": "vigil remote-selftest",
+            "hostname": hostname(),
+            "content": plan,
+            "args": args,
+        },
+        "rules": rules,
+    });
+    println!("{doc}");
+    if failing { 2 } else { 0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_status_follows_the_checked_facts() {
+        let tmp = tempfile::tempdir().unwrap();
+        let plan = tmp.path().join("plan");
+        std::fs::write(&plan, format!("file {}\n", tmp.path().display())).unwrap();
+        assert_eq!(run(&plan, &[]), 0);
+        std::fs::write(&plan, format!("file {}/missing\n", tmp.path().display())).unwrap();
+        assert_eq!(run(&plan, &[]), 2);
+        std::fs::write(&plan, "bogus\n").unwrap();
+        assert_eq!(run(&plan, &[]), 1);
+    }
+}

@@ -1,0 +1,573 @@
+//! Remote and fleet scans against real sshd instances on 127.0.0.1: each test starts its
+//! own sshd processes (foreground, private config, generated host and user keys, free
+//! ports) and runs the vigil binary with `--remote-subcommand remote-selftest`, the
+//! transport stand-in for `vigil scan`. The host's temporary directory is a directory of
+//! the test (`--remote-tmpdir`), so "nothing left behind" is checked exactly.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const VIGIL: &str = env!("CARGO_BIN_EXE_vigil");
+
+fn keygen(path: &Path) {
+    let st = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(st.success());
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One test's world: keys, known_hosts, the "remote" temp dir, the sshd instances.
+struct Lab {
+    dir: tempfile::TempDir,
+    sshds: Vec<Sshd>,
+}
+
+struct Sshd {
+    port: u16,
+    child: Child,
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Lab {
+    fn new() -> Lab {
+        // sshd's privilege separation directory is compiled in.
+        std::fs::create_dir_all("/run/sshd").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        keygen(&p.join("hostkey"));
+        keygen(&p.join("otherkey"));
+        keygen(&p.join("userkey"));
+        std::fs::copy(p.join("userkey.pub"), p.join("authorized_keys")).unwrap();
+        std::fs::write(p.join("known_hosts"), "").unwrap();
+        std::fs::create_dir(p.join("remote-tmp")).unwrap();
+        Lab {
+            dir,
+            sshds: Vec::new(),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Starts an sshd; `known` says which key known_hosts lists for it (its own host
+    /// key, or another key to provoke a host key mismatch).
+    fn sshd(&mut self, extra: &str, known: &str) -> u16 {
+        let port = free_port();
+        let p = self.dir.path();
+        let cfg = p.join(format!("sshd_config.{port}"));
+        std::fs::write(
+            &cfg,
+            format!(
+                "Port {port}\nListenAddress 127.0.0.1\nHostKey {hk}\nPidFile {pid}\n\
+                 {ak}StrictModes no\nUsePAM no\nPermitRootLogin yes\n\
+                 PasswordAuthentication no\nKbdInteractiveAuthentication no\n\
+                 MaxSessions 50\nMaxStartups 100\n{extra}\n",
+                hk = p.join("hostkey").display(),
+                pid = p.join(format!("sshd.{port}.pid")).display(),
+                // sshd keeps the first value of an option: a test's own wins.
+                ak = if extra.contains("AuthorizedKeysFile") {
+                    String::new()
+                } else {
+                    format!(
+                        "AuthorizedKeysFile {}\n",
+                        p.join("authorized_keys").display()
+                    )
+                },
+            ),
+        )
+        .unwrap();
+        let child = Command::new("/usr/sbin/sshd")
+            .args(["-D", "-e", "-f"])
+            .arg(&cfg)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(p.join(format!("sshd.{port}.log"))).unwrap())
+            .spawn()
+            .unwrap();
+        let key = std::fs::read_to_string(p.join(format!("{known}.pub"))).unwrap();
+        let mut kh = std::fs::read_to_string(p.join("known_hosts")).unwrap();
+        kh.push_str(&format!("[127.0.0.1]:{port} {key}"));
+        std::fs::write(p.join("known_hosts"), kh).unwrap();
+        let t = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                t.elapsed() < Duration::from_secs(10),
+                "sshd on {port} did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.sshds.push(Sshd { port, child });
+        port
+    }
+
+    fn sshd_pid(&self, port: u16) -> u32 {
+        self.sshds
+            .iter()
+            .find(|s| s.port == port)
+            .unwrap()
+            .child
+            .id()
+    }
+
+    fn plan(&self, text: &str) -> PathBuf {
+        let p = self.path("plan.xml");
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    /// `vigil scan PLAN --remote-subcommand remote-selftest ...` with the lab's keys.
+    fn vigil(&self, plan: &Path, args: &[&str]) -> Command {
+        let mut c = self.vigil_own_tmp(plan, &[]);
+        c.arg("--remote-tmpdir")
+            .arg(self.path("remote-tmp"))
+            .args(args);
+        c
+    }
+
+    fn vigil_own_tmp(&self, plan: &Path, args: &[&str]) -> Command {
+        let mut c = Command::new(VIGIL);
+        c.arg("scan")
+            .arg(plan)
+            .args(["--remote-subcommand", "remote-selftest"])
+            .arg("--ssh-option")
+            .arg(format!(
+                "UserKnownHostsFile={}",
+                self.path("known_hosts").display()
+            ))
+            .arg("--ssh-option")
+            .arg(format!("IdentityFile={}", self.path("userkey").display()))
+            .args(["--ssh-option", "IdentitiesOnly=yes"])
+            .args(args);
+        c
+    }
+
+    fn leftovers(&self) -> Vec<String> {
+        std::fs::read_dir(self.path("remote-tmp"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    }
+}
+
+fn host(port: u16) -> String {
+    format!("root@127.0.0.1:{port}")
+}
+
+fn summary(dir: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(dir.join("fleet-summary.json")).unwrap()).unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn fleet_scan_reports_each_host_and_matches_a_local_run() {
+    let mut lab = Lab::new();
+    let a = lab.sshd("", "hostkey");
+    let b = lab.sshd("", "hostkey");
+    // This host's sessions carry the variable the plan forbids: a real failing rule.
+    let c = lab.sshd("SetEnv VIGIL_SELFTEST_MARK=1", "hostkey");
+    let plan = lab.plan("file /etc/passwd\nnoenv VIGIL_SELFTEST_MARK\n");
+    let out_dir = lab.path("fleet");
+    let out = lab
+        .vigil(&plan, &["--profile", "p1", "-j", "3", "--fleet-out"])
+        .arg(&out_dir)
+        .args(["--host", &host(a), "--host", &host(b), "--host", &host(c)])
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    let s = summary(&out_dir);
+    let statuses: Vec<&str> = s["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["pass", "pass", "fail"], "{s}");
+    assert_eq!(s["hosts"][2]["failing_rules"][0], "selftest_env_unset_1");
+    assert!(all.contains("3 hosts: 2 pass, 1 fail, 0 error"), "{all}");
+
+    // The per-host document is what the remote vigil printed, flags included.
+    let doc: Value = serde_json::from_slice(
+        &std::fs::read(out_dir.join(format!("root@127.0.0.1_{a}.json"))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        doc["scan"]["args"],
+        serde_json::json!(["--profile", "p1", "--json", "-"])
+    );
+    // Same rules and results as running the same thing locally.
+    let local = Command::new(VIGIL)
+        .args(["remote-selftest"])
+        .arg(&plan)
+        .output()
+        .unwrap();
+    let local: Value = serde_json::from_slice(&local.stdout).unwrap();
+    assert_eq!(doc["rules"], local["rules"]);
+    assert!(lab.leftovers().is_empty(), "{:?}", lab.leftovers());
+}
+
+#[test]
+fn unreachable_wrong_key_and_denied_hosts_fail_alone_without_leaking_credentials() {
+    let mut lab = Lab::new();
+    let good = lab.sshd("", "hostkey");
+    let wrong_key = lab.sshd("", "otherkey");
+    let denied = lab.sshd(
+        &format!("AuthorizedKeysFile {}", lab.path("nobody_keys").display()),
+        "hostkey",
+    );
+    let closed = free_port();
+    let plan = lab.plan("file /etc/passwd\n");
+    let out_dir = lab.path("fleet");
+    let agent_marker = lab.path("agent-marker-4f7c.sock");
+    let out = lab
+        .vigil(&plan, &["-j", "4", "--fleet-out"])
+        .arg(&out_dir)
+        .args(["--host", &host(good), "--host", &host(wrong_key)])
+        .args(["--host", &host(denied), "--host", &host(closed)])
+        .env("SSH_AUTH_SOCK", &agent_marker)
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    let s = summary(&out_dir);
+    let kinds: Vec<&str> = s["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            h["error"]["kind"]
+                .as_str()
+                .unwrap_or(h["status"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(kinds, ["pass", "host_key", "auth", "unreachable"], "{s}");
+    assert!(all.contains(&format!(
+        "root@127.0.0.1:{denied}: error: authentication failed"
+    )));
+    assert!(all.contains("Connection refused"), "{all}");
+
+    // No private key material or agent socket in anything vigil printed or wrote.
+    let key = std::fs::read_to_string(lab.path("userkey")).unwrap();
+    let key_body = key.lines().nth(1).unwrap();
+    let mut everything = all.clone();
+    for f in std::fs::read_dir(&out_dir).unwrap() {
+        everything.push_str(&std::fs::read_to_string(f.unwrap().path()).unwrap());
+    }
+    assert!(!everything.contains(key_body));
+    assert!(!everything.contains("agent-marker-4f7c"));
+    assert!(lab.leftovers().is_empty(), "{:?}", lab.leftovers());
+}
+
+fn children(pid: u32) -> Vec<u32> {
+    let out = Command::new("pgrep")
+        .args(["-P", &pid.to_string()])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(|p| p.parse().unwrap())
+        .collect()
+}
+
+fn parent(pid: u32) -> Option<u32> {
+    let out = Command::new("ps")
+        .args(["-o", "ppid=", "-p", &pid.to_string()])
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+}
+
+/// Waits until the remote selftest is running (the scan step has started) in a
+/// session of the sshd `ancestor`.
+fn wait_for_remote_scan(lab: &Lab, ancestor: u32) {
+    let pattern = format!(
+        "{}/vigil.*/vigil remote-selftest",
+        lab.path("remote-tmp").display()
+    );
+    let t = Instant::now();
+    loop {
+        let out = Command::new("pgrep")
+            .args(["-f", &pattern])
+            .output()
+            .unwrap();
+        for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+            let mut p = pid.parse::<u32>().ok();
+            while let Some(q) = p.filter(|q| *q > 1) {
+                if q == ancestor {
+                    return;
+                }
+                p = parent(q);
+            }
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "remote scan never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn connection_cut_mid_scan_is_reported_and_cleaned_up_by_a_new_connection() {
+    let mut lab = Lab::new();
+    let port = lab.sshd("", "hostkey");
+    let other = lab.sshd("", "hostkey");
+    let plan = lab.plan("sleep 2500\nfile /etc/passwd\n");
+    let out_dir = lab.path("fleet");
+    let child = lab
+        .vigil(&plan, &["-j", "2", "--fleet-out"])
+        .arg(&out_dir)
+        .args(["--host", &host(port), "--host", &host(other)])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_remote_scan(&lab, lab.sshd_pid(port));
+    // Kill the session processes of one sshd (its listener stays up).
+    let sessions = children(lab.sshd_pid(port));
+    assert!(!sessions.is_empty());
+    for p in sessions {
+        unsafe { libc::kill(p as i32, libc::SIGKILL) };
+    }
+    let out = child.wait_with_output().unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    let s = summary(&out_dir);
+    assert_eq!(s["hosts"][0]["error"]["kind"], "connection_lost", "{s}");
+    assert!(
+        s["hosts"][0]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("connection lost during scan"),
+        "{s}"
+    );
+    assert_eq!(s["hosts"][1]["status"], "pass", "{s}");
+    // Removed by the separate cleanup command over a new connection (or by the trap,
+    // if the orphaned remote process woke up first).
+    assert!(lab.leftovers().is_empty(), "{:?}", lab.leftovers());
+}
+
+#[test]
+fn when_the_whole_sshd_dies_mid_scan_the_remote_trap_still_cleans_up() {
+    let mut lab = Lab::new();
+    let port = lab.sshd("", "hostkey");
+    let plan = lab.plan("sleep 1500\nfile /etc/passwd\n");
+    let child = lab
+        .vigil(&plan, &["--host", &host(port)])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_remote_scan(&lab, lab.sshd_pid(port));
+    let pid = lab.sshd_pid(port);
+    let sessions = children(pid);
+    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    for p in sessions {
+        unsafe { libc::kill(p as i32, libc::SIGKILL) };
+    }
+    let out = child.wait_with_output().unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("connection lost during scan"), "{all}");
+    // No connection is possible for the separate cleanup; the remote shell's trap runs
+    // once the orphaned scan finds its stdout gone.
+    let t = Instant::now();
+    while !lab.leftovers().is_empty() {
+        assert!(
+            t.elapsed() < Duration::from_secs(15),
+            "left behind: {:?}",
+            lab.leftovers()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn no_writable_temporary_directory_is_a_clear_host_error() {
+    let mut lab = Lab::new();
+    let port = lab.sshd("", "hostkey");
+    let plan = lab.plan("file /etc/passwd\n");
+    let out = lab
+        .vigil_own_tmp(&plan, &["--host", &host(port)])
+        .arg("--remote-tmpdir")
+        .arg(lab.path("plan.xml/not-a-dir"))
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains("no writable temporary directory on the host: mktemp"),
+        "{all}"
+    );
+}
+
+#[test]
+fn a_scan_that_cannot_run_or_prints_garbage_leaves_nothing_behind() {
+    let mut lab = Lab::new();
+    let port = lab.sshd("", "hostkey");
+    let plan = lab.plan("exit 1\n");
+    let out = lab.vigil(&plan, &["--host", &host(port)]).output().unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains(
+            "the remote scan could not run (exit 1): vigil: selftest plan asked to exit 1"
+        ),
+        "{all}"
+    );
+    assert!(lab.leftovers().is_empty(), "{:?}", lab.leftovers());
+
+    let plan = lab.plan("garbage\n");
+    let out = lab.vigil(&plan, &["--host", &host(port)]).output().unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("printed no valid results document"), "{all}");
+    assert!(lab.leftovers().is_empty(), "{:?}", lab.leftovers());
+}
+
+#[test]
+fn architecture_mismatch_is_refused_before_copying() {
+    let mut lab = Lab::new();
+    let fake = lab.path("fakebin");
+    std::fs::create_dir(&fake).unwrap();
+    std::fs::write(fake.join("uname"), "#!/bin/sh\necho 'Linux sparc64'\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(fake.join("uname"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let port = lab.sshd(
+        &format!("SetEnv PATH={}:/usr/bin:/bin", fake.display()),
+        "hostkey",
+    );
+    let plan = lab.plan("file /etc/passwd\n");
+    let out = lab.vigil(&plan, &["--host", &host(port)]).output().unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains(&format!(
+            "architecture mismatch: this vigil is built for linux {}, the host is linux sparc64",
+            std::env::consts::ARCH
+        )),
+        "{all}"
+    );
+    assert!(lab.leftovers().is_empty(), "{:?}", lab.leftovers());
+}
+
+#[test]
+fn ansible_inventory_drives_the_fleet_and_single_host_json_goes_to_stdout() {
+    let mut lab = Lab::new();
+    let a = lab.sshd("", "hostkey");
+    let b = lab.sshd("", "hostkey");
+    let inv = lab.path("inventory.ini");
+    std::fs::write(
+        &inv,
+        format!(
+            "[web]\nweb1 ansible_host=127.0.0.1 ansible_port={a}\n\
+             [db]\ndb1 ansible_host=127.0.0.1 ansible_port={b}\n[all:vars]\nansible_user=root\n"
+        ),
+    )
+    .unwrap();
+    let plan = lab.plan("file /etc/passwd\n");
+    let out_dir = lab.path("fleet");
+    let out = lab
+        .vigil(&plan, &["--fleet-out"])
+        .arg(&out_dir)
+        .arg("--hosts")
+        .arg(&inv)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(out_dir.join("web1.json").is_file());
+    assert!(out_dir.join("db1.json").is_file());
+
+    let out = lab
+        .vigil(&plan, &["--json", "-", "--host", &host(a)])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["rules"][0]["result"], "pass");
+}
+
+/// sudo is not installed on the test machine: a stand-in on the host's PATH checks
+/// that every remote step goes through `sudo -n sh -c`, and a refusing one that the
+/// refusal is reported as such.
+#[test]
+fn sudo_wraps_every_remote_step_and_a_refusal_is_named() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut lab = Lab::new();
+    let log = lab.path("sudo.log");
+    for (dir, body) in [
+        (
+            "okbin",
+            format!(
+                "#!/bin/sh\n[ \"$1\" = -n ] || exit 99\nshift\necho \"$1 $2\" >> {}\nexec \"$@\"\n",
+                log.display()
+            ),
+        ),
+        (
+            "nobin",
+            "#!/bin/sh\necho 'sudo: a password is required' >&2\nexit 1\n".to_string(),
+        ),
+    ] {
+        let d = lab.path(dir);
+        std::fs::create_dir(&d).unwrap();
+        std::fs::write(d.join("sudo"), body).unwrap();
+        std::fs::set_permissions(d.join("sudo"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let ok = lab.sshd(
+        &format!("SetEnv PATH={}:/usr/bin:/bin", lab.path("okbin").display()),
+        "hostkey",
+    );
+    let no = lab.sshd(
+        &format!("SetEnv PATH={}:/usr/bin:/bin", lab.path("nobin").display()),
+        "hostkey",
+    );
+    let plan = lab.plan("file /etc/passwd\n");
+    let out_dir = lab.path("fleet");
+    let out = lab
+        .vigil(&plan, &["--sudo", "--fleet-out"])
+        .arg(&out_dir)
+        .args(["--host", &host(ok), "--host", &host(no)])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let s = summary(&out_dir);
+    assert_eq!(s["hosts"][0]["status"], "pass", "{s}");
+    assert_eq!(s["hosts"][1]["error"]["kind"], "sudo", "{s}");
+    assert!(
+        s["hosts"][1]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("sudo: a password is required")
+    );
+    // mktemp, upload+scan, cleanup: three steps, all under sudo -n sh -c.
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "sh -c\n".repeat(3),);
+    assert!(lab.leftovers().is_empty(), "{:?}", lab.leftovers());
+}
