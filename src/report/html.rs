@@ -241,6 +241,8 @@ struct ColumnView {
 
 #[derive(Serialize)]
 struct RowView {
+    /// Position of the item in the object (1-based).
+    index: usize,
     result: Option<&'static str>,
     status: &'static str,
     message: Option<String>,
@@ -610,10 +612,13 @@ fn chart(counts: &[(&'static str, usize)]) -> String {
     s
 }
 
+/// Control id -> the (index, rule) pairs that reference it.
+type Controls<'a> = BTreeMap<String, Vec<(usize, &'a RuleResult)>>;
+
 /// Control roll-up: references grouped by framework, then by control id, with the
 /// worst result of the evaluated rules behind each control.
 fn rollup(r: &ScanResults) -> Vec<FrameworkView> {
-    let mut by_fw: BTreeMap<String, BTreeMap<String, Vec<(usize, &RuleResult)>>> = BTreeMap::new();
+    let mut by_fw: BTreeMap<String, Controls<'_>> = BTreeMap::new();
     for (i, rule) in r.rules.iter().enumerate() {
         if rule.result == RuleOutcome::NotSelected {
             continue;
@@ -836,18 +841,21 @@ fn test_view(idx: &Index<'_>, t: &TestResult, anchor: &str) -> TestView {
         .collect();
     let items = object.map(|o| &o.items[..]).unwrap_or(&[]);
     let shown = items.len().min(HTML_ITEMS_PER_TEST);
+    let picked = pick_items(t, items.len(), shown);
     let mut columns: Vec<String> = Vec::new();
-    for it in &items[..shown] {
+    for it in picked.iter().map(|i| &items[*i]) {
         for f in &it.fields {
             if !columns.contains(&f.name) {
                 columns.push(f.name.clone());
             }
         }
     }
-    let rows = items[..shown]
+    // What the state compares comes first, beside the result.
+    columns.sort_by_key(|c| !expected.contains(&c.as_str()));
+    let rows = picked
         .iter()
-        .enumerate()
-        .map(|(i, it)| {
+        .map(|&i| {
+            let it = &items[i];
             let cells = columns
                 .iter()
                 .map(|c| {
@@ -864,6 +872,7 @@ fn test_view(idx: &Index<'_>, t: &TestResult, anchor: &str) -> TestView {
                 })
                 .collect();
             RowView {
+                index: i + 1,
                 result: t.item_results.get(i).map(|r| r.as_str()),
                 status: it.status.as_str(),
                 message: it.message.clone(),
@@ -913,6 +922,28 @@ fn test_view(idx: &Index<'_>, t: &TestResult, anchor: &str) -> TestView {
         shown,
         total: object.map(|o| o.item_count).unwrap_or(0),
     }
+}
+
+/// Which items to show when a test has more than fit: for a test that did not pass,
+/// the items that made it fail come first (the ones not satisfying the state, or for
+/// `none satisfy` / `only one` the ones that do), then the others, in object order.
+fn pick_items(t: &TestResult, total: usize, shown: usize) -> Vec<usize> {
+    use crate::engine::oval::OvalResult;
+    let mut idx: Vec<usize> = (0..total).collect();
+    if t.result == OvalResult::False {
+        let wanted_true = matches!(t.check.as_str(), "none satisfy" | "only one");
+        idx.sort_by_key(|&i| {
+            let r = t.item_results.get(i).copied();
+            let culprit = if wanted_true {
+                r == Some(OvalResult::True)
+            } else {
+                r.is_some() && r != Some(OvalResult::True)
+            };
+            !culprit
+        });
+    }
+    idx.truncate(shown);
+    idx
 }
 
 fn expect_view(e: &StateEntity) -> ExpectView {
@@ -1079,6 +1110,24 @@ mod tests {
         let json = serde_json::to_vec(&r).unwrap();
         let back: ScanResults = serde_json::from_slice(&json).unwrap();
         assert_eq!(render(&r).unwrap(), render(&back).unwrap());
+    }
+
+    #[test]
+    fn items_that_decided_a_failed_test_are_shown_first() {
+        use crate::engine::oval::OvalResult::{False, True};
+        let (_, r) = scan_fixture(200);
+        let mut t = r.tests[0].clone();
+        t.result = False;
+        t.check = "all".into();
+        t.item_results = vec![True; 100];
+        t.item_results[70] = False;
+        assert_eq!(pick_items(&t, 100, 3), [70, 0, 1]);
+        t.check = "none satisfy".into();
+        t.item_results = vec![False; 100];
+        t.item_results[99] = True;
+        assert_eq!(pick_items(&t, 100, 2), [99, 0]);
+        t.result = True;
+        assert_eq!(pick_items(&t, 100, 2), [0, 1]);
     }
 
     /// 10,000 collected items (one object shared by a test in every rule is the worst

@@ -94,12 +94,19 @@ struct Span {
     component: Option<String>,
 }
 
+/// Namespace declarations, as (attribute name, URI).
+type Decls = Vec<(String, String)>;
+/// An open element while scanning: its name, its declarations, its component id.
+type Open = (String, Decls, Option<String>);
+/// The element found: start, end of its name, depth, inherited declarations, component.
+type Found = (usize, usize, usize, Decls, Option<String>);
+
 /// Finds the first element with local name `local` whose `id` attribute is `id`.
 fn find_element(text: &str, local: &str, id: &str) -> Result<Option<Span>, ReportError> {
     let mut reader = Reader::from_str(text);
     // (name, ns declarations, component id, start offset, matched)
-    let mut stack: Vec<(String, Vec<(String, String)>, Option<String>)> = Vec::new();
-    let mut found: Option<(usize, usize, usize, Vec<(String, String)>, Option<String>)> = None;
+    let mut stack: Vec<Open> = Vec::new();
+    let mut found: Option<Found> = None;
     loop {
         let before = reader.buffer_position() as usize;
         let ev = reader
@@ -183,6 +190,13 @@ fn find_element(text: &str, local: &str, id: &str) -> Result<Option<Span>, Repor
             _ => {}
         }
     }
+}
+
+/// Whether `s` can be an XCCDF idref (xs:NCName, ASCII approximation).
+fn is_ncname(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
 /// XML-safe id fragment from a file name.
@@ -282,9 +296,9 @@ fn test_result(
         .as_ref()
         .ok_or_else(|| err("the results have no benchmark"))?;
     let mut s = String::new();
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "<TestResult xmlns=\"{XCCDF_NS}\" id=\"{}\" start-time=\"{}\" end-time=\"{}\" version=\"{}\" test-system=\"cpe:/a:vigil:vigil:{}\">\n",
+        "<TestResult xmlns=\"{XCCDF_NS}\" id=\"{}\" start-time=\"{}\" end-time=\"{}\" version=\"{}\" test-system=\"cpe:/a:vigil:vigil:{}\">",
         escape(&testresult_id(results)),
         escape(&scan.started),
         escape(&scan.finished),
@@ -304,7 +318,8 @@ fn test_result(
         "  <identity authenticated=\"false\" privileged=\"{privileged}\">{}</identity>",
         escape(&scan.user)
     );
-    if let Some(p) = &scan.profile {
+    // `--profile all` selects every rule without a profile: there is no idref to give.
+    if let Some(p) = scan.profile.as_ref().filter(|p| is_ncname(&p.id)) {
         let _ = writeln!(s, "  <profile idref=\"{}\"/>", escape(&p.id));
     }
     let _ = writeln!(s, "  <target>{}</target>", escape(&scan.host.hostname));
@@ -745,9 +760,9 @@ fn oval_results_body(results: &ScanResults, content: &Content, document: &str) -
         let _ = write!(s, " xmlns:{p}=\"{}\"", escape(ns));
     }
     s.push_str(">\n");
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "<generator><oval:product_name>vigil</oval:product_name><oval:product_version>{}</oval:product_version><oval:schema_version>5.11.2</oval:schema_version><oval:timestamp>{now}</oval:timestamp></generator>\n",
+        "<generator><oval:product_name>vigil</oval:product_name><oval:product_version>{}</oval:product_version><oval:schema_version>5.11.2</oval:schema_version><oval:timestamp>{now}</oval:timestamp></generator>",
         escape(&results.vigil_version)
     );
     let host = &results.scan.host;
