@@ -976,6 +976,20 @@ mod tests {
     }
 
     #[test]
+    fn profile_all_gives_valid_xccdf_results() {
+        let (content, mut results) = scan_fixture(usize::MAX);
+        results.scan.profile = Some(NamedInfo {
+            id: "(all)".into(),
+            title: None,
+            version: None,
+        });
+        let xml = xccdf_results(&results, &content).unwrap();
+        assert!(!xml.contains("<profile idref"));
+        let dir = tempfile::tempdir().unwrap();
+        oscap(&["xccdf", "validate", &write(dir.path(), "x.xml", &xml)]);
+    }
+
+    #[test]
     fn a_changed_content_file_is_refused() {
         let (mut content, results) = scan_fixture(usize::MAX);
         content.sha256 = "00".repeat(32);
