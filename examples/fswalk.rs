@@ -12,9 +12,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
+use std::collections::HashMap;
 use vigil::content::oval::{Check, Datatype, Family, Operation};
 use vigil::probes::fs::FsProbe;
-use vigil::probes::{Context, Item, ObjectQuery, Probe, QueryEntity};
+use vigil::probes::{Context, Item, ItemFilter, ItemPredicate, ObjectQuery, Probe, QueryEntity};
 use vigil::target::Host;
 
 fn ent(name: &str, op: Operation, v: Option<&str>) -> QueryEntity {
@@ -51,6 +52,7 @@ fn q(id: &str, kind: &str, fs: &str, entities: Vec<QueryEntity>) -> ObjectQuery 
         family,
         kind: kind.into(),
         behaviors,
+        item_filter: None,
         entities,
     }
 }
@@ -63,7 +65,8 @@ fn main() {
         .find(|a| !a.starts_with("--"))
         .cloned()
         .unwrap_or_else(|| "/".into());
-    let mut ctx = Context::new(Arc::new(Host::live()));
+    let ctx = Context::new(Arc::new(Host::live()));
+    let mut filters: HashMap<String, ItemPredicate> = HashMap::new();
     let counted = Arc::new(AtomicUsize::new(0));
     let mut queries = Vec::new();
     if !ssg {
@@ -87,7 +90,7 @@ fn main() {
         ));
         for id in ["files", "dirs"] {
             let c = counted.clone();
-            ctx.item_filters.insert(
+            filters.insert(
                 id.into(),
                 Arc::new(move |_: &Item| {
                     c.fetch_add(1, Ordering::Relaxed);
@@ -106,7 +109,7 @@ fn main() {
                 ent("filename", Operation::PatternMatch, Some("^.*$")),
             ],
         ));
-        ctx.item_filters.insert(
+        filters.insert(
             "world_writable".into(),
             Arc::new(move |i: &Item| t(i, "owrite") && i.first("type") == Some("regular")),
         );
@@ -119,7 +122,7 @@ fn main() {
                 ent("filename", Operation::PatternMatch, Some("[a-z]+")),
             ],
         ));
-        ctx.item_filters.insert(
+        filters.insert(
             "setid".into(),
             Arc::new(move |i: &Item| t(i, "suid") || t(i, "sgid")),
         );
@@ -132,7 +135,7 @@ fn main() {
                 ent("filename", Operation::Equals, None),
             ],
         ));
-        ctx.item_filters.insert(
+        filters.insert(
             "ww_dirs".into(),
             Arc::new(move |i: &Item| t(i, "owrite") && !t(i, "sticky")),
         );
@@ -155,6 +158,9 @@ fn main() {
                 ],
             ));
         }
+    }
+    for q in &mut queries {
+        q.item_filter = filters.get(&q.object_id).cloned().map(ItemFilter);
     }
     let refs: Vec<&ObjectQuery> = queries.iter().collect();
     let t = Instant::now();

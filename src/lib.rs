@@ -8,9 +8,12 @@
 //! 4. [`engine`] applies states, check and existence, criteria and XCCDF checks.
 //! 5. [`report`] turns the results into JSON, HTML and SCAP result files.
 
+pub mod baseline;
 pub mod cli;
 pub mod content;
 pub mod engine;
+pub mod history;
+pub(crate) mod osutil;
 pub mod policy;
 pub mod probes;
 pub mod remote;

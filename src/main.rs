@@ -27,6 +27,10 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate(args),
         Command::Report(args) => render_report(args),
         Command::RemoteSelftest(a) => Ok(vigil::remote::selftest::run(&a.plan, &a.rest) as u8),
+        Command::History(a) => vigil::history::run(&a).map(|c| c as u8).map_err(Into::into),
+        Command::Baseline(a) => vigil::baseline::run(&a)
+            .map(|c| c as u8)
+            .map_err(Into::into),
     };
     match r {
         Ok(code) => ExitCode::from(code),
@@ -90,6 +94,10 @@ fn scan(args: ScanArgs) -> Result<u8> {
     }
     if let Some(p) = &args.html {
         report::write_output(p, report::html::render(&results)?.as_bytes())?;
+    }
+    if args.history.history.is_some() || args.history.events.is_some() {
+        let doc = serde_json::to_vec_pretty(&results).context("serialising results")?;
+        args.history.record(&doc)?;
     }
     if !args.quiet {
         print_summary(&results, to_stdout);

@@ -41,6 +41,10 @@ pub enum Command {
     Report(ReportArgs),
     #[command(hide = true)]
     RemoteSelftest(SelftestArgs),
+    /// Tamper-evident scan history: list, verify, diff, prune, record.
+    History(crate::history::HistoryArgs),
+    /// File-integrity baseline: create, check.
+    Baseline(crate::baseline::BaselineArgs),
 }
 
 #[derive(Debug, Args)]
@@ -104,10 +108,10 @@ pub struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
     /// Files larger than this many bytes are not read for content or hashes.
-    #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024 * 1024)]
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE_SIZE)]
     pub max_file_size: u64,
     /// Most items kept per object in the results document.
-    #[arg(long, value_name = "N", default_value_t = 200)]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_ITEMS)]
     pub max_items: usize,
     /// Data stream to use from a collection (default: the first).
     #[arg(long)]
@@ -120,7 +124,13 @@ pub struct ScanArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub remote: crate::remote::RemoteArgs,
+    /// `--history DIR`, `--sign-key FILE`, `--events PATH|syslog`.
+    #[command(flatten)]
+    pub history: crate::history::ScanHistoryArgs,
 }
+
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 256 * 1024 * 1024;
+pub const DEFAULT_MAX_ITEMS: usize = 200;
 
 fn parse_var(s: &str) -> Result<(String, String), String> {
     s.split_once('=')
@@ -150,8 +160,14 @@ impl ScanArgs {
         for (k, v) in &self.vars {
             flag("--var", format!("{k}={v}"));
         }
-        flag("--max-file-size", self.max_file_size.to_string());
-        flag("--max-items", self.max_items.to_string());
+        // Limits travel only when set, so the remote command line says what the user
+        // asked for.
+        if self.max_file_size != DEFAULT_MAX_FILE_SIZE {
+            flag("--max-file-size", self.max_file_size.to_string());
+        }
+        if self.max_items != DEFAULT_MAX_ITEMS {
+            flag("--max-items", self.max_items.to_string());
+        }
         if let Some(d) = &self.datastream_id {
             flag("--datastream-id", d.clone());
         }

@@ -378,6 +378,35 @@ pub fn selected_rules(
             .ok_or_else(|| SelectionError::UnknownRule(w.clone()))?;
         out.remove(id);
     }
+    // §6.4.4.3 requires / conflicts: a rule whose requirement is not selected, or that
+    // conflicts with a selected item, is not processed (as oscap 1.3.7 does). Removing a
+    // rule can break another's requirement, so repeat until nothing changes.
+    let groups_selected: HashSet<&String> = bench
+        .groups
+        .values()
+        .filter(|g| is_selected(&g.id, g.selected) && group_ok(g.parent.as_ref()))
+        .map(|g| &g.id)
+        .collect();
+    loop {
+        let chosen = |id: &String| out.contains(id) || groups_selected.contains(id);
+        let dropped: Vec<String> = out
+            .iter()
+            .filter(|id| {
+                let Some(r) = bench.rules.get(*id) else {
+                    return false;
+                };
+                r.requires.iter().any(|alts| !alts.iter().any(&chosen))
+                    || r.conflicts.iter().any(&chosen)
+            })
+            .cloned()
+            .collect();
+        if dropped.is_empty() {
+            break;
+        }
+        for d in dropped {
+            out.remove(&d);
+        }
+    }
     Ok(out)
 }
 

@@ -11,7 +11,7 @@ pub mod item;
 pub mod system;
 pub mod vigil;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub use item::{Collected, Flag, Item, ItemField, ItemStatus};
@@ -63,6 +63,7 @@ pub struct ObjectQuery {
     pub kind: String,
     pub behaviors: BTreeMap<String, String>,
     pub entities: Vec<QueryEntity>,
+    pub item_filter: Option<ItemFilter>,
 }
 
 impl ObjectQuery {
@@ -87,6 +88,7 @@ impl ObjectQuery {
                     from_variable: false,
                 })
                 .collect(),
+            item_filter: None,
         }
     }
 
@@ -96,6 +98,11 @@ impl ObjectQuery {
 
     pub fn behavior(&self, name: &str) -> Option<&str> {
         self.behaviors.get(name).map(|s| s.as_str())
+    }
+
+    /// Whether the pushed-down filters keep `item`.
+    pub fn keep(&self, item: &Item) -> bool {
+        self.item_filter.as_ref().is_none_or(|f| (f.0)(item))
     }
 }
 
@@ -110,11 +117,6 @@ pub struct Context {
     /// The site key-management policy (`--policy`); vigil's own key-management probes
     /// are not applicable without one.
     pub policy: Option<Arc<crate::policy::Policy>>,
-    /// Object filters pushed down by the engine, by object id (OVAL 5.11 §4.3.6.3
-    /// `filter`): a probe that produces many items (a walk of `/`) drops the items the
-    /// filters exclude as it produces them, so memory stays bounded. Optional for
-    /// probes; the engine still applies the filters itself, so this only saves memory.
-    pub item_filters: HashMap<String, ItemPredicate>,
 }
 
 impl Context {
@@ -123,13 +125,20 @@ impl Context {
             host,
             max_file_size: 256 * 1024 * 1024,
             policy: None,
-            item_filters: HashMap::new(),
         }
     }
+}
 
-    /// Whether the filters pushed down for `object_id` keep `item`.
-    pub fn keep(&self, object_id: &str, item: &Item) -> bool {
-        self.item_filters.get(object_id).is_none_or(|f| f(item))
+/// The object's filters (OVAL 5.11 §4.3.6.3), pushed down by the engine with their
+/// variables resolved: a probe that produces many items (a walk of `/`) drops what the
+/// filters exclude as it produces them, so memory stays bounded. Probes may ignore it;
+/// the engine applies the filters again.
+#[derive(Clone)]
+pub struct ItemFilter(pub ItemPredicate);
+
+impl std::fmt::Debug for ItemFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ItemFilter")
     }
 }
 

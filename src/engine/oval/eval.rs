@@ -20,7 +20,7 @@ use crate::content::oval::{
     FilterAction, Object, ObjectSet, OvalDefinitions, SetOperator, State, Test, VariableKind,
 };
 use crate::probes::{
-    Collected, Context, Flag, Item, ItemStatus, ObjectQuery, QueryEntity, Registry,
+    Collected, Context, Flag, Item, ItemFilter, ItemStatus, ObjectQuery, QueryEntity, Registry,
 };
 
 /// Why a variable has no values.
@@ -149,6 +149,57 @@ pub struct DefinitionOutcome {
     pub messages: Vec<String>,
 }
 
+/// A state whose variable references are resolved: each entity with its values, or
+/// the result it gives whatever the item holds (its variable has no usable value).
+pub struct ResolvedState {
+    operator: crate::content::oval::Operator,
+    entities: Vec<(Entity, Result<Vec<String>, OvalResult>)>,
+}
+
+impl ResolvedState {
+    /// An item against the state (OVAL 5.11.1 §5.3.6): every entity is checked
+    /// against the item's fields of that name (var_check over the values,
+    /// entity_check over the fields), combined with the state's operator.
+    pub fn result(&self, item: &Item) -> OvalResult {
+        logic::combine(
+            self.operator,
+            self.entities
+                .iter()
+                .map(|(e, values)| entity_result(e, values, item))
+                .collect::<Vec<_>>(),
+        )
+    }
+}
+
+fn entity_result(e: &Entity, values: &Result<Vec<String>, OvalResult>, item: &Item) -> OvalResult {
+    let values = match values {
+        Ok(v) => v,
+        Err(r) => return *r,
+    };
+    if e.datatype == Datatype::Record {
+        return OvalResult::Error;
+    }
+    let fields: Vec<Option<&str>> = item.values(&e.name).collect();
+    if fields.is_empty() {
+        // The item does not have the entity at all: nothing can be said (oscap
+        // decides unknown too).
+        return OvalResult::Unknown;
+    }
+    let per_field = fields.iter().map(|f| match f {
+        None => OvalResult::False,
+        Some(actual) => logic::check(
+            e.var_check,
+            values.iter().map(
+                |v| match compare::compare(e.datatype, e.operation, actual, v) {
+                    Ok(b) => OvalResult::from_bool(b),
+                    Err(_) => OvalResult::Error,
+                },
+            ),
+        ),
+    });
+    logic::check(e.entity_check, per_field.collect::<Vec<_>>())
+}
+
 /// Evaluates the definitions of one OVAL document against a host.
 pub struct Evaluator<'a> {
     pub defs: &'a OvalDefinitions,
@@ -159,6 +210,7 @@ pub struct Evaluator<'a> {
     variables: Mutex<HashMap<String, Arc<VarValues>>>,
     tests: Mutex<HashMap<String, Arc<TestOutcome>>>,
     definitions: Mutex<HashMap<String, Arc<DefinitionOutcome>>>,
+    resolved_states: Mutex<HashMap<String, Arc<ResolvedState>>>,
 }
 
 /// The variables an object used, with their values.
@@ -186,6 +238,7 @@ impl<'a> Evaluator<'a> {
             variables: Mutex::new(HashMap::new()),
             tests: Mutex::new(HashMap::new()),
             definitions: Mutex::new(HashMap::new()),
+            resolved_states: Mutex::new(HashMap::new()),
         }
     }
 
@@ -537,15 +590,22 @@ impl<'a> Evaluator<'a> {
             let (values, from_variable) = match &e.value {
                 EntityValue::Literal(s) => (if e.nil { vec![] } else { vec![s.clone()] }, false),
                 EntityValue::VarRef(v) => match &*self.variable(v, stack) {
+                    Err(err) if err.unknown => {
+                        // No value can be known, so the object matches nothing (oscap
+                        // collects such an object as does not exist).
+                        vars.push((v.clone(), Vec::new()));
+                        let mut o = ObjectOutcome::flagged(
+                            &obj.id,
+                            Flag::DoesNotExist,
+                            format!("entity {}: {err}", e.name),
+                        );
+                        o.variables = vars;
+                        return Err(o);
+                    }
                     Err(err) => {
-                        let flag = if err.unknown {
-                            Flag::NotCollected
-                        } else {
-                            Flag::Error
-                        };
                         return Err(ObjectOutcome::flagged(
                             &obj.id,
-                            flag,
+                            Flag::Error,
                             format!("entity {}: {err}", e.name),
                         ));
                     }
@@ -582,6 +642,7 @@ impl<'a> Evaluator<'a> {
                 kind: obj.kind.clone(),
                 behaviors: obj.behaviors.clone(),
                 entities,
+                item_filter: self.pushdown_filter(&obj.filters, stack),
             },
             vars,
         ))
@@ -620,17 +681,17 @@ impl<'a> Evaluator<'a> {
                 continue;
             }
             match &*self.variable(&name, stack) {
-                Err(m) => {
-                    return ObjectOutcome::flagged(
-                        &obj.id,
-                        if m.unknown {
-                            Flag::NotCollected
-                        } else {
-                            Flag::Error
-                        },
-                        m.message.clone(),
-                    );
+                Err(m) if m.unknown => {
+                    // The variable exists but its value cannot be known: the item
+                    // exists without a value (as oscap collects it), so existence
+                    // checks pass and state checks on `value` are unknown.
+                    vars.push((name.clone(), Vec::new()));
+                    items.push(Arc::new(Item::new().field("var_ref", name.clone())));
                 }
+                Err(m) => return ObjectOutcome::flagged(&obj.id, Flag::Error, m.message.clone()),
+                // A variable that evaluated to no values has no item (oscap: the
+                // object does not exist).
+                Ok(values) if values.is_empty() => vars.push((name.clone(), Vec::new())),
                 Ok(values) => {
                     let mut item = Item::new().field("var_ref", name.clone());
                     for v in values {
@@ -973,44 +1034,60 @@ impl<'a> Evaluator<'a> {
     /// An item against a state: every state entity is checked against the item's
     /// fields of that name, combined with the state's operator.
     pub fn eval_state(&self, state: &State, item: &Item, stack: Stack<'_>) -> OvalResult {
-        let results: Vec<OvalResult> = state
-            .entities
-            .iter()
-            .map(|e| self.eval_state_entity(e, item, stack))
-            .collect();
-        logic::combine(state.operator, results)
+        self.resolve_state(state, stack).result(item)
     }
 
-    fn eval_state_entity(&self, e: &Entity, item: &Item, stack: Stack<'_>) -> OvalResult {
-        let values: Vec<String> = match &e.value {
-            EntityValue::Literal(s) => vec![s.clone()],
-            EntityValue::VarRef(v) => match &*self.variable(v, stack) {
-                Ok(vals) if !vals.is_empty() => vals.clone(),
-                _ => return OvalResult::Error,
-            },
-        };
-        if e.datatype == Datatype::Record {
-            return OvalResult::Error;
+    /// A state with its variables resolved, memoised per state id.
+    fn resolve_state(&self, state: &State, stack: Stack<'_>) -> Arc<ResolvedState> {
+        if let Some(r) = self.resolved_states.lock().unwrap().get(&state.id) {
+            return r.clone();
         }
-        let fields: Vec<Option<&str>> = item.values(&e.name).collect();
-        if fields.is_empty() {
-            // The item does not have the entity at all: nothing can be said (oscap
-            // decides unknown too).
-            return OvalResult::Unknown;
-        }
-        let per_field = fields.iter().map(|f| match f {
-            None => OvalResult::False,
-            Some(actual) => logic::check(
-                e.var_check,
-                values.iter().map(
-                    |v| match compare::compare(e.datatype, e.operation, actual, v) {
-                        Ok(b) => OvalResult::from_bool(b),
-                        Err(_) => OvalResult::Error,
+        let entities = state
+            .entities
+            .iter()
+            .map(|e| {
+                let values = match &e.value {
+                    EntityValue::Literal(s) => Ok(vec![s.clone()]),
+                    EntityValue::VarRef(v) => match &*self.variable(v, stack) {
+                        Ok(vals) if !vals.is_empty() => Ok(vals.clone()),
+                        _ => Err(OvalResult::Error),
                     },
-                ),
-            ),
+                };
+                (e.clone(), values)
+            })
+            .collect();
+        let r = Arc::new(ResolvedState {
+            operator: state.operator,
+            entities,
         });
-        logic::check(e.entity_check, per_field.collect::<Vec<_>>())
+        self.resolved_states
+            .lock()
+            .unwrap()
+            .entry(state.id.clone())
+            .or_insert(r)
+            .clone()
+    }
+
+    /// The object's filters as a self-contained predicate for the probe.
+    fn pushdown_filter(&self, filters: &[Filter], stack: Stack<'_>) -> Option<ItemFilter> {
+        if filters.is_empty() {
+            return None;
+        }
+        let mut resolved = Vec::new();
+        for f in filters {
+            let state = self.defs.states.get(&f.state_ref)?;
+            resolved.push((f.action, self.resolve_state(state, stack)));
+        }
+        Some(ItemFilter(Arc::new(move |item: &Item| {
+            item.status != ItemStatus::Exists
+                || resolved.iter().all(|(action, state)| {
+                    let matched = state.result(item) == OvalResult::True;
+                    match action {
+                        FilterAction::Include => matched,
+                        FilterAction::Exclude => !matched,
+                    }
+                })
+        })))
     }
 
     pub fn test(&self, id: &str) -> Arc<TestOutcome> {

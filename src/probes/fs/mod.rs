@@ -473,8 +473,8 @@ struct Handler<'a> {
 
 impl Handler<'_> {
     fn push(&self, qi: usize, items: Vec<Item>) {
-        let id = &self.queries[qi].object_id;
-        let kept: Vec<Item> = items.into_iter().filter(|i| self.ctx.keep(id, i)).collect();
+        let query = self.queries[qi];
+        let kept: Vec<Item> = items.into_iter().filter(|i| query.keep(i)).collect();
         if !kept.is_empty() {
             lock(&self.accs[qi]).items.extend(kept);
         }

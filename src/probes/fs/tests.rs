@@ -57,6 +57,7 @@ fn query(kind: &str, beh: &[(&str, &str)], entities: Vec<QueryEntity>) -> Object
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect::<BTreeMap<_, _>>(),
         entities,
+        item_filter: None,
     }
 }
 
@@ -656,12 +657,11 @@ fn one_batch_equals_separate_collection_and_filters_push_down() {
     }
     assert_eq!(batch[2].items.len(), 4);
     assert_eq!(batch[5].flag, Flag::DoesNotExist, "{:?}", batch[5]);
-    let mut ctx = ctx();
-    ctx.item_filters.insert(
-        qs[0].object_id.clone(),
-        Arc::new(|i: &Item| i.first("path").is_some_and(|p| p.ends_with("deep"))),
-    );
-    let filtered = FsProbe.collect(&qs[0], &ctx);
+    let mut q = qs[0].clone();
+    q.item_filter = Some(crate::probes::ItemFilter(Arc::new(|i: &Item| {
+        i.first("path").is_some_and(|p| p.ends_with("deep"))
+    })));
+    let filtered = FsProbe.collect(&q, &ctx());
     assert_eq!(filtered.items.len(), 1);
 }
 

@@ -121,6 +121,7 @@ pub(crate) mod testutil {
                 .iter()
                 .map(|(n, op, v)| entity(n, *op, Some(v)))
                 .collect(),
+            item_filter: None,
         }
     }
 

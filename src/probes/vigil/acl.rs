@@ -406,6 +406,7 @@ pub(crate) mod tests {
                 var_check: crate::content::oval::Check::All,
                 from_variable: false,
             }],
+            item_filter: None,
         };
         let c = PosixAclProbe.collect(&q, &ctx);
         let named = c

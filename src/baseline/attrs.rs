@@ -1,0 +1,217 @@
+//! Extended attributes (llistxattr/lgetxattr, never following symlinks) and POSIX ACLs,
+//! decoded from the `system.posix_acl_access` / `system.posix_acl_default` attribute
+//! values (the Linux xattr ACL encoding: a little-endian u32 version 2 header, then
+//! 8-byte entries of u16 tag, u16 permissions, u32 id) into the short text form
+//! `getfacl -n -E -c` prints, comma-separated.
+
+use std::ffi::CString;
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+pub const ACL_ACCESS: &str = "system.posix_acl_access";
+pub const ACL_DEFAULT: &str = "system.posix_acl_default";
+
+fn cpath(path: &Path) -> io::Result<CString> {
+    CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
+}
+
+/// Every extended attribute of `path` itself (a symlink's own, not its target's), by
+/// name. File systems without xattr support give an empty list.
+pub fn xattrs(path: &Path) -> io::Result<Vec<(String, Vec<u8>)>> {
+    let c = cpath(path)?;
+    let mut names = vec![0u8; 1024];
+    let len = loop {
+        // SAFETY: c is NUL-terminated; names is writable for names.len() bytes.
+        let n = unsafe { libc::llistxattr(c.as_ptr(), names.as_mut_ptr().cast(), names.len()) };
+        if n >= 0 {
+            break n as usize;
+        }
+        let e = io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::ERANGE) => {
+                // SAFETY: size query with a null buffer.
+                let need = unsafe { libc::llistxattr(c.as_ptr(), std::ptr::null_mut(), 0) };
+                if need < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                names.resize(need as usize + 1, 0);
+            }
+            Some(libc::ENOTSUP) => return Ok(Vec::new()),
+            _ => return Err(e),
+        }
+    };
+    let mut out = Vec::new();
+    for name in names[..len].split(|&b| b == 0).filter(|n| !n.is_empty()) {
+        let cname = CString::new(name).expect("split on NUL");
+        match get(&c, &cname) {
+            Ok(v) => out.push((String::from_utf8_lossy(name).into_owned(), v)),
+            // Removed between list and get: it is simply not there any more.
+            Err(e) if e.raw_os_error() == Some(libc::ENODATA) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn get(path: &CString, name: &CString) -> io::Result<Vec<u8>> {
+    let mut buf = vec![0u8; 256];
+    loop {
+        // SAFETY: both strings NUL-terminated; buf writable for buf.len() bytes.
+        let n = unsafe {
+            libc::lgetxattr(
+                path.as_ptr(),
+                name.as_ptr(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+            )
+        };
+        if n >= 0 {
+            buf.truncate(n as usize);
+            return Ok(buf);
+        }
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::ERANGE) {
+            return Err(e);
+        }
+        // SAFETY: size query with a null buffer.
+        let need =
+            unsafe { libc::lgetxattr(path.as_ptr(), name.as_ptr(), std::ptr::null_mut(), 0) };
+        if need < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        buf.resize(need as usize + 1, 0);
+    }
+}
+
+/// Decodes an ACL xattr value to `user::rw-,user:1000:r--,group::r--,mask::r--,other::r--`.
+pub fn acl_text(value: &[u8]) -> Result<String, String> {
+    if value.len() < 4 || !(value.len() - 4).is_multiple_of(8) {
+        return Err(format!(
+            "ACL attribute of {} bytes is malformed",
+            value.len()
+        ));
+    }
+    let version = u32::from_le_bytes(value[..4].try_into().expect("4 bytes"));
+    if version != 2 {
+        return Err(format!("ACL attribute version {version} is not 2"));
+    }
+    let mut parts = Vec::new();
+    for e in value[4..].chunks_exact(8) {
+        let tag = u16::from_le_bytes([e[0], e[1]]);
+        let perm = u16::from_le_bytes([e[2], e[3]]);
+        let id = u32::from_le_bytes([e[4], e[5], e[6], e[7]]);
+        let p = format!(
+            "{}{}{}",
+            if perm & 4 != 0 { 'r' } else { '-' },
+            if perm & 2 != 0 { 'w' } else { '-' },
+            if perm & 1 != 0 { 'x' } else { '-' }
+        );
+        parts.push(match tag {
+            0x01 => format!("user::{p}"),
+            0x02 => format!("user:{id}:{p}"),
+            0x04 => format!("group::{p}"),
+            0x08 => format!("group:{id}:{p}"),
+            0x10 => format!("mask::{p}"),
+            0x20 => format!("other::{p}"),
+            t => return Err(format!("ACL entry tag {t:#x} is unknown")),
+        });
+    }
+    Ok(parts.join(","))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    fn run(cmd: &str, args: &[&str]) -> String {
+        let o = Command::new(cmd).args(args).output().unwrap();
+        assert!(
+            o.status.success(),
+            "{cmd} {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    }
+
+    /// Our decoding against getfacl's own reading of the same file.
+    #[test]
+    fn acl_matches_getfacl() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("f");
+        std::fs::write(&f, "x").unwrap();
+        let sub = d.path().join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        let fs_ = f.to_str().unwrap();
+        let ss = sub.to_str().unwrap();
+        run("setfacl", &["-m", "u:1234:rw,g:4321:r,u:99:x", fs_]);
+        run("setfacl", &["-m", "d:u:1234:rwx,d:g:0:r", ss]);
+        let attrs = xattrs(&f).unwrap();
+        let acl = attrs
+            .iter()
+            .find(|(n, _)| n == ACL_ACCESS)
+            .expect("ACL attribute");
+        let ours = acl_text(&acl.1).unwrap();
+        let theirs: Vec<String> = run("getfacl", &["-n", "-E", "-c", "-p", fs_])
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect();
+        assert_eq!(ours, theirs.join(","));
+        assert!(
+            ours.contains("user:1234:rw-") && ours.contains("user:99:--x"),
+            "{ours}"
+        );
+        let attrs = xattrs(&sub).unwrap();
+        let dacl = attrs
+            .iter()
+            .find(|(n, _)| n == ACL_DEFAULT)
+            .expect("default ACL");
+        let theirs: Vec<String> = run("getfacl", &["-n", "-E", "-c", "-d", "-p", ss])
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(|l| l.trim_start_matches("default:").to_string())
+            .collect();
+        assert_eq!(acl_text(&dacl.1).unwrap(), theirs.join(","));
+    }
+
+    #[test]
+    fn xattrs_match_setfattr_and_do_not_follow_symlinks() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("f");
+        std::fs::write(&f, "x").unwrap();
+        let fs_ = f.to_str().unwrap();
+        run("setfattr", &["-n", "user.vigil", "-v", "0x00ff10", fs_]);
+        run("setfattr", &["-n", "user.note", "-v", "hello", fs_]);
+        let a = xattrs(&f).unwrap();
+        assert_eq!(
+            a,
+            vec![
+                ("user.note".to_string(), b"hello".to_vec()),
+                ("user.vigil".to_string(), vec![0, 0xff, 0x10]),
+            ]
+        );
+        let l = d.path().join("l");
+        std::os::unix::fs::symlink(&f, &l).unwrap();
+        assert!(
+            xattrs(&l)
+                .unwrap()
+                .iter()
+                .all(|(n, _)| !n.starts_with("user."))
+        );
+    }
+
+    #[test]
+    fn malformed_acl_values_are_errors() {
+        assert!(acl_text(&[2, 0, 0]).is_err());
+        assert!(acl_text(&[1, 0, 0, 0]).is_err());
+        assert!(acl_text(&[2, 0, 0, 0, 0x40, 0, 7, 0, 0, 0, 0, 0]).is_err());
+        assert_eq!(
+            acl_text(&[2, 0, 0, 0, 1, 0, 6, 0, 0xff, 0xff, 0xff, 0xff]).unwrap(),
+            "user::rw-"
+        );
+    }
+}

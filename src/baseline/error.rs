@@ -1,0 +1,29 @@
+//! Errors of the file-integrity baseline ([`crate::baseline`]). Problems with single
+//! files (unreadable, vanished) are not errors: they are recorded in the file's entry.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: not a vigil baseline: {message}")]
+    Format { path: PathBuf, message: String },
+    #[error("{out}: refusing to write the baseline inside the scanned tree {root}")]
+    OutInsideTree { out: PathBuf, root: PathBuf },
+    #[error("{0}: no such file or directory")]
+    MissingRoot(PathBuf),
+}
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Io { path, source }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,677 @@
+//! The ledger files: reading, appending under a lock, signing. The format is described
+//! in the [`crate::history`] module docs.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey};
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::error::{Error, Result};
+use crate::osutil::{hex, sha256_hex, unhex};
+
+pub const LEDGER_FILE: &str = "ledger.jsonl";
+pub const HEAD_FILE: &str = "HEAD";
+pub const LOCK_FILE: &str = "lock";
+pub const RESULTS_DIR: &str = "results";
+/// `prev_hash` of the first entry of a history.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+/// Domain separation for the entry hash, so a ledger hash cannot be confused with the
+/// SHA-256 of some other document.
+const HASH_DOMAIN: &[u8] = b"vigil-history-v1\n";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Scan,
+    Prune,
+}
+
+/// What a prune entry removed: entries `removed_from_seq..=removed_through_seq`, the last
+/// of which had hash `removed_last_hash` (the `prev_hash` of the first entry kept).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PruneRecord {
+    pub keep_days: u64,
+    /// Entries older than this (RFC 3339) were removed.
+    pub cutoff: String,
+    pub removed_count: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed_from_seq: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed_through_seq: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed_last_hash: Option<String>,
+}
+
+/// One line of `ledger.jsonl`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    pub seq: u64,
+    /// RFC 3339, UTC, when the entry was appended.
+    pub time: String,
+    pub kind: Kind,
+    /// SHA-256 of the stored results document (scan entries).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub results_sha256: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prune: Option<PruneRecord>,
+    pub prev_hash: String,
+    /// Ed25519 public key (32 bytes, hex) of the signer; covered by `hash`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
+    pub hash: String,
+    /// Ed25519 signature (64 bytes, hex) over the 32 raw bytes of `hash`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+/// The fields the entry hash covers, in a fixed order.
+#[derive(Serialize)]
+struct HashedBody<'a> {
+    seq: u64,
+    time: &'a str,
+    kind: Kind,
+    results_sha256: &'a Option<String>,
+    prune: &'a Option<PruneRecord>,
+    prev_hash: &'a str,
+    public_key: &'a Option<String>,
+}
+
+impl Entry {
+    /// SHA-256 over the domain tag and the compact JSON of the hashed fields.
+    pub fn compute_hash(&self) -> String {
+        let body = HashedBody {
+            seq: self.seq,
+            time: &self.time,
+            kind: self.kind,
+            results_sha256: &self.results_sha256,
+            prune: &self.prune,
+            prev_hash: &self.prev_hash,
+            public_key: &self.public_key,
+        };
+        let mut h = Sha256::new();
+        h.update(HASH_DOMAIN);
+        h.update(serde_json::to_vec(&body).expect("entry body serializes"));
+        hex(&h.finalize())
+    }
+
+    /// The exact line written to the ledger (without the newline).
+    pub fn to_line(&self) -> String {
+        serde_json::to_string(self).expect("entry serializes")
+    }
+
+    /// Checks `signature` against `key`. `Ok(false)` when unsigned.
+    pub fn signature_valid(&self, key: &VerifyingKey) -> std::result::Result<bool, String> {
+        let Some(sig) = &self.signature else {
+            return Ok(false);
+        };
+        let sig = unhex(sig)
+            .and_then(|b| <[u8; 64]>::try_from(b).ok())
+            .ok_or("signature is not 64 hex-encoded bytes")?;
+        let msg = unhex(&self.hash).ok_or("hash is not hex")?;
+        key.verify(&msg, &Signature::from_bytes(&sig))
+            .map(|()| true)
+            .map_err(|_| "signature does not verify".to_string())
+    }
+
+    /// The public key embedded in the entry.
+    pub fn embedded_key(&self) -> std::result::Result<Option<VerifyingKey>, String> {
+        let Some(k) = &self.public_key else {
+            return Ok(None);
+        };
+        let bytes = unhex(k)
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .ok_or("public_key is not 32 hex-encoded bytes")?;
+        VerifyingKey::from_bytes(&bytes)
+            .map(Some)
+            .map_err(|e| format!("public_key: {e}"))
+    }
+
+    fn seal(&mut self, key: Option<&SigningKey>) {
+        self.public_key = key.map(|k| hex(k.verifying_key().as_bytes()));
+        self.hash = self.compute_hash();
+        self.signature = key.map(|k| {
+            let msg = unhex(&self.hash).expect("own hash is hex");
+            hex(&k.sign(&msg).to_bytes())
+        });
+    }
+}
+
+/// Reads an Ed25519 private key: PEM PKCS#8 (`openssl genpkey -algorithm ed25519`) or
+/// the same as DER.
+pub fn load_signing_key(path: &Path) -> Result<SigningKey> {
+    let bytes = fs::read(path).map_err(Error::io(path))?;
+    let key_err = |message: String| Error::Key {
+        path: path.to_path_buf(),
+        message,
+    };
+    if let Ok(text) = std::str::from_utf8(&bytes)
+        && text.contains("-----BEGIN")
+    {
+        return SigningKey::from_pkcs8_pem(text)
+            .map_err(|e| key_err(format!("not a PEM PKCS#8 Ed25519 private key: {e}")));
+    }
+    SigningKey::from_pkcs8_der(&bytes)
+        .map_err(|e| key_err(format!("not a DER PKCS#8 Ed25519 private key: {e}")))
+}
+
+/// Reads a trusted Ed25519 public key: PEM SubjectPublicKeyInfo (`openssl pkey -pubout`);
+/// a private key file is accepted too and its public half used.
+pub fn load_verifying_key(path: &Path) -> Result<VerifyingKey> {
+    let bytes = fs::read(path).map_err(Error::io(path))?;
+    let text = String::from_utf8_lossy(&bytes);
+    if let Ok(k) = VerifyingKey::from_public_key_pem(&text) {
+        return Ok(k);
+    }
+    if let Ok(k) = VerifyingKey::from_public_key_der(&bytes) {
+        return Ok(k);
+    }
+    load_signing_key(path)
+        .map(|k| k.verifying_key())
+        .map_err(|_| Error::Key {
+            path: path.to_path_buf(),
+            message: "not an Ed25519 public key (PEM or DER SubjectPublicKeyInfo) \
+                      nor a PKCS#8 private key"
+                .into(),
+        })
+}
+
+/// One line of the ledger as read from disk.
+#[derive(Debug, Clone)]
+pub struct Line {
+    /// 1-based line number.
+    pub number: usize,
+    pub text: String,
+    pub entry: std::result::Result<Entry, String>,
+}
+
+/// The ledger file as read: complete lines, and the bytes of an unterminated last line
+/// (a write interrupted by a crash) if there is one.
+#[derive(Debug, Clone, Default)]
+pub struct Ledger {
+    pub lines: Vec<Line>,
+    pub torn_tail: Option<String>,
+}
+
+impl Ledger {
+    /// Parsed entries; the first unreadable line is an error.
+    pub fn entries(&self, dir: &Path) -> Result<Vec<Entry>> {
+        self.lines
+            .iter()
+            .map(|l| {
+                l.entry.clone().map_err(|message| Error::Corrupt {
+                    path: dir.join(LEDGER_FILE),
+                    line: l.number,
+                    message,
+                })
+            })
+            .collect()
+    }
+}
+
+pub fn parse_ledger(bytes: &[u8]) -> Ledger {
+    let text = String::from_utf8_lossy(bytes);
+    let mut ledger = Ledger::default();
+    let mut rest: &str = &text;
+    let mut number = 0;
+    while !rest.is_empty() {
+        number += 1;
+        match rest.find('\n') {
+            Some(i) => {
+                let line = &rest[..i];
+                rest = &rest[i + 1..];
+                ledger.lines.push(Line {
+                    number,
+                    text: line.to_string(),
+                    entry: serde_json::from_str::<Entry>(line).map_err(|e| e.to_string()),
+                });
+            }
+            None => {
+                ledger.torn_tail = Some(rest.to_string());
+                break;
+            }
+        }
+    }
+    ledger
+}
+
+/// Reads `DIR/ledger.jsonl` (empty when it does not exist yet).
+pub fn read_ledger(dir: &Path) -> Result<Ledger> {
+    let path = dir.join(LEDGER_FILE);
+    match fs::read(&path) {
+        Ok(b) => Ok(parse_ledger(&b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Ledger::default()),
+        Err(e) => Err(Error::Io { path, source: e }),
+    }
+}
+
+/// `DIR/HEAD`: the seq and hash of the last entry written, updated after each append.
+pub fn read_head(dir: &Path) -> Result<Option<(u64, String)>> {
+    let path = dir.join(HEAD_FILE);
+    let text = match fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::Io { path, source: e }),
+    };
+    let mut it = text.split_whitespace();
+    let seq = it.next().and_then(|s| s.parse().ok());
+    let hash = it.next().map(str::to_string);
+    match (seq, hash) {
+        (Some(s), Some(h)) => Ok(Some((s, h))),
+        _ => Err(Error::Corrupt {
+            path,
+            line: 1,
+            message: "expected `SEQ HASH`".into(),
+        }),
+    }
+}
+
+pub fn results_path(dir: &Path, sha: &str) -> PathBuf {
+    dir.join(RESULTS_DIR).join(format!("{sha}.json"))
+}
+
+/// An exclusive advisory lock (flock) on `DIR/lock`, held until dropped. flock locks
+/// belong to the open file description, so threads of one process exclude each other
+/// as well as separate processes do.
+pub struct DirLock {
+    _file: File,
+}
+
+pub fn lock_dir(dir: &Path) -> Result<DirLock> {
+    fs::create_dir_all(dir.join(RESULTS_DIR)).map_err(Error::io(dir))?;
+    let path = dir.join(LOCK_FILE);
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(Error::io(&path))?;
+    file.lock().map_err(Error::io(&path))?;
+    Ok(DirLock { _file: file })
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory, fsync,
+/// rename. A crash leaves either the old file or the new one (plus perhaps a stray
+/// `.tmp-*` file, which readers ignore).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = dir.join(format!(".tmp-{}-{}", std::process::id(), name));
+    let mut f = File::create(&tmp).map_err(Error::io(&tmp))?;
+    f.write_all(bytes).map_err(Error::io(&tmp))?;
+    f.sync_all().map_err(Error::io(&tmp))?;
+    drop(f);
+    fs::rename(&tmp, path).map_err(Error::io(path))?;
+    sync_dir(dir);
+    Ok(())
+}
+
+fn sync_dir(dir: &Path) {
+    // Durability of the rename; a failure here loses nothing already verified.
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+pub fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// What to append: a scan's results, or a prune record.
+pub enum Payload<'a> {
+    Scan(&'a [u8]),
+    Prune(PruneRecord),
+}
+
+/// Appends one entry while holding the directory lock. The caller holds `_lock`.
+/// An unterminated last line (an append interrupted by a crash) is cut off first; a
+/// complete line that does not parse stops the append, since chaining onto an entry
+/// that cannot be checked would hide the damage.
+pub fn append_locked(
+    dir: &Path,
+    _lock: &DirLock,
+    payload: Payload<'_>,
+    key: Option<&SigningKey>,
+) -> Result<Entry> {
+    let ledger_path = dir.join(LEDGER_FILE);
+    let mut file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .append(true)
+        .open(&ledger_path)
+        .map_err(Error::io(&ledger_path))?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)
+        .map_err(Error::io(&ledger_path))?;
+    let ledger = parse_ledger(&bytes);
+    if ledger.torn_tail.is_some() {
+        let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        file.set_len(keep as u64).map_err(Error::io(&ledger_path))?;
+        file.seek(SeekFrom::End(0))
+            .map_err(Error::io(&ledger_path))?;
+    }
+    let (seq, prev_hash) = match ledger.lines.last() {
+        None => (1, GENESIS.to_string()),
+        Some(l) => {
+            let e = l.entry.as_ref().map_err(|m| Error::Corrupt {
+                path: ledger_path.clone(),
+                line: l.number,
+                message: m.clone(),
+            })?;
+            (e.seq + 1, e.hash.clone())
+        }
+    };
+    let entry = match payload {
+        Payload::Scan(results) => {
+            let sha = sha256_hex(results);
+            let rp = results_path(dir, &sha);
+            // Same hash, same bytes: an identical earlier results file is reused.
+            if !rp.exists() {
+                write_atomic(&rp, results)?;
+            }
+            new_entry(seq, prev_hash, Kind::Scan, Some(sha), None, key)
+        }
+        Payload::Prune(p) => new_entry(seq, prev_hash, Kind::Prune, None, Some(p), key),
+    };
+    let mut line = entry.to_line();
+    line.push('\n');
+    // One write of the whole line on an O_APPEND descriptor: readers see either no line
+    // or a complete one unless the machine dies mid-write (the torn tail case).
+    file.write_all(line.as_bytes())
+        .map_err(Error::io(&ledger_path))?;
+    file.sync_all().map_err(Error::io(&ledger_path))?;
+    write_head(dir, &entry)?;
+    Ok(entry)
+}
+
+/// A sealed (hashed, optionally signed) entry.
+pub fn new_entry(
+    seq: u64,
+    prev_hash: String,
+    kind: Kind,
+    results_sha256: Option<String>,
+    prune: Option<PruneRecord>,
+    key: Option<&SigningKey>,
+) -> Entry {
+    let mut entry = Entry {
+        seq,
+        time: now_rfc3339(),
+        kind,
+        results_sha256,
+        prune,
+        prev_hash,
+        public_key: None,
+        hash: String::new(),
+        signature: None,
+    };
+    entry.seal(key);
+    entry
+}
+
+pub fn write_head(dir: &Path, entry: &Entry) -> Result<()> {
+    write_atomic(
+        &dir.join(HEAD_FILE),
+        format!("{} {}\n", entry.seq, entry.hash).as_bytes(),
+    )
+}
+
+/// Appends a scan's results document to the history in `dir` (created if needed),
+/// signed with the Ed25519 key in `sign_key` if given.
+pub fn record_scan(dir: &Path, results: &[u8], sign_key: Option<&Path>) -> Result<Entry> {
+    serde_json::from_slice::<serde_json::Value>(results)
+        .map_err(|e| Error::InvalidResults(e.to_string()))?;
+    let key = sign_key.map(load_signing_key).transpose()?;
+    let lock = lock_dir(dir)?;
+    append_locked(dir, &lock, Payload::Scan(results), key.as_ref())
+}
+
+/// Reads the stored results document of a scan entry.
+pub fn read_results(dir: &Path, entry: &Entry) -> Result<Vec<u8>> {
+    let sha = entry
+        .results_sha256
+        .as_deref()
+        .ok_or_else(|| Error::NotFound(format!("entry {} is not a scan", entry.seq)))?;
+    let p = results_path(dir, sha);
+    fs::read(&p).map_err(Error::io(p))
+}
+
+/// The results document of the latest scan in the history, if any (for comparing a new
+/// scan against, e.g. to emit events).
+pub fn latest_results(dir: &Path) -> Result<Option<Vec<u8>>> {
+    let entries = read_ledger(dir)?.entries(dir)?;
+    match entries.iter().rev().find(|e| e.kind == Kind::Scan) {
+        Some(e) => read_results(dir, e).map(Some),
+        None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::process::Command;
+
+    /// A PEM PKCS#8 Ed25519 key generated by the real openssl.
+    pub(crate) fn openssl_key(dir: &Path, name: &str) -> PathBuf {
+        let p = dir.join(name);
+        let st = Command::new("openssl")
+            .args(["genpkey", "-algorithm", "ed25519", "-out"])
+            .arg(&p)
+            .status()
+            .expect("openssl runs");
+        assert!(st.success());
+        p
+    }
+
+    pub(crate) fn results_doc(rules: &[(&str, &str)]) -> Vec<u8> {
+        let rules: Vec<_> = rules
+            .iter()
+            .map(|(id, r)| {
+                serde_json::json!({"id": id, "title": format!("title of {id}"),
+                    "severity": "medium", "result": r, "messages": [], "evidence": null})
+            })
+            .collect();
+        serde_json::to_vec(&serde_json::json!({
+            "schema_version": 1,
+            "scan": {"host": {"hostname": "h1"}, "started": "2024-01-01T00:00:00Z"},
+            "rules": rules,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn appends_chain_and_store_results_by_hash() {
+        let d = tempfile::tempdir().unwrap();
+        let r1 = results_doc(&[("a", "pass")]);
+        let e1 = record_scan(d.path(), &r1, None).unwrap();
+        let e2 = record_scan(d.path(), &results_doc(&[("a", "fail")]), None).unwrap();
+        assert_eq!((e1.seq, e2.seq), (1, 2));
+        assert_eq!(e1.prev_hash, GENESIS);
+        assert_eq!(e2.prev_hash, e1.hash);
+        assert_eq!(e1.hash, e1.compute_hash());
+        let stored = fs::read(results_path(d.path(), e1.results_sha256.as_ref().unwrap())).unwrap();
+        assert_eq!(stored, r1);
+        assert_eq!(read_head(d.path()).unwrap(), Some((2, e2.hash.clone())));
+        let lines = read_ledger(d.path()).unwrap();
+        assert_eq!(lines.lines.len(), 2);
+        assert_eq!(lines.lines[1].text, e2.to_line());
+        assert_eq!(
+            latest_results(d.path()).unwrap().unwrap(),
+            results_doc(&[("a", "fail")])
+        );
+    }
+
+    #[test]
+    fn rejects_results_that_are_not_json() {
+        let d = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            record_scan(d.path(), b"<xml/>", None),
+            Err(Error::InvalidResults(_))
+        ));
+        assert!(!d.path().join(LEDGER_FILE).exists());
+    }
+
+    #[test]
+    fn signs_with_openssl_generated_pkcs8_key() {
+        let d = tempfile::tempdir().unwrap();
+        let key = openssl_key(d.path(), "k.pem");
+        let hist = d.path().join("h");
+        let e = record_scan(&hist, &results_doc(&[]), Some(&key)).unwrap();
+        let sk = load_signing_key(&key).unwrap();
+        assert_eq!(
+            e.public_key.as_deref(),
+            Some(hex(sk.verifying_key().as_bytes()).as_str())
+        );
+        assert_eq!(e.signature_valid(&sk.verifying_key()), Ok(true));
+        // The public half as openssl writes it loads as the trusted key.
+        let pubp = d.path().join("k.pub");
+        let st = Command::new("openssl")
+            .args(["pkey", "-pubout", "-in"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&pubp)
+            .status()
+            .unwrap();
+        assert!(st.success());
+        assert_eq!(load_verifying_key(&pubp).unwrap(), sk.verifying_key());
+        let other = load_signing_key(&openssl_key(d.path(), "k2.pem")).unwrap();
+        assert!(e.signature_valid(&other.verifying_key()).is_err());
+    }
+
+    #[test]
+    fn refuses_a_key_that_is_not_ed25519() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("ec.pem");
+        let st = Command::new("openssl")
+            .args([
+                "genpkey",
+                "-algorithm",
+                "EC",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-out",
+            ])
+            .arg(&p)
+            .status()
+            .unwrap();
+        assert!(st.success());
+        assert!(matches!(load_signing_key(&p), Err(Error::Key { .. })));
+    }
+
+    #[test]
+    fn torn_last_line_is_cut_before_the_next_append() {
+        let d = tempfile::tempdir().unwrap();
+        let e1 = record_scan(d.path(), &results_doc(&[("a", "pass")]), None).unwrap();
+        // A crash half-way through writing entry 2.
+        let half = {
+            let mut e = e1.clone();
+            e.seq = 2;
+            let l = e.to_line();
+            l[..l.len() / 2].to_string()
+        };
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(d.path().join(LEDGER_FILE))
+            .unwrap();
+        f.write_all(half.as_bytes()).unwrap();
+        let l = read_ledger(d.path()).unwrap();
+        assert_eq!(l.lines.len(), 1);
+        assert_eq!(l.torn_tail.as_deref(), Some(half.as_str()));
+        let e2 = record_scan(d.path(), &results_doc(&[("a", "fail")]), None).unwrap();
+        assert_eq!((e2.seq, e2.prev_hash.as_str()), (2, e1.hash.as_str()));
+        let l = read_ledger(d.path()).unwrap();
+        assert!(l.torn_tail.is_none());
+        assert_eq!(l.entries(d.path()).unwrap().len(), 2);
+    }
+
+    /// Appends from several processes (this test binary re-run as children, see
+    /// `child_appender`) and several threads at once: flock keeps the chain whole.
+    #[test]
+    fn concurrent_appends_from_threads_and_processes_keep_the_chain() {
+        let d = tempfile::tempdir().unwrap();
+        let exe = std::env::current_exe().unwrap();
+        let children: Vec<_> = (0..3)
+            .map(|i| {
+                Command::new(&exe)
+                    .args([
+                        "--exact",
+                        "history::ledger::tests::child_appender",
+                        "--ignored",
+                        "--test-threads=1",
+                    ])
+                    .env("VIGIL_TEST_APPEND_DIR", d.path())
+                    .env("VIGIL_TEST_APPEND_TAG", format!("p{i}"))
+                    .stdout(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        std::thread::scope(|s| {
+            for t in 0..4 {
+                let dir = d.path();
+                s.spawn(move || {
+                    for j in 0..CHILD_APPENDS {
+                        record_scan(
+                            dir,
+                            &results_doc(&[(&format!("t{t}"), &j.to_string())]),
+                            None,
+                        )
+                        .unwrap();
+                    }
+                });
+            }
+        });
+        for mut c in children {
+            assert!(c.wait().unwrap().success());
+        }
+        let entries = read_ledger(d.path()).unwrap().entries(d.path()).unwrap();
+        assert_eq!(entries.len(), 7 * CHILD_APPENDS);
+        let seqs: Vec<u64> = entries.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, (1..=(7 * CHILD_APPENDS) as u64).collect::<Vec<_>>());
+        let r = crate::history::verify::verify(d.path(), None).unwrap();
+        assert!(r.ok() && r.warnings.is_empty(), "{r:?}");
+    }
+
+    const CHILD_APPENDS: usize = 15;
+
+    /// Not a test on its own: the body of a child process of the concurrency test.
+    #[test]
+    #[ignore = "run by concurrent_appends_from_threads_and_processes_keep_the_chain"]
+    fn child_appender() {
+        let (Ok(dir), Ok(tag)) = (
+            std::env::var("VIGIL_TEST_APPEND_DIR"),
+            std::env::var("VIGIL_TEST_APPEND_TAG"),
+        ) else {
+            return;
+        };
+        for j in 0..CHILD_APPENDS {
+            record_scan(
+                Path::new(&dir),
+                &results_doc(&[(&tag, &j.to_string())]),
+                None,
+            )
+            .unwrap();
+        }
+    }
+
+    #[test]
+    fn corrupt_last_line_stops_appends() {
+        let d = tempfile::tempdir().unwrap();
+        record_scan(d.path(), &results_doc(&[]), None).unwrap();
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(d.path().join(LEDGER_FILE))
+            .unwrap();
+        f.write_all(b"{\"seq\": \n").unwrap();
+        assert!(matches!(
+            record_scan(d.path(), &results_doc(&[]), None),
+            Err(Error::Corrupt { line: 2, .. })
+        ));
+    }
+}

@@ -1,0 +1,455 @@
+//! Tamper-evident scan history: every `vigil scan --history DIR` appends its results
+//! to a hash-chained ledger; `vigil history list|verify|diff|prune|record` read and
+//! maintain it. Serves CCM LOG-11 / LOG-10: scan results are kept as audit records
+//! whose alteration can be detected.
+//!
+//! # Ledger format (version 1)
+//!
+//! A history is a directory:
+//!
+//! ```text
+//! DIR/ledger.jsonl          one entry per line, compact JSON, oldest first
+//! DIR/results/<sha256>.json the results document of a scan, byte for byte as the
+//!                           scan wrote it, named by its SHA-256 (lower-case hex)
+//! DIR/HEAD                  "SEQ HASH\n" of the last entry, rewritten after each append
+//! DIR/lock                  flock(2) target serialising writers (never holds data)
+//! ```
+//!
+//! An entry (fields in this order, optional ones left out when absent):
+//!
+//! | field | meaning |
+//! |---|---|
+//! | `seq` | 1, 2, 3, … (one more than the previous entry) |
+//! | `time` | RFC 3339 UTC time the entry was appended |
+//! | `kind` | `scan` or `prune` |
+//! | `results_sha256` | scan entries: SHA-256 of the results file |
+//! | `prune` | prune entries: `{keep_days, cutoff, removed_count, removed_from_seq, removed_through_seq, removed_last_hash}` |
+//! | `prev_hash` | `hash` of the previous entry; 64 zeros for the first entry |
+//! | `public_key` | signed entries: the signer's Ed25519 public key, 32 bytes hex |
+//! | `hash` | SHA-256 over `"vigil-history-v1\n"` followed by the compact JSON object `{seq, time, kind, results_sha256, prune, prev_hash, public_key}` (absent values as `null`), hex |
+//! | `signature` | signed entries: Ed25519 signature of the 32 raw bytes of `hash`, hex |
+//!
+//! Signing keys (`--sign-key FILE`) are Ed25519 private keys in PKCS#8, PEM or DER, as
+//! `openssl genpkey -algorithm ed25519 -out key.pem` writes them. The trusted key for
+//! `verify --public-key FILE` is the public half in PEM/DER SubjectPublicKeyInfo
+//! (`openssl pkey -in key.pem -pubout -out key.pub`); a private key file works too.
+//!
+//! Writers take the lock, cut off an unterminated last line (a crash mid-append), write
+//! the results file (temporary file, fsync, rename), append the entry line in a single
+//! write and fsync, then replace `HEAD` the same way as results. Any crash therefore
+//! leaves a ledger that verifies: at worst with a torn last line or a `HEAD` one entry
+//! behind, both reported as warnings. `prune` removes a prefix of entries and appends
+//! its own entry in one atomic rename of the ledger (see [`prune`]).
+//!
+//! Exit codes of the `history` subcommands: 0 success; 2 when `verify` finds tampering
+//! or `diff` finds new failures; 1 when the command could not run.
+
+pub mod diff;
+pub mod error;
+pub mod events;
+pub mod ledger;
+pub mod prune;
+pub mod verify;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub use error::{Error, Result};
+pub use events::{Target as EventTarget, emit};
+pub use ledger::{Entry, Kind, latest_results, record_scan};
+
+/// The `--history`, `--sign-key` and `--events` options of `vigil scan`, to flatten
+/// into the scan command (`#[command(flatten)]`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ScanHistoryArgs {
+    /// Append the results to the tamper-evident history in DIR.
+    #[arg(long, value_name = "DIR")]
+    pub history: Option<PathBuf>,
+    /// Sign history entries with this Ed25519 private key (PKCS#8 PEM, as
+    /// `openssl genpkey -algorithm ed25519` writes).
+    #[arg(long, value_name = "FILE", requires = "history")]
+    pub sign_key: Option<PathBuf>,
+    /// Emit new failures (vs. the previous scan in --history) as JSON lines to PATH,
+    /// `-` or `syslog[:rfc5424|:rfc3164]`.
+    #[arg(long, value_name = "PATH|syslog")]
+    pub events: Option<EventTarget>,
+}
+
+impl ScanHistoryArgs {
+    /// Records a finished scan's results document and emits its events. Returns the
+    /// new entry when `--history` was given.
+    pub fn record(&self, results: &[u8]) -> Result<Option<Entry>> {
+        let previous = match &self.history {
+            Some(dir) if self.events.is_some() => latest_results(dir)?,
+            _ => None,
+        };
+        let entry = self
+            .history
+            .as_deref()
+            .map(|dir| record_scan(dir, results, self.sign_key.as_deref()))
+            .transpose()?;
+        if let Some(target) = &self.events {
+            emit(previous.as_deref(), results, target)?;
+        }
+        Ok(entry)
+    }
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct HistoryArgs {
+    #[command(subcommand)]
+    pub command: HistoryCommand,
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum HistoryCommand {
+    /// List the entries of a history.
+    List {
+        dir: PathBuf,
+        /// Print the entries as JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check the hash chain, results files and signatures; exit 2 on tampering.
+    Verify {
+        dir: PathBuf,
+        /// Require every entry to be signed by this Ed25519 key (public or private).
+        #[arg(long, value_name = "FILE")]
+        public_key: Option<PathBuf>,
+    },
+    /// Compare two scans (default: the last two); exit 2 when there are new failures.
+    Diff {
+        dir: PathBuf,
+        /// Older scan (entry seq); alone, it is compared with the latest scan.
+        a: Option<u64>,
+        /// Newer scan (entry seq).
+        b: Option<u64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove entries older than N days, recording the prune in the chain.
+    Prune {
+        dir: PathBuf,
+        #[arg(long, value_name = "N")]
+        keep_days: u64,
+        #[arg(long, value_name = "FILE")]
+        sign_key: Option<PathBuf>,
+    },
+    /// Append an existing results document (what `scan --history` does).
+    Record {
+        dir: PathBuf,
+        /// The scan's JSON results.
+        results: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        sign_key: Option<PathBuf>,
+        #[arg(long, value_name = "PATH|syslog")]
+        events: Option<EventTarget>,
+    },
+}
+
+/// Runs a `vigil history` subcommand, writing to stdout; returns the exit code.
+pub fn run(args: &HistoryArgs) -> Result<i32> {
+    let mut out = std::io::stdout().lock();
+    run_to(args, &mut out)
+}
+
+fn w(out: &mut dyn Write, s: &str) -> Result<()> {
+    out.write_all(s.as_bytes()).map_err(Error::io("<stdout>"))
+}
+
+pub fn run_to(args: &HistoryArgs, out: &mut dyn Write) -> Result<i32> {
+    match &args.command {
+        HistoryCommand::List { dir, json } => {
+            if !dir.is_dir() {
+                return Err(Error::NotFound(format!(
+                    "{}: no such history directory",
+                    dir.display()
+                )));
+            }
+            let entries = ledger::read_ledger(dir)?.entries(dir)?;
+            for e in &entries {
+                if *json {
+                    w(out, &format!("{}\n", e.to_line()))?;
+                } else {
+                    w(out, &format!("{}\n", list_line(dir, e)))?;
+                }
+            }
+            Ok(0)
+        }
+        HistoryCommand::Verify { dir, public_key } => {
+            let key = public_key
+                .as_deref()
+                .map(ledger::load_verifying_key)
+                .transpose()?;
+            let r = verify::verify(dir, key.as_ref())?;
+            for p in &r.problems {
+                w(out, &format!("TAMPERED {p}\n"))?;
+            }
+            for p in &r.warnings {
+                w(out, &format!("warning: {p}\n"))?;
+            }
+            if r.ok() {
+                w(
+                    out,
+                    &format!(
+                        "OK: {} entries, chain intact, {} signed{}\n",
+                        r.entries,
+                        r.signed,
+                        if key.is_some() {
+                            " by the trusted key"
+                        } else {
+                            ""
+                        }
+                    ),
+                )?;
+                Ok(0)
+            } else {
+                w(out, &format!("FAILED: {} problem(s)\n", r.problems.len()))?;
+                Ok(2)
+            }
+        }
+        HistoryCommand::Diff { dir, a, b, json } => {
+            let (ea, eb) = pick_pair(dir, *a, *b)?;
+            let parse = |e: &Entry| -> Result<serde_json::Value> {
+                let bytes = ledger::read_results(dir, e)?;
+                serde_json::from_slice(&bytes).map_err(|x| Error::InvalidResults(x.to_string()))
+            };
+            let d = diff::diff(&parse(&ea)?, &parse(&eb)?);
+            if *json {
+                let v = serde_json::json!({"from": ea.seq, "to": eb.seq, "diff": d});
+                w(out, &format!("{v}\n"))?;
+            } else {
+                w(out, &diff::render_text(&d, ea.seq, eb.seq))?;
+            }
+            Ok(if d.new_failures.is_empty() { 0 } else { 2 })
+        }
+        HistoryCommand::Prune {
+            dir,
+            keep_days,
+            sign_key,
+        } => {
+            let key = sign_key
+                .as_deref()
+                .map(ledger::load_signing_key)
+                .transpose()?;
+            let e = prune::prune(dir, *keep_days, chrono::Utc::now(), key.as_ref())?;
+            let n = e.prune.as_ref().map_or(0, |p| p.removed_count);
+            w(
+                out,
+                &format!("pruned {n} entries; recorded as entry {}\n", e.seq),
+            )?;
+            Ok(0)
+        }
+        HistoryCommand::Record {
+            dir,
+            results,
+            sign_key,
+            events,
+        } => {
+            let bytes = std::fs::read(results).map_err(Error::io(results))?;
+            let a = ScanHistoryArgs {
+                history: Some(dir.clone()),
+                sign_key: sign_key.clone(),
+                events: events.clone(),
+            };
+            let e = a.record(&bytes)?.expect("history given");
+            w(out, &format!("recorded entry {} {}\n", e.seq, e.hash))?;
+            Ok(0)
+        }
+    }
+}
+
+fn list_line(dir: &Path, e: &Entry) -> String {
+    let summary = match e.kind {
+        Kind::Prune => e.prune.as_ref().map_or(String::new(), |p| {
+            format!(
+                "prune --keep-days {}: removed {} entries",
+                p.keep_days, p.removed_count
+            )
+        }),
+        Kind::Scan => match ledger::read_results(dir, e)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        {
+            None => "(results unavailable)".to_string(),
+            Some(v) => {
+                let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+                for r in diff::rules_of(&v).values() {
+                    *counts.entry(r.result.clone()).or_default() += 1;
+                }
+                counts
+                    .iter()
+                    .map(|(k, n)| format!("{k}={n}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }
+        },
+    };
+    format!(
+        "{:>5}  {}  {:<5}  {}  {}  {}",
+        e.seq,
+        e.time,
+        match e.kind {
+            Kind::Scan => "scan",
+            Kind::Prune => "prune",
+        },
+        &e.hash[..e.hash.len().min(16)],
+        if e.signature.is_some() {
+            "signed  "
+        } else {
+            "unsigned"
+        },
+        summary
+    )
+}
+
+/// The two scan entries to compare: explicit seqs, or A and the latest scan, or the last
+/// two scans.
+fn pick_pair(dir: &Path, a: Option<u64>, b: Option<u64>) -> Result<(Entry, Entry)> {
+    let scans: Vec<Entry> = ledger::read_ledger(dir)?
+        .entries(dir)?
+        .into_iter()
+        .filter(|e| e.kind == Kind::Scan)
+        .collect();
+    let by_seq = |s: u64| {
+        scans.iter().find(|e| e.seq == s).cloned().ok_or_else(|| {
+            Error::NotFound(format!("no scan entry with seq {s} in {}", dir.display()))
+        })
+    };
+    let latest = || {
+        scans
+            .last()
+            .cloned()
+            .ok_or_else(|| Error::NotFound(format!("{}: no scans recorded", dir.display())))
+    };
+    match (a, b) {
+        (Some(a), Some(b)) => Ok((by_seq(a)?, by_seq(b)?)),
+        (Some(a), None) => Ok((by_seq(a)?, latest()?)),
+        _ => match scans.len() {
+            n if n >= 2 => Ok((scans[n - 2].clone(), scans[n - 1].clone())),
+            _ => Err(Error::NotFound(format!(
+                "{}: fewer than two scans recorded",
+                dir.display()
+            ))),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ledger::tests::{openssl_key, results_doc};
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(subcommand)]
+        cmd: Cmd,
+    }
+    #[derive(clap::Subcommand)]
+    enum Cmd {
+        History(HistoryArgs),
+    }
+
+    fn run_cli(args: &[&str]) -> (i32, String) {
+        let mut argv = vec!["vigil", "history"];
+        argv.extend_from_slice(args);
+        let Cmd::History(h) = Cli::try_parse_from(argv).unwrap().cmd;
+        let mut out = Vec::new();
+        let code = run_to(&h, &mut out).unwrap();
+        (code, String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn cli_record_list_diff_verify_prune() {
+        let d = tempfile::tempdir().unwrap();
+        let h = d.path().join("hist");
+        let hs = h.to_str().unwrap();
+        let key = openssl_key(d.path(), "k.pem");
+        let ks = key.to_str().unwrap();
+        let r1 = d.path().join("r1.json");
+        let r2 = d.path().join("r2.json");
+        std::fs::write(&r1, results_doc(&[("a", "pass"), ("b", "fail")])).unwrap();
+        std::fs::write(&r2, results_doc(&[("a", "fail"), ("b", "pass")])).unwrap();
+        let ev = d.path().join("ev.jsonl");
+        let evs = ev.to_str().unwrap();
+        for r in [&r1, &r2] {
+            let (c, o) = run_cli(&[
+                "record",
+                hs,
+                r.to_str().unwrap(),
+                "--sign-key",
+                ks,
+                "--events",
+                evs,
+            ]);
+            assert_eq!(c, 0);
+            assert!(o.starts_with("recorded entry"), "{o}");
+        }
+        // First scan: b is new; second: a is new.
+        let ev_rules: Vec<String> = std::fs::read_to_string(&ev)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["rule"]["id"].to_string()
+            })
+            .collect();
+        assert_eq!(ev_rules, ["\"b\"", "\"a\""]);
+        let (c, o) = run_cli(&["list", hs]);
+        assert_eq!(c, 0);
+        assert_eq!(o.lines().count(), 2);
+        assert!(
+            o.lines()
+                .nth(1)
+                .unwrap()
+                .contains("signed    fail=1 pass=1"),
+            "{o}"
+        );
+        let (c, o) = run_cli(&["diff", hs]);
+        assert_eq!(c, 2);
+        assert!(o.contains("new failures (1):\n  a: pass -> fail"), "{o}");
+        assert!(o.contains("fixed (1):\n  b: fail -> pass"), "{o}");
+        let (c, _) = run_cli(&["diff", hs, "2", "1"]);
+        assert_eq!(c, 2);
+        let (c, o) = run_cli(&["verify", hs, "--public-key", ks]);
+        assert_eq!(
+            (c, o.as_str()),
+            (
+                0,
+                "OK: 2 entries, chain intact, 2 signed by the trusted key\n"
+            )
+        );
+        let (c, o) = run_cli(&["prune", hs, "--keep-days", "30", "--sign-key", ks]);
+        assert_eq!(
+            (c, o.as_str()),
+            (0, "pruned 0 entries; recorded as entry 3\n")
+        );
+        // Editing a stored result is caught and named.
+        let e1 = ledger::read_ledger(&h).unwrap().entries(&h).unwrap()[0].clone();
+        std::fs::write(
+            ledger::results_path(&h, e1.results_sha256.as_ref().unwrap()),
+            "{}",
+        )
+        .unwrap();
+        let (c, o) = run_cli(&["verify", hs]);
+        assert_eq!(c, 2);
+        assert!(
+            o.starts_with("TAMPERED entry 1 (line 1): results file"),
+            "{o}"
+        );
+    }
+
+    #[test]
+    fn scan_args_without_history_only_emit_events() {
+        let d = tempfile::tempdir().unwrap();
+        let ev = d.path().join("ev");
+        let a = ScanHistoryArgs {
+            history: None,
+            sign_key: None,
+            events: Some(EventTarget::File(ev.clone())),
+        };
+        assert!(a.record(&results_doc(&[("a", "fail")])).unwrap().is_none());
+        assert_eq!(std::fs::read_to_string(ev).unwrap().lines().count(), 1);
+    }
+}

@@ -1,0 +1,614 @@
+//! `vigil history verify`: walks the hash chain and reports every entry that was edited,
+//! removed, reordered or inserted, every results file that changed, and signatures that
+//! do not verify (against a trusted key when one is given).
+//!
+//! What a hash chain alone proves: any change to an entry, or to the results it points
+//! to, is detected unless the attacker rewrites every later entry and `HEAD` too. With
+//! `--public-key`, every entry must carry a valid signature by that key, which an
+//! attacker without the private key cannot forge.
+
+use std::collections::HashSet;
+use std::fs;
+use std::path::Path;
+
+use ed25519_dalek::VerifyingKey;
+
+use super::error::{Error, Result};
+use super::ledger::{
+    Entry, GENESIS, Kind, LEDGER_FILE, RESULTS_DIR, read_head, read_ledger, results_path,
+};
+use crate::osutil::sha256_hex;
+
+/// One problem or warning, located by ledger line and entry seq where known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub line: Option<usize>,
+    pub seq: Option<u64>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.seq, self.line) {
+            (Some(s), Some(l)) => write!(f, "entry {s} (line {l}): {}", self.message),
+            (None, Some(l)) => write!(f, "line {l}: {}", self.message),
+            (Some(s), None) => write!(f, "entry {s}: {}", self.message),
+            (None, None) => write!(f, "{}", self.message),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub entries: usize,
+    pub signed: usize,
+    pub problems: Vec<Finding>,
+    pub warnings: Vec<Finding>,
+}
+
+impl Report {
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+fn at(line: usize, seq: Option<u64>, message: impl Into<String>) -> Finding {
+    Finding {
+        line: Some(line),
+        seq,
+        message: message.into(),
+    }
+}
+
+/// Verifies the history in `dir`. With `trusted`, every entry must be signed by it.
+pub fn verify(dir: &Path, trusted: Option<&VerifyingKey>) -> Result<Report> {
+    if !dir.join(LEDGER_FILE).exists() && !dir.is_dir() {
+        return Err(Error::NotFound(format!(
+            "{}: no such history directory",
+            dir.display()
+        )));
+    }
+    let ledger = read_ledger(dir)?;
+    let mut r = Report::default();
+    let parsed: Vec<&Entry> = ledger
+        .lines
+        .iter()
+        .filter_map(|l| l.entry.as_ref().ok())
+        .collect();
+    let mut prev: Option<(usize, &Entry)> = None;
+    let mut seen_signed = false;
+    let mut referenced = HashSet::new();
+    for (i, line) in ledger.lines.iter().enumerate() {
+        let n = line.number;
+        let e = match &line.entry {
+            Ok(e) => e,
+            Err(m) => {
+                r.problems.push(at(
+                    n,
+                    None,
+                    format!("not a valid ledger entry ({m}): edited"),
+                ));
+                prev = None;
+                continue;
+            }
+        };
+        r.entries += 1;
+        let s = Some(e.seq);
+        if e.compute_hash() != e.hash {
+            r.problems.push(at(
+                n,
+                s,
+                "content does not match its hash: the entry was edited",
+            ));
+        } else if e.to_line() != line.text {
+            r.problems.push(at(
+                n,
+                s,
+                "line is not as vigil wrote it: the entry was edited",
+            ));
+        }
+        match prev {
+            _ if i == 0 => {
+                if e.seq == 1 {
+                    if e.prev_hash != GENESIS {
+                        r.problems.push(at(
+                            n,
+                            s,
+                            "first entry does not start the chain: entries before it were removed",
+                        ));
+                    }
+                } else {
+                    let anchored = parsed.iter().any(|p| {
+                        p.prune.as_ref().is_some_and(|pr| {
+                            pr.removed_through_seq == Some(e.seq - 1)
+                                && pr.removed_last_hash.as_deref() == Some(e.prev_hash.as_str())
+                        })
+                    });
+                    if !anchored {
+                        r.problems.push(at(
+                            n,
+                            s,
+                            format!(
+                                "entries 1..{} are missing and no prune entry records their removal",
+                                e.seq - 1
+                            ),
+                        ));
+                    }
+                }
+            }
+            // The previous line was unreadable: already reported.
+            None => {}
+            Some((pn, p)) => {
+                if e.prev_hash != p.hash || e.seq != p.seq + 1 {
+                    r.problems.push(at(
+                        n,
+                        s,
+                        format!(
+                            "does not follow entry {} (line {pn}) in the chain: an entry was \
+                             removed, inserted or reordered here{}",
+                            p.seq,
+                            if e.seq != p.seq + 1 {
+                                format!(" (expected seq {})", p.seq + 1)
+                            } else {
+                                String::new()
+                            }
+                        ),
+                    ));
+                }
+                if let (Ok(a), Ok(b)) = (
+                    chrono::DateTime::parse_from_rfc3339(&p.time),
+                    chrono::DateTime::parse_from_rfc3339(&e.time),
+                ) && b < a
+                {
+                    r.warnings
+                        .push(at(n, s, "time is earlier than the previous entry's"));
+                }
+            }
+        }
+        match e.kind {
+            Kind::Scan => match &e.results_sha256 {
+                None => r
+                    .problems
+                    .push(at(n, s, "scan entry without results_sha256")),
+                Some(sha) => {
+                    referenced.insert(format!("{sha}.json"));
+                    let p = results_path(dir, sha);
+                    match fs::read(&p) {
+                        Ok(b) if sha256_hex(&b) == *sha => {}
+                        Ok(_) => r.problems.push(at(
+                            n,
+                            s,
+                            format!(
+                                "results file {RESULTS_DIR}/{sha}.json does not match its \
+                                 SHA-256: the results were edited"
+                            ),
+                        )),
+                        Err(err) => r.problems.push(at(
+                            n,
+                            s,
+                            format!("results file {RESULTS_DIR}/{sha}.json: {err}"),
+                        )),
+                    }
+                }
+            },
+            Kind::Prune if e.prune.is_none() => {
+                r.problems.push(at(n, s, "prune entry without its record"))
+            }
+            Kind::Prune => {}
+        }
+        check_signature(&mut r, n, e, trusted, &mut seen_signed);
+        prev = Some((n, e));
+    }
+    if let Some(t) = &ledger.torn_tail {
+        r.warnings.push(at(
+            ledger.lines.len() + 1,
+            None,
+            format!(
+                "unterminated last line ({} bytes) ignored: an append was interrupted; \
+                 the next append removes it",
+                t.len()
+            ),
+        ));
+    }
+    check_head(dir, &ledger.lines, &mut r)?;
+    if let Ok(rd) = fs::read_dir(dir.join(RESULTS_DIR)) {
+        for f in rd.flatten() {
+            let name = f.file_name().to_string_lossy().into_owned();
+            if !name.starts_with(".tmp-") && !referenced.contains(&name) {
+                let f = Finding {
+                    line: None,
+                    seq: None,
+                    message: format!("{RESULTS_DIR}/{name} is not referenced by any entry"),
+                };
+                // Results without any ledger at all: the ledger itself was removed.
+                if ledger.lines.is_empty() {
+                    r.problems.push(f);
+                } else {
+                    r.warnings.push(f);
+                }
+            }
+        }
+    }
+    Ok(r)
+}
+
+fn check_signature(
+    r: &mut Report,
+    n: usize,
+    e: &Entry,
+    trusted: Option<&VerifyingKey>,
+    seen_signed: &mut bool,
+) {
+    let s = Some(e.seq);
+    let embedded = match e.embedded_key() {
+        Ok(k) => k,
+        Err(m) => {
+            r.problems.push(at(n, s, m));
+            return;
+        }
+    };
+    if e.signature.is_none() {
+        if trusted.is_some() {
+            r.problems.push(at(n, s, "not signed"));
+        } else if *seen_signed {
+            r.warnings
+                .push(at(n, s, "not signed, although earlier entries are"));
+        }
+        return;
+    }
+    *seen_signed = true;
+    let key = match (trusted, embedded) {
+        (Some(t), Some(k)) if t != &k => {
+            r.problems
+                .push(at(n, s, "signed by a different key than the trusted one"));
+            return;
+        }
+        (Some(t), _) => *t,
+        (None, Some(k)) => k,
+        (None, None) => {
+            r.problems.push(at(n, s, "signature without public_key"));
+            return;
+        }
+    };
+    match e.signature_valid(&key) {
+        Ok(_) => r.signed += 1,
+        Err(m) => r.problems.push(at(n, s, m)),
+    }
+}
+
+fn check_head(dir: &Path, lines: &[super::ledger::Line], r: &mut Report) -> Result<()> {
+    let head = match read_head(dir) {
+        Ok(h) => h,
+        Err(e) => {
+            r.problems.push(Finding {
+                line: None,
+                seq: None,
+                message: format!("HEAD: {e}"),
+            });
+            return Ok(());
+        }
+    };
+    let entries: Vec<&Entry> = lines.iter().filter_map(|l| l.entry.as_ref().ok()).collect();
+    let last = entries.last();
+    let finding = |message: String| Finding {
+        line: None,
+        seq: None,
+        message,
+    };
+    match (head, last) {
+        (None, None) => {}
+        (None, Some(l)) if entries.len() == 1 => r.warnings.push(finding(format!(
+            "HEAD is missing; entry {} was written but HEAD not yet updated (interrupted append)",
+            l.seq
+        ))),
+        (None, Some(_)) => r
+            .problems
+            .push(finding("HEAD is missing: it was removed".into())),
+        (Some((s, _)), None) => r.problems.push(finding(format!(
+            "HEAD names entry {s} but the ledger has no entries: entries were removed"
+        ))),
+        (Some((s, h)), Some(l)) => {
+            if l.seq == s && l.hash == h {
+                return Ok(());
+            }
+            let before_last = entries.len().checked_sub(2).map(|i| entries[i]);
+            if l.seq == s + 1 && before_last.is_some_and(|b| b.seq == s && b.hash == h) {
+                r.warnings.push(finding(format!(
+                    "HEAD names entry {s}, the ledger ends at entry {}: an append was \
+                     interrupted before HEAD was updated",
+                    l.seq
+                )));
+            } else {
+                r.problems.push(finding(format!(
+                    "HEAD names entry {s} ({}…) but the ledger ends at entry {} ({}…): \
+                     entries at the end were removed or rewritten",
+                    &h[..h.len().min(12)],
+                    l.seq,
+                    &l.hash[..l.hash.len().min(12)]
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::ledger::tests::{openssl_key, results_doc};
+    use crate::history::ledger::{HEAD_FILE, load_signing_key, record_scan};
+    use std::path::PathBuf;
+
+    fn history(n: usize) -> (tempfile::TempDir, Vec<Entry>) {
+        let d = tempfile::tempdir().unwrap();
+        let es = (0..n)
+            .map(|i| {
+                let r = if i % 2 == 0 { "pass" } else { "fail" };
+                record_scan(
+                    d.path(),
+                    &results_doc(&[("a", r), ("b", &i.to_string())]),
+                    None,
+                )
+                .unwrap()
+            })
+            .collect();
+        (d, es)
+    }
+
+    fn ledger_lines(d: &Path) -> Vec<String> {
+        fs::read_to_string(d.join(LEDGER_FILE))
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn write_lines(d: &Path, lines: &[String]) {
+        let mut s = lines.join("\n");
+        s.push('\n');
+        fs::write(d.join(LEDGER_FILE), s).unwrap();
+    }
+
+    fn problem_seqs(r: &Report) -> Vec<Option<u64>> {
+        r.problems.iter().map(|f| f.seq).collect()
+    }
+
+    #[test]
+    fn intact_history_verifies() {
+        let (d, _) = history(4);
+        let r = verify(d.path(), None).unwrap();
+        assert!(r.ok(), "{:?}", r.problems);
+        assert_eq!(r.entries, 4);
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    }
+
+    #[test]
+    fn edited_results_file_is_named() {
+        let (d, es) = history(3);
+        let p = results_path(d.path(), es[1].results_sha256.as_ref().unwrap());
+        let text = fs::read_to_string(&p).unwrap().replace("fail", "pass");
+        fs::write(&p, text).unwrap();
+        let r = verify(d.path(), None).unwrap();
+        assert_eq!(problem_seqs(&r), vec![Some(2)], "{:?}", r.problems);
+        assert!(r.problems[0].message.contains("results were edited"));
+    }
+
+    #[test]
+    fn removed_results_file_is_named() {
+        let (d, es) = history(3);
+        fs::remove_file(results_path(
+            d.path(),
+            es[2].results_sha256.as_ref().unwrap(),
+        ))
+        .unwrap();
+        let r = verify(d.path(), None).unwrap();
+        assert_eq!(problem_seqs(&r), vec![Some(3)]);
+    }
+
+    #[test]
+    fn edited_entry_is_named() {
+        let (d, es) = history(3);
+        let mut lines = ledger_lines(d.path());
+        lines[1] = lines[1].replace(&es[1].time, "2001-01-01T00:00:00.000000Z");
+        write_lines(d.path(), &lines);
+        let r = verify(d.path(), None).unwrap();
+        assert_eq!(problem_seqs(&r), vec![Some(2)], "{:?}", r.problems);
+        assert!(r.problems[0].message.contains("edited"));
+    }
+
+    #[test]
+    fn edited_entry_with_recomputed_hash_breaks_the_next_link() {
+        let (d, es) = history(3);
+        let mut e = es[1].clone();
+        e.results_sha256 = es[0].results_sha256.clone();
+        e.hash = e.compute_hash();
+        let mut lines = ledger_lines(d.path());
+        lines[1] = e.to_line();
+        write_lines(d.path(), &lines);
+        let r = verify(d.path(), None).unwrap();
+        assert_eq!(problem_seqs(&r), vec![Some(3)], "{:?}", r.problems);
+    }
+
+    #[test]
+    fn reformatted_line_is_an_edit() {
+        let (d, _) = history(2);
+        let mut lines = ledger_lines(d.path());
+        lines[0] = lines[0].replacen(':', ": ", 1);
+        write_lines(d.path(), &lines);
+        let r = verify(d.path(), None).unwrap();
+        assert_eq!(problem_seqs(&r), vec![Some(1)]);
+    }
+
+    #[test]
+    fn removed_middle_entry_is_named() {
+        let (d, _) = history(4);
+        let mut lines = ledger_lines(d.path());
+        lines.remove(1);
+        write_lines(d.path(), &lines);
+        let r = verify(d.path(), None).unwrap();
+        assert_eq!(problem_seqs(&r), vec![Some(3)], "{:?}", r.problems);
+        assert!(r.problems[0].message.contains("does not follow entry 1"));
+    }
+
+    #[test]
+    fn removed_first_and_last_entries_are_detected() {
+        let (d, _) = history(3);
+        let lines = ledger_lines(d.path());
+        write_lines(d.path(), &lines[1..]);
+        let r = verify(d.path(), None).unwrap();
+        assert_eq!(problem_seqs(&r), vec![Some(2)]);
+        assert!(r.problems[0].message.contains("entries 1..1 are missing"));
+
+        let (d, _) = history(3);
+        let lines = ledger_lines(d.path());
+        write_lines(d.path(), &lines[..2]);
+        let r = verify(d.path(), None).unwrap();
+        assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
+        assert!(r.problems[0].message.contains("HEAD names entry 3"));
+    }
+
+    #[test]
+    fn removed_ledger_is_detected() {
+        let (d, _) = history(2);
+        fs::remove_file(d.path().join(LEDGER_FILE)).unwrap();
+        fs::remove_file(d.path().join(HEAD_FILE)).unwrap();
+        let r = verify(d.path(), None).unwrap();
+        assert_eq!(r.problems.len(), 2, "{r:?}");
+    }
+
+    #[test]
+    fn removed_head_is_detected() {
+        let (d, _) = history(2);
+        fs::remove_file(d.path().join(HEAD_FILE)).unwrap();
+        assert!(!verify(d.path(), None).unwrap().ok());
+    }
+
+    #[test]
+    fn reordered_entries_are_named() {
+        let (d, _) = history(4);
+        let mut lines = ledger_lines(d.path());
+        lines.swap(1, 2);
+        write_lines(d.path(), &lines);
+        let r = verify(d.path(), None).unwrap();
+        assert_eq!(
+            problem_seqs(&r),
+            vec![Some(3), Some(2), Some(4)],
+            "{:?}",
+            r.problems
+        );
+    }
+
+    #[test]
+    fn inserted_entry_is_named() {
+        let (d, es) = history(3);
+        // A well-formed entry chained onto entry 2, slipped in before entry 3.
+        let mut fake = es[2].clone();
+        fake.time = "2030-01-01T00:00:00.000000Z".into();
+        fake.hash = fake.compute_hash();
+        let mut lines = ledger_lines(d.path());
+        lines.insert(2, fake.to_line());
+        write_lines(d.path(), &lines);
+        let r = verify(d.path(), None).unwrap();
+        assert!(
+            r.problems
+                .iter()
+                .any(|f| f.line == Some(4) && f.seq == Some(3)),
+            "{:?}",
+            r.problems
+        );
+        assert!(!r.ok());
+    }
+
+    #[test]
+    fn garbage_line_is_named() {
+        let (d, _) = history(3);
+        let mut lines = ledger_lines(d.path());
+        lines[1] = "not json".into();
+        write_lines(d.path(), &lines);
+        let r = verify(d.path(), None).unwrap();
+        assert_eq!(r.problems[0].line, Some(2));
+    }
+
+    #[test]
+    fn truncated_last_line_after_crash_still_verifies() {
+        let (d, _) = history(3);
+        let mut text = fs::read_to_string(d.path().join(LEDGER_FILE)).unwrap();
+        let third = text.trim_end().rfind('\n').unwrap() + 1;
+        // The crash: entry 3 only partly on disk, HEAD still names entry 2.
+        let partial = text[third..third + 40].to_string();
+        text.truncate(third);
+        text.push_str(&partial);
+        fs::write(d.path().join(LEDGER_FILE), &text).unwrap();
+        let l = read_ledger(d.path()).unwrap();
+        crate::history::ledger::write_head(d.path(), l.lines[1].entry.as_ref().unwrap()).unwrap();
+        let r = verify(d.path(), None).unwrap();
+        assert!(r.ok(), "{:?}", r.problems);
+        assert!(r.warnings.iter().any(|w| w.message.contains("interrupted")));
+        // A leftover temporary results file from the same crash is not a problem.
+        fs::write(d.path().join(RESULTS_DIR).join(".tmp-1-x.json"), "{").unwrap();
+        // Appending repairs the tail.
+        record_scan(d.path(), &results_doc(&[]), None).unwrap();
+        let r = verify(d.path(), None).unwrap();
+        assert!(r.ok() && r.entries == 3, "{:?}", r);
+    }
+
+    #[test]
+    fn signatures_verify_against_trusted_key_only() {
+        let d = tempfile::tempdir().unwrap();
+        let k1 = openssl_key(d.path(), "k1.pem");
+        let k2 = openssl_key(d.path(), "k2.pem");
+        let h: PathBuf = d.path().join("h");
+        for i in 0..3 {
+            record_scan(&h, &results_doc(&[("a", &i.to_string())]), Some(&k1)).unwrap();
+        }
+        let good = load_signing_key(&k1).unwrap().verifying_key();
+        let wrong = load_signing_key(&k2).unwrap().verifying_key();
+        let r = verify(&h, Some(&good)).unwrap();
+        assert!(r.ok() && r.signed == 3, "{:?}", r.problems);
+        let r = verify(&h, Some(&wrong)).unwrap();
+        assert_eq!(problem_seqs(&r), vec![Some(1), Some(2), Some(3)]);
+        assert!(r.problems[0].message.contains("different key"));
+        // An unsigned entry appended later fails under a trusted key and warns without.
+        record_scan(&h, &results_doc(&[]), None).unwrap();
+        assert_eq!(
+            problem_seqs(&verify(&h, Some(&good)).unwrap()),
+            vec![Some(4)]
+        );
+        let r = verify(&h, None).unwrap();
+        assert!(r.ok() && r.warnings.iter().any(|w| w.seq == Some(4)));
+    }
+
+    #[test]
+    fn forged_signature_with_own_key_fails_trusted_check() {
+        let d = tempfile::tempdir().unwrap();
+        let k1 = openssl_key(d.path(), "k1.pem");
+        let k2 = openssl_key(d.path(), "k2.pem");
+        let h = d.path().join("h");
+        record_scan(&h, &results_doc(&[]), Some(&k1)).unwrap();
+        // An attacker rewrites the whole history with their own key: the chain is
+        // consistent, only the trusted key exposes it.
+        fs::remove_dir_all(&h).unwrap();
+        record_scan(&h, &results_doc(&[("x", "pass")]), Some(&k2)).unwrap();
+        assert!(verify(&h, None).unwrap().ok());
+        let good = load_signing_key(&k1).unwrap().verifying_key();
+        assert!(!verify(&h, Some(&good)).unwrap().ok());
+    }
+
+    #[test]
+    fn tampered_signature_is_named() {
+        let d = tempfile::tempdir().unwrap();
+        let k1 = openssl_key(d.path(), "k1.pem");
+        let h = d.path().join("h");
+        let e = record_scan(&h, &results_doc(&[]), Some(&k1)).unwrap();
+        let mut bad = e.clone();
+        let sig = bad.signature.clone().unwrap();
+        bad.signature = Some(format!(
+            "{}{}",
+            if &sig[..1] == "0" { "1" } else { "0" },
+            &sig[1..]
+        ));
+        write_lines(&h, &[bad.to_line()]);
+        let r = verify(&h, None).unwrap();
+        assert_eq!(problem_seqs(&r), vec![Some(1)], "{:?}", r.problems);
+    }
+}
