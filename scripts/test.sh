@@ -28,3 +28,5 @@ cargo build --release --locked
 cargo test --release --locked
 # The HTML report as a person sees it: headless Chromium, filters, screenshots.
 VIGIL=target/release/vigil scripts/browser-check.sh
+# Same answers as oscap on every SSG debian11 OVAL definition of this host.
+scripts/ssg-parity.sh oval
