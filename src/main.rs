@@ -61,14 +61,10 @@ fn scan(args: ScanArgs) -> Result<u8> {
             vigil::remote::cli::run(&args.remote, args.remote_task(), json.as_deref()) as u8,
         );
     }
-    let path = match args.content.clone() {
-        Some(p) => p,
-        None => vigil::content::bundled_benchmark().context(
-            "no CONTENT given and the bundled benchmark is not installed \
-             (set VIGIL_CONTENT_DIR to the directory holding ccm-log11/)",
-        )?,
+    let content = match &args.content {
+        Some(p) => load(p, &args.load_options())?,
+        None => content::load_bundled(&args.load_options())?,
     };
-    let content = load(&path, &args.load_options())?;
     let mut config = args.config().map_err(anyhow::Error::msg)?;
     let to_stdout = args.json.as_deref() == Some(std::path::Path::new("-"));
     config.progress = !args.quiet && std::io::stderr().is_terminal();

@@ -36,6 +36,16 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Content, ContentError>
         path: path.to_path_buf(),
         source,
     })?;
+    load_bytes(bytes, path, options)
+}
+
+/// Loads content held in memory; `path` names it in messages and results (a standalone
+/// XCCDF benchmark still reads its OVAL files beside that path).
+pub fn load_bytes(
+    bytes: Vec<u8>,
+    path: &Path,
+    options: &LoadOptions,
+) -> Result<Content, ContentError> {
     let sha256 = hex(&Sha256::digest(&bytes));
     let doc = match String::from_utf8(bytes) {
         Ok(text) => xml::parse_str(&text, path)?,

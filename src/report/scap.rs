@@ -43,7 +43,11 @@ fn err(message: impl Into<String>) -> ReportError {
 
 /// Raw text of a content file, refused when it changed since the scan.
 fn read_source(path: &Path, sha256: Option<&str>) -> Result<String, ReportError> {
-    let bytes = std::fs::read(path).map_err(|e| err(format!("{}: {e}", path.display())))?;
+    let bytes = if path == Path::new(crate::content::BUNDLED_NAME) {
+        crate::content::BUNDLED_DATASTREAM.as_bytes().to_vec()
+    } else {
+        std::fs::read(path).map_err(|e| err(format!("{}: {e}", path.display())))?
+    };
     if let Some(expected) = sha256 {
         use sha2::{Digest, Sha256};
         let got: String = Sha256::digest(&bytes)

@@ -29,7 +29,7 @@ fn datastream_all_rules_give_a_result_each() {
         unselected,
         ["xccdf_org.ssgproject.content_rule_package_MFEhiplsm_installed"]
     );
-    assert_eq!(doc["schema_version"], "1.0");
+    assert_eq!(doc["schema_version"], "1.1");
     assert_eq!(doc["scan"]["content"]["kind"], "datastream");
 }
 
@@ -102,4 +102,37 @@ fn bad_content_names_file_line_and_column() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.xml:3:"), "{err}");
+}
+
+/// The README's first command: the embedded benchmark, from any directory, writes all
+/// three reports; the ARF validates with oscap.
+#[test]
+fn bundled_benchmark_scan_writes_every_report_from_anywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(super::VIGIL)
+        .current_dir(dir.path())
+        .env_remove("VIGIL_CONTENT_DIR")
+        .args([
+            "scan", "--json", "r.json", "--html", "r.html", "--arf", "r.arf", "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0) | Some(2)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for f in ["r.json", "r.html", "r.arf"] {
+        assert!(dir.path().join(f).metadata().unwrap().len() > 1000, "{f}");
+    }
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("r.json")).unwrap()).unwrap();
+    assert_eq!(doc["scan"]["content"]["kind"], "datastream");
+    assert!(doc["rules"].as_array().unwrap().len() >= 30);
+    let v = std::process::Command::new("oscap")
+        .args(["ds", "rds-validate"])
+        .arg(dir.path().join("r.arf"))
+        .output()
+        .unwrap();
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
 }
