@@ -323,7 +323,10 @@ pub fn parse_str(text: &str, path: &Path) -> Result<Document> {
                 }
             }
             Event::End(_) => {
-                let el = stack.pop().expect("quick-xml checks end names");
+                let mut el = stack.pop().expect("quick-xml checks end names");
+                // Growth slack is most of a small element's cost; a large document
+                // keeps millions of them (see "Limits" in the README).
+                el.children.shrink_to_fit();
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(Node::Element(el)),
                     None => root = Some(el),
@@ -460,6 +463,7 @@ fn build_element(
             value,
         });
     }
+    attrs.shrink_to_fit();
     Ok(Element {
         ns,
         name,
