@@ -91,6 +91,8 @@ where
     unsafe {
         std::os::unix::process::CommandExt::pre_exec(&mut cmd, || Ok(()));
     }
+    // Reaped below by wait4 (which gives the rusage), not by Child::wait.
+    #[allow(clippy::zombie_processes)]
     let child = cmd
         .args(&args)
         .stdin(Stdio::null())
@@ -490,10 +492,10 @@ fn hostile_tree(r: &Path, entries: usize) -> std::os::unix::net::UnixListener {
     }
     // Unreadable file and directory (root reads them anyway; others get errors).
     fs::write(r.join("etc/secret"), "key=hidden\n").unwrap();
-    fs::set_permissions(r.join("etc/secret"), fs::Permissions::from_mode(0)).unwrap();
+    fs::set_permissions(r.join("etc/secret"), fs::Permissions::from_mode(0o000)).unwrap();
     fs::create_dir(r.join("etc/locked")).unwrap();
     fs::write(r.join("etc/locked/x.conf"), "key=4\n").unwrap();
-    fs::set_permissions(r.join("etc/locked"), fs::Permissions::from_mode(0)).unwrap();
+    fs::set_permissions(r.join("etc/locked"), fs::Permissions::from_mode(0o000)).unwrap();
     // Non-UTF-8 names and contents.
     fs::write(
         r.join(OsStr::from_bytes(b"etc/bad\xff\xfe.conf")),
