@@ -37,12 +37,23 @@ pub enum Command {
     Info(ContentArgs),
     /// Parse content and check that every reference resolves.
     Validate(ContentArgs),
+    /// Render reports from a saved JSON results document (away from the scanned host).
+    Report(ReportArgs),
     #[command(hide = true)]
     RemoteSelftest(SelftestArgs),
     /// Tamper-evident scan history: list, verify, diff, prune, record.
     History(crate::history::HistoryArgs),
     /// File-integrity baseline: create, check.
     Baseline(crate::baseline::BaselineArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A results document written by `vigil scan --json`.
+    pub results: PathBuf,
+    /// Write the HTML report to PATH.
+    #[arg(long, value_name = "PATH")]
+    pub html: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -83,6 +94,16 @@ pub struct ScanArgs {
     /// Write the JSON results document to PATH (`-` for standard output).
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
+    /// Write the HTML report (one self-contained file) to PATH.
+    #[arg(long, value_name = "PATH")]
+    pub html: Option<PathBuf>,
+    /// Write XCCDF 1.2 results (the benchmark with a TestResult) to PATH.
+    #[arg(long = "xccdf-results", value_name = "PATH")]
+    pub xccdf_results: Option<PathBuf>,
+    /// Write an ARF 1.1 report (source content, XCCDF results, OVAL results and system
+    /// characteristics) to PATH.
+    #[arg(long, value_name = "PATH")]
+    pub arf: Option<PathBuf>,
     /// Scan a file system mounted at DIR instead of the running system.
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,

@@ -1310,35 +1310,40 @@ impl<'a> Evaluator<'a> {
                     messages: vec!["definition has no criteria".into()],
                 },
                 Some(c) => {
-                    let tree = self.eval_criteria(c, stack);
+                    let mut messages = Vec::new();
+                    let tree = self.eval_criteria(c, stack, &mut messages);
                     DefinitionOutcome {
                         id: id.to_string(),
                         result: tree.result(),
                         criteria: Some(tree),
-                        messages: Vec::new(),
+                        messages,
                     }
                 }
             },
         };
         stack.pop();
-        let cycle = outcome.messages.iter().any(|m| m.starts_with("circular"));
         let d = Arc::new(outcome);
-        if !cycle {
-            self.definitions
-                .lock()
-                .unwrap()
-                .entry(id.to_string())
-                .or_insert(d.clone());
-        }
+        self.definitions
+            .lock()
+            .unwrap()
+            .entry(id.to_string())
+            .or_insert(d.clone());
         d
     }
 
-    fn eval_criteria(&self, c: &Criteria, stack: Stack<'_>) -> CriteriaOutcome {
+    /// Evaluates a criteria tree; the messages of extended definitions that are
+    /// neither true nor false are passed up, so the outer definition says why.
+    fn eval_criteria(
+        &self,
+        c: &Criteria,
+        stack: Stack<'_>,
+        messages: &mut Vec<String>,
+    ) -> CriteriaOutcome {
         let children: Vec<CriteriaOutcome> = c
             .children
             .iter()
             .map(|n| match n {
-                CriteriaNode::Criteria(c) => self.eval_criteria(c, stack),
+                CriteriaNode::Criteria(c) => self.eval_criteria(c, stack, messages),
                 CriteriaNode::Criterion {
                     test_ref,
                     negate,
@@ -1357,6 +1362,13 @@ impl<'a> Evaluator<'a> {
                     ..
                 } => {
                     let d = self.definition_inner(definition_ref, stack);
+                    if !matches!(d.result, OvalResult::True | OvalResult::False) {
+                        for m in &d.messages {
+                            if !messages.contains(m) {
+                                messages.push(m.clone());
+                            }
+                        }
+                    }
                     CriteriaOutcome::ExtendDefinition {
                         definition_ref: definition_ref.clone(),
                         negate: *negate,
