@@ -202,6 +202,7 @@ fn content_opts(a: &ContentArgs) -> LoadOptions {
         datastream_id: a.datastream_id.clone(),
         xccdf_id: a.xccdf_id.clone(),
         tailoring: None,
+        max_content_size: a.max_content_size,
     }
 }
 

@@ -21,6 +21,8 @@ pub struct ScanConfig {
     pub selection: Selection,
     pub host: Arc<Host>,
     pub max_file_size: u64,
+    /// `--object-timeout`: see [`Context::object_timeout`].
+    pub object_timeout: Option<std::time::Duration>,
     /// Most items kept per object in the results document.
     pub max_items_per_object: usize,
     pub command_line: Vec<String>,
@@ -38,6 +40,9 @@ impl ScanConfig {
             selection: Selection::default(),
             host: Arc::new(host),
             max_file_size: 256 * 1024 * 1024,
+            object_timeout: Some(std::time::Duration::from_secs(
+                crate::cli::DEFAULT_OBJECT_TIMEOUT,
+            )),
             max_items_per_object: 200,
             command_line: Vec::new(),
             policy_path: None,
@@ -98,6 +103,7 @@ pub fn run(
     let clock = Instant::now();
     let mut ctx = Context::new(config.host.clone());
     ctx.max_file_size = config.max_file_size;
+    ctx.object_timeout = config.object_timeout;
     ctx.policy = config.policy.clone();
 
     let profile = xccdf::resolve_profile(content, config.selection.profile.as_deref())?;

@@ -66,6 +66,9 @@ pub struct ContentArgs {
     /// XCCDF component (checklist) of the data stream (default: the first).
     #[arg(long)]
     pub xccdf_id: Option<String>,
+    /// Refuse content files larger than this many bytes (default 256 MiB).
+    #[arg(long, value_name = "BYTES")]
+    pub max_content_size: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -119,6 +122,13 @@ pub struct ScanArgs {
     /// XCCDF component (checklist) of the data stream (default: the first).
     #[arg(long)]
     pub xccdf_id: Option<String>,
+    /// Refuse content files larger than this many bytes (default 256 MiB).
+    #[arg(long, value_name = "BYTES")]
+    pub max_content_size: Option<u64>,
+    /// Give up collecting one object after this many seconds (the object is then an
+    /// error: "timed out"); default 300, 0 for no limit.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_OBJECT_TIMEOUT)]
+    pub object_timeout: u64,
     /// Print nothing on the terminal but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -131,6 +141,7 @@ pub struct ScanArgs {
 
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 256 * 1024 * 1024;
 pub const DEFAULT_MAX_ITEMS: usize = 200;
+pub const DEFAULT_OBJECT_TIMEOUT: u64 = 300;
 
 fn parse_var(s: &str) -> Result<(String, String), String> {
     s.split_once('=')
@@ -168,6 +179,12 @@ impl ScanArgs {
         if self.max_items != DEFAULT_MAX_ITEMS {
             flag("--max-items", self.max_items.to_string());
         }
+        if let Some(n) = self.max_content_size {
+            flag("--max-content-size", n.to_string());
+        }
+        if self.object_timeout != DEFAULT_OBJECT_TIMEOUT {
+            flag("--object-timeout", self.object_timeout.to_string());
+        }
         if let Some(d) = &self.datastream_id {
             flag("--datastream-id", d.clone());
         }
@@ -188,6 +205,7 @@ impl ScanArgs {
             datastream_id: self.datastream_id.clone(),
             xccdf_id: self.xccdf_id.clone(),
             tailoring: self.tailoring.clone(),
+            max_content_size: self.max_content_size,
         }
     }
 
@@ -214,6 +232,8 @@ impl ScanArgs {
         };
         c.max_file_size = self.max_file_size;
         c.max_items_per_object = self.max_items;
+        c.object_timeout =
+            (self.object_timeout > 0).then(|| std::time::Duration::from_secs(self.object_timeout));
         c.command_line = std::env::args().collect();
         c.policy_path = self.policy.as_ref().map(|p| p.display().to_string());
         if let Some(p) = &self.policy {

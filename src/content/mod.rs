@@ -55,6 +55,17 @@ pub struct LoadOptions {
     /// `--xccdf-id`: which XCCDF component of the data stream.
     pub xccdf_id: Option<String>,
     pub tailoring: Option<PathBuf>,
+    /// `--max-content-size`: content files (and the OVAL, CPE and tailoring files they
+    /// bring in) larger than this are refused; `None` is
+    /// [`xml::DEFAULT_MAX_CONTENT_SIZE`].
+    pub max_content_size: Option<u64>,
+}
+
+impl LoadOptions {
+    pub fn content_limit(&self) -> u64 {
+        self.max_content_size
+            .unwrap_or(xml::DEFAULT_MAX_CONTENT_SIZE)
+    }
 }
 
 /// The bundled CCM LOG-11 benchmark that `vigil scan` runs without CONTENT: under

@@ -171,6 +171,40 @@ impl ResolvedState {
     }
 }
 
+impl ResolvedState {
+    /// Why this state gives `error` for `item`, if it does: the first comparison that
+    /// failed (an operation the datatype does not allow, a value it cannot hold, a bad
+    /// pattern). Used only on the error path, so the comparisons are simply redone.
+    fn error_reason(&self, item: &Item) -> Option<String> {
+        for (e, values) in &self.entities {
+            let values = match values {
+                Ok(v) => v,
+                Err(OvalResult::Error) => {
+                    return Some(format!(
+                        "state entity {}: its variable has no usable value",
+                        e.name
+                    ));
+                }
+                Err(_) => continue,
+            };
+            if e.datatype == Datatype::Record {
+                return Some(format!(
+                    "state entity {}: record datatype is not supported",
+                    e.name
+                ));
+            }
+            for actual in item.values(&e.name).flatten() {
+                for v in values {
+                    if let Err(err) = compare::compare(e.datatype, e.operation, actual, v) {
+                        return Some(format!("state entity {}: {err}", e.name));
+                    }
+                }
+            }
+        }
+        None
+    }
+}
+
 fn entity_result(e: &Entity, values: &Result<Vec<String>, OvalResult>, item: &Item) -> OvalResult {
     let values = match values {
         Ok(v) => v,
@@ -1146,7 +1180,31 @@ impl<'a> Evaluator<'a> {
                 self.eval_items(test, &obj, &mut out.item_results, &mut stack)
             }
         };
+        if out.result == OvalResult::Error && out.messages.is_empty() {
+            out.messages
+                .push(self.explain_error(test, &obj, &mut stack));
+        }
         out
+    }
+
+    /// A message for a test that is `error` because of its states, so the user sees
+    /// which comparison failed rather than a bare `error`.
+    fn explain_error(&self, test: &Test, obj: &ObjectOutcome, stack: Stack<'_>) -> String {
+        for s in &test.state_refs {
+            let Some(st) = self.defs.states.get(s) else {
+                return format!("state {s} is not defined");
+            };
+            let resolved = self.resolve_state(st, stack);
+            for item in obj.items.iter().filter(|i| i.status == ItemStatus::Exists) {
+                if let Some(why) = resolved.error_reason(item) {
+                    return format!("state {s}: {why}");
+                }
+            }
+        }
+        if obj.items.iter().any(|i| i.status == ItemStatus::Error) {
+            return "an item of the object could not be collected".into();
+        }
+        "the states could not be evaluated against the items".into()
     }
 
     fn eval_items(
@@ -1371,14 +1429,8 @@ fn run_probe(f: impl FnOnce() -> Vec<Collected>, n: usize) -> Vec<Collected> {
             .map(|_| Collected::error("probe returned the wrong number of results"))
             .collect(),
         Err(p) => {
-            let msg = p
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "unknown panic".into());
-            (0..n)
-                .map(|_| Collected::error(format!("probe panicked: {msg}")))
-                .collect()
+            let msg = crate::probes::panic_message(p.as_ref());
+            (0..n).map(|_| Collected::error(msg.clone())).collect()
         }
     }
 }

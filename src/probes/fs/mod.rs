@@ -364,7 +364,8 @@ fn plan(q: &ObjectQuery) -> Result<Plan, String> {
 pub fn collect_batch(queries: &[&ObjectQuery], ctx: &Context) -> Vec<Collected> {
     let plans: Vec<Result<Plan, String>> = queries.par_iter().map(|q| plan(q)).collect();
     let accs: Vec<Mutex<Acc>> = queries.iter().map(|_| Mutex::new(Acc::default())).collect();
-    let cache = content::ContentCache::new(ctx.max_file_size, CACHE_BUDGET);
+    let deadline = ctx.deadline();
+    let cache = content::ContentCache::new(ctx.max_file_size, CACHE_BUDGET, deadline.clone());
 
     // Every visitor of every plan, remembering its query.
     let mut visitors = Vec::new();
@@ -413,6 +414,7 @@ pub fn collect_batch(queries: &[&ObjectQuery], ctx: &Context) -> Vec<Collected> 
                 acc.errors.push("further errors not shown".into());
             }
         },
+        &deadline,
     );
     lookups
         .par_iter()
@@ -428,6 +430,15 @@ pub fn collect_batch(queries: &[&ObjectQuery], ctx: &Context) -> Vec<Collected> 
             items.sort_by_cached_key(item_key);
             items.dedup();
             let mut c = Collected::from_items(items);
+            if deadline.was_hit() {
+                // What was found before the deadline is kept as evidence, but the object
+                // is an error: its items are not known to be complete.
+                let mut messages = vec![deadline.message()];
+                messages.extend(errors);
+                c.flag = Flag::Error;
+                c.messages = messages;
+                return c;
+            }
             if !errors.is_empty() && c.flag != Flag::Error {
                 c.flag = if c.items.is_empty() {
                     Flag::Error

@@ -30,6 +30,7 @@ use rayon::prelude::*;
 
 use super::content;
 use super::matcher::Matcher;
+use crate::probes::Deadline;
 use crate::target::Host;
 
 /// Which directories are candidates for a visitor.
@@ -132,6 +133,7 @@ struct Walk<'a> {
     visitors: &'a [Visitor],
     on_hit: &'a OnHit<'a>,
     on_error: &'a OnError<'a>,
+    deadline: &'a Deadline,
 }
 
 /// Lexically normalises an absolute host path (`.`, `..`, repeated and trailing `/`).
@@ -151,7 +153,14 @@ pub(crate) fn normalize(p: &Path) -> PathBuf {
 
 /// Walks once for all `visitors`, calling `on_hit` for every matching directory or
 /// entry with the visitors it matches, and `on_error` for what could not be read.
-pub(crate) fn walk(host: &Host, visitors: &[Visitor], on_hit: &OnHit, on_error: &OnError) {
+/// Stops early once `deadline` expires (the caller sees it in `Deadline::was_hit`).
+pub(crate) fn walk(
+    host: &Host,
+    visitors: &[Visitor],
+    on_hit: &OnHit,
+    on_error: &OnError,
+    deadline: &Deadline,
+) {
     if visitors.is_empty() {
         return;
     }
@@ -160,6 +169,7 @@ pub(crate) fn walk(host: &Host, visitors: &[Visitor], on_hit: &OnHit, on_error: 
         visitors,
         on_hit,
         on_error,
+        deadline,
     };
     let root = host.path(Path::new("/"));
     let Ok(md) = std::fs::metadata(&root) else {
@@ -182,6 +192,9 @@ pub(crate) fn walk(host: &Host, visitors: &[Visitor], on_hit: &OnHit, on_error: 
 
 impl Walk<'_> {
     fn visit(&self, mut node: Node) {
+        if self.deadline.expired() {
+            return;
+        }
         // Visitors whose start is this directory become active.
         let mut still = Vec::new();
         for &p in &node.pending {
@@ -260,7 +273,11 @@ impl Walk<'_> {
         };
         let mut children = Vec::new();
         let mut matched = Vec::new();
-        for entry in rd {
+        for (n, entry) in rd.enumerate() {
+            // A directory of a million entries must not outlive the deadline.
+            if n % 1024 == 1023 && self.deadline.expired() {
+                return;
+            }
             let entry = match entry {
                 Ok(e) => e,
                 Err(e) => {
