@@ -110,7 +110,6 @@ pub fn from_json_slice<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> serde_js
     Ok(v)
 }
 
-
 /// A real scan of the report fixture (tests/fixtures/report: a small benchmark, its
 /// OVAL file and a root tree), shared by the report tests.
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! `vigil` binary against fixture trees and real tools (oscap, sshd, setfacl, dpkg).
 
 mod engine;
+mod hostile;
 mod keymgmt;
 mod offline;
 mod remote;
