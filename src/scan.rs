@@ -23,6 +23,8 @@ pub struct ScanConfig {
     pub max_file_size: u64,
     /// `--object-timeout`: see [`Context::object_timeout`].
     pub object_timeout: Option<std::time::Duration>,
+    /// `--max-object-items`: see [`Context::max_object_items`].
+    pub max_object_items: usize,
     /// Most items kept per object in the results document.
     pub max_items_per_object: usize,
     pub command_line: Vec<String>,
@@ -43,6 +45,7 @@ impl ScanConfig {
             object_timeout: Some(std::time::Duration::from_secs(
                 crate::cli::DEFAULT_OBJECT_TIMEOUT,
             )),
+            max_object_items: crate::probes::DEFAULT_MAX_OBJECT_ITEMS,
             max_items_per_object: 200,
             command_line: Vec::new(),
             policy_path: None,
@@ -104,6 +107,7 @@ pub fn run(
     let mut ctx = Context::new(config.host.clone());
     ctx.max_file_size = config.max_file_size;
     ctx.object_timeout = config.object_timeout;
+    ctx.max_object_items = config.max_object_items;
     ctx.policy = config.policy.clone();
 
     let profile = xccdf::resolve_profile(content, config.selection.profile.as_deref())?;

@@ -129,6 +129,9 @@ pub struct ScanArgs {
     /// error: "timed out"); default 300, 0 for no limit.
     #[arg(long, value_name = "SECS", default_value_t = DEFAULT_OBJECT_TIMEOUT)]
     pub object_timeout: u64,
+    /// Most items one object may collect before it is an error (bounds memory).
+    #[arg(long, value_name = "N", default_value_t = crate::probes::DEFAULT_MAX_OBJECT_ITEMS)]
+    pub max_object_items: usize,
     /// Print nothing on the terminal but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -178,6 +181,9 @@ impl ScanArgs {
         }
         if self.max_items != DEFAULT_MAX_ITEMS {
             flag("--max-items", self.max_items.to_string());
+        }
+        if self.max_object_items != crate::probes::DEFAULT_MAX_OBJECT_ITEMS {
+            flag("--max-object-items", self.max_object_items.to_string());
         }
         if let Some(n) = self.max_content_size {
             flag("--max-content-size", n.to_string());
@@ -232,6 +238,7 @@ impl ScanArgs {
         };
         c.max_file_size = self.max_file_size;
         c.max_items_per_object = self.max_items;
+        c.max_object_items = self.max_object_items;
         c.object_timeout =
             (self.object_timeout > 0).then(|| std::time::Duration::from_secs(self.object_timeout));
         c.command_line = std::env::args().collect();

@@ -122,7 +122,13 @@ pub struct Context {
     /// `--object-timeout`: how long one probe call may take before it gives up and
     /// reports its objects as errors; `None` for no limit.
     pub object_timeout: Option<Duration>,
+    /// `--max-object-items`: most items one object may collect; past it the object is
+    /// an error, so a pattern matching a million files cannot exhaust memory.
+    pub max_object_items: usize,
 }
+
+/// Default for [`Context::max_object_items`].
+pub const DEFAULT_MAX_OBJECT_ITEMS: usize = 500_000;
 
 impl Context {
     pub fn new(host: Arc<Host>) -> Context {
@@ -131,6 +137,7 @@ impl Context {
             max_file_size: 256 * 1024 * 1024,
             policy: None,
             object_timeout: None,
+            max_object_items: DEFAULT_MAX_OBJECT_ITEMS,
         }
     }
 

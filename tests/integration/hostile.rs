@@ -548,6 +548,9 @@ fn hostile_host_scan_finishes_in_bounded_memory_and_writes_nothing() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(20_000);
+    // Objects matching every file stop at this many items: memory stays bounded however
+    // crowded the directory (about 2 KiB per file item).
+    let cap = entries / 2;
     let work = tempfile::tempdir().unwrap();
     let root = work.path().join("root");
     let _sock = hostile_tree(&root, entries);
@@ -566,13 +569,15 @@ fn hostile_host_scan_finishes_in_bounded_memory_and_writes_nothing() {
         OsStr::new("--json"),
         results.as_os_str(),
         OsStr::new("-q"),
+        OsStr::new("--max-object-items"),
+        OsStr::new(&cap.to_string()),
     ]);
     stop.store(true, Ordering::Relaxed);
     let churned = churner.join().unwrap();
     let what = r.describe();
     assert_eq!(r.signal, None, "{what}");
     assert!(matches!(r.code, Some(0 | 2)), "{what}");
-    r.assert_rss_below_mib(400, "hostile host scan");
+    r.assert_rss_below_mib(200 + (cap as i64 * 2 * 3) / 1024, "hostile host scan");
     assert!(churned > 0);
 
     let doc = json(&results);
@@ -582,10 +587,18 @@ fn hostile_host_scan_finishes_in_bounded_memory_and_writes_nothing() {
         .iter()
         .map(|o| (o["id"].as_str().unwrap().to_string(), o))
         .collect();
-    // Everything was listed, the crowded directory included.
+    // The crowded directory filled the object up to the cap, and it says so.
     let files = objects["oval:h:obj:1"];
+    assert_eq!(files["flag"], "error", "{files}");
+    assert_eq!(
+        files["item_count"].as_u64().unwrap() as usize,
+        cap,
+        "{files}"
+    );
     assert!(
-        files["item_count"].as_u64().unwrap() as usize > entries,
+        files
+            .to_string()
+            .contains(&format!("more than {cap} items (--max-object-items)")),
         "{files}"
     );
     // The 1 GB file is not read, and the item says it hit the limit.

@@ -99,6 +99,8 @@ struct Plan {
 struct Acc {
     items: Vec<Item>,
     errors: Vec<String>,
+    /// Items were dropped at `Context::max_object_items`.
+    overflow: bool,
 }
 
 struct Behaviors {
@@ -423,13 +425,26 @@ pub fn collect_batch(queries: &[&ObjectQuery], ctx: &Context) -> Vec<Collected> 
     accs.into_iter()
         .zip(plans_ok.iter())
         .map(|(acc, plan)| {
-            let Acc { mut items, errors } = acc.into_inner().unwrap_or_else(|e| e.into_inner());
+            let Acc {
+                mut items,
+                errors,
+                overflow,
+            } = acc.into_inner().unwrap_or_else(|e| e.into_inner());
             if plan.is_none() {
                 return Collected::error(errors.join("; "));
             }
             items.sort_by_cached_key(item_key);
             items.dedup();
             let mut c = Collected::from_items(items);
+            if overflow {
+                c.flag = Flag::Error;
+                c.messages = vec![format!(
+                    "more than {} items (--max-object-items): collection stopped there",
+                    ctx.max_object_items
+                )];
+                c.messages.extend(errors);
+                return c;
+            }
             if deadline.was_hit() {
                 // What was found before the deadline is kept as evidence, but the object
                 // is an error: its items are not known to be complete.
@@ -487,7 +502,12 @@ impl Handler<'_> {
         let query = self.queries[qi];
         let kept: Vec<Item> = items.into_iter().filter(|i| query.keep(i)).collect();
         if !kept.is_empty() {
-            lock(&self.accs[qi]).items.extend(kept);
+            let mut acc = lock(&self.accs[qi]);
+            let room = self.ctx.max_object_items.saturating_sub(acc.items.len());
+            if kept.len() > room {
+                acc.overflow = true;
+            }
+            acc.items.extend(kept.into_iter().take(room));
         }
     }
 
