@@ -167,9 +167,10 @@ fn main() {
             "ww_dirs" => vec!["owrite", "sticky"],
             _ => vec!["path"],
         };
-        q.item_filter = filters.get(&q.object_id).cloned().map(|f| {
-            ItemFilter::with_fields(f, fields.iter().map(|s| s.to_string()).collect())
-        });
+        q.item_filter = filters
+            .get(&q.object_id)
+            .cloned()
+            .map(|f| ItemFilter::with_fields(f, fields.iter().map(|s| s.to_string()).collect()));
     }
     let refs: Vec<&ObjectQuery> = queries.iter().collect();
     let t = Instant::now();

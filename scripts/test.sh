@@ -12,6 +12,8 @@ command -v setfacl >/dev/null || need+=(acl)
 command -v openssl >/dev/null || need+=(openssl)
 command -v dpkg >/dev/null || need+=(dpkg)
 [ -x /usr/bin/time ] || need+=(time)
+command -v chromium >/dev/null || need+=(chromium)
+command -v python3 >/dev/null || need+=(python3)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "scripts/test.sh: missing packages (${need[*]}); run as root or install them" >&2
@@ -24,3 +26,7 @@ fi
 
 cargo build --release --locked
 cargo test --release --locked
+# The HTML report as a person sees it: headless Chromium, filters, screenshots.
+VIGIL=target/release/vigil scripts/browser-check.sh
+# Same answers as oscap on every SSG debian11 OVAL definition of this host.
+scripts/ssg-parity.sh oval

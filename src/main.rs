@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Parser;
 
-use vigil::cli::{Cli, Command, ContentArgs, ScanArgs};
+use vigil::cli::{Cli, Command, ContentArgs, ReportArgs, ScanArgs};
 use vigil::content::{self, Content, LoadOptions};
 use vigil::engine::xccdf::RuleOutcome;
 use vigil::probes::Registry;
@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan(*args),
         Command::Info(args) => info(args),
         Command::Validate(args) => validate(args),
+        Command::Report(args) => render_report(args),
         Command::RemoteSelftest(a) => Ok(vigil::remote::selftest::run(&a.plan, &a.rest) as u8),
         Command::History(a) => vigil::history::run(&a).map(|c| c as u8).map_err(Into::into),
         Command::Baseline(a) => vigil::baseline::run(&a)
@@ -49,31 +50,51 @@ fn scan(args: ScanArgs) -> Result<u8> {
         if args.root.is_some() {
             anyhow::bail!("--root and --host cannot be combined");
         }
+        if args.html.is_some() || args.arf.is_some() || args.xccdf_results.is_some() {
+            anyhow::bail!(
+                "--html, --arf and --xccdf-results are not written for --host scans yet: \
+                 write --json and render it with `vigil report RESULTS.json --html OUT`"
+            );
+        }
         let json = args.json.as_ref().map(|p| p.display().to_string());
         return Ok(
             vigil::remote::cli::run(&args.remote, args.remote_task(), json.as_deref()) as u8,
         );
     }
-    let path = match args.content.clone() {
-        Some(p) => p,
-        None => vigil::content::bundled_benchmark().context(
-            "no CONTENT given and the bundled benchmark is not installed \
-             (set VIGIL_CONTENT_DIR to the directory holding ccm-log11/)",
-        )?,
+    let t = vigil::trace::span(|| "load content".into());
+    let content = match &args.content {
+        Some(p) => load(p, &args.load_options())?,
+        None => content::load_bundled(&args.load_options())?,
     };
-    let t = vigil::trace::span(|| format!("load content {}", path.display()));
-    let content = load(&path, &args.load_options())?;
     drop(t);
     let mut config = args.config().map_err(anyhow::Error::msg)?;
     let to_stdout = args.json.as_deref() == Some(std::path::Path::new("-"));
     config.progress = !args.quiet && std::io::stderr().is_terminal();
+    // The SCAP result files carry every item; the JSON and HTML are capped after.
+    let scap_out = args.xccdf_results.is_some() || args.arf.is_some();
+    let max_items = config.max_items_per_object;
+    if scap_out {
+        config.max_items_per_object = usize::MAX;
+    }
     let registry = Registry::builtin();
     let t = vigil::trace::span(|| "scan".into());
-    let results = vigil::scan::run(&content, &config, &registry)?;
+    let mut results = vigil::scan::run(&content, &config, &registry)?;
     drop(t);
+    if let Some(p) = &args.xccdf_results {
+        let xml = report::scap::xccdf_results(&results, &content)?;
+        report::write_output(p, xml.as_bytes())?;
+    }
+    if let Some(p) = &args.arf {
+        let xml = report::scap::arf(&results, &content)?;
+        report::write_output(p, xml.as_bytes())?;
+    }
+    results.cap_items(max_items);
     if let Some(p) = &args.json {
         let _t = vigil::trace::span(|| "write json".into());
         report::write_json(&results, p)?;
+    }
+    if let Some(p) = &args.html {
+        report::write_output(p, report::html::render(&results)?.as_bytes())?;
     }
     if args.history.history.is_some() || args.history.events.is_some() {
         let doc = serde_json::to_vec_pretty(&results).context("serialising results")?;
@@ -83,6 +104,18 @@ fn scan(args: ScanArgs) -> Result<u8> {
         print_summary(&results, to_stdout);
     }
     Ok(results.exit_code() as u8)
+}
+
+/// `vigil report RESULTS.json --html OUT`: renders from a saved results document.
+fn render_report(args: ReportArgs) -> Result<u8> {
+    let results = report::read_json(&args.results)?;
+    if args.html.is_none() {
+        anyhow::bail!("nothing to write: give --html PATH");
+    }
+    if let Some(p) = &args.html {
+        report::write_output(p, report::html::render(&results)?.as_bytes())?;
+    }
+    Ok(0)
 }
 
 /// A compact summary: counts by result and the rules that failed.
@@ -174,6 +207,7 @@ fn content_opts(a: &ContentArgs) -> LoadOptions {
         datastream_id: a.datastream_id.clone(),
         xccdf_id: a.xccdf_id.clone(),
         tailoring: None,
+        max_content_size: a.max_content_size,
     }
 }
 

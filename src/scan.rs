@@ -21,6 +21,10 @@ pub struct ScanConfig {
     pub selection: Selection,
     pub host: Arc<Host>,
     pub max_file_size: u64,
+    /// `--object-timeout`: see [`Context::object_timeout`].
+    pub object_timeout: Option<std::time::Duration>,
+    /// `--max-object-items`: see [`Context::max_object_items`].
+    pub max_object_items: usize,
     /// Most items kept per object in the results document.
     pub max_items_per_object: usize,
     pub command_line: Vec<String>,
@@ -38,6 +42,10 @@ impl ScanConfig {
             selection: Selection::default(),
             host: Arc::new(host),
             max_file_size: 256 * 1024 * 1024,
+            object_timeout: Some(std::time::Duration::from_secs(
+                crate::cli::DEFAULT_OBJECT_TIMEOUT,
+            )),
+            max_object_items: crate::probes::DEFAULT_MAX_OBJECT_ITEMS,
             max_items_per_object: 200,
             command_line: Vec::new(),
             policy_path: None,
@@ -98,6 +106,8 @@ pub fn run(
     let clock = Instant::now();
     let mut ctx = Context::new(config.host.clone());
     ctx.max_file_size = config.max_file_size;
+    ctx.object_timeout = config.object_timeout;
+    ctx.max_object_items = config.max_object_items;
     ctx.policy = config.policy.clone();
 
     let profile = xccdf::resolve_profile(content, config.selection.profile.as_deref())?;
@@ -416,6 +426,37 @@ fn explain(runner: &Runner<'_>, href: &str, def: &str) -> Vec<String> {
     out
 }
 
+/// A state entity for the results document, with the values its variable resolved to.
+fn state_entity(
+    e: &crate::content::oval::Entity,
+    variables: &HashMap<String, Arc<crate::engine::oval::eval::VarValues>>,
+) -> StateEntity {
+    let var_values = e
+        .var_ref()
+        .and_then(|v| variables.get(v))
+        .and_then(|r| r.as_ref().as_ref().ok().cloned())
+        .unwrap_or_default();
+    StateEntity {
+        name: e.name.clone(),
+        datatype: e.datatype.to_string(),
+        operation: e.operation.to_string(),
+        value: if e.nil {
+            None
+        } else {
+            e.literal().map(str::to_string)
+        },
+        var_ref: e.var_ref().map(str::to_string),
+        var_values,
+        entity_check: e.entity_check.to_string(),
+        var_check: e.var_check.to_string(),
+        fields: e
+            .fields
+            .iter()
+            .map(|f| state_entity(f, variables))
+            .collect(),
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn build_document(
     content: &Content,
@@ -430,6 +471,7 @@ fn build_document(
     let mut definitions = Vec::new();
     let mut tests = Vec::new();
     let mut objects = Vec::new();
+    let mut states = Vec::new();
     let mut hrefs: Vec<&String> = runner.evaluators.keys().collect();
     hrefs.sort_by_key(|h| content.oval.get_index_of(*h));
     for href in hrefs {
@@ -472,6 +514,32 @@ fn build_document(
                 result: o.result,
                 item_results,
                 messages: o.messages.clone(),
+            });
+        }
+        // States of the evaluated tests (and of object filters), in document order.
+        let mut state_ids: HashSet<&str> = HashSet::new();
+        for (id, t) in &ev.defs.tests {
+            if evaluated_tests.contains_key(id) {
+                state_ids.extend(t.state_refs.iter().map(String::as_str));
+            }
+        }
+        let variables = ev.resolved_variables();
+        for (id, st) in &ev.defs.states {
+            if !state_ids.contains(id.as_str()) {
+                continue;
+            }
+            states.push(StateResult {
+                id: id.clone(),
+                document: href.clone(),
+                kind: st.kind.clone(),
+                family: st.family.name().to_string(),
+                comment: st.comment.clone(),
+                operator: st.operator.to_string(),
+                entities: st
+                    .entities
+                    .iter()
+                    .map(|e| state_entity(e, &variables))
+                    .collect(),
             });
         }
         let collected = ev.collected_objects();
@@ -551,6 +619,7 @@ fn build_document(
         definitions,
         tests,
         objects,
+        states,
         unsupported: content
             .unsupported
             .iter()

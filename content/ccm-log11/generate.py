@@ -535,3 +535,12 @@ with open(os.path.join(HERE, "vigil-ccm-log11-oval.xml"), "w") as f:
 with open(os.path.join(HERE, "vigil-ccm-log11-xccdf.xml"), "w") as f:
     f.write("".join(x))
 print(f"{len(rules)} rules, {len(tests)} tests, {len(objects)} objects, {len(states)} states")
+
+# The single-file source data stream that vigil embeds (so `vigil scan` with no content
+# works anywhere, including on remote hosts). oscap composes it; its schema check
+# rejects vigil's own OVAL families but the file is written all the same.
+import subprocess
+ds = os.path.join(HERE, "vigil-ccm-log11-ds.xml")
+subprocess.run(["oscap", "ds", "sds-compose", "vigil-ccm-log11-xccdf.xml", ds], cwd=HERE, check=False)
+if not os.path.isfile(ds):
+    raise SystemExit("oscap ds sds-compose did not write " + ds)

@@ -37,12 +37,23 @@ pub enum Command {
     Info(ContentArgs),
     /// Parse content and check that every reference resolves.
     Validate(ContentArgs),
+    /// Render reports from a saved JSON results document (away from the scanned host).
+    Report(ReportArgs),
     #[command(hide = true)]
     RemoteSelftest(SelftestArgs),
     /// Tamper-evident scan history: list, verify, diff, prune, record.
     History(crate::history::HistoryArgs),
     /// File-integrity baseline: create, check.
     Baseline(crate::baseline::BaselineArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A results document written by `vigil scan --json`.
+    pub results: PathBuf,
+    /// Write the HTML report to PATH.
+    #[arg(long, value_name = "PATH")]
+    pub html: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -55,6 +66,9 @@ pub struct ContentArgs {
     /// XCCDF component (checklist) of the data stream (default: the first).
     #[arg(long)]
     pub xccdf_id: Option<String>,
+    /// Refuse content files larger than this many bytes (default 256 MiB).
+    #[arg(long, value_name = "BYTES")]
+    pub max_content_size: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -80,6 +94,16 @@ pub struct ScanArgs {
     /// Write the JSON results document to PATH (`-` for standard output).
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
+    /// Write the HTML report (one self-contained file) to PATH.
+    #[arg(long, value_name = "PATH")]
+    pub html: Option<PathBuf>,
+    /// Write XCCDF 1.2 results (the benchmark with a TestResult) to PATH.
+    #[arg(long = "xccdf-results", value_name = "PATH")]
+    pub xccdf_results: Option<PathBuf>,
+    /// Write an ARF 1.1 report (source content, XCCDF results, OVAL results and system
+    /// characteristics) to PATH.
+    #[arg(long, value_name = "PATH")]
+    pub arf: Option<PathBuf>,
     /// Scan a file system mounted at DIR instead of the running system.
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
@@ -98,6 +122,16 @@ pub struct ScanArgs {
     /// XCCDF component (checklist) of the data stream (default: the first).
     #[arg(long)]
     pub xccdf_id: Option<String>,
+    /// Refuse content files larger than this many bytes (default 256 MiB).
+    #[arg(long, value_name = "BYTES")]
+    pub max_content_size: Option<u64>,
+    /// Give up collecting one object after this many seconds (the object is then an
+    /// error: "timed out"); default 300, 0 for no limit.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_OBJECT_TIMEOUT)]
+    pub object_timeout: u64,
+    /// Most items one object may collect before it is an error (bounds memory).
+    #[arg(long, value_name = "N", default_value_t = crate::probes::DEFAULT_MAX_OBJECT_ITEMS)]
+    pub max_object_items: usize,
     /// Print nothing on the terminal but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -110,6 +144,7 @@ pub struct ScanArgs {
 
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 256 * 1024 * 1024;
 pub const DEFAULT_MAX_ITEMS: usize = 200;
+pub const DEFAULT_OBJECT_TIMEOUT: u64 = 300;
 
 fn parse_var(s: &str) -> Result<(String, String), String> {
     s.split_once('=')
@@ -147,6 +182,15 @@ impl ScanArgs {
         if self.max_items != DEFAULT_MAX_ITEMS {
             flag("--max-items", self.max_items.to_string());
         }
+        if self.max_object_items != crate::probes::DEFAULT_MAX_OBJECT_ITEMS {
+            flag("--max-object-items", self.max_object_items.to_string());
+        }
+        if let Some(n) = self.max_content_size {
+            flag("--max-content-size", n.to_string());
+        }
+        if self.object_timeout != DEFAULT_OBJECT_TIMEOUT {
+            flag("--object-timeout", self.object_timeout.to_string());
+        }
         if let Some(d) = &self.datastream_id {
             flag("--datastream-id", d.clone());
         }
@@ -167,6 +211,7 @@ impl ScanArgs {
             datastream_id: self.datastream_id.clone(),
             xccdf_id: self.xccdf_id.clone(),
             tailoring: self.tailoring.clone(),
+            max_content_size: self.max_content_size,
         }
     }
 
@@ -193,6 +238,9 @@ impl ScanArgs {
         };
         c.max_file_size = self.max_file_size;
         c.max_items_per_object = self.max_items;
+        c.max_object_items = self.max_object_items;
+        c.object_timeout =
+            (self.object_timeout > 0).then(|| std::time::Duration::from_secs(self.object_timeout));
         c.command_line = std::env::args().collect();
         c.policy_path = self.policy.as_ref().map(|p| p.display().to_string());
         if let Some(p) = &self.policy {

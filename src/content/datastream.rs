@@ -32,16 +32,19 @@ pub mod ns {
 
 /// Loads a data stream, XCCDF benchmark or OVAL definitions file.
 pub fn load(path: &Path, options: &LoadOptions) -> Result<Content, ContentError> {
-    let bytes = std::fs::read(path).map_err(|source| ContentError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = xml::read_limited(path, options.content_limit())?;
+    load_bytes(bytes, path, options)
+}
+
+/// Loads content already read into memory; `path` names it in messages and is where
+/// a standalone benchmark's OVAL files are looked for.
+pub fn load_bytes(
+    bytes: Vec<u8>,
+    path: &Path,
+    options: &LoadOptions,
+) -> Result<Content, ContentError> {
     let sha256 = hex(&Sha256::digest(&bytes));
-    let doc = match String::from_utf8(bytes) {
-        Ok(text) => xml::parse_str(&text, path)?,
-        // Rare: let the XML reader produce its positioned UTF-8 error.
-        Err(_) => xml::parse_file(path)?,
-    };
+    let doc = xml::parse_bytes(bytes, path)?;
     let root = &doc.root;
     let mut content = Content {
         path: path.to_path_buf(),
@@ -59,7 +62,7 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Content, ContentError>
         load_datastream(root, path, options, &mut content)?;
     } else if root.is(xccdf::ns::XCCDF, "Benchmark") {
         content.kind = ContentKind::Xccdf;
-        load_standalone_xccdf(doc, path, &mut content)?;
+        load_standalone_xccdf(doc, path, options.content_limit(), &mut content)?;
     } else if root.is(oval::ns::DEFINITIONS, "oval_definitions") {
         content.kind = ContentKind::Oval;
         let (defs, unsupported) = oval::parse::parse_definitions(root, path)?;
@@ -81,7 +84,7 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Content, ContentError>
         });
     }
     if let Some(tpath) = &options.tailoring {
-        let tdoc = xml::parse_file(tpath)?;
+        let tdoc = xml::parse_file_limited(tpath, options.content_limit())?;
         let (t, unsupported) = xccdf::parse::parse_tailoring_with_unsupported(&tdoc.root, tpath)?;
         content.unsupported.extend(unsupported);
         content.tailoring = Some(t);
@@ -436,6 +439,7 @@ fn ids<'a>(els: impl Iterator<Item = &'a Element>) -> String {
 fn load_standalone_xccdf(
     doc: xml::Document,
     path: &Path,
+    limit: u64,
     content: &mut Content,
 ) -> Result<(), ContentError> {
     let (bench, unsupported) = xccdf::parse::parse_benchmark(&doc.root, path)?;
@@ -456,7 +460,7 @@ fn load_standalone_xccdf(
     if let Some(stem) = name.strip_suffix("-xccdf.xml") {
         let dict_path = dir.join(format!("{stem}-cpe-dictionary.xml"));
         if dict_path.is_file() {
-            let doc = xml::parse_file(&dict_path)?;
+            let doc = xml::parse_file_limited(&dict_path, limit)?;
             let dict = xccdf::parse::parse_cpe_dictionary(&doc.root, &dict_path)?;
             let dict_dir = dict_path.parent().unwrap_or(dir);
             for h in dictionary_oval_hrefs(&dict) {
@@ -490,6 +494,15 @@ fn load_standalone_xccdf(
         }
         // One parse per file, however the hrefs spell its path.
         let p = std::fs::canonicalize(&p).unwrap_or(p);
+        // Content names its OVAL files; it must not make vigil read kernel pseudo
+        // files (/proc/kmsg blocks, /proc/self/environ holds secrets).
+        if ["/proc", "/sys", "/dev"].iter().any(|d| p.starts_with(d)) {
+            content.unresolved.insert(
+                href,
+                format!("{}: in a pseudo file system: not read", p.display()),
+            );
+            continue;
+        }
         files.insert(p.clone());
         keyed.push((href, p));
     }
@@ -507,7 +520,7 @@ fn load_standalone_xccdf(
         .collect::<Vec<_>>()
         .into_par_iter()
         .map(|p| {
-            let doc = xml::parse_file(&p)?;
+            let doc = xml::parse_file_limited(&p, limit)?;
             if !doc.root.is(oval::ns::DEFINITIONS, "oval_definitions") {
                 let why = format!(
                     "{}: root element is {{{}}}{}, not OVAL definitions",

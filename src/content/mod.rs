@@ -55,11 +55,45 @@ pub struct LoadOptions {
     /// `--xccdf-id`: which XCCDF component of the data stream.
     pub xccdf_id: Option<String>,
     pub tailoring: Option<PathBuf>,
+    /// `--max-content-size`: content files (and the OVAL, CPE and tailoring files they
+    /// bring in) larger than this are refused; `None` is
+    /// [`xml::DEFAULT_MAX_CONTENT_SIZE`].
+    pub max_content_size: Option<u64>,
+}
+
+impl LoadOptions {
+    pub fn content_limit(&self) -> u64 {
+        self.max_content_size
+            .unwrap_or(xml::DEFAULT_MAX_CONTENT_SIZE)
+    }
 }
 
 /// The bundled CCM LOG-11 benchmark that `vigil scan` runs without CONTENT: under
 /// `$VIGIL_CONTENT_DIR`, beside the executable (`<prefix>/share/vigil` for `<prefix>/bin`,
 /// or `content/` next to it), or in the source tree the binary was built from.
+/// The bundled CSA CCM LOG-11 benchmark as one source data stream, embedded in the
+/// binary so a scan without CONTENT works anywhere (remote hosts included).
+pub const BUNDLED_DATASTREAM: &str = include_str!("../../content/ccm-log11/vigil-ccm-log11-ds.xml");
+
+/// The name the embedded benchmark goes by in messages and results.
+pub const BUNDLED_NAME: &str = "(bundled) vigil-ccm-log11-ds.xml";
+
+/// Loads the bundled benchmark: from `$VIGIL_CONTENT_DIR/ccm-log11/` when that is set
+/// (to try edited content), else the copy embedded in the binary.
+pub fn load_bundled(options: &LoadOptions) -> Result<Content, ContentError> {
+    if std::env::var_os("VIGIL_CONTENT_DIR").is_some()
+        && let Some(p) = bundled_benchmark()
+    {
+        return datastream::load(&p, options);
+    }
+    datastream::load_bytes(
+        BUNDLED_DATASTREAM.as_bytes().to_vec(),
+        Path::new(BUNDLED_NAME),
+        options,
+    )
+}
+
+/// The bundled benchmark's XCCDF file on disk, if one can be found.
 pub fn bundled_benchmark() -> Option<PathBuf> {
     const REL: &str = "ccm-log11/vigil-ccm-log11-xccdf.xml";
     let mut dirs: Vec<PathBuf> = Vec::new();

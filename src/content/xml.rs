@@ -200,12 +200,63 @@ impl LineIndex {
     }
 }
 
-/// Reads and parses a file.
-pub fn parse_file(path: &Path) -> Result<Document> {
-    let bytes = std::fs::read(path).map_err(|source| ContentError::Io {
+/// Content files larger than this are refused unless `--max-content-size` says
+/// otherwise: the tree costs a few times the file size in memory (see the README).
+pub const DEFAULT_MAX_CONTENT_SIZE: u64 = 256 * 1024 * 1024;
+
+/// Reads a content file, refusing it once it grows past `limit` bytes. The size is
+/// checked while reading, not only from metadata, so a FIFO or a device such as
+/// /dev/zero cannot make vigil read without bound.
+pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let io = |source| ContentError::Io {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    let too_big = || ContentError::Document {
+        path: path.to_path_buf(),
+        message: format!(
+            "content file is larger than the {limit}-byte limit (raise it with --max-content-size)"
+        ),
+    };
+    let f = std::fs::File::open(path).map_err(io)?;
+    let meta = f.metadata().map_err(io)?;
+    if meta.is_dir() {
+        return Err(ContentError::Document {
+            path: path.to_path_buf(),
+            message: "is a directory, not a content file".into(),
+        });
+    }
+    if meta.is_file() && meta.len() > limit {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::with_capacity(if meta.is_file() {
+        meta.len() as usize
+    } else {
+        0
+    });
+    f.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_big());
+    }
+    Ok(bytes)
+}
+
+/// Reads and parses a file (at most [`DEFAULT_MAX_CONTENT_SIZE`] bytes).
+pub fn parse_file(path: &Path) -> Result<Document> {
+    parse_file_limited(path, DEFAULT_MAX_CONTENT_SIZE)
+}
+
+/// Reads and parses a file of at most `limit` bytes.
+pub fn parse_file_limited(path: &Path, limit: u64) -> Result<Document> {
+    let bytes = read_limited(path, limit)?;
+    parse_bytes(bytes, path)
+}
+
+/// Parses a document given as bytes; `path` is used in error messages only.
+pub fn parse_bytes(bytes: Vec<u8>, path: &Path) -> Result<Document> {
     let text = String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let prefix = String::from_utf8_lossy(&e.as_bytes()[..offset]).into_owned();
@@ -272,7 +323,10 @@ pub fn parse_str(text: &str, path: &Path) -> Result<Document> {
                 }
             }
             Event::End(_) => {
-                let el = stack.pop().expect("quick-xml checks end names");
+                let mut el = stack.pop().expect("quick-xml checks end names");
+                // Growth slack is most of a small element's cost; a large document
+                // keeps millions of them (see "Limits" in the README).
+                el.children.shrink_to_fit();
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(Node::Element(el)),
                     None => root = Some(el),
@@ -409,6 +463,7 @@ fn build_element(
             value,
         });
     }
+    attrs.shrink_to_fit();
     Ok(Element {
         ns,
         name,

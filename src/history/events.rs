@@ -97,7 +97,7 @@ pub fn new_failure_events(previous: Option<&Value>, current: &Value) -> Vec<Valu
 /// Returns the number of events written.
 pub fn emit(previous: Option<&[u8]>, current: &[u8], target: &Target) -> Result<usize> {
     let parse = |b: &[u8]| {
-        serde_json::from_slice::<Value>(b).map_err(|e| Error::InvalidResults(e.to_string()))
+        crate::report::from_json_slice::<Value>(b).map_err(|e| Error::InvalidResults(e.to_string()))
     };
     let prev = previous.map(parse).transpose()?;
     let cur = parse(current)?;

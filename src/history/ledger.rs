@@ -425,7 +425,7 @@ pub fn write_head(dir: &Path, entry: &Entry) -> Result<()> {
 /// Appends a scan's results document to the history in `dir` (created if needed),
 /// signed with the Ed25519 key in `sign_key` if given.
 pub fn record_scan(dir: &Path, results: &[u8], sign_key: Option<&Path>) -> Result<Entry> {
-    serde_json::from_slice::<serde_json::Value>(results)
+    crate::report::from_json_slice::<serde_json::Value>(results)
         .map_err(|e| Error::InvalidResults(e.to_string()))?;
     let key = sign_key.map(load_signing_key).transpose()?;
     let lock = lock_dir(dir)?;

@@ -213,7 +213,8 @@ pub fn run_to(args: &HistoryArgs, out: &mut dyn Write) -> Result<i32> {
             let (ea, eb) = pick_pair(dir, *a, *b)?;
             let parse = |e: &Entry| -> Result<serde_json::Value> {
                 let bytes = ledger::read_results(dir, e)?;
-                serde_json::from_slice(&bytes).map_err(|x| Error::InvalidResults(x.to_string()))
+                crate::report::from_json_slice(&bytes)
+                    .map_err(|x| Error::InvalidResults(x.to_string()))
             };
             let d = diff::diff(&parse(&ea)?, &parse(&eb)?);
             if *json {
@@ -270,7 +271,7 @@ fn list_line(dir: &Path, e: &Entry) -> String {
         }),
         Kind::Scan => match ledger::read_results(dir, e)
             .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .and_then(|b| crate::report::from_json_slice::<serde_json::Value>(&b).ok())
         {
             None => "(results unavailable)".to_string(),
             Some(v) => {

@@ -3,7 +3,7 @@
 //! and their expected fingerprints, owners, modes, ACLs and lifetimes, its audit-log
 //! sources, the SIEM they are forwarded to, software minimums, integrity-monitored paths
 //! and detection settings. vigil's own OVAL probes (`crate::probes::vigil`) compare the
-//! host against it; the format is documented in docs/keymgmt.md and shown in full in
+//! host against it; the format is documented in the README ("Key-management audit") and shown in full in
 //! content/ccm-log11/policy.example.toml.
 //!
 //! [`Policy::load`] parses and validates; every error names the file, the line and

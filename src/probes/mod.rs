@@ -13,6 +13,8 @@ pub mod vigil;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
+use std::time::{Duration, Instant};
 
 pub use item::{Collected, Flag, Item, ItemField, ItemStatus};
 
@@ -117,7 +119,16 @@ pub struct Context {
     /// The site key-management policy (`--policy`); vigil's own key-management probes
     /// are not applicable without one.
     pub policy: Option<Arc<crate::policy::Policy>>,
+    /// `--object-timeout`: how long one probe call may take before it gives up and
+    /// reports its objects as errors; `None` for no limit.
+    pub object_timeout: Option<Duration>,
+    /// `--max-object-items`: most items one object may collect; past it the object is
+    /// an error, so a pattern matching a million files cannot exhaust memory.
+    pub max_object_items: usize,
 }
+
+/// Default for [`Context::max_object_items`].
+pub const DEFAULT_MAX_OBJECT_ITEMS: usize = 500_000;
 
 impl Context {
     pub fn new(host: Arc<Host>) -> Context {
@@ -125,7 +136,67 @@ impl Context {
             host,
             max_file_size: 256 * 1024 * 1024,
             policy: None,
+            object_timeout: None,
+            max_object_items: DEFAULT_MAX_OBJECT_ITEMS,
         }
+    }
+
+    /// A deadline starting now for one probe call (one object, or one batch sharing a
+    /// walk). Probes check it in their long loops: directory walks and content reads.
+    pub fn deadline(&self) -> Deadline {
+        Deadline {
+            at: self.object_timeout.map(|t| Instant::now() + t),
+            limit: self.object_timeout.unwrap_or_default(),
+            hit: Arc::new(AtomicBool::new(false)),
+        }
+    }
+}
+
+/// When a probe call must give up (see [`Context::deadline`]). Cloning shares the
+/// "expired" flag, so the parallel parts of one walk stop together.
+#[derive(Debug, Clone)]
+pub struct Deadline {
+    at: Option<Instant>,
+    limit: Duration,
+    hit: Arc<AtomicBool>,
+}
+
+impl Deadline {
+    /// No limit.
+    pub fn none() -> Deadline {
+        Deadline {
+            at: None,
+            limit: Duration::ZERO,
+            hit: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Whether the time is up; once it is, it stays so (and [`Deadline::was_hit`] says
+    /// so afterwards).
+    pub fn expired(&self) -> bool {
+        if self.hit.load(AtomicOrdering::Relaxed) {
+            return true;
+        }
+        match self.at {
+            Some(at) if Instant::now() >= at => {
+                self.hit.store(true, AtomicOrdering::Relaxed);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether a check of this deadline found it expired.
+    pub fn was_hit(&self) -> bool {
+        self.hit.load(AtomicOrdering::Relaxed)
+    }
+
+    /// The message for objects abandoned at this deadline.
+    pub fn message(&self) -> String {
+        format!(
+            "timed out after {} s (--object-timeout); collection was abandoned",
+            self.limit.as_secs_f64()
+        )
     }
 }
 
@@ -189,10 +260,28 @@ pub trait Probe: Send + Sync {
     /// Collects many objects at once; probes that can share work between objects (one
     /// file-system walk for every file object) override this. Results are in query
     /// order.
+    /// The default collects each object on its own, so a panic while collecting one
+    /// object makes only that object an error.
     fn collect_many(&self, queries: &[&ObjectQuery], ctx: &Context) -> Vec<Collected> {
         use rayon::prelude::*;
-        queries.par_iter().map(|q| self.collect(q, ctx)).collect()
+        queries
+            .par_iter()
+            .map(|q| {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.collect(q, ctx)))
+                    .unwrap_or_else(|p| Collected::error(panic_message(p.as_ref())))
+            })
+            .collect()
     }
+}
+
+/// The message for an object whose probe panicked.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    let msg = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "unknown panic".into());
+    format!("probe panicked: {msg}")
 }
 
 /// Every probe vigil has, looked up by (family, object kind).

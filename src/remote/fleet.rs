@@ -68,6 +68,24 @@ pub fn count_rules(doc: &Value) -> Counts {
             _ => c.other += 1,
         }
     }
+    // OVAL content has no rules: its definitions decide, mapped to XCCDF words by
+    // class exactly as a local scan's exit status is (ScanResults::exit_code).
+    if doc["rules"].as_array().is_none_or(|r| r.is_empty()) {
+        for d in doc["definitions"].as_array().into_iter().flatten() {
+            let result =
+                serde_json::from_value::<crate::engine::oval::OvalResult>(d["result"].clone());
+            let class = d["class"].as_str().unwrap_or("compliance");
+            match result.map(|r| crate::engine::xccdf::RuleOutcome::from_oval(r, class)) {
+                Ok(o) if o.is_failure() => {
+                    c.failing += 1;
+                    c.failing_ids
+                        .push(d["id"].as_str().unwrap_or("").to_string());
+                }
+                Ok(crate::engine::xccdf::RuleOutcome::Pass) => c.pass += 1,
+                _ => c.other += 1,
+            }
+        }
+    }
     c
 }
 

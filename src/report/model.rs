@@ -14,7 +14,9 @@ use crate::engine::oval::eval::CriteriaOutcome;
 use crate::engine::xccdf::RuleOutcome;
 use crate::probes::{Flag, Item};
 
-pub const SCHEMA_VERSION: &str = "1.0";
+/// 1.1 added `states[]` (the expected values tests compare items against); 1.0
+/// documents still read (the missing section is empty).
+pub const SCHEMA_VERSION: &str = "1.1";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScanResults {
@@ -28,6 +30,10 @@ pub struct ScanResults {
     pub tests: Vec<TestResult>,
     #[serde(default)]
     pub objects: Vec<ObjectResult>,
+    /// The states the evaluated tests refer to (schema 1.1): what a test expected of
+    /// each item, to show beside what was found.
+    #[serde(default)]
+    pub states: Vec<StateResult>,
     #[serde(default)]
     pub unsupported: Vec<UnsupportedElement>,
 }
@@ -177,6 +183,47 @@ pub struct ObjectResult {
     pub messages: Vec<String>,
 }
 
+/// An OVAL state as the content defines it (schema 1.1).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StateResult {
+    pub id: String,
+    pub document: String,
+    pub kind: String,
+    pub family: String,
+    #[serde(default)]
+    pub comment: Option<String>,
+    /// How the entity results combine (AND, OR, ONE, XOR).
+    pub operator: String,
+    pub entities: Vec<StateEntity>,
+}
+
+/// One expected entity of a state.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StateEntity {
+    pub name: String,
+    pub datatype: String,
+    pub operation: String,
+    /// The literal value; `None` when the value comes from a variable or is nil.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// The variable giving the value, with the values it resolved to in this scan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub var_ref: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub var_values: Vec<String>,
+    #[serde(default = "default_check")]
+    pub entity_check: String,
+    #[serde(default = "default_check")]
+    pub var_check: String,
+    /// Fields of a `record` entity.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<StateEntity>,
+}
+
+fn default_check() -> String {
+    "all".to_string()
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UnsupportedElement {
     pub path: String,
@@ -199,6 +246,17 @@ impl From<&Unsupported> for UnsupportedElement {
 }
 
 impl ScanResults {
+    /// Keeps at most `max` items per object (and item results per test): the results
+    /// document is capped, the SCAP result files are written from the full set first.
+    pub fn cap_items(&mut self, max: usize) {
+        for o in &mut self.objects {
+            o.items.truncate(max);
+        }
+        for t in &mut self.tests {
+            t.item_results.truncate(max);
+        }
+    }
+
     /// Exit status of a scan (DESIGN.md): 2 when any rule (or, for OVAL content, any
     /// definition mapped to XCCDF words) is fail, error or unknown, else 0.
     pub fn exit_code(&self) -> i32 {

@@ -170,6 +170,40 @@ impl ResolvedState {
     }
 }
 
+impl ResolvedState {
+    /// Why this state gives `error` for `item`, if it does: the first comparison that
+    /// failed (an operation the datatype does not allow, a value it cannot hold, a bad
+    /// pattern). Used only on the error path, so the comparisons are simply redone.
+    fn error_reason(&self, item: &Item) -> Option<String> {
+        for (e, values) in &self.entities {
+            let values = match values {
+                Ok(v) => v,
+                Err(OvalResult::Error) => {
+                    return Some(format!(
+                        "state entity {}: its variable has no usable value",
+                        e.name
+                    ));
+                }
+                Err(_) => continue,
+            };
+            if e.datatype == Datatype::Record {
+                return Some(format!(
+                    "state entity {}: record datatype is not supported",
+                    e.name
+                ));
+            }
+            for actual in item.values(&e.name).flatten() {
+                for v in values {
+                    if let Err(err) = compare::compare(e.datatype, e.operation, actual, v) {
+                        return Some(format!("state entity {}: {err}", e.name));
+                    }
+                }
+            }
+        }
+        None
+    }
+}
+
 fn entity_result(e: &Entity, values: &Result<Vec<String>, OvalResult>, item: &Item) -> OvalResult {
     let values = match values {
         Ok(v) => v,
@@ -1164,7 +1198,31 @@ impl<'a> Evaluator<'a> {
                 self.eval_items(test, &obj, &mut out.item_results, &mut stack)
             }
         };
+        if out.result == OvalResult::Error && out.messages.is_empty() {
+            out.messages
+                .push(self.explain_error(test, &obj, &mut stack));
+        }
         out
+    }
+
+    /// A message for a test that is `error` because of its states, so the user sees
+    /// which comparison failed rather than a bare `error`.
+    fn explain_error(&self, test: &Test, obj: &ObjectOutcome, stack: Stack<'_>) -> String {
+        for s in &test.state_refs {
+            let Some(st) = self.defs.states.get(s) else {
+                return format!("state {s} is not defined");
+            };
+            let resolved = self.resolve_state(st, stack);
+            for item in obj.items.iter().filter(|i| i.status == ItemStatus::Exists) {
+                if let Some(why) = resolved.error_reason(item) {
+                    return format!("state {s}: {why}");
+                }
+            }
+        }
+        if obj.items.iter().any(|i| i.status == ItemStatus::Error) {
+            return "an item of the object could not be collected".into();
+        }
+        "the states could not be evaluated against the items".into()
     }
 
     fn eval_items(
@@ -1270,35 +1328,40 @@ impl<'a> Evaluator<'a> {
                     messages: vec!["definition has no criteria".into()],
                 },
                 Some(c) => {
-                    let tree = self.eval_criteria(c, stack);
+                    let mut messages = Vec::new();
+                    let tree = self.eval_criteria(c, stack, &mut messages);
                     DefinitionOutcome {
                         id: id.to_string(),
                         result: tree.result(),
                         criteria: Some(tree),
-                        messages: Vec::new(),
+                        messages,
                     }
                 }
             },
         };
         stack.pop();
-        let cycle = outcome.messages.iter().any(|m| m.starts_with("circular"));
         let d = Arc::new(outcome);
-        if !cycle {
-            self.definitions
-                .lock()
-                .unwrap()
-                .entry(id.to_string())
-                .or_insert(d.clone());
-        }
+        self.definitions
+            .lock()
+            .unwrap()
+            .entry(id.to_string())
+            .or_insert(d.clone());
         d
     }
 
-    fn eval_criteria(&self, c: &Criteria, stack: Stack<'_>) -> CriteriaOutcome {
+    /// Evaluates a criteria tree; the messages of extended definitions that are
+    /// neither true nor false are passed up, so the outer definition says why.
+    fn eval_criteria(
+        &self,
+        c: &Criteria,
+        stack: Stack<'_>,
+        messages: &mut Vec<String>,
+    ) -> CriteriaOutcome {
         let children: Vec<CriteriaOutcome> = c
             .children
             .iter()
             .map(|n| match n {
-                CriteriaNode::Criteria(c) => self.eval_criteria(c, stack),
+                CriteriaNode::Criteria(c) => self.eval_criteria(c, stack, messages),
                 CriteriaNode::Criterion {
                     test_ref,
                     negate,
@@ -1317,6 +1380,13 @@ impl<'a> Evaluator<'a> {
                     ..
                 } => {
                     let d = self.definition_inner(definition_ref, stack);
+                    if !matches!(d.result, OvalResult::True | OvalResult::False) {
+                        for m in &d.messages {
+                            if !messages.contains(m) {
+                                messages.push(m.clone());
+                            }
+                        }
+                    }
                     CriteriaOutcome::ExtendDefinition {
                         definition_ref: definition_ref.clone(),
                         negate: *negate,
@@ -1377,14 +1447,8 @@ fn run_probe(f: impl FnOnce() -> Vec<Collected>, n: usize) -> Vec<Collected> {
             .map(|_| Collected::error("probe returned the wrong number of results"))
             .collect(),
         Err(p) => {
-            let msg = p
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "unknown panic".into());
-            (0..n)
-                .map(|_| Collected::error(format!("probe panicked: {msg}")))
-                .collect()
+            let msg = crate::probes::panic_message(p.as_ref());
+            (0..n).map(|_| Collected::error(msg.clone())).collect()
         }
     }
 }

@@ -10,3 +10,6 @@ pub mod version;
 
 pub use eval::{DefinitionOutcome, Evaluator, ObjectOutcome, TestOutcome};
 pub use logic::OvalResult;
+
+#[cfg(test)]
+mod hardening_tests;

@@ -15,7 +15,11 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use crate::probes::Deadline;
 use crate::target::Host;
+
+/// Reads are made in pieces of this size, checking the deadline between them.
+const READ_CHUNK: u64 = 4 * 1024 * 1024;
 
 /// Linux's limit on symbolic links followed while resolving one path.
 const MAX_LINKS: usize = 40;
@@ -91,7 +95,17 @@ pub(crate) fn real_follow(host: &Host, host_path: &Path) -> io::Result<PathBuf> 
 }
 
 /// Reads a regular file, without blocking and within `max` bytes.
+#[cfg(test)]
 pub(crate) fn read_regular(real: &Path, max: u64) -> Result<Vec<u8>, String> {
+    read_regular_until(real, max, &Deadline::none())
+}
+
+/// [`read_regular`], giving up when `deadline` expires (a huge file on slow storage).
+pub(crate) fn read_regular_until(
+    real: &Path,
+    max: u64,
+    deadline: &Deadline,
+) -> Result<Vec<u8>, String> {
     let f = File::options()
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NOCTTY)
@@ -110,10 +124,22 @@ pub(crate) fn read_regular(real: &Path, max: u64) -> Result<Vec<u8>, String> {
             md.len()
         ));
     }
+    // /proc and /sys files report size 0 whatever they hold: the limit is enforced on
+    // what is read, in chunks, so a file that never ends stops at `max`.
     let mut buf = Vec::with_capacity(md.len() as usize);
-    f.take(max + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| format!("cannot read: {e}"))?;
+    let mut r = f.take(max.saturating_add(1));
+    loop {
+        if deadline.expired() {
+            return Err(deadline.message());
+        }
+        let n = (&mut r)
+            .take(READ_CHUNK)
+            .read_to_end(&mut buf)
+            .map_err(|e| format!("cannot read: {e}"))?;
+        if n == 0 {
+            break;
+        }
+    }
     if buf.len() as u64 > max {
         return Err(format!("grew beyond the {max}-byte limit while being read"));
     }
@@ -126,15 +152,17 @@ pub(crate) type Content = Arc<Result<Vec<u8>, String>>;
 /// the batch. Content beyond the budget is read again rather than kept.
 pub(crate) struct ContentCache {
     max_file: u64,
+    deadline: Deadline,
     budget: u64,
     used: Mutex<u64>,
     map: Mutex<HashMap<PathBuf, Arc<OnceLock<Content>>>>,
 }
 
 impl ContentCache {
-    pub(crate) fn new(max_file: u64, budget: u64) -> ContentCache {
+    pub(crate) fn new(max_file: u64, budget: u64, deadline: Deadline) -> ContentCache {
         ContentCache {
             max_file,
+            deadline,
             budget,
             used: Mutex::new(0),
             map: Mutex::new(HashMap::new()),
@@ -152,7 +180,7 @@ impl ContentCache {
         let content = cell
             .get_or_init(|| {
                 first = true;
-                Arc::new(read_regular(real, self.max_file))
+                Arc::new(read_regular_until(real, self.max_file, &self.deadline))
             })
             .clone();
         if first {
@@ -240,7 +268,7 @@ mod tests {
                 .unwrap_err()
                 .contains("more than the 9-byte limit")
         );
-        let cache = ContentCache::new(100, 15);
+        let cache = ContentCache::new(100, 15, Deadline::none());
         assert_eq!(cache.get(&p).as_ref().as_ref().unwrap(), b"0123456789");
         std::fs::write(&p, b"changed").unwrap();
         // Cached within the budget: one read per batch.

@@ -328,14 +328,35 @@ mod tests {
             "no_such_field".into(),
         ]);
         let mut part = Item::new();
-        fill_file_item(&mut part, mask, d.path(), Some(OsStr::new("f")), &|| f.clone(), &md);
+        fill_file_item(
+            &mut part,
+            mask,
+            d.path(),
+            Some(OsStr::new("f")),
+            &|| f.clone(),
+            &md,
+        );
         let names: Vec<&str> = part.fields.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["filepath", "suid", "owrite", "has_extended_acl"]);
         let dir_md = lstat(d.path());
-        fill_file_item(&mut part, mask, d.path(), None, &|| d.path().to_path_buf(), &dir_md);
+        fill_file_item(
+            &mut part,
+            mask,
+            d.path(),
+            None,
+            &|| d.path().to_path_buf(),
+            &dir_md,
+        );
         let names: Vec<&str> = part.fields.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["suid", "owrite", "has_extended_acl"]);
-        fill_file_item(&mut part, mask, d.path(), Some(OsStr::new("f")), &|| f.clone(), &md);
+        fill_file_item(
+            &mut part,
+            mask,
+            d.path(),
+            Some(OsStr::new("f")),
+            &|| f.clone(),
+            &md,
+        );
         assert_eq!(part.first("has_extended_acl"), Some("true"));
         // Removing the extra entry leaves only the mode: not extended, as getfacl agrees.
         assert!(

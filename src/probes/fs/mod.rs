@@ -99,6 +99,8 @@ struct Plan {
 struct Acc {
     items: Vec<Item>,
     errors: Vec<String>,
+    /// Items were dropped at `Context::max_object_items`.
+    overflow: bool,
 }
 
 struct Behaviors {
@@ -364,7 +366,8 @@ fn plan(q: &ObjectQuery) -> Result<Plan, String> {
 pub fn collect_batch(queries: &[&ObjectQuery], ctx: &Context) -> Vec<Collected> {
     let plans: Vec<Result<Plan, String>> = queries.par_iter().map(|q| plan(q)).collect();
     let accs: Vec<Mutex<Acc>> = queries.iter().map(|_| Mutex::new(Acc::default())).collect();
-    let cache = content::ContentCache::new(ctx.max_file_size, CACHE_BUDGET);
+    let deadline = ctx.deadline();
+    let cache = content::ContentCache::new(ctx.max_file_size, CACHE_BUDGET, deadline.clone());
 
     // Every visitor of every plan, remembering its query.
     let mut visitors = Vec::new();
@@ -423,6 +426,7 @@ pub fn collect_batch(queries: &[&ObjectQuery], ctx: &Context) -> Vec<Collected> 
                 acc.errors.push("further errors not shown".into());
             }
         },
+        &deadline,
     );
     if crate::trace::enabled() {
         eprintln!(
@@ -442,13 +446,35 @@ pub fn collect_batch(queries: &[&ObjectQuery], ctx: &Context) -> Vec<Collected> 
     accs.into_iter()
         .zip(plans_ok.iter())
         .map(|(acc, plan)| {
-            let Acc { mut items, errors } = acc.into_inner().unwrap_or_else(|e| e.into_inner());
+            let Acc {
+                mut items,
+                errors,
+                overflow,
+            } = acc.into_inner().unwrap_or_else(|e| e.into_inner());
             if plan.is_none() {
                 return Collected::error(errors.join("; "));
             }
             items.sort_by_cached_key(item_key);
             items.dedup();
             let mut c = Collected::from_items(items);
+            if overflow {
+                c.flag = Flag::Error;
+                c.messages = vec![format!(
+                    "more than {} items (--max-object-items): collection stopped there",
+                    ctx.max_object_items
+                )];
+                c.messages.extend(errors);
+                return c;
+            }
+            if deadline.was_hit() {
+                // What was found before the deadline is kept as evidence, but the object
+                // is an error: its items are not known to be complete.
+                let mut messages = vec![deadline.message()];
+                messages.extend(errors);
+                c.flag = Flag::Error;
+                c.messages = messages;
+                return c;
+            }
             if !errors.is_empty() && c.flag != Flag::Error {
                 c.flag = if c.items.is_empty() {
                     Flag::Error
@@ -521,7 +547,12 @@ impl Handler<'_> {
         let query = self.queries[qi];
         let kept: Vec<Item> = items.into_iter().filter(|i| query.keep(i)).collect();
         if !kept.is_empty() {
-            lock(&self.accs[qi]).items.extend(kept);
+            let mut acc = lock(&self.accs[qi]);
+            let room = self.ctx.max_object_items.saturating_sub(acc.items.len());
+            if kept.len() > room {
+                acc.overflow = true;
+            }
+            acc.items.extend(kept.into_iter().take(room));
         }
     }
 

@@ -710,3 +710,63 @@ fn content_through_a_file_link_is_read_live() {
         Some(&*s(&r.join("alias.conf")))
     );
 }
+
+#[test]
+fn object_timeout_abandons_the_walk_and_reports_it() {
+    let (d, _l) = tree();
+    let r = d.path();
+    let mut c = ctx();
+    // Already expired when the walk starts: the walk stops at once and the object is
+    // an error that says why, instead of a silently partial item list.
+    c.object_timeout = Some(Duration::ZERO);
+    let q = query(
+        "textfilecontent54_object",
+        &[("recurse_direction", "down")],
+        vec![
+            eq("path", &s(r)),
+            pm("filename", r"\.conf$"),
+            pm("pattern", "^key=(.*)$"),
+            ent("instance", Operation::GreaterThanOrEqual, &["1"]),
+        ],
+    );
+    let got = FsProbe.collect(&q, &c);
+    assert_eq!(got.flag, Flag::Error, "{got:?}");
+    assert!(
+        got.messages[0].starts_with("timed out after 0 s (--object-timeout)"),
+        "{:?}",
+        got.messages
+    );
+    // With time to spare the same object is collected in full.
+    c.object_timeout = Some(Duration::from_secs(300));
+    let got = FsProbe.collect(&q, &c);
+    assert_eq!(got.flag, Flag::Complete, "{got:?}");
+    assert!(
+        vals(&got, "subexpression").contains(&"5".to_string()),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn proc_files_that_never_end_are_cut_at_max_file_size() {
+    // /proc files report size 0, so only the bytes actually read can enforce the limit.
+    let mut c = ctx();
+    c.max_file_size = 16;
+    let q = query(
+        "textfilecontent54_object",
+        &[],
+        vec![
+            eq("filepath", "/proc/self/maps"),
+            pm("pattern", "^(.*)$"),
+            ent("instance", Operation::GreaterThanOrEqual, &["1"]),
+        ],
+    );
+    let got = FsProbe.collect(&q, &c);
+    assert_eq!(got.flag, Flag::Error, "{got:?}");
+    assert!(
+        got.messages
+            .iter()
+            .chain(got.items.iter().filter_map(|i| i.message.as_ref()))
+            .any(|m| m.contains("16-byte limit")),
+        "{got:?}"
+    );
+}

@@ -33,6 +33,7 @@ use rayon::prelude::*;
 
 use super::content;
 use super::matcher::Matcher;
+use crate::probes::Deadline;
 use crate::target::Host;
 
 /// Which directories are candidates for a visitor.
@@ -236,6 +237,7 @@ struct Walk<'a> {
     starts: Vec<PathBuf>,
     /// Per visitor: the host path it names its start by, when that is not `starts`.
     aliases: Vec<Option<Alias>>,
+    deadline: &'a Deadline,
 }
 
 /// A tree visitor whose start directory is reached through a symbolic link (`/lib` ->
@@ -316,11 +318,13 @@ pub(crate) fn normalize(p: &Path) -> PathBuf {
 
 /// Walks once for all `visitors`, calling `on_hit` for every matching directory or
 /// entry with the visitors it matches, and `on_error` for what could not be read.
+/// Stops early once `deadline` expires (the caller sees it in `Deadline::was_hit`).
 pub(crate) fn walk(
     host: &Host,
     visitors: &[Visitor],
     on_hit: &OnHit,
     on_error: &OnError,
+    deadline: &Deadline,
 ) -> WalkStats {
     if visitors.is_empty() {
         return WalkStats::default();
@@ -341,6 +345,7 @@ pub(crate) fn walk(
         stats: Counters::default(),
         starts,
         aliases,
+        deadline,
     };
     let root = host.path(Path::new("/"));
     let Ok(md) = std::fs::metadata(&root) else {
@@ -476,6 +481,9 @@ fn open_dir(node: &Node) -> io::Result<OwnedFd> {
 
 impl Walk<'_> {
     fn visit(&self, mut node: Node) {
+        if self.deadline.expired() {
+            return;
+        }
         // Visitors whose start is this directory become active.
         let mut still = Vec::new();
         for &p in &node.pending {
@@ -578,6 +586,10 @@ impl Walk<'_> {
         let mut entries = Entries::new(fd.as_raw_fd());
         while let Some(entry) = entries.next() {
             n_entries += 1;
+            // A directory of a million entries must not outlive the deadline.
+            if n_entries % 1024 == 0 && self.deadline.expired() {
+                return;
+            }
             let (cname, d_type) = match entry {
                 Ok(e) => e,
                 Err(e) => {
@@ -909,9 +921,7 @@ impl Walk<'_> {
                     return None;
                 }
                 if Chain::contains(&node.chain, md.dev, md.ino)
-                    && !pending
-                        .iter()
-                        .any(|&p| self.starts[p as usize] == child)
+                    && !pending.iter().any(|&p| self.starts[p as usize] == child)
                 {
                     return None;
                 }

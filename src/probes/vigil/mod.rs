@@ -9,7 +9,7 @@
 //! [`NO_POLICY`]. Where an item field is a comparison against the policy its name says
 //! so (`fingerprint_matches_policy`), and a matching `*_declared` field tells whether the
 //! policy asked for anything, so content can write `declared = false OR matches = true`.
-//! The families are documented in docs/keymgmt.md.
+//! The families are documented in the README ("Key-management audit").
 
 pub mod access;
 pub mod accounts;

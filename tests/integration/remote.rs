@@ -571,3 +571,52 @@ fn sudo_wraps_every_remote_step_and_a_refusal_is_named() {
     assert_eq!(std::fs::read_to_string(&log).unwrap(), "sh -c\n".repeat(3),);
     assert!(lab.leftovers().is_empty(), "{:?}", lab.leftovers());
 }
+
+/// The real `vigil scan` over ssh (no stand-in): same definitions and results as the
+/// local scan of this host, and the remote temporary directory is left empty.
+#[test]
+fn real_remote_scan_equals_the_local_scan() {
+    let mut lab = Lab::new();
+    let port = lab.sshd("", "hostkey");
+    let content = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/oval/engine.xml"
+    );
+    let out = Command::new(VIGIL)
+        .args(["scan", content])
+        .arg("--ssh-option")
+        .arg(format!(
+            "UserKnownHostsFile={}",
+            lab.path("known_hosts").display()
+        ))
+        .arg("--ssh-option")
+        .arg(format!("IdentityFile={}", lab.path("userkey").display()))
+        .args(["--ssh-option", "IdentitiesOnly=yes"])
+        .arg("--remote-tmpdir")
+        .arg(lab.path("remote-tmp"))
+        .args(["--host", &host(port), "--json", "-", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let remote: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let local = Command::new(VIGIL)
+        .args(["scan", content, "--json", "-", "--quiet"])
+        .output()
+        .unwrap();
+    let local: Value = serde_json::from_slice(&local.stdout).unwrap();
+    let results = |d: &Value| -> Vec<(String, String)> {
+        d["definitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| (x["id"].to_string(), x["result"].to_string()))
+            .collect()
+    };
+    assert!(results(&remote).len() > 40);
+    assert_eq!(results(&remote), results(&local));
+    assert_eq!(
+        std::fs::read_dir(lab.path("remote-tmp")).unwrap().count(),
+        0,
+        "nothing left on the target"
+    );
+}

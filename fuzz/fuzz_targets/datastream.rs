@@ -1,0 +1,15 @@
+//! Source data streams, standalone benchmarks and OVAL files through the content
+//! loader: any input gives content or a ContentError, never a panic or a hang.
+#![no_main]
+
+use std::path::Path;
+
+use libfuzzer_sys::fuzz_target;
+use vigil::content::{LoadOptions, datastream};
+
+fuzz_target!(|data: &[u8]| {
+    // A directory that does not exist: a standalone benchmark's relative hrefs resolve
+    // to nothing instead of reading the machine's files.
+    let path = Path::new("/nonexistent/vigil-fuzz/fuzz-xccdf.xml");
+    let _ = datastream::load_bytes(data.to_vec(), path, &LoadOptions::default());
+});

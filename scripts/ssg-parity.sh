@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Result-for-result comparison of vigil with oscap (the reference) on the SCAP Security
+# Guide for Debian 11, on this host. `oval` compares every OVAL definition of
+# ssg-debian11-oval.xml; `xccdf` every rule of the benchmark with all rules and groups
+# selected and the Debian-11-only platform removed (so it applies to any Debian host).
+# Prints each difference and "N/M equal"; exits 3 when any result differs.
+#
+# usage: scripts/ssg-parity.sh [oval|xccdf] [VIGIL_BINARY]
+set -euo pipefail
+mode=${1:-oval}
+vigil=$(realpath "${2:-target/release/vigil}")
+src=/usr/share/xml/scap/ssg/content
+work=$(mktemp -d /tmp/vigil-parity.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+cp "$src"/ssg-debian11-{xccdf,oval,ocil,cpe-dictionary,cpe-oval}.xml "$work"/
+cd "$work"
+sed -i 's#<xccdf-1.2:platform idref="cpe:/o:debian:debian_linux:11"/>##' ssg-debian11-xccdf.xml
+sed -E 's/(<xccdf-1.2:(Rule|Group) [^>]*)selected="false"/\1selected="true"/' ssg-debian11-xccdf.xml >all.xml
+if [ "$mode" = xccdf ]; then
+  SEXP_VALIDATE_DISABLE=1 oscap xccdf eval --results oscap.xml all.xml >/dev/null 2>&1 || true
+  "$vigil" scan all.xml --json vigil.json --quiet || true
+else
+  SEXP_VALIDATE_DISABLE=1 oscap oval eval --results oscap.xml ssg-debian11-oval.xml >/dev/null 2>&1 || true
+  "$vigil" scan ssg-debian11-oval.xml --json vigil.json --quiet || true
+fi
+python3 - "$mode" <<'PY'
+import json, sys, xml.etree.ElementTree as ET
+mode = sys.argv[1]
+root = ET.parse('oscap.xml').getroot()
+if mode == 'xccdf':
+    ns = '{http://checklists.nist.gov/xccdf/1.2}'
+    ref = {r.get('idref'): r.find(ns + 'result').text for r in root.iter(ns + 'rule-result')}
+    key = 'rules'
+else:
+    ns = '{http://oval.mitre.org/XMLSchema/oval-results-5}'
+    ref = {d.get('definition_id'): d.get('result') for d in root.iter(ns + 'definition')}
+    key = 'definitions'
+got = {r['id']: r['result'] for r in json.load(open('vigil.json'))[key]}
+diff = [(k, v, got.get(k, 'MISSING')) for k, v in sorted(ref.items()) if got.get(k) != v]
+for k, v, g in diff:
+    print(f'  {k}: oscap={v} vigil={g}')
+print(f'{mode} parity: {len(ref) - len(diff)}/{len(ref)} equal')
+sys.exit(3 if diff or not ref else 0)
+PY

@@ -1,0 +1,200 @@
+//! Allow-list sanitiser for the XHTML fragments benchmarks put in descriptions,
+//! rationales and fix texts (XCCDF 1.2 §6.2.3 htmlTextType), before they go into the
+//! HTML report. Content is not trusted: only a small set of formatting tags survives,
+//! every attribute is dropped except an `http(s)` link target, and headings are
+//! demoted below the report's own. The fragment is parsed with [`crate::content::xml`]
+//! (so DOCTYPE and entity tricks are refused there); anything that does not parse is
+//! shown as escaped text.
+
+use std::path::Path;
+
+use crate::content::xml::{self, Element, Node, escape};
+
+/// Tags kept as they are (with no attributes).
+const KEPT: &[&str] = &[
+    "p",
+    "br",
+    "ul",
+    "ol",
+    "li",
+    "code",
+    "pre",
+    "tt",
+    "b",
+    "i",
+    "em",
+    "strong",
+    "table",
+    "tr",
+    "td",
+    "th",
+    "sub",
+    "sup",
+    "blockquote",
+];
+
+/// Tags dropped together with everything inside them: their text is not prose.
+const DROPPED_WITH_CONTENT: &[&str] = &[
+    "script", "style", "iframe", "object", "embed", "template", "noscript", "head", "title", "svg",
+    "math", "form", "select", "textarea",
+];
+
+/// Sanitises an XHTML fragment (as serialised by [`Element::inner_xml`]) to HTML that is
+/// safe to insert into the report.
+pub fn sanitize(fragment: &str) -> String {
+    let wrapped = format!("<vigil-fragment>{fragment}</vigil-fragment>");
+    let mut out = String::with_capacity(fragment.len());
+    match xml::parse_str(&wrapped, Path::new("<description>")) {
+        Ok(doc) => children(&doc.root, &mut out),
+        Err(_) => out.push_str(&escape(fragment)),
+    }
+    out
+}
+
+fn children(e: &Element, out: &mut String) {
+    for n in &e.children {
+        match n {
+            Node::Text(t) => out.push_str(&escape(t)),
+            Node::Element(c) => element(c, out),
+        }
+    }
+}
+
+fn element(e: &Element, out: &mut String) {
+    let name = e.name.to_ascii_lowercase();
+    let name = name.as_str();
+    // An XCCDF <sub idref="..."/> (a Value substituted into the text) has no text of
+    // its own: show which Value it stands for.
+    if name == "sub"
+        && let Some(idref) = e.attr("idref")
+    {
+        out.push_str("<code class=\"xccdf-sub\">");
+        out.push_str(&escape(short_id(idref)));
+        out.push_str("</code>");
+        return;
+    }
+    if DROPPED_WITH_CONTENT.contains(&name) {
+        return;
+    }
+    if name == "br" {
+        out.push_str("<br>");
+        return;
+    }
+    if let Some(level) = heading_level(name) {
+        // The report uses h1-h3; content headings start below them.
+        let to = (level + 3).min(6);
+        out.push_str(&format!("<h{to}>"));
+        children(e, out);
+        out.push_str(&format!("</h{to}>"));
+        return;
+    }
+    if name == "a" {
+        match e.attr("href").map(str::trim).filter(|h| is_web_link(h)) {
+            Some(href) => {
+                out.push_str("<a href=\"");
+                out.push_str(&escape(href));
+                out.push_str("\" rel=\"noopener noreferrer\">");
+                children(e, out);
+                out.push_str("</a>");
+            }
+            None => children(e, out),
+        }
+        return;
+    }
+    if KEPT.contains(&name) {
+        out.push('<');
+        out.push_str(name);
+        out.push('>');
+        children(e, out);
+        out.push_str("</");
+        out.push_str(name);
+        out.push('>');
+        return;
+    }
+    // Any other element: the tag goes, its text stays.
+    children(e, out);
+}
+
+fn heading_level(name: &str) -> Option<u8> {
+    match name.as_bytes() {
+        [b'h', d @ b'1'..=b'6'] => Some(d - b'0'),
+        _ => None,
+    }
+}
+
+fn is_web_link(href: &str) -> bool {
+    let lower = href.to_ascii_lowercase();
+    (lower.starts_with("http://") || lower.starts_with("https://"))
+        && !href.chars().any(|c| c.is_control() || c.is_whitespace())
+}
+
+/// `xccdf_org.ssgproject.content_value_var_x` -> `var_x`.
+pub fn short_id(id: &str) -> &str {
+    for marker in ["_value_", "_rule_", "_group_", "_profile_"] {
+        if let Some(i) = id.find(marker) {
+            return &id[i + marker.len()..];
+        }
+    }
+    id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_formatting_and_escapes_text() {
+        insta::assert_snapshot!(
+            sanitize("Use <code>a &lt; b</code> and <b>bold</b>, <em>em</em><br/>line"),
+            @"Use <code>a &lt; b</code> and <b>bold</b>, <em>em</em><br>line"
+        );
+    }
+
+    #[test]
+    fn drops_scripts_handlers_and_unsafe_links() {
+        let html = sanitize(
+            r#"<p onclick="alert(1)" style="x">Hi<script>alert('x')</script> <a href="javascript:alert(1)">js</a> <a href=" https://example.com/a?b=1&amp;c=&quot;2&quot; ">ok</a> <a href="data:text/html,x">data</a><img src="http://e/x.png" onerror="alert(1)"/></p><style>body{}</style>"#,
+        );
+        insta::assert_snapshot!(html, @r#"<p>Hi js <a href="https://example.com/a?b=1&amp;c=&quot;2&quot;" rel="noopener noreferrer">ok</a> data</p>"#);
+        assert!(!html.contains("script") && !html.contains("onclick") && !html.contains("img"));
+    }
+
+    #[test]
+    fn demotes_headings_and_keeps_tables() {
+        insta::assert_snapshot!(
+            sanitize("<h1>T</h1><h5>U</h5><table><tr><th>a</th><td>b</td></tr></table><blockquote>q</blockquote><sub>2</sub><sup>3</sup>"),
+            @"<h4>T</h4><h6>U</h6><table><tr><th>a</th><td>b</td></tr></table><blockquote>q</blockquote><sub>2</sub><sup>3</sup>"
+        );
+    }
+
+    #[test]
+    fn unknown_tags_keep_their_text() {
+        insta::assert_snapshot!(
+            sanitize(r#"<div class="x"><span>a</span> <font color="red">b</font></div>"#),
+            @"a b"
+        );
+    }
+
+    #[test]
+    fn xccdf_sub_shows_the_value_it_stands_for() {
+        insta::assert_snapshot!(
+            sanitize(r#"at least <sub idref="xccdf_org.ssgproject.content_value_var_password_minlen" use="legacy"/> characters"#),
+            @r#"at least <code class="xccdf-sub">var_password_minlen</code> characters"#
+        );
+    }
+
+    #[test]
+    fn malformed_fragments_are_escaped_text() {
+        insta::assert_snapshot!(sanitize("a <b>unclosed & <script>"), @"a &lt;b&gt;unclosed &amp; &lt;script&gt;");
+    }
+
+    #[test]
+    fn doctype_smuggled_into_a_fragment_is_not_expanded() {
+        let html = sanitize("<!DOCTYPE x [<!ENTITY a \"boom\">]><p>&a;</p>");
+        assert!(
+            !html.contains("boom") || html.contains("&lt;!DOCTYPE"),
+            "{html}"
+        );
+        assert!(!html.contains("<p>"), "{html}");
+    }
+}

@@ -1,0 +1,40 @@
+//! vigil's integration tests: one binary, one module per area. Each runs the real
+//! `vigil` binary against fixture trees and real tools (oscap, sshd, setfacl, dpkg).
+
+mod engine;
+mod hostile;
+mod keymgmt;
+mod offline;
+mod remote;
+mod ssg;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const VIGIL: &str = env!("CARGO_BIN_EXE_vigil");
+
+pub fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
+}
+
+/// Runs `vigil` with arguments; returns the output.
+pub fn vigil(args: &[&str]) -> Output {
+    Command::new(VIGIL).args(args).output().expect("run vigil")
+}
+
+/// Runs `vigil scan ... --json -` and parses the results document.
+pub fn scan_json(args: &[&str]) -> (i32, serde_json::Value) {
+    let mut all = vec!["scan"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--json", "-", "--quiet"]);
+    let out = vigil(&all);
+    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "vigil {all:?} printed no JSON ({e}); stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), doc)
+}
