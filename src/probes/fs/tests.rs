@@ -770,3 +770,43 @@ fn proc_files_that_never_end_are_cut_at_max_file_size() {
         "{got:?}"
     );
 }
+
+#[test]
+fn a_start_through_a_link_is_walked_once_and_named_as_the_object_names_it() {
+    // `link -> sub`: one batch walks `sub` once, and the objects that start at `link`
+    // report their items under `link`, as `/lib` objects do on a merged-/usr system.
+    let (d, _l) = tree();
+    let r = d.path();
+    let down = [("recurse_direction", "down"), ("recurse", "directories")];
+    let qs = [
+        query(
+            "file_object",
+            &down,
+            vec![eq("path", &s(&r.join("link"))), pm("filename", "conf$")],
+        ),
+        query(
+            "file_object",
+            &down,
+            vec![eq("path", &s(&r.join("sub"))), pm("filename", "conf$")],
+        ),
+        query(
+            "file_object",
+            &down,
+            vec![eq("path", &s(&r.join("link"))), nil("filename")],
+        ),
+    ];
+    let refs: Vec<&ObjectQuery> = qs.iter().collect();
+    let batch = FsProbe.collect_many(&refs, &ctx());
+    let under = |p: &str| {
+        vec![
+            s(&r.join(p).join("c.conf")),
+            s(&r.join(p).join("deep/d.conf")),
+        ]
+    };
+    assert_eq!(vals(&batch[0], "filepath"), under("link"));
+    assert_eq!(vals(&batch[1], "filepath"), under("sub"));
+    assert_eq!(
+        vals(&batch[2], "path"),
+        [s(&r.join("link")), s(&r.join("link/deep"))]
+    );
+}
