@@ -19,11 +19,59 @@ use super::error::{ContentError, Pos, Result};
 /// Deeper nesting than any SCAP schema needs; refusing it bounds the parser's stack.
 pub const MAX_DEPTH: usize = 256;
 
+/// An element or attribute local name, shared by every occurrence in a document: a
+/// large benchmark repeats a few hundred names millions of times.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Name(Arc<str>);
+
+impl Name {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Name {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for Name {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Name {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl PartialEq<String> for Name {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl std::fmt::Display for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::fmt::Debug for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Attr {
     /// Namespace URI of a prefixed attribute; `None` for the usual unprefixed ones.
     pub ns: Option<Arc<str>>,
-    pub name: String,
+    pub name: Name,
     pub value: String,
 }
 
@@ -37,8 +85,8 @@ pub enum Node {
 pub struct Element {
     /// Namespace URI ("" when the element is in no namespace).
     pub ns: Arc<str>,
-    /// Local name, without prefix.
-    pub name: String,
+    /// Local name, without prefix (shared by every element of that name).
+    pub name: Name,
     pub attrs: Vec<Attr>,
     pub children: Vec<Node>,
     pub pos: Pos,
@@ -49,7 +97,7 @@ impl Element {
     pub fn attr(&self, name: &str) -> Option<&str> {
         self.attrs
             .iter()
-            .find(|a| a.ns.is_none() && a.name == name)
+            .find(|a| a.ns.is_none() && &*a.name == name)
             .map(|a| a.value.as_str())
     }
 
@@ -57,12 +105,12 @@ impl Element {
     pub fn attr_ns(&self, ns: &str, name: &str) -> Option<&str> {
         self.attrs
             .iter()
-            .find(|a| a.ns.as_deref() == Some(ns) && a.name == name)
+            .find(|a| a.ns.as_deref() == Some(ns) && &*a.name == name)
             .map(|a| a.value.as_str())
     }
 
     pub fn is(&self, ns: &str, name: &str) -> bool {
-        &*self.ns == ns && self.name == name
+        &*self.ns == ns && &*self.name == name
     }
 
     /// Child elements, in document order.
@@ -113,7 +161,7 @@ impl Element {
 
     /// `prefix:name` style label for messages.
     pub fn label(&self) -> String {
-        self.name.clone()
+        self.name.to_string()
     }
 }
 
@@ -270,8 +318,19 @@ pub fn parse_bytes(bytes: Vec<u8>, path: &Path) -> Result<Document> {
     parse_str(&text, path)
 }
 
-/// Parses a document held in memory; `path` is used in error messages only.
+/// Parses SCAP content held in memory; `path` is used in error messages only. The
+/// indentation between elements is not kept (see [`drop_indentation`]).
 pub fn parse_str(text: &str, path: &Path) -> Result<Document> {
+    parse(text, path, false)
+}
+
+/// Parses a document keeping every text node, whitespace included, as a target file
+/// read by `xmlfilecontent` must be: an XPath `text()` may select it.
+pub fn parse_str_exact(text: &str, path: &Path) -> Result<Document> {
+    parse(text, path, true)
+}
+
+fn parse(text: &str, path: &Path, keep_indentation: bool) -> Result<Document> {
     let lines = LineIndex::new(text);
     let syntax = |offset: u64, message: String| ContentError::Syntax {
         path: path.to_path_buf(),
@@ -324,6 +383,9 @@ pub fn parse_str(text: &str, path: &Path) -> Result<Document> {
             }
             Event::End(_) => {
                 let mut el = stack.pop().expect("quick-xml checks end names");
+                if !keep_indentation {
+                    drop_indentation(&mut el);
+                }
                 // Growth slack is most of a small element's cost; a large document
                 // keeps millions of them (see "Limits" in the README).
                 el.children.shrink_to_fit();
@@ -412,6 +474,34 @@ fn predefined_entity(name: &str) -> Option<&'static str> {
     })
 }
 
+const XHTML: &str = "http://www.w3.org/1999/xhtml";
+
+/// Removes the whitespace-only text between the child elements of an element that holds
+/// only elements (the indentation of pretty-printed content, about half the nodes of a
+/// benchmark). Mixed content keeps it: XHTML and XCCDF `sub`/`instance` placeholders in
+/// descriptions and fixes, where a space between two elements is part of the text.
+fn drop_indentation(el: &mut Element) {
+    let mut has_element = false;
+    for n in &el.children {
+        match n {
+            Node::Element(c) => {
+                if &*c.ns == XHTML || c.name == "sub" || c.name == "instance" {
+                    return;
+                }
+                has_element = true;
+            }
+            Node::Text(t) => {
+                if !t.bytes().all(|b| b.is_ascii_whitespace()) {
+                    return;
+                }
+            }
+        }
+    }
+    if has_element {
+        el.children.retain(|n| matches!(n, Node::Element(_)));
+    }
+}
+
 fn push_text(parent: &mut Element, text: &str) {
     if let Some(Node::Text(prev)) = parent.children.last_mut() {
         prev.push_str(text);
@@ -434,7 +524,7 @@ fn build_element(
             return Err(format!("undeclared namespace prefix '{}'", p));
         }
     };
-    let name = local.as_ref().to_string();
+    let name = Name(intern(local.as_ref()));
     let mut attrs = Vec::new();
     for a in e.attributes() {
         let a = a.map_err(|err| format!("<{name}>: malformed attribute: {err}"))?;
@@ -459,7 +549,7 @@ fn build_element(
             .into_owned();
         attrs.push(Attr {
             ns: ans,
-            name: alocal.as_ref().to_string(),
+            name: Name(intern(alocal.as_ref())),
             value,
         });
     }
@@ -489,6 +579,31 @@ mod tests {
         let y = d.root.child("urn:a", "y").unwrap();
         assert_eq!(y.attr("k"), Some("v & w"));
         assert_eq!(y.pos, Pos { line: 1, col: 22 });
+    }
+
+    #[test]
+    fn indentation_between_elements_is_dropped_but_text_is_kept() {
+        let doc = "<r>\n  <v> </v>\n  <d>a <h:b xmlns:h=\"http://www.w3.org/1999/xhtml\">b</h:b> \
+                   <h:i xmlns:h=\"http://www.w3.org/1999/xhtml\">c</h:i></d>\n</r>";
+        let d = parse(doc).unwrap();
+        assert!(
+            d.root
+                .children
+                .iter()
+                .all(|n| matches!(n, Node::Element(_)))
+        );
+        assert_eq!(d.root.child("", "v").unwrap().text(), " ");
+        assert_eq!(d.root.child("", "d").unwrap().text(), "a b c");
+        // Whitespace alone between XHTML elements is text too.
+        let d = parse("<d><h:b xmlns:h=\"http://www.w3.org/1999/xhtml\">b</h:b> <h:i xmlns:h=\"http://www.w3.org/1999/xhtml\">c</h:i></d>").unwrap();
+        assert_eq!(d.root.text(), "b c");
+        // A target file read by xmlfilecontent keeps everything.
+        let d = parse_str_exact(doc, Path::new("t.xml")).unwrap();
+        assert_eq!(d.root.children.len(), 5);
+        // Names are shared, not copied per element.
+        let d = parse("<r><v/><v/></r>").unwrap();
+        let vs: Vec<&Element> = d.root.elements().collect();
+        assert!(Arc::ptr_eq(&vs[0].name.0, &vs[1].name.0));
     }
 
     #[test]

@@ -44,7 +44,7 @@ const DROPPED_WITH_CONTENT: &[&str] = &[
 pub fn sanitize(fragment: &str) -> String {
     let wrapped = format!("<vigil-fragment>{fragment}</vigil-fragment>");
     let mut out = String::with_capacity(fragment.len());
-    match xml::parse_str(&wrapped, Path::new("<description>")) {
+    match xml::parse_str_exact(&wrapped, Path::new("<description>")) {
         Ok(doc) => children(&doc.root, &mut out),
         Err(_) => out.push_str(&escape(fragment)),
     }

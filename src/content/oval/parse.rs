@@ -617,7 +617,7 @@ impl Parser<'_> {
         let mut t = Test {
             id,
             family: Family::from_namespace(&el.ns),
-            kind: el.name.clone(),
+            kind: el.name.to_string(),
             comment: el.attr("comment").map(str::to_string),
             deprecated: self.bool_or(el, "deprecated", false)?,
             check: self.enum_required(el, "check")?,
@@ -652,7 +652,7 @@ impl Parser<'_> {
         let mut o = Object {
             id,
             family: Family::from_namespace(&el.ns),
-            kind: el.name.clone(),
+            kind: el.name.to_string(),
             comment: el.attr("comment").map(str::to_string),
             deprecated: self.bool_or(el, "deprecated", false)?,
             behaviors: BTreeMap::new(),
@@ -686,7 +686,7 @@ impl Parser<'_> {
                     .attrs
                     .iter()
                     .filter(|a| a.ns.is_none())
-                    .map(|a| (a.name.clone(), a.value.clone()))
+                    .map(|a| (a.name.to_string(), a.value.clone()))
                     .collect();
             } else if child.ns == el.ns {
                 o.entities.push(self.entity(child, false)?);
@@ -769,7 +769,7 @@ impl Parser<'_> {
         let name = if is_field {
             self.required(el, "name")?.to_string()
         } else {
-            el.name.clone()
+            el.name.to_string()
         };
         let datatype = self.enum_or(el, "datatype", Datatype::String)?;
         let mut fields = Vec::new();
@@ -815,7 +815,7 @@ impl Parser<'_> {
         let mut s = State {
             id,
             family: Family::from_namespace(&el.ns),
-            kind: el.name.clone(),
+            kind: el.name.to_string(),
             comment: el.attr("comment").map(str::to_string),
             deprecated: self.bool_or(el, "deprecated", false)?,
             operator: self.enum_or(el, "operator", Operator::And)?,

@@ -302,7 +302,7 @@ pub(crate) fn items(
 ) -> Vec<Item> {
     let doc = std::str::from_utf8(content)
         .map_err(|e| format!("not UTF-8 text: {e}"))
-        .and_then(|text| xml::parse_str(text, &dir.join(name)).map_err(|e| e.to_string()));
+        .and_then(|text| xml::parse_str_exact(text, &dir.join(name)).map_err(|e| e.to_string()));
     xpaths
         .iter()
         .map(|(src, xp)| {
@@ -341,7 +341,7 @@ mod tests {
 </configuration>"#;
 
     fn eval(x: &str) -> Vec<String> {
-        let doc = xml::parse_str(DOC, Path::new("t.xml")).unwrap();
+        let doc = xml::parse_str_exact(DOC, Path::new("t.xml")).unwrap();
         XPath::parse(x).unwrap().eval(&doc.root)
     }
 
