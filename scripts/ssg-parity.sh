@@ -3,6 +3,7 @@
 # Guide for Debian 11, on this host. `oval` compares every OVAL definition of
 # ssg-debian11-oval.xml; `xccdf` every rule of the benchmark with all rules and groups
 # selected and the Debian-11-only platform removed (so it applies to any Debian host).
+# In oval mode every OVAL test is compared too (vigil's --oval-results file).
 # Prints each difference and "N/M equal"; exits 3 when any result differs.
 #
 # usage: scripts/ssg-parity.sh [oval|xccdf] [VIGIL_BINARY]
@@ -21,7 +22,7 @@ if [ "$mode" = xccdf ]; then
   "$vigil" scan all.xml --json vigil.json --quiet || true
 else
   SEXP_VALIDATE_DISABLE=1 oscap oval eval --results oscap.xml ssg-debian11-oval.xml >/dev/null 2>&1 || true
-  "$vigil" scan ssg-debian11-oval.xml --json vigil.json --quiet || true
+  "$vigil" scan ssg-debian11-oval.xml --json vigil.json --oval-results vigil-oval.xml --quiet || true
 fi
 python3 - "$mode" <<'PY'
 import json, sys, xml.etree.ElementTree as ET
@@ -40,5 +41,17 @@ diff = [(k, v, got.get(k, 'MISSING')) for k, v in sorted(ref.items()) if got.get
 for k, v, g in diff:
     print(f'  {k}: oscap={v} vigil={g}')
 print(f'{mode} parity: {len(ref) - len(diff)}/{len(ref)} equal')
+if mode == 'oval':
+    # Every test too, from vigil's OVAL results file: a test can differ while the
+    # definition above it does not (the other branch of an OR decides).
+    def tests(path):
+        return {t.get('test_id'): t.get('result')
+                for t in ET.parse(path).getroot().iter(ns + 'test')}
+    tref, tgot = tests('oscap.xml'), tests('vigil-oval.xml')
+    tdiff = [(k, v, tgot.get(k, 'MISSING')) for k, v in sorted(tref.items()) if tgot.get(k) != v]
+    for k, v, g in tdiff:
+        print(f'  {k}: oscap={v} vigil={g}')
+    print(f'oval test parity: {len(tref) - len(tdiff)}/{len(tref)} equal')
+    diff += tdiff
 sys.exit(3 if diff or not ref else 0)
 PY

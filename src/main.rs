@@ -50,9 +50,13 @@ fn scan(args: ScanArgs) -> Result<u8> {
         if args.root.is_some() {
             anyhow::bail!("--root and --host cannot be combined");
         }
-        if args.html.is_some() || args.arf.is_some() || args.xccdf_results.is_some() {
+        if args.html.is_some()
+            || args.arf.is_some()
+            || args.xccdf_results.is_some()
+            || args.oval_results.is_some()
+        {
             anyhow::bail!(
-                "--html, --arf and --xccdf-results are not written for --host scans yet: \
+                "--html, --arf, --xccdf-results and --oval-results are not written for --host scans yet: \
                  write --json and render it with `vigil report RESULTS.json --html OUT`"
             );
         }
@@ -71,7 +75,8 @@ fn scan(args: ScanArgs) -> Result<u8> {
     let to_stdout = args.json.as_deref() == Some(std::path::Path::new("-"));
     config.progress = !args.quiet && std::io::stderr().is_terminal();
     // The SCAP result files carry every item; the JSON and HTML are capped after.
-    let scap_out = args.xccdf_results.is_some() || args.arf.is_some();
+    let scap_out =
+        args.xccdf_results.is_some() || args.arf.is_some() || args.oval_results.is_some();
     let max_items = config.max_items_per_object;
     if scap_out {
         config.max_items_per_object = usize::MAX;
@@ -87,6 +92,11 @@ fn scan(args: ScanArgs) -> Result<u8> {
     if let Some(p) = &args.arf {
         let xml = report::scap::arf(&results, &content)?;
         report::write_output(p, xml.as_bytes())?;
+    }
+    if let Some(p) = &args.oval_results {
+        for (path, xml) in report::scap::oval_results_files(&results, &content, p)? {
+            report::write_output(&path, xml.as_bytes())?;
+        }
     }
     results.cap_items(max_items);
     if let Some(p) = &args.json {

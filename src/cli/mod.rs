@@ -104,6 +104,10 @@ pub struct ScanArgs {
     /// characteristics) to PATH.
     #[arg(long, value_name = "PATH")]
     pub arf: Option<PathBuf>,
+    /// Write OVAL 5.11 results (definitions, tests, system characteristics) to PATH; when
+    /// PATH is a directory, one `<document>.result.xml` per OVAL document of the content.
+    #[arg(long = "oval-results", value_name = "PATH")]
+    pub oval_results: Option<PathBuf>,
     /// Scan a file system mounted at DIR instead of the running system.
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,

@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use quick_xml::Reader;
 use quick_xml::events::Event;
@@ -229,10 +229,12 @@ fn local_time(t: &str) -> &str {
 
 /// The XCCDF results: the benchmark text with a TestResult added before its end tag.
 pub fn xccdf_results(results: &ScanResults, content: &Content) -> Result<String, ReportError> {
-    let bench = content
-        .benchmark
-        .as_ref()
-        .ok_or_else(|| err("XCCDF results need XCCDF content (a benchmark or data stream)"))?;
+    let bench = content.benchmark.as_ref().ok_or_else(|| {
+        err(
+            "XCCDF results need XCCDF content (a benchmark or data stream); \
+                 for OVAL content use --oval-results",
+        )
+    })?;
     let (text, path) = match content.kind {
         ContentKind::DataStream => (
             read_source(&content.path, Some(&content.sha256))?,
@@ -419,10 +421,10 @@ fn test_result(
 
 /// An ARF 1.1 report collection.
 pub fn arf(results: &ScanResults, content: &Content) -> Result<String, ReportError> {
-    let bench = content
-        .benchmark
-        .as_ref()
-        .ok_or_else(|| err("ARF needs XCCDF content (a benchmark or data stream)"))?;
+    let bench = content.benchmark.as_ref().ok_or_else(|| {
+        err("ARF needs XCCDF content (a benchmark or data stream); \
+                 for OVAL content use --oval-results")
+    })?;
     let started = local_time(&results.scan.started);
 
     // The report request: the source data stream as scanned, or one built around a
@@ -578,6 +580,47 @@ pub fn oval_results(results: &ScanResults, content: &Content, document: &str) ->
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}\n",
         oval_results_body(results, content, document)
     )
+}
+
+/// The OVAL results files for `--oval-results PATH`: PATH itself when the content has
+/// one OVAL document, or `PATH/<document>.result.xml` for each when PATH is a directory
+/// (the names `oscap --oval-results` gives).
+pub fn oval_results_files(
+    results: &ScanResults,
+    content: &Content,
+    path: &Path,
+) -> Result<Vec<(PathBuf, String)>, ReportError> {
+    let docs: Vec<&String> = content.oval.keys().collect();
+    if docs.is_empty() {
+        return Err(err("--oval-results: the content has no OVAL definitions"));
+    }
+    if path.is_dir() {
+        return Ok(docs
+            .into_iter()
+            .map(|d| {
+                (
+                    path.join(format!("{d}.result.xml")),
+                    oval_results(results, content, d),
+                )
+            })
+            .collect());
+    }
+    match docs.as_slice() {
+        [one] => Ok(vec![(
+            path.to_path_buf(),
+            oval_results(results, content, one),
+        )]),
+        many => Err(err(format!(
+            "--oval-results {}: the content has {} OVAL documents ({}); give an existing \
+             directory to get one <document>.result.xml each",
+            path.display(),
+            many.len(),
+            many.iter()
+                .map(|d| d.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
 }
 
 fn version_of(content: &Content, document: &str, def: &str) -> String {

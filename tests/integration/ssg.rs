@@ -136,3 +136,55 @@ fn bundled_benchmark_scan_writes_every_report_from_anywhere() {
         .unwrap();
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
 }
+
+#[test]
+fn oval_results_files_are_valid_and_one_per_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("oval-results.xml");
+    let out = vigil(&[
+        "scan",
+        &ssg("ssg-debian11-oval.xml"),
+        "-q",
+        "--oval-results",
+        file.to_str().unwrap(),
+    ]);
+    assert!(matches!(out.status.code(), Some(0 | 2)), "{out:?}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(text.matches("<definition definition_id=").count(), 487);
+    let check = std::process::Command::new("oscap")
+        .args(["oval", "validate", "--results"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "{check:?}");
+
+    // A data stream holds two OVAL documents: a directory gets one file each, a file
+    // name is refused with the documents named.
+    let out = vigil(&[
+        "scan",
+        &ssg("ssg-debian11-ds.xml"),
+        "-q",
+        "--oval-results",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(matches!(out.status.code(), Some(0 | 2)), "{out:?}");
+    for doc in ["ssg-debian11-oval.xml", "ssg-debian11-cpe-oval.xml"] {
+        assert!(
+            dir.path().join(format!("{doc}.result.xml")).is_file(),
+            "{doc}"
+        );
+    }
+    let out = vigil(&[
+        "scan",
+        &ssg("ssg-debian11-ds.xml"),
+        "-q",
+        "--oval-results",
+        dir.path().join("one.xml").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("has 2 OVAL documents (ssg-debian11-oval.xml, ssg-debian11-cpe-oval.xml)"),
+        "{err}"
+    );
+}

@@ -720,6 +720,7 @@ impl<'a> Evaluator<'a> {
         };
         let mut items = Vec::new();
         let mut vars = Vec::new();
+        let mut messages = Vec::new();
         for name in names {
             if !self.defs.variables.contains_key(&name) {
                 continue;
@@ -736,6 +737,16 @@ impl<'a> Evaluator<'a> {
                 // A variable that evaluated to no values has no item (oscap: the
                 // object does not exist).
                 Ok(values) if values.is_empty() => vars.push((name.clone(), Vec::new())),
+                // A value computed from an object that does not exist (`count` gives
+                // 0) carries that object's flag, as oscap aggregates component flags:
+                // the variable_object does not exist either. The OVAL specification
+                // leaves this open (OVAL-Community/OVAL#59).
+                Ok(values) if self.rests_on_missing_object(&name, stack) => {
+                    messages.push(format!(
+                        "variable {name} is computed from an object that does not exist"
+                    ));
+                    vars.push((name.clone(), values.clone()));
+                }
                 Ok(values) => {
                     let mut item = Item::new().field("var_ref", name.clone());
                     for v in values {
@@ -755,9 +766,19 @@ impl<'a> Evaluator<'a> {
             id: obj.id.clone(),
             flag,
             items,
-            messages: Vec::new(),
+            messages,
             variables: vars,
         }
+    }
+
+    /// Whether a local variable's values come, through any of its components, from an
+    /// object collected as `does not exist`.
+    fn rests_on_missing_object(&self, var: &str, stack: Stack<'_>) -> bool {
+        let mut objects = HashSet::new();
+        self.variable_object_deps(var, &mut objects, &mut HashSet::new());
+        objects
+            .iter()
+            .any(|o| self.object(o, stack).flag == Flag::DoesNotExist)
     }
 
     fn apply_filters(&self, filters: &[Filter], o: &mut ObjectOutcome, stack: Stack<'_>) {
@@ -1092,8 +1113,13 @@ impl<'a> Evaluator<'a> {
             .map(|e| {
                 let values = match &e.value {
                     EntityValue::Literal(s) => Ok(vec![s.clone()]),
+                    // A variable with no values, or whose values stand for an object
+                    // that does not exist (see `rests_on_missing_object`), gives the
+                    // entity nothing to compare with: error, as oscap decides.
                     EntityValue::VarRef(v) => match &*self.variable(v, stack) {
-                        Ok(vals) if !vals.is_empty() => Ok(vals.clone()),
+                        Ok(vals) if !vals.is_empty() && !self.rests_on_missing_object(v, stack) => {
+                            Ok(vals.clone())
+                        }
                         _ => Err(OvalResult::Error),
                     },
                 };
