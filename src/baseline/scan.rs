@@ -139,8 +139,12 @@ pub fn records(
         Some(total),
         "{spinner} hashing [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
     );
+    // One entry per job: the walk lists a directory's files together, so large files
+    // cluster, and a range that rayon has started on is never split again: without
+    // this, one core hashed all of a tree's large files while the other sat idle.
     let mut recs: Vec<FileRecord> = walked
         .into_par_iter()
+        .with_max_len(1)
         .map(|(p, m)| record(&p, m, &bar))
         .collect();
     bar.finish_and_clear();
