@@ -50,20 +50,19 @@ fn scan(args: ScanArgs) -> Result<u8> {
         if args.root.is_some() {
             anyhow::bail!("--root and --host cannot be combined");
         }
-        if args.html.is_some()
-            || args.arf.is_some()
-            || args.xccdf_results.is_some()
-            || args.oval_results.is_some()
-        {
+        if args.arf.is_some() || args.xccdf_results.is_some() || args.oval_results.is_some() {
             anyhow::bail!(
-                "--html, --arf, --xccdf-results and --oval-results are not written for --host scans yet: \
-                 write --json and render it with `vigil report RESULTS.json --html OUT`"
+                "--arf, --xccdf-results and --oval-results are not written for --host scans yet: \
+                 they embed the content as the remote host read it"
             );
         }
         let json = args.json.as_ref().map(|p| p.display().to_string());
-        return Ok(
-            vigil::remote::cli::run(&args.remote, args.remote_task(), json.as_deref()) as u8,
-        );
+        return Ok(vigil::remote::cli::run(
+            &args.remote,
+            args.remote_task(),
+            json.as_deref(),
+            args.html.as_deref(),
+        ) as u8);
     }
     let t = vigil::trace::span(|| "load content".into());
     let content = match &args.content {

@@ -2,7 +2,7 @@
 //! command, and [`run`], which main calls when any `--host`/`--hosts` is given.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::fleet::{HostStatus, run_fleet};
 use super::hostspec::HostSpec;
@@ -82,7 +82,12 @@ impl RemoteArgs {
 
 /// Runs a remote/fleet scan and returns the exit status. `json_out` is `--json`: with
 /// one host it receives that host's results document, with several the fleet summary.
-pub fn run(args: &RemoteArgs, mut task: ScanTask, json_out: Option<&str>) -> i32 {
+pub fn run(
+    args: &RemoteArgs,
+    mut task: ScanTask,
+    json_out: Option<&str>,
+    html_out: Option<&Path>,
+) -> i32 {
     let fail = |m: String| {
         eprintln!("vigil: {m}");
         1
@@ -119,6 +124,11 @@ pub fn run(args: &RemoteArgs, mut task: ScanTask, json_out: Option<&str>) -> i32
             Ok(p) => paths = Some(p),
             Err(e) => return fail(format!("{}: {e}", dir.display())),
         }
+    }
+    if let Some(out) = html_out
+        && let Err(m) = report.write_html(out)
+    {
+        return fail(m);
     }
     let to_stdout = json_out == Some("-");
     if let Some(out) = json_out {

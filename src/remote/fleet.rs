@@ -273,6 +273,36 @@ impl FleetReport {
         Ok(paths)
     }
 
+    /// HTML reports rendered here from the hosts' results: `out` itself for a single
+    /// host, `out/<host>.html` for each scanned host of a fleet (hosts that could not be
+    /// scanned have none). Returns the files written.
+    pub fn write_html(&self, out: &Path) -> Result<Vec<PathBuf>, String> {
+        let render = |json: &[u8], path: &Path| -> Result<(), String> {
+            let results: crate::report::model::ScanResults = crate::report::from_json_slice(json)
+                .map_err(|e| {
+                format!("{}: the host's results cannot be read: {e}", path.display())
+            })?;
+            let html = crate::report::html::render(&results).map_err(|e| e.to_string())?;
+            crate::report::write_output(path, html.as_bytes()).map_err(|e| e.to_string())
+        };
+        if let [one] = &self.hosts[..] {
+            return match &one.result {
+                Ok(s) => render(&s.json, out).map(|()| vec![out.to_path_buf()]),
+                Err(_) => Ok(Vec::new()),
+            };
+        }
+        std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+        let mut written = Vec::new();
+        for (h, stem) in self.hosts.iter().zip(file_stems(&self.hosts)) {
+            if let Ok(s) = &h.result {
+                let p = out.join(format!("{stem}.html"));
+                render(&s.json, &p)?;
+                written.push(p);
+            }
+        }
+        Ok(written)
+    }
+
     /// The terminal table: one line per host, then the totals.
     pub fn table(&self) -> String {
         let w = self

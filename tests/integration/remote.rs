@@ -594,10 +594,13 @@ fn real_remote_scan_equals_the_local_scan() {
         .args(["--ssh-option", "IdentitiesOnly=yes"])
         .arg("--remote-tmpdir")
         .arg(lab.path("remote-tmp"))
-        .args(["--host", &host(port), "--json", "-", "--quiet"])
+        .args(["--host", &host(port), "--json", "-", "--quiet", "--html"])
+        .arg(lab.path("remote.html"))
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let html = std::fs::read_to_string(lab.path("remote.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("oval:t:def:90"));
     let remote: Value = serde_json::from_slice(&out.stdout).unwrap();
     let local = Command::new(VIGIL)
         .args(["scan", content, "--json", "-", "--quiet"])
@@ -619,4 +622,37 @@ fn real_remote_scan_equals_the_local_scan() {
         0,
         "nothing left on the target"
     );
+
+    // A fleet gets one HTML report per scanned host in the --html directory; a host
+    // that cannot be reached has none.
+    let closed = free_port();
+    let out = Command::new(VIGIL)
+        .args(["scan", content])
+        .arg("--ssh-option")
+        .arg(format!(
+            "UserKnownHostsFile={}",
+            lab.path("known_hosts").display()
+        ))
+        .arg("--ssh-option")
+        .arg(format!("IdentityFile={}", lab.path("userkey").display()))
+        .args(["--ssh-option", "IdentitiesOnly=yes"])
+        .arg("--remote-tmpdir")
+        .arg(lab.path("remote-tmp"))
+        .args(["--host", &host(port), "--host", &host(port)])
+        .args(["--host", &host(closed), "--quiet", "--html"])
+        .arg(lab.path("fleet-html"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let mut html: Vec<String> = std::fs::read_dir(lab.path("fleet-html"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    html.sort();
+    assert_eq!(html.len(), 2, "{html:?}");
+    for name in &html {
+        assert!(name.contains(&port.to_string()), "{html:?}");
+        let page = std::fs::read_to_string(lab.path("fleet-html").join(name)).unwrap();
+        assert!(page.contains("oval:t:def:90"), "{name}");
+    }
 }
