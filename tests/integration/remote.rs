@@ -146,10 +146,17 @@ impl Lab {
     }
 
     fn vigil_own_tmp(&self, plan: &Path, args: &[&str]) -> Command {
+        let mut c = self.ssh_scan(plan);
+        c.args(["--remote-subcommand", "remote-selftest"])
+            .args(args);
+        c
+    }
+
+    /// `vigil scan CONTENT` with the lab's known hosts and user key.
+    fn ssh_scan(&self, content: &Path) -> Command {
         let mut c = Command::new(VIGIL);
         c.arg("scan")
-            .arg(plan)
-            .args(["--remote-subcommand", "remote-selftest"])
+            .arg(content)
             .arg("--ssh-option")
             .arg(format!(
                 "UserKnownHostsFile={}",
@@ -157,8 +164,14 @@ impl Lab {
             ))
             .arg("--ssh-option")
             .arg(format!("IdentityFile={}", self.path("userkey").display()))
-            .args(["--ssh-option", "IdentitiesOnly=yes"])
-            .args(args);
+            .args(["--ssh-option", "IdentitiesOnly=yes"]);
+        c
+    }
+
+    /// The real `vigil scan CONTENT` over ssh, into the lab's remote temporary directory.
+    fn real_scan(&self, content: &Path) -> Command {
+        let mut c = self.ssh_scan(content);
+        c.arg("--remote-tmpdir").arg(self.path("remote-tmp"));
         c
     }
 
@@ -582,18 +595,8 @@ fn real_remote_scan_equals_the_local_scan() {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/oval/engine.xml"
     );
-    let out = Command::new(VIGIL)
-        .args(["scan", content])
-        .arg("--ssh-option")
-        .arg(format!(
-            "UserKnownHostsFile={}",
-            lab.path("known_hosts").display()
-        ))
-        .arg("--ssh-option")
-        .arg(format!("IdentityFile={}", lab.path("userkey").display()))
-        .args(["--ssh-option", "IdentitiesOnly=yes"])
-        .arg("--remote-tmpdir")
-        .arg(lab.path("remote-tmp"))
+    let out = lab
+        .real_scan(Path::new(content))
         .args(["--host", &host(port), "--json", "-", "--quiet", "--html"])
         .arg(lab.path("remote.html"))
         .output()
@@ -626,18 +629,8 @@ fn real_remote_scan_equals_the_local_scan() {
     // A fleet gets one HTML report per scanned host in the --html directory; a host
     // that cannot be reached has none.
     let closed = free_port();
-    let out = Command::new(VIGIL)
-        .args(["scan", content])
-        .arg("--ssh-option")
-        .arg(format!(
-            "UserKnownHostsFile={}",
-            lab.path("known_hosts").display()
-        ))
-        .arg("--ssh-option")
-        .arg(format!("IdentityFile={}", lab.path("userkey").display()))
-        .args(["--ssh-option", "IdentitiesOnly=yes"])
-        .arg("--remote-tmpdir")
-        .arg(lab.path("remote-tmp"))
+    let out = lab
+        .real_scan(Path::new(content))
         .args(["--host", &host(port), "--host", &host(port)])
         .args(["--host", &host(closed), "--quiet", "--html"])
         .arg(lab.path("fleet-html"))
