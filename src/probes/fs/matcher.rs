@@ -372,6 +372,49 @@ mod tests {
         assert_eq!(literal_dir_prefix(r"^/boot/config-.*$"), "/boot");
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        /// The pruning of search walks is sound: whatever path a pattern matches starts
+        /// with one of the literal prefixes taken from it, and lies under the directory
+        /// the walk starts from (a wrong prefix would skip files that should have been
+        /// found, and a test could pass on what it missed).
+        #[test]
+        fn every_match_starts_with_a_literal_prefix(
+            tokens in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "/", "a", "b", "ab", "\\.", ".", "(a|b)", "(|a)", "(?:a|/b)", "(a|)?",
+                    "?", "*", "+", "{1,2}", "[ab]", "[/a]", "|^", "|", "(?i)", "\\/", ")",
+                ]),
+                1..6,
+            ),
+            anchored in proptest::bool::ANY,
+            paths in proptest::collection::vec("[/abA.]{0,5}", 1..40),
+        ) {
+            let pattern = format!("{}{}", if anchored { "^" } else { "" }, tokens.concat());
+            let Ok(re) = crate::engine::oval::pattern::compiled(&pattern) else {
+                return Ok(());
+            };
+            let prefixes: Vec<String> = split_top_level_alternation(&pattern)
+                .into_iter()
+                .flat_map(literal_prefixes)
+                .collect();
+            // Where a search walk starts must hold every match too.
+            let start = literal_dir_prefix(&pattern);
+            for path in &paths {
+                if re.is_match(path.as_bytes()).unwrap_or(false) {
+                    proptest::prop_assert!(
+                        prefixes.iter().any(|p| path.starts_with(p.as_str())),
+                        "{pattern:?} matches {path:?} outside the prefixes {prefixes:?}"
+                    );
+                    proptest::prop_assert!(
+                        start == "/" || path.starts_with(&format!("{start}/")),
+                        "{pattern:?} matches {path:?} outside the walk start {start:?}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn literal_groups_expand_and_prune_search_subtrees() {
         assert_eq!(
