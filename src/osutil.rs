@@ -1,10 +1,12 @@
-//! Small POSIX helpers shared by [`crate::history`] and [`crate::baseline`]: hex
-//! encoding, SHA-256 of bytes, the host name, user and group names (getpwuid_r /
-//! getgrgid_r, so NSS sources are honoured), and byte-exact path encoding for file
-//! names that are not UTF-8.
+//! Small POSIX helpers shared by [`crate::history`], [`crate::baseline`] and the
+//! probes: hex encoding, SHA-256 of bytes, the host name, user and group names
+//! (getpwuid_r / getgrgid_r, so NSS sources are honoured), extended attribute values
+//! (lgetxattr) and byte-exact path encoding for file names that are not UTF-8.
 
-use std::ffi::{CStr, OsStr, OsString};
+use std::ffi::{CStr, CString, OsStr, OsString};
+use std::io;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
@@ -57,66 +59,92 @@ pub fn current_user() -> String {
 
 /// The user name for `uid`, if the password database knows it.
 pub fn user_name(uid: u32) -> Option<String> {
-    let mut buf = vec![0u8; 4096];
-    loop {
-        // SAFETY: pwd and result are plain out-parameters; buf outlives the call and
-        // its length is passed; the returned pointers point into buf.
-        let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+    // SAFETY: pwd and result are plain out-parameters; buf is valid for its length; on
+    // success pw_name is a NUL-terminated string inside buf.
+    nss_name(|buf| unsafe {
+        let mut pwd: libc::passwd = std::mem::zeroed();
         let mut result: *mut libc::passwd = std::ptr::null_mut();
-        let rc = unsafe {
-            libc::getpwuid_r(
-                uid,
-                &mut pwd,
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-                &mut result,
-            )
-        };
-        if rc == libc::ERANGE && buf.len() < 1 << 20 {
-            buf.resize(buf.len() * 4, 0);
-            continue;
-        }
-        if rc != 0 || result.is_null() {
-            return None;
-        }
-        // SAFETY: on success pw_name is a NUL-terminated string inside buf.
-        return Some(
-            unsafe { CStr::from_ptr(pwd.pw_name) }
-                .to_string_lossy()
-                .into_owned(),
+        let rc = libc::getpwuid_r(
+            uid,
+            &mut pwd,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            &mut result,
         );
-    }
+        (
+            rc,
+            (!result.is_null()).then(|| CStr::from_ptr(pwd.pw_name).to_string_lossy().into_owned()),
+        )
+    })
 }
 
 /// The group name for `gid`, if the group database knows it.
 pub fn group_name(gid: u32) -> Option<String> {
+    // SAFETY: as in user_name, with getgrgid_r and gr_name.
+    nss_name(|buf| unsafe {
+        let mut grp: libc::group = std::mem::zeroed();
+        let mut result: *mut libc::group = std::ptr::null_mut();
+        let rc = libc::getgrgid_r(
+            gid,
+            &mut grp,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            &mut result,
+        );
+        (
+            rc,
+            (!result.is_null()).then(|| CStr::from_ptr(grp.gr_name).to_string_lossy().into_owned()),
+        )
+    })
+}
+
+/// Runs a reentrant NSS lookup with a buffer that grows while the call says ERANGE
+/// (up to 1 MiB); `lookup` returns the call's status and the name it found.
+fn nss_name(mut lookup: impl FnMut(&mut [u8]) -> (i32, Option<String>)) -> Option<String> {
     let mut buf = vec![0u8; 4096];
     loop {
-        // SAFETY: as in user_name, with getgrgid_r.
-        let mut grp: libc::group = unsafe { std::mem::zeroed() };
-        let mut result: *mut libc::group = std::ptr::null_mut();
-        let rc = unsafe {
-            libc::getgrgid_r(
-                gid,
-                &mut grp,
+        match lookup(&mut buf) {
+            (libc::ERANGE, _) if buf.len() < 1 << 20 => buf.resize(buf.len() * 4, 0),
+            (0, name) => return name,
+            _ => return None,
+        }
+    }
+}
+
+/// The value of the extended attribute `name` of `path` itself (a symbolic link's own,
+/// never its target's). Errors are the call's: ENODATA when the attribute is absent,
+/// ENOTSUP when the file system has none.
+pub fn lgetxattr(path: &Path, name: &[u8]) -> io::Result<Vec<u8>> {
+    let invalid = |_| io::Error::from(io::ErrorKind::InvalidInput);
+    let path = CString::new(path.as_os_str().as_bytes()).map_err(invalid)?;
+    let name = CString::new(name).map_err(invalid)?;
+    let mut buf = vec![0u8; 256];
+    loop {
+        // SAFETY: both strings are NUL-terminated; buf is writable for buf.len() bytes.
+        let n = unsafe {
+            libc::lgetxattr(
+                path.as_ptr(),
+                name.as_ptr(),
                 buf.as_mut_ptr().cast(),
                 buf.len(),
-                &mut result,
             )
         };
-        if rc == libc::ERANGE && buf.len() < 1 << 20 {
-            buf.resize(buf.len() * 4, 0);
-            continue;
+        if n >= 0 {
+            buf.truncate(n as usize);
+            return Ok(buf);
         }
-        if rc != 0 || result.is_null() {
-            return None;
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::ERANGE) {
+            return Err(e);
         }
-        // SAFETY: on success gr_name is a NUL-terminated string inside buf.
-        return Some(
-            unsafe { CStr::from_ptr(grp.gr_name) }
-                .to_string_lossy()
-                .into_owned(),
-        );
+        // The value grew since the last call: ask for its size and try again.
+        // SAFETY: a size query with a null buffer.
+        let need =
+            unsafe { libc::lgetxattr(path.as_ptr(), name.as_ptr(), std::ptr::null_mut(), 0) };
+        if need < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        buf.resize(need as usize + 1, 0);
     }
 }
 

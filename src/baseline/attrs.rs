@@ -9,6 +9,8 @@ use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
+use crate::probes::vigil::acl::{self, AclError, Tag};
+
 pub const ACL_ACCESS: &str = "system.posix_acl_access";
 pub const ACL_DEFAULT: &str = "system.posix_acl_default";
 
@@ -44,8 +46,7 @@ pub fn xattrs(path: &Path) -> io::Result<Vec<(String, Vec<u8>)>> {
     };
     let mut out = Vec::new();
     for name in names[..len].split(|&b| b == 0).filter(|n| !n.is_empty()) {
-        let cname = CString::new(name).expect("split on NUL");
-        match get(&c, &cname) {
+        match crate::osutil::lgetxattr(path, name) {
             Ok(v) => out.push((String::from_utf8_lossy(name).into_owned(), v)),
             // Removed between list and get: it is simply not there any more.
             Err(e) if e.raw_os_error() == Some(libc::ENODATA) => {}
@@ -56,69 +57,27 @@ pub fn xattrs(path: &Path) -> io::Result<Vec<(String, Vec<u8>)>> {
     Ok(out)
 }
 
-fn get(path: &CString, name: &CString) -> io::Result<Vec<u8>> {
-    let mut buf = vec![0u8; 256];
-    loop {
-        // SAFETY: both strings NUL-terminated; buf writable for buf.len() bytes.
-        let n = unsafe {
-            libc::lgetxattr(
-                path.as_ptr(),
-                name.as_ptr(),
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-            )
-        };
-        if n >= 0 {
-            buf.truncate(n as usize);
-            return Ok(buf);
-        }
-        let e = io::Error::last_os_error();
-        if e.raw_os_error() != Some(libc::ERANGE) {
-            return Err(e);
-        }
-        // SAFETY: size query with a null buffer.
-        let need =
-            unsafe { libc::lgetxattr(path.as_ptr(), name.as_ptr(), std::ptr::null_mut(), 0) };
-        if need < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        buf.resize(need as usize + 1, 0);
-    }
-}
-
 /// Decodes an ACL xattr value to `user::rw-,user:1000:r--,group::r--,mask::r--,other::r--`.
 pub fn acl_text(value: &[u8]) -> Result<String, String> {
-    if value.len() < 4 || !(value.len() - 4).is_multiple_of(8) {
-        return Err(format!(
-            "ACL attribute of {} bytes is malformed",
-            value.len()
-        ));
-    }
-    let version = u32::from_le_bytes(value[..4].try_into().expect("4 bytes"));
-    if version != 2 {
-        return Err(format!("ACL attribute version {version} is not 2"));
-    }
-    let mut parts = Vec::new();
-    for e in value[4..].chunks_exact(8) {
-        let tag = u16::from_le_bytes([e[0], e[1]]);
-        let perm = u16::from_le_bytes([e[2], e[3]]);
-        let id = u32::from_le_bytes([e[4], e[5], e[6], e[7]]);
-        let p = format!(
-            "{}{}{}",
-            if perm & 4 != 0 { 'r' } else { '-' },
-            if perm & 2 != 0 { 'w' } else { '-' },
-            if perm & 1 != 0 { 'x' } else { '-' }
-        );
-        parts.push(match tag {
-            0x01 => format!("user::{p}"),
-            0x02 => format!("user:{id}:{p}"),
-            0x04 => format!("group::{p}"),
-            0x08 => format!("group:{id}:{p}"),
-            0x10 => format!("mask::{p}"),
-            0x20 => format!("other::{p}"),
-            t => return Err(format!("ACL entry tag {t:#x} is unknown")),
-        });
-    }
+    let entries = acl::decode(value).map_err(|e| match e {
+        AclError::Length(n) => format!("ACL attribute of {n} bytes is malformed"),
+        AclError::Version(v) => format!("ACL attribute version {v} is not 2"),
+        AclError::Tag(t) => format!("ACL entry tag {t:#x} is unknown"),
+    })?;
+    let parts: Vec<String> = entries
+        .iter()
+        .map(|e| {
+            let p = acl::perm_str(e.perm);
+            match e.tag {
+                Tag::UserObj => format!("user::{p}"),
+                Tag::User(id) => format!("user:{id}:{p}"),
+                Tag::GroupObj => format!("group::{p}"),
+                Tag::Group(id) => format!("group:{id}:{p}"),
+                Tag::Mask => format!("mask::{p}"),
+                Tag::Other => format!("other::{p}"),
+            }
+        })
+        .collect();
     Ok(parts.join(","))
 }
 

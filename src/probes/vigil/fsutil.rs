@@ -5,10 +5,8 @@
 //! the key-management rules need: the append-only flag (FS_IOC_GETFLAGS, the `a` of
 //! lsattr) and the raw `system.posix_acl_access` extended attribute.
 
-use std::ffi::CString;
 use std::fs::{File, Metadata};
 use std::io::{self, Read};
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
 
@@ -142,30 +140,10 @@ pub fn inode_flags(f: &HostFile) -> io::Result<Option<(bool, bool)>> {
 /// The raw `system.posix_acl_access` attribute of a path (not following a final link);
 /// `Ok(None)` when the file has no ACL beyond its mode or the file system has none.
 pub fn posix_acl_xattr(real: &Path) -> io::Result<Option<Vec<u8>>> {
-    let c = CString::new(real.as_os_str().as_bytes())
-        .map_err(|_| io::Error::other("path contains a NUL byte"))?;
-    let name = c"system.posix_acl_access";
-    let mut buf = vec![0u8; 1024];
-    loop {
-        // SAFETY: c and name are NUL-terminated; buf is valid for buf.len() bytes.
-        let n = unsafe {
-            libc::lgetxattr(
-                c.as_ptr(),
-                name.as_ptr(),
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-            )
-        };
-        if n >= 0 {
-            buf.truncate(n as usize);
-            return Ok(Some(buf));
-        }
-        let e = io::Error::last_os_error();
-        match e.raw_os_error() {
-            Some(libc::ENODATA) | Some(libc::EOPNOTSUPP) => return Ok(None),
-            Some(libc::ERANGE) if buf.len() < 1 << 20 => buf.resize(buf.len() * 4, 0),
-            _ => return Err(e),
-        }
+    match crate::osutil::lgetxattr(real, b"system.posix_acl_access") {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if matches!(e.raw_os_error(), Some(libc::ENODATA | libc::EOPNOTSUPP)) => Ok(None),
+        Err(e) => Err(e),
     }
 }
 
@@ -256,6 +234,8 @@ mod tests {
 
     #[test]
     fn fifo_is_not_opened() {
+        use std::ffi::CString;
+        use std::os::unix::ffi::OsStrExt;
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("fifo");
         let c = CString::new(p.as_os_str().as_bytes()).unwrap();
