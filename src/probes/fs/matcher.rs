@@ -199,20 +199,54 @@ pub(crate) fn literal_dir_prefix(pattern: &str) -> String {
     }
 }
 
+/// The top-level alternatives of `pattern`, each to be read for its own literal prefix.
+/// An inline option setting such as `(?i)` or `(?m)`, or a `(*VERB)`, changes how the rest
+/// of the pattern matches, later alternatives included (PCRE2 "Internal option
+/// setting"), so every alternative after the one holding it is returned as empty: it
+/// then gives the empty prefix and prunes nothing.
 fn split_top_level_alternation(pattern: &str) -> Vec<&str> {
     let bytes = pattern.as_bytes();
     let (mut depth, mut in_class, mut start, mut i) = (0i32, false, 0usize, 0usize);
+    let mut options_changed = false;
     let mut out = Vec::new();
     while i < bytes.len() {
         match bytes[i] {
             b'\\' => i += 1,
-            b'[' if !in_class => in_class = true,
+            b'[' if !in_class => {
+                in_class = true;
+                // A `]` right after `[` or `[^` is a member of the class, not its end.
+                if bytes.get(i + 1) == Some(&b'^') {
+                    i += 1;
+                }
+                if bytes.get(i + 1) == Some(&b']') {
+                    i += 1;
+                }
+            }
             b']' if in_class => in_class = false,
-            b'(' if !in_class => depth += 1,
+            b'(' if !in_class => {
+                depth += 1;
+                match bytes.get(i + 1) {
+                    Some(b'*') => options_changed = true,
+                    Some(b'?') => {
+                        // `(?i)`, `(?-m)`, `(?^)`; named groups are caught too,
+                        // which only costs pruning.
+                        let next = bytes.get(i + 2).copied().unwrap_or(b')');
+                        if next.is_ascii_alphabetic() || matches!(next, b'-' | b'^' | b')') {
+                            options_changed = true;
+                        }
+                    }
+                    _ => {}
+                }
+            }
             b')' if !in_class => depth -= 1,
             b'|' if !in_class && depth == 0 => {
                 out.push(&pattern[start..i]);
                 start = i + 1;
+                if options_changed {
+                    // Every later alternative matches under the changed options.
+                    out.push("");
+                    return out;
+                }
             }
             _ => {}
         }
@@ -384,13 +418,14 @@ mod tests {
                 proptest::sample::select(vec![
                     "/", "a", "b", "ab", "\\.", ".", "(a|b)", "(|a)", "(?:a|/b)", "(a|)?",
                     "?", "*", "+", "{1,2}", "[ab]", "[/a]", "|^", "|", "(?i)", "\\/", ")",
+                    "(?m)", "(*UCP)", "[]|]", "[^]a]", "(?i:a)", "(?<n>a)",
                 ]),
                 1..8,
             ),
             anchored in proptest::bool::ANY,
             paths in proptest::collection::vec(
                 proptest::collection::vec(
-                    proptest::sample::select(vec!["/", "a", "b", "ab", ".", "A"]),
+                    proptest::sample::select(vec!["/", "a", "b", "ab", ".", "A", "\n", "]", "|"]),
                     0..7,
                 ),
                 1..40,
@@ -450,6 +485,16 @@ mod tests {
         assert_eq!(literal_prefixes(r"^/etc/(a|.)x"), ["/etc/"]);
         assert_eq!(literal_prefixes(r"^/etc/(?i)x"), ["/etc/"]);
         assert_eq!(literal_prefixes(r"/etc/x"), [""]);
+        // An option set in one alternative holds for the alternatives after it.
+        assert_eq!(
+            split_top_level_alternation(r"^/a(?i)|^/b|^/c"),
+            [r"^/a(?i)", ""]
+        );
+        assert_eq!(literal_dir_prefix(r"^/etc/a(?m)|^/etc/b"), "/");
+        assert_eq!(
+            split_top_level_alternation(r"^/a[]|]|^/b"),
+            [r"^/a[]|]", "^/b"]
+        );
 
         let m = Matcher::new(&entity(
             Operation::PatternMatch,
