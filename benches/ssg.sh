@@ -29,10 +29,8 @@ vigil=$(realpath "$vigil")
 
 work=$(mktemp -d /tmp/vigil-ssg-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-cp $src/ssg-debian11-{xccdf,oval,ocil,cpe-dictionary,cpe-oval}.xml "$work"/
+"$(dirname "$0")"/../scripts/ssg-prepare.sh "$work"
 cd "$work"
-sed -i 's#<xccdf-1.2:platform idref="cpe:/o:debian:debian_linux:11"/>##' ssg-debian11-xccdf.xml
-sed -E 's/(<xccdf-1.2:(Rule|Group) [^>]*)selected="false"/\1selected="true"/' ssg-debian11-xccdf.xml > all.xml
 
 find / -xdev >/dev/null 2>&1 || true
 
