@@ -50,18 +50,13 @@ fn scan(args: ScanArgs) -> Result<u8> {
         if args.root.is_some() {
             anyhow::bail!("--root and --host cannot be combined");
         }
-        if args.arf.is_some() || args.xccdf_results.is_some() || args.oval_results.is_some() {
-            anyhow::bail!(
-                "--arf, --xccdf-results and --oval-results are not written for --host scans yet: \
-                 they embed the content as the remote host read it"
-            );
-        }
         let json = args.json.as_ref().map(|p| p.display().to_string());
         return Ok(vigil::remote::cli::run(
             &args.remote,
             args.remote_task(),
             json.as_deref(),
             args.html.as_deref(),
+            &args.scap_outputs(),
         ) as u8);
     }
     let t = vigil::trace::span(|| "load content".into());

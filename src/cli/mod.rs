@@ -210,6 +210,19 @@ impl ScanArgs {
         t
     }
 
+    /// The SCAP results files asked for, for a remote scan to bring back.
+    pub fn scap_outputs(&self) -> Vec<(crate::remote::ScapOutput, PathBuf)> {
+        use crate::remote::ScapOutput;
+        [
+            (ScapOutput::Arf, &self.arf),
+            (ScapOutput::XccdfResults, &self.xccdf_results),
+            (ScapOutput::OvalResults, &self.oval_results),
+        ]
+        .into_iter()
+        .filter_map(|(kind, path)| Some((kind, path.clone()?)))
+        .collect()
+    }
+
     pub fn load_options(&self) -> crate::content::LoadOptions {
         crate::content::LoadOptions {
             datastream_id: self.datastream_id.clone(),

@@ -8,7 +8,7 @@ use super::fleet::{HostStatus, run_fleet};
 use super::hostspec::HostSpec;
 use super::inventory;
 use super::ssh::{SshOptions, validate_option};
-use super::task::ScanTask;
+use super::task::{ScanTask, ScapOutput};
 
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct RemoteArgs {
@@ -82,11 +82,13 @@ impl RemoteArgs {
 
 /// Runs a remote/fleet scan and returns the exit status. `json_out` is `--json`: with
 /// one host it receives that host's results document, with several the fleet summary.
+/// `scap_out` are the SCAP results asked for (see [`super::FleetReport::write_scap`]).
 pub fn run(
     args: &RemoteArgs,
     mut task: ScanTask,
     json_out: Option<&str>,
     html_out: Option<&Path>,
+    scap_out: &[(ScapOutput, PathBuf)],
 ) -> i32 {
     let fail = |m: String| {
         eprintln!("vigil: {m}");
@@ -105,6 +107,7 @@ pub fn run(
         Err(e) => return fail(format!("cannot find this vigil binary to copy: {e}")),
     };
     task.subcommand = args.remote_subcommand.clone();
+    task.outputs = scap_out.iter().map(|(kind, _)| *kind).collect();
     let progress = |h: &super::fleet::HostOutcome| match &h.result {
         Ok(_) => eprintln!(
             "vigil: {}: {} ({:.1}s)",
@@ -128,6 +131,9 @@ pub fn run(
     if let Some(out) = html_out
         && let Err(m) = report.write_html(out)
     {
+        return fail(m);
+    }
+    if let Err(m) = report.write_scap(scap_out) {
         return fail(m);
     }
     let to_stdout = json_out == Some("-");

@@ -17,6 +17,7 @@ use super::error::RemoteError;
 use super::hostspec::HostSpec;
 use super::runner::{HostScan, RemoteTask, scan_host};
 use super::ssh::SshOptions;
+use super::task::ScapOutput;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HostStatus {
@@ -171,6 +172,36 @@ pub fn run_fleet(
     })
 }
 
+/// The files of one SCAP output a host sent back, by the name they get locally: the
+/// single file for ARF and XCCDF results, one `<document>.result.xml` each for OVAL.
+/// Names come from the host, so only plain file names are taken.
+fn returned_output(scan: &HostScan, kind: ScapOutput) -> Result<Vec<(&str, &[u8])>, String> {
+    let name = kind.remote_name();
+    let files: Vec<(&str, &[u8])> = match name.strip_suffix('/') {
+        None => scan
+            .files
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(n, b)| (n.as_str(), b.as_slice()))
+            .collect(),
+        Some(dir) => scan
+            .files
+            .iter()
+            .filter_map(|(n, b)| {
+                let base = n.strip_prefix(dir)?.strip_prefix('/')?;
+                let plain = !base.contains('/')
+                    && !base.trim_matches('.').is_empty()
+                    && base.ends_with(".result.xml");
+                plain.then_some((base, b.as_slice()))
+            })
+            .collect(),
+    };
+    if files.is_empty() {
+        return Err(format!("the scan sent back no {name} for {}", kind.flag()));
+    }
+    Ok(files)
+}
+
 /// Distinct file stems for the hosts' documents (a label seen twice gets `-2`, ...).
 fn file_stems(hosts: &[HostOutcome]) -> Vec<String> {
     let mut seen = std::collections::HashMap::<String, usize>::new();
@@ -303,6 +334,61 @@ impl FleetReport {
         Ok(written)
     }
 
+    /// The SCAP results each host sent back (see [`ScapOutput`]), written as a local
+    /// scan writes them for a single host: `--arf`/`--xccdf-results` to the path given,
+    /// `--oval-results` to the path or, for several OVAL documents, into the existing
+    /// directory given. For a fleet each path is a directory that receives
+    /// `<host>.arf.xml`, `<host>.xccdf-results.xml` and `<host>.<document>.result.xml`.
+    /// Returns the files written.
+    pub fn write_scap(&self, outputs: &[(ScapOutput, PathBuf)]) -> Result<Vec<PathBuf>, String> {
+        let mut written = Vec::new();
+        let mut write = |path: PathBuf, bytes: &[u8]| -> Result<(), String> {
+            crate::report::write_output(&path, bytes).map_err(|e| e.to_string())?;
+            written.push(path);
+            Ok(())
+        };
+        let single = self.hosts.len() == 1;
+        for (h, stem) in self.hosts.iter().zip(file_stems(&self.hosts)) {
+            let Ok(scan) = &h.result else { continue };
+            for (kind, out) in outputs {
+                let returned =
+                    returned_output(scan, *kind).map_err(|m| format!("{}: {m}", h.spec.label))?;
+                if !single {
+                    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+                }
+                match (kind, single) {
+                    (ScapOutput::OvalResults, true) => match &returned[..] {
+                        [(_, one)] if !out.is_dir() => write(out.clone(), one)?,
+                        docs if out.is_dir() => {
+                            for (name, bytes) in docs {
+                                write(out.join(name), bytes)?;
+                            }
+                        }
+                        docs => {
+                            return Err(format!(
+                                "--oval-results {}: the content has {} OVAL documents; give an \
+                                 existing directory to get one <document>.result.xml each",
+                                out.display(),
+                                docs.len()
+                            ));
+                        }
+                    },
+                    (ScapOutput::OvalResults, false) => {
+                        for (name, bytes) in &returned {
+                            write(out.join(format!("{stem}.{name}")), bytes)?;
+                        }
+                    }
+                    (_, true) => write(out.clone(), returned[0].1)?,
+                    (_, false) => {
+                        let name = kind.remote_name().replace(".xml", "");
+                        write(out.join(format!("{stem}.{name}.xml")), returned[0].1)?;
+                    }
+                }
+            }
+        }
+        Ok(written)
+    }
+
     /// The terminal table: one line per host, then the totals.
     pub fn table(&self) -> String {
         let w = self
@@ -379,6 +465,7 @@ mod tests {
                     doc: parse_doc(d.as_bytes()).unwrap(),
                     exit_code: 0,
                     uname: "Linux x86_64".into(),
+                    files: vec![],
                     warnings: vec![],
                     timings: Timings::default(),
                 }),

@@ -28,4 +28,4 @@ pub use fleet::{FleetReport, HostOutcome, HostStatus, run_fleet};
 pub use hostspec::HostSpec;
 pub use runner::{HostScan, RemoteTask, Upload, scan_host};
 pub use ssh::SshOptions;
-pub use task::ScanTask;
+pub use task::{ScanTask, ScapOutput};

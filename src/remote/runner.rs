@@ -23,12 +23,27 @@ pub struct Upload {
 }
 
 /// What to run on the host. `args` are passed to the copied vigil binary; `dir` is the
-/// remote directory holding the uploads. The command must print one JSON results
-/// document on stdout and exit 0 or 2 (like `vigil scan --json -`).
+/// remote directory holding the uploads. The command must exit 0 or 2 (like `vigil scan`)
+/// and either print one JSON results document on stdout (`--json -`) or, when the task
+/// names files to bring back, write its JSON to [`RESULTS_JSON`] in `dir`.
 pub trait RemoteTask: Sync {
     fn uploads(&self) -> Vec<Upload>;
     fn args(&self, dir: &str) -> Vec<String>;
+    /// Files the command writes in the remote directory that come back with the results
+    /// (paths relative to it). A name ending in `/` is a directory made before the
+    /// command runs; every file the command leaves in it comes back.
+    fn returned_files(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
+
+/// Where a task that brings files back writes its JSON results, relative to its
+/// remote directory.
+pub const RESULTS_JSON: &str = "results.json";
+
+/// The header before each returned file in the remote script's output: the file's
+/// length in bytes, a space, its path relative to the remote directory, a newline.
+const FILE_HEADER: &str = "vigil-file ";
 
 /// What came back from a host.
 #[derive(Debug)]
@@ -40,6 +55,9 @@ pub struct HostScan {
     pub exit_code: i32,
     /// `uname -sm` of the host.
     pub uname: String,
+    /// The task's returned files (path relative to the remote directory, bytes), in
+    /// the order the host sent them; empty when the task asked for none.
+    pub files: Vec<(String, Vec<u8>)>,
     /// Problems that did not spoil the results (e.g. cleanup could not be confirmed).
     pub warnings: Vec<String>,
     pub timings: Timings,
@@ -124,18 +142,73 @@ fn sudo_failure(opts: &SshOptions, out: &Output) -> Option<RemoteError> {
 
 /// The remote script of the upload-and-scan step: the trap, set before anything is
 /// copied, removes the directory however the shell ends; a hangup or a dead stdout pipe
-/// (the connection dropped) exits through it.
-pub fn scan_script(dir: &str, uploads: &str, args: &[String]) -> String {
+/// (the connection dropped) exits through it. With `returned` files, a scan that ends
+/// with 0 or 2 is followed on stdout by each of them, framed by [`FILE_HEADER`] lines.
+pub fn scan_script(dir: &str, uploads: &str, args: &[String], returned: &[String]) -> String {
     let q = shell_quote(dir);
     let mut cmd = format!("{q}/vigil");
     for a in args {
         cmd.push(' ');
         cmd.push_str(&shell_quote(a));
     }
-    format!(
+    let traps = format!(
         "trap 'rm -rf -- {q}' EXIT; trap 'exit 129' HUP; trap 'exit 130' INT; \
-         trap 'exit 141' PIPE; trap 'exit 143' TERM; {uploads}cd {q} || exit 1; {cmd}"
+         trap 'exit 141' PIPE; trap 'exit 143' TERM; {uploads}cd {q} || exit 1; "
+    );
+    if returned.is_empty() {
+        return format!("{traps}{cmd}");
+    }
+    let mut mkdirs = String::new();
+    let mut emit = String::new();
+    for r in returned {
+        let name = shell_quote(r.trim_end_matches('/'));
+        if r.ends_with('/') {
+            mkdirs.push_str(&format!("mkdir {name} || exit 1; "));
+            emit.push_str(&format!(
+                "for f in {name}/*; do [ -f \"$f\" ] && vigil_emit \"$f\"; done; "
+            ));
+        } else {
+            emit.push_str(&format!("[ -f {name} ] && vigil_emit {name}; "));
+        }
+    }
+    format!(
+        "{traps}{mkdirs}vigil_emit() {{ printf '{FILE_HEADER}%s %s\\n' \"$(wc -c < \"$1\" | tr -d ' ')\" \"$1\" \
+         && cat -- \"$1\"; }}; {cmd} >&2; rc=$?; \
+         if [ $rc -eq 0 ] || [ $rc -eq 2 ]; then {emit}fi; exit $rc"
     )
+}
+
+/// Splits the output of a script with returned files into (path, bytes) pairs.
+pub fn parse_returned_files(mut out: &[u8]) -> Result<Vec<(String, Vec<u8>)>, RemoteError> {
+    let bad = |detail: String| RemoteError::BadOutput { detail };
+    let mut files = Vec::new();
+    while !out.is_empty() {
+        let eol = out
+            .iter()
+            .position(|&b| b == b'\n')
+            .ok_or_else(|| bad("a returned file's header has no end".into()))?;
+        let header = std::str::from_utf8(&out[..eol])
+            .ok()
+            .and_then(|h| h.strip_prefix(FILE_HEADER))
+            .and_then(|h| h.split_once(' '))
+            .and_then(|(len, name)| Some((len.parse::<usize>().ok()?, name.to_string())));
+        let Some((len, name)) = header else {
+            return Err(bad(format!(
+                "expected a returned file's header, found {:?}",
+                String::from_utf8_lossy(&out[..eol.min(80)])
+            )));
+        };
+        let body = &out[eol + 1..];
+        if body.len() < len {
+            return Err(bad(format!(
+                "{name}: {} of {len} bytes came back",
+                body.len()
+            )));
+        }
+        files.push((name, body[..len].to_vec()));
+        out = &body[len..];
+    }
+    Ok(files)
 }
 
 /// Scans one host. `binary` is the vigil to copy (normally `std::env::current_exe`);
@@ -218,11 +291,24 @@ fn scan_with_session(
         )),
         Err(e) => Some(spawn_err(e, opts).to_string()),
     };
-    let (json, code) = result?;
+    let (stdout, code, returned) = result?;
+    let (json, files) = if returned {
+        let mut files = parse_returned_files(&stdout)?;
+        let at = files
+            .iter()
+            .position(|(name, _)| name == RESULTS_JSON)
+            .ok_or_else(|| RemoteError::BadOutput {
+                detail: format!("the scan wrote no {RESULTS_JSON}"),
+            })?;
+        (files.remove(at).1, files)
+    } else {
+        (stdout, Vec::new())
+    };
     let doc = parse_doc(&json)?;
     Ok(HostScan {
         json,
         doc,
+        files,
         exit_code: code,
         uname,
         warnings: cleanup_problem
@@ -259,7 +345,7 @@ fn upload_and_run(
     binary: &Path,
     dir: &str,
     timings: &mut Timings,
-) -> Result<(Vec<u8>, i32), RemoteError> {
+) -> Result<(Vec<u8>, i32, bool), RemoteError> {
     let t = Instant::now();
     let mut files = vec![(
         Upload {
@@ -280,15 +366,21 @@ fn upload_and_run(
         plan.push((up.name.clone(), len, *mode));
         stdin.push((f, len));
     }
+    let returned = task.returned_files();
     let out = session
         .run(
-            &scan_script(dir, &upload_commands(dir, &plan), &task.args(dir)),
+            &scan_script(
+                dir,
+                &upload_commands(dir, &plan),
+                &task.args(dir),
+                &returned,
+            ),
             &stdin,
         )
         .map_err(|e| spawn_err(e, opts))?;
     timings.scan = t.elapsed();
     match out.status.code() {
-        Some(0) | Some(2) => Ok((out.stdout, out.status.code().unwrap_or(0))),
+        Some(c @ (0 | 2)) => Ok((out.stdout, c, !returned.is_empty())),
         Some(255) => Err(classify_ssh_failure(Stage::Scan, &out.stderr)),
         Some(UPLOAD_FAILED) => Err(RemoteError::Upload {
             file: files
@@ -387,11 +479,68 @@ mod tests {
                 d,
                 "",
                 &["scan".into(), format!("{d}/content.xml")],
+                &[],
             ))
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(1));
         assert!(!dir.exists());
+    }
+
+    #[test]
+    fn returned_files_come_back_whole_after_a_scan_and_not_after_a_failure() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let run = |status: i32| {
+            let dir = tmp.path().join(format!("vigil.r{status}"));
+            std::fs::create_dir(&dir).unwrap();
+            // A stand-in "vigil" writing what `scan --json results.json --arf arf.xml
+            // --oval-results docs/` would: a name with a space, binary bytes, no newline
+            // at the end, an empty file.
+            std::fs::write(
+                dir.join("vigil"),
+                format!(
+                    "#!/bin/sh\necho summary\nprintf '{{\"rules\": []}}' > results.json\n\
+                     printf 'a\\n\\000b' > arf.xml\nprintf 'x' > 'docs/one doc.xml'\n\
+                     : > docs/empty.xml\nexit {status}\n"
+                ),
+            )
+            .unwrap();
+            std::fs::set_permissions(dir.join("vigil"), std::fs::Permissions::from_mode(0o700))
+                .unwrap();
+            let d = dir.to_str().unwrap();
+            let returned = [RESULTS_JSON.to_string(), "arf.xml".into(), "docs/".into()];
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(scan_script(d, "", &["scan".into()], &returned))
+                .output()
+                .unwrap();
+            assert!(!dir.exists(), "the trap removed the directory");
+            out
+        };
+        let out = run(2);
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "summary\n");
+        let files = parse_returned_files(&out.stdout).unwrap();
+        let want: Vec<(String, Vec<u8>)> = vec![
+            (RESULTS_JSON.into(), br#"{"rules": []}"#.to_vec()),
+            ("arf.xml".into(), b"a\n\0b".to_vec()),
+            ("docs/empty.xml".into(), Vec::new()),
+            ("docs/one doc.xml".into(), b"x".to_vec()),
+        ];
+        assert_eq!(files, want);
+        let out = run(1);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(out.stdout.is_empty());
+        // Output cut short is refused, not taken as a smaller file.
+        let mut cut = run(0).stdout;
+        cut.truncate(cut.len() - 1);
+        let e = parse_returned_files(&cut).unwrap_err().to_string();
+        assert!(
+            e.contains("docs/one doc.xml: 0 of 1 bytes came back"),
+            "{e}"
+        );
+        assert!(parse_returned_files(b"garbage\n").is_err());
     }
 
     #[test]

@@ -1,12 +1,43 @@
 //! The remote scan as a [`RemoteTask`]: copy the content (as `content.xml`) and the
 //! side files such as the site policy, then run
 //! `<dir>/vigil scan <dir>/content.xml [scan flags] --json -` so the host evaluates
-//! exactly what a local scan would, and its JSON results come back on stdout. Output
-//! flags (`--json PATH`, `--html`, `--arf`) stay local: reports are rendered here.
+//! exactly what a local scan would, and its JSON results come back on stdout. The JSON
+//! and HTML reports are rendered here from those results. The SCAP results (`--arf`,
+//! `--xccdf-results`, `--oval-results`) carry every collected item, which the JSON
+//! leaves out, so the host writes them in its directory and they come back with the
+//! JSON (see [`RemoteTask::returned_files`]).
 
 use std::path::PathBuf;
 
-use super::runner::{RemoteTask, Upload};
+use super::runner::{RESULTS_JSON, RemoteTask, Upload};
+
+/// A SCAP results file the remote scan writes and sends back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScapOutput {
+    Arf,
+    XccdfResults,
+    /// A directory on the host: one `<document>.result.xml` per OVAL document.
+    OvalResults,
+}
+
+impl ScapOutput {
+    pub fn flag(self) -> &'static str {
+        match self {
+            ScapOutput::Arf => "--arf",
+            ScapOutput::XccdfResults => "--xccdf-results",
+            ScapOutput::OvalResults => "--oval-results",
+        }
+    }
+
+    /// Where the remote scan writes it, relative to its directory (`/` ends a directory).
+    pub fn remote_name(self) -> &'static str {
+        match self {
+            ScapOutput::Arf => "arf.xml",
+            ScapOutput::XccdfResults => "xccdf-results.xml",
+            ScapOutput::OvalResults => "oval-results/",
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct ScanTask {
@@ -20,6 +51,8 @@ pub struct ScanTask {
     pub files: Vec<(String, PathBuf)>,
     /// Other evaluation flags, passed as they are (e.g. `--profile`, `ID`).
     pub flags: Vec<String>,
+    /// SCAP results to write on the host and bring back.
+    pub outputs: Vec<ScapOutput>,
 }
 
 impl ScanTask {
@@ -29,6 +62,7 @@ impl ScanTask {
             content,
             files: Vec::new(),
             flags: Vec::new(),
+            outputs: Vec::new(),
         }
     }
 
@@ -76,9 +110,27 @@ impl RemoteTask for ScanTask {
             a.push(flag.clone());
             a.push(format!("{dir}/{}", Self::file_name(flag, path, i)));
         }
+        for o in &self.outputs {
+            a.push(o.flag().into());
+            a.push(format!("{dir}/{}", o.remote_name().trim_end_matches('/')));
+        }
         a.push("--json".into());
-        a.push("-".into());
+        if self.outputs.is_empty() {
+            a.push("-".into());
+        } else {
+            a.push(format!("{dir}/{RESULTS_JSON}"));
+        }
         a
+    }
+
+    fn returned_files(&self) -> Vec<String> {
+        if self.outputs.is_empty() {
+            return Vec::new();
+        }
+        std::iter::once(RESULTS_JSON)
+            .chain(self.outputs.iter().map(|o| o.remote_name()))
+            .map(String::from)
+            .collect()
     }
 }
 
@@ -93,6 +145,7 @@ mod tests {
             content: Some("/local/ssg-ds.xml".into()),
             files: vec![("--policy".into(), "/local/site.toml".into())],
             flags: vec!["--profile".into(), "standard".into()],
+            outputs: vec![],
         };
         assert_eq!(
             t.args("/tmp/vigil.X"),
@@ -110,5 +163,28 @@ mod tests {
         let names: Vec<_> = t.uploads().into_iter().map(|u| u.name).collect();
         assert_eq!(names, ["content.xml", "f0-policy.toml"]);
         assert_eq!(ScanTask::scan(None).args("/d"), ["scan", "--json", "-"]);
+        assert!(ScanTask::scan(None).returned_files().is_empty());
+    }
+
+    #[test]
+    fn scap_outputs_are_written_on_the_host_and_come_back_with_the_json() {
+        let mut t = ScanTask::scan(None);
+        t.outputs = vec![ScapOutput::Arf, ScapOutput::OvalResults];
+        assert_eq!(
+            t.args("/d"),
+            [
+                "scan",
+                "--arf",
+                "/d/arf.xml",
+                "--oval-results",
+                "/d/oval-results",
+                "--json",
+                "/d/results.json"
+            ]
+        );
+        assert_eq!(
+            t.returned_files(),
+            ["results.json", "arf.xml", "oval-results/"]
+        );
     }
 }

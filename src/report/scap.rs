@@ -623,6 +623,15 @@ pub fn oval_results_files(
     }
 }
 
+/// Appends `<tag>\ninner</tag>\n`, or nothing when `inner` is empty: in the OVAL results
+/// and system-characteristics schemas these containers are optional but, when present,
+/// must hold at least one child.
+fn push_element(s: &mut String, tag: &str, inner: &str) {
+    if !inner.is_empty() {
+        let _ = write!(s, "<{tag}>\n{inner}</{tag}>\n");
+    }
+}
+
 fn version_of(content: &Content, document: &str, def: &str) -> String {
     content
         .oval
@@ -714,28 +723,33 @@ fn oval_results_body(results: &ScanResults, content: &Content, document: &str) -
     ] {
         let _ = writeln!(s, "<definition_{d} reported=\"true\" content=\"full\"/>");
     }
-    s.push_str("</directives>\n<results>\n<system>\n<definitions>\n");
+    s.push_str("</directives>\n<results>\n<system>\n");
+    let mut definitions = String::new();
     for d in results
         .definitions
         .iter()
         .filter(|d| d.document == document)
     {
         let _ = write!(
-            s,
+            definitions,
             "<definition definition_id=\"{}\" result=\"{}\" version=\"{}\">",
             escape(&d.id),
             d.result.as_str(),
             version_of(content, document, &d.id)
         );
         for m in d.messages.iter().take(50) {
-            let _ = write!(s, "<message level=\"info\">{}</message>", escape(m));
+            let _ = write!(
+                definitions,
+                "<message level=\"info\">{}</message>",
+                escape(m)
+            );
         }
         if let Some(c) = &d.criteria {
-            criteria_xml(c, content, document, &mut s);
+            criteria_xml(c, content, document, &mut definitions);
         }
-        s.push_str("</definition>\n");
+        definitions.push_str("</definition>\n");
     }
-    s.push_str("</definitions>\n");
+    push_element(&mut s, "definitions", &definitions);
 
     // Items, numbered once per document; identical items (the same file seen by two
     // objects) share an id.
@@ -771,10 +785,10 @@ fn oval_results_body(results: &ScanResults, content: &Content, document: &str) -
         object_items.insert(o.id.as_str(), ids);
     }
 
-    s.push_str("<tests>\n");
+    let mut tests = String::new();
     for t in results.tests.iter().filter(|t| t.document == document) {
         let _ = write!(
-            s,
+            tests,
             "<test test_id=\"{}\" version=\"1\" check_existence=\"{}\" check=\"{}\" state_operator=\"{}\" result=\"{}\">",
             escape(&t.id),
             escape(&t.check_existence),
@@ -783,7 +797,7 @@ fn oval_results_body(results: &ScanResults, content: &Content, document: &str) -
             t.result.as_str()
         );
         for m in t.messages.iter().take(50) {
-            let _ = write!(s, "<message level=\"info\">{}</message>", escape(m));
+            let _ = write!(tests, "<message level=\"info\">{}</message>", escape(m));
         }
         if let Some(ids) = t.object.as_deref().and_then(|o| object_items.get(o)) {
             // Items of a test without states were not compared: "not evaluated".
@@ -792,12 +806,12 @@ fn oval_results_body(results: &ScanResults, content: &Content, document: &str) -
                     .item_results
                     .get(i)
                     .map_or("not evaluated", |r| r.as_str());
-                let _ = write!(s, "<tested_item item_id=\"{id}\" result=\"{r}\"/>");
+                let _ = write!(tests, "<tested_item item_id=\"{id}\" result=\"{r}\"/>");
             }
         }
-        s.push_str("</test>\n");
+        tests.push_str("</test>\n");
     }
-    s.push_str("</tests>\n");
+    push_element(&mut s, "tests", &tests);
 
     let _ = write!(
         s,
@@ -828,21 +842,22 @@ fn oval_results_body(results: &ScanResults, content: &Content, document: &str) -
             escape(a)
         );
     }
-    s.push_str("</interfaces></system_info>\n<collected_objects>\n");
+    s.push_str("</interfaces></system_info>\n");
+    let mut collected = String::new();
     for o in &objects {
         let _ = write!(
-            s,
+            collected,
             "<object id=\"{}\" version=\"1\" flag=\"{}\">",
             escape(&o.id),
             o.flag.as_str()
         );
         for m in o.messages.iter().take(50) {
-            let _ = write!(s, "<message level=\"info\">{}</message>", escape(m));
+            let _ = write!(collected, "<message level=\"info\">{}</message>", escape(m));
         }
         for (var, values) in &o.variables {
             for v in values {
                 let _ = write!(
-                    s,
+                    collected,
                     "<variable_value variable_id=\"{}\">{}</variable_value>",
                     escape(var),
                     escape(v)
@@ -851,19 +866,14 @@ fn oval_results_body(results: &ScanResults, content: &Content, document: &str) -
         }
         if let Some(ids) = object_items.get(o.id.as_str()) {
             for id in ids {
-                let _ = write!(s, "<reference item_ref=\"{id}\"/>");
+                let _ = write!(collected, "<reference item_ref=\"{id}\"/>");
             }
         }
-        s.push_str("</object>\n");
+        collected.push_str("</object>\n");
     }
-    s.push_str("</collected_objects>\n");
-    if system_data.is_empty() {
-        s.push_str("<system_data/>\n");
-    } else {
-        s.push_str("<system_data>\n");
-        s.push_str(&system_data);
-        s.push_str("</system_data>\n");
-    }
+    // The schema wants these elements absent rather than empty.
+    push_element(&mut s, "collected_objects", &collected);
+    push_element(&mut s, "system_data", &system_data);
     s.push_str("</oval_system_characteristics>\n</system>\n</results>\n</oval_results>");
     s
 }

@@ -649,3 +649,102 @@ fn real_remote_scan_equals_the_local_scan() {
         assert!(page.contains("oval:t:def:90"), "{name}");
     }
 }
+
+/// `--arf`, `--xccdf-results` and `--oval-results` for a remote scan: the host writes
+/// them beside its copy of the content and they come back with the JSON, so they carry
+/// every item as a local scan's do. They validate with oscap, their rule results are the
+/// JSON's, and a fleet gets one file per host.
+#[test]
+fn remote_scap_results_come_back_valid_for_one_host_and_per_host_for_a_fleet() {
+    let mut lab = Lab::new();
+    let port = lab.sshd("", "hostkey");
+    let ds = Path::new("/usr/share/xml/scap/ssg/content/ssg-debian11-ds.xml");
+    let oval_dir = lab.path("oval");
+    std::fs::create_dir(&oval_dir).unwrap();
+    let out = lab
+        .real_scan(ds)
+        .args(["--host", &host(port), "--quiet", "--json"])
+        .arg(lab.path("r.json"))
+        .arg("--arf")
+        .arg(lab.path("r.arf.xml"))
+        .arg("--xccdf-results")
+        .arg(lab.path("r.xccdf.xml"))
+        .arg("--oval-results")
+        .arg(&oval_dir)
+        .output()
+        .unwrap();
+    assert!(matches!(out.status.code(), Some(0 | 2)), "{}", text(&out));
+    let oscap = |args: &[&str], file: &Path| {
+        let o = Command::new("oscap").args(args).arg(file).output().unwrap();
+        assert!(
+            o.status.success(),
+            "oscap {args:?} {}: {}",
+            file.display(),
+            text(&o)
+        );
+    };
+    oscap(&["ds", "rds-validate"], &lab.path("r.arf.xml"));
+    oscap(&["xccdf", "validate"], &lab.path("r.xccdf.xml"));
+    for doc in ["ssg-debian11-oval.xml", "ssg-debian11-cpe-oval.xml"] {
+        oscap(
+            &["oval", "validate", "--results"],
+            &oval_dir.join(format!("{doc}.result.xml")),
+        );
+    }
+    // The rule results in the XCCDF results file are the JSON's.
+    let json: Value = serde_json::from_slice(&std::fs::read(lab.path("r.json")).unwrap()).unwrap();
+    let xccdf = std::fs::read_to_string(lab.path("r.xccdf.xml")).unwrap();
+    let rules = json["rules"].as_array().unwrap();
+    assert!(rules.len() > 100);
+    for r in rules.iter().filter(|r| r["result"] != "notselected") {
+        let id = r["id"].as_str().unwrap();
+        let at = xccdf
+            .find(&format!("idref=\"{id}\""))
+            .unwrap_or_else(|| panic!("{id} missing from the XCCDF results"));
+        let result = &xccdf[at..][xccdf[at..].find("<result>").unwrap() + 8..];
+        assert_eq!(
+            &result[..result.find('<').unwrap()],
+            r["result"].as_str().unwrap(),
+            "{id}"
+        );
+    }
+    // Several OVAL documents cannot go to one file; the error names the way out.
+    let out = lab
+        .real_scan(ds)
+        .args(["--host", &host(port), "--quiet", "--oval-results"])
+        .arg(lab.path("one.xml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("give an existing directory"),
+        "{}",
+        text(&out)
+    );
+
+    // A fleet: one ARF per scanned host, none for the host that could not be reached.
+    let closed = free_port();
+    let out = lab
+        .real_scan(ds)
+        .args(["--host", &host(port), "--host", &host(port)])
+        .args(["--host", &host(closed), "--quiet", "--arf"])
+        .arg(lab.path("fleet-arf"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let mut arfs: Vec<PathBuf> = std::fs::read_dir(lab.path("fleet-arf"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    arfs.sort();
+    assert_eq!(arfs.len(), 2, "{arfs:?}");
+    for arf in &arfs {
+        let name = arf.file_name().unwrap().to_string_lossy();
+        assert!(
+            name.ends_with(".arf.xml") && name.contains(&port.to_string()),
+            "{name}"
+        );
+        oscap(&["ds", "rds-validate"], arf);
+    }
+    assert!(lab.leftovers().is_empty(), "{:?}", lab.leftovers());
+}
