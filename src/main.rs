@@ -50,10 +50,20 @@ fn scan(args: ScanArgs) -> Result<u8> {
         if args.root.is_some() {
             anyhow::bail!("--root and --host cannot be combined");
         }
+        // Loaded here as well: bad content is one clear error rather than one per host,
+        // and a standalone benchmark's OVAL files and CPE dictionary travel with it.
+        // (The hidden test subcommand takes a plan, not content.)
+        let task = match &args.content {
+            Some(p) if args.remote.remote_subcommand == "scan" => args
+                .remote_task()
+                .with_companions(&load(p, &args.load_options())?)
+                .map_err(anyhow::Error::msg)?,
+            _ => args.remote_task(),
+        };
         let json = args.json.as_ref().map(|p| p.display().to_string());
         return Ok(vigil::remote::cli::run(
             &args.remote,
-            args.remote_task(),
+            task,
             json.as_deref(),
             args.html.as_deref(),
             &args.scap_outputs(),

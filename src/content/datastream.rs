@@ -36,6 +36,14 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Content, ContentError>
     load_bytes(bytes, path, options)
 }
 
+/// The CPE dictionary a standalone benchmark uses when it is there: SSG's convention,
+/// `<stem>-cpe-dictionary.xml` beside `<stem>-xccdf.xml`.
+pub fn cpe_dictionary_beside(benchmark: &Path) -> Option<String> {
+    let name = file_name(benchmark);
+    let stem = name.strip_suffix("-xccdf.xml")?;
+    Some(format!("{stem}-cpe-dictionary.xml"))
+}
+
 /// Loads content already read into memory; `path` names it in messages and is where
 /// a standalone benchmark's OVAL files are looked for.
 pub fn load_bytes(
@@ -456,9 +464,8 @@ fn load_standalone_xccdf(
         })
         .collect();
 
-    let name = file_name(path);
-    if let Some(stem) = name.strip_suffix("-xccdf.xml") {
-        let dict_path = dir.join(format!("{stem}-cpe-dictionary.xml"));
+    if let Some(dict_name) = cpe_dictionary_beside(path) {
+        let dict_path = dir.join(dict_name);
         if dict_path.is_file() {
             let doc = xml::parse_file_limited(&dict_path, limit)?;
             let dict = xccdf::parse::parse_cpe_dictionary(&doc.root, &dict_path)?;

@@ -323,10 +323,21 @@ fn scan_with_session(
 const UPLOAD_FAILED: i32 = 86;
 
 /// The remote side of the upload: each file is read from stdin with `head -c` (its
-/// exact length), given its mode, and its size checked.
+/// exact length), given its mode, and its size checked. A name with a `/` goes into a
+/// subdirectory, made on first use.
 fn upload_commands(dir: &str, files: &[(String, u64, &str)]) -> String {
     let mut s = String::new();
+    let mut made: Vec<&str> = Vec::new();
     for (name, len, mode) in files {
+        if let Some((sub, _)) = name.rsplit_once('/')
+            && !made.contains(&sub)
+        {
+            made.push(sub);
+            s.push_str(&format!(
+                "mkdir -p {} || exit {UPLOAD_FAILED}; ",
+                shell_quote(&format!("{dir}/{sub}"))
+            ));
+        }
         let target = shell_quote(&format!("{dir}/{name}"));
         s.push_str(&format!(
             "head -c {len} > {target} && chmod {mode} {target} && \

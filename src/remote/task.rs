@@ -10,6 +10,11 @@
 use std::path::PathBuf;
 
 use super::runner::{RESULTS_JSON, RemoteTask, Upload};
+use crate::content::{Content, ContentKind};
+
+/// Where the content and the files it brings in go, under the remote directory: a
+/// directory of their own, so that no name the content uses can meet vigil's files.
+const CONTENT_DIR: &str = "content";
 
 /// A SCAP results file the remote scan writes and sends back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +51,9 @@ pub struct ScanTask {
     pub subcommand: String,
     /// CONTENT; `None` scans with the benchmark bundled in the binary.
     pub content: Option<PathBuf>,
+    /// Files a standalone benchmark brings in from beside it (its OVAL files and CPE
+    /// dictionary), by the name it uses for them; see [`ScanTask::with_companions`].
+    pub companions: Vec<(String, PathBuf)>,
     /// Flags naming a local file, e.g. `("--policy", path)`: the file is copied and the
     /// flag passed with the remote path.
     pub files: Vec<(String, PathBuf)>,
@@ -60,10 +68,56 @@ impl ScanTask {
         ScanTask {
             subcommand: "scan".into(),
             content,
+            companions: Vec::new(),
             files: Vec::new(),
             flags: Vec::new(),
             outputs: Vec::new(),
         }
+    }
+
+    /// Adds the files that `content` (as loaded here from the task's CONTENT) reads from
+    /// beside a standalone benchmark, so the host resolves them as this machine does.
+    /// They are copied under the names the benchmark uses, which must therefore be plain
+    /// file names. Data streams and OVAL files are self-contained and add nothing.
+    pub fn with_companions(mut self, content: &Content) -> Result<ScanTask, String> {
+        if content.kind != ContentKind::Xccdf {
+            return Ok(self);
+        }
+        let plain = |name: &str| {
+            !name.is_empty()
+                && !name.contains('/')
+                && !name.trim_matches('.').is_empty()
+                && !name.starts_with('-')
+        };
+        for (href, defs) in &content.oval {
+            if !plain(href) {
+                return Err(format!(
+                    "{}: the benchmark reads its OVAL file {href:?} from another directory; \
+                     a remote scan copies only files beside the benchmark (use a data stream)",
+                    content.path.display()
+                ));
+            }
+            self.companions.push((href.clone(), defs.path.clone()));
+        }
+        if content.cpe_dictionary.is_some() {
+            let name = crate::content::datastream::cpe_dictionary_beside(&content.path)
+                .ok_or("the CPE dictionary beside the benchmark cannot be named")?;
+            let dir = content.path.parent().unwrap_or(std::path::Path::new("."));
+            self.companions.push((name.clone(), dir.join(&name)));
+        }
+        Ok(self)
+    }
+
+    /// The remote name of CONTENT: its own file name, which a standalone benchmark needs
+    /// to find its CPE dictionary (`<stem>-xccdf.xml` beside `<stem>-cpe-dictionary.xml`).
+    fn content_name(&self) -> Option<String> {
+        let c = self.content.as_ref()?;
+        let name = c
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .filter(|n| !n.starts_with('.') && !n.starts_with('-'))
+            .unwrap_or_else(|| "content.xml".into());
+        Some(format!("{CONTENT_DIR}/{name}"))
     }
 
     fn file_name(flag: &str, path: &std::path::Path, i: usize) -> String {
@@ -85,11 +139,17 @@ impl ScanTask {
 impl RemoteTask for ScanTask {
     fn uploads(&self) -> Vec<Upload> {
         let mut v = Vec::new();
-        if let Some(c) = &self.content {
+        if let (Some(c), Some(name)) = (&self.content, self.content_name()) {
             v.push(Upload {
-                name: "content.xml".into(),
+                name,
                 source: c.clone(),
             });
+            for (name, source) in &self.companions {
+                v.push(Upload {
+                    name: format!("{CONTENT_DIR}/{name}"),
+                    source: source.clone(),
+                });
+            }
         }
         for (i, (flag, path)) in self.files.iter().enumerate() {
             v.push(Upload {
@@ -102,8 +162,8 @@ impl RemoteTask for ScanTask {
 
     fn args(&self, dir: &str) -> Vec<String> {
         let mut a = vec![self.subcommand.clone()];
-        if self.content.is_some() {
-            a.push(format!("{dir}/content.xml"));
+        if let Some(name) = self.content_name() {
+            a.push(format!("{dir}/{name}"));
         }
         a.extend(self.flags.iter().cloned());
         for (i, (flag, path)) in self.files.iter().enumerate() {
@@ -143,6 +203,7 @@ mod tests {
         let t = ScanTask {
             subcommand: "scan".into(),
             content: Some("/local/ssg-ds.xml".into()),
+            companions: vec![],
             files: vec![("--policy".into(), "/local/site.toml".into())],
             flags: vec!["--profile".into(), "standard".into()],
             outputs: vec![],
@@ -151,7 +212,7 @@ mod tests {
             t.args("/tmp/vigil.X"),
             [
                 "scan",
-                "/tmp/vigil.X/content.xml",
+                "/tmp/vigil.X/content/ssg-ds.xml",
                 "--profile",
                 "standard",
                 "--policy",
@@ -161,7 +222,7 @@ mod tests {
             ]
         );
         let names: Vec<_> = t.uploads().into_iter().map(|u| u.name).collect();
-        assert_eq!(names, ["content.xml", "f0-policy.toml"]);
+        assert_eq!(names, ["content/ssg-ds.xml", "f0-policy.toml"]);
         assert_eq!(ScanTask::scan(None).args("/d"), ["scan", "--json", "-"]);
         assert!(ScanTask::scan(None).returned_files().is_empty());
     }

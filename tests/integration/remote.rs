@@ -748,3 +748,86 @@ fn remote_scap_results_come_back_valid_for_one_host_and_per_host_for_a_fleet() {
     }
     assert!(lab.leftovers().is_empty(), "{:?}", lab.leftovers());
 }
+
+/// A standalone benchmark reads its OVAL files and CPE dictionary from beside it: a
+/// remote scan copies them too, so every rule of the split SSG content gets the result
+/// the local scan gives (none is an error for an OVAL file the host lacks).
+#[test]
+fn remote_scan_of_a_split_benchmark_brings_its_oval_files_and_equals_the_local_scan() {
+    let mut lab = Lab::new();
+    let port = lab.sshd("", "hostkey");
+    let ssg = lab.path("ssg");
+    std::fs::create_dir(&ssg).unwrap();
+    let src = Path::new("/usr/share/xml/scap/ssg/content");
+    for part in ["xccdf", "oval", "ocil", "cpe-dictionary", "cpe-oval"] {
+        let name = format!("ssg-debian11-{part}.xml");
+        let text = std::fs::read_to_string(src.join(&name)).unwrap();
+        // Applicable to this host whatever its Debian release.
+        let text = text.replace(
+            r#"<xccdf-1.2:platform idref="cpe:/o:debian:debian_linux:11"/>"#,
+            "",
+        );
+        std::fs::write(ssg.join(name), text).unwrap();
+    }
+    let xccdf = ssg.join("ssg-debian11-xccdf.xml");
+    let out = lab
+        .real_scan(&xccdf)
+        .args([
+            "--host",
+            &host(port),
+            "--profile",
+            "all",
+            "--quiet",
+            "--json",
+            "-",
+        ])
+        .output()
+        .unwrap();
+    assert!(matches!(out.status.code(), Some(0 | 2)), "{}", text(&out));
+    let remote: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let local = Command::new(VIGIL)
+        .arg("scan")
+        .arg(&xccdf)
+        .args(["--profile", "all", "--quiet", "--json", "-"])
+        .output()
+        .unwrap();
+    let local: Value = serde_json::from_slice(&local.stdout).unwrap();
+    let results = |d: &Value| -> Vec<(String, String)> {
+        d["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["id"].to_string(), r["result"].to_string()))
+            .collect()
+    };
+    let remote_results = results(&remote);
+    assert!(remote_results.len() > 300);
+    let errors = remote_results
+        .iter()
+        .filter(|(_, r)| r == "\"error\"")
+        .count();
+    assert_eq!(errors, 0, "{remote_results:?}");
+    assert_eq!(remote_results, results(&local));
+
+    // A benchmark that reads an OVAL file from elsewhere is refused before any host
+    // is contacted, with the file named.
+    let sub = lab.path("elsewhere");
+    std::fs::create_dir(&sub).unwrap();
+    let moved = std::fs::read_to_string(&xccdf).unwrap().replace(
+        "href=\"ssg-debian11-oval.xml\"",
+        "href=\"../ssg/ssg-debian11-oval.xml\"",
+    );
+    std::fs::write(sub.join("b-xccdf.xml"), moved).unwrap();
+    let out = lab
+        .real_scan(&sub.join("b-xccdf.xml"))
+        .args(["--host", &host(port), "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("\"../ssg/ssg-debian11-oval.xml\" from another directory"),
+        "{}",
+        text(&out)
+    );
+    assert!(lab.leftovers().is_empty(), "{:?}", lab.leftovers());
+}
