@@ -39,17 +39,11 @@ fn expectations(path: &std::path::Path) -> BTreeMap<String, (String, String)> {
     out
 }
 
-#[test]
-fn engine_fixture_definitions_give_their_expected_results() {
-    let path = fixture("oval/engine.xml");
-    let expected = expectations(&path);
-    assert!(
-        expected.len() > 40,
-        "fixture has {} definitions",
-        expected.len()
-    );
+/// Scans `path` and lists every definition whose result is not the one its
+/// `vigil-expect` reference names; returns (exit status, definitions, wrong ones).
+fn check_expectations(path: &std::path::Path) -> (i32, usize, Vec<String>) {
+    let expected = expectations(path);
     let (code, doc) = scan_json(&[path.to_str().unwrap()]);
-    assert_eq!(code, 2, "false and error definitions make the scan exit 2");
     let got: BTreeMap<String, String> = doc["definitions"]
         .as_array()
         .unwrap()
@@ -68,7 +62,30 @@ fn engine_fixture_definitions_give_their_expected_results() {
             other => wrong.push(format!("{title} ({id}): expected {want}, got {other:?}")),
         }
     }
+    (code, expected.len(), wrong)
+}
+
+#[test]
+fn engine_fixture_definitions_give_their_expected_results() {
+    let (code, count, wrong) = check_expectations(&fixture("oval/engine.xml"));
+    assert!(count > 40, "fixture has {count} definitions");
+    assert_eq!(code, 2, "false and error definitions make the scan exit 2");
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// A var_ref resting on an object that does not exist makes the referring object not
+/// exist either (as oscap has it), for file and textfilecontent54 objects, `equals`
+/// and `pattern match` alike.
+#[test]
+fn var_ref_on_a_missing_object_gives_objects_that_do_not_exist() {
+    let path = fixture("oval/var-ref-dne.xml");
+    let (_, count, wrong) = check_expectations(&path);
+    assert_eq!(count, 4);
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    let (_, doc) = scan_json(&[path.to_str().unwrap()]);
+    for o in doc["objects"].as_array().unwrap() {
+        assert_eq!(o["flag"], "does not exist", "{o}");
+    }
 }
 
 #[test]
