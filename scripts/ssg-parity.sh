@@ -3,7 +3,8 @@
 # Guide for Debian 11, on this host. `oval` compares every OVAL definition of
 # ssg-debian11-oval.xml; `xccdf` every rule of the benchmark with all rules and groups
 # selected and the Debian-11-only platform removed (so it applies to any Debian host).
-# In oval mode every OVAL test is compared too (vigil's --oval-results file).
+# In oval mode every OVAL test is compared too (vigil's --oval-results file), and the
+# number of items each test looked at is reported.
 # Prints each difference and "N/M equal"; exits 3 when any result differs.
 #
 # usage: scripts/ssg-parity.sh [oval|xccdf] [VIGIL_BINARY]
@@ -50,5 +51,15 @@ if mode == 'oval':
         print(f'  {k}: oscap={v} vigil={g}')
     print(f'oval test parity: {len(tref) - len(tdiff)}/{len(tref)} equal')
     diff += tdiff
+    # How many items each test looked at. Reported, not failed on: the process and
+    # mount tables can change between the two runs.
+    def counts(path):
+        return {t.get('test_id'): len(t.findall(ns + 'tested_item'))
+                for t in ET.parse(path).getroot().iter(ns + 'test')}
+    cref, cgot = counts('oscap.xml'), counts('vigil-oval.xml')
+    cdiff = [(k, v, cgot.get(k)) for k, v in sorted(cref.items()) if cgot.get(k) != v]
+    for k, v, g in cdiff:
+        print(f'  {k}: tested items oscap={v} vigil={g}')
+    print(f'oval tested-item counts: {len(cref) - len(cdiff)}/{len(cref)} equal (informational)')
 sys.exit(3 if diff or not ref else 0)
 PY

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::fleet::{HostStatus, run_fleet};
+use super::fleet::{HostStatus, file_stems, run_fleet, write_host_scap};
 use super::hostspec::HostSpec;
 use super::inventory;
 use super::ssh::{SshOptions, validate_option};
@@ -108,16 +108,37 @@ pub fn run(
     };
     task.subcommand = args.remote_subcommand.clone();
     task.outputs = scap_out.iter().map(|(kind, _)| *kind).collect();
-    let progress = |h: &super::fleet::HostOutcome| match &h.result {
-        Ok(_) => eprintln!(
-            "vigil: {}: {} ({:.1}s)",
-            h.spec.label,
-            h.status().word(),
-            h.duration.as_secs_f64()
-        ),
-        Err(e) => eprintln!("vigil: {}: error: {e}", h.spec.label),
+    // SCAP results are written as each host finishes and then dropped.
+    let stems = file_stems(&hosts);
+    let single = hosts.len() == 1;
+    let write_errors = std::sync::Mutex::new(Vec::new());
+    let on_done = |i: usize, h: &mut super::fleet::HostOutcome| {
+        match &h.result {
+            Ok(_) => eprintln!(
+                "vigil: {}: {} ({:.1}s)",
+                h.spec.label,
+                h.status().word(),
+                h.duration.as_secs_f64()
+            ),
+            Err(e) => eprintln!("vigil: {}: error: {e}", h.spec.label),
+        }
+        if let Ok(scan) = &mut h.result {
+            let stem = (!single).then_some(stems[i].as_str());
+            if let Err(m) = write_host_scap(scan, stem, scap_out) {
+                let m = if single {
+                    m
+                } else {
+                    format!("{}: {m}", h.spec.label)
+                };
+                write_errors
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(m);
+            }
+            scan.files = Vec::new();
+        }
     };
-    let report = match run_fleet(&hosts, args.jobs, &opts, &task, &binary, &progress) {
+    let report = match run_fleet(&hosts, args.jobs, &opts, &task, &binary, &on_done) {
         Ok(r) => r,
         Err(e) => return fail(e.to_string()),
     };
@@ -133,8 +154,9 @@ pub fn run(
     {
         return fail(m);
     }
-    if let Err(m) = report.write_scap(scap_out) {
-        return fail(m);
+    let write_errors = write_errors.into_inner().unwrap_or_else(|e| e.into_inner());
+    if !write_errors.is_empty() {
+        return fail(write_errors.join("\nvigil: "));
     }
     let to_stdout = json_out == Some("-");
     if let Some(out) = json_out {

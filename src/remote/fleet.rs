@@ -124,14 +124,16 @@ fn control_dir() -> Result<tempfile::TempDir, RemoteError> {
         })
 }
 
-/// Scans every host, `jobs` at a time, calling `on_done` as each host finishes.
+/// Scans every host, `jobs` at a time, calling `on_done` with the host's index as each
+/// host finishes; it may take what it has written out of the outcome (the returned
+/// files), so a fleet never holds every host's SCAP results at once.
 pub fn run_fleet(
     hosts: &[HostSpec],
     jobs: usize,
     opts: &SshOptions,
     task: &dyn RemoteTask,
     binary: &Path,
-    on_done: &(dyn Fn(&HostOutcome) + Sync),
+    on_done: &(dyn Fn(usize, &mut HostOutcome) + Sync),
 ) -> Result<FleetReport, RemoteError> {
     let start = Instant::now();
     let cdir = control_dir()?;
@@ -148,12 +150,12 @@ pub fn run_fleet(
                     let t = Instant::now();
                     let result =
                         scan_host(spec, opts, task, binary, &cdir.path().join(format!("c{i}")));
-                    let outcome = HostOutcome {
+                    let mut outcome = HostOutcome {
                         spec: spec.clone(),
                         result,
                         duration: t.elapsed(),
                     };
-                    on_done(&outcome);
+                    on_done(i, &mut outcome);
                     slots.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(outcome);
                 }
             });
@@ -170,6 +172,56 @@ pub fn run_fleet(
         wall: start.elapsed(),
         jobs,
     })
+}
+
+/// Writes the SCAP results one host sent back (see [`ScapOutput`]) as a local scan
+/// writes them when `fleet_stem` is `None` (a single host): `--arf`/`--xccdf-results` to
+/// the path given, `--oval-results` to the path or, for several OVAL documents, into the
+/// existing directory given. In a fleet each path is a directory that receives
+/// `<stem>.arf.xml`, `<stem>.xccdf-results.xml` and `<stem>.<document>.result.xml`.
+/// Returns the files written.
+pub fn write_host_scap(
+    scan: &HostScan,
+    fleet_stem: Option<&str>,
+    outputs: &[(ScapOutput, PathBuf)],
+) -> Result<Vec<PathBuf>, String> {
+    let mut written = Vec::new();
+    let mut write = |path: PathBuf, bytes: &[u8]| -> Result<(), String> {
+        crate::report::write_output(&path, bytes).map_err(|e| e.to_string())?;
+        written.push(path);
+        Ok(())
+    };
+    for (kind, out) in outputs {
+        let returned = returned_output(scan, *kind)?;
+        let Some(stem) = fleet_stem else {
+            match (kind, &returned[..]) {
+                (ScapOutput::OvalResults, docs) if out.is_dir() => {
+                    for (name, bytes) in docs {
+                        write(out.join(name), bytes)?;
+                    }
+                }
+                (_, [(_, one)]) => write(out.clone(), one)?,
+                (_, docs) => {
+                    return Err(format!(
+                        "--oval-results {}: the content has {} OVAL documents; give an \
+                         existing directory to get one <document>.result.xml each",
+                        out.display(),
+                        docs.len()
+                    ));
+                }
+            }
+            continue;
+        };
+        std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+        for (name, bytes) in &returned {
+            let name = match kind {
+                ScapOutput::OvalResults => format!("{stem}.{name}"),
+                _ => format!("{stem}.{}", kind.remote_name()),
+            };
+            write(out.join(name), bytes)?;
+        }
+    }
+    Ok(written)
 }
 
 /// The files of one SCAP output a host sent back, by the name they get locally: the
@@ -203,12 +255,12 @@ fn returned_output(scan: &HostScan, kind: ScapOutput) -> Result<Vec<(&str, &[u8]
 }
 
 /// Distinct file stems for the hosts' documents (a label seen twice gets `-2`, ...).
-fn file_stems(hosts: &[HostOutcome]) -> Vec<String> {
+pub fn file_stems<'a>(hosts: impl IntoIterator<Item = &'a HostSpec>) -> Vec<String> {
     let mut seen = std::collections::HashMap::<String, usize>::new();
     hosts
-        .iter()
+        .into_iter()
         .map(|h| {
-            let stem = h.spec.file_stem();
+            let stem = h.file_stem();
             let n = seen.entry(stem.to_ascii_lowercase()).or_insert(0);
             *n += 1;
             if *n == 1 { stem } else { format!("{stem}-{n}") }
@@ -286,7 +338,7 @@ impl FleetReport {
     /// Writes `<dir>/<host>.json` for every scanned host and `<dir>/fleet-summary.json`.
     pub fn write(&self, dir: &Path) -> std::io::Result<Vec<Option<PathBuf>>> {
         std::fs::create_dir_all(dir)?;
-        let stems = file_stems(&self.hosts);
+        let stems = file_stems(self.hosts.iter().map(|h| &h.spec));
         let mut paths = Vec::new();
         for (h, stem) in self.hosts.iter().zip(stems) {
             match &h.result {
@@ -324,66 +376,15 @@ impl FleetReport {
         }
         std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
         let mut written = Vec::new();
-        for (h, stem) in self.hosts.iter().zip(file_stems(&self.hosts)) {
+        for (h, stem) in self
+            .hosts
+            .iter()
+            .zip(file_stems(self.hosts.iter().map(|h| &h.spec)))
+        {
             if let Ok(s) = &h.result {
                 let p = out.join(format!("{stem}.html"));
                 render(&s.json, &p)?;
                 written.push(p);
-            }
-        }
-        Ok(written)
-    }
-
-    /// The SCAP results each host sent back (see [`ScapOutput`]), written as a local
-    /// scan writes them for a single host: `--arf`/`--xccdf-results` to the path given,
-    /// `--oval-results` to the path or, for several OVAL documents, into the existing
-    /// directory given. For a fleet each path is a directory that receives
-    /// `<host>.arf.xml`, `<host>.xccdf-results.xml` and `<host>.<document>.result.xml`.
-    /// Returns the files written.
-    pub fn write_scap(&self, outputs: &[(ScapOutput, PathBuf)]) -> Result<Vec<PathBuf>, String> {
-        let mut written = Vec::new();
-        let mut write = |path: PathBuf, bytes: &[u8]| -> Result<(), String> {
-            crate::report::write_output(&path, bytes).map_err(|e| e.to_string())?;
-            written.push(path);
-            Ok(())
-        };
-        let single = self.hosts.len() == 1;
-        for (h, stem) in self.hosts.iter().zip(file_stems(&self.hosts)) {
-            let Ok(scan) = &h.result else { continue };
-            for (kind, out) in outputs {
-                let returned =
-                    returned_output(scan, *kind).map_err(|m| format!("{}: {m}", h.spec.label))?;
-                if !single {
-                    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
-                }
-                match (kind, single) {
-                    (ScapOutput::OvalResults, true) => match &returned[..] {
-                        [(_, one)] if !out.is_dir() => write(out.clone(), one)?,
-                        docs if out.is_dir() => {
-                            for (name, bytes) in docs {
-                                write(out.join(name), bytes)?;
-                            }
-                        }
-                        docs => {
-                            return Err(format!(
-                                "--oval-results {}: the content has {} OVAL documents; give an \
-                                 existing directory to get one <document>.result.xml each",
-                                out.display(),
-                                docs.len()
-                            ));
-                        }
-                    },
-                    (ScapOutput::OvalResults, false) => {
-                        for (name, bytes) in &returned {
-                            write(out.join(format!("{stem}.{name}")), bytes)?;
-                        }
-                    }
-                    (_, true) => write(out.clone(), returned[0].1)?,
-                    (_, false) => {
-                        let name = kind.remote_name().replace(".xml", "");
-                        write(out.join(format!("{stem}.{name}.xml")), returned[0].1)?;
-                    }
-                }
             }
         }
         Ok(written)
@@ -530,6 +531,9 @@ mod tests {
     #[test]
     fn duplicate_labels_get_distinct_files() {
         let r = report(vec![outcome("a:1", Some(PASS)), outcome("a_1", Some(PASS))]);
-        assert_eq!(file_stems(&r.hosts), vec!["a_1", "a_1-2"]);
+        assert_eq!(
+            file_stems(r.hosts.iter().map(|h| &h.spec)),
+            vec!["a_1", "a_1-2"]
+        );
     }
 }
