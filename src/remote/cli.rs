@@ -38,6 +38,10 @@ pub struct RemoteArgs {
     /// $TMPDIR or /tmp); it must allow executing files.
     #[arg(long, value_name = "DIR")]
     pub remote_tmpdir: Option<String>,
+    /// Most bytes a host may send back for one scan (results and SCAP files); past it
+    /// the host is an error, so a compromised host cannot exhaust this machine's memory.
+    #[arg(long, value_name = "BYTES", default_value_t = super::ssh::DEFAULT_MAX_REMOTE_OUTPUT)]
+    pub max_remote_output: u64,
     /// The subcommand run remotely (tests use remote-selftest).
     #[arg(long, hide = true, default_value = "scan")]
     pub remote_subcommand: String,
@@ -75,6 +79,7 @@ impl RemoteArgs {
             options: self.ssh_options.clone(),
             sudo: self.sudo,
             remote_tmpdir: self.remote_tmpdir.clone(),
+            max_output: self.max_remote_output,
             ..SshOptions::default()
         })
     }

@@ -116,6 +116,11 @@ pub fn check_platform(uname: &str) -> Result<(), RemoteError> {
 }
 
 fn spawn_err(e: std::io::Error, opts: &SshOptions) -> RemoteError {
+    if e.kind() == std::io::ErrorKind::FileTooLarge {
+        return RemoteError::BadOutput {
+            detail: e.to_string(),
+        };
+    }
     RemoteError::Local {
         detail: format!("cannot run {}: {e}", opts.program.display()),
     }

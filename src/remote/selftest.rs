@@ -5,7 +5,8 @@
 //!
 //! PLAN lines: `file PATH` (rule passes when PATH exists), `noenv NAME` (passes when the
 //! environment variable is unset), `sleep MS`, `exit CODE` (print to stderr and exit
-//! without a document, like a scan that cannot run), `garbage` (print non-JSON).
+//! without a document, like a scan that cannot run), `garbage` (print non-JSON),
+//! `flood BYTES` (print that many bytes before the document, like a hostile host).
 
 use std::path::Path;
 
@@ -68,6 +69,19 @@ pub fn run(plan: &Path, args: &[String]) -> i32 {
             "garbage" => {
                 println!("this is not json");
                 return 0;
+            }
+            "flood" => {
+                use std::io::Write;
+                let mut left: u64 = arg.parse().unwrap_or(0);
+                let chunk = [b' '; 1 << 16];
+                let mut out = std::io::stdout().lock();
+                while left > 0 {
+                    let n = left.min(chunk.len() as u64) as usize;
+                    if out.write_all(&chunk[..n]).is_err() {
+                        return 1;
+                    }
+                    left -= n as u64;
+                }
             }
             other => {
                 eprintln!(

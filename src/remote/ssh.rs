@@ -28,7 +28,18 @@ pub struct SshOptions {
     pub remote_tmpdir: Option<String>,
     /// ControlPersist idle seconds for the master connection.
     pub persist_secs: u32,
+    /// `--max-remote-output`: most bytes one remote command may print on stdout. A
+    /// compromised host must not be able to exhaust this machine's memory.
+    pub max_output: u64,
 }
+
+/// Default of `--max-remote-output`: far above the results of any real scan (all SSG
+/// rules with ARF, XCCDF and OVAL results come to about 15 MB).
+pub const DEFAULT_MAX_REMOTE_OUTPUT: u64 = 1 << 30;
+
+/// Most bytes of a remote command's stderr kept (for error messages); the rest is read
+/// and dropped.
+const MAX_STDERR: u64 = 1 << 20;
 
 impl Default for SshOptions {
     fn default() -> Self {
@@ -39,8 +50,33 @@ impl Default for SshOptions {
             sudo: false,
             remote_tmpdir: None,
             persist_secs: 60,
+            max_output: DEFAULT_MAX_REMOTE_OUTPUT,
         }
     }
+}
+
+/// Reads `r` up to `limit` bytes; the flag says whether there was more. With `drain`,
+/// the rest is read and dropped (so the writer never blocks); without, reading stops.
+fn read_bounded(
+    r: &mut impl std::io::Read,
+    limit: u64,
+    drain: bool,
+) -> std::io::Result<(Vec<u8>, bool)> {
+    let mut buf = Vec::new();
+    r.take(limit).read_to_end(&mut buf)?;
+    let mut probe = [0u8; 1];
+    let over = loop {
+        match r.read(&mut probe) {
+            Ok(0) => break false,
+            Ok(_) => break true,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    };
+    if over && drain {
+        std::io::copy(r, &mut std::io::sink())?;
+    }
+    Ok((buf, over))
 }
 
 /// Checks a `--ssh-option` value: `KEY=VALUE` with a plain key. The value is the
@@ -153,6 +189,11 @@ impl<'a> Session<'a> {
             .stderr(Stdio::piped())
             .spawn()?;
         let pipe = child.stdin.take();
+        let (Some(mut stdout), Some(mut stderr)) = (child.stdout.take(), child.stderr.take())
+        else {
+            return Err(std::io::Error::other("ssh's output pipes are missing"));
+        };
+        let limit = self.opts.max_output;
         std::thread::scope(|s| {
             if let Some(mut pipe) = pipe {
                 s.spawn(move || {
@@ -165,7 +206,31 @@ impl<'a> Session<'a> {
                     }
                 });
             }
-            child.wait_with_output()
+            let errors = s.spawn(move || read_bounded(&mut stderr, MAX_STDERR, true));
+            let out = read_bounded(&mut stdout, limit, false);
+            let over = out.as_ref().map_or(true, |(_, over)| *over);
+            if over {
+                // Closing the connection hangs up the remote shell, whose trap cleans up.
+                let _ = child.kill();
+            }
+            drop(stdout);
+            let err = errors.join().unwrap_or_else(|_| Ok((Vec::new(), false)))?;
+            let status = child.wait()?;
+            let (stdout, _) = out?;
+            if over {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::FileTooLarge,
+                    format!(
+                        "the host sent more than {limit} bytes of output \
+                         (raise the limit with --max-remote-output)"
+                    ),
+                ));
+            }
+            Ok(Output {
+                status,
+                stdout,
+                stderr: err.0,
+            })
         })
     }
 

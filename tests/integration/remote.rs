@@ -464,6 +464,34 @@ fn a_scan_that_cannot_run_or_prints_garbage_leaves_nothing_behind() {
     assert_eq!(out.status.code(), Some(1), "{all}");
     assert!(all.contains("printed no valid results document"), "{all}");
     assert!(lab.leftovers().is_empty(), "{:?}", lab.leftovers());
+
+    // A host that sends more than --max-remote-output is cut off and named; within the
+    // limit the same amount is read (here: 20 MB of spaces before the document).
+    let plan = lab.plan(
+        "flood 20000000
+file /
+",
+    );
+    let out = lab
+        .vigil(
+            &plan,
+            &["--host", &host(port), "--max-remote-output", "5000000"],
+        )
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains("the host sent more than 5000000 bytes of output (raise the limit with --max-remote-output)"),
+        "{all}"
+    );
+    let out = lab.vigil(&plan, &["--host", &host(port)]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !lab.leftovers().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(lab.leftovers().is_empty(), "{:?}", lab.leftovers());
 }
 
 #[test]
