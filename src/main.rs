@@ -67,6 +67,7 @@ fn scan(args: ScanArgs) -> Result<u8> {
             json.as_deref(),
             args.html.as_deref(),
             &args.scap_outputs(),
+            &args.history,
         ) as u8);
     }
     let t = vigil::trace::span(|| "load content".into());

@@ -9,6 +9,7 @@ use super::hostspec::HostSpec;
 use super::inventory;
 use super::ssh::{SshOptions, validate_option};
 use super::task::{ScanTask, ScapOutput};
+use crate::history::ScanHistoryArgs;
 
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct RemoteArgs {
@@ -87,13 +88,17 @@ impl RemoteArgs {
 
 /// Runs a remote/fleet scan and returns the exit status. `json_out` is `--json`: with
 /// one host it receives that host's results document, with several the fleet summary.
-/// `scap_out` are the SCAP results asked for (see [`super::FleetReport::write_scap`]).
+/// `scap_out` are the SCAP results asked for (see [`write_host_scap`]). `history`
+/// records each scanned host's results as a local scan would: into `--history DIR` for
+/// one host, into `DIR/<host>/` (one chain per host) for a fleet, so that drift and
+/// events compare a host with its own previous scan.
 pub fn run(
     args: &RemoteArgs,
     mut task: ScanTask,
     json_out: Option<&str>,
     html_out: Option<&Path>,
     scap_out: &[(ScapOutput, PathBuf)],
+    history: &ScanHistoryArgs,
 ) -> i32 {
     let fail = |m: String| {
         eprintln!("vigil: {m}");
@@ -162,6 +167,18 @@ pub fn run(
     let write_errors = write_errors.into_inner().unwrap_or_else(|e| e.into_inner());
     if !write_errors.is_empty() {
         return fail(write_errors.join("\nvigil: "));
+    }
+    if history.history.is_some() || history.events.is_some() {
+        for (h, stem) in report.hosts.iter().zip(&stems) {
+            let Ok(scan) = &h.result else { continue };
+            let mut per_host = history.clone();
+            if !single {
+                per_host.history = per_host.history.map(|d| d.join(stem));
+            }
+            if let Err(e) = per_host.record(&scan.json) {
+                return fail(format!("{}: {e}", h.spec.label));
+            }
+        }
     }
     let to_stdout = json_out == Some("-");
     if let Some(out) = json_out {

@@ -859,3 +859,75 @@ fn remote_scan_of_a_split_benchmark_brings_its_oval_files_and_equals_the_local_s
     );
     assert!(lab.leftovers().is_empty(), "{:?}", lab.leftovers());
 }
+
+/// `--history` for remote scans: one host's results go into the history given, a
+/// fleet's into one chain per host (`DIR/<host>/`), so each host is compared with its
+/// own previous scan; every chain verifies.
+#[test]
+fn remote_scans_are_recorded_in_history_one_chain_per_host() {
+    let mut lab = Lab::new();
+    let port = lab.sshd("", "hostkey");
+    let content = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/oval/engine.xml"
+    ));
+    let history = lab.path("history");
+    for _ in 0..2 {
+        let out = lab
+            .real_scan(content)
+            .args(["--host", &host(port), "--quiet", "--history"])
+            .arg(&history)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    }
+    let list = |dir: &Path| -> Vec<Value> {
+        let out = Command::new(VIGIL)
+            .args(["history", "list", "--json"])
+            .arg(dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let verify = |dir: &Path| {
+        let out = Command::new(VIGIL)
+            .args(["history", "verify"])
+            .arg(dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+    };
+    assert_eq!(list(&history).len(), 2);
+    verify(&history);
+
+    let fleet = lab.path("fleet-history");
+    let out = lab
+        .real_scan(content)
+        .args([
+            "--host",
+            &host(port),
+            "--host",
+            &host(port),
+            "--quiet",
+            "--history",
+        ])
+        .arg(&fleet)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let mut chains: Vec<PathBuf> = std::fs::read_dir(&fleet)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    chains.sort();
+    assert_eq!(chains.len(), 2, "{chains:?}");
+    for chain in &chains {
+        assert_eq!(list(chain).len(), 1, "{}", chain.display());
+        verify(chain);
+    }
+    assert!(lab.leftovers().is_empty(), "{:?}", lab.leftovers());
+}
