@@ -61,14 +61,14 @@ fn scan(args: ScanArgs) -> Result<u8> {
             _ => args.remote_task(),
         };
         let json = args.json.as_ref().map(|p| p.display().to_string());
-        return Ok(vigil::remote::cli::run(
-            &args.remote,
-            task,
-            json.as_deref(),
-            args.html.as_deref(),
-            &args.scap_outputs(),
-            &args.history,
-        ) as u8);
+        let outputs = vigil::remote::cli::RemoteOutputs {
+            json: json.as_deref(),
+            html: args.html.as_deref(),
+            scap: args.scap_outputs(),
+            history: args.history.clone(),
+            quiet: args.quiet,
+        };
+        return Ok(vigil::remote::cli::run(&args.remote, task, &outputs) as u8);
     }
     let t = vigil::trace::span(|| "load content".into());
     let content = match &args.content {

@@ -86,20 +86,34 @@ impl RemoteArgs {
     }
 }
 
-/// Runs a remote/fleet scan and returns the exit status. `json_out` is `--json`: with
-/// one host it receives that host's results document, with several the fleet summary.
-/// `scap_out` are the SCAP results asked for (see [`write_host_scap`]). `history`
-/// records each scanned host's results as a local scan would: into `--history DIR` for
-/// one host, into `DIR/<host>/` (one chain per host) for a fleet, so that drift and
-/// events compare a host with its own previous scan.
-pub fn run(
-    args: &RemoteArgs,
-    mut task: ScanTask,
-    json_out: Option<&str>,
-    html_out: Option<&Path>,
-    scap_out: &[(ScapOutput, PathBuf)],
-    history: &ScanHistoryArgs,
-) -> i32 {
+/// What a remote scan writes here, from `vigil scan`'s flags.
+#[derive(Debug, Default)]
+pub struct RemoteOutputs<'a> {
+    /// `--json`: with one host that host's results document, with several the fleet
+    /// summary.
+    pub json: Option<&'a str>,
+    /// `--html`: a report, or for a fleet a directory of `<host>.html`.
+    pub html: Option<&'a Path>,
+    /// The SCAP results asked for (see [`write_host_scap`]).
+    pub scap: Vec<(ScapOutput, PathBuf)>,
+    /// Records each scanned host's results as a local scan would: into `--history DIR`
+    /// for one host, into `DIR/<host>/` (one chain per host) for a fleet, so that drift
+    /// and events compare a host with its own previous scan.
+    pub history: ScanHistoryArgs,
+    /// `--quiet`: no per-host progress lines and no table; errors are still printed.
+    pub quiet: bool,
+}
+
+/// Runs a remote/fleet scan and returns the exit status.
+pub fn run(args: &RemoteArgs, mut task: ScanTask, outputs: &RemoteOutputs<'_>) -> i32 {
+    let RemoteOutputs {
+        json: json_out,
+        html: html_out,
+        scap: scap_out,
+        history,
+        quiet,
+    } = outputs;
+    let (json_out, html_out, quiet) = (*json_out, *html_out, *quiet);
     let fail = |m: String| {
         eprintln!("vigil: {m}");
         1
@@ -124,6 +138,7 @@ pub fn run(
     let write_errors = std::sync::Mutex::new(Vec::new());
     let on_done = |i: usize, h: &mut super::fleet::HostOutcome| {
         match &h.result {
+            Ok(_) if quiet => {}
             Ok(_) => eprintln!(
                 "vigil: {}: {} ({:.1}s)",
                 h.spec.label,
@@ -201,6 +216,9 @@ pub fn run(
         if let Err(e) = written {
             return fail(format!("{out}: {e}"));
         }
+    }
+    if quiet {
+        return report.exit_code();
     }
     let table = report.table();
     if to_stdout {

@@ -880,6 +880,12 @@ fn remote_scans_are_recorded_in_history_one_chain_per_host() {
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        // --quiet: nothing but errors, and there were none.
+        assert!(
+            out.stdout.is_empty() && out.stderr.is_empty(),
+            "{}",
+            text(&out)
+        );
     }
     let list = |dir: &Path| -> Vec<Value> {
         let out = Command::new(VIGIL)
