@@ -1,7 +1,9 @@
 //! Small POSIX helpers shared by [`crate::history`], [`crate::baseline`] and the
 //! probes: hex encoding, SHA-256 of bytes, the host name, user and group names
 //! (getpwuid_r / getgrgid_r, so NSS sources are honoured), extended attribute values
-//! (lgetxattr) and byte-exact path encoding for file names that are not UTF-8.
+//! (lgetxattr), byte-exact path encoding for file names that are not UTF-8, and the
+//! opening of files a user or a scanned root names ([`open_input`], [`read_input`]),
+//! which never blocks on a FIFO.
 
 use std::ffi::{CStr, CString, OsStr, OsString};
 use std::io;
@@ -146,6 +148,56 @@ pub fn lgetxattr(path: &Path, name: &[u8]) -> io::Result<Vec<u8>> {
         }
         buf.resize(need as usize + 1, 0);
     }
+}
+
+/// Opens a file to read that a user names (content, policy, results) or that lies in a
+/// scanned root (`/etc/os-release`). A named FIFO with no writer would block `open`
+/// forever, so the open does not wait (`O_NONBLOCK`); blocking reads are then restored,
+/// so a pipe that has a writer (`vigil scan <(zcat ds.xml.gz)`) is read whole, and one
+/// without a writer reads as empty (POSIX read(): end of file).
+pub fn open_input(path: &Path) -> io::Result<std::fs::File> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC)
+        .open(path)?;
+    // SAFETY: fcntl on a descriptor this function owns.
+    unsafe {
+        let flags = libc::fcntl(f.as_raw_fd(), libc::F_GETFL);
+        if flags < 0 || libc::fcntl(f.as_raw_fd(), libc::F_SETFL, flags & !libc::O_NONBLOCK) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(f)
+}
+
+/// Reads at most `limit` bytes of a file opened with [`open_input`]; the flag says
+/// whether there was more (the caller names the limit in its error).
+pub fn read_input(path: &Path, limit: u64) -> io::Result<(Vec<u8>, bool)> {
+    use std::io::Read;
+    let f = open_input(path)?;
+    let meta = f.metadata()?;
+    if meta.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::IsADirectory,
+            "is a directory",
+        ));
+    }
+    let mut bytes = Vec::with_capacity(if meta.is_file() {
+        meta.len().min(limit) as usize
+    } else {
+        0
+    });
+    f.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    let over = bytes.len() as u64 > limit;
+    bytes.truncate(limit as usize);
+    Ok((bytes, over))
+}
+
+/// All of a file opened with [`open_input`] (content limits are the caller's business).
+pub fn read_whole_input(path: &Path) -> io::Result<Vec<u8>> {
+    read_input(path, u64::MAX).map(|(bytes, _)| bytes)
 }
 
 /// Encodes a path (any bytes) as a string: UTF-8 stays as it is, a backslash becomes

@@ -194,7 +194,7 @@ fn refuse_out_inside(out: &Path, roots: &[PathBuf]) -> Result<()> {
 }
 
 pub fn load(file: &Path) -> Result<Baseline> {
-    let bytes = std::fs::read(file).map_err(Error::io(file))?;
+    let bytes = crate::osutil::read_whole_input(file).map_err(Error::io(file))?;
     let b: Baseline = serde_json::from_slice(&bytes).map_err(|e| Error::Format {
         path: file.to_path_buf(),
         message: e.to_string(),

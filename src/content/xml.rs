@@ -267,7 +267,7 @@ pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>> {
             "content file is larger than the {limit}-byte limit (raise it with --max-content-size)"
         ),
     };
-    let f = std::fs::File::open(path).map_err(io)?;
+    let f = crate::osutil::open_input(path).map_err(io)?;
     let meta = f.metadata().map_err(io)?;
     if meta.is_dir() {
         return Err(ContentError::Document {

@@ -14,6 +14,8 @@ pub enum Error {
     Key { path: PathBuf, message: String },
     #[error("results are not a JSON document: {0}")]
     InvalidResults(String),
+    #[error("{path}: not a JSON results document: {message}")]
+    InvalidResultsFile { path: PathBuf, message: String },
     #[error("{path}:{line}: ledger entry cannot be read: {message} (run `vigil history verify`)")]
     Corrupt {
         path: PathBuf,

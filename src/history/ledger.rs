@@ -145,7 +145,7 @@ impl Entry {
 /// Reads an Ed25519 private key: PEM PKCS#8 (`openssl genpkey -algorithm ed25519`) or
 /// the same as DER.
 pub fn load_signing_key(path: &Path) -> Result<SigningKey> {
-    let bytes = fs::read(path).map_err(Error::io(path))?;
+    let bytes = crate::osutil::read_whole_input(path).map_err(Error::io(path))?;
     let key_err = |message: String| Error::Key {
         path: path.to_path_buf(),
         message,
@@ -163,7 +163,7 @@ pub fn load_signing_key(path: &Path) -> Result<SigningKey> {
 /// Reads a trusted Ed25519 public key: PEM SubjectPublicKeyInfo (`openssl pkey -pubout`);
 /// a private key file is accepted too and its public half used.
 pub fn load_verifying_key(path: &Path) -> Result<VerifyingKey> {
-    let bytes = fs::read(path).map_err(Error::io(path))?;
+    let bytes = crate::osutil::read_whole_input(path).map_err(Error::io(path))?;
     let text = String::from_utf8_lossy(&bytes);
     if let Ok(k) = VerifyingKey::from_public_key_pem(&text) {
         return Ok(k);

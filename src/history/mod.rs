@@ -248,13 +248,22 @@ pub fn run_to(args: &HistoryArgs, out: &mut dyn Write) -> Result<i32> {
             sign_key,
             events,
         } => {
-            let bytes = std::fs::read(results).map_err(Error::io(results))?;
+            let bytes = crate::osutil::read_whole_input(results).map_err(Error::io(results))?;
             let a = ScanHistoryArgs {
                 history: Some(dir.clone()),
                 sign_key: sign_key.clone(),
                 events: events.clone(),
             };
-            let e = a.record(&bytes)?.expect("history given");
+            let e = a
+                .record(&bytes)
+                .map_err(|e| match e {
+                    Error::InvalidResults(message) => Error::InvalidResultsFile {
+                        path: results.clone(),
+                        message,
+                    },
+                    e => e,
+                })?
+                .expect("history given");
             w(out, &format!("recorded entry {} {}\n", e.seq, e.hash))?;
             Ok(0)
         }

@@ -298,15 +298,32 @@ pub mod value_ids {
 impl Policy {
     /// Reads and validates a policy file.
     pub fn load(path: &Path) -> Result<Policy, PolicyError> {
-        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Io {
+        let io = |source| PolicyError::Io {
             path: path.to_path_buf(),
             source,
+        };
+        let bytes = crate::osutil::read_whole_input(path).map_err(io)?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            io(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("not UTF-8 (at byte {})", e.utf8_error().valid_up_to()),
+            ))
         })?;
         Policy::parse(&text, path)
     }
 
     /// Parses and validates policy text; `path` is used in messages.
     pub fn parse(text: &str, path: &Path) -> Result<Policy, PolicyError> {
+        // An empty policy declares no key, log or role, so every "each declared ..."
+        // rule would pass on nothing; an unwritten or truncated file is an error.
+        if text.trim().is_empty() {
+            return Err(PolicyError::Syntax {
+                path: path.to_path_buf(),
+                line: 1,
+                column: 1,
+                message: "the policy file is empty".into(),
+            });
+        }
         let raw: RawPolicy = toml::from_str(text).map_err(|e| {
             let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
             PolicyError::Syntax {

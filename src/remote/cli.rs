@@ -60,7 +60,11 @@ impl RemoteArgs {
             v.push(HostSpec::parse(h).map_err(|e| format!("--host {e}"))?);
         }
         if let Some(f) = &self.hosts_file {
-            v.extend(inventory::load(f).map_err(|e| e.to_string())?);
+            let listed = inventory::load(f).map_err(|e| e.to_string())?;
+            if listed.is_empty() {
+                return Err(format!("--hosts {}: the file lists no hosts", f.display()));
+            }
+            v.extend(listed);
         }
         if v.is_empty() {
             return Err("no hosts to scan".into());

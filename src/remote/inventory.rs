@@ -117,10 +117,13 @@ fn expand_range(pattern: &str) -> Result<Vec<String>, String> {
 
 /// Reads a host list or inventory file.
 pub fn load(path: &Path) -> Result<Vec<HostSpec>, InventoryError> {
-    let text = std::fs::read_to_string(path).map_err(|source| InventoryError::Read {
+    let read = |source| InventoryError::Read {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    let bytes = crate::osutil::read_whole_input(path).map_err(read)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| read(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
     parse(&text, path)
 }
 

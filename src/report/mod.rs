@@ -57,7 +57,7 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
 
 /// Reads a results document written by `vigil scan --json`.
 pub fn read_json(path: &Path) -> Result<ScanResults, ReportError> {
-    let bytes = std::fs::read(path).map_err(|e| ReportError::Read {
+    let bytes = crate::osutil::read_whole_input(path).map_err(|e| ReportError::Read {
         path: path.display().to_string(),
         message: e.to_string(),
     })?;

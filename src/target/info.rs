@@ -7,9 +7,17 @@ use std::path::Path;
 use super::Host;
 use crate::report::model::HostInfo;
 
+/// A small text file of the scanned system. Under `--root` it belongs to the image
+/// being audited, which may hold a FIFO or a device in its place: reading never
+/// blocks and stops at 64 KiB.
+fn small_text(host: &Host, path: &str) -> Option<String> {
+    let (bytes, _) = crate::osutil::read_input(&host.path(Path::new(path)), 64 << 10).ok()?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
 fn os_release(host: &Host) -> (Option<String>, Option<String>) {
-    let text = std::fs::read_to_string(host.path(Path::new("/etc/os-release")))
-        .or_else(|_| std::fs::read_to_string(host.path(Path::new("/usr/lib/os-release"))))
+    let text = small_text(host, "/etc/os-release")
+        .or_else(|| small_text(host, "/usr/lib/os-release"))
         .unwrap_or_default();
     let mut name = None;
     let mut version = None;
@@ -31,7 +39,7 @@ pub fn host_info(host: &Host) -> HostInfo {
     let (os_name, os_version) = os_release(host);
     let arch = std::env::consts::ARCH.to_string();
     if !host.is_live() {
-        let hostname = std::fs::read_to_string(host.path(Path::new("/etc/hostname")))
+        let hostname = small_text(host, "/etc/hostname")
             .map(|s| s.trim().to_string())
             .unwrap_or_default();
         return HostInfo {

@@ -697,3 +697,73 @@ fn limits_are_accepted_and_reported() {
         assert!(r.stdout.contains(flag), "{flag} in --help");
     }
 }
+
+/// Every file a user names, and the few files vigil reads from a scanned root outside
+/// the probes (`/etc/os-release`, `/etc/hostname`), may be a FIFO with no writer, whose
+/// `open` would block for ever: each command ends with an error naming the file (or,
+/// for the root's files, a scan without those facts) instead.
+#[test]
+fn a_fifo_where_a_file_is_expected_never_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    let status = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(status.success());
+    let f = fifo.to_str().unwrap();
+    let engine = super::fixture("oval/engine.xml");
+    let engine = engine.to_str().unwrap();
+    let root = dir.path().join("root");
+    fs::create_dir_all(root.join("etc")).unwrap();
+    for name in ["os-release", "hostname"] {
+        let status = Command::new("mkfifo")
+            .arg(root.join("etc").join(name))
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let history = dir.path().join("history");
+    let cases: Vec<(Vec<&str>, Option<&str>)> = vec![
+        (vec!["scan", f, "-q"], Some(f)),
+        (vec!["validate", f], Some(f)),
+        (vec!["info", f], Some(f)),
+        (vec!["scan", "--policy", f, "-q"], Some(f)),
+        (vec!["scan", engine, "--tailoring", f, "-q"], Some(f)),
+        (vec!["scan", engine, "--hosts", f, "-q"], Some(f)),
+        (vec!["report", f, "--html", "/dev/null"], Some(f)),
+        (
+            vec!["history", "record", history.to_str().unwrap(), f],
+            Some(f),
+        ),
+        (vec!["baseline", "check", f], Some(f)),
+        (
+            vec!["scan", engine, "--root", root.to_str().unwrap(), "-q"],
+            None,
+        ),
+    ];
+    for (args, named) in cases {
+        let mut child = Command::new(super::VIGIL)
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("vigil {args:?} blocked on the FIFO");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        match named {
+            Some(path) => {
+                assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+                assert!(stderr.contains(path), "{args:?}: {stderr}");
+            }
+            // The offline scan runs; the FIFOs only cost it the OS name and host name.
+            None => assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}"),
+        }
+    }
+}
