@@ -8,10 +8,10 @@ use super::Host;
 use crate::report::model::HostInfo;
 
 /// A small text file of the scanned system. Under `--root` it belongs to the image
-/// being audited, which may hold a FIFO or a device in its place: reading never
-/// blocks and stops at 64 KiB.
+/// being audited, which may hold a FIFO, a device or a link out of the root in its
+/// place: links resolve within the root, only a regular file of at most 64 KiB is read.
 fn small_text(host: &Host, path: &str) -> Option<String> {
-    let (bytes, _) = crate::osutil::read_input(&host.path(Path::new(path)), 64 << 10).ok()?;
+    let bytes = host.read_file(Path::new(path), 64 << 10).ok()??;
     Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 

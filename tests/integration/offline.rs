@@ -128,3 +128,89 @@ fn kernel_probes_are_not_applicable_offline() {
         assert_eq!(o["flag"], "not applicable", "{o}");
     }
 }
+
+/// An image's absolute symbolic links mean the image's files: `/etc/passwd ->
+/// /data/passwd.real` is read from the root, never from the scanning machine's `/data`,
+/// and the same for `/var/lib/dpkg -> /data/dpkg` and `/etc/os-release`. A FIFO planted
+/// as `/etc/shadow` makes the shadow object an error instead of hanging the scan.
+#[test]
+fn absolute_links_in_the_root_resolve_inside_it_and_fifos_do_not_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "data/passwd.real",
+        "imageuser:x:1001:1001::/home/imageuser:/bin/sh\n",
+        0o644,
+    );
+    write(
+        root,
+        "data/dpkg/status",
+        &dpkg_entry("imagepkg", "1.0-1"),
+        0o644,
+    );
+    write(
+        root,
+        "data/os-release",
+        "NAME=\"Image OS\"\nVERSION_ID=\"7\"\n",
+        0o644,
+    );
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::create_dir_all(root.join("var/lib")).unwrap();
+    std::os::unix::fs::symlink("/data/passwd.real", root.join("etc/passwd")).unwrap();
+    std::os::unix::fs::symlink("/data/os-release", root.join("etc/os-release")).unwrap();
+    std::os::unix::fs::symlink("/data/dpkg", root.join("var/lib/dpkg")).unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(root.join("etc/shadow"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let oval = dir.path().join("links.xml");
+    std::fs::write(&oval, LINKS_OVAL).unwrap();
+    let (code, doc) = scan_json(&[oval.to_str().unwrap(), "--root", root.to_str().unwrap()]);
+    assert_eq!(code, 2, "{doc}");
+    let def = |id: &str| {
+        doc["definitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["id"] == id)
+            .unwrap()["result"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        def("oval:l:def:1"),
+        "true",
+        "passwd through an absolute link"
+    );
+    assert_eq!(
+        def("oval:l:def:2"),
+        "true",
+        "dpkg database through an absolute link"
+    );
+    assert_eq!(def("oval:l:def:3"), "error", "a FIFO as /etc/shadow");
+    assert_eq!(doc["scan"]["host"]["os_name"], "Image OS");
+}
+
+const LINKS_OVAL: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<oval_definitions xmlns="http://oval.mitre.org/XMLSchema/oval-definitions-5" xmlns:oval="http://oval.mitre.org/XMLSchema/oval-common-5" xmlns:unix="http://oval.mitre.org/XMLSchema/oval-definitions-5#unix" xmlns:linux="http://oval.mitre.org/XMLSchema/oval-definitions-5#linux">
+  <generator><oval:schema_version>5.11.2</oval:schema_version><oval:timestamp>2026-01-01T00:00:00</oval:timestamp></generator>
+  <definitions>
+    <definition class="compliance" id="oval:l:def:1" version="1"><metadata><title>passwd</title><description>d</description></metadata><criteria><criterion test_ref="oval:l:tst:1"/></criteria></definition>
+    <definition class="compliance" id="oval:l:def:2" version="1"><metadata><title>dpkg</title><description>d</description></metadata><criteria><criterion test_ref="oval:l:tst:2"/></criteria></definition>
+    <definition class="compliance" id="oval:l:def:3" version="1"><metadata><title>shadow</title><description>d</description></metadata><criteria><criterion test_ref="oval:l:tst:3"/></criteria></definition>
+  </definitions>
+  <tests>
+    <unix:password_test id="oval:l:tst:1" version="1" check="all" check_existence="at_least_one_exists" comment="c"><unix:object object_ref="oval:l:obj:1"/></unix:password_test>
+    <linux:dpkginfo_test id="oval:l:tst:2" version="1" check="all" check_existence="at_least_one_exists" comment="c"><linux:object object_ref="oval:l:obj:2"/></linux:dpkginfo_test>
+    <unix:shadow_test id="oval:l:tst:3" version="1" check="all" check_existence="at_least_one_exists" comment="c"><unix:object object_ref="oval:l:obj:3"/></unix:shadow_test>
+  </tests>
+  <objects>
+    <unix:password_object id="oval:l:obj:1" version="1"><unix:username>imageuser</unix:username></unix:password_object>
+    <linux:dpkginfo_object id="oval:l:obj:2" version="1"><linux:name>imagepkg</linux:name></linux:dpkginfo_object>
+    <unix:shadow_object id="oval:l:obj:3" version="1"><unix:username operation="pattern match">.*</unix:username></unix:shadow_object>
+  </objects>
+</oval_definitions>
+"#;

@@ -1,7 +1,8 @@
 //! Reading paths and file content safely for the file-system probes.
 //!
-//! - Symbolic links are resolved against the scanned host's root: under `--root /mnt/x`
-//!   a link to `/usr/bin` means `/mnt/x/usr/bin`, never the scanner's own `/usr/bin`.
+//! - Symbolic links are resolved against the scanned host's root ([`Host::canonical`]):
+//!   under `--root /mnt/x` a link to `/usr/bin` means `/mnt/x/usr/bin`, never the
+//!   scanner's own `/usr/bin`.
 //! - Content is read only from regular files, opened with `O_NONBLOCK | O_NOFOLLOW` and
 //!   checked with `fstat` after opening, so a FIFO, device or socket never blocks a scan.
 //! - Files above `Context::max_file_size` are not read.
@@ -10,89 +11,15 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::Read;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::probes::Deadline;
-use crate::target::Host;
 
 /// Reads are made in pieces of this size, checking the deadline between them.
 const READ_CHUNK: u64 = 4 * 1024 * 1024;
-
-/// Linux's limit on symbolic links followed while resolving one path.
-const MAX_LINKS: usize = 40;
-
-/// Resolves every symbolic link in `host_path` as the scanned host would, staying under
-/// the host's root. Returns the canonical host path.
-pub(crate) fn canonical(host: &Host, host_path: &Path) -> io::Result<PathBuf> {
-    if host.is_live() {
-        return std::fs::canonicalize(host_path);
-    }
-    let mut done = PathBuf::from("/");
-    let mut todo: Vec<std::ffi::OsString> = components_rev(host_path);
-    let mut links = 0;
-    while let Some(c) = todo.pop() {
-        if c == ".." {
-            done.pop();
-            continue;
-        }
-        let next = done.join(&c);
-        let md = std::fs::symlink_metadata(host.path(&next))?;
-        if md.file_type().is_symlink() {
-            links += 1;
-            if links > MAX_LINKS {
-                return Err(io::Error::from_raw_os_error(libc::ELOOP));
-            }
-            let target = std::fs::read_link(host.path(&next))?;
-            if target.is_absolute() {
-                done = PathBuf::from("/");
-            }
-            todo.extend(components_rev(&target));
-        } else {
-            if !md.is_dir() && !todo.is_empty() {
-                return Err(io::Error::from_raw_os_error(libc::ENOTDIR));
-            }
-            done = next;
-        }
-    }
-    Ok(done)
-}
-
-fn components_rev(p: &Path) -> Vec<std::ffi::OsString> {
-    let mut v: Vec<_> = p
-        .components()
-        .filter_map(|c| match c {
-            Component::Normal(s) => Some(s.to_os_string()),
-            Component::ParentDir => Some("..".into()),
-            _ => None,
-        })
-        .collect();
-    v.reverse();
-    v
-}
-
-/// Where to `lstat` a host path: its directory resolved within the root, the last
-/// component as is (so a symbolic link is seen as one).
-pub(crate) fn real_nofollow(host: &Host, host_path: &Path) -> io::Result<PathBuf> {
-    if host.is_live() {
-        return Ok(host_path.to_path_buf());
-    }
-    match (host_path.parent(), host_path.file_name()) {
-        (Some(parent), Some(name)) => Ok(host.path(&canonical(host, parent)?).join(name)),
-        _ => Ok(host.path(host_path)),
-    }
-}
-
-/// Where to read a host path, following every link within the root. The result has
-/// no links left, so it can be opened with `O_NOFOLLOW`.
-pub(crate) fn real_follow(host: &Host, host_path: &Path) -> io::Result<PathBuf> {
-    if host.is_live() {
-        return std::fs::canonicalize(host_path);
-    }
-    Ok(host.path(&canonical(host, host_path)?))
-}
 
 /// Reads a regular file, without blocking and within `max` bytes.
 #[cfg(test)]
@@ -206,44 +133,8 @@ impl ContentCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::symlink;
     use std::process::Command;
     use std::time::{Duration, Instant};
-
-    #[test]
-    fn offline_links_resolve_inside_root() {
-        let d = tempfile::tempdir().unwrap();
-        let r = d.path();
-        std::fs::create_dir_all(r.join("usr/bin")).unwrap();
-        std::fs::write(r.join("usr/bin/tool"), b"x").unwrap();
-        symlink("/usr/bin", r.join("bin")).unwrap();
-        symlink("../../bin/tool", r.join("usr/bin/rel")).unwrap();
-        symlink("loop2", r.join("loop1")).unwrap();
-        symlink("loop1", r.join("loop2")).unwrap();
-        let host = Host::offline(r);
-        assert_eq!(
-            canonical(&host, Path::new("/bin/tool")).unwrap(),
-            PathBuf::from("/usr/bin/tool")
-        );
-        assert_eq!(
-            canonical(&host, Path::new("/usr/bin/rel")).unwrap(),
-            PathBuf::from("/usr/bin/tool")
-        );
-        assert_eq!(
-            real_follow(&host, Path::new("/bin/tool")).unwrap(),
-            r.join("usr/bin/tool")
-        );
-        assert_eq!(
-            real_nofollow(&host, Path::new("/bin/rel")).unwrap(),
-            r.join("usr/bin/rel")
-        );
-        assert_eq!(
-            canonical(&host, Path::new("/loop1"))
-                .unwrap_err()
-                .raw_os_error(),
-            Some(libc::ELOOP)
-        );
-    }
 
     #[test]
     fn fifo_is_not_read_and_does_not_block() {

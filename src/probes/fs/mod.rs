@@ -557,7 +557,7 @@ impl Handler<'_> {
     }
 
     fn lookup(&self, qi: usize, host_path: &Path, dir_item: bool) {
-        let real = match content::real_nofollow(&self.ctx.host, host_path) {
+        let real = match self.ctx.host.real_nofollow(host_path) {
             Ok(r) => r,
             Err(e) if is_missing(&e) => return,
             Err(e) => {
@@ -678,7 +678,7 @@ impl Handler<'_> {
             return Err(String::new());
         }
         let real = if md.is_symlink() {
-            let Ok(real) = content::real_follow(&self.ctx.host, host_path) else {
+            let Ok(real) = self.ctx.host.real_follow(host_path) else {
                 return Err(String::new());
             };
             match std::fs::metadata(&real) {

@@ -5,12 +5,11 @@
 
 use std::path::Path;
 
-use super::content;
 use crate::probes::{Item, ItemStatus};
 use crate::target::Host;
 
 pub(crate) fn item(host: &Host, host_path: &Path) -> Item {
-    match content::canonical(host, host_path) {
+    match host.canonical(host_path) {
         Ok(c) => Item::new()
             .field("filepath", host_path.to_string_lossy())
             .field("canonical_path", c.to_string_lossy()),

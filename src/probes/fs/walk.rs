@@ -31,7 +31,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 
-use super::content;
 use super::matcher::Matcher;
 use crate::probes::Deadline;
 use crate::target::Host;
@@ -262,11 +261,11 @@ fn aliases(host: &Host, visitors: &[Visitor]) -> (Vec<PathBuf>, Vec<Option<Alias
                 if !matches!(v.scope, Scope::Tree) || v.start == Path::new("/") {
                     return None;
                 }
-                let canon = content::canonical(host, &v.start).ok()?;
+                let canon = host.canonical(&v.start).ok()?;
                 if canon == v.start || !std::fs::metadata(host.path(&canon)).ok()?.is_dir() {
                     return None;
                 }
-                let lreal = content::real_nofollow(host, &v.start).ok()?;
+                let lreal = host.real_nofollow(&v.start).ok()?;
                 let lmeta = Stat::from_metadata(&std::fs::symlink_metadata(&lreal).ok()?);
                 Some((
                     canon,
@@ -819,7 +818,7 @@ impl Walk<'_> {
             };
             (lreal.clone(), md, open)
         } else {
-            let real = content::real_follow(self.host, &host).ok()?;
+            let real = self.host.real_follow(&host).ok()?;
             let md = Stat::from_metadata(&std::fs::metadata(&real).ok()?);
             (real, md, Open::Path)
         };
@@ -890,7 +889,7 @@ impl Walk<'_> {
                 let lreal = node.real.join(child.file_name()?);
                 let lmd = Stat::from_metadata(&std::fs::symlink_metadata(&lreal).ok()?);
                 let real = if lmd.is_symlink() {
-                    content::real_follow(self.host, &child).ok()?
+                    self.host.real_follow(&child).ok()?
                 } else {
                     lreal.clone()
                 };

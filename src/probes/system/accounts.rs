@@ -24,12 +24,9 @@ pub struct ShadowProbe;
 
 /// The lines of a host file, or the object's answer when it cannot be read.
 fn read_lines(ctx: &Context, host_path: &str) -> Result<String, Collected> {
-    let path = ctx.host.path(Path::new(host_path));
-    match std::fs::read(&path) {
-        Ok(b) => Ok(String::from_utf8_lossy(&b).into_owned()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Err(Collected::from_items(Vec::new()))
-        }
+    match ctx.host.read_file(Path::new(host_path), ctx.max_file_size) {
+        Ok(Some(b)) => Ok(String::from_utf8_lossy(&b).into_owned()),
+        Ok(None) => Err(Collected::from_items(Vec::new())),
         Err(e) => Err(Collected::error(format!("cannot read {host_path}: {e}"))),
     }
 }

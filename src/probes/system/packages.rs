@@ -140,8 +140,19 @@ pub struct DpkgProbe {
 impl DpkgProbe {
     /// The packages of the host's dpkg database; `Ok(None)` when there is none.
     fn packages(&self, ctx: &Context) -> std::io::Result<Option<Arc<Vec<DpkgPackage>>>> {
-        let path = ctx.host.path(Path::new(DPKG_STATUS));
-        let md = match std::fs::metadata(&path) {
+        // Links resolve within the root: an image's /var/lib/dpkg -> /data/dpkg is the
+        // image's database, never the scanner's.
+        let path = match ctx.host.real_follow(Path::new(DPKG_STATUS)) {
+            Ok(p) => p,
+            Err(e)
+                if e.kind() == std::io::ErrorKind::NotFound
+                    || e.raw_os_error() == Some(libc::ENOTDIR) =>
+            {
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        };
+        let md = match std::fs::symlink_metadata(&path) {
             Ok(md) if md.is_file() => md,
             Ok(_) => return Ok(None),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -156,7 +167,13 @@ impl DpkgProbe {
         {
             return Ok(Some(pkgs.clone()));
         }
-        let text = String::from_utf8_lossy(&std::fs::read(&path)?).into_owned();
+        let Some(bytes) = ctx
+            .host
+            .read_file(Path::new(DPKG_STATUS), ctx.max_file_size)?
+        else {
+            return Ok(None);
+        };
+        let text = String::from_utf8_lossy(&bytes).into_owned();
         let pkgs = Arc::new(parse_status(&text));
         *cache = Some((path, mtime, md.len(), pkgs.clone()));
         Ok(Some(pkgs))
@@ -204,8 +221,11 @@ impl Probe for RpmProbe {
 
     fn collect(&self, _query: &ObjectQuery, ctx: &Context) -> Collected {
         for db in RPM_DBS {
-            let p = ctx.host.path(Path::new(db));
-            if std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir()) {
+            if ctx
+                .host
+                .real_follow(Path::new(db))
+                .is_ok_and(|p| p.is_dir())
+            {
                 return Collected::not_collected(format!(
                     "an rpm database exists at {db}, but vigil cannot read rpm databases"
                 ));

@@ -14,6 +14,8 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 
+use crate::target::Host;
+
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
 use super::{compare_error, entity_matches};
@@ -33,8 +35,13 @@ fn parse_link(name: &str) -> Option<(char, &str)> {
     Some((kind, &rest[digits..]))
 }
 
-fn names_in(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(dir)
+/// The entry names of a host directory (links resolved within the root); none when it
+/// is missing or not a directory.
+fn names_in(host: &Host, dir: &str) -> Vec<String> {
+    let Ok(real) = host.real_follow(Path::new(dir)) else {
+        return Vec::new();
+    };
+    let mut v: Vec<String> = fs::read_dir(real)
         .map(|rd| {
             rd.flatten()
                 .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -51,19 +58,22 @@ impl Probe for RunlevelProbe {
     }
 
     fn collect(&self, query: &ObjectQuery, ctx: &Context) -> Collected {
-        let etc = ctx.host.path(Path::new("/etc"));
-        let mut services: BTreeSet<String> = names_in(&etc.join("init.d"))
+        let mut services: BTreeSet<String> = names_in(&ctx.host, "/etc/init.d")
             .into_iter()
             .filter(|n| !n.starts_with('.') && n != "README" && n != "skeleton")
             .collect();
         // (level, links in it)
         let mut levels = Vec::new();
         for level in LEVELS {
-            let dir = etc.join(format!("rc{level}.d"));
-            if !dir.is_dir() {
+            let dir = format!("/etc/rc{level}.d");
+            if !ctx
+                .host
+                .real_follow(Path::new(&dir))
+                .is_ok_and(|d| d.is_dir())
+            {
                 continue;
             }
-            let links: Vec<(char, String)> = names_in(&dir)
+            let links: Vec<(char, String)> = names_in(&ctx.host, &dir)
                 .iter()
                 .filter_map(|n| parse_link(n).map(|(k, s)| (k, s.to_string())))
                 .collect();

@@ -1,18 +1,16 @@
-//! File access for vigil's probes, always through [`Host::path`]: symbolic links are
-//! resolved by hand so that an absolute link target stays under `--root`, loops end after
-//! a fixed number of hops, and only regular files are opened (never a FIFO or device),
-//! non-blocking and without following a final link. Also the two Linux file attributes
+//! File access for vigil's probes, always through [`Host`]: symbolic links are resolved
+//! by [`Host::canonical`], so that an absolute link target stays under `--root` and loops
+//! end, and only regular files are opened (never a FIFO or device), non-blocking and
+//! without following a final link. Also the two Linux file attributes
 //! the key-management rules need: the append-only flag (FS_IOC_GETFLAGS, the `a` of
 //! lsattr) and the raw `system.posix_acl_access` extended attribute.
 
 use std::fs::{File, Metadata};
 use std::io::{self, Read};
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use crate::target::Host;
-
-const MAX_LINK_HOPS: usize = 32;
 
 /// A file on the scanned host, with the real path vigil reads and its metadata (not
 /// following a final symbolic link once resolved).
@@ -23,50 +21,22 @@ pub struct HostFile {
     pub meta: Metadata,
 }
 
-/// Resolves `host_path` on the host, following symbolic links (each hop mapped through
-/// the host root). `Ok(None)` when it does not exist.
+/// Resolves `host_path` on the host, following every symbolic link within the root
+/// ([`Host::canonical`]). `Ok(None)` when it does not exist.
 pub fn resolve(host: &Host, host_path: &Path) -> io::Result<Option<HostFile>> {
-    let mut current = host_path.to_path_buf();
-    for _ in 0..MAX_LINK_HOPS {
-        let real = host.path(&current);
-        let meta = match std::fs::symlink_metadata(&real) {
-            Ok(m) => m,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        if !meta.file_type().is_symlink() {
-            return Ok(Some(HostFile {
-                host_path: current,
-                real,
-                meta,
-            }));
-        }
-        let target = std::fs::read_link(&real)?;
-        current = if target.is_absolute() {
-            target
-        } else {
-            lexical_join(current.parent().unwrap_or(Path::new("/")), &target)
-        };
-    }
-    Err(io::Error::other(format!(
-        "{}: too many levels of symbolic links",
-        host_path.display()
-    )))
-}
-
-fn lexical_join(base: &Path, rel: &Path) -> PathBuf {
-    let mut out = base.to_path_buf();
-    for c in rel.components() {
-        match c {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::Normal(p) => out.push(p),
-            _ => {}
-        }
-    }
-    out
+    let canonical = match host.canonical(host_path) {
+        Ok(c) => c,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let real = host.path(&canonical);
+    let meta = std::fs::symlink_metadata(&real)?;
+    Ok(Some(HostFile {
+        host_path: canonical,
+        real,
+        meta,
+    }))
 }
 
 /// Reads a regular file (up to `max` bytes; larger files are an error).
@@ -91,10 +61,7 @@ pub fn read_file(f: &HostFile, max: u64) -> io::Result<Vec<u8>> {
 
 /// Reads a host file that may be absent; `Ok(None)` when it does not exist.
 pub fn read_host_file(host: &Host, host_path: &Path, max: u64) -> io::Result<Option<Vec<u8>>> {
-    match resolve(host, host_path)? {
-        None => Ok(None),
-        Some(f) => read_file(&f, max).map(Some),
-    }
+    host.read_file(host_path, max)
 }
 
 fn open_nofollow(real: &Path) -> io::Result<File> {
