@@ -559,6 +559,37 @@ mod tests {
         assert!(parse_returned_files(b"garbage\n").is_err());
     }
 
+    proptest::proptest! {
+        /// Whatever a host sends, parsing it never panics; files framed as the remote
+        /// script frames them come back exactly, and any cut through them is refused.
+        #[test]
+        fn returned_files_round_trip_and_hostile_output_never_panics(
+            files in proptest::collection::vec(
+                ("[a-z0-9 ./-]{1,12}", proptest::collection::vec(proptest::num::u8::ANY, 0..64)),
+                0..5,
+            ),
+            junk in proptest::collection::vec(proptest::num::u8::ANY, 0..64),
+            cut in proptest::num::usize::ANY,
+        ) {
+            let _ = parse_returned_files(&junk);
+            let mut framed = Vec::new();
+            for (name, bytes) in &files {
+                framed.extend_from_slice(format!("{FILE_HEADER}{} {name}\n", bytes.len()).as_bytes());
+                framed.extend_from_slice(bytes);
+            }
+            let back = parse_returned_files(&framed).unwrap();
+            proptest::prop_assert_eq!(&back, &files);
+            if !framed.is_empty() {
+                let cut = cut % framed.len();
+                let partial = parse_returned_files(&framed[..cut]);
+                // A cut on a file boundary is a shorter list; anywhere else an error.
+                if let Ok(got) = partial {
+                    proptest::prop_assert!(files.starts_with(&got));
+                }
+            }
+        }
+    }
+
     #[test]
     fn upload_script_splits_one_stream_into_files_and_catches_truncation() {
         use std::io::Write;
