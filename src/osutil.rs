@@ -156,19 +156,12 @@ pub fn lgetxattr(path: &Path, name: &[u8]) -> io::Result<Vec<u8>> {
 /// so a pipe that has a writer (`vigil scan <(zcat ds.xml.gz)`) is read whole, and one
 /// without a writer reads as empty (POSIX read(): end of file).
 pub fn open_input(path: &Path) -> io::Result<std::fs::File> {
-    use std::os::fd::AsRawFd;
     use std::os::unix::fs::OpenOptionsExt;
     let f = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC)
         .open(path)?;
-    // SAFETY: fcntl on a descriptor this function owns.
-    unsafe {
-        let flags = libc::fcntl(f.as_raw_fd(), libc::F_GETFL);
-        if flags < 0 || libc::fcntl(f.as_raw_fd(), libc::F_SETFL, flags & !libc::O_NONBLOCK) < 0 {
-            return Err(io::Error::last_os_error());
-        }
-    }
+    clear_nonblock(&f)?;
     Ok(f)
 }
 
@@ -193,6 +186,32 @@ pub fn read_input(path: &Path, limit: u64) -> io::Result<(Vec<u8>, bool)> {
     let over = bytes.len() as u64 > limit;
     bytes.truncate(limit as usize);
     Ok((bytes, over))
+}
+
+/// Opens a file to append to (created if missing, mode 0644 before the umask). A FIFO
+/// with no reader would block `open` for ever; opened without waiting it fails with
+/// ENXIO instead, while one with a reader (a log forwarder) is written to as usual.
+pub fn open_append(path: &Path) -> io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC)
+        .open(path)?;
+    clear_nonblock(&f)?;
+    Ok(f)
+}
+
+fn clear_nonblock(f: &std::fs::File) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: fcntl on a descriptor the caller owns.
+    unsafe {
+        let flags = libc::fcntl(f.as_raw_fd(), libc::F_GETFL);
+        if flags < 0 || libc::fcntl(f.as_raw_fd(), libc::F_SETFL, flags & !libc::O_NONBLOCK) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
 }
 
 /// All of a file opened with [`open_input`] (content limits are the caller's business).

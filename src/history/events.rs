@@ -13,7 +13,6 @@
 //! RFC 3164 (`syslog:rfc3164`). Syslog messages use facility auth (4) and severity
 //! warning (4), APP-NAME `vigil` and MSGID `new-failure`; the JSON event is the message.
 
-use std::fs::OpenOptions;
 use std::io::Write;
 use std::os::unix::net::UnixDatagram;
 use std::path::PathBuf;
@@ -119,10 +118,7 @@ pub fn emit(previous: Option<&[u8]>, current: &[u8], target: &Target) -> Result<
                 text.push('\n');
             }
             // One append of all lines so concurrent scans do not interleave halves.
-            OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(p)
+            crate::osutil::open_append(p)
                 .and_then(|mut f| f.write_all(text.as_bytes()))
                 .map_err(Error::io(p))?;
         }

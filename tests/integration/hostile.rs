@@ -734,6 +734,9 @@ fn a_fifo_where_a_file_is_expected_never_blocks() {
             Some(f),
         ),
         (vec!["baseline", "check", f], Some(f)),
+        // An output: the bundled benchmark fails rules here, whose events go to a FIFO
+        // nobody reads.
+        (vec!["scan", "--events", f, "-q"], Some(f)),
         (
             vec!["scan", engine, "--root", root.to_str().unwrap(), "-q"],
             None,
