@@ -19,10 +19,12 @@ use super::error::{ContentError, Pos, Result};
 /// Deeper nesting than any SCAP schema needs; refusing it bounds the parser's stack.
 pub const MAX_DEPTH: usize = 256;
 
-/// An element or attribute local name, shared by every occurrence in a document: a
-/// large benchmark repeats a few hundred names millions of times.
+/// An element or attribute local name, or a namespace URI, shared by every occurrence
+/// in a document: a large benchmark repeats a few hundred names millions of times. One
+/// pointer wide (the string sits behind the shared allocation), since every element
+/// holds two of them.
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Name(Arc<str>);
+pub struct Name(Arc<Box<str>>);
 
 impl Name {
     pub fn as_str(&self) -> &str {
@@ -33,62 +35,62 @@ impl Name {
 impl std::ops::Deref for Name {
     type Target = str;
     fn deref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl PartialEq<str> for Name {
     fn eq(&self, other: &str) -> bool {
-        &*self.0 == other
+        self.as_str() == other
     }
 }
 
 impl PartialEq<&str> for Name {
     fn eq(&self, other: &&str) -> bool {
-        &*self.0 == *other
+        self.as_str() == *other
     }
 }
 
 impl PartialEq<String> for Name {
     fn eq(&self, other: &String) -> bool {
-        *self.0 == **other
+        self.as_str() == other.as_str()
     }
 }
 
 impl std::fmt::Display for Name {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
 impl std::fmt::Debug for Name {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(&*self.0, f)
+        std::fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
 #[derive(Debug, Clone)]
 pub struct Attr {
     /// Namespace URI of a prefixed attribute; `None` for the usual unprefixed ones.
-    pub ns: Option<Arc<str>>,
+    pub ns: Option<Name>,
     pub name: Name,
-    pub value: String,
+    pub value: Box<str>,
 }
 
 #[derive(Debug, Clone)]
 pub enum Node {
     Element(Element),
-    Text(String),
+    Text(Box<str>),
 }
 
 #[derive(Debug, Clone)]
 pub struct Element {
     /// Namespace URI ("" when the element is in no namespace).
-    pub ns: Arc<str>,
+    pub ns: Name,
     /// Local name, without prefix (shared by every element of that name).
     pub name: Name,
-    pub attrs: Vec<Attr>,
-    pub children: Vec<Node>,
+    pub attrs: Box<[Attr]>,
+    pub children: Box<[Node]>,
     pub pos: Pos,
 }
 
@@ -98,7 +100,7 @@ impl Element {
         self.attrs
             .iter()
             .find(|a| a.ns.is_none() && &*a.name == name)
-            .map(|a| a.value.as_str())
+            .map(|a| &*a.value)
     }
 
     /// Value of an attribute in a namespace (for example `xsi:nil`).
@@ -106,7 +108,7 @@ impl Element {
         self.attrs
             .iter()
             .find(|a| a.ns.as_deref() == Some(ns) && &*a.name == name)
-            .map(|a| a.value.as_str())
+            .map(|a| &*a.value)
     }
 
     pub fn is(&self, ns: &str, name: &str) -> bool {
@@ -339,16 +341,36 @@ fn parse(text: &str, path: &Path, keep_indentation: bool) -> Result<Document> {
     };
     let mut reader = NsReader::from_str(text);
     reader.config_mut().check_end_names = true;
-    let mut namespaces: HashMap<String, Arc<str>> = HashMap::new();
-    let mut intern = |ns: &str| -> Arc<str> {
-        if let Some(a) = namespaces.get(ns) {
+    let mut names: HashMap<String, Name> = HashMap::new();
+    let mut intern = |s: &str| -> Name {
+        if let Some(a) = names.get(s) {
             return a.clone();
         }
-        let a: Arc<str> = Arc::from(ns);
-        namespaces.insert(ns.to_string(), a.clone());
+        let a = Name(Arc::new(Box::from(s)));
+        names.insert(s.to_string(), a.clone());
         a
     };
-    let mut stack: Vec<Element> = Vec::new();
+    // Children are gathered in a Vec while an element is open and boxed when it closes:
+    // a closed element holds exactly what it has, which is most of a large document's
+    // cost. Adjacent text (split by entity references) is joined before it is stored.
+    struct Open {
+        el: Element,
+        children: Vec<Node>,
+        text: String,
+    }
+    impl Open {
+        fn flush_text(&mut self) {
+            if !self.text.is_empty() {
+                let t = std::mem::take(&mut self.text);
+                self.children.push(Node::Text(t.into_boxed_str()));
+            }
+        }
+        fn push_child(&mut self, el: Element) {
+            self.flush_text();
+            self.children.push(Node::Element(el));
+        }
+    }
+    let mut stack: Vec<Open> = Vec::new();
     let mut root: Option<Element> = None;
     loop {
         let start_offset = reader.buffer_position();
@@ -374,35 +396,40 @@ fn parse(text: &str, path: &Path, keep_indentation: bool) -> Result<Document> {
                     .map_err(|m| syntax(start_offset, m))?;
                 if matches!(event, Event::Empty(_)) {
                     match stack.last_mut() {
-                        Some(parent) => parent.children.push(Node::Element(el)),
+                        Some(parent) => parent.push_child(el),
                         None => root = Some(el),
                     }
                 } else {
-                    stack.push(el);
+                    stack.push(Open {
+                        el,
+                        children: Vec::new(),
+                        text: String::new(),
+                    });
                 }
             }
             Event::End(_) => {
-                let mut el = stack.pop().expect("quick-xml checks end names");
+                let mut open = stack.pop().expect("quick-xml checks end names");
+                open.flush_text();
                 if !keep_indentation {
-                    drop_indentation(&mut el);
+                    drop_indentation(&mut open.children);
                 }
-                // Growth slack is most of a small element's cost; a large document
-                // keeps millions of them (see "Limits" in the README).
-                el.children.shrink_to_fit();
+                let mut el = open.el;
+                el.children = open.children.into_boxed_slice();
                 match stack.last_mut() {
-                    Some(parent) => parent.children.push(Node::Element(el)),
+                    Some(parent) => parent.push_child(el),
                     None => root = Some(el),
                 }
             }
             Event::Text(t) => {
                 if let Some(parent) = stack.last_mut() {
-                    push_text(parent, &t.xml_content(quick_xml::XmlVersion::Implicit1_0));
+                    parent
+                        .text
+                        .push_str(&t.xml_content(quick_xml::XmlVersion::Implicit1_0));
                 }
             }
             Event::CData(t) => {
                 if let Some(parent) = stack.last_mut() {
-                    let raw = t.into_inner();
-                    push_text(parent, &raw);
+                    parent.text.push_str(&t.into_inner());
                 }
             }
             Event::GeneralRef(r) => {
@@ -431,7 +458,7 @@ fn parse(text: &str, path: &Path, keep_indentation: bool) -> Result<Document> {
                     }
                 };
                 if let Some(parent) = stack.last_mut() {
-                    push_text(parent, &resolved);
+                    parent.text.push_str(&resolved);
                 }
             }
             Event::DocType(_) => {
@@ -449,8 +476,8 @@ fn parse(text: &str, path: &Path, keep_indentation: bool) -> Result<Document> {
     if let Some(open) = stack.last() {
         return Err(ContentError::Syntax {
             path: path.to_path_buf(),
-            pos: open.pos,
-            message: format!("element <{}> is never closed", open.name),
+            pos: open.el.pos,
+            message: format!("element <{}> is never closed", open.el.name),
         });
     }
     let root = root.ok_or_else(|| ContentError::Document {
@@ -480,9 +507,9 @@ const XHTML: &str = "http://www.w3.org/1999/xhtml";
 /// only elements (the indentation of pretty-printed content, about half the nodes of a
 /// benchmark). Mixed content keeps it: XHTML and XCCDF `sub`/`instance` placeholders in
 /// descriptions and fixes, where a space between two elements is part of the text.
-fn drop_indentation(el: &mut Element) {
+fn drop_indentation(children: &mut Vec<Node>) {
     let mut has_element = false;
-    for n in &el.children {
+    for n in children.iter() {
         match n {
             Node::Element(c) => {
                 if &*c.ns == XHTML || c.name == "sub" || c.name == "instance" {
@@ -498,15 +525,7 @@ fn drop_indentation(el: &mut Element) {
         }
     }
     if has_element {
-        el.children.retain(|n| matches!(n, Node::Element(_)));
-    }
-}
-
-fn push_text(parent: &mut Element, text: &str) {
-    if let Some(Node::Text(prev)) = parent.children.last_mut() {
-        prev.push_str(text);
-    } else {
-        parent.children.push(Node::Text(text.to_string()));
+        children.retain(|n| matches!(n, Node::Element(_)));
     }
 }
 
@@ -514,7 +533,7 @@ fn build_element(
     reader: &NsReader<&[u8]>,
     e: &BytesStart<'_>,
     pos: Pos,
-    intern: &mut impl FnMut(&str) -> Arc<str>,
+    intern: &mut impl FnMut(&str) -> Name,
 ) -> std::result::Result<Element, String> {
     let (ns, local) = reader.resolver().resolve_element(e.name());
     let ns = match ns {
@@ -524,7 +543,7 @@ fn build_element(
             return Err(format!("undeclared namespace prefix '{}'", p));
         }
     };
-    let name = Name(intern(local.as_ref()));
+    let name = intern(local.as_ref());
     let mut attrs = Vec::new();
     for a in e.attributes() {
         let a = a.map_err(|err| format!("<{name}>: malformed attribute: {err}"))?;
@@ -549,16 +568,15 @@ fn build_element(
             .into_owned();
         attrs.push(Attr {
             ns: ans,
-            name: Name(intern(alocal.as_ref())),
-            value,
+            name: intern(alocal.as_ref()),
+            value: value.into_boxed_str(),
         });
     }
-    attrs.shrink_to_fit();
     Ok(Element {
         ns,
         name,
-        attrs,
-        children: Vec::new(),
+        attrs: attrs.into_boxed_slice(),
+        children: Box::default(),
         pos,
     })
 }

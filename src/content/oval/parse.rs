@@ -686,7 +686,7 @@ impl Parser<'_> {
                     .attrs
                     .iter()
                     .filter(|a| a.ns.is_none())
-                    .map(|a| (a.name.to_string(), a.value.clone()))
+                    .map(|a| (a.name.to_string(), a.value.to_string()))
                     .collect();
             } else if child.ns == el.ns {
                 o.entities.push(self.entity(child, false)?);

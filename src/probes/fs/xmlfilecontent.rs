@@ -205,16 +205,16 @@ impl XPath {
                 for e in owners {
                     match &step.test {
                         Test::Text => out.extend(e.children.iter().filter_map(|n| match n {
-                            Node::Text(t) => Some(t.clone()),
+                            Node::Text(t) => Some(t.to_string()),
                             Node::Element(_) => None,
                         })),
                         Test::Attr(n) => out.extend(
                             e.attrs
                                 .iter()
                                 .filter(|a| a.ns.is_none() && &a.name == n)
-                                .map(|a| a.value.clone()),
+                                .map(|a| a.value.to_string()),
                         ),
-                        _ => out.extend(e.attrs.iter().map(|a| a.value.clone())),
+                        _ => out.extend(e.attrs.iter().map(|a| a.value.to_string())),
                     }
                 }
                 return out;
