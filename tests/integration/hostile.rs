@@ -577,7 +577,10 @@ fn hostile_host_scan_finishes_in_bounded_memory_and_writes_nothing() {
     let what = r.describe();
     assert_eq!(r.signal, None, "{what}");
     assert!(matches!(r.code, Some(0 | 2)), "{what}");
-    r.assert_rss_below_mib(200 + (cap as i64 * 2 * 3) / 1024, "hostile host scan");
+    // Measured: 46 MiB at 20,000 entries, 199 MiB at 100,000 (about 3.8 KiB per capped
+    // item over a 9 MiB base); the bound leaves room for noise, not for a regression
+    // that doubles the cost per item.
+    r.assert_rss_below_mib(48 + (cap as i64 * 9 / 2) / 1024, "hostile host scan");
     assert!(churned > 0);
 
     let doc = json(&results);
