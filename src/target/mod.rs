@@ -129,13 +129,11 @@ impl Host {
         Ok(self.path(&self.canonical(host_path)?))
     }
 
-    /// The content of a regular file of the host, links followed within the root, at
-    /// most `max` bytes (a larger file is an error). `Ok(None)` when it does not exist.
-    /// Anything but a regular file (a FIFO, a device, a socket, a directory) is an
-    /// error, found without opening it for a blocking read.
-    pub fn read_file(&self, host_path: &Path, max: u64) -> io::Result<Option<Vec<u8>>> {
-        let real = match self.real_follow(host_path) {
-            Ok(r) => r,
+    /// Resolves `host_path`, following every symbolic link within the root
+    /// ([`Host::canonical`]); `Ok(None)` when it does not exist.
+    pub fn resolve(&self, host_path: &Path) -> io::Result<Option<HostFile>> {
+        let canonical = match self.canonical(host_path) {
+            Ok(c) => c,
             Err(e)
                 if e.kind() == io::ErrorKind::NotFound
                     || e.raw_os_error() == Some(libc::ENOTDIR) =>
@@ -144,26 +142,19 @@ impl Host {
             }
             Err(e) => return Err(e),
         };
-        let f = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY | libc::O_CLOEXEC)
-            .open(&real)?;
-        let meta = f.metadata()?;
-        if !meta.is_file() {
-            return Err(io::Error::other(format!(
-                "{}: not a regular file",
-                host_path.display()
-            )));
-        }
-        if meta.len() > max {
-            return Err(io::Error::other(format!(
-                "{}: larger than {max} bytes, not read",
-                host_path.display()
-            )));
-        }
-        let mut buf = Vec::with_capacity(meta.len() as usize);
-        f.take(max).read_to_end(&mut buf)?;
-        Ok(Some(buf))
+        let real = self.path(&canonical);
+        let meta = std::fs::symlink_metadata(&real)?;
+        Ok(Some(HostFile {
+            host_path: canonical,
+            real,
+            meta,
+        }))
+    }
+
+    /// The content of a regular file of the host (see [`HostFile::read`]), links
+    /// followed within the root; `Ok(None)` when it does not exist.
+    pub fn read_file(&self, host_path: &Path, max: u64) -> io::Result<Option<Vec<u8>>> {
+        self.resolve(host_path)?.map(|f| f.read(max)).transpose()
     }
 
     /// Maps a path read under the root back to the host's view of it.
@@ -175,6 +166,45 @@ impl Host {
                 Err(_) => real.to_path_buf(),
             },
         }
+    }
+}
+
+/// A file of the scanned host: its canonical host path, the real path vigil reads, and
+/// its metadata (no links are left to follow once resolved).
+#[derive(Debug)]
+pub struct HostFile {
+    pub host_path: PathBuf,
+    pub real: PathBuf,
+    pub meta: std::fs::Metadata,
+}
+
+impl HostFile {
+    /// The content of a regular file, at most `max` bytes (a larger file is an error).
+    /// Anything else (a FIFO, a device, a socket, a directory) is an error and is never
+    /// opened; the open itself neither waits nor follows a link, and `fstat` confirms
+    /// it is still the regular file that was checked.
+    pub fn read(&self, max: u64) -> io::Result<Vec<u8>> {
+        let not_regular =
+            || io::Error::other(format!("{}: not a regular file", self.host_path.display()));
+        if !self.meta.is_file() {
+            return Err(not_regular());
+        }
+        if self.meta.len() > max {
+            return Err(io::Error::other(format!(
+                "{}: larger than {max} bytes, not read",
+                self.host_path.display()
+            )));
+        }
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY | libc::O_CLOEXEC)
+            .open(&self.real)?;
+        if !f.metadata()?.is_file() {
+            return Err(not_regular());
+        }
+        let mut buf = Vec::with_capacity(self.meta.len() as usize);
+        f.take(max).read_to_end(&mut buf)?;
+        Ok(buf)
     }
 }
 

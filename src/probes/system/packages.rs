@@ -142,40 +142,24 @@ impl DpkgProbe {
     fn packages(&self, ctx: &Context) -> std::io::Result<Option<Arc<Vec<DpkgPackage>>>> {
         // Links resolve within the root: an image's /var/lib/dpkg -> /data/dpkg is the
         // image's database, never the scanner's.
-        let path = match ctx.host.real_follow(Path::new(DPKG_STATUS)) {
-            Ok(p) => p,
-            Err(e)
-                if e.kind() == std::io::ErrorKind::NotFound
-                    || e.raw_os_error() == Some(libc::ENOTDIR) =>
-            {
-                return Ok(None);
-            }
-            Err(e) => return Err(e),
+        let Some(f) = ctx.host.resolve(Path::new(DPKG_STATUS))? else {
+            return Ok(None);
         };
-        let md = match std::fs::symlink_metadata(&path) {
-            Ok(md) if md.is_file() => md,
-            Ok(_) => return Ok(None),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        let mtime = md.modified()?;
+        if !f.meta.is_file() {
+            return Ok(None);
+        }
+        let mtime = f.meta.modified()?;
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((p, t, len, pkgs)) = cache.as_ref()
-            && *p == path
+            && *p == f.real
             && *t == mtime
-            && *len == md.len()
+            && *len == f.meta.len()
         {
             return Ok(Some(pkgs.clone()));
         }
-        let Some(bytes) = ctx
-            .host
-            .read_file(Path::new(DPKG_STATUS), ctx.max_file_size)?
-        else {
-            return Ok(None);
-        };
-        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let text = String::from_utf8_lossy(&f.read(ctx.max_file_size)?).into_owned();
         let pkgs = Arc::new(parse_status(&text));
-        *cache = Some((path, mtime, md.len(), pkgs.clone()));
+        *cache = Some((f.real.clone(), mtime, f.meta.len(), pkgs.clone()));
         Ok(Some(pkgs))
     }
 }

@@ -12,7 +12,6 @@ use std::path::Path;
 
 use super::accounts::Accounts;
 use super::acl::Acl;
-use super::fsutil;
 use super::roles::members;
 use super::{bool_str, policy, selects};
 use crate::policy::KeyState;
@@ -59,7 +58,7 @@ impl Probe for KeyAccessProbe {
                 Ok(false) => continue,
                 Err(c) => return c,
             }
-            let f = match fsutil::resolve(&ctx.host, Path::new(path)) {
+            let f = match ctx.host.resolve(Path::new(path)) {
                 Ok(Some(f)) => f,
                 Ok(None) => {
                     messages.push(format!("{path}: does not exist, no access to compute"));
@@ -72,7 +71,7 @@ impl Probe for KeyAccessProbe {
                 Err(e) => return Collected::error(e),
             };
             let parent = f.host_path.parent().map(Path::to_path_buf);
-            let dir = match parent.as_deref().map(|p| fsutil::resolve(&ctx.host, p)) {
+            let dir = match parent.as_deref().map(|p| ctx.host.resolve(p)) {
                 Some(Ok(Some(d))) => Some((Acl::of(&d), d.meta.mode() & 0o1000 != 0)),
                 _ => None,
             };

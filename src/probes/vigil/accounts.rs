@@ -7,8 +7,6 @@ use std::path::Path;
 
 use crate::target::Host;
 
-use super::fsutil;
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct User {
     pub name: String,
@@ -40,9 +38,12 @@ impl Accounts {
     /// Reads the host's account files; missing files give no accounts.
     pub fn read(host: &Host) -> std::io::Result<Accounts> {
         let max = 64 * 1024 * 1024;
-        let passwd =
-            fsutil::read_host_file(host, Path::new("/etc/passwd"), max)?.unwrap_or_default();
-        let group = fsutil::read_host_file(host, Path::new("/etc/group"), max)?.unwrap_or_default();
+        let passwd = host
+            .read_file(Path::new("/etc/passwd"), max)?
+            .unwrap_or_default();
+        let group = host
+            .read_file(Path::new("/etc/group"), max)?
+            .unwrap_or_default();
         Ok(Accounts::parse(
             &String::from_utf8_lossy(&passwd),
             &String::from_utf8_lossy(&group),

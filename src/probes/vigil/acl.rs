@@ -268,7 +268,7 @@ impl Probe for PosixAclProbe {
         };
         let mut items = Vec::new();
         for p in paths {
-            let f = match fsutil::resolve(&ctx.host, Path::new(p)) {
+            let f = match ctx.host.resolve(Path::new(p)) {
                 Ok(Some(f)) => f,
                 Ok(None) => continue,
                 Err(e) => return Collected::error(format!("{p}: {e}")),
@@ -360,9 +360,7 @@ pub(crate) mod tests {
             .map(|l| l.split_whitespace().next().unwrap().to_string())
             .collect();
         let host = Host::offline(d.path());
-        let f = fsutil::resolve(&host, Path::new("/k.pem"))
-            .unwrap()
-            .unwrap();
+        let f = host.resolve(Path::new("/k.pem")).unwrap().unwrap();
         let acl = Acl::of(&f).unwrap();
         assert!(acl.extended);
         let ours: Vec<String> = acl

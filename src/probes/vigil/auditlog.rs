@@ -413,7 +413,7 @@ pub fn parse(format: LogFormat, text: &str, pc: &ParseContext) -> Parsed {
 fn rotated(ctx: &Context, path: &str) -> Vec<HostFile> {
     let mut out = Vec::new();
     for i in 1..=1000 {
-        match fsutil::resolve(&ctx.host, Path::new(&format!("{path}.{i}"))) {
+        match ctx.host.resolve(Path::new(&format!("{path}.{i}"))) {
             Ok(Some(f)) if f.meta.file_type().is_file() => out.push(f),
             _ => break,
         }
@@ -436,16 +436,18 @@ fn source_events(
     src: &AuditLog,
     pc: &ParseContext,
 ) -> Result<(Option<HostFile>, Parsed, Vec<Parsed>), String> {
-    let Some(f) = fsutil::resolve(&ctx.host, Path::new(&src.path))
+    let Some(f) = ctx
+        .host
+        .resolve(Path::new(&src.path))
         .map_err(|e| format!("{}: {e}", src.path))?
     else {
         return Ok((None, Parsed::default(), Vec::new()));
     };
-    let data = fsutil::read_file(&f, ctx.max_file_size).map_err(|e| e.to_string())?;
+    let data = f.read(ctx.max_file_size).map_err(|e| e.to_string())?;
     let current = parse(src.format, &String::from_utf8_lossy(&data), pc);
     let mut old = Vec::new();
     for r in rotated(ctx, &src.path) {
-        if let Ok(d) = fsutil::read_file(&r, ctx.max_file_size) {
+        if let Ok(d) = r.read(ctx.max_file_size) {
             old.push(parse(src.format, &String::from_utf8_lossy(&d), pc));
         }
     }
@@ -464,7 +466,9 @@ pub struct Retention {
 }
 
 fn auditd_retention(ctx: &Context) -> Retention {
-    let conf = fsutil::read_host_file(&ctx.host, Path::new("/etc/audit/auditd.conf"), 1 << 20)
+    let conf = ctx
+        .host
+        .read_file(Path::new("/etc/audit/auditd.conf"), 1 << 20)
         .ok()
         .flatten()
         .map(|d| String::from_utf8_lossy(&d).to_string())
@@ -530,7 +534,7 @@ pub fn logrotate_retention(ctx: &Context, path: &str) -> Retention {
     while i < files.len() {
         let (file, _) = files[i].clone();
         i += 1;
-        let text = match fsutil::read_host_file(&ctx.host, Path::new(&file), 1 << 20) {
+        let text = match ctx.host.read_file(Path::new(&file), 1 << 20) {
             Ok(Some(d)) => String::from_utf8_lossy(&d).to_string(),
             _ => continue,
         };
@@ -588,7 +592,7 @@ pub fn logrotate_retention(ctx: &Context, path: &str) -> Retention {
                 "maxage" if in_block.is_some() => maxage = arg.and_then(|a| a.parse().ok()),
                 "include" if in_block.is_none() => {
                     if let Some(inc) = arg {
-                        match fsutil::resolve(&ctx.host, Path::new(inc)) {
+                        match ctx.host.resolve(Path::new(inc)) {
                             Ok(Some(f)) if f.meta.is_dir() => {
                                 for n in fsutil::list_dir(&f.real).unwrap_or_default() {
                                     files.push((
@@ -1084,7 +1088,7 @@ impl Probe for LogSecretProbe {
                 if !seen.insert(f.real.clone()) {
                     continue;
                 }
-                let data = match fsutil::read_file(&f, ctx.max_file_size) {
+                let data = match f.read(ctx.max_file_size) {
                     Ok(d) => d,
                     Err(e) => {
                         messages.push(e.to_string());

@@ -17,7 +17,8 @@ use super::{bool_str, policy, selects};
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
 fn read_text(ctx: &Context, p: &str) -> Option<String> {
-    fsutil::read_host_file(&ctx.host, Path::new(p), 16 << 20)
+    ctx.host
+        .read_file(Path::new(p), 16 << 20)
         .ok()
         .flatten()
         .map(|d| String::from_utf8_lossy(&d).to_string())
@@ -25,7 +26,7 @@ fn read_text(ctx: &Context, p: &str) -> Option<String> {
 
 /// Files of a `.d` directory with the given suffix, sorted.
 fn dir_files(ctx: &Context, dir: &str, suffix: &str) -> Vec<String> {
-    match fsutil::resolve(&ctx.host, Path::new(dir)) {
+    match ctx.host.resolve(Path::new(dir)) {
         Ok(Some(f)) if f.meta.is_dir() => fsutil::list_dir(&f.real)
             .unwrap_or_default()
             .into_iter()

@@ -1,68 +1,16 @@
-//! File access for vigil's probes, always through [`Host`]: symbolic links are resolved
-//! by [`Host::canonical`], so that an absolute link target stays under `--root` and loops
-//! end, and only regular files are opened (never a FIFO or device), non-blocking and
-//! without following a final link. Also the two Linux file attributes
-//! the key-management rules need: the append-only flag (FS_IOC_GETFLAGS, the `a` of
+//! File access for vigil's probes beyond what [`crate::target::Host`] gives (resolving
+//! and reading host files within the root): a directory walk, and the two Linux file
+//! attributes the key-management rules need: the append-only flag (FS_IOC_GETFLAGS, the `a` of
 //! lsattr) and the raw `system.posix_acl_access` extended attribute.
 
-use std::fs::{File, Metadata};
-use std::io::{self, Read};
+use std::fs::File;
+use std::io;
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::target::Host;
 
-/// A file on the scanned host, with the real path vigil reads and its metadata (not
-/// following a final symbolic link once resolved).
-#[derive(Debug)]
-pub struct HostFile {
-    pub host_path: PathBuf,
-    pub real: PathBuf,
-    pub meta: Metadata,
-}
-
-/// Resolves `host_path` on the host, following every symbolic link within the root
-/// ([`Host::canonical`]). `Ok(None)` when it does not exist.
-pub fn resolve(host: &Host, host_path: &Path) -> io::Result<Option<HostFile>> {
-    let canonical = match host.canonical(host_path) {
-        Ok(c) => c,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    let real = host.path(&canonical);
-    let meta = std::fs::symlink_metadata(&real)?;
-    Ok(Some(HostFile {
-        host_path: canonical,
-        real,
-        meta,
-    }))
-}
-
-/// Reads a regular file (up to `max` bytes; larger files are an error).
-pub fn read_file(f: &HostFile, max: u64) -> io::Result<Vec<u8>> {
-    if !f.meta.file_type().is_file() {
-        return Err(io::Error::other(format!(
-            "{}: not a regular file",
-            f.host_path.display()
-        )));
-    }
-    if f.meta.len() > max {
-        return Err(io::Error::other(format!(
-            "{}: larger than {max} bytes, not read",
-            f.host_path.display()
-        )));
-    }
-    let mut file = open_nofollow(&f.real)?;
-    let mut buf = Vec::with_capacity(f.meta.len() as usize);
-    file.by_ref().take(max).read_to_end(&mut buf)?;
-    Ok(buf)
-}
-
-/// Reads a host file that may be absent; `Ok(None)` when it does not exist.
-pub fn read_host_file(host: &Host, host_path: &Path, max: u64) -> io::Result<Option<Vec<u8>>> {
-    host.read_file(host_path, max)
-}
+pub use crate::target::HostFile;
 
 fn open_nofollow(real: &Path) -> io::Result<File> {
     std::fs::OpenOptions::new()
@@ -127,7 +75,7 @@ pub fn list_dir(real: &Path) -> io::Result<Vec<std::ffi::OsString>> {
 /// symbolic links below the starting point, to `max_depth` levels.
 pub fn walk_files(host: &Host, start: &Path, max_depth: usize) -> io::Result<Vec<HostFile>> {
     let mut out = Vec::new();
-    let Some(top) = resolve(host, start)? else {
+    let Some(top) = host.resolve(start)? else {
         return Ok(out);
     };
     let mut stack = vec![(top, 0usize)];
@@ -182,18 +130,14 @@ mod tests {
         symlink("/etc/kms/loop1", root.join("etc/kms/loop2")).unwrap();
         let host = Host::offline(root);
         for p in ["/etc/kms/abs.pem", "/etc/kms/rel.pem"] {
-            let f = resolve(&host, Path::new(p)).unwrap().unwrap();
+            let f = host.resolve(Path::new(p)).unwrap().unwrap();
             assert_eq!(f.real, root.join("etc/kms/real.pem"));
-            assert_eq!(read_file(&f, 10).unwrap(), b"x");
+            assert_eq!(f.read(10).unwrap(), b"x");
         }
-        assert!(resolve(&host, Path::new("/etc/kms/loop1")).is_err());
+        assert!(host.resolve(Path::new("/etc/kms/loop1")).is_err());
+        assert!(host.resolve(Path::new("/etc/kms/none")).unwrap().is_none());
         assert!(
-            resolve(&host, Path::new("/etc/kms/none"))
-                .unwrap()
-                .is_none()
-        );
-        assert!(
-            resolve(&host, Path::new("/etc/kms/real.pem/x"))
+            host.resolve(Path::new("/etc/kms/real.pem/x"))
                 .unwrap()
                 .is_none()
         );
@@ -208,10 +152,11 @@ mod tests {
         let c = CString::new(p.as_os_str().as_bytes()).unwrap();
         // SAFETY: c is a valid NUL-terminated path.
         assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
-        let f = resolve(&Host::offline(d.path()), Path::new("/fifo"))
+        let f = Host::offline(d.path())
+            .resolve(Path::new("/fifo"))
             .unwrap()
             .unwrap();
-        assert!(read_file(&f, 10).is_err());
+        assert!(f.read(10).is_err());
     }
 
     #[test]
@@ -220,7 +165,7 @@ mod tests {
         let p = d.path().join("log");
         std::fs::write(&p, b"x").unwrap();
         let host = Host::offline(d.path());
-        let f = resolve(&host, Path::new("/log")).unwrap().unwrap();
+        let f = host.resolve(Path::new("/log")).unwrap().unwrap();
         let Some((append, _)) = inode_flags(&f).unwrap() else {
             return; // file system without inode flags (tmpfs): nothing to compare
         };
@@ -232,7 +177,7 @@ mod tests {
         if !ok.map(|s| s.success()).unwrap_or(false) {
             return; // not permitted here (no CAP_LINUX_IMMUTABLE)
         }
-        let f = resolve(&host, Path::new("/log")).unwrap().unwrap();
+        let f = host.resolve(Path::new("/log")).unwrap().unwrap();
         let flags = inode_flags(&f).unwrap();
         std::process::Command::new("chattr")
             .arg("-a")

@@ -66,12 +66,13 @@ pub fn unexpected_acl(named: &[String], allowed: &[crate::policy::AclEntry]) -> 
 }
 
 fn read_key(ctx: &Context, path: &str) -> Result<Option<(HostFile, Vec<u8>)>, String> {
-    let f = match fsutil::resolve(&ctx.host, Path::new(path)) {
+    let f = match ctx.host.resolve(Path::new(path)) {
         Ok(Some(f)) => f,
         Ok(None) => return Ok(None),
         Err(e) => return Err(format!("{path}: {e}")),
     };
-    let data = fsutil::read_file(&f, MAX_KEY_FILE.min(ctx.max_file_size))
+    let data = f
+        .read(MAX_KEY_FILE.min(ctx.max_file_size))
         .map_err(|e| format!("{path}: {e}"))?;
     Ok(Some((f, data)))
 }
@@ -416,7 +417,7 @@ impl Probe for UndeclaredKeyProbe {
         let mut declared = std::collections::BTreeSet::new();
         for k in &pol.keys {
             for p in k.path.iter().chain(k.certificate.iter()) {
-                if let Ok(Some(f)) = fsutil::resolve(&ctx.host, Path::new(p)) {
+                if let Ok(Some(f)) = ctx.host.resolve(Path::new(p)) {
                     declared.insert(f.real);
                 }
             }
@@ -445,7 +446,7 @@ impl Probe for UndeclaredKeyProbe {
                     Ok(false) => continue,
                     Err(c) => return c,
                 }
-                let data = match fsutil::read_file(&f, MAX_KEY_FILE) {
+                let data = match f.read(MAX_KEY_FILE) {
                     Ok(d) => d,
                     Err(e) => {
                         messages.push(e.to_string());

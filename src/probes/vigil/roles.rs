@@ -361,7 +361,7 @@ pub fn read_sudoers(ctx: &Context) -> Result<Vec<SudoGrant>, String> {
         if !done.insert(p.clone()) || done.len() > 256 {
             continue;
         }
-        let data = match fsutil::read_host_file(&ctx.host, &p, 16 * 1024 * 1024) {
+        let data = match ctx.host.read_file(&p, 16 * 1024 * 1024) {
             Ok(Some(d)) => d,
             Ok(None) => continue,
             Err(e) => return Err(format!("{}: {e}", p.display())),
@@ -371,7 +371,7 @@ pub fn read_sudoers(ctx: &Context) -> Result<Vec<SudoGrant>, String> {
         for inc in includes {
             if let Some(dir) = inc.strip_prefix("dir:") {
                 let dir = Path::new(dir);
-                if let Ok(Some(f)) = fsutil::resolve(&ctx.host, dir)
+                if let Ok(Some(f)) = ctx.host.resolve(dir)
                     && let Ok(names) = fsutil::list_dir(&f.real)
                 {
                     for n in names.into_iter().rev() {
@@ -649,21 +649,20 @@ impl Probe for AwsKeyPolicyProbe {
                 Ok(false) => continue,
                 Err(c) => return c,
             }
-            let data =
-                match fsutil::read_host_file(&ctx.host, Path::new(&kp.path), ctx.max_file_size) {
-                    Ok(Some(d)) => d,
-                    Ok(None) => {
-                        messages.push(format!("{}: key policy document not found", kp.path));
-                        items.push(
-                            Item::new()
-                                .field("key_id", kp.key_id.as_str())
-                                .field("path", kp.path.as_str())
-                                .field("document_present", "false"),
-                        );
-                        continue;
-                    }
-                    Err(e) => return Collected::error(format!("{}: {e}", kp.path)),
-                };
+            let data = match ctx.host.read_file(Path::new(&kp.path), ctx.max_file_size) {
+                Ok(Some(d)) => d,
+                Ok(None) => {
+                    messages.push(format!("{}: key policy document not found", kp.path));
+                    items.push(
+                        Item::new()
+                            .field("key_id", kp.key_id.as_str())
+                            .field("path", kp.path.as_str())
+                            .field("document_present", "false"),
+                    );
+                    continue;
+                }
+                Err(e) => return Collected::error(format!("{}: {e}", kp.path)),
+            };
             let grants = match serde_json::from_slice(&data)
                 .map_err(|e| e.to_string())
                 .and_then(|d| key_policy_grants(&d))

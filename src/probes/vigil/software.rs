@@ -56,11 +56,10 @@ impl Probe for SoftwareVersionProbe {
             Ok(p) => p,
             Err(c) => return c,
         };
-        let status = match fsutil::read_host_file(
-            &ctx.host,
-            Path::new("/var/lib/dpkg/status"),
-            ctx.max_file_size,
-        ) {
+        let status = match ctx
+            .host
+            .read_file(Path::new("/var/lib/dpkg/status"), ctx.max_file_size)
+        {
             Ok(d) => dpkg_status(&String::from_utf8_lossy(&d.unwrap_or_default())),
             Err(e) => return Collected::error(format!("/var/lib/dpkg/status: {e}")),
         };
@@ -106,7 +105,7 @@ impl Probe for SoftwareVersionProbe {
             }
             if let Some(vf) = &sw.version_file {
                 item.push("version_file", vf.as_str());
-                match fsutil::read_host_file(&ctx.host, Path::new(vf), 1 << 16) {
+                match ctx.host.read_file(Path::new(vf), 1 << 16) {
                     Ok(Some(d)) => {
                         let text = String::from_utf8_lossy(&d);
                         upstream = text
@@ -220,8 +219,7 @@ impl Probe for IntegrityProbe {
                 "the site policy has no [integrity] section",
             );
         };
-        let baseline = match fsutil::read_host_file(&ctx.host, Path::new(&integ.baseline), 64 << 20)
-        {
+        let baseline = match ctx.host.read_file(Path::new(&integ.baseline), 64 << 20) {
             Ok(Some(d)) => match parse_baseline(&String::from_utf8_lossy(&d)) {
                 Ok(b) => b,
                 Err(e) => return Collected::error(format!("{}: {e}", integ.baseline)),
@@ -255,7 +253,7 @@ impl Probe for IntegrityProbe {
                     Ok(false) => continue,
                     Err(c) => return c,
                 }
-                let data = match fsutil::read_file(&f, ctx.max_file_size) {
+                let data = match f.read(ctx.max_file_size) {
                     Ok(d) => d,
                     Err(e) => return Collected::error(e.to_string()),
                 };
