@@ -2,8 +2,8 @@
 //! probes: hex encoding, SHA-256 of bytes, the host name, user and group names
 //! (getpwuid_r / getgrgid_r, so NSS sources are honoured), extended attribute values
 //! (lgetxattr), byte-exact path encoding for file names that are not UTF-8, and the
-//! opening of files a user or a scanned root names ([`open_input`], [`read_input`]),
-//! which never blocks on a FIFO.
+//! opening of files a user names ([`open_input`], [`read_input`], [`open_append`]),
+//! which never blocks on a FIFO, and reads bounded in size ([`read_bounded`]).
 
 use std::ffi::{CStr, CString, OsStr, OsString};
 use std::io;
@@ -150,26 +150,47 @@ pub fn lgetxattr(path: &Path, name: &[u8]) -> io::Result<Vec<u8>> {
     }
 }
 
-/// Opens a file to read that a user names (content, policy, results) or that lies in a
-/// scanned root (`/etc/os-release`). A named FIFO with no writer would block `open`
-/// forever, so the open does not wait (`O_NONBLOCK`); blocking reads are then restored,
-/// so a pipe that has a writer (`vigil scan <(zcat ds.xml.gz)`) is read whole, and one
-/// without a writer reads as empty (POSIX read(): end of file).
+/// Opens a file to read that a user names (content, policy, results). A named FIFO with
+/// no writer would block `open` forever, so the open does not wait (`O_NONBLOCK`);
+/// blocking reads are then restored, so a pipe that has a writer
+/// (`vigil scan <(zcat ds.xml.gz)`) is read whole, and one without a writer reads as
+/// empty (POSIX read(): end of file).
 pub fn open_input(path: &Path) -> io::Result<std::fs::File> {
+    open_without_waiting(std::fs::OpenOptions::new().read(true), path)
+}
+
+/// Opens a file to append to (created if missing, mode 0644 before the umask). A FIFO
+/// with no reader would block `open` for ever; opened without waiting it fails with
+/// ENXIO instead, while one with a reader (a log forwarder) is written to as usual.
+pub fn open_append(path: &Path) -> io::Result<std::fs::File> {
+    open_without_waiting(std::fs::OpenOptions::new().create(true).append(true), path)
+}
+
+/// Opens with `O_NONBLOCK`, then makes the descriptor blocking again.
+fn open_without_waiting(
+    options: &mut std::fs::OpenOptions,
+    path: &Path,
+) -> io::Result<std::fs::File> {
+    use std::os::fd::AsRawFd;
     use std::os::unix::fs::OpenOptionsExt;
-    let f = std::fs::OpenOptions::new()
-        .read(true)
+    let f = options
         .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC)
         .open(path)?;
-    clear_nonblock(&f)?;
+    // SAFETY: fcntl on a descriptor this function owns.
+    unsafe {
+        let flags = libc::fcntl(f.as_raw_fd(), libc::F_GETFL);
+        if flags < 0 || libc::fcntl(f.as_raw_fd(), libc::F_SETFL, flags & !libc::O_NONBLOCK) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
     Ok(f)
 }
 
 /// Reads at most `limit` bytes of a file opened with [`open_input`]; the flag says
-/// whether there was more (the caller names the limit in its error).
+/// whether there was more, and the caller names the limit in its error. A regular file
+/// larger than `limit` is refused by its size, before anything is read.
 pub fn read_input(path: &Path, limit: u64) -> io::Result<(Vec<u8>, bool)> {
-    use std::io::Read;
-    let f = open_input(path)?;
+    let mut f = open_input(path)?;
     let meta = f.metadata()?;
     if meta.is_dir() {
         return Err(io::Error::new(
@@ -177,46 +198,47 @@ pub fn read_input(path: &Path, limit: u64) -> io::Result<(Vec<u8>, bool)> {
             "is a directory",
         ));
     }
+    if meta.is_file() && meta.len() > limit {
+        return Ok((Vec::new(), true));
+    }
     let mut bytes = Vec::with_capacity(if meta.is_file() {
-        meta.len().min(limit) as usize
+        meta.len() as usize
     } else {
         0
     });
-    f.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
-    let over = bytes.len() as u64 > limit;
-    bytes.truncate(limit as usize);
+    let over = read_bounded(&mut f, &mut bytes, limit, false)?;
     Ok((bytes, over))
-}
-
-/// Opens a file to append to (created if missing, mode 0644 before the umask). A FIFO
-/// with no reader would block `open` for ever; opened without waiting it fails with
-/// ENXIO instead, while one with a reader (a log forwarder) is written to as usual.
-pub fn open_append(path: &Path) -> io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC)
-        .open(path)?;
-    clear_nonblock(&f)?;
-    Ok(f)
-}
-
-fn clear_nonblock(f: &std::fs::File) -> io::Result<()> {
-    use std::os::fd::AsRawFd;
-    // SAFETY: fcntl on a descriptor the caller owns.
-    unsafe {
-        let flags = libc::fcntl(f.as_raw_fd(), libc::F_GETFL);
-        if flags < 0 || libc::fcntl(f.as_raw_fd(), libc::F_SETFL, flags & !libc::O_NONBLOCK) < 0 {
-            return Err(io::Error::last_os_error());
-        }
-    }
-    Ok(())
 }
 
 /// All of a file opened with [`open_input`] (content limits are the caller's business).
 pub fn read_whole_input(path: &Path) -> io::Result<Vec<u8>> {
     read_input(path, u64::MAX).map(|(bytes, _)| bytes)
+}
+
+/// Appends at most `limit` bytes of `r` to `buf`; returns whether there was more. With
+/// `drain`, the rest is read and dropped (so a writer on a pipe never blocks); without,
+/// reading stops.
+pub fn read_bounded(
+    r: &mut impl io::Read,
+    buf: &mut Vec<u8>,
+    limit: u64,
+    drain: bool,
+) -> io::Result<bool> {
+    use std::io::Read;
+    r.take(limit).read_to_end(buf)?;
+    let mut probe = [0u8; 1];
+    let over = loop {
+        match r.read(&mut probe) {
+            Ok(0) => break false,
+            Ok(_) => break true,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    };
+    if over && drain {
+        io::copy(r, &mut io::sink())?;
+    }
+    Ok(over)
 }
 
 /// Encodes a path (any bytes) as a string: UTF-8 stays as it is, a backslash becomes

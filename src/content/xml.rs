@@ -258,38 +258,26 @@ pub const DEFAULT_MAX_CONTENT_SIZE: u64 = 256 * 1024 * 1024;
 /// checked while reading, not only from metadata, so a FIFO or a device such as
 /// /dev/zero cannot make vigil read without bound.
 pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>> {
-    use std::io::Read;
-    let io = |source| ContentError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let too_big = || ContentError::Document {
-        path: path.to_path_buf(),
-        message: format!(
-            "content file is larger than the {limit}-byte limit (raise it with --max-content-size)"
-        ),
-    };
-    let f = crate::osutil::open_input(path).map_err(io)?;
-    let meta = f.metadata().map_err(io)?;
-    if meta.is_dir() {
+    let (bytes, over) = crate::osutil::read_input(path, limit).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::IsADirectory {
+            ContentError::Document {
+                path: path.to_path_buf(),
+                message: "is a directory, not a content file".into(),
+            }
+        } else {
+            ContentError::Io {
+                path: path.to_path_buf(),
+                source,
+            }
+        }
+    })?;
+    if over {
         return Err(ContentError::Document {
             path: path.to_path_buf(),
-            message: "is a directory, not a content file".into(),
+            message: format!(
+                "content file is larger than the {limit}-byte limit (raise it with --max-content-size)"
+            ),
         });
-    }
-    if meta.is_file() && meta.len() > limit {
-        return Err(too_big());
-    }
-    let mut bytes = Vec::with_capacity(if meta.is_file() {
-        meta.len() as usize
-    } else {
-        0
-    });
-    f.take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
-    if bytes.len() as u64 > limit {
-        return Err(too_big());
     }
     Ok(bytes)
 }

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use super::hostspec::HostSpec;
+use crate::osutil::read_bounded;
 
 /// How to reach hosts: what the user said on the command line.
 #[derive(Debug, Clone)]
@@ -53,30 +54,6 @@ impl Default for SshOptions {
             max_output: DEFAULT_MAX_REMOTE_OUTPUT,
         }
     }
-}
-
-/// Reads `r` up to `limit` bytes; the flag says whether there was more. With `drain`,
-/// the rest is read and dropped (so the writer never blocks); without, reading stops.
-fn read_bounded(
-    r: &mut impl std::io::Read,
-    limit: u64,
-    drain: bool,
-) -> std::io::Result<(Vec<u8>, bool)> {
-    let mut buf = Vec::new();
-    r.take(limit).read_to_end(&mut buf)?;
-    let mut probe = [0u8; 1];
-    let over = loop {
-        match r.read(&mut probe) {
-            Ok(0) => break false,
-            Ok(_) => break true,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        }
-    };
-    if over && drain {
-        std::io::copy(r, &mut std::io::sink())?;
-    }
-    Ok((buf, over))
 }
 
 /// Checks a `--ssh-option` value: `KEY=VALUE` with a plain key. The value is the
@@ -206,8 +183,12 @@ impl<'a> Session<'a> {
                     }
                 });
             }
-            let errors = s.spawn(move || read_bounded(&mut stderr, MAX_STDERR, true));
-            let out = read_bounded(&mut stdout, limit, false);
+            let errors = s.spawn(move || {
+                let mut kept = Vec::new();
+                read_bounded(&mut stderr, &mut kept, MAX_STDERR, true).map(|over| (kept, over))
+            });
+            let mut kept = Vec::new();
+            let out = read_bounded(&mut stdout, &mut kept, limit, false).map(|over| (kept, over));
             let over = out.as_ref().map_or(true, |(_, over)| *over);
             if over {
                 // Closing the connection hangs up the remote shell, whose trap cleans up.
