@@ -110,14 +110,8 @@ pub struct RemoteOutputs<'a> {
 
 /// Runs a remote/fleet scan and returns the exit status.
 pub fn run(args: &RemoteArgs, mut task: ScanTask, outputs: &RemoteOutputs<'_>) -> i32 {
-    let RemoteOutputs {
-        json: json_out,
-        html: html_out,
-        scap: scap_out,
-        history,
-        quiet,
-    } = outputs;
-    let (json_out, html_out, quiet) = (*json_out, *html_out, *quiet);
+    let (json_out, html_out, quiet) = (outputs.json, outputs.html, outputs.quiet);
+    let (scap_out, history) = (&outputs.scap, &outputs.history);
     let fail = |m: String| {
         eprintln!("vigil: {m}");
         1

@@ -17,7 +17,7 @@ use super::error::RemoteError;
 use super::hostspec::HostSpec;
 use super::runner::{HostScan, RemoteTask, scan_host};
 use super::ssh::SshOptions;
-use super::task::ScapOutput;
+use super::task::{ScapOutput, is_plain_file_name};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HostStatus {
@@ -241,9 +241,7 @@ fn returned_output(scan: &HostScan, kind: ScapOutput) -> Result<Vec<(&str, &[u8]
             .iter()
             .filter_map(|(n, b)| {
                 let base = n.strip_prefix(dir)?.strip_prefix('/')?;
-                let plain = !base.contains('/')
-                    && !base.trim_matches('.').is_empty()
-                    && base.ends_with(".result.xml");
+                let plain = is_plain_file_name(base) && base.ends_with(".result.xml");
                 plain.then_some((base, b.as_slice()))
             })
             .collect(),

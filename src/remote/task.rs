@@ -1,6 +1,7 @@
-//! The remote scan as a [`RemoteTask`]: copy the content (as `content.xml`) and the
-//! side files such as the site policy, then run
-//! `<dir>/vigil scan <dir>/content.xml [scan flags] --json -` so the host evaluates
+//! The remote scan as a [`RemoteTask`]: copy the content (under its own name in
+//! `<dir>/content/`, with a standalone benchmark's OVAL files and CPE dictionary beside
+//! it) and the side files such as the site policy, then run
+//! `<dir>/vigil scan <dir>/content/<name> [scan flags] --json -` so the host evaluates
 //! exactly what a local scan would, and its JSON results come back on stdout. The JSON
 //! and HTML reports are rendered here from those results. The SCAP results (`--arf`,
 //! `--xccdf-results`, `--oval-results`) carry every collected item, which the JSON
@@ -15,6 +16,12 @@ use crate::content::{Content, ContentKind};
 /// Where the content and the files it brings in go, under the remote directory: a
 /// directory of their own, so that no name the content uses can meet vigil's files.
 const CONTENT_DIR: &str = "content";
+
+/// A name that stays in the directory it is joined to: not empty, no `/`, not `.` or
+/// `..`. Names the content or a host supplies are taken only when plain.
+pub(crate) fn is_plain_file_name(name: &str) -> bool {
+    !name.contains('/') && !name.trim_matches('.').is_empty()
+}
 
 /// A SCAP results file the remote scan writes and sends back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,14 +90,8 @@ impl ScanTask {
         if content.kind != ContentKind::Xccdf {
             return Ok(self);
         }
-        let plain = |name: &str| {
-            !name.is_empty()
-                && !name.contains('/')
-                && !name.trim_matches('.').is_empty()
-                && !name.starts_with('-')
-        };
         for (href, defs) in &content.oval {
-            if !plain(href) {
+            if !is_plain_file_name(href) || href.starts_with('-') {
                 return Err(format!(
                     "{}: the benchmark reads its OVAL file {href:?} from another directory; \
                      a remote scan copies only files beside the benchmark (use a data stream)",
