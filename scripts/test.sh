@@ -4,16 +4,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# scripts/test-tools.txt lists every program and file the tests use with its Debian
+# package; the tests refuse to run a program it does not list.
 need=()
-command -v oscap >/dev/null || need+=(openscap-scanner)
-[ -f /usr/share/xml/scap/ssg/content/ssg-debian11-ds.xml ] || need+=(ssg-debian)
-[ -x /usr/sbin/sshd ] || need+=(openssh-server)
-command -v setfacl >/dev/null || need+=(acl)
-command -v openssl >/dev/null || need+=(openssl)
-command -v dpkg >/dev/null || need+=(dpkg)
-[ -x /usr/bin/time ] || need+=(time)
-command -v chromium >/dev/null || need+=(chromium)
-command -v python3 >/dev/null || need+=(python3)
+while read -r name pkg; do
+  case $name in ''|'#'*) continue ;; esac
+  if [ "${name#/}" != "$name" ]; then [ -e "$name" ] && continue
+  else command -v "$name" >/dev/null && continue; fi
+  case " ${need[*]} " in *" $pkg "*) ;; *) need+=("$pkg") ;; esac
+done <scripts/test-tools.txt
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "scripts/test.sh: missing packages (${need[*]}); run as root or install them" >&2

@@ -20,4 +20,6 @@ pub mod remote;
 pub mod report;
 pub mod scan;
 pub mod target;
+#[cfg(test)]
+mod testtool;
 pub mod trace;

@@ -84,10 +84,9 @@ pub fn acl_text(value: &[u8]) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::process::Command;
 
     fn run(cmd: &str, args: &[&str]) -> String {
-        let o = Command::new(cmd).args(args).output().unwrap();
+        let o = crate::testtool::tool(cmd).args(args).output().unwrap();
         assert!(
             o.status.success(),
             "{cmd} {args:?}: {}",

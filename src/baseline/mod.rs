@@ -362,12 +362,12 @@ fn render(c: &Changes, checked: usize) -> String {
 mod tests {
     use super::*;
     use std::os::unix::fs::{PermissionsExt, symlink};
-    use std::process::Command;
+
     use std::sync::mpsc;
     use std::time::Duration;
 
     fn run_tool(cmd: &str, args: &[&str]) {
-        let o = Command::new(cmd).args(args).output().unwrap();
+        let o = crate::testtool::tool(cmd).args(args).output().unwrap();
         assert!(
             o.status.success(),
             "{cmd} {args:?}: {}",
@@ -449,7 +449,7 @@ mod tests {
             b.entries.iter().map(|e| &e.path).collect::<Vec<_>>()
         );
         let big = entry(&b, &t, "sub/deeper/big");
-        let sha = Command::new("sha256sum")
+        let sha = crate::testtool::tool("sha256sum")
             .arg(t.join("sub/deeper/big"))
             .output()
             .unwrap();

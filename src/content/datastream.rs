@@ -852,10 +852,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = write(dir.path(), "t-ds.xml", &datastream());
         let c = load(&p, &LoadOptions::default()).unwrap();
-        let out = std::process::Command::new("sha256sum")
-            .arg(&p)
-            .output()
-            .unwrap();
+        let out = crate::testtool::tool("sha256sum").arg(&p).output().unwrap();
         let expected = String::from_utf8(out.stdout).unwrap();
         assert_eq!(c.sha256, expected.split_whitespace().next().unwrap());
     }
@@ -939,7 +936,7 @@ mod tests {
         assert_eq!(b.groups.len(), count(raw_benchmark, "<xccdf-1.2:Group "));
         assert_eq!(b.values.len(), count(raw_benchmark, "<xccdf-1.2:Value "));
         // Differential: profile ids and titles as oscap lists them.
-        let out = std::process::Command::new("oscap")
+        let out = crate::testtool::tool("oscap")
             .args(["info", "--profiles"])
             .arg(file)
             .output();
@@ -1047,10 +1044,7 @@ mod tests {
     #[test]
     fn ssg_debian11_datastream() {
         let p = Path::new(SSG).join("ssg-debian11-ds.xml");
-        if !p.exists() {
-            eprintln!("skipped: {} not installed", p.display());
-            return;
-        }
+        crate::testtool::require(&p.to_string_lossy());
         let start = std::time::Instant::now();
         let c = load(&p, &LoadOptions::default()).unwrap();
         eprintln!("loaded {} in {:?}", p.display(), start.elapsed());
@@ -1062,10 +1056,7 @@ mod tests {
     #[test]
     fn ssg_debian11_standalone_xccdf() {
         let p = Path::new(SSG).join("ssg-debian11-xccdf.xml");
-        if !p.exists() {
-            eprintln!("skipped: {} not installed", p.display());
-            return;
-        }
+        crate::testtool::require(&p.to_string_lossy());
         let c = load(&p, &LoadOptions::default()).unwrap();
         assert_eq!(c.kind, ContentKind::Xccdf);
         let raw = fs::read_to_string(&p).unwrap();

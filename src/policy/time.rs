@@ -139,7 +139,7 @@ mod tests {
             "2023-11-05T08:15:30.123456Z",
             "2021-06-01T00:00:00+02:00",
         ] {
-            let out = std::process::Command::new("date")
+            let out = crate::testtool::tool("date")
                 .args(["-u", "-d", ts, "+%s"])
                 .output()
                 .unwrap();

@@ -489,7 +489,7 @@ mod tests {
         std::fs::set_permissions(dir.join("vigil"), std::fs::Permissions::from_mode(0o700))
             .unwrap();
         let d = dir.to_str().unwrap();
-        let out = std::process::Command::new("sh")
+        let out = crate::testtool::tool("sh")
             .arg("-c")
             .arg(scan_script(
                 d,
@@ -526,7 +526,7 @@ mod tests {
                 .unwrap();
             let d = dir.to_str().unwrap();
             let returned = [RESULTS_JSON.to_string(), "arf.xml".into(), "docs/".into()];
-            let out = std::process::Command::new("sh")
+            let out = crate::testtool::tool("sh")
                 .arg("-c")
                 .arg(scan_script(d, "", &["scan".into()], &returned))
                 .output()
@@ -597,7 +597,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let d = tmp.path().to_str().unwrap();
         let run = |script: String, input: &[u8]| {
-            let mut c = std::process::Command::new("sh")
+            let mut c = crate::testtool::tool("sh")
                 .arg("-c")
                 .arg(script)
                 .stdin(std::process::Stdio::piped())

@@ -235,7 +235,7 @@ mod tests {
     #[test]
     fn quoting_survives_a_real_shell() {
         for s in ["plain", "a b", "it's", "$(id)", "`x`", "", "a\nb", "*"] {
-            let out = Command::new("sh")
+            let out = crate::testtool::tool("sh")
                 .arg("-c")
                 .arg(format!("printf %s {}", shell_quote(s)))
                 .output()

@@ -938,12 +938,11 @@ fn item_xml(prefix: &str, family: &str, kind: &str, it: &crate::probes::Item) ->
 mod tests {
     use super::*;
     use crate::report::testutil::scan_fixture;
-    use std::process::Command;
 
     /// Runs oscap with `args` (the last one a file) and returns its output; fails the
     /// test on a non-zero status. oscap is installed by scripts/test.sh.
     fn oscap(args: &[&str]) -> String {
-        let out = Command::new("oscap")
+        let out = crate::testtool::tool("oscap")
             .args(args)
             .output()
             .expect("oscap is installed (scripts/test.sh installs openscap-scanner)");

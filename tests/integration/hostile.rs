@@ -476,7 +476,7 @@ fn hostile_tree(r: &Path, entries: usize) -> std::os::unix::net::UnixListener {
     symlink("/proc/self/fd/0", r.join("etc/stdin")).unwrap();
     // A FIFO that nobody writes to, a socket, and (as root) devices.
     assert!(
-        Command::new("mkfifo")
+        crate::tool("mkfifo")
             .arg(r.join("etc/fifo"))
             .status()
             .unwrap()
@@ -709,7 +709,7 @@ fn limits_are_accepted_and_reported() {
 fn a_fifo_where_a_file_is_expected_never_blocks() {
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("fifo");
-    let status = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    let status = crate::tool("mkfifo").arg(&fifo).status().unwrap();
     assert!(status.success());
     let f = fifo.to_str().unwrap();
     let engine = super::fixture("oval/engine.xml");
@@ -717,7 +717,7 @@ fn a_fifo_where_a_file_is_expected_never_blocks() {
     let root = dir.path().join("root");
     fs::create_dir_all(root.join("etc")).unwrap();
     for name in ["os-release", "hostname"] {
-        let status = Command::new("mkfifo")
+        let status = crate::tool("mkfifo")
             .arg(root.join("etc").join(name))
             .status()
             .unwrap();

@@ -36,7 +36,7 @@ fn now() -> i64 {
 }
 
 fn rfc3339(t: i64) -> String {
-    let out = Command::new("date")
+    let out = crate::tool("date")
         .args(["-u", "-d", &format!("@{t}"), "+%Y-%m-%dT%H:%M:%SZ"])
         .output()
         .unwrap();
@@ -44,7 +44,7 @@ fn rfc3339(t: i64) -> String {
 }
 
 fn date_days_ago(days: i64) -> String {
-    let out = Command::new("date")
+    let out = crate::tool("date")
         .args([
             "-u",
             "-d",
@@ -57,7 +57,7 @@ fn date_days_ago(days: i64) -> String {
 }
 
 fn run(cmd: &str, args: &[&str]) {
-    let out = Command::new(cmd)
+    let out = crate::tool(cmd)
         .args(args)
         .output()
         .unwrap_or_else(|e| panic!("{cmd}: {e}"));
@@ -129,7 +129,7 @@ impl Drop for Fixture {
     fn drop(&mut self) {
         // The temporary directory cannot be removed while a file is append-only.
         for p in &self.append_only {
-            let _ = Command::new("chattr").arg("-a").arg(p).status();
+            let _ = crate::tool("chattr").arg("-a").arg(p).status();
         }
     }
 }
@@ -275,7 +275,7 @@ impl Builder {
     }
 
     fn spki_sha256(&self, key: &str) -> String {
-        let out = Command::new("openssl")
+        let out = crate::tool("openssl")
             .args(["pkey", "-pubout", "-outform", "DER", "-in", &self.s(key)])
             .output()
             .unwrap();
@@ -289,7 +289,7 @@ impl Builder {
 }
 
 fn openssl_date(t: i64) -> String {
-    let out = Command::new("date")
+    let out = crate::tool("date")
         .args(["-u", "-d", &format!("@{t}"), "+%Y%m%d%H%M%SZ"])
         .output()
         .unwrap();
@@ -1457,14 +1457,11 @@ fn standard_oval() -> String {
 #[test]
 fn standard_checks_validate_and_agree_with_oscap() {
     need_root!();
-    if Command::new("oscap").arg("--version").output().is_err() {
-        eprintln!("skipped: oscap is not installed");
-        return;
-    }
+    crate::testtool::require("oscap");
     let dir = tempfile::tempdir().unwrap();
     let std_oval = dir.path().join("standard-oval.xml");
     std::fs::write(&std_oval, standard_oval()).unwrap();
-    let v = Command::new("oscap")
+    let v = crate::tool("oscap")
         .args(["oval", "validate"])
         .arg(&std_oval)
         .output()
@@ -1481,7 +1478,7 @@ fn standard_checks_validate_and_agree_with_oscap() {
         &[Break::NoAuditd, Break::OpenAuditDir, Break::NoAuditWatches][..],
     ] {
         let f = build(breaks);
-        let out = Command::new("oscap")
+        let out = crate::tool("oscap")
             .env("OSCAP_PROBE_ROOT", &f.root)
             .args(["oval", "eval"])
             .arg(&std_oval)

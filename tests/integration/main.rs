@@ -11,6 +11,10 @@ mod ssg;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "../../src/testtool.rs"]
+mod testtool;
+pub use testtool::tool;
+
 pub const VIGIL: &str = env!("CARGO_BIN_EXE_vigil");
 
 pub fn fixture(rel: &str) -> PathBuf {

@@ -160,7 +160,7 @@ fn absolute_links_in_the_root_resolve_inside_it_and_fifos_do_not_block() {
     std::os::unix::fs::symlink("/data/passwd.real", root.join("etc/passwd")).unwrap();
     std::os::unix::fs::symlink("/data/os-release", root.join("etc/os-release")).unwrap();
     std::os::unix::fs::symlink("/data/dpkg", root.join("var/lib/dpkg")).unwrap();
-    let status = std::process::Command::new("mkfifo")
+    let status = crate::tool("mkfifo")
         .arg(root.join("etc/shadow"))
         .status()
         .unwrap();

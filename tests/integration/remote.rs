@@ -14,7 +14,7 @@ use serde_json::Value;
 const VIGIL: &str = env!("CARGO_BIN_EXE_vigil");
 
 fn keygen(path: &Path) {
-    let st = Command::new("ssh-keygen")
+    let st = crate::tool("ssh-keygen")
         .args(["-q", "-t", "ed25519", "-N", "", "-f"])
         .arg(path)
         .status()
@@ -97,7 +97,7 @@ impl Lab {
             ),
         )
         .unwrap();
-        let child = Command::new("/usr/sbin/sshd")
+        let child = crate::tool("/usr/sbin/sshd")
             .args(["-D", "-e", "-f"])
             .arg(&cfg)
             .stdin(Stdio::null())
@@ -300,7 +300,7 @@ fn unreachable_wrong_key_and_denied_hosts_fail_alone_without_leaking_credentials
 }
 
 fn children(pid: u32) -> Vec<u32> {
-    let out = Command::new("pgrep")
+    let out = crate::tool("pgrep")
         .args(["-P", &pid.to_string()])
         .output()
         .unwrap();
@@ -311,7 +311,7 @@ fn children(pid: u32) -> Vec<u32> {
 }
 
 fn parent(pid: u32) -> Option<u32> {
-    let out = Command::new("ps")
+    let out = crate::tool("ps")
         .args(["-o", "ppid=", "-p", &pid.to_string()])
         .output()
         .ok()?;
@@ -327,7 +327,7 @@ fn wait_for_remote_scan(lab: &Lab, ancestor: u32) {
     );
     let t = Instant::now();
     loop {
-        let out = Command::new("pgrep")
+        let out = crate::tool("pgrep")
             .args(["-f", &pattern])
             .output()
             .unwrap();
@@ -703,7 +703,7 @@ fn remote_scap_results_come_back_valid_for_one_host_and_per_host_for_a_fleet() {
         .unwrap();
     assert!(matches!(out.status.code(), Some(0 | 2)), "{}", text(&out));
     let oscap = |args: &[&str], file: &Path| {
-        let o = Command::new("oscap").args(args).arg(file).output().unwrap();
+        let o = crate::tool("oscap").args(args).arg(file).output().unwrap();
         assert!(
             o.status.success(),
             "oscap {args:?} {}: {}",

@@ -129,7 +129,7 @@ fn bundled_benchmark_scan_writes_every_report_from_anywhere() {
         serde_json::from_slice(&std::fs::read(dir.path().join("r.json")).unwrap()).unwrap();
     assert_eq!(doc["scan"]["content"]["kind"], "datastream");
     assert!(doc["rules"].as_array().unwrap().len() >= 30);
-    let v = std::process::Command::new("oscap")
+    let v = crate::tool("oscap")
         .args(["ds", "rds-validate"])
         .arg(dir.path().join("r.arf"))
         .output()
@@ -152,7 +152,7 @@ fn oval_results_files_are_valid_and_one_per_document() {
     let text = std::fs::read_to_string(&file).unwrap();
     assert_eq!(text.matches("<definition definition_id=").count(), 487);
     let validate = |file: &std::path::Path| {
-        let check = std::process::Command::new("oscap")
+        let check = crate::tool("oscap")
             .args(["oval", "validate", "--results"])
             .arg(file)
             .output()

@@ -1981,10 +1981,7 @@ mod tests {
     #[test]
     fn ssg_debian11_oval_parses_and_resolves() {
         let path = Path::new(SSG).join("ssg-debian11-oval.xml");
-        if !path.exists() {
-            eprintln!("skipped: {} is not installed", path.display());
-            return;
-        }
+        crate::testtool::require(&path.to_string_lossy());
         let (defs, unsupported) = parse_file(&path).unwrap_or_else(|e| panic!("{e}"));
         let root = xml::parse_file(&path).unwrap().root;
         assert_eq!(defs.definitions.len(), 487);
@@ -2008,10 +2005,7 @@ mod tests {
     #[test]
     fn ssg_debian11_cpe_oval_parses_and_resolves() {
         let path = Path::new(SSG).join("ssg-debian11-cpe-oval.xml");
-        if !path.exists() {
-            eprintln!("skipped: {} is not installed", path.display());
-            return;
-        }
+        crate::testtool::require(&path.to_string_lossy());
         let (defs, unsupported) = parse_file(&path).unwrap_or_else(|e| panic!("{e}"));
         let root = xml::parse_file(&path).unwrap().root;
         assert_eq!(defs.definitions.len(), section_len(&root, "definitions"));

@@ -133,14 +133,20 @@ impl ContentCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::process::Command;
+
     use std::time::{Duration, Instant};
 
     #[test]
     fn fifo_is_not_read_and_does_not_block() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("fifo");
-        assert!(Command::new("mkfifo").arg(&p).status().unwrap().success());
+        assert!(
+            crate::testtool::tool("mkfifo")
+                .arg(&p)
+                .status()
+                .unwrap()
+                .success()
+        );
         let t = Instant::now();
         let e = read_regular(&p, 1 << 20).unwrap_err();
         assert!(e.contains("fifo, not a regular file"), "{e}");

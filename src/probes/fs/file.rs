@@ -272,7 +272,6 @@ mod tests {
     fn lstat(p: &Path) -> Stat {
         Stat::from_metadata(&std::fs::symlink_metadata(p).unwrap())
     }
-    use std::process::Command;
 
     #[test]
     fn modes_owner_and_setfacl_acl() {
@@ -305,7 +304,7 @@ mod tests {
         );
         assert_eq!(v("has_extended_acl"), "false");
 
-        let st = Command::new("setfacl")
+        let st = crate::testtool::tool("setfacl")
             .args(["-m", "u:nobody:r"])
             .arg(&f)
             .status()
@@ -360,7 +359,7 @@ mod tests {
         assert_eq!(part.first("has_extended_acl"), Some("true"));
         // Removing the extra entry leaves only the mode: not extended, as getfacl agrees.
         assert!(
-            Command::new("setfacl")
+            crate::testtool::tool("setfacl")
                 .arg("-b")
                 .arg(&f)
                 .status()
@@ -374,7 +373,7 @@ mod tests {
         std::fs::create_dir(&sub).unwrap();
         assert!(!has_extended_acl(&sub, true));
         assert!(
-            Command::new("setfacl")
+            crate::testtool::tool("setfacl")
                 .args(["-d", "-m", "u:nobody:r"])
                 .arg(&sub)
                 .status()
@@ -389,7 +388,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let fifo = d.path().join("p");
         assert!(
-            Command::new("mkfifo")
+            crate::testtool::tool("mkfifo")
                 .arg(&fifo)
                 .status()
                 .unwrap()

@@ -54,7 +54,6 @@ pub(crate) fn items(dir: &Path, name: &OsStr, content: &[u8], types: &[&'static 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::process::Command;
 
     #[test]
     fn digests_agree_with_coreutils() {
@@ -70,7 +69,7 @@ mod tests {
             ("SHA-384", "sha384sum"),
             ("SHA-512", "sha512sum"),
         ] {
-            let out = Command::new(tool).arg(&f).output().unwrap();
+            let out = crate::testtool::tool(tool).arg(&f).output().unwrap();
             let want = String::from_utf8(out.stdout).unwrap();
             let want = want.split_whitespace().next().unwrap();
             let items = items(d.path(), OsStr::new("data"), &data, &[kind]);

@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -97,7 +96,7 @@ fn tree() -> (tempfile::TempDir, std::os::unix::net::UnixListener) {
     symlink(".", r.join("sub/deep/loop")).unwrap();
     symlink("..", r.join("sub/up")).unwrap();
     assert!(
-        Command::new("mkfifo")
+        crate::testtool::tool("mkfifo")
             .arg(r.join("fifo"))
             .status()
             .unwrap()
@@ -438,7 +437,14 @@ fn filehash_matches_sha256sum_and_md5sum() {
         ],
     ));
     for (t, tool) in [("SHA-256", "sha256sum"), ("MD5", "md5sum")] {
-        let out = String::from_utf8(Command::new(tool).arg(&fp).output().unwrap().stdout).unwrap();
+        let out = String::from_utf8(
+            crate::testtool::tool(tool)
+                .arg(&fp)
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .unwrap();
         let want = out.split_whitespace().next().unwrap();
         let item = c
             .items

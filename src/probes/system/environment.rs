@@ -176,7 +176,7 @@ mod tests {
     #[test]
     fn explicit_pid_reads_proc_environ() {
         // A child with a known environment: its /proc/<pid>/environ is the real thing.
-        let mut child = std::process::Command::new("sleep")
+        let mut child = crate::testtool::tool("sleep")
             .arg("5")
             .env_clear()
             .env("VIGIL_T", "a=b=c")

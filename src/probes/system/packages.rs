@@ -226,7 +226,6 @@ mod tests {
     use crate::probes::Flag;
     use crate::probes::system::testutil;
     use std::fs;
-    use std::process::Command;
 
     const STATUS: &str = "Package: bash
 Status: install ok installed
@@ -356,7 +355,7 @@ Architecture: amd64
         let probe = DpkgProbe::default();
         let ctx = testutil::live();
         for pkg in ["bash", "libc6", "dpkg", "coreutils", "adduser"] {
-            let out = Command::new("dpkg-query")
+            let out = crate::testtool::tool("dpkg-query")
                 .args(["-W", "-f=${Version} ${Architecture}", pkg])
                 .output()
                 .unwrap();
@@ -374,7 +373,7 @@ Architecture: amd64
             assert_eq!(rebuilt, version, "{pkg}");
             assert_eq!(it.first("arch"), Some(arch), "{pkg}");
             // The evr must order like dpkg orders the version.
-            let ok = Command::new("dpkg")
+            let ok = crate::testtool::tool("dpkg")
                 .args(["--compare-versions", evr, "eq", version])
                 .status()
                 .unwrap();

@@ -209,7 +209,7 @@ mod tests {
         assert_eq!(it.first("fs_type"), Some(root.fs_type.as_str()));
         let opts: Vec<_> = it.values("mount_options").flatten().collect();
         assert_eq!(&opts[..root.options.len()], root.options.as_slice());
-        let out = std::process::Command::new("stat")
+        let out = crate::testtool::tool("stat")
             .args(["-f", "-c", "%b %f", "/"])
             .output()
             .unwrap();

@@ -260,10 +260,9 @@ mod tests {
     use crate::content::oval::{Family, Operation};
     use crate::probes::Flag;
     use crate::probes::system::testutil;
-    use std::process::Command;
 
     fn ps(pid: u32, field: &str) -> String {
-        let out = Command::new("ps")
+        let out = crate::testtool::tool("ps")
             .args(["-o", &format!("{field}="), "-p", &pid.to_string()])
             .output()
             .unwrap();
@@ -272,7 +271,10 @@ mod tests {
 
     #[test]
     fn child_process_matches_ps() {
-        let mut child = Command::new("sleep").args(["7", "1"]).spawn().unwrap();
+        let mut child = crate::testtool::tool("sleep")
+            .args(["7", "1"])
+            .spawn()
+            .unwrap();
         let pid = child.id();
         // Until the child has exec'd, its cmdline is still this test binary's.
         for _ in 0..500 {

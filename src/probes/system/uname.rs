@@ -72,10 +72,9 @@ mod tests {
     use crate::content::oval::Family;
     use crate::probes::Flag;
     use crate::probes::system::testutil;
-    use std::process::Command;
 
     fn uname_cmd(flag: &str) -> String {
-        let out = Command::new("uname").arg(flag).output().unwrap();
+        let out = crate::testtool::tool("uname").arg(flag).output().unwrap();
         String::from_utf8(out.stdout)
             .unwrap()
             .trim_end()

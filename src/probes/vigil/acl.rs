@@ -317,12 +317,12 @@ impl Probe for PosixAclProbe {
 pub(crate) mod tests {
     use super::*;
     use crate::target::Host;
-    use std::process::Command;
+
     use std::sync::Arc;
 
     /// Runs setfacl; false when the file system does not support ACLs.
     pub(crate) fn setfacl(path: &Path, spec: &str) -> bool {
-        Command::new("setfacl")
+        crate::testtool::tool("setfacl")
             .args(["-m", spec])
             .arg(path)
             .status()
@@ -349,7 +349,7 @@ pub(crate) mod tests {
         if !setfacl(&p, "u:4242:rw-,g:4343:r-x,m::r--") {
             return;
         }
-        let out = Command::new("getfacl")
+        let out = crate::testtool::tool("getfacl")
             .args(["-n", "-p", "-E"])
             .arg(&p)
             .output()

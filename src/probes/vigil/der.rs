@@ -564,10 +564,12 @@ fn legacy_encrypted_label(data: &[u8]) -> Option<&'static str> {
 pub(crate) mod tests {
     use super::*;
     use std::path::Path;
-    use std::process::Command;
 
     pub(crate) fn openssl(args: &[&str]) {
-        let st = Command::new("openssl").args(args).output().unwrap();
+        let st = crate::testtool::tool("openssl")
+            .args(args)
+            .output()
+            .unwrap();
         assert!(
             st.status.success(),
             "openssl {args:?}: {}",
@@ -577,7 +579,7 @@ pub(crate) mod tests {
 
     /// SHA-256 of the SPKI as openssl computes it.
     pub(crate) fn openssl_spki_sha256(key: &Path) -> String {
-        let out = Command::new("openssl")
+        let out = crate::testtool::tool("openssl")
             .args(["pkey", "-pubout", "-outform", "DER", "-in"])
             .arg(key)
             .output()
@@ -761,7 +763,7 @@ pub(crate) mod tests {
     fn openssh_private_key_is_recognised() {
         let d = tempfile::tempdir().unwrap();
         let k = d.path().join("id");
-        let ok = Command::new("ssh-keygen")
+        let ok = crate::testtool::tool("ssh-keygen")
             .args(["-q", "-t", "ed25519", "-N", "", "-f"])
             .arg(&k)
             .status()

@@ -170,16 +170,13 @@ mod tests {
             return; // file system without inode flags (tmpfs): nothing to compare
         };
         assert!(!append);
-        let ok = std::process::Command::new("chattr")
-            .arg("+a")
-            .arg(&p)
-            .status();
+        let ok = crate::testtool::tool("chattr").arg("+a").arg(&p).status();
         if !ok.map(|s| s.success()).unwrap_or(false) {
             return; // not permitted here (no CAP_LINUX_IMMUTABLE)
         }
         let f = host.resolve(Path::new("/log")).unwrap().unwrap();
         let flags = inode_flags(&f).unwrap();
-        std::process::Command::new("chattr")
+        crate::testtool::tool("chattr")
             .arg("-a")
             .arg(&p)
             .status()

@@ -362,7 +362,7 @@ mod tests {
         ] {
             let ours = a.parse::<debversion::Version>().unwrap()
                 < b.parse::<debversion::Version>().unwrap();
-            let dpkg = std::process::Command::new("dpkg")
+            let dpkg = crate::testtool::tool("dpkg")
                 .args(["--compare-versions", a, "lt", b])
                 .status()
                 .unwrap()
