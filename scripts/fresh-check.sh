@@ -57,9 +57,15 @@ else
 fi
 echo "fresh-check: Debian 12 minbase root in $root ($(($(date +%s) - start)) s)" >&2
 
-# What a project machine has beside the packages: name resolution and the same apt
-# sources (bookworm, updates, security) as this host.
+# What a project machine has beside the packages: name resolution, the certificate
+# authorities the machine's network needs (this workplace's egress proxy signs TLS with
+# its own CA, installed in /usr/local/share/ca-certificates) and the same apt sources
+# (bookworm, updates, security) as this host.
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
+  cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+  chroot "$root" update-ca-certificates >/dev/null 2>&1
+fi
 cp /etc/hosts "$root/etc/hosts"
 if [ -f /etc/apt/sources.list.d/debian.sources ]; then
   cp /etc/apt/sources.list.d/debian.sources "$root/etc/apt/sources.list.d/"

@@ -35,10 +35,25 @@ fn main() -> ExitCode {
     match r {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("vigil: error: {e:#}");
+            eprintln!("vigil: error: {}", error_text(&e));
             ExitCode::from(1)
         }
     }
+}
+
+/// The error and its causes on one line, each said once: the library's messages
+/// already end with their source (`{path}: cannot read: {source}`), so a cause whose
+/// text is already there is not repeated.
+fn error_text(e: &anyhow::Error) -> String {
+    let mut out = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !out.contains(&c) {
+            out.push_str(": ");
+            out.push_str(&c);
+        }
+    }
+    out
 }
 
 fn load(path: &std::path::Path, opts: &LoadOptions) -> Result<Content> {
@@ -90,33 +105,42 @@ fn scan(args: ScanArgs) -> Result<u8> {
     let t = vigil::trace::span(|| "scan".into());
     let mut results = vigil::scan::run(&content, &config, &registry)?;
     drop(t);
+    // Every file written, in order, for the summary's last line.
+    let mut wrote: Vec<std::path::PathBuf> = Vec::new();
     if let Some(p) = &args.xccdf_results {
         let xml = report::scap::xccdf_results(&results, &content)?;
         report::write_output(p, xml.as_bytes())?;
+        wrote.push(p.clone());
     }
     if let Some(p) = &args.arf {
         let xml = report::scap::arf(&results, &content)?;
         report::write_output(p, xml.as_bytes())?;
+        wrote.push(p.clone());
     }
     if let Some(p) = &args.oval_results {
         for (path, xml) in report::scap::oval_results_files(&results, &content, p)? {
             report::write_output(&path, xml.as_bytes())?;
+            wrote.push(path);
         }
     }
     results.cap_items(max_items);
     if let Some(p) = &args.json {
         let _t = vigil::trace::span(|| "write json".into());
         report::write_json(&results, p)?;
+        if !to_stdout {
+            wrote.push(p.clone());
+        }
     }
     if let Some(p) = &args.html {
         report::write_output(p, report::html::render(&results)?.as_bytes())?;
+        wrote.push(p.clone());
     }
     if args.history.history.is_some() || args.history.events.is_some() {
         let doc = serde_json::to_vec_pretty(&results).context("serialising results")?;
         args.history.record(&doc)?;
     }
     if !args.quiet {
-        print_summary(&results, to_stdout);
+        print_summary(&results, &wrote, to_stdout);
     }
     Ok(results.exit_code() as u8)
 }
@@ -129,12 +153,18 @@ fn render_report(args: ReportArgs) -> Result<u8> {
     }
     if let Some(p) = &args.html {
         report::write_output(p, report::html::render(&results)?.as_bytes())?;
+        println!("wrote {}", shown_path(p));
     }
     Ok(0)
 }
 
+/// A path as the summary shows it: the file name a user gave, made safe for a terminal.
+fn shown_path(p: &std::path::Path) -> String {
+    vigil::report::sanitize::terminal(&p.display().to_string())
+}
+
 /// A compact summary: counts by result and the rules that failed.
-fn print_summary(r: &ScanResults, to_stderr: bool) {
+fn print_summary(r: &ScanResults, wrote: &[std::path::PathBuf], to_stderr: bool) {
     let mut out = String::new();
     let title = r
         .scan
@@ -142,9 +172,13 @@ fn print_summary(r: &ScanResults, to_stderr: bool) {
         .as_ref()
         .and_then(|b| b.title.clone())
         .unwrap_or_else(|| r.scan.content.path.clone());
+    // Titles, ids, host names and reasons come from content or the host: never raw.
+    let t = vigil::report::sanitize::terminal;
     out.push_str(&format!(
         "{} on {} ({} ms)\n",
-        title, r.scan.host.hostname, r.scan.duration_ms
+        t(&title),
+        t(&r.scan.host.hostname),
+        r.scan.duration_ms
     ));
     if !r.rules.is_empty() {
         let counts: Vec<String> = RuleOutcome::ALL
@@ -167,8 +201,8 @@ fn print_summary(r: &ScanResults, to_stderr: bool) {
                 "  {:<8} {:<7} {}  {}\n",
                 x.result.as_str(),
                 x.severity.as_str(),
-                x.id,
-                x.title
+                t(&x.id),
+                t(&x.title)
             ));
         }
         if failed.len() > 50 {
@@ -196,9 +230,13 @@ fn print_summary(r: &ScanResults, to_stderr: bool) {
             why.entry(reason).or_default().push(&x.id);
         }
         for (reason, ids) in &why {
-            out.push_str(&format!("  {} rules not applicable: {reason}\n", ids.len()));
+            out.push_str(&format!(
+                "  {} rules not applicable: {}\n",
+                ids.len(),
+                t(reason)
+            ));
             for id in ids.iter().take(50) {
-                out.push_str(&format!("    {id}\n"));
+                out.push_str(&format!("    {}\n", t(id)));
             }
         }
     } else {
@@ -206,15 +244,22 @@ fn print_summary(r: &ScanResults, to_stderr: bool) {
             .summary
             .definitions
             .iter()
-            .map(|(k, v)| format!("{v} {k}"))
+            .map(|(k, v)| format!("{v} {}", t(k)))
             .collect();
         out.push_str(&format!("definitions: {}\n", counts.join(", ")));
     }
-    if to_stderr {
-        eprint!("{out}");
-    } else {
-        print!("{out}");
+    if !wrote.is_empty() {
+        let paths: Vec<String> = wrote.iter().map(|p| shown_path(p)).collect();
+        out.push_str(&format!("wrote {}\n", paths.join(", ")));
     }
+    // A closed standard output (`vigil scan | head`) is the reader's choice, not an
+    // error: the summary is dropped, the exit status still tells the result.
+    use std::io::Write;
+    let _ = if to_stderr {
+        std::io::stderr().write_all(out.as_bytes())
+    } else {
+        std::io::stdout().write_all(out.as_bytes())
+    };
 }
 
 fn content_opts(a: &ContentArgs) -> LoadOptions {
@@ -226,8 +271,16 @@ fn content_opts(a: &ContentArgs) -> LoadOptions {
     }
 }
 
+/// The content a `info`/`validate` argument names, or the bundled benchmark.
+fn load_content_arg(args: &ContentArgs) -> Result<Content> {
+    match &args.content {
+        Some(p) => load(p, &content_opts(args)),
+        None => Ok(content::load_bundled(&content_opts(args))?),
+    }
+}
+
 fn info(args: ContentArgs) -> Result<u8> {
-    let c = load(&args.content, &content_opts(&args))?;
+    let c = load_content_arg(&args)?;
     println!(
         "Content: {} ({:?}, sha256 {})",
         c.path.display(),
@@ -272,7 +325,7 @@ fn info(args: ContentArgs) -> Result<u8> {
 }
 
 fn validate(args: ContentArgs) -> Result<u8> {
-    let c = load(&args.content, &content_opts(&args))?;
+    let c = load_content_arg(&args)?;
     let mut problems = Vec::new();
     for (href, d) in &c.oval {
         for m in content::oval::parse::validate_references(d) {

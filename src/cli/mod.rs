@@ -58,8 +58,9 @@ pub struct ReportArgs {
 
 #[derive(Debug, Args)]
 pub struct ContentArgs {
-    /// Source data stream, XCCDF benchmark or OVAL definitions file.
-    pub content: PathBuf,
+    /// Source data stream, XCCDF benchmark or OVAL definitions file (default: the
+    /// bundled CSA CCM LOG-11 key-management benchmark).
+    pub content: Option<PathBuf>,
     /// Data stream to use from a collection (default: the first).
     #[arg(long)]
     pub datastream_id: Option<String>,

@@ -175,6 +175,13 @@ pub enum SelectionError {
     UnknownRule(String),
     #[error("no Value '{0}' in the benchmark")]
     UnknownValue(String),
+    #[error("--var {name}={value}: Value {id} is a {kind}, and '{value}' is not one")]
+    BadValue {
+        name: String,
+        value: String,
+        id: String,
+        kind: &'static str,
+    },
     #[error("the content has no XCCDF benchmark: profiles, --rule and --var need one")]
     NoBenchmark,
 }
@@ -327,9 +334,37 @@ pub fn resolve_values(
     for (name, value) in vars {
         let id = match_id(bench.values.keys(), name, "_value_")
             .ok_or_else(|| SelectionError::UnknownValue(name.clone()))?;
+        if let Some(kind) = value_type_mismatch(bench.values[id].value_type, value) {
+            return Err(SelectionError::BadValue {
+                name: name.clone(),
+                value: value.clone(),
+                id: id.clone(),
+                kind,
+            });
+        }
         out.insert(id.clone(), value.clone());
     }
     Ok(out)
+}
+
+/// The type a value given on the command line fails to be, if it fails: XCCDF 1.2
+/// §6.4.2 types a Value `number` (xsd:decimal) or `boolean` (xsd:boolean); content
+/// values are as the author wrote them, but a user's typo must not silently become a
+/// threshold that matches nothing.
+fn value_type_mismatch(t: crate::content::xccdf::ValueType, v: &str) -> Option<&'static str> {
+    use crate::content::xccdf::ValueType;
+    match t {
+        ValueType::String => None,
+        ValueType::Number => {
+            let digits = v.strip_prefix(['+', '-']).unwrap_or(v);
+            let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+            let ok = !(int.is_empty() && frac.is_empty())
+                && int.bytes().all(|b| b.is_ascii_digit())
+                && frac.bytes().all(|b| b.is_ascii_digit());
+            (!ok).then_some("number")
+        }
+        ValueType::Boolean => (!matches!(v, "true" | "false" | "1" | "0")).then_some("boolean"),
+    }
 }
 
 /// Which rules are selected (§7.2: a rule counts as selected only when it and every
@@ -778,5 +813,24 @@ mod tests {
             combine_checks(BoolOperator::Or, &[NotApplicable]),
             NotApplicable
         );
+    }
+}
+
+#[cfg(test)]
+mod value_type_tests {
+    use super::value_type_mismatch;
+    use crate::content::xccdf::ValueType::*;
+
+    #[test]
+    fn command_line_values_follow_the_value_type() {
+        for ok in ["5", "-3", "+2", "0.5", "10.", ".5"] {
+            assert_eq!(value_type_mismatch(Number, ok), None, "{ok}");
+        }
+        for bad in ["abc", "", "1e5", "5 ", "0x10", "1.2.3", "-", "."] {
+            assert_eq!(value_type_mismatch(Number, bad), Some("number"), "{bad:?}");
+        }
+        assert_eq!(value_type_mismatch(Boolean, "true"), None);
+        assert_eq!(value_type_mismatch(Boolean, "yes"), Some("boolean"));
+        assert_eq!(value_type_mismatch(String, "anything"), None);
     }
 }

@@ -333,6 +333,24 @@ pub enum Payload<'a> {
 /// An unterminated last line (an append interrupted by a crash) is cut off first; a
 /// complete line that does not parse stops the append, since chaining onto an entry
 /// that cannot be checked would hide the damage.
+/// A signed history stays signed: an unsigned entry after a signed one would make
+/// `history verify --public-key` fail later, far from the command that caused it, so
+/// the append is refused now, naming the flag that is missing.
+pub(crate) fn refuse_unsigned_after_signed(
+    dir: &Path,
+    last: &Entry,
+    key: Option<&SigningKey>,
+) -> Result<()> {
+    if key.is_none() && last.signature.is_some() {
+        return Err(Error::Usage(format!(
+            "{}: the history is signed (entry {} carries a signature): give --sign-key to add to it",
+            dir.display(),
+            last.seq
+        )));
+    }
+    Ok(())
+}
+
 pub fn append_locked(
     dir: &Path,
     _lock: &DirLock,
@@ -365,6 +383,7 @@ pub fn append_locked(
                 line: l.number,
                 message: m.clone(),
             })?;
+            refuse_unsigned_after_signed(dir, e, key)?;
             (e.seq + 1, e.hash.clone())
         }
     };

@@ -43,6 +43,9 @@ pub fn prune(
     let ledger = read_ledger(dir)?;
     let entries = ledger.entries(dir)?;
     let old = |e: &Entry| chrono::DateTime::parse_from_rfc3339(&e.time).is_ok_and(|t| t < cutoff);
+    if let Some(last) = entries.last() {
+        super::ledger::refuse_unsigned_after_signed(dir, last, key)?;
+    }
     let n = entries.iter().take_while(|e| old(e)).count();
     let mut record = PruneRecord {
         keep_days,

@@ -39,9 +39,16 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
     };
     if path == Path::new("-") {
         let mut out = std::io::stdout().lock();
-        out.write_all(bytes).map_err(err)?;
-        out.write_all(b"\n").map_err(err)?;
-        return out.flush().map_err(err);
+        let written = out
+            .write_all(bytes)
+            .and_then(|()| out.write_all(b"\n"))
+            .and_then(|()| out.flush());
+        // The reader closed the pipe (`vigil scan --json - | head`): it chose to stop
+        // reading, which is not a failed write; the scan goes on (history, exit status).
+        return match written {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            r => r.map_err(err),
+        };
     }
     let tmp = path.with_extension(format!(
         "{}.tmp{}",

@@ -198,3 +198,39 @@ mod tests {
         assert!(!html.contains("<p>"), "{html}");
     }
 }
+
+/// Text from content, a host or a file name made safe to print on a terminal: control
+/// characters (C0, DEL, C1: escape sequences, carriage returns, newlines that would
+/// forge lines) and the bidirectional overrides that reorder what is shown are written
+/// as `\u{..}` escapes; everything else is kept.
+pub fn terminal(text: &str) -> String {
+    if !text.chars().any(needs_escape) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if needs_escape(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+#[cfg(test)]
+mod terminal_tests {
+    use super::terminal;
+
+    #[test]
+    fn control_and_bidi_characters_are_escaped() {
+        assert_eq!(terminal("plain — ok"), "plain — ok");
+        assert_eq!(terminal("a\x1b[2Jb"), "a\\u{1b}[2Jb");
+        assert_eq!(terminal("line\nforged"), "line\\u{a}forged");
+        assert_eq!(terminal("x\u{202e}y\u{9b}"), "x\\u{202e}y\\u{9b}");
+    }
+}

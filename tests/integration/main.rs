@@ -4,6 +4,7 @@
 mod engine;
 mod hostile;
 mod keymgmt;
+mod messages;
 mod offline;
 mod remote;
 mod ssg;

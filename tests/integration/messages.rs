@@ -1,0 +1,148 @@
+//! What a user reads when something is wrong, or right: each error said once with the
+//! file or flag it is about, and every command that writes a file saying which. The
+//! texts are insta snapshots, so a change to a message is a reviewed change.
+
+use std::io::Read;
+use std::process::Stdio;
+
+use crate::{VIGIL, vigil};
+
+/// Standard error (or output) with the run's temporary directory written as `[DIR]`.
+fn text(bytes: &[u8], dir: &std::path::Path) -> String {
+    String::from_utf8_lossy(bytes).replace(&dir.display().to_string(), "[DIR]")
+}
+
+#[test]
+fn a_missing_or_unwritable_file_is_named_once_with_its_os_error() {
+    let out = vigil(&["scan", "/nonexistent/content.xml"]);
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!("missing_content", String::from_utf8_lossy(&out.stderr));
+    let out = vigil(&["scan", "--json", "/nonexistent/dir/results.json", "-q"]);
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!("unwritable_output", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn a_value_of_the_wrong_type_is_refused_before_the_scan() {
+    let out = vigil(&["scan", "--var", "denied_threshold=abc", "-q"]);
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!("var_not_a_number", String::from_utf8_lossy(&out.stderr));
+    // A number is accepted (the scan then runs: exit 0 or 2).
+    let out = vigil(&["scan", "--var", "denied_threshold=12", "-q"]);
+    assert_ne!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn scans_and_reports_say_which_files_they_wrote() {
+    let d = tempfile::tempdir().unwrap();
+    let json = d.path().join("results.json");
+    let html = d.path().join("report.html");
+    let out = vigil(&[
+        "scan",
+        "--json",
+        json.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = text(&out.stdout, d.path());
+    let last = stdout.lines().last().unwrap();
+    assert_eq!(last, "wrote [DIR]/results.json, [DIR]/report.html");
+    let again = d.path().join("again.html");
+    let out = vigil(&[
+        "report",
+        json.to_str().unwrap(),
+        "--html",
+        again.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    insta::assert_snapshot!("report_wrote", text(&out.stdout, d.path()));
+    assert!(again.is_file());
+}
+
+#[test]
+fn json_to_a_closed_pipe_ends_quietly_with_the_scan_status() {
+    let mut child = std::process::Command::new(VIGIL)
+        .args(["scan", "--json", "-"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read one byte, then close: the rest of the document meets a closed pipe.
+    let mut first = [0u8; 1];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("error"), "{stderr}");
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+}
+
+#[test]
+fn info_and_validate_without_content_describe_the_bundled_benchmark() {
+    let out = vigil(&["info"]);
+    assert_eq!(out.status.code(), Some(0));
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        s.contains("Benchmark: xccdf_dev.vigil_benchmark_ccm-log11"),
+        "{s}"
+    );
+    assert!(s.contains("xccdf_dev.vigil_value_denied_threshold"), "{s}");
+    let out = vigil(&["validate"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // The hint in the unknown-profile error works as written.
+    let out = vigil(&["scan", "--profile", "nosuch", "-q"]);
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!("unknown_profile", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn pruning_a_signed_history_without_the_key_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let key = d.path().join("key.pem");
+    let st = crate::tool("openssl")
+        .args(["genpkey", "-algorithm", "ed25519", "-out"])
+        .arg(&key)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let hist = d.path().join("history");
+    let (h, k) = (hist.to_str().unwrap(), key.to_str().unwrap());
+    let out = vigil(&["scan", "-q", "--history", h, "--sign-key", k]);
+    assert_ne!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let before = std::fs::read(hist.join("ledger.jsonl")).unwrap();
+    let out = vigil(&["history", "prune", h, "--keep-days", "30"]);
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!("prune_signed_without_key", text(&out.stderr, d.path()));
+    // A scan without the key is refused the same way; nothing was appended.
+    let out = vigil(&["scan", "-q", "--history", h]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(std::fs::read(hist.join("ledger.jsonl")).unwrap(), before);
+    // With the key, the prune is recorded and the chain still verifies.
+    let out = vigil(&["history", "prune", h, "--keep-days", "30", "--sign-key", k]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
