@@ -13,7 +13,9 @@
 # root is still unpacked anew each run). The Rust toolchain is the host's (rustup home
 # and cargo's bin directory bind-mounted read-only); cargo's registry starts empty. The
 # repository is cloned from this checkout's HEAD (commit first: uncommitted changes are
-# not tested, as CI tests a clean clone). /proc, /sys and /dev are mounted, and the root
+# not tested, as CI tests a clean clone). /proc and /sys are mounted, /dev is a tmpfs of
+# its own with the usual nodes, devpts and /dev/shm (a bind of the host's /dev would let
+# a test replace the host's /dev/null), and the root
 # is bind-mounted onto itself so that it is `/` in /proc/mounts inside; all mounts live
 # in a private mount namespace and vanish with it.
 #
@@ -84,7 +86,20 @@ unshare --mount --propagation private bash -euo pipefail -c '
   mount --bind "$root" "$root"
   mount -t proc proc "$root/proc"
   mount --rbind /sys "$root/sys"
-  mount --rbind /dev "$root/dev"
+  # A /dev of its own, not the one of this host: a test (or a bug under test) that
+  # replaces or removes a device node inside must not take the host /dev/null with it.
+  mount -t tmpfs -o mode=755,nosuid dev "$root/dev"
+  for n in "null 1 3" "zero 1 5" "full 1 7" "random 1 8" "urandom 1 9" "tty 5 0"; do
+    set -- $n; mknod -m 666 "$root/dev/$1" c "$2" "$3"
+  done
+  mkdir "$root/dev/pts" "$root/dev/shm"
+  mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts "$root/dev/pts"
+  ln -s pts/ptmx "$root/dev/ptmx"
+  mount -t tmpfs -o mode=1777,nosuid,nodev shm "$root/dev/shm"
+  ln -s /proc/self/fd "$root/dev/fd"
+  ln -s /proc/self/fd/0 "$root/dev/stdin"
+  ln -s /proc/self/fd/1 "$root/dev/stdout"
+  ln -s /proc/self/fd/2 "$root/dev/stderr"
   mount --bind "$rustup_home" "$root/root/.rustup"
   mount -o remount,bind,ro "$root/root/.rustup"
   mount --bind "$cargo_bin" "$root/root/.cargo/bin"

@@ -230,6 +230,16 @@ fn print_summary(r: &ScanResults, wrote: &[std::path::PathBuf], to_stderr: bool)
             why.entry(reason).or_default().push(&x.id);
         }
         for (reason, ids) in &why {
+            // The whole benchmark is for another platform: one line that says so and
+            // how to evaluate it anyway, not a list of every rule.
+            if reason.starts_with("the benchmark's platform") {
+                out.push_str(&format!(
+                    "  all {} rules not applicable: {}\n  (content for another release can be evaluated on purpose with --assume-platform CPE; see README \"Which content applies\")\n",
+                    ids.len(),
+                    t(reason)
+                ));
+                continue;
+            }
             out.push_str(&format!(
                 "  {} rules not applicable: {}\n",
                 ids.len(),
@@ -247,6 +257,12 @@ fn print_summary(r: &ScanResults, wrote: &[std::path::PathBuf], to_stderr: bool)
             .map(|(k, v)| format!("{v} {}", t(k)))
             .collect();
         out.push_str(&format!("definitions: {}\n", counts.join(", ")));
+    }
+    if !r.scan.assumed_platforms.is_empty() {
+        out.push_str(&format!(
+            "platform assumed, not checked: {}\n",
+            t(&r.scan.assumed_platforms.join(", "))
+        ));
     }
     if !wrote.is_empty() {
         let paths: Vec<String> = wrote.iter().map(|p| shown_path(p)).collect();

@@ -175,7 +175,8 @@ pub fn run(
     let mut rules = Vec::new();
     let mut score_input = HashMap::new();
     if let Some(bench) = &content.benchmark {
-        let applicability = Applicability::new(content, &runner);
+        let applicability =
+            Applicability::new(content, &runner, &config.selection.assumed_platforms);
         if let Some(dict) = &content.cpe_dictionary {
             progress(config.progress, "checking platform applicability");
             let mut by_doc: HashMap<&str, Vec<&str>> = HashMap::new();
@@ -197,7 +198,7 @@ pub fn run(
             let reason = if !selected.contains(&rule.id) {
                 Some("not selected".to_string())
             } else if !bench_applies {
-                Some("the benchmark's platform does not apply to this host".to_string())
+                Some(benchmark_platform_reason(bench, &config.host))
             } else {
                 inapplicable_platform(bench, rule, &applicability)
                     .map(|p| format!("platform {p} does not apply to this host"))
@@ -331,6 +332,25 @@ pub fn run(
         clock,
     );
     Ok(results)
+}
+
+/// Why no rule of a benchmark applies: its platforms and the host's system, so that a
+/// user scanning Debian 12 with the Debian 11 guide sees the mismatch, not a bare
+/// "not applicable" per rule.
+pub fn benchmark_platform_reason(
+    bench: &crate::content::xccdf::Benchmark,
+    host: &crate::target::Host,
+) -> String {
+    let h = info::host_info(host);
+    let system = match (h.os_name.as_deref(), h.os_version.as_deref()) {
+        (Some(n), Some(v)) => format!("{n} {v}"),
+        (Some(n), None) => n.to_string(),
+        _ => "an unidentified system".to_string(),
+    };
+    format!(
+        "the benchmark's platform ({}) does not apply to this host ({system})",
+        bench.platforms.join(", ")
+    )
 }
 
 /// The first platform (own or inherited) that does not apply, if any.
@@ -612,6 +632,7 @@ fn build_document(
                 version: None,
             }),
             policy: config.policy_path.clone(),
+            assumed_platforms: config.selection.assumed_platforms.clone(),
             command_line: config.command_line.clone(),
         },
         summary,

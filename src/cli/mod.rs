@@ -86,6 +86,11 @@ pub struct ScanArgs {
     /// Do not evaluate this rule; repeatable.
     #[arg(long = "skip-rule", value_name = "ID")]
     pub skip_rules: Vec<String>,
+    /// Take this host to match the CPE platform name (e.g.
+    /// cpe:/o:debian:debian_linux:11), to evaluate content written for another release
+    /// on purpose; recorded in the results. Repeatable.
+    #[arg(long = "assume-platform", value_name = "CPE")]
+    pub assume_platforms: Vec<String>,
     /// XCCDF tailoring file (its profiles can be chosen with --profile).
     #[arg(long, value_name = "FILE")]
     pub tailoring: Option<PathBuf>,
@@ -179,6 +184,9 @@ impl ScanArgs {
         for (k, v) in &self.vars {
             flag("--var", format!("{k}={v}"));
         }
+        for p in &self.assume_platforms {
+            flag("--assume-platform", p.clone());
+        }
         // Limits travel only when set, so the remote command line says what the user
         // asked for.
         if self.max_file_size != DEFAULT_MAX_FILE_SIZE {
@@ -253,6 +261,7 @@ impl ScanArgs {
             rules: self.rules.clone(),
             skip_rules: self.skip_rules.clone(),
             vars: self.vars.clone(),
+            assumed_platforms: self.assume_platforms.clone(),
         };
         c.max_file_size = self.max_file_size;
         c.max_items_per_object = self.max_items;

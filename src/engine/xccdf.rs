@@ -161,6 +161,9 @@ pub struct Selection {
     pub skip_rules: Vec<String>,
     /// `--var NAME=VALUE`, NAME a Value id or its short name.
     pub vars: Vec<(String, String)>,
+    /// `--assume-platform CPE`: CPE names taken to apply to the host whatever their
+    /// checks say (content for another release, evaluated on purpose).
+    pub assumed_platforms: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -484,14 +487,17 @@ pub fn exported_variables(
 pub struct Applicability<'a> {
     content: &'a Content,
     runner: &'a dyn OvalRunner,
+    assumed: &'a [String],
     cache: std::sync::Mutex<HashMap<String, bool>>,
 }
 
 impl<'a> Applicability<'a> {
-    pub fn new(content: &'a Content, runner: &'a dyn OvalRunner) -> Self {
+    /// `assumed`: CPE names that apply without their checks (`--assume-platform`).
+    pub fn new(content: &'a Content, runner: &'a dyn OvalRunner, assumed: &'a [String]) -> Self {
         Applicability {
             content,
             runner,
+            assumed,
             cache: Default::default(),
         }
     }
@@ -533,6 +539,9 @@ impl<'a> Applicability<'a> {
     /// A CPE name applies when its dictionary entry's OVAL check is true. A name the
     /// dictionary does not know does not apply (as oscap decides).
     fn cpe_name(&self, name: &str) -> bool {
+        if self.assumed.iter().any(|a| a == name) {
+            return true;
+        }
         let Some(item) = self
             .content
             .cpe_dictionary

@@ -568,8 +568,33 @@ mod tests {
         let r = verify(&h, Some(&wrong)).unwrap();
         assert_eq!(problem_seqs(&r), vec![Some(1), Some(2), Some(3)]);
         assert!(r.problems[0].message.contains("different key"));
-        // An unsigned entry appended later fails under a trusted key and warns without.
-        record_scan(&h, &results_doc(&[]), None).unwrap();
+        // vigil refuses to append unsigned to a signed chain; an unsigned entry written
+        // another way (an older vigil, a hand edit) fails under a trusted key and warns
+        // without.
+        assert!(record_scan(&h, &results_doc(&[]), None).is_err());
+        let last = crate::history::ledger::read_ledger(&h)
+            .unwrap()
+            .entries(&h)
+            .unwrap()
+            .pop()
+            .unwrap();
+        let doc = results_doc(&[]);
+        let sha = sha256_hex(&doc);
+        crate::history::ledger::write_atomic(&crate::history::ledger::results_path(&h, &sha), &doc)
+            .unwrap();
+        let e = crate::history::ledger::new_entry(
+            last.seq + 1,
+            last.hash,
+            crate::history::ledger::Kind::Scan,
+            Some(sha),
+            None,
+            None,
+        );
+        let mut ledger = fs::OpenOptions::new()
+            .append(true)
+            .open(h.join(crate::history::ledger::LEDGER_FILE))
+            .unwrap();
+        std::io::Write::write_all(&mut ledger, format!("{}\n", e.to_line()).as_bytes()).unwrap();
         assert_eq!(
             problem_seqs(&verify(&h, Some(&good)).unwrap()),
             vec![Some(4)]

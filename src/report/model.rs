@@ -14,9 +14,9 @@ use crate::engine::oval::eval::CriteriaOutcome;
 use crate::engine::xccdf::RuleOutcome;
 use crate::probes::{Flag, Item};
 
-/// 1.1 added `states[]` (the expected values tests compare items against); 1.0
-/// documents still read (the missing section is empty).
-pub const SCHEMA_VERSION: &str = "1.1";
+/// 1.1 added `states[]` (the expected values tests compare items against); 1.2 added
+/// `scan.assumed_platforms`; 1.0 and 1.1 documents still read (missing parts are empty).
+pub const SCHEMA_VERSION: &str = "1.2";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScanResults {
@@ -80,6 +80,10 @@ pub struct ScanInfo {
     pub profile: Option<NamedInfo>,
     #[serde(default)]
     pub policy: Option<String>,
+    /// `--assume-platform`: CPE names taken to apply to the host without their checks
+    /// (schema 1.2), so a reader knows the content was evaluated outside its platform.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assumed_platforms: Vec<String>,
     #[serde(default)]
     pub command_line: Vec<String>,
 }

@@ -146,3 +146,56 @@ fn pruning_a_signed_history_without_the_key_is_refused() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A root that says it is Debian 12, for the Debian 11 guide.
+fn debian12_root() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(d.path().join("etc")).unwrap();
+    std::fs::write(
+        d.path().join("etc/os-release"),
+        "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nVERSION=\"12 (bookworm)\"\nID=debian\n",
+    )
+    .unwrap();
+    std::fs::write(d.path().join("etc/debian_version"), "12.5\n").unwrap();
+    d
+}
+
+#[test]
+fn content_for_another_release_says_so_and_can_be_evaluated_on_purpose() {
+    let ds = "/usr/share/xml/scap/ssg/content/ssg-debian11-ds.xml";
+    crate::testtool::require(ds);
+    let root = debian12_root();
+    let r = root.path().to_str().unwrap();
+    let out = vigil(&["scan", ds, "--profile", "standard", "--root", r]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().skip(1).collect();
+    insta::assert_snapshot!("platform_mismatch_summary", lines.join("\n"));
+
+    let (code, doc) = crate::scan_json(&[
+        ds,
+        "--profile",
+        "standard",
+        "--root",
+        r,
+        "--assume-platform",
+        "cpe:/o:debian:debian_linux:11",
+    ]);
+    assert_eq!(code, 2, "an empty root fails some standard rules");
+    assert_eq!(
+        doc["scan"]["assumed_platforms"][0],
+        "cpe:/o:debian:debian_linux:11"
+    );
+    let evaluated = doc["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["result"] == "pass" || x["result"] == "fail")
+        .count();
+    assert!(evaluated > 10, "only {evaluated} rules evaluated");
+}
