@@ -135,6 +135,9 @@ fn render_report(args: ReportArgs) -> Result<u8> {
 
 /// A compact summary: counts by result and the rules that failed.
 fn print_summary(r: &ScanResults, to_stderr: bool) {
+    // Ids, titles and messages come from content and hosts: no control character of
+    // theirs reaches the terminal.
+    use vigil::report::sanitize::terminal;
     let mut out = String::new();
     let title = r
         .scan
@@ -144,7 +147,9 @@ fn print_summary(r: &ScanResults, to_stderr: bool) {
         .unwrap_or_else(|| r.scan.content.path.clone());
     out.push_str(&format!(
         "{} on {} ({} ms)\n",
-        title, r.scan.host.hostname, r.scan.duration_ms
+        terminal(&title),
+        terminal(&r.scan.host.hostname),
+        r.scan.duration_ms
     ));
     if !r.rules.is_empty() {
         let counts: Vec<String> = RuleOutcome::ALL
@@ -167,8 +172,8 @@ fn print_summary(r: &ScanResults, to_stderr: bool) {
                 "  {:<8} {:<7} {}  {}\n",
                 x.result.as_str(),
                 x.severity.as_str(),
-                x.id,
-                x.title
+                terminal(&x.id),
+                terminal(&x.title)
             ));
         }
         if failed.len() > 50 {
@@ -193,12 +198,12 @@ fn print_summary(r: &ScanResults, to_stderr: bool) {
                         .to_string()
                 })
                 .unwrap_or_else(|| "the rule's platform does not apply".into());
-            why.entry(reason).or_default().push(&x.id);
+            why.entry(terminal(&reason)).or_default().push(&x.id);
         }
         for (reason, ids) in &why {
             out.push_str(&format!("  {} rules not applicable: {reason}\n", ids.len()));
             for id in ids.iter().take(50) {
-                out.push_str(&format!("    {id}\n"));
+                out.push_str(&format!("    {}\n", terminal(id)));
             }
         }
     } else {

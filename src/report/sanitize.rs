@@ -128,6 +128,25 @@ fn is_web_link(href: &str) -> bool {
         && !href.chars().any(|c| c.is_control() || c.is_whitespace())
 }
 
+/// Text from content or a host made safe for one terminal line: control characters
+/// (escape sequences, carriage returns, newlines) are shown escaped (`\u{1b}`), so a
+/// rule id, title or message cannot move the cursor, recolour the terminal or forge a
+/// line of the summary.
+pub fn terminal(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// `xccdf_org.ssgproject.content_value_var_x` -> `var_x`.
 pub fn short_id(id: &str) -> &str {
     for marker in ["_value_", "_rule_", "_group_", "_profile_"] {
@@ -196,5 +215,11 @@ mod tests {
             "{html}"
         );
         assert!(!html.contains("<p>"), "{html}");
+    }
+
+    #[test]
+    fn terminal_text_has_no_control_characters() {
+        assert_eq!(terminal("plain: ok"), "plain: ok");
+        assert_eq!(terminal("a\u{1b}[2Jb\r\nc"), "a\\u{1b}[2Jb\\r\\nc");
     }
 }
