@@ -129,16 +129,17 @@ fn is_web_link(href: &str) -> bool {
 }
 
 /// Text from content or a host made safe for one terminal line: control characters
-/// (escape sequences, carriage returns, newlines) are shown escaped (`\u{1b}`), so a
-/// rule id, title or message cannot move the cursor, recolour the terminal or forge a
-/// line of the summary.
+/// (escape sequences, carriage returns, newlines) and bidirectional overrides
+/// ([`xml::unsafe_in_line`]) are shown escaped (`\u{1b}`), so a rule id, title or
+/// message cannot move the cursor, recolour the terminal or forge a line of the
+/// summary.
 pub fn terminal(s: &str) -> String {
-    if !s.chars().any(char::is_control) {
+    if !s.chars().any(xml::unsafe_in_line) {
         return s.to_string();
     }
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
-        if c.is_control() {
+        if xml::unsafe_in_line(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);
@@ -221,5 +222,7 @@ mod tests {
     fn terminal_text_has_no_control_characters() {
         assert_eq!(terminal("plain: ok"), "plain: ok");
         assert_eq!(terminal("a\u{1b}[2Jb\r\nc"), "a\\u{1b}[2Jb\\r\\nc");
+        // A right-to-left override would reorder what the reader sees.
+        assert_eq!(terminal("x\u{202e}y"), "x\\u{202e}y");
     }
 }

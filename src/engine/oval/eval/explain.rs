@@ -22,6 +22,7 @@ use std::fmt::Write;
 
 use super::{CriteriaOutcome, Evaluator, ObjectOutcome, ResolvedState, TestOutcome};
 use crate::content::oval::{Check, Entity, EntityValue, Existence, Operation, Operator, Test};
+use crate::content::xml;
 use crate::engine::oval::logic::{self, OvalResult, StatusTally};
 use crate::probes::{Flag, Item, ItemStatus};
 
@@ -647,8 +648,9 @@ fn quote(v: &str) -> String {
     format!("'{}'", clean(v))
 }
 
-/// A value from content or a host made safe for one line of a message: control
-/// characters escaped (`\n`, `\u{1b}`), cut at [`MAX_VALUE`] characters.
+/// A value from content or a host made safe for one line of a message: control and
+/// other unsafe characters ([`xml::unsafe_in_line`]) escaped (`\n`, `\u{1b}`), cut at
+/// [`MAX_VALUE`] characters.
 pub(crate) fn clean(v: &str) -> String {
     let mut out = String::with_capacity(v.len().min(MAX_VALUE + 8));
     for (n, c) in v.chars().enumerate() {
@@ -656,7 +658,7 @@ pub(crate) fn clean(v: &str) -> String {
             out.push('…');
             break;
         }
-        if c.is_control() {
+        if xml::unsafe_in_line(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);
