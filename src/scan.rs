@@ -283,10 +283,8 @@ pub fn run(
                                     })
                                     .collect();
                                 let mut messages = o.messages;
-                                if o.result != RuleOutcome::Pass && o.result != RuleOutcome::Fail {
-                                    for (href, id, _) in &o.definitions {
-                                        messages.extend(explain(&runner, href, id));
-                                    }
+                                if o.result != RuleOutcome::Pass {
+                                    explain(&runner, o.result, &o.definitions, &mut messages);
                                 }
                                 (o.result, messages, checks)
                             })
@@ -407,43 +405,50 @@ fn collect_definition_refs(
     }
 }
 
-/// Words for a definition that did not give true or false: the messages of the tests
-/// and objects below it that are in error, unknown or not applicable.
-fn explain(runner: &Runner<'_>, href: &str, def: &str) -> Vec<String> {
-    let Some(ev) = runner.evaluators.get(href) else {
-        return vec![];
+/// Says why a rule did not pass: why each definition that gave the rule its result
+/// has its own (see [`Evaluator::explain`]), at most [`MAX_LINES`] lines in all, after
+/// the messages the check already had. Runs only for rules that did not pass, so a
+/// passing scan does no extra work.
+///
+/// [`Evaluator::explain`]: crate::engine::oval::Evaluator::explain
+fn explain(
+    runner: &Runner<'_>,
+    result: RuleOutcome,
+    definitions: &[(String, String, OvalResult)],
+    messages: &mut Vec<String>,
+) {
+    use crate::engine::oval::eval::MAX_LINES;
+    // With several definitions, those that would give the rule this result on their
+    // own decided it; when none does (a negated check), every one took part.
+    let own = |(href, id, r): &&(String, String, OvalResult)| {
+        let class = runner
+            .docs
+            .get(href)
+            .and_then(|d| d.definitions.get(id))
+            .map_or("compliance", |d| d.class.as_str());
+        RuleOutcome::from_oval(*r, class) == result
     };
-    let outcome = ev.definition(def);
-    let mut out: Vec<String> = outcome.messages.clone();
-    let mut tests = Vec::new();
-    fn walk(c: &crate::engine::oval::eval::CriteriaOutcome, tests: &mut Vec<String>) {
-        use crate::engine::oval::eval::CriteriaOutcome::*;
-        match c {
-            Criteria { children, .. } => children.iter().for_each(|c| walk(c, tests)),
-            Criterion {
-                test_ref, result, ..
-            } => {
-                if !matches!(result, OvalResult::True | OvalResult::False) {
-                    tests.push(test_ref.clone());
-                }
+    let mut deciding: Vec<&(String, String, OvalResult)> = definitions.iter().filter(own).collect();
+    if deciding.is_empty() {
+        deciding = definitions.iter().collect();
+    }
+    for (href, id, _) in deciding {
+        let Some(ev) = runner.evaluators.get(href) else {
+            continue;
+        };
+        for line in ev.explain(id) {
+            if messages.len() >= MAX_LINES {
+                return;
             }
-            ExtendDefinition { .. } => {}
-        }
-    }
-    if let Some(c) = &outcome.criteria {
-        walk(c, &mut tests);
-    }
-    for t in tests {
-        let to = ev.test(&t);
-        for m in &to.messages {
-            let line = format!("{t}: {m}");
-            if !out.contains(&line) {
-                out.push(line);
+            if !messages.contains(&line) {
+                messages.push(line);
             }
         }
     }
-    out.truncate(10);
-    out
+    if messages.iter().all(|m| m.trim().is_empty()) {
+        messages.retain(|m| !m.trim().is_empty());
+        messages.push(format!("the rule's check gave {result}"));
+    }
 }
 
 /// A state entity for the results document, with the values its variable resolved to.

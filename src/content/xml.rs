@@ -195,6 +195,19 @@ fn write_node(n: &Node, out: &mut String) {
     }
 }
 
+/// Characters that must not reach a terminal or an XML 1.0 document as they are, when
+/// they come from content or a host inside a one-line message: C0 and C1 controls
+/// (escape sequences, carriage returns, newlines), the bidirectional overrides and
+/// isolates that reorder what a reader sees, and the non-characters U+FFFE/U+FFFF that
+/// XML forbids. Callers show them escaped (`\u{1b}`).
+pub fn unsafe_in_line(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{fffe}' | '\u{ffff}'
+        )
+}
+
 /// Escapes text for XML and HTML output.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

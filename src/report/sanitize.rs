@@ -128,6 +128,26 @@ fn is_web_link(href: &str) -> bool {
         && !href.chars().any(|c| c.is_control() || c.is_whitespace())
 }
 
+/// Text from content or a host made safe for one terminal line: control characters
+/// (escape sequences, carriage returns, newlines) and bidirectional overrides
+/// ([`xml::unsafe_in_line`]) are shown escaped (`\u{1b}`), so a rule id, title or
+/// message cannot move the cursor, recolour the terminal or forge a line of the
+/// summary.
+pub fn terminal(s: &str) -> String {
+    if !s.chars().any(xml::unsafe_in_line) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if xml::unsafe_in_line(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// `xccdf_org.ssgproject.content_value_var_x` -> `var_x`.
 pub fn short_id(id: &str) -> &str {
     for marker in ["_value_", "_rule_", "_group_", "_profile_"] {
@@ -197,29 +217,14 @@ mod tests {
         );
         assert!(!html.contains("<p>"), "{html}");
     }
-}
 
-/// Text from content, a host or a file name made safe to print on a terminal: control
-/// characters (C0, DEL, C1: escape sequences, carriage returns, newlines that would
-/// forge lines) and the bidirectional overrides that reorder what is shown are written
-/// as `\u{..}` escapes; everything else is kept.
-pub fn terminal(text: &str) -> String {
-    if !text.chars().any(needs_escape) {
-        return text.to_string();
+    #[test]
+    fn terminal_text_has_no_control_characters() {
+        assert_eq!(terminal("plain: ok"), "plain: ok");
+        assert_eq!(terminal("a\u{1b}[2Jb\r\nc"), "a\\u{1b}[2Jb\\r\\nc");
+        // A right-to-left override would reorder what the reader sees.
+        assert_eq!(terminal("x\u{202e}y"), "x\\u{202e}y");
     }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if needs_escape(c) {
-            out.push_str(&format!("\\u{{{:x}}}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-fn needs_escape(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 #[cfg(test)]
@@ -230,7 +235,7 @@ mod terminal_tests {
     fn control_and_bidi_characters_are_escaped() {
         assert_eq!(terminal("plain — ok"), "plain — ok");
         assert_eq!(terminal("a\x1b[2Jb"), "a\\u{1b}[2Jb");
-        assert_eq!(terminal("line\nforged"), "line\\u{a}forged");
+        assert_eq!(terminal("line\nforged"), "line\\nforged");
         assert_eq!(terminal("x\u{202e}y\u{9b}"), "x\\u{202e}y\\u{9b}");
     }
 }

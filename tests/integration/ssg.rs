@@ -31,6 +31,18 @@ fn datastream_all_rules_give_a_result_each() {
     );
     assert_eq!(doc["schema_version"], vigil::report::model::SCHEMA_VERSION);
     assert_eq!(doc["scan"]["content"]["kind"], "datastream");
+    // Every rule that did not pass says why (issue 12), whatever the content.
+    for r in rules {
+        if matches!(r["result"].as_str(), Some("pass" | "notselected")) {
+            continue;
+        }
+        let said = r["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| !m.as_str().unwrap().trim().is_empty());
+        assert!(said, "{} {}: no message", r["result"], r["id"]);
+    }
 }
 
 #[test]

@@ -23,6 +23,9 @@ use crate::probes::{
     Collected, Context, Flag, Item, ItemFilter, ItemStatus, ObjectQuery, QueryEntity, Registry,
 };
 
+mod explain;
+pub use explain::{EntityVerdict, MAX_LINES};
+
 /// Why a variable has no values.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct VarError {

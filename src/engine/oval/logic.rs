@@ -176,6 +176,52 @@ pub fn check(check: Check, results: impl IntoIterator<Item = OvalResult>) -> Ova
     Tally::of(results).check(check)
 }
 
+/// The inputs (indices into `inputs`) that decided `result` under `op`, so an
+/// explanation follows only the branches that made the outcome what it is: for a false
+/// AND the false inputs, for a false OR every input, for an error the inputs in error,
+/// and so on. The result given is what the table produced over these inputs (before
+/// any negation of the node itself).
+pub fn deciding(op: Operator, result: OvalResult, inputs: &[OvalResult]) -> Vec<usize> {
+    let equal =
+        |r: OvalResult| -> Vec<usize> { (0..inputs.len()).filter(|&i| inputs[i] == r).collect() };
+    let counted: Vec<usize> = (0..inputs.len())
+        .filter(|&i| inputs[i] != OvalResult::NotApplicable)
+        .collect();
+    let picked = match (op, result) {
+        // Error, unknown and not evaluated win by precedence: the inputs that have them.
+        (_, OvalResult::Error | OvalResult::Unknown | OvalResult::NotEvaluated) => equal(result),
+        (_, OvalResult::NotApplicable) => (0..inputs.len()).collect(),
+        (Operator::And, OvalResult::False) | (Operator::Or, OvalResult::True) => equal(result),
+        (Operator::One, OvalResult::True) => equal(OvalResult::True),
+        (Operator::One, OvalResult::False) if equal(OvalResult::True).len() >= 2 => {
+            equal(OvalResult::True)
+        }
+        // A true AND, a false OR, a false ONE with no true input, XOR: every input
+        // that counted took part.
+        _ => counted,
+    };
+    if picked.is_empty() {
+        (0..inputs.len()).collect()
+    } else {
+        picked
+    }
+}
+
+/// [`deciding`] for a check over item (or value) results (§5.3.3).
+pub fn deciding_check(check: Check, result: OvalResult, inputs: &[OvalResult]) -> Vec<usize> {
+    match check {
+        Check::All => deciding(Operator::And, result, inputs),
+        Check::AtLeastOne => deciding(Operator::Or, result, inputs),
+        Check::OnlyOne => deciding(Operator::One, result, inputs),
+        // None satisfy is false because of the inputs that are true, and true (or
+        // undecided) as an AND of the negated inputs would be.
+        Check::NoneSatisfy | Check::NoneExist => {
+            let negated: Vec<OvalResult> = inputs.iter().map(|r| r.negate(true)).collect();
+            deciding(Operator::And, result, &negated)
+        }
+    }
+}
+
 /// Counts of item statuses for the existence tables.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct StatusTally {
@@ -393,5 +439,62 @@ mod tests {
         assert_eq!(st(0, 0, 0, 0).existence(OnlyOneExists), False);
         assert_eq!(st(1, 0, 1, 0).existence(OnlyOneExists), Error);
         assert_eq!(st(0, 0, 0, 1).existence(OnlyOneExists), Unknown);
+    }
+
+    #[test]
+    fn deciding_inputs_follow_the_tables() {
+        // A false AND: the false inputs, not the true or undecided ones.
+        assert_eq!(
+            deciding(Operator::And, False, &[True, False, Error, False]),
+            [1, 3]
+        );
+        // A true AND: every input that counted.
+        assert_eq!(
+            deciding(Operator::And, True, &[True, NotApplicable, True]),
+            [0, 2]
+        );
+        // A false OR: every input; a true OR: the true ones.
+        assert_eq!(deciding(Operator::Or, False, &[False, False]), [0, 1]);
+        assert_eq!(deciding(Operator::Or, True, &[False, True]), [1]);
+        // Precedence: an error is decided by the inputs in error.
+        assert_eq!(deciding(Operator::And, Error, &[True, Error, Unknown]), [1]);
+        assert_eq!(deciding(Operator::Or, Unknown, &[False, Unknown]), [1]);
+        // ONE: two true inputs make it false; none true, every input.
+        assert_eq!(deciding(Operator::One, False, &[True, False, True]), [0, 2]);
+        assert_eq!(deciding(Operator::One, False, &[False, False]), [0, 1]);
+        assert_eq!(deciding(Operator::One, True, &[False, True]), [1]);
+        assert_eq!(deciding(Operator::Xor, True, &[True, False]), [0, 1]);
+        assert_eq!(
+            deciding(Operator::And, NotApplicable, &[NotApplicable]),
+            [0]
+        );
+        // Every result of every table names at least one input when there is one.
+        for op in Operator::ALL {
+            for a in ALL {
+                for b in ALL {
+                    let r = combine(*op, [a, b]);
+                    assert!(!deciding(*op, r, &[a, b]).is_empty(), "{op} {a} {b}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn deciding_items_follow_the_check() {
+        assert_eq!(deciding_check(Check::All, False, &[True, False]), [1]);
+        assert_eq!(
+            deciding_check(Check::AtLeastOne, False, &[False, False]),
+            [0, 1]
+        );
+        // None satisfy is false because of the items that satisfy the state.
+        assert_eq!(
+            deciding_check(Check::NoneSatisfy, False, &[False, True, True]),
+            [1, 2]
+        );
+        assert_eq!(
+            deciding_check(Check::NoneSatisfy, True, &[False, False]),
+            [0, 1]
+        );
+        assert_eq!(deciding_check(Check::OnlyOne, False, &[True, True]), [0, 1]);
     }
 }
