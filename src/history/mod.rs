@@ -22,11 +22,12 @@
 //! | `seq` | 1, 2, 3, … (one more than the previous entry) |
 //! | `time` | RFC 3339 UTC time the entry was appended |
 //! | `kind` | `scan` or `prune` |
+//! | `host` | scan entries: the scanned host, the results' `scan.host.hostname` (entries written before vigil recorded it lack it; a vigil that predates the field refuses entries that have it, as it refuses any unknown field) |
 //! | `results_sha256` | scan entries: SHA-256 of the results file |
 //! | `prune` | prune entries: `{keep_days, cutoff, removed_count, removed_from_seq, removed_through_seq, removed_last_hash}` |
 //! | `prev_hash` | `hash` of the previous entry; 64 zeros for the first entry |
 //! | `public_key` | signed entries: the signer's Ed25519 public key, 32 bytes hex |
-//! | `hash` | SHA-256 over `"vigil-history-v1\n"` followed by the compact JSON object `{seq, time, kind, results_sha256, prune, prev_hash, public_key}` (absent values as `null`), hex |
+//! | `hash` | SHA-256 over `"vigil-history-v1\n"` followed by the compact JSON object `{seq, time, kind, host, results_sha256, prune, prev_hash, public_key}`, hex; absent values are `null`, except `host`, which is left out when absent so that entries written before it existed keep their hash |
 //! | `signature` | signed entries: Ed25519 signature of the 32 raw bytes of `hash`, hex |
 //!
 //! Signing keys (`--sign-key FILE`) are Ed25519 private keys in PKCS#8, PEM or DER, as
@@ -168,12 +169,12 @@ pub fn run_to(args: &HistoryArgs, out: &mut dyn Write) -> Result<i32> {
                 )));
             }
             let entries = ledger::read_ledger(dir)?.entries(dir)?;
-            for e in &entries {
-                if *json {
+            if *json {
+                for e in &entries {
                     w(out, &format!("{}\n", e.to_line()))?;
-                } else {
-                    w(out, &format!("{}\n", list_line(dir, e)))?;
                 }
+            } else {
+                w(out, &list_table(dir, &entries))?;
             }
             Ok(0)
         }
@@ -270,48 +271,82 @@ pub fn run_to(args: &HistoryArgs, out: &mut dyn Write) -> Result<i32> {
     }
 }
 
-fn list_line(dir: &Path, e: &Entry) -> String {
-    let summary = match e.kind {
-        Kind::Prune => e.prune.as_ref().map_or(String::new(), |p| {
+/// The `history list` table: a header, then one row per entry.
+fn list_table(dir: &Path, entries: &[Entry]) -> String {
+    let mut rows = vec![[
+        "SEQ".to_string(),
+        "TIME".to_string(),
+        "HOST".to_string(),
+        "KIND".to_string(),
+        "HASH".to_string(),
+        "SIGNED".to_string(),
+        "RESULTS".to_string(),
+    ]];
+    rows.extend(entries.iter().map(|e| list_row(dir, e)));
+    let width = |c: usize| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..6).map(width).collect();
+    let mut s = String::new();
+    for r in &rows {
+        let mut line = format!("{:>w$}", r[0], w = widths[0]);
+        for (c, w) in widths.iter().enumerate().skip(1) {
+            line.push_str(&format!("  {:<w$}", r[c]));
+        }
+        line.push_str("  ");
+        line.push_str(&r[6]);
+        s.push_str(line.trim_end());
+        s.push('\n');
+    }
+    s
+}
+
+fn list_row(dir: &Path, e: &Entry) -> [String; 7] {
+    let doc = match e.kind {
+        Kind::Prune => None,
+        Kind::Scan => ledger::read_results(dir, e)
+            .ok()
+            .and_then(|b| crate::report::from_json_slice::<serde_json::Value>(&b).ok()),
+    };
+    let summary = match (e.kind, &doc) {
+        (Kind::Prune, _) => e.prune.as_ref().map_or(String::new(), |p| {
             format!(
                 "prune --keep-days {}: removed {} entries",
                 p.keep_days, p.removed_count
             )
         }),
-        Kind::Scan => match ledger::read_results(dir, e)
-            .ok()
-            .and_then(|b| crate::report::from_json_slice::<serde_json::Value>(&b).ok())
-        {
-            None => "(results unavailable)".to_string(),
-            Some(v) => {
-                let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-                for r in diff::rules_of(&v).values() {
-                    *counts.entry(r.result.clone()).or_default() += 1;
-                }
-                counts
-                    .iter()
-                    .map(|(k, n)| format!("{k}={n}"))
-                    .collect::<Vec<_>>()
-                    .join(" ")
+        (Kind::Scan, None) => "(results unavailable)".to_string(),
+        (Kind::Scan, Some(v)) => {
+            let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+            for r in diff::rules_of(v).values() {
+                *counts.entry(r.result.clone()).or_default() += 1;
             }
-        },
+            counts
+                .iter()
+                .map(|(k, n)| format!("{k}={n}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        }
     };
-    format!(
-        "{:>5}  {}  {:<5}  {}  {}  {}",
-        e.seq,
-        e.time,
+    // Entries written before the ledger recorded the host: the results document says.
+    let facts = doc.as_ref().map(ledger::ScanFacts::of).unwrap_or_default();
+    let host = e.host.clone().or(facts.host).unwrap_or_else(|| "-".into());
+    [
+        e.seq.to_string(),
+        e.time.clone(),
+        host,
         match e.kind {
             Kind::Scan => "scan",
             Kind::Prune => "prune",
-        },
-        &e.hash[..e.hash.len().min(16)],
+        }
+        .to_string(),
+        e.hash[..e.hash.len().min(16)].to_string(),
         if e.signature.is_some() {
-            "signed  "
+            "signed"
         } else {
             "unsigned"
-        },
-        summary
-    )
+        }
+        .to_string(),
+        summary,
+    ]
 }
 
 /// The two scan entries to compare: explicit seqs, or A and the latest scan, or the last
@@ -408,12 +443,22 @@ mod tests {
         assert_eq!(ev_rules, ["\"b\"", "\"a\""]);
         let (c, o) = run_cli(&["list", hs]);
         assert_eq!(c, 0);
-        assert_eq!(o.lines().count(), 2);
-        assert!(
-            o.lines()
-                .nth(1)
-                .unwrap()
-                .contains("signed    fail=1 pass=1"),
+        let lines: Vec<&str> = o.lines().collect();
+        assert_eq!(lines.len(), 3, "{o}");
+        let words = |l: &str| l.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(
+            words(lines[0]),
+            ["SEQ", "TIME", "HOST", "KIND", "HASH", "SIGNED", "RESULTS"]
+        );
+        let row = words(lines[2]);
+        assert_eq!(
+            (&row[0][..], &row[2][..], &row[3][..], &row[5..]),
+            (
+                "2",
+                "h1",
+                "scan",
+                &["signed", "fail=1", "pass=1"].map(String::from)[..]
+            ),
             "{o}"
         );
         let (c, o) = run_cli(&["diff", hs]);
@@ -448,6 +493,23 @@ mod tests {
             o.starts_with("TAMPERED entry 1 (line 1): results file"),
             "{o}"
         );
+    }
+
+    #[test]
+    fn list_shows_the_host_of_entries_written_before_it_was_recorded() {
+        let d = super::ledger::tests::v1_history();
+        let (c, o) = run_cli(&["list", d.path().to_str().unwrap()]);
+        assert_eq!(c, 0);
+        let rows: Vec<Vec<&str>> = o
+            .lines()
+            .skip(1)
+            .map(|l| l.split_whitespace().collect())
+            .collect();
+        assert_eq!(rows.len(), 2, "{o}");
+        for r in &rows {
+            // From the results document, as the entry has no host of its own.
+            assert_eq!(r[2], "old-host", "{o}");
+        }
     }
 
     #[test]
