@@ -52,7 +52,8 @@ pub struct PruneRecord {
 #[serde(deny_unknown_fields)]
 pub struct Entry {
     pub seq: u64,
-    /// RFC 3339, UTC, when the entry was appended.
+    /// RFC 3339, UTC, when the entry was appended (not when the scan ran: `history
+    /// record` can append a document saved long before; see `scan_started`).
     pub time: String,
     pub kind: Kind,
     /// Scan entries: the scanned host's name, the results' `scan.host.hostname`.
@@ -60,6 +61,10 @@ pub struct Entry {
     /// they still verify).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
+    /// Scan entries: when the scan started, the results' `scan.started` (RFC 3339).
+    /// Absent, like `host`, in entries written before vigil recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan_started: Option<String>,
     /// SHA-256 of the stored results document (scan entries).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub results_sha256: Option<String>,
@@ -86,6 +91,8 @@ struct HashedBody<'a> {
     kind: Kind,
     #[serde(skip_serializing_if = "Option::is_none")]
     host: &'a Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scan_started: &'a Option<String>,
     results_sha256: &'a Option<String>,
     prune: &'a Option<PruneRecord>,
     prev_hash: &'a str,
@@ -100,6 +107,7 @@ impl Entry {
             time: &self.time,
             kind: self.kind,
             host: &self.host,
+            scan_started: &self.scan_started,
             results_sha256: &self.results_sha256,
             prune: &self.prune,
             prev_hash: &self.prev_hash,
@@ -348,6 +356,8 @@ pub enum Payload<'a> {
 pub struct ScanFacts {
     /// `scan.host.hostname`.
     pub host: Option<String>,
+    /// `scan.started`.
+    pub started: Option<String>,
 }
 
 impl ScanFacts {
@@ -361,6 +371,7 @@ impl ScanFacts {
         };
         ScanFacts {
             host: text("/scan/host/hostname"),
+            started: text("/scan/started"),
         }
     }
 }
@@ -454,6 +465,7 @@ pub fn new_entry(seq: u64, prev_hash: String, body: Body, key: Option<&SigningKe
         time: now_rfc3339(),
         kind,
         host: facts.host,
+        scan_started: facts.started,
         results_sha256,
         prune,
         prev_hash,
@@ -560,18 +572,21 @@ pub(crate) mod tests {
         let es = ledger.entries(d.path()).unwrap();
         assert_eq!(es.len(), 2);
         for (e, line) in es.iter().zip(&ledger.lines) {
-            assert_eq!(e.host, None);
+            assert_eq!((&e.host, &e.scan_started), (&None, &None));
             assert_eq!(e.compute_hash(), e.hash);
             assert_eq!(e.to_line(), line.text);
         }
         let key = es[1].embedded_key().unwrap().unwrap();
         assert_eq!(es[1].signature_valid(&key), Ok(true));
-        // A new entry chains onto them and records the host, under its hash.
+        // A new entry chains onto them and records the host and scan time, under its
+        // hash.
         let e3 = record_scan(d.path(), &results_doc(&[("a", "fail")]), None).unwrap();
         assert_eq!((e3.seq, e3.prev_hash.as_str()), (3, es[1].hash.as_str()));
         assert_eq!(e3.host.as_deref(), Some("h1"));
+        assert_eq!(e3.scan_started.as_deref(), Some("2024-01-01T00:00:00Z"));
         assert!(
-            e3.to_line().contains(r#""kind":"scan","host":"h1","#),
+            e3.to_line()
+                .contains(r#""kind":"scan","host":"h1","scan_started":"2024-01-01T00:00:00Z","#),
             "{}",
             e3.to_line()
         );
@@ -579,6 +594,9 @@ pub(crate) mod tests {
         edited.host = Some("h2".into());
         assert_ne!(edited.compute_hash(), e3.hash);
         edited.host = None;
+        assert_ne!(edited.compute_hash(), e3.hash);
+        let mut edited = e3.clone();
+        edited.scan_started = Some("2024-01-02T00:00:00Z".into());
         assert_ne!(edited.compute_hash(), e3.hash);
     }
 

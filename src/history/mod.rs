@@ -20,14 +20,15 @@
 //! | field | meaning |
 //! |---|---|
 //! | `seq` | 1, 2, 3, … (one more than the previous entry) |
-//! | `time` | RFC 3339 UTC time the entry was appended |
+//! | `time` | RFC 3339 UTC time the entry was appended (for a scan, `scan_started` says when it ran) |
 //! | `kind` | `scan` or `prune` |
 //! | `host` | scan entries: the scanned host, the results' `scan.host.hostname` (entries written before vigil recorded it lack it; a vigil that predates the field refuses entries that have it, as it refuses any unknown field) |
+//! | `scan_started` | scan entries: when the scan started, the results' `scan.started` (absent, like `host`, in older entries) |
 //! | `results_sha256` | scan entries: SHA-256 of the results file |
 //! | `prune` | prune entries: `{keep_days, cutoff, removed_count, removed_from_seq, removed_through_seq, removed_last_hash}` |
 //! | `prev_hash` | `hash` of the previous entry; 64 zeros for the first entry |
 //! | `public_key` | signed entries: the signer's Ed25519 public key, 32 bytes hex |
-//! | `hash` | SHA-256 over `"vigil-history-v1\n"` followed by the compact JSON object `{seq, time, kind, host, results_sha256, prune, prev_hash, public_key}`, hex; absent values are `null`, except `host`, which is left out when absent so that entries written before it existed keep their hash |
+//! | `hash` | SHA-256 over `"vigil-history-v1\n"` followed by the compact JSON object `{seq, time, kind, host, scan_started, results_sha256, prune, prev_hash, public_key}`, hex; absent values are `null`, except `host` and `scan_started`, which are left out when absent so that entries written before they existed keep their hash |
 //! | `signature` | signed entries: Ed25519 signature of the 32 raw bytes of `hash`, hex |
 //!
 //! Signing keys (`--sign-key FILE`) are Ed25519 private keys in PKCS#8, PEM or DER, as
@@ -326,12 +327,22 @@ fn list_row(dir: &Path, e: &Entry) -> [String; 7] {
                 .join(" ")
         }
     };
-    // Entries written before the ledger recorded the host: the results document says.
+    // Entries written before the ledger recorded the host and the scan time: the
+    // results document says.
     let facts = doc.as_ref().map(ledger::ScanFacts::of).unwrap_or_default();
     let host = e.host.clone().or(facts.host).unwrap_or_else(|| "-".into());
+    // A scan is listed by when it ran, which `history record` can make much earlier than
+    // when it was appended; a prune by when it ran (to the second, as scan times are).
+    let time = match e.kind {
+        Kind::Scan => e.scan_started.clone().or(facts.started),
+        Kind::Prune => Some(chrono::DateTime::parse_from_rfc3339(&e.time).map_or_else(
+            |_| e.time.clone(),
+            |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        )),
+    };
     [
         e.seq.to_string(),
-        e.time.clone(),
+        time.unwrap_or_else(|| "-".into()),
         host,
         match e.kind {
             Kind::Scan => "scan",
@@ -461,6 +472,8 @@ mod tests {
             ),
             "{o}"
         );
+        // The scan's own time (results_doc's scan.started), not when it was recorded.
+        assert_eq!(row[1], "2024-01-01T00:00:00Z", "{o}");
         let (c, o) = run_cli(&["diff", hs]);
         assert_eq!(c, 2);
         assert!(o.contains("new failures (1):\n  a: pass -> fail"), "{o}");
@@ -496,7 +509,7 @@ mod tests {
     }
 
     #[test]
-    fn list_shows_the_host_of_entries_written_before_it_was_recorded() {
+    fn list_shows_host_and_scan_time_of_entries_written_before_they_were_recorded() {
         let d = super::ledger::tests::v1_history();
         let (c, o) = run_cli(&["list", d.path().to_str().unwrap()]);
         assert_eq!(c, 0);
@@ -506,10 +519,10 @@ mod tests {
             .map(|l| l.split_whitespace().collect())
             .collect();
         assert_eq!(rows.len(), 2, "{o}");
-        for r in &rows {
-            // From the results document, as the entry has no host of its own.
-            assert_eq!(r[2], "old-host", "{o}");
-        }
+        // From the results documents, as the entries have no host or scan time of their
+        // own (they were recorded on 2026-12-01).
+        assert_eq!(rows[0][1..3], ["2024-03-01T02:00:00Z", "old-host"], "{o}");
+        assert_eq!(rows[1][1..3], ["2024-03-02T02:00:00Z", "old-host"], "{o}");
     }
 
     #[test]
