@@ -195,15 +195,18 @@ fn refuse_out_inside(out: &Path, roots: &[PathBuf]) -> Result<()> {
 
 pub fn load(file: &Path) -> Result<Baseline> {
     let bytes = crate::osutil::read_whole_input(file).map_err(Error::io(file))?;
-    let b: Baseline = serde_json::from_slice(&bytes).map_err(|e| Error::Format {
+    parse(&bytes).map_err(|message| Error::Format {
         path: file.to_path_buf(),
-        message: e.to_string(),
-    })?;
+        message,
+    })
+}
+
+/// Parses a baseline document (also read by the `integrity_object` probe, from the
+/// scanned host); the error says what is wrong with it.
+pub fn parse(bytes: &[u8]) -> std::result::Result<Baseline, String> {
+    let b: Baseline = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
     if b.format != FORMAT || b.version != 1 {
-        return Err(Error::Format {
-            path: file.to_path_buf(),
-            message: format!("format {} version {}", b.format, b.version),
-        });
+        return Err(format!("format {} version {}", b.format, b.version));
     }
     Ok(b)
 }
