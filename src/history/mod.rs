@@ -72,8 +72,8 @@ pub struct ScanHistoryArgs {
     /// `openssl genpkey -algorithm ed25519` writes).
     #[arg(long, value_name = "FILE", requires = "history")]
     pub sign_key: Option<PathBuf>,
-    /// Emit new failures (vs. the previous scan in --history) as JSON lines to PATH,
-    /// `-` or `syslog[:rfc5424|:rfc3164]`.
+    /// Emit new failures (vs. the previous scan in --history; without it, every
+    /// failure is new) as JSON lines to PATH, `-` or `syslog[:rfc5424|:rfc3164]`.
     #[arg(long, value_name = "PATH|syslog")]
     pub events: Option<EventTarget>,
 }
