@@ -84,13 +84,16 @@ pub struct BaselineArgs {
 pub enum BaselineCommand {
     /// Record every file under PATH... into a baseline file.
     Create {
+        /// Where to write the baseline (not inside a directory being recorded).
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Files or directories to record (symbolic links are recorded, not followed).
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
     },
     /// Compare the paths recorded in FILE with their current state; exit 2 on changes.
     Check {
+        /// A baseline written by `vigil baseline create`.
         file: PathBuf,
         /// Print the changes as JSON.
         #[arg(long)]

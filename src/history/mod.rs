@@ -108,6 +108,7 @@ pub struct HistoryArgs {
 pub enum HistoryCommand {
     /// List the entries of a history.
     List {
+        /// The history directory.
         dir: PathBuf,
         /// Print the entries as JSON lines.
         #[arg(long)]
@@ -115,6 +116,7 @@ pub enum HistoryCommand {
     },
     /// Check the hash chain, results files and signatures; exit 2 on tampering.
     Verify {
+        /// The history directory.
         dir: PathBuf,
         /// Require every entry to be signed by this Ed25519 key (public or private).
         #[arg(long, value_name = "FILE")]
@@ -122,29 +124,38 @@ pub enum HistoryCommand {
     },
     /// Compare two scans (default: the last two); exit 2 when there are new failures.
     Diff {
+        /// The history directory.
         dir: PathBuf,
         /// Older scan (entry seq); alone, it is compared with the latest scan.
         a: Option<u64>,
         /// Newer scan (entry seq).
         b: Option<u64>,
+        /// Print the comparison as one JSON object.
         #[arg(long)]
         json: bool,
     },
     /// Remove entries older than N days, recording the prune in the chain.
     Prune {
+        /// The history directory.
         dir: PathBuf,
+        /// Keep the entries recorded in the last N days.
         #[arg(long, value_name = "N")]
         keep_days: u64,
+        /// Sign the prune entry with this Ed25519 private key (PKCS#8 PEM).
         #[arg(long, value_name = "FILE")]
         sign_key: Option<PathBuf>,
     },
     /// Append an existing results document (what `scan --history` does).
     Record {
+        /// The history directory (created if needed).
         dir: PathBuf,
         /// The scan's JSON results.
         results: PathBuf,
+        /// Sign the entry with this Ed25519 private key (PKCS#8 PEM).
         #[arg(long, value_name = "FILE")]
         sign_key: Option<PathBuf>,
+        /// Emit new failures (vs. the previous scan in DIR) as JSON lines to PATH, `-`
+        /// or `syslog[:rfc5424|:rfc3164]`.
         #[arg(long, value_name = "PATH|syslog")]
         events: Option<EventTarget>,
     },

@@ -5,6 +5,7 @@ mod engine;
 mod hostile;
 mod keymgmt;
 mod offline;
+mod readme;
 mod remote;
 mod ssg;
 
