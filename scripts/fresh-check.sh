@@ -20,7 +20,13 @@
 # in a private mount namespace and vanish with it.
 #
 # Prints the test command's last lines and its wall time; exits with its status.
+#
+# The body is one function, called on the last line: bash has then read the whole file
+# before anything runs, so editing this script while it runs cannot make it execute a
+# half-read line (outside the mount namespace) when the chroot returns.
 set -euo pipefail
+
+main() {
 repo=$(cd "$(dirname "$0")/.." && pwd)
 [ "$(id -u)" -eq 0 ] || { echo "fresh-check: run as root (debootstrap, chroot, mounts)" >&2; exit 1; }
 command -v debootstrap >/dev/null || {
@@ -36,7 +42,15 @@ cargo_bin=${CARGO_HOME:-$HOME/.cargo}/bin
 work=$(mktemp -d "${FRESH_DIR:-/var/tmp}/vigil-fresh.XXXXXX")
 root=$work/root
 cleanup() {
-  if [ "${FRESH_KEEP:-0}" = 1 ]; then echo "fresh-check: root kept in $root" >&2; else rm -rf --one-file-system "$work"; fi
+  if [ "${FRESH_KEEP:-0}" = 1 ]; then echo "fresh-check: root kept in $root" >&2; return; fi
+  # A bind mount of the same file system has the same st_dev, so rm --one-file-system
+  # alone would walk into a leftover bind of the toolchain: refuse while anything is
+  # mounted below the work directory.
+  if awk -v w="$work/" 'index($2, w) == 1 { found = 1 } END { exit !found }' /proc/self/mounts; then
+    echo "fresh-check: something is still mounted under $work; not removing it" >&2
+    return
+  fi
+  rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
 
@@ -117,3 +131,6 @@ echo "fresh-check: ./scripts/test.sh exited $status after $((end - test_start)) 
   "(package installs, build and tests; $((end - start)) s with debootstrap);" \
   "full log in ${FRESH_LOG:-/var/tmp/vigil-fresh-check.log}"
 exit "$status"
+}
+
+main "$@"

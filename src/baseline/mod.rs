@@ -84,13 +84,16 @@ pub struct BaselineArgs {
 pub enum BaselineCommand {
     /// Record every file under PATH... into a baseline file.
     Create {
+        /// Where to write the baseline (not inside a directory being recorded).
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Files or directories to record (symbolic links are recorded, not followed).
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
     },
     /// Compare the paths recorded in FILE with their current state; exit 2 on changes.
     Check {
+        /// A baseline written by `vigil baseline create`.
         file: PathBuf,
         /// Print the changes as JSON.
         #[arg(long)]
@@ -195,15 +198,18 @@ fn refuse_out_inside(out: &Path, roots: &[PathBuf]) -> Result<()> {
 
 pub fn load(file: &Path) -> Result<Baseline> {
     let bytes = crate::osutil::read_whole_input(file).map_err(Error::io(file))?;
-    let b: Baseline = serde_json::from_slice(&bytes).map_err(|e| Error::Format {
+    parse(&bytes).map_err(|message| Error::Format {
         path: file.to_path_buf(),
-        message: e.to_string(),
-    })?;
+        message,
+    })
+}
+
+/// Parses a baseline document (also read by the `integrity_object` probe, from the
+/// scanned host); the error says what is wrong with it.
+pub fn parse(bytes: &[u8]) -> std::result::Result<Baseline, String> {
+    let b: Baseline = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
     if b.format != FORMAT || b.version != 1 {
-        return Err(Error::Format {
-            path: file.to_path_buf(),
-            message: format!("format {} version {}", b.format, b.version),
-        });
+        return Err(format!("format {} version {}", b.format, b.version));
     }
     Ok(b)
 }

@@ -52,9 +52,19 @@ pub struct PruneRecord {
 #[serde(deny_unknown_fields)]
 pub struct Entry {
     pub seq: u64,
-    /// RFC 3339, UTC, when the entry was appended.
+    /// RFC 3339, UTC, when the entry was appended (not when the scan ran: `history
+    /// record` can append a document saved long before; see `scan_started`).
     pub time: String,
     pub kind: Kind,
+    /// Scan entries: the scanned host's name, the results' `scan.host.hostname`.
+    /// Entries written before vigil recorded it do not have it (`HashedBody` says how
+    /// they still verify).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Scan entries: when the scan started, the results' `scan.started` (RFC 3339).
+    /// Absent, like `host`, in entries written before vigil recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan_started: Option<String>,
     /// SHA-256 of the stored results document (scan entries).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub results_sha256: Option<String>,
@@ -70,12 +80,19 @@ pub struct Entry {
     pub signature: Option<String>,
 }
 
-/// The fields the entry hash covers, in a fixed order.
+/// The fields the entry hash covers, in a fixed order. Fields added after version 1 of
+/// the format are left out of the hashed JSON when absent, instead of being `null`, so
+/// the entries written before them hash exactly as they did and their chain (and
+/// signatures, which sign the hash) still verify; when present they are covered.
 #[derive(Serialize)]
 struct HashedBody<'a> {
     seq: u64,
     time: &'a str,
     kind: Kind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    host: &'a Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scan_started: &'a Option<String>,
     results_sha256: &'a Option<String>,
     prune: &'a Option<PruneRecord>,
     prev_hash: &'a str,
@@ -89,6 +106,8 @@ impl Entry {
             seq: self.seq,
             time: &self.time,
             kind: self.kind,
+            host: &self.host,
+            scan_started: &self.scan_started,
             results_sha256: &self.results_sha256,
             prune: &self.prune,
             prev_hash: &self.prev_hash,
@@ -323,9 +342,46 @@ pub fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
-/// What to append: a scan's results, or a prune record.
+/// What to append: a scan's results (with what the entry records about the scan), or a
+/// prune record.
 pub enum Payload<'a> {
-    Scan(&'a [u8]),
+    Scan(&'a [u8], ScanFacts),
+    Prune(PruneRecord),
+}
+
+/// What a scan entry records about the scan besides its results' hash, taken from the
+/// results document: the entry itself then says which host it is about, under its hash
+/// and signature, for `history list` and for whatever reads the ledger.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScanFacts {
+    /// `scan.host.hostname`.
+    pub host: Option<String>,
+    /// `scan.started`.
+    pub started: Option<String>,
+}
+
+impl ScanFacts {
+    /// The facts of a parsed results document; missing fields stay `None`.
+    pub fn of(results: &serde_json::Value) -> ScanFacts {
+        let text = |p: &str| {
+            results
+                .pointer(p)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_string)
+        };
+        ScanFacts {
+            host: text("/scan/host/hostname"),
+            started: text("/scan/started"),
+        }
+    }
+}
+
+/// What an entry records, before it is sealed.
+pub enum Body {
+    Scan {
+        results_sha256: String,
+        facts: ScanFacts,
+    },
     Prune(PruneRecord),
 }
 
@@ -388,16 +444,20 @@ pub fn append_locked(
         }
     };
     let entry = match payload {
-        Payload::Scan(results) => {
+        Payload::Scan(results, facts) => {
             let sha = sha256_hex(results);
             let rp = results_path(dir, &sha);
             // Same hash, same bytes: an identical earlier results file is reused.
             if !rp.exists() {
                 write_atomic(&rp, results)?;
             }
-            new_entry(seq, prev_hash, Kind::Scan, Some(sha), None, key)
+            let body = Body::Scan {
+                results_sha256: sha,
+                facts,
+            };
+            new_entry(seq, prev_hash, body, key)
         }
-        Payload::Prune(p) => new_entry(seq, prev_hash, Kind::Prune, None, Some(p), key),
+        Payload::Prune(p) => new_entry(seq, prev_hash, Body::Prune(p), key),
     };
     let mut line = entry.to_line();
     line.push('\n');
@@ -411,18 +471,20 @@ pub fn append_locked(
 }
 
 /// A sealed (hashed, optionally signed) entry.
-pub fn new_entry(
-    seq: u64,
-    prev_hash: String,
-    kind: Kind,
-    results_sha256: Option<String>,
-    prune: Option<PruneRecord>,
-    key: Option<&SigningKey>,
-) -> Entry {
+pub fn new_entry(seq: u64, prev_hash: String, body: Body, key: Option<&SigningKey>) -> Entry {
+    let (kind, results_sha256, facts, prune) = match body {
+        Body::Scan {
+            results_sha256,
+            facts,
+        } => (Kind::Scan, Some(results_sha256), facts, None),
+        Body::Prune(p) => (Kind::Prune, None, ScanFacts::default(), Some(p)),
+    };
     let mut entry = Entry {
         seq,
         time: now_rfc3339(),
         kind,
+        host: facts.host,
+        scan_started: facts.started,
         results_sha256,
         prune,
         prev_hash,
@@ -444,11 +506,13 @@ pub fn write_head(dir: &Path, entry: &Entry) -> Result<()> {
 /// Appends a scan's results document to the history in `dir` (created if needed),
 /// signed with the Ed25519 key in `sign_key` if given.
 pub fn record_scan(dir: &Path, results: &[u8], sign_key: Option<&Path>) -> Result<Entry> {
-    crate::report::from_json_slice::<serde_json::Value>(results)
-        .map_err(|e| Error::InvalidResults(e.to_string()))?;
+    let facts = ScanFacts::of(
+        &crate::report::from_json_slice::<serde_json::Value>(results)
+            .map_err(|e| Error::InvalidResults(e.to_string()))?,
+    );
     let key = sign_key.map(load_signing_key).transpose()?;
     let lock = lock_dir(dir)?;
-    append_locked(dir, &lock, Payload::Scan(results), key.as_ref())
+    append_locked(dir, &lock, Payload::Scan(results, facts), key.as_ref())
 }
 
 /// Reads the stored results document of a scan entry.
@@ -502,6 +566,59 @@ pub(crate) mod tests {
             "rules": rules,
         }))
         .unwrap()
+    }
+
+    /// A copy of `tests/fixtures/history-v1`: two entries written by vigil before
+    /// entries recorded the host and the scan time (the second one signed).
+    pub(crate) fn v1_history() -> tempfile::TempDir {
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/history-v1");
+        let d = tempfile::tempdir().unwrap();
+        for rel in [LEDGER_FILE, HEAD_FILE] {
+            fs::copy(fixture.join(rel), d.path().join(rel)).unwrap();
+        }
+        fs::create_dir(d.path().join(RESULTS_DIR)).unwrap();
+        for f in fs::read_dir(fixture.join(RESULTS_DIR)).unwrap() {
+            let f = f.unwrap();
+            fs::copy(f.path(), d.path().join(RESULTS_DIR).join(f.file_name())).unwrap();
+        }
+        d
+    }
+
+    #[test]
+    fn entries_without_the_newer_fields_keep_their_hash() {
+        let d = v1_history();
+        let ledger = read_ledger(d.path()).unwrap();
+        let es = ledger.entries(d.path()).unwrap();
+        assert_eq!(es.len(), 2);
+        for (e, line) in es.iter().zip(&ledger.lines) {
+            assert_eq!((&e.host, &e.scan_started), (&None, &None));
+            assert_eq!(e.compute_hash(), e.hash);
+            assert_eq!(e.to_line(), line.text);
+        }
+        let key = es[1].embedded_key().unwrap().unwrap();
+        assert_eq!(es[1].signature_valid(&key), Ok(true));
+        // A new entry chains onto them and records the host and scan time, under its
+        // hash.
+        // (Entry 2 is signed, so the new one must be too.)
+        let k = openssl_key(d.path(), "k.pem");
+        let e3 = record_scan(d.path(), &results_doc(&[("a", "fail")]), Some(&k)).unwrap();
+        assert_eq!((e3.seq, e3.prev_hash.as_str()), (3, es[1].hash.as_str()));
+        assert_eq!(e3.host.as_deref(), Some("h1"));
+        assert_eq!(e3.scan_started.as_deref(), Some("2024-01-01T00:00:00Z"));
+        assert!(
+            e3.to_line()
+                .contains(r#""kind":"scan","host":"h1","scan_started":"2024-01-01T00:00:00Z","#),
+            "{}",
+            e3.to_line()
+        );
+        let mut edited = e3.clone();
+        edited.host = Some("h2".into());
+        assert_ne!(edited.compute_hash(), e3.hash);
+        edited.host = None;
+        assert_ne!(edited.compute_hash(), e3.hash);
+        let mut edited = e3.clone();
+        edited.scan_started = Some("2024-01-02T00:00:00Z".into());
+        assert_ne!(edited.compute_hash(), e3.hash);
     }
 
     #[test]

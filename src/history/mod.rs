@@ -20,13 +20,15 @@
 //! | field | meaning |
 //! |---|---|
 //! | `seq` | 1, 2, 3, … (one more than the previous entry) |
-//! | `time` | RFC 3339 UTC time the entry was appended |
+//! | `time` | RFC 3339 UTC time the entry was appended (for a scan, `scan_started` says when it ran) |
 //! | `kind` | `scan` or `prune` |
+//! | `host` | scan entries: the scanned host, the results' `scan.host.hostname` (entries written before vigil recorded it lack it; a vigil that predates the field refuses entries that have it, as it refuses any unknown field) |
+//! | `scan_started` | scan entries: when the scan started, the results' `scan.started` (absent, like `host`, in older entries) |
 //! | `results_sha256` | scan entries: SHA-256 of the results file |
 //! | `prune` | prune entries: `{keep_days, cutoff, removed_count, removed_from_seq, removed_through_seq, removed_last_hash}` |
 //! | `prev_hash` | `hash` of the previous entry; 64 zeros for the first entry |
 //! | `public_key` | signed entries: the signer's Ed25519 public key, 32 bytes hex |
-//! | `hash` | SHA-256 over `"vigil-history-v1\n"` followed by the compact JSON object `{seq, time, kind, results_sha256, prune, prev_hash, public_key}` (absent values as `null`), hex |
+//! | `hash` | SHA-256 over `"vigil-history-v1\n"` followed by the compact JSON object `{seq, time, kind, host, scan_started, results_sha256, prune, prev_hash, public_key}`, hex; absent values are `null`, except `host` and `scan_started`, which are left out when absent so that entries written before they existed keep their hash |
 //! | `signature` | signed entries: Ed25519 signature of the 32 raw bytes of `hash`, hex |
 //!
 //! Signing keys (`--sign-key FILE`) are Ed25519 private keys in PKCS#8, PEM or DER, as
@@ -70,8 +72,8 @@ pub struct ScanHistoryArgs {
     /// `openssl genpkey -algorithm ed25519` writes).
     #[arg(long, value_name = "FILE", requires = "history")]
     pub sign_key: Option<PathBuf>,
-    /// Emit new failures (vs. the previous scan in --history) as JSON lines to PATH,
-    /// `-` or `syslog[:rfc5424|:rfc3164]`.
+    /// Emit new failures (vs. the previous scan in --history; without it, every
+    /// failure is new) as JSON lines to PATH, `-` or `syslog[:rfc5424|:rfc3164]`.
     #[arg(long, value_name = "PATH|syslog")]
     pub events: Option<EventTarget>,
 }
@@ -106,6 +108,7 @@ pub struct HistoryArgs {
 pub enum HistoryCommand {
     /// List the entries of a history.
     List {
+        /// The history directory.
         dir: PathBuf,
         /// Print the entries as JSON lines.
         #[arg(long)]
@@ -113,6 +116,7 @@ pub enum HistoryCommand {
     },
     /// Check the hash chain, results files and signatures; exit 2 on tampering.
     Verify {
+        /// The history directory.
         dir: PathBuf,
         /// Require every entry to be signed by this Ed25519 key (public or private).
         #[arg(long, value_name = "FILE")]
@@ -120,29 +124,38 @@ pub enum HistoryCommand {
     },
     /// Compare two scans (default: the last two); exit 2 when there are new failures.
     Diff {
+        /// The history directory.
         dir: PathBuf,
         /// Older scan (entry seq); alone, it is compared with the latest scan.
         a: Option<u64>,
         /// Newer scan (entry seq).
         b: Option<u64>,
+        /// Print the comparison as one JSON object.
         #[arg(long)]
         json: bool,
     },
     /// Remove entries older than N days, recording the prune in the chain.
     Prune {
+        /// The history directory.
         dir: PathBuf,
+        /// Keep the entries recorded in the last N days.
         #[arg(long, value_name = "N")]
         keep_days: u64,
+        /// Sign the prune entry with this Ed25519 private key (PKCS#8 PEM).
         #[arg(long, value_name = "FILE")]
         sign_key: Option<PathBuf>,
     },
     /// Append an existing results document (what `scan --history` does).
     Record {
+        /// The history directory (created if needed).
         dir: PathBuf,
         /// The scan's JSON results.
         results: PathBuf,
+        /// Sign the entry with this Ed25519 private key (PKCS#8 PEM).
         #[arg(long, value_name = "FILE")]
         sign_key: Option<PathBuf>,
+        /// Emit new failures (vs. the previous scan in DIR) as JSON lines to PATH, `-`
+        /// or `syslog[:rfc5424|:rfc3164]`.
         #[arg(long, value_name = "PATH|syslog")]
         events: Option<EventTarget>,
     },
@@ -168,12 +181,12 @@ pub fn run_to(args: &HistoryArgs, out: &mut dyn Write) -> Result<i32> {
                 )));
             }
             let entries = ledger::read_ledger(dir)?.entries(dir)?;
-            for e in &entries {
-                if *json {
+            if *json {
+                for e in &entries {
                     w(out, &format!("{}\n", e.to_line()))?;
-                } else {
-                    w(out, &format!("{}\n", list_line(dir, e)))?;
                 }
+            } else {
+                w(out, &list_table(dir, &entries))?;
             }
             Ok(0)
         }
@@ -270,48 +283,92 @@ pub fn run_to(args: &HistoryArgs, out: &mut dyn Write) -> Result<i32> {
     }
 }
 
-fn list_line(dir: &Path, e: &Entry) -> String {
-    let summary = match e.kind {
-        Kind::Prune => e.prune.as_ref().map_or(String::new(), |p| {
+/// The `history list` table: a header, then one row per entry.
+fn list_table(dir: &Path, entries: &[Entry]) -> String {
+    let mut rows = vec![[
+        "SEQ".to_string(),
+        "TIME".to_string(),
+        "HOST".to_string(),
+        "KIND".to_string(),
+        "HASH".to_string(),
+        "SIGNED".to_string(),
+        "RESULTS".to_string(),
+    ]];
+    rows.extend(entries.iter().map(|e| list_row(dir, e)));
+    let width = |c: usize| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..6).map(width).collect();
+    let mut s = String::new();
+    for r in &rows {
+        let mut line = format!("{:>w$}", r[0], w = widths[0]);
+        for (c, w) in widths.iter().enumerate().skip(1) {
+            line.push_str(&format!("  {:<w$}", r[c]));
+        }
+        line.push_str("  ");
+        line.push_str(&r[6]);
+        s.push_str(line.trim_end());
+        s.push('\n');
+    }
+    s
+}
+
+fn list_row(dir: &Path, e: &Entry) -> [String; 7] {
+    let doc = match e.kind {
+        Kind::Prune => None,
+        Kind::Scan => ledger::read_results(dir, e)
+            .ok()
+            .and_then(|b| crate::report::from_json_slice::<serde_json::Value>(&b).ok()),
+    };
+    let summary = match (e.kind, &doc) {
+        (Kind::Prune, _) => e.prune.as_ref().map_or(String::new(), |p| {
             format!(
                 "prune --keep-days {}: removed {} entries",
                 p.keep_days, p.removed_count
             )
         }),
-        Kind::Scan => match ledger::read_results(dir, e)
-            .ok()
-            .and_then(|b| crate::report::from_json_slice::<serde_json::Value>(&b).ok())
-        {
-            None => "(results unavailable)".to_string(),
-            Some(v) => {
-                let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-                for r in diff::rules_of(&v).values() {
-                    *counts.entry(r.result.clone()).or_default() += 1;
-                }
-                counts
-                    .iter()
-                    .map(|(k, n)| format!("{k}={n}"))
-                    .collect::<Vec<_>>()
-                    .join(" ")
+        (Kind::Scan, None) => "(results unavailable)".to_string(),
+        (Kind::Scan, Some(v)) => {
+            let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+            for r in diff::rules_of(v).values() {
+                *counts.entry(r.result.clone()).or_default() += 1;
             }
-        },
+            counts
+                .iter()
+                .map(|(k, n)| format!("{k}={n}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        }
     };
-    format!(
-        "{:>5}  {}  {:<5}  {}  {}  {}",
-        e.seq,
-        e.time,
+    // Entries written before the ledger recorded the host and the scan time: the
+    // results document says.
+    let facts = doc.as_ref().map(ledger::ScanFacts::of).unwrap_or_default();
+    let host = e.host.clone().or(facts.host).unwrap_or_else(|| "-".into());
+    // A scan is listed by when it ran, which `history record` can make much earlier than
+    // when it was appended; a prune by when it ran (to the second, as scan times are).
+    let time = match e.kind {
+        Kind::Scan => e.scan_started.clone().or(facts.started),
+        Kind::Prune => Some(chrono::DateTime::parse_from_rfc3339(&e.time).map_or_else(
+            |_| e.time.clone(),
+            |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        )),
+    };
+    [
+        e.seq.to_string(),
+        time.unwrap_or_else(|| "-".into()),
+        host,
         match e.kind {
             Kind::Scan => "scan",
             Kind::Prune => "prune",
-        },
-        &e.hash[..e.hash.len().min(16)],
+        }
+        .to_string(),
+        e.hash[..e.hash.len().min(16)].to_string(),
         if e.signature.is_some() {
-            "signed  "
+            "signed"
         } else {
             "unsigned"
-        },
-        summary
-    )
+        }
+        .to_string(),
+        summary,
+    ]
 }
 
 /// The two scan entries to compare: explicit seqs, or A and the latest scan, or the last
@@ -408,14 +465,26 @@ mod tests {
         assert_eq!(ev_rules, ["\"b\"", "\"a\""]);
         let (c, o) = run_cli(&["list", hs]);
         assert_eq!(c, 0);
-        assert_eq!(o.lines().count(), 2);
-        assert!(
-            o.lines()
-                .nth(1)
-                .unwrap()
-                .contains("signed    fail=1 pass=1"),
+        let lines: Vec<&str> = o.lines().collect();
+        assert_eq!(lines.len(), 3, "{o}");
+        let words = |l: &str| l.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(
+            words(lines[0]),
+            ["SEQ", "TIME", "HOST", "KIND", "HASH", "SIGNED", "RESULTS"]
+        );
+        let row = words(lines[2]);
+        assert_eq!(
+            (&row[0][..], &row[2][..], &row[3][..], &row[5..]),
+            (
+                "2",
+                "h1",
+                "scan",
+                &["signed", "fail=1", "pass=1"].map(String::from)[..]
+            ),
             "{o}"
         );
+        // The scan's own time (results_doc's scan.started), not when it was recorded.
+        assert_eq!(row[1], "2024-01-01T00:00:00Z", "{o}");
         let (c, o) = run_cli(&["diff", hs]);
         assert_eq!(c, 2);
         assert!(o.contains("new failures (1):\n  a: pass -> fail"), "{o}");
@@ -448,6 +517,23 @@ mod tests {
             o.starts_with("TAMPERED entry 1 (line 1): results file"),
             "{o}"
         );
+    }
+
+    #[test]
+    fn list_shows_host_and_scan_time_of_entries_written_before_they_were_recorded() {
+        let d = super::ledger::tests::v1_history();
+        let (c, o) = run_cli(&["list", d.path().to_str().unwrap()]);
+        assert_eq!(c, 0);
+        let rows: Vec<Vec<&str>> = o
+            .lines()
+            .skip(1)
+            .map(|l| l.split_whitespace().collect())
+            .collect();
+        assert_eq!(rows.len(), 2, "{o}");
+        // From the results documents, as the entries have no host or scan time of their
+        // own (they were recorded on 2026-12-01).
+        assert_eq!(rows[0][1..3], ["2024-03-01T02:00:00Z", "old-host"], "{o}");
+        assert_eq!(rows[1][1..3], ["2024-03-02T02:00:00Z", "old-host"], "{o}");
     }
 
     #[test]

@@ -17,7 +17,7 @@ use ed25519_dalek::SigningKey;
 
 use super::error::{Error, Result};
 use super::ledger::{
-    Entry, Kind, LEDGER_FILE, Payload, PruneRecord, append_locked, lock_dir, new_entry,
+    Body, Entry, LEDGER_FILE, Payload, PruneRecord, append_locked, lock_dir, new_entry,
     read_ledger, results_path, write_atomic, write_head,
 };
 
@@ -72,14 +72,7 @@ pub fn prune(
         .filter(|s| !still_used.contains(s))
         .collect();
     let last = entries.last().expect("n > 0");
-    let entry = new_entry(
-        last.seq + 1,
-        last.hash.clone(),
-        Kind::Prune,
-        None,
-        Some(record),
-        key,
-    );
+    let entry = new_entry(last.seq + 1, last.hash.clone(), Body::Prune(record), key);
     // Kept lines are copied byte for byte (their hashes must not change), and the prune
     // entry goes in with them: one rename, so a crash cannot leave the removal without
     // its record.
@@ -106,8 +99,8 @@ pub fn prune(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::ledger::record_scan;
     use crate::history::ledger::tests::results_doc;
+    use crate::history::ledger::{Kind, record_scan};
     use crate::history::verify::verify;
 
     /// Appends scans, then rewrites their times to `ages` days before now (re-hashing

@@ -383,6 +383,26 @@ mod tests {
     }
 
     #[test]
+    fn history_written_before_entries_recorded_the_host_verifies() {
+        let d = crate::history::ledger::tests::v1_history();
+        let r = verify(d.path(), None).unwrap();
+        assert!(r.ok() && r.warnings.is_empty(), "{r:?}");
+        assert_eq!((r.entries, r.signed), (2, 1));
+        // New entries appended to it verify with it; editing a new field is caught.
+        // (Entry 2 is signed, so appending needs a key; the throw-away one is gone.)
+        let k = crate::history::ledger::tests::openssl_key(d.path(), "k.pem");
+        record_scan(d.path(), &results_doc(&[("a", "pass")]), Some(&k)).unwrap();
+        let r = verify(d.path(), None).unwrap();
+        assert!(r.ok() && r.warnings.is_empty(), "{r:?}");
+        assert_eq!(r.entries, 3);
+        let mut lines = ledger_lines(d.path());
+        lines[2] = lines[2].replace(r#""host":"h1""#, r#""host":"h2""#);
+        write_lines(d.path(), &lines);
+        let r = verify(d.path(), None).unwrap();
+        assert_eq!(problem_seqs(&r), vec![Some(3)], "{:?}", r.problems);
+    }
+
+    #[test]
     fn edited_results_file_is_named() {
         let (d, es) = history(3);
         let p = results_path(d.path(), es[1].results_sha256.as_ref().unwrap());
@@ -585,9 +605,10 @@ mod tests {
         let e = crate::history::ledger::new_entry(
             last.seq + 1,
             last.hash,
-            crate::history::ledger::Kind::Scan,
-            Some(sha),
-            None,
+            crate::history::ledger::Body::Scan {
+                results_sha256: sha,
+                facts: Default::default(),
+            },
             None,
         );
         let mut ledger = fs::OpenOptions::new()

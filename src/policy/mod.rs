@@ -226,7 +226,8 @@ pub struct Software {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Integrity {
-    /// Baseline file: `sha256 mode owner group acl path` per line.
+    /// Baseline file: as `vigil baseline create` writes it, or the older
+    /// `sha256 mode owner group acl path` lines.
     pub baseline: String,
     pub paths: Vec<String>,
 }

@@ -99,7 +99,11 @@ struct SummaryView {
     score: String,
     max_score: String,
     score_pct: f64,
+    /// Rules (or, for OVAL content, definitions) whose check ran and gave a result.
     evaluated: usize,
+    /// The ones whose check did not run, by reason (`not applicable`, `not checked`),
+    /// told apart from `evaluated` so the summary does not count them as evaluated.
+    not_evaluated: Vec<(&'static str, usize)>,
     counts: Vec<(&'static str, usize)>,
     result_columns: Vec<&'static str>,
     by_severity: Vec<SeverityRow>,
@@ -564,9 +568,29 @@ fn summary_view(r: &ScanResults, oval_only: bool) -> SummaryView {
         score_pct: (r.summary.score / max * 100.0).clamp(0.0, 100.0),
         evaluated: counts
             .iter()
-            .filter(|(w, _)| *w != "notselected")
+            .filter(|(w, _)| was_evaluated(w))
             .map(|(_, n)| n)
             .sum(),
+        not_evaluated: [
+            (RuleOutcome::NotApplicable, "not applicable"),
+            // An OVAL definition that maps to notchecked was "not evaluated".
+            (
+                RuleOutcome::NotChecked,
+                if oval_only {
+                    "not evaluated"
+                } else {
+                    "not checked"
+                },
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(o, label)| {
+            counts
+                .iter()
+                .find(|(w, _)| *w == o.as_str())
+                .map(|(_, n)| (label, *n))
+        })
+        .collect(),
         counts,
         result_columns,
         by_severity,
@@ -577,6 +601,14 @@ fn summary_view(r: &ScanResults, oval_only: bool) -> SummaryView {
             .map(|(k, v)| (k.clone(), *v))
             .collect(),
     }
+}
+
+/// Whether a result word means the check ran. `error` and `unknown` count: the check
+/// was attempted and its outcome is a finding to act on (the exit status treats them as
+/// failures). `notapplicable` and `notchecked` rules were never checked on this host,
+/// and `notselected` ones are not part of the scan at all.
+fn was_evaluated(word: &str) -> bool {
+    !matches!(word, "notapplicable" | "notchecked" | "notselected")
 }
 
 /// A horizontal bar chart of the rule results, as inline SVG. Only result words (a
@@ -1128,6 +1160,39 @@ mod tests {
         assert_eq!(pick_items(&t, 100, 2), [99, 0]);
         t.result = True;
         assert_eq!(pick_items(&t, 100, 2), [0, 1]);
+    }
+
+    #[test]
+    fn rules_that_did_not_apply_are_not_counted_as_evaluated() {
+        let (_, mut r) = scan_fixture(200);
+        // 33 low-severity rules whose platform does not apply, 2 not checked.
+        let results = &mut r.summary.results;
+        results.insert("notapplicable".into(), 33);
+        results.insert("notchecked".into(), 2);
+        results.insert("notselected".into(), 4);
+        let low = r.summary.by_severity.entry("low".into()).or_default();
+        low.insert("notapplicable".into(), 33);
+        low.insert("notchecked".into(), 2);
+        let results = &r.summary.results;
+        let evaluated: usize = ["pass", "fail", "error", "unknown", "informational", "fixed"]
+            .iter()
+            .filter_map(|w| results.get(*w))
+            .sum();
+        assert!(evaluated > 0);
+        normalise(&mut r);
+        let html = render(&r).unwrap();
+        let start = html.find("<section id=\"summary\">").unwrap();
+        let len = html[start..].find("</section>").unwrap();
+        insta::assert_snapshot!(&html[start..start + len]);
+        assert!(
+            html.contains(&format!(
+                "<div class=\"evaluated\">{evaluated} rules evaluated, 33 not applicable, 2 not checked</div>"
+            )),
+            "{}",
+            html.lines()
+                .find(|l| l.contains("class=\"evaluated\""))
+                .unwrap_or("")
+        );
     }
 
     /// 10,000 collected items (one object shared by a test in every rule is the worst

@@ -1617,3 +1617,75 @@ fn every_rule_that_does_not_pass_says_why() {
         );
     }
 }
+
+/// The integrity rule reads the baseline `vigil baseline create` writes: it passes on
+/// the files as recorded and fails, naming the difference, once one of them changes.
+/// (A live scan of a temporary tree: `vigil baseline` records paths as this machine
+/// sees them, so the tree is not under a `--root`.)
+#[test]
+fn integrity_rule_reads_a_vigil_baseline() {
+    let d = tempfile::tempdir().unwrap();
+    let tree = d.path().join("kms");
+    std::fs::create_dir_all(tree.join("bin")).unwrap();
+    std::fs::create_dir_all(tree.join("etc")).unwrap();
+    let (binary, config) = (tree.join("bin/vault"), tree.join("etc/vault.hcl"));
+    std::fs::write(&binary, b"\x7fELF vault").unwrap();
+    std::fs::write(&config, "storage \"raft\" {}\n").unwrap();
+    std::os::unix::fs::symlink("vault", tree.join("bin/vault-link")).unwrap();
+    // A named ACL entry: recorded by id, compared by name.
+    run("setfacl", &["-m", "u:1:r", config.to_str().unwrap()]);
+    let baseline = d.path().join("kms.baseline");
+    let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["baseline", "create", "--out"])
+        .arg(&baseline)
+        .arg(&tree)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let policy = d.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "[integrity]\nbaseline = {:?}\npaths = [{:?}]\n",
+            baseline.to_str().unwrap(),
+            tree.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let scan_integrity = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
+            .args([
+                "scan",
+                BENCH,
+                "--json",
+                "-",
+                "-q",
+                "--rule",
+                "kms_integrity",
+            ])
+            .arg("--policy")
+            .arg(&policy)
+            .output()
+            .unwrap();
+        Scan {
+            json: serde_json::from_slice(&out.stdout)
+                .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr))),
+            exit: out.status.code().unwrap_or(-1),
+        }
+    };
+    let s = scan_integrity();
+    check_expected(&s, &[("kms_integrity", "pass")]);
+    assert_eq!(s.exit, 0);
+
+    std::fs::write(&config, "storage \"file\" {}\n").unwrap();
+    let s = scan_integrity();
+    assert_fails_with(&s, "kms_integrity", "difference", "sha256");
+    assert_eq!(s.exit, 2);
+    let items = s.evidence("kms_integrity");
+    assert_eq!(items.len(), 1, "only the changed file differs: {items:?}");
+    assert_eq!(field(&items[0], "path"), [config.to_str().unwrap()]);
+}

@@ -6,6 +6,7 @@ mod hostile;
 mod keymgmt;
 mod messages;
 mod offline;
+mod readme;
 mod remote;
 mod ssg;
 

@@ -932,7 +932,12 @@ fn remote_scans_are_recorded_in_history_one_chain_per_host() {
     chains.sort();
     assert_eq!(chains.len(), 2, "{chains:?}");
     for chain in &chains {
-        assert_eq!(list(chain).len(), 1, "{}", chain.display());
+        let entries = list(chain);
+        assert_eq!(entries.len(), 1, "{}", chain.display());
+        // The entry names the host it is about (the remote's host name) and when the
+        // scan ran there.
+        assert!(entries[0]["host"].is_string(), "{:?}", entries[0]);
+        assert!(entries[0]["scan_started"].is_string(), "{:?}", entries[0]);
         verify(chain);
     }
     assert!(lab.leftovers().is_empty(), "{:?}", lab.leftovers());

@@ -7,7 +7,8 @@
 //!   `min_upstream` as semantic versions.
 //! - `integrity_object` (entity `path`): one item per file under the integrity-monitored
 //!   paths and per baseline entry below them: SHA-256, mode, owner, group and named ACL
-//!   entries compared with the baseline file.
+//!   entries compared with the baseline file, which `vigil baseline create` writes (the
+//!   older line format, see [`parse_baseline`], is still read).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -151,19 +152,88 @@ impl Probe for SoftwareVersionProbe {
     }
 }
 
-/// One baseline line.
+/// What the baseline says of one file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BaselineEntry {
     pub sha256: String,
     pub mode: u32,
     pub owner: String,
     pub group: String,
+    /// Named ACL entries, `user:NAME:rwx` / `group:NAME:rwx`.
     pub acl: Vec<String>,
+    /// Why the baseline holds no SHA-256 for the file (it could not be read when the
+    /// baseline was made); the file then differs from the baseline whatever it holds.
+    pub error: Option<String>,
 }
 
-/// Parses a baseline file: `sha256 mode owner group acl path` (path last, may contain
-/// spaces; acl `-` for none).
-pub fn parse_baseline(text: &str) -> Result<BTreeMap<String, BaselineEntry>, String> {
+/// Parses a baseline file: the JSON document `vigil baseline create` writes, or the line
+/// format of earlier versions, `sha256 mode owner group acl path` (path last, may contain
+/// spaces; acl `-` for none), told apart by the JSON's opening brace. Owners, groups and
+/// ACL qualifiers, which `vigil baseline` records as ids, are named with the scanned
+/// host's accounts, as the probe names the files' own.
+pub fn parse_baseline(
+    data: &[u8],
+    acc: &Accounts,
+) -> Result<BTreeMap<String, BaselineEntry>, String> {
+    if data.trim_ascii_start().starts_with(b"{") {
+        let b = crate::baseline::parse(data).map_err(|e| format!("not a vigil baseline: {e}"))?;
+        return from_vigil_baseline(&b, acc);
+    }
+    parse_baseline_lines(&String::from_utf8_lossy(data))
+}
+
+/// The regular files of a `vigil baseline` document. Directories, symbolic links and
+/// other entries are left out: the probe compares regular files only (it does not follow
+/// links below the monitored paths), so they would otherwise all read as removed.
+fn from_vigil_baseline(
+    b: &crate::baseline::Baseline,
+    acc: &Accounts,
+) -> Result<BTreeMap<String, BaselineEntry>, String> {
+    let named = |qualified: &str| -> Option<String> {
+        // `getfacl -n` text: `user:1000:r--`; the entries without a qualifier (owner,
+        // owning group, mask, other) are the mode, compared on their own.
+        let mut parts = qualified.splitn(3, ':');
+        let (tag, q, perms) = (parts.next()?, parts.next()?, parts.next()?);
+        let name = match (tag, q.parse::<u32>()) {
+            (_, _) if q.is_empty() => return None,
+            ("user", Ok(id)) => acc.user_name(id),
+            ("group", Ok(id)) => acc.group_name(id),
+            _ => q.to_string(),
+        };
+        Some(format!("{tag}:{name}:{perms}"))
+    };
+    b.entries
+        .iter()
+        .filter(|r| r.kind == "file")
+        .map(|r| {
+            let path = crate::osutil::decode_path(&r.path)
+                .to_string_lossy()
+                .into_owned();
+            let error = match (&r.sha256, &r.error) {
+                (_, Some(e)) => Some(e.clone()),
+                (None, None) => Some("no SHA-256 recorded".into()),
+                (Some(_), None) => None,
+            };
+            let mode = u32::from_str_radix(&r.mode, 8)
+                .map_err(|_| format!("{}: mode '{}' is not octal", r.path, r.mode))?;
+            let entry = BaselineEntry {
+                sha256: r.sha256.clone().unwrap_or_default(),
+                mode,
+                owner: acc.user_name(r.uid),
+                group: acc.group_name(r.gid),
+                acl: r
+                    .acl
+                    .as_deref()
+                    .map(|a| a.split(',').filter_map(named).collect())
+                    .unwrap_or_default(),
+                error,
+            };
+            Ok((path, entry))
+        })
+        .collect()
+}
+
+fn parse_baseline_lines(text: &str) -> Result<BTreeMap<String, BaselineEntry>, String> {
     let mut out = BTreeMap::new();
     for (n, line) in text.lines().enumerate() {
         let t = line.trim();
@@ -195,6 +265,7 @@ pub fn parse_baseline(text: &str) -> Result<BTreeMap<String, BaselineEntry>, Str
                 owner: f[2].into(),
                 group: f[3].into(),
                 acl,
+                error: None,
             },
         );
     }
@@ -219,8 +290,12 @@ impl Probe for IntegrityProbe {
                 "the site policy has no [integrity] section",
             );
         };
+        let acc = match Accounts::read(&ctx.host) {
+            Ok(a) => a,
+            Err(e) => return Collected::error(format!("cannot read accounts: {e}")),
+        };
         let baseline = match ctx.host.read_file(Path::new(&integ.baseline), 64 << 20) {
-            Ok(Some(d)) => match parse_baseline(&String::from_utf8_lossy(&d)) {
+            Ok(Some(d)) => match parse_baseline(&d, &acc) {
                 Ok(b) => b,
                 Err(e) => return Collected::error(format!("{}: {e}", integ.baseline)),
             },
@@ -231,10 +306,6 @@ impl Probe for IntegrityProbe {
                 ));
             }
             Err(e) => return Collected::error(format!("{}: {e}", integ.baseline)),
-        };
-        let acc = match Accounts::read(&ctx.host) {
-            Ok(a) => a,
-            Err(e) => return Collected::error(format!("cannot read accounts: {e}")),
         };
         let mut items = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
@@ -280,9 +351,13 @@ impl Probe for IntegrityProbe {
                     }
                     Some(b) => {
                         item.push("in_baseline", "true");
-                        item.push("expected_sha256", b.sha256.as_str());
-                        if b.sha256 != sha {
-                            diffs.push(format!("sha256 {sha} != baseline {}", b.sha256));
+                        if let Some(e) = &b.error {
+                            diffs.push(format!("the baseline has no SHA-256 of it: {e}"));
+                        } else {
+                            item.push("expected_sha256", b.sha256.as_str());
+                            if b.sha256 != sha {
+                                diffs.push(format!("sha256 {sha} != baseline {}", b.sha256));
+                            }
                         }
                         if b.mode != facts.mode {
                             diffs.push(format!(
@@ -372,12 +447,58 @@ mod tests {
     }
 
     #[test]
+    fn vigil_baseline_document_is_read() {
+        let acc = Accounts::parse(
+            "root:x:0:0::/root:/bin/sh\nvault:x:999:998::/:/bin/false\n",
+            "root:x:0:\nkms:x:998:\n",
+        );
+        let doc = serde_json::json!({
+            "format": "vigil-baseline", "version": 1, "created": "2026-01-01T00:00:00Z",
+            "host": "h", "roots": ["/etc/vault.d"],
+            "entries": [
+                {"path": "/etc/vault.d", "kind": "dir", "mode": "0755", "uid": 0, "gid": 0},
+                {"path": "/etc/vault.d/vault.hcl", "kind": "file", "size": 3, "mode": "0640",
+                 "uid": 0, "gid": 998, "owner": "root", "group": "kms", "sha256": "ab",
+                 "acl": "user::rw-,user:999:r--,group::r--,group:4242:r--,mask::r--,other::---"},
+                {"path": "/etc/vault.d/link", "kind": "symlink", "mode": "0777", "uid": 0,
+                 "gid": 0, "target": "vault.hcl"},
+                {"path": "/etc/vault.d/x\\xffy", "kind": "file", "mode": "0600", "uid": 999,
+                 "gid": 0, "error": "hash: Permission denied"},
+            ]
+        });
+        let b = parse_baseline(&serde_json::to_vec_pretty(&doc).unwrap(), &acc).unwrap();
+        let keys: Vec<&str> = b.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["/etc/vault.d/vault.hcl", "/etc/vault.d/x\u{fffd}y"]);
+        assert_eq!(
+            b["/etc/vault.d/vault.hcl"],
+            BaselineEntry {
+                sha256: "ab".into(),
+                mode: 0o640,
+                owner: "root".into(),
+                group: "kms".into(),
+                acl: vec!["user:vault:r--".into(), "group:4242:r--".into()],
+                error: None,
+            }
+        );
+        let unread = &b["/etc/vault.d/x\u{fffd}y"];
+        assert_eq!(unread.owner, "vault");
+        assert_eq!(unread.error.as_deref(), Some("hash: Permission denied"));
+        let e = parse_baseline(br#"{"format": "aide"}"#, &acc).unwrap_err();
+        assert!(e.starts_with("not a vigil baseline"), "{e}");
+        let mut bad = doc.clone();
+        bad["entries"][1]["mode"] = "rw".into();
+        let e = parse_baseline(&serde_json::to_vec(&bad).unwrap(), &acc).unwrap_err();
+        assert_eq!(e, "/etc/vault.d/vault.hcl: mode 'rw' is not octal");
+    }
+
+    #[test]
     fn baseline_format() {
-        let b = parse_baseline(&format!("# comment\n{} 0755 root root - /usr/bin/vault\n{} 0640 root vault user:x:r-- /etc/vault.d/my file.hcl\n", "a".repeat(64), "b".repeat(64))).unwrap();
+        let acc = Accounts::default();
+        let b = parse_baseline(format!("# comment\n{} 0755 root root - /usr/bin/vault\n{} 0640 root vault user:x:r-- /etc/vault.d/my file.hcl\n", "a".repeat(64), "b".repeat(64)).as_bytes(), &acc).unwrap();
         assert_eq!(b["/usr/bin/vault"].mode, 0o755);
         assert_eq!(b["/etc/vault.d/my file.hcl"].acl, vec!["user:x:r--"]);
         assert!(
-            parse_baseline("abc 0755 root root - /x\n")
+            parse_baseline(b"abc 0755 root root - /x\n", &acc)
                 .unwrap_err()
                 .starts_with("line 1")
         );
