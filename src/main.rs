@@ -93,7 +93,18 @@ fn scan(args: ScanArgs) -> Result<u8> {
     drop(t);
     let mut config = args.config().map_err(anyhow::Error::msg)?;
     let to_stdout = args.json.as_deref() == Some(std::path::Path::new("-"));
-    config.progress = !args.quiet && std::io::stderr().is_terminal();
+    let bar = if args.progress {
+        config.progress = Some(std::sync::Arc::new(Lines {
+            to_stderr: to_stdout,
+        }));
+        None
+    } else if !args.quiet && std::io::stderr().is_terminal() {
+        let b = std::sync::Arc::new(Bar::new());
+        config.progress = Some(b.clone());
+        Some(b)
+    } else {
+        None
+    };
     // The SCAP result files carry every item; the JSON and HTML are capped after.
     let scap_out =
         args.xccdf_results.is_some() || args.arf.is_some() || args.oval_results.is_some();
@@ -103,7 +114,11 @@ fn scan(args: ScanArgs) -> Result<u8> {
     }
     let registry = Registry::builtin();
     let t = vigil::trace::span(|| "scan".into());
-    let mut results = vigil::scan::run(&content, &config, &registry)?;
+    let results = vigil::scan::run(&content, &config, &registry);
+    if let Some(b) = &bar {
+        b.0.finish_and_clear();
+    }
+    let mut results = results?;
     drop(t);
     // Every file written, in order, for the summary's last line.
     let mut wrote: Vec<std::path::PathBuf> = Vec::new();
@@ -143,6 +158,67 @@ fn scan(args: ScanArgs) -> Result<u8> {
         print_summary(&results, &wrote, to_stdout);
     }
     Ok(results.exit_code() as u8)
+}
+
+/// `--progress`: one `id: result` line per rule, as oscap's `--progress` prints them,
+/// for logs and CI output where a bar would be noise.
+struct Lines {
+    to_stderr: bool,
+}
+
+impl vigil::engine::ScanProgress for Lines {
+    fn result(&self, id: &str, result: &str) {
+        use std::io::Write;
+        let line = format!("{}: {result}\n", vigil::report::sanitize::terminal(id));
+        // A closed pipe stops the lines, not the scan.
+        let _ = if self.to_stderr {
+            std::io::stderr().write_all(line.as_bytes())
+        } else {
+            std::io::stdout().write_all(line.as_bytes())
+        };
+    }
+}
+
+/// The progress bar a terminal shows: the phase, then objects collected of planned,
+/// then rules evaluated of selected.
+struct Bar(indicatif::ProgressBar);
+
+impl Bar {
+    fn new() -> Bar {
+        let b = indicatif::ProgressBar::with_draw_target(
+            Some(0),
+            indicatif::ProgressDrawTarget::stderr(),
+        );
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {msg:<32} [{bar:30}] {pos}/{len} ({elapsed})",
+            )
+            .expect("template")
+            .progress_chars("=> "),
+        );
+        b.enable_steady_tick(std::time::Duration::from_millis(120));
+        Bar(b)
+    }
+}
+
+impl vigil::engine::ScanProgress for Bar {
+    fn phase(&self, name: &str) {
+        self.0.set_message(name.to_string());
+    }
+    fn objects_planned(&self, n: usize) {
+        self.0.inc_length(n as u64);
+    }
+    fn objects_collected(&self, n: usize) {
+        self.0.inc(n as u64);
+    }
+    fn results_planned(&self, n: usize) {
+        self.0.set_message("evaluating rules");
+        self.0.set_position(0);
+        self.0.set_length(n as u64);
+    }
+    fn result(&self, _id: &str, _result: &str) {
+        self.0.inc(1);
+    }
 }
 
 /// `vigil report RESULTS.json --html OUT`: renders from a saved results document.

@@ -32,8 +32,9 @@ pub struct ScanConfig {
     /// The loaded site key-management policy, handed to the probes; its `[detection]`
     /// numbers set the matching XCCDF Values unless the profile or `--var` does.
     pub policy: Option<Arc<crate::policy::Policy>>,
-    /// Prints progress lines on stderr.
-    pub progress: bool,
+    /// Told the phases, object counts and each result as the scan goes (the binary
+    /// shows a bar or `--progress` lines); `None`: nobody watches.
+    pub progress: Option<Arc<dyn crate::engine::ScanProgress>>,
 }
 
 impl ScanConfig {
@@ -50,7 +51,7 @@ impl ScanConfig {
             command_line: Vec::new(),
             policy_path: None,
             policy: None,
-            progress: false,
+            progress: None,
         }
     }
 }
@@ -90,9 +91,9 @@ impl OvalRunner for Runner<'_> {
     }
 }
 
-fn progress(on: bool, msg: &str) {
-    if on {
-        eprintln!("vigil: {msg}");
+fn progress(p: &Option<Arc<dyn crate::engine::ScanProgress>>, phase: &str) {
+    if let Some(p) = p {
+        p.phase(phase);
     }
 }
 
@@ -162,7 +163,8 @@ pub fn run(
                     registry,
                     &ctx,
                     exports.remove(href).unwrap_or_default(),
-                ),
+                )
+                .with_progress(config.progress.clone()),
             )
         })
         .collect();
@@ -178,7 +180,7 @@ pub fn run(
         let applicability =
             Applicability::new(content, &runner, &config.selection.assumed_platforms);
         if let Some(dict) = &content.cpe_dictionary {
-            progress(config.progress, "checking platform applicability");
+            progress(&config.progress, "checking platform applicability");
             let mut by_doc: HashMap<&str, Vec<&str>> = HashMap::new();
             for item in dict.items.values() {
                 for (_, href, def) in &item.checks {
@@ -219,7 +221,7 @@ pub fn run(
             }
         }
         progress(
-            config.progress,
+            &config.progress,
             &format!(
                 "collecting objects for {} definitions",
                 needed.values().map(Vec::len).sum::<usize>()
@@ -230,7 +232,14 @@ pub fn run(
                 ev.prefetch(defs.iter().map(String::as_str));
             }
         }
-        progress(config.progress, "evaluating rules");
+        progress(&config.progress, "evaluating rules");
+        if let Some(p) = &config.progress {
+            p.results_planned(
+                plan.iter()
+                    .filter(|(_, r)| r.as_deref() != Some("not selected"))
+                    .count(),
+            );
+        }
         let _t = crate::trace::span(|| "evaluate rules".into());
         for (rule, reason) in plan {
             let refine = profile.refine_rules.get(&rule.id);
@@ -292,6 +301,13 @@ pub fn run(
                     }
                 }
             };
+            if let Some(p) = &config.progress
+                && !matches!(outcomes.first(), Some((RuleOutcome::NotSelected, ..)))
+            {
+                for (result, ..) in &outcomes {
+                    p.result(&rule.id, result.as_str());
+                }
+            }
             for (result, messages, checks) in outcomes {
                 score_input.insert(
                     rule.id.clone(),
@@ -304,7 +320,7 @@ pub fn run(
         // OVAL content: every definition.
         for ev in runner.evaluators.values() {
             progress(
-                config.progress,
+                &config.progress,
                 &format!(
                     "collecting objects for {} definitions",
                     ev.defs.definitions.len()
@@ -312,8 +328,14 @@ pub fn run(
             );
             ev.prefetch(ev.defs.definitions.keys().map(String::as_str));
             let _t = crate::trace::span(|| "evaluate definitions".into());
+            if let Some(p) = &config.progress {
+                p.results_planned(ev.defs.definitions.len());
+            }
             for id in ev.defs.definitions.keys() {
-                ev.definition(id);
+                let d = ev.definition(id);
+                if let Some(p) = &config.progress {
+                    p.result(id, d.result.as_str());
+                }
             }
         }
     }

@@ -97,6 +97,11 @@ pub struct ScanArgs {
     /// Set an XCCDF Value (or, for OVAL content, an external variable); repeatable.
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
     pub vars: Vec<(String, String)>,
+    /// Print one `RULE_ID: result` line per rule as it is evaluated (OVAL content: per
+    /// definition), on standard output (standard error with `--json -`), instead of the
+    /// progress bar a terminal shows.
+    #[arg(long)]
+    pub progress: bool,
     /// Write the JSON results document to PATH (`-` for standard output).
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,

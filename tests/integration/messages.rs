@@ -199,3 +199,46 @@ fn content_for_another_release_says_so_and_can_be_evaluated_on_purpose() {
         .count();
     assert!(evaluated > 10, "only {evaluated} rules evaluated");
 }
+
+#[test]
+fn progress_prints_one_line_per_rule_and_a_terminal_gets_a_bar() {
+    // --progress: `id: result` per evaluated rule on stdout, then the summary.
+    let out = vigil(&["scan", "--progress"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("xccdf_dev.vigil_rule_"))
+        .collect();
+    assert_eq!(lines.len(), 39, "{stdout}");
+    assert!(lines.iter().all(|l| {
+        let (_, r) = l.split_once(": ").unwrap();
+        ["pass", "fail", "notapplicable", "error", "unknown"].contains(&r)
+    }));
+    // With --json - the lines go to standard error, and stdout stays one document.
+    let out = vigil(&["scan", "--progress", "--json", "-"]);
+    serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.matches("xccdf_dev.vigil_rule_").count() >= 39,
+        "{stderr}"
+    );
+
+    // On a terminal (a pty from script(1)): a bar with the phase and counts, cleared
+    // before the summary.
+    let policy = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/content/ccm-log11/policy.example.toml"
+    );
+    let cmd = format!("{VIGIL} scan --policy {policy}");
+    let out = crate::tool("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(screen.contains("evaluating rules"), "{screen}");
+    // (A scan this fast is drawn a few times only: the count shown may be any of n/39.)
+    assert!(screen.contains("/39 ("), "{screen}");
+    assert!(screen.contains("rules: "), "{screen}");
+}

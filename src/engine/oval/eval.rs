@@ -247,6 +247,8 @@ pub struct Evaluator<'a> {
     tests: Mutex<HashMap<String, Arc<TestOutcome>>>,
     definitions: Mutex<HashMap<String, Arc<DefinitionOutcome>>>,
     resolved_states: Mutex<HashMap<String, Arc<ResolvedState>>>,
+    /// Told how many objects prefetch plans and collects.
+    progress: Option<Arc<dyn crate::engine::ScanProgress>>,
 }
 
 /// The variables an object used, with their values.
@@ -275,7 +277,14 @@ impl<'a> Evaluator<'a> {
             tests: Mutex::new(HashMap::new()),
             definitions: Mutex::new(HashMap::new()),
             resolved_states: Mutex::new(HashMap::new()),
+            progress: None,
         }
+    }
+
+    /// Reports collection progress to `p`.
+    pub fn with_progress(mut self, p: Option<Arc<dyn crate::engine::ScanProgress>>) -> Self {
+        self.progress = p;
+        self
     }
 
     // ----- collection ---------------------------------------------------------------
@@ -302,6 +311,10 @@ impl<'a> Evaluator<'a> {
                 }
             }
             deps.insert(id, d);
+        }
+        if let Some(p) = &self.progress {
+            let done = self.objects.lock().unwrap();
+            p.objects_planned(deps.keys().filter(|id| !done.contains_key(*id)).count());
         }
         loop {
             let done: HashSet<String> = self.objects.lock().unwrap().keys().cloned().collect();
@@ -537,6 +550,9 @@ impl<'a> Evaluator<'a> {
                     )
                 });
                 let results = run_probe(|| probe.collect_many(&queries, self.ctx), queries.len());
+                if let Some(p) = &self.progress {
+                    p.objects_collected(queries.len());
+                }
                 entries
                     .into_iter()
                     .zip(results)
@@ -548,6 +564,9 @@ impl<'a> Evaluator<'a> {
                     .collect::<Vec<_>>()
             })
             .collect();
+        if let Some(p) = &self.progress {
+            p.objects_collected(direct.len());
+        }
         let mut finished = Vec::new();
         for (id, mut o) in collected.into_iter().chain(direct) {
             if let Some(obj) = self.defs.objects.get(&id)
