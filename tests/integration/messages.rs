@@ -231,8 +231,11 @@ fn progress_prints_one_line_per_rule_and_a_terminal_gets_a_bar() {
         "/content/ccm-log11/policy.example.toml"
     );
     let cmd = format!("{VIGIL} scan --policy {policy}");
+    // (TERM set: indicatif draws nothing on a terminal that says it is dumb, as CI's
+    // TERM may.)
     let out = crate::tool("script")
         .args(["-qec", &cmd, "/dev/null"])
+        .env("TERM", "xterm")
         .stdin(Stdio::null())
         .output()
         .unwrap();
