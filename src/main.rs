@@ -308,11 +308,16 @@ fn print_summary(r: &ScanResults, wrote: &[std::path::PathBuf], to_stderr: bool)
         for (reason, ids) in &why {
             // The whole benchmark is for another platform: one line that says so and
             // how to evaluate it anyway, not a list of every rule.
-            if reason.starts_with("the benchmark's platform") {
+            if let Some(rest) = reason.strip_prefix("the benchmark's platform (") {
+                // The hint names the benchmark's first platform, so it can be pasted.
+                let cpe = rest
+                    .split_once(") does not apply")
+                    .map_or("CPE", |(p, _)| p.split(", ").next().unwrap_or("CPE"));
                 out.push_str(&format!(
-                    "  all {} rules not applicable: {}\n  (content for another release can be evaluated on purpose with --assume-platform CPE; see README \"Which content applies\")\n",
+                    "  all {} rules not applicable: {}\n  (to evaluate it here on purpose: --assume-platform {}; see README \"Which content applies\")\n",
                     ids.len(),
-                    t(reason)
+                    t(reason),
+                    t(cpe)
                 ));
                 continue;
             }
