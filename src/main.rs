@@ -56,8 +56,23 @@ fn error_text(e: &anyhow::Error) -> String {
     out
 }
 
-fn load(path: &std::path::Path, opts: &LoadOptions) -> Result<Content> {
-    Ok(content::datastream::load(path, opts)?)
+/// The content a command names, or the bundled benchmark when it names none.
+fn load(path: Option<&std::path::Path>, opts: &LoadOptions) -> Result<Content> {
+    Ok(match path {
+        Some(p) => content::datastream::load(p, opts)?,
+        None => content::load_bundled(opts)?,
+    })
+}
+
+/// Writes to standard error or output; a closed pipe (`vigil scan | head`) is the
+/// reader's choice, not an error, so what does not fit is dropped and the scan goes on.
+fn write_out(to_stderr: bool, bytes: &[u8]) {
+    use std::io::Write;
+    let _ = if to_stderr {
+        std::io::stderr().write_all(bytes)
+    } else {
+        std::io::stdout().write_all(bytes)
+    };
 }
 
 fn scan(args: ScanArgs) -> Result<u8> {
@@ -71,7 +86,7 @@ fn scan(args: ScanArgs) -> Result<u8> {
         let task = match &args.content {
             Some(p) if args.remote.remote_subcommand == "scan" => args
                 .remote_task()
-                .with_companions(&load(p, &args.load_options())?)
+                .with_companions(&load(Some(p), &args.load_options())?)
                 .map_err(anyhow::Error::msg)?,
             _ => args.remote_task(),
         };
@@ -86,10 +101,7 @@ fn scan(args: ScanArgs) -> Result<u8> {
         return Ok(vigil::remote::cli::run(&args.remote, task, &outputs) as u8);
     }
     let t = vigil::trace::span(|| "load content".into());
-    let content = match &args.content {
-        Some(p) => load(p, &args.load_options())?,
-        None => content::load_bundled(&args.load_options())?,
-    };
+    let content = load(args.content.as_deref(), &args.load_options())?;
     drop(t);
     let mut config = args.config().map_err(anyhow::Error::msg)?;
     let to_stdout = args.json.as_deref() == Some(std::path::Path::new("-"));
@@ -168,14 +180,8 @@ struct Lines {
 
 impl vigil::engine::ScanProgress for Lines {
     fn result(&self, id: &str, result: &str) {
-        use std::io::Write;
         let line = format!("{}: {result}\n", vigil::report::sanitize::terminal(id));
-        // A closed pipe stops the lines, not the scan.
-        let _ = if self.to_stderr {
-            std::io::stderr().write_all(line.as_bytes())
-        } else {
-            std::io::stdout().write_all(line.as_bytes())
-        };
+        write_out(self.to_stderr, line.as_bytes());
     }
 }
 
@@ -308,11 +314,7 @@ fn print_summary(r: &ScanResults, wrote: &[std::path::PathBuf], to_stderr: bool)
         for (reason, ids) in &why {
             // The whole benchmark is for another platform: one line that says so and
             // how to evaluate it anyway, not a list of every rule.
-            if let Some(rest) = reason.strip_prefix("the benchmark's platform (") {
-                // The hint names the benchmark's first platform, so it can be pasted.
-                let cpe = rest
-                    .split_once(") does not apply")
-                    .map_or("CPE", |(p, _)| p.split(", ").next().unwrap_or("CPE"));
+            if let Some(cpe) = vigil::scan::benchmark_platform_of(reason) {
                 out.push_str(&format!(
                     "  all {} rules not applicable: {}\n  (to evaluate it here on purpose: --assume-platform {}; see README \"Which content applies\")\n",
                     ids.len(),
@@ -349,14 +351,7 @@ fn print_summary(r: &ScanResults, wrote: &[std::path::PathBuf], to_stderr: bool)
         let paths: Vec<String> = wrote.iter().map(|p| shown_path(p)).collect();
         out.push_str(&format!("wrote {}\n", paths.join(", ")));
     }
-    // A closed standard output (`vigil scan | head`) is the reader's choice, not an
-    // error: the summary is dropped, the exit status still tells the result.
-    use std::io::Write;
-    let _ = if to_stderr {
-        std::io::stderr().write_all(out.as_bytes())
-    } else {
-        std::io::stdout().write_all(out.as_bytes())
-    };
+    write_out(to_stderr, out.as_bytes());
 }
 
 fn content_opts(a: &ContentArgs) -> LoadOptions {
@@ -368,16 +363,8 @@ fn content_opts(a: &ContentArgs) -> LoadOptions {
     }
 }
 
-/// The content a `info`/`validate` argument names, or the bundled benchmark.
-fn load_content_arg(args: &ContentArgs) -> Result<Content> {
-    match &args.content {
-        Some(p) => load(p, &content_opts(args)),
-        None => Ok(content::load_bundled(&content_opts(args))?),
-    }
-}
-
 fn info(args: ContentArgs) -> Result<u8> {
-    let c = load_content_arg(&args)?;
+    let c = load(args.content.as_deref(), &content_opts(&args))?;
     println!(
         "Content: {} ({:?}, sha256 {})",
         c.path.display(),
@@ -422,7 +409,7 @@ fn info(args: ContentArgs) -> Result<u8> {
 }
 
 fn validate(args: ContentArgs) -> Result<u8> {
-    let c = load_content_arg(&args)?;
+    let c = load(args.content.as_deref(), &content_opts(&args))?;
     let mut problems = Vec::new();
     for (href, d) in &c.oval {
         for m in content::oval::parse::validate_references(d) {

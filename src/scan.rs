@@ -368,9 +368,22 @@ pub fn benchmark_platform_reason(
         _ => "an unidentified system".to_string(),
     };
     format!(
-        "the benchmark's platform ({}) does not apply to this host ({system})",
+        "{BENCHMARK_PLATFORM} ({}) does not apply to this host ({system})",
         bench.platforms.join(", ")
     )
+}
+
+const BENCHMARK_PLATFORM: &str = "the benchmark's platform";
+
+/// For a reason [`benchmark_platform_reason`] wrote, the benchmark's first platform
+/// (what `--assume-platform` takes), so the summary can name the way out; `None` for
+/// any other reason.
+pub fn benchmark_platform_of(reason: &str) -> Option<&str> {
+    let rest = reason
+        .strip_prefix(BENCHMARK_PLATFORM)?
+        .strip_prefix(" (")?;
+    let (platforms, _) = rest.split_once(") does not apply")?;
+    platforms.split(", ").next()
 }
 
 /// The first platform (own or inherited) that does not apply, if any.
@@ -673,5 +686,25 @@ fn build_document(
             .iter()
             .map(UnsupportedElement::from)
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_benchmark_platform_is_read_back_from_its_reason() {
+        let r = "the benchmark's platform (cpe:/o:debian:debian_linux:11, cpe:/o:x) does not apply to this host (Debian GNU/Linux 12 (bookworm))";
+        assert_eq!(
+            super::benchmark_platform_of(r),
+            Some("cpe:/o:debian:debian_linux:11")
+        );
+        assert_eq!(
+            super::benchmark_platform_of("platform #machine does not apply to this host"),
+            None
+        );
+        assert_eq!(
+            super::benchmark_platform_of("no site policy given (--policy)"),
+            None
+        );
     }
 }
