@@ -193,14 +193,17 @@ pub fn run(
                 }
             }
         }
-        let bench_applies = applicability.any(&bench.platforms);
+        // Why no rule applies, if the benchmark does not (said once: it reads the
+        // host's os-release).
+        let bench_reason = (!applicability.any(&bench.platforms))
+            .then(|| benchmark_platform_reason(bench, &config.host));
         // Rules to evaluate: selected and applicable.
         let mut plan: Vec<(&crate::content::xccdf::Rule, Option<String>)> = Vec::new();
         for rule in bench.rules.values() {
             let reason = if !selected.contains(&rule.id) {
                 Some("not selected".to_string())
-            } else if !bench_applies {
-                Some(benchmark_platform_reason(bench, &config.host))
+            } else if let Some(r) = &bench_reason {
+                Some(r.clone())
             } else {
                 inapplicable_platform(bench, rule, &applicability)
                     .map(|p| format!("platform {p} does not apply to this host"))
