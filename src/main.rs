@@ -35,7 +35,7 @@ fn main() -> ExitCode {
     match r {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("vigil: error: {}", error_text(&e));
+            write_out(true, &format!("vigil: error: {}\n", error_text(&e)));
             ExitCode::from(1)
         }
     }
@@ -64,14 +64,25 @@ fn load(path: Option<&std::path::Path>, opts: &LoadOptions) -> Result<Content> {
     })
 }
 
-/// Writes to standard error or output; a closed pipe (`vigil scan | head`) is the
-/// reader's choice, not an error, so what does not fit is dropped and the scan goes on.
-fn write_out(to_stderr: bool, bytes: &[u8]) {
+/// Writes to standard error or output, every control character that did not come
+/// from vigil shown escaped (host names, titles, paths and messages come from content,
+/// images and hosts: `sanitize::terminal_text`). A closed pipe (`vigil scan | head`) is
+/// the reader's choice, not an error, so what does not fit is dropped and the scan goes
+/// on.
+fn write_out(to_stderr: bool, text: &str) {
     use std::io::Write;
+    let bytes = vigil::report::sanitize::terminal_text(text);
     let _ = if to_stderr {
-        std::io::stderr().write_all(bytes)
+        std::io::stderr().write_all(bytes.as_bytes())
     } else {
-        std::io::stdout().write_all(bytes)
+        std::io::stdout().write_all(bytes.as_bytes())
+    };
+}
+
+/// `println!` through [`write_out`].
+macro_rules! say {
+    ($($arg:tt)*) => {
+        write_out(false, &format!("{}\n", format_args!($($arg)*)))
     };
 }
 
@@ -181,7 +192,7 @@ struct Lines {
 impl vigil::engine::ScanProgress for Lines {
     fn result(&self, id: &str, result: &str) {
         let line = format!("{}: {result}\n", vigil::report::sanitize::terminal(id));
-        write_out(self.to_stderr, line.as_bytes());
+        write_out(self.to_stderr, &line);
     }
 }
 
@@ -235,7 +246,7 @@ fn render_report(args: ReportArgs) -> Result<u8> {
     }
     if let Some(p) = &args.html {
         report::write_output(p, report::html::render(&results)?.as_bytes())?;
-        println!("wrote {}", shown_path(p));
+        say!("wrote {}", shown_path(p));
     }
     Ok(0)
 }
@@ -351,7 +362,7 @@ fn print_summary(r: &ScanResults, wrote: &[std::path::PathBuf], to_stderr: bool)
         let paths: Vec<String> = wrote.iter().map(|p| shown_path(p)).collect();
         out.push_str(&format!("wrote {}\n", paths.join(", ")));
     }
-    write_out(to_stderr, out.as_bytes());
+    write_out(to_stderr, &out);
 }
 
 fn content_opts(a: &ContentArgs) -> LoadOptions {
@@ -365,29 +376,29 @@ fn content_opts(a: &ContentArgs) -> LoadOptions {
 
 fn info(args: ContentArgs) -> Result<u8> {
     let c = load(args.content.as_deref(), &content_opts(&args))?;
-    println!(
+    say!(
         "Content: {} ({:?}, sha256 {})",
         c.path.display(),
         c.kind,
         c.sha256
     );
     if let Some(b) = &c.benchmark {
-        println!("Benchmark: {} — {} (version {})", b.id, b.title, b.version);
-        println!(
+        say!("Benchmark: {} — {} (version {})", b.id, b.title, b.version);
+        say!(
             "Rules: {}  Groups: {}  Values: {}",
             b.rules.len(),
             b.groups.len(),
             b.values.len()
         );
-        println!("Profiles:");
+        say!("Profiles:");
         for p in &b.profiles {
             let resolved = vigil::engine::xccdf::resolve_profile(&c, Some(&p.id))?;
             let n = vigil::engine::xccdf::selected_rules(b, &resolved, &Default::default())?.len();
-            println!("  {}  ({} rules)  {}", p.id, n, p.title);
+            say!("  {}  ({} rules)  {}", p.id, n, p.title);
         }
-        println!("Values:");
+        say!("Values:");
         for v in b.values.values() {
-            println!(
+            say!(
                 "  {} = {:?}  {}",
                 v.id,
                 v.default_value().unwrap_or(""),
@@ -396,7 +407,7 @@ fn info(args: ContentArgs) -> Result<u8> {
         }
     }
     for (href, d) in &c.oval {
-        println!(
+        say!(
             "OVAL {href}: {} definitions, {} tests, {} objects, {} states, {} variables",
             d.definitions.len(),
             d.tests.len(),
@@ -427,7 +438,7 @@ fn validate(args: ContentArgs) -> Result<u8> {
         }
     }
     for u in &c.unsupported {
-        println!(
+        say!(
             "unsupported: {}:{}: <{}>: {}",
             u.path.display(),
             u.pos,
@@ -436,13 +447,13 @@ fn validate(args: ContentArgs) -> Result<u8> {
         );
     }
     for p in &problems {
-        println!("error: {p}");
+        say!("error: {p}");
     }
     if problems.is_empty() {
-        println!("{}: valid", c.path.display());
+        say!("{}: valid", c.path.display());
         Ok(0)
     } else {
-        println!("{}: {} problem(s)", c.path.display(), problems.len());
+        say!("{}: {} problem(s)", c.path.display(), problems.len());
         Ok(1)
     }
 }

@@ -109,8 +109,11 @@ pub fn run(args: &BaselineArgs) -> Result<i32> {
 }
 
 pub fn run_to(args: &BaselineArgs, progress: &Progress, out: &mut dyn Write) -> Result<i32> {
-    let w =
-        |out: &mut dyn Write, s: String| out.write_all(s.as_bytes()).map_err(Error::io("<stdout>"));
+    // File names and link targets are the host's: control characters shown escaped.
+    let w = |out: &mut dyn Write, s: String| {
+        out.write_all(crate::report::sanitize::terminal_text(&s).as_bytes())
+            .map_err(Error::io("<stdout>"))
+    };
     match &args.command {
         BaselineCommand::Create { out: file, paths } => {
             let b = create(paths, file, progress)?;

@@ -208,6 +208,19 @@ pub fn unsafe_in_line(c: char) -> bool {
         )
 }
 
+/// How one unsafe character ([`unsafe_in_line`]) is shown: C0, DEL and C1
+/// controls as `\xNN`, bidirectional controls and non-characters as `\u{NNNN}`. The one
+/// escape of text that did not come from vigil, wherever vigil shows it to a person.
+pub fn push_escaped(out: &mut String, c: char) {
+    use std::fmt::Write as _;
+    let n = c as u32;
+    let _ = if c.is_control() {
+        write!(out, "\\x{n:02x}")
+    } else {
+        write!(out, "\\u{{{n:x}}}")
+    };
+}
+
 /// Escapes text for XML and HTML output.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -167,8 +167,11 @@ pub fn run(args: &HistoryArgs) -> Result<i32> {
     run_to(args, &mut out)
 }
 
+/// Every line a history command prints: titles, host names and messages come from
+/// content and scanned hosts, so control characters are shown escaped.
 fn w(out: &mut dyn Write, s: &str) -> Result<()> {
-    out.write_all(s.as_bytes()).map_err(Error::io("<stdout>"))
+    out.write_all(crate::report::sanitize::terminal_text(s).as_bytes())
+        .map_err(Error::io("<stdout>"))
 }
 
 pub fn run_to(args: &HistoryArgs, out: &mut dyn Write) -> Result<i32> {

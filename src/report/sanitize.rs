@@ -128,24 +128,35 @@ fn is_web_link(href: &str) -> bool {
         && !href.chars().any(|c| c.is_control() || c.is_whitespace())
 }
 
-/// Text from content or a host made safe for one terminal line: control characters
-/// (escape sequences, carriage returns, newlines) and bidirectional overrides
-/// ([`xml::unsafe_in_line`]) are shown escaped (`\u{1b}`), so a rule id, title or
-/// message cannot move the cursor, recolour the terminal or forge a line of the
-/// summary.
-pub fn terminal(s: &str) -> String {
-    if !s.chars().any(xml::unsafe_in_line) {
-        return s.to_string();
+fn escape_if(s: &str, unsafe_char: impl Fn(char) -> bool) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(&unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
-        if xml::unsafe_in_line(c) {
-            out.extend(c.escape_default());
+        if unsafe_char(c) {
+            xml::push_escaped(&mut out, c);
         } else {
             out.push(c);
         }
     }
-    out
+    std::borrow::Cow::Owned(out)
+}
+
+/// Text from content or a host made safe for one terminal line: every control
+/// character (escape sequences, carriage returns, newlines) and bidirectional override
+/// is shown escaped ([`xml::push_escaped`]), so a rule id, title or message cannot move the
+/// cursor, recolour the terminal, set its title or forge a line of the summary.
+pub fn terminal(s: &str) -> String {
+    escape_if(s, xml::unsafe_in_line).into_owned()
+}
+
+/// [`terminal`] for whole blocks of output, which keep their newlines and tabs. Every
+/// text vigil prints passes through this last (the summary, errors, `info`, `validate`,
+/// `history`, `baseline`, the fleet table), so a host name, file name or remote error
+/// holding `ESC ] 0 ; ... BEL` reaches the terminal as visible text.
+pub fn terminal_text(s: &str) -> std::borrow::Cow<'_, str> {
+    escape_if(s, |c| c != '\n' && c != '\t' && xml::unsafe_in_line(c))
 }
 
 /// `xccdf_org.ssgproject.content_value_var_x` -> `var_x`.
@@ -221,7 +232,7 @@ mod tests {
     #[test]
     fn terminal_text_has_no_control_characters() {
         assert_eq!(terminal("plain: ok"), "plain: ok");
-        assert_eq!(terminal("a\u{1b}[2Jb\r\nc"), "a\\u{1b}[2Jb\\r\\nc");
+        assert_eq!(terminal("a\u{1b}[2Jb\r\nc"), "a\\x1b[2Jb\\x0d\\x0ac");
         // A right-to-left override would reorder what the reader sees.
         assert_eq!(terminal("x\u{202e}y"), "x\\u{202e}y");
     }
@@ -234,8 +245,22 @@ mod terminal_tests {
     #[test]
     fn control_and_bidi_characters_are_escaped() {
         assert_eq!(terminal("plain — ok"), "plain — ok");
-        assert_eq!(terminal("a\x1b[2Jb"), "a\\u{1b}[2Jb");
-        assert_eq!(terminal("line\nforged"), "line\\nforged");
-        assert_eq!(terminal("x\u{202e}y\u{9b}"), "x\\u{202e}y\\u{9b}");
+        assert_eq!(terminal("a\x1b[2Jb"), "a\\x1b[2Jb");
+        assert_eq!(terminal("line\nforged"), "line\\x0aforged");
+        assert_eq!(terminal("x\u{202e}y\u{9b}"), "x\\u{202e}y\\x9b");
+    }
+
+    #[test]
+    fn blocks_keep_newlines_and_tabs_and_lose_escape_sequences() {
+        use super::terminal_text;
+        let hostile = "host\x1b]0;owned\x07\x1b[2J\n\tnext\u{85}\x7f";
+        assert_eq!(
+            terminal_text(hostile),
+            "host\\x1b]0;owned\\x07\\x1b[2J\n\tnext\\x85\\x7f"
+        );
+        assert!(matches!(
+            terminal_text("ok\n"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 }

@@ -649,7 +649,7 @@ fn quote(v: &str) -> String {
 }
 
 /// A value from content or a host made safe for one line of a message: control and
-/// other unsafe characters ([`xml::unsafe_in_line`]) escaped (`\n`, `\u{1b}`), cut at
+/// other unsafe characters ([`xml::unsafe_in_line`]) escaped ([`xml::push_escaped`]: `\x0a`, `\x1b`), cut at
 /// [`MAX_VALUE`] characters.
 pub(crate) fn clean(v: &str) -> String {
     let mut out = String::with_capacity(v.len().min(MAX_VALUE + 8));
@@ -659,7 +659,7 @@ pub(crate) fn clean(v: &str) -> String {
             break;
         }
         if xml::unsafe_in_line(c) {
-            out.extend(c.escape_default());
+            xml::push_escaped(&mut out, c);
         } else {
             out.push(c);
         }

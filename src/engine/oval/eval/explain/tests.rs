@@ -207,7 +207,7 @@ fn a_state_mismatch_names_the_first_failing_item_and_counts_the_rest() {
     assert_eq!(
         why,
         [
-            "test oval:t:tst:1 (variable 1 is right): 2 of 3 items do not satisfy the state, the first: environmentvariable58 'V1': value is 'bad\\u{1b}[31m', expected 'ok'"
+            "test oval:t:tst:1 (variable 1 is right): 2 of 3 items do not satisfy the state, the first: environmentvariable58 'V1': value is 'bad\\x1b[31m', expected 'ok'"
         ]
     );
 }
