@@ -79,6 +79,15 @@ impl RemoteArgs {
         if self.jobs == 0 {
             return Err("-j must be at least 1".into());
         }
+        if let Some(d) = &self.remote_tmpdir
+            && !super::runner::valid_remote_base(d)
+        {
+            return Err(format!(
+                "--remote-tmpdir {}: not an absolute path of letters, digits and '/._-+' \
+                 without '..' (vigil removes only such directories on the host)",
+                crate::report::sanitize::terminal(d)
+            ));
+        }
         Ok(SshOptions {
             config_file: self.ssh_config.clone(),
             options: self.ssh_options.clone(),
@@ -158,7 +167,7 @@ pub fn run(args: &RemoteArgs, mut task: ScanTask, outputs: &RemoteOutputs<'_>) -
                     .unwrap_or_else(|e| e.into_inner())
                     .push(m);
             }
-            scan.files = Vec::new();
+            scan.drop_files();
         }
     };
     let report = match run_fleet(&hosts, args.jobs, &opts, &task, &binary, &on_done) {
@@ -188,28 +197,28 @@ pub fn run(args: &RemoteArgs, mut task: ScanTask, outputs: &RemoteOutputs<'_>) -
             if !single {
                 per_host.history = per_host.history.map(|d| d.join(stem));
             }
-            if let Err(e) = per_host.record(&scan.json) {
+            if let Err(e) = per_host.record(scan.json()) {
                 return fail(format!("{}: {e}", h.spec.label));
             }
         }
     }
     let to_stdout = json_out == Some("-");
     if let Some(out) = json_out {
-        let bytes = match &report.hosts[..] {
-            [one] if one.status() != HostStatus::Error => one
-                .result
-                .as_ref()
-                .map(|s| s.json.clone())
-                .unwrap_or_default(),
+        let summary;
+        let bytes: &[u8] = match &report.hosts[..] {
+            [one] if one.status() != HostStatus::Error => {
+                one.result.as_ref().map(|s| s.json()).unwrap_or_default()
+            }
             _ => {
                 let s = report.summary(paths.as_deref());
-                serde_json::to_vec_pretty(&s).unwrap_or_default()
+                summary = serde_json::to_vec_pretty(&s).unwrap_or_default();
+                &summary
             }
         };
         let written = if to_stdout {
-            std::io::stdout().write_all(&bytes)
+            std::io::stdout().write_all(bytes)
         } else {
-            std::fs::write(out, &bytes)
+            std::fs::write(out, bytes)
         };
         if let Err(e) = written {
             return fail(format!("{out}: {e}"));

@@ -19,7 +19,8 @@ fn datastream_naming_its_oval(href: &str) -> String {
         let t = std::fs::read_to_string(crate::fixture(&format!("report/{f}"))).unwrap();
         t[t.find("?>").unwrap() + 2..].to_string()
     };
-    let xccdf = read("report-xccdf.xml").replace("href=\"report-oval.xml\"", &format!("href=\"{href}\""));
+    let xccdf =
+        read("report-xccdf.xml").replace("href=\"report-oval.xml\"", &format!("href=\"{href}\""));
     let oval = read("report-oval.xml");
     format!(
         r##"<?xml version="1.0"?>
@@ -63,8 +64,16 @@ fn content_names_cannot_make_oval_results_escape_the_directory() {
     std::fs::create_dir_all(&deep).unwrap();
     let absolute = lab.path("escaped-abs");
     let cases = [
-        (absolute.display().to_string(), lab.path("escaped-abs.result.xml"), "escaped-abs.result.xml"),
-        ("../../escaped-rel".to_string(), lab.path("a/escaped-rel.result.xml"), "escaped-rel.result.xml"),
+        (
+            absolute.display().to_string(),
+            lab.path("escaped-abs.result.xml"),
+            "escaped-abs.result.xml",
+        ),
+        (
+            "../../escaped-rel".to_string(),
+            lab.path("a/escaped-rel.result.xml"),
+            "escaped-rel.result.xml",
+        ),
     ];
     for (i, (href, outside, reduced)) in cases.iter().enumerate() {
         let ds = lab.path(&format!("ds{i}.xml"));
@@ -79,8 +88,16 @@ fn content_names_cannot_make_oval_results_escape_the_directory() {
             "--oval-results",
             dir.to_str().unwrap(),
         ]);
-        assert!(matches!(out.status.code(), Some(0 | 2)), "{href}: {}", text(&out));
-        assert!(!outside.exists(), "{href}: local scan wrote {}", outside.display());
+        assert!(
+            matches!(out.status.code(), Some(0 | 2)),
+            "{href}: {}",
+            text(&out)
+        );
+        assert!(
+            !outside.exists(),
+            "{href}: local scan wrote {}",
+            outside.display()
+        );
         assert_eq!(names(&dir), [*reduced], "{href}");
         // Over ssh: the host writes into its own directory, and the file comes back.
         let dir = deep.join(format!("remote{i}"));
@@ -91,8 +108,16 @@ fn content_names_cannot_make_oval_results_escape_the_directory() {
             .arg(&dir)
             .output()
             .unwrap();
-        assert!(!outside.exists(), "{href}: remote scan wrote {}", outside.display());
-        assert!(matches!(out.status.code(), Some(0 | 2)), "{href}: {}", text(&out));
+        assert!(
+            !outside.exists(),
+            "{href}: remote scan wrote {}",
+            outside.display()
+        );
+        assert!(
+            matches!(out.status.code(), Some(0 | 2)),
+            "{href}: {}",
+            text(&out)
+        );
         assert_eq!(names(&dir), [*reduced], "{href}");
         let local = std::fs::read_to_string(deep.join(format!("local{i}")).join(reduced)).unwrap();
         assert!(local.contains("oval_results"), "{href}");
@@ -128,7 +153,11 @@ fn hostile_host_names_are_refused_before_ssh_runs() {
             .unwrap();
         let all = text(&out);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {all}");
-        assert!(names(&cwd).is_empty(), "{args:?}: ssh's ProxyCommand ran: {:?}", names(&cwd));
+        assert!(
+            names(&cwd).is_empty(),
+            "{args:?}: ssh's ProxyCommand ran: {:?}",
+            names(&cwd)
+        );
         assert!(
             all.contains("not a host name") && all.contains(named),
             "{args:?}: {all}"
@@ -149,7 +178,12 @@ fn inventory_range_products_are_capped_before_expansion() {
         .arg("--as=2000000000")
         .arg("--")
         .arg(crate::VIGIL)
-        .args(["scan", plan.to_str().unwrap(), "--remote-subcommand", "remote-selftest"])
+        .args([
+            "scan",
+            plan.to_str().unwrap(),
+            "--remote-subcommand",
+            "remote-selftest",
+        ])
         .arg("--hosts")
         .arg(&inventory)
         .stdout(Stdio::null())
@@ -194,7 +228,10 @@ fn a_remote_tmpdir_that_fails_validation_leaves_nothing_behind() {
             .unwrap();
         let all = text(&out);
         assert_eq!(out.status.code(), Some(1), "{tmpdir}: {all}");
-        assert!(all.contains("--remote-tmpdir") && all.contains(&tmpdir), "{all}");
+        assert!(
+            all.contains("--remote-tmpdir") && all.contains(&tmpdir),
+            "{all}"
+        );
         assert_eq!(lab.leftovers(), ["with space"], "{tmpdir}");
         assert!(names(&spaced).is_empty(), "{tmpdir}: {:?}", names(&spaced));
     }
@@ -215,7 +252,10 @@ fn a_host_labelled_fleet_summary_cannot_overwrite_the_summary() {
     let plan = lab.plan("file /etc/passwd\n");
     let out_dir = lab.path("fleet");
     let out = lab
-        .vigil(&plan, &["--host", "fleet-summary", "--host", "Fleet-Summary.json"])
+        .vigil(
+            &plan,
+            &["--host", "fleet-summary", "--host", "Fleet-Summary.json"],
+        )
         .args(["--host", &host(port), "--fleet-out"])
         .arg(&out_dir)
         .arg("--ssh-config")
@@ -229,7 +269,11 @@ fn a_host_labelled_fleet_summary_cannot_overwrite_the_summary() {
     for h in s["hosts"].as_array().unwrap() {
         let f = h["results_file"].as_str().unwrap_or_else(|| panic!("{s}"));
         let doc: Value = serde_json::from_slice(&std::fs::read(f).unwrap()).unwrap();
-        assert!(doc["rules"].is_array(), "{f} is not {}'s results", h["host"]);
+        assert!(
+            doc["rules"].is_array(),
+            "{f} is not {}'s results",
+            h["host"]
+        );
         files.push(f.to_ascii_lowercase());
     }
     files.sort();
@@ -244,7 +288,8 @@ fn a_host_labelled_fleet_summary_cannot_overwrite_the_summary() {
 fn deep_criteria_trees_scan_over_ssh_as_locally() {
     let mut lab = Lab::new();
     let port = lab.sshd("", "hostkey");
-    let text200 = std::fs::read_to_string(crate::fixture("hostile/content/deep-criteria.xml")).unwrap();
+    let text200 =
+        std::fs::read_to_string(crate::fixture("hostile/content/deep-criteria.xml")).unwrap();
     let open = "<criteria operator=\"AND\">";
     let at = text200.find(open).unwrap();
     let end = text200.rfind("</criteria>").unwrap() + "</criteria>".len();
