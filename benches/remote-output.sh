@@ -8,6 +8,7 @@
 # RSS of at most 3x the output for a host sending the --max-remote-output default.
 #
 # Usage: benches/remote-output.sh   (env: VIGIL=path/to/vigil SIZES_MB="8 32 64",
+#                                    OUTPUTS="" to leave out the --html report,
 #                                    a size of 64 is the default limit)
 set -eu
 SIZES_MB=${SIZES_MB:-"8 32 64"}
@@ -61,7 +62,7 @@ for mb in $SIZES_MB; do
         --remote-subcommand remote-selftest --host "root@127.0.0.1:$port" \
         --ssh-option "UserKnownHostsFile=$lab/known_hosts" \
         --ssh-option "IdentityFile=$lab/userkey" --ssh-option IdentitiesOnly=yes \
-        --remote-tmpdir "$lab/remote-tmp" --fleet-out "$lab/out" --html "$lab/html" \
+        --remote-tmpdir "$lab/remote-tmp" --fleet-out "$lab/out" ${OUTPUTS-"--html $lab/html"} \
         --quiet >"$lab/last.out" 2>&1 || { cat "$lab/last.out" >&2; exit 1; }
     sent=$(wc -c < "$lab/out/root@127.0.0.1_$port.json")
     rss=$(tail -n 1 "$lab/rss")

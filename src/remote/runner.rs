@@ -494,6 +494,38 @@ pub fn parse_doc(json: &[u8]) -> Result<ScanResults, RemoteError> {
     })
 }
 
+/// The returned files as (name, bytes), for comparing.
+#[cfg(test)]
+fn owned(out: &[u8], files: Vec<(String, Range<usize>)>) -> Vec<(String, Vec<u8>)> {
+    files
+        .into_iter()
+        .map(|(n, r)| (n, out[r].to_vec()))
+        .collect()
+}
+
+/// A minimal valid results document with these (rule id, result) pairs.
+#[cfg(test)]
+pub(crate) fn test_doc(rules: &[(&str, &str)]) -> String {
+    let rules: Vec<serde_json::Value> = rules
+        .iter()
+        .map(|(id, result)| {
+            serde_json::json!({"id": id, "title": id, "severity": "low", "result": result,
+                "weight": 1.0, "references": []})
+        })
+        .collect();
+    serde_json::json!({
+        "schema_version": "1.2", "vigil_version": "0", "rules": rules, "definitions": [],
+        "summary": {"results": {}, "by_severity": {}, "definitions": {}, "score": 0.0,
+            "max_score": 0.0},
+        "scan": {"host": {"hostname": "h", "os_name": null, "os_version": null,
+            "kernel": null, "arch": "x86_64"}, "user": "root", "started": "", "finished": "",
+            "duration_ms": 0, "root": null,
+            "content": {"path": "c", "sha256": "", "kind": "oval"},
+            "benchmark": null, "profile": null},
+    })
+    .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -688,36 +720,4 @@ mod tests {
             "bad_output"
         );
     }
-}
-
-/// The returned files as (name, bytes), for comparing.
-#[cfg(test)]
-fn owned(out: &[u8], files: Vec<(String, Range<usize>)>) -> Vec<(String, Vec<u8>)> {
-    files
-        .into_iter()
-        .map(|(n, r)| (n, out[r].to_vec()))
-        .collect()
-}
-
-/// A minimal valid results document with these (rule id, result) pairs.
-#[cfg(test)]
-pub(crate) fn test_doc(rules: &[(&str, &str)]) -> String {
-    let rules: Vec<serde_json::Value> = rules
-        .iter()
-        .map(|(id, result)| {
-            serde_json::json!({"id": id, "title": id, "severity": "low", "result": result,
-                "weight": 1.0, "references": []})
-        })
-        .collect();
-    serde_json::json!({
-        "schema_version": "1.2", "vigil_version": "0", "rules": rules, "definitions": [],
-        "summary": {"results": {}, "by_severity": {}, "definitions": {}, "score": 0.0,
-            "max_score": 0.0},
-        "scan": {"host": {"hostname": "h", "os_name": null, "os_version": null,
-            "kernel": null, "arch": "x86_64"}, "user": "root", "started": "", "finished": "",
-            "duration_ms": 0, "root": null,
-            "content": {"path": "c", "sha256": "", "kind": "oval"},
-            "benchmark": null, "profile": null},
-    })
-    .to_string()
 }
