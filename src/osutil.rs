@@ -3,7 +3,9 @@
 //! (getpwuid_r / getgrgid_r, so NSS sources are honoured), extended attribute values
 //! (lgetxattr), byte-exact path encoding for file names that are not UTF-8, and the
 //! opening of files a user names ([`open_input`], [`read_input`]),
-//! which never blocks on a FIFO, and reads bounded in size ([`read_bounded`]).
+//! which never blocks on a FIFO, and reads bounded in size ([`read_bounded`]); the one
+//! rule for a name from content or a host that is joined to a directory
+//! ([`is_plain_file_name`], [`plain_file_name`]).
 
 use std::ffi::{CStr, CString, OsStr, OsString};
 use std::io;
@@ -11,6 +13,21 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
+
+/// A name that stays in the directory it is joined to: not empty, no `/`, not `.` or
+/// `..` (nor only dots), no NUL. Every name that comes from content or a host is taken
+/// only when plain, or reduced to one by [`plain_file_name`], before it meets a
+/// directory: `Path::join` with an absolute name replaces the directory, and `..`
+/// climbs out of it.
+pub fn is_plain_file_name(name: &str) -> bool {
+    !name.contains(['/', '\0']) && !name.trim_matches('.').is_empty()
+}
+
+/// `name` reduced to its last plain component (`/etc/x` and `../../x` give `x`,
+/// `https://h/p/oval.xml` gives `oval.xml`); `None` when it has none (`..`, `/`).
+pub fn plain_file_name(name: &str) -> Option<&str> {
+    name.rsplit('/').find(|c| is_plain_file_name(c))
+}
 
 /// Lower-case hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {

@@ -79,6 +79,15 @@ impl RemoteArgs {
         if self.jobs == 0 {
             return Err("-j must be at least 1".into());
         }
+        if let Some(d) = &self.remote_tmpdir
+            && !super::runner::valid_remote_base(d)
+        {
+            return Err(format!(
+                "--remote-tmpdir {}: not an absolute path of letters, digits and '/._-+' \
+                 without '..' (vigil removes only such directories on the host)",
+                crate::report::sanitize::terminal(d)
+            ));
+        }
         Ok(SshOptions {
             config_file: self.ssh_config.clone(),
             options: self.ssh_options.clone(),
@@ -113,7 +122,7 @@ pub fn run(args: &RemoteArgs, mut task: ScanTask, outputs: &RemoteOutputs<'_>) -
     let (json_out, html_out, quiet) = (outputs.json, outputs.html, outputs.quiet);
     let (scap_out, history) = (&outputs.scap, &outputs.history);
     let fail = |m: String| {
-        eprintln!("vigil: {m}");
+        show(true, &format!("vigil: {m}\n"));
         1
     };
     let hosts = match args.host_list() {
@@ -137,13 +146,17 @@ pub fn run(args: &RemoteArgs, mut task: ScanTask, outputs: &RemoteOutputs<'_>) -
     let on_done = |i: usize, h: &mut super::fleet::HostOutcome| {
         match &h.result {
             Ok(_) if quiet => {}
-            Ok(_) => eprintln!(
-                "vigil: {}: {} ({:.1}s)",
-                h.spec.label,
-                h.status().word(),
-                h.duration.as_secs_f64()
+            Ok(_) => show(
+                true,
+                &format!(
+                    "vigil: {}: {} ({:.1}s)\n",
+                    h.spec.label,
+                    h.status().word(),
+                    h.duration.as_secs_f64()
+                ),
             ),
-            Err(e) => eprintln!("vigil: {}: error: {e}", h.spec.label),
+            // The detail holds the host's own stderr: escaped like every host string.
+            Err(e) => show(true, &format!("vigil: {}: error: {e}\n", h.spec.label)),
         }
         if let Ok(scan) = &mut h.result {
             let stem = (!single).then_some(stems[i].as_str());
@@ -158,7 +171,7 @@ pub fn run(args: &RemoteArgs, mut task: ScanTask, outputs: &RemoteOutputs<'_>) -
                     .unwrap_or_else(|e| e.into_inner())
                     .push(m);
             }
-            scan.files = Vec::new();
+            scan.drop_files();
         }
     };
     let report = match run_fleet(&hosts, args.jobs, &opts, &task, &binary, &on_done) {
@@ -188,41 +201,42 @@ pub fn run(args: &RemoteArgs, mut task: ScanTask, outputs: &RemoteOutputs<'_>) -
             if !single {
                 per_host.history = per_host.history.map(|d| d.join(stem));
             }
-            if let Err(e) = per_host.record(&scan.json) {
+            if let Err(e) = per_host.record(scan.json()) {
                 return fail(format!("{}: {e}", h.spec.label));
             }
         }
     }
     let to_stdout = json_out == Some("-");
     if let Some(out) = json_out {
-        let bytes = match &report.hosts[..] {
-            [one] if one.status() != HostStatus::Error => one
-                .result
-                .as_ref()
-                .map(|s| s.json.clone())
-                .unwrap_or_default(),
+        let summary;
+        let bytes: &[u8] = match &report.hosts[..] {
+            [one] if one.status() != HostStatus::Error => {
+                one.result.as_ref().map(|s| s.json()).unwrap_or_default()
+            }
             _ => {
                 let s = report.summary(paths.as_deref());
-                serde_json::to_vec_pretty(&s).unwrap_or_default()
+                summary = serde_json::to_vec_pretty(&s).unwrap_or_default();
+                &summary
             }
         };
-        let written = if to_stdout {
-            std::io::stdout().write_all(&bytes)
-        } else {
-            std::fs::write(out, &bytes)
-        };
-        if let Err(e) = written {
-            return fail(format!("{out}: {e}"));
+        if let Err(e) = crate::report::write_output(std::path::Path::new(out), bytes) {
+            return fail(e.to_string());
         }
     }
     if quiet {
         return report.exit_code();
     }
-    let table = report.table();
-    if to_stdout {
-        eprint!("{table}");
-    } else {
-        print!("{table}");
-    }
+    show(to_stdout, &report.table());
     report.exit_code()
+}
+
+/// Prints to standard error or output with what hosts sent (labels, rule ids, error
+/// details with the host's stderr) escaped for the terminal; a closed pipe is ignored.
+fn show(to_stderr: bool, text: &str) {
+    let text = crate::report::sanitize::terminal_text(text);
+    let _ = if to_stderr {
+        std::io::stderr().write_all(text.as_bytes())
+    } else {
+        std::io::stdout().write_all(text.as_bytes())
+    };
 }

@@ -13,11 +13,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::report::ScanResults;
+
 use super::error::RemoteError;
 use super::hostspec::HostSpec;
 use super::runner::{HostScan, RemoteTask, scan_host};
 use super::ssh::SshOptions;
-use super::task::{ScapOutput, is_plain_file_name};
+use super::task::ScapOutput;
+use crate::osutil::is_plain_file_name;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HostStatus {
@@ -56,33 +59,29 @@ pub struct Counts {
     pub failing_ids: Vec<String>,
 }
 
-pub fn count_rules(doc: &Value) -> Counts {
+pub fn count_rules(results: &ScanResults) -> Counts {
+    use crate::engine::xccdf::RuleOutcome;
     let mut c = Counts::default();
-    for r in doc["rules"].as_array().into_iter().flatten() {
-        match r["result"].as_str().unwrap_or("") {
-            "pass" => c.pass += 1,
-            "fail" | "error" | "unknown" => {
+    for r in &results.rules {
+        match r.result {
+            RuleOutcome::Pass => c.pass += 1,
+            o if o.is_failure() => {
                 c.failing += 1;
-                c.failing_ids
-                    .push(r["id"].as_str().unwrap_or("").to_string());
+                c.failing_ids.push(r.id.clone());
             }
             _ => c.other += 1,
         }
     }
     // OVAL content has no rules: its definitions decide, mapped to XCCDF words by
     // class exactly as a local scan's exit status is (ScanResults::exit_code).
-    if doc["rules"].as_array().is_none_or(|r| r.is_empty()) {
-        for d in doc["definitions"].as_array().into_iter().flatten() {
-            let result =
-                serde_json::from_value::<crate::engine::oval::OvalResult>(d["result"].clone());
-            let class = d["class"].as_str().unwrap_or("compliance");
-            match result.map(|r| crate::engine::xccdf::RuleOutcome::from_oval(r, class)) {
-                Ok(o) if o.is_failure() => {
+    if results.rules.is_empty() {
+        for d in &results.definitions {
+            match RuleOutcome::from_oval(d.result, &d.class) {
+                o if o.is_failure() => {
                     c.failing += 1;
-                    c.failing_ids
-                        .push(d["id"].as_str().unwrap_or("").to_string());
+                    c.failing_ids.push(d.id.clone());
                 }
-                Ok(crate::engine::xccdf::RuleOutcome::Pass) => c.pass += 1,
+                RuleOutcome::Pass => c.pass += 1,
                 _ => c.other += 1,
             }
         }
@@ -94,7 +93,7 @@ impl HostOutcome {
     pub fn status(&self) -> HostStatus {
         match &self.result {
             Err(_) => HostStatus::Error,
-            Ok(s) if count_rules(&s.doc).failing > 0 => HostStatus::Fail,
+            Ok(s) if count_rules(&s.results).failing > 0 => HostStatus::Fail,
             Ok(_) => HostStatus::Pass,
         }
     }
@@ -230,19 +229,13 @@ pub fn write_host_scap(
 fn returned_output(scan: &HostScan, kind: ScapOutput) -> Result<Vec<(&str, &[u8])>, String> {
     let name = kind.remote_name();
     let files: Vec<(&str, &[u8])> = match name.strip_suffix('/') {
-        None => scan
-            .files
-            .iter()
-            .filter(|(n, _)| n == name)
-            .map(|(n, b)| (n.as_str(), b.as_slice()))
-            .collect(),
+        None => scan.files().filter(|(n, _)| *n == name).collect(),
         Some(dir) => scan
-            .files
-            .iter()
+            .files()
             .filter_map(|(n, b)| {
                 let base = n.strip_prefix(dir)?.strip_prefix('/')?;
                 let plain = is_plain_file_name(base) && base.ends_with(".result.xml");
-                plain.then_some((base, b.as_slice()))
+                plain.then_some((base, b))
             })
             .collect(),
     };
@@ -252,16 +245,27 @@ fn returned_output(scan: &HostScan, kind: ScapOutput) -> Result<Vec<(&str, &[u8]
     Ok(files)
 }
 
-/// Distinct file stems for the hosts' documents (a label seen twice gets `-2`, ...).
+/// The fleet summary's file in `--fleet-out DIR`, without `.json`.
+pub const SUMMARY_STEM: &str = "fleet-summary";
+
+/// Distinct file stems for the hosts' documents: each host's [`HostSpec::file_stem`],
+/// and when that is already taken (by an earlier host, or by the fleet summary, compared
+/// without case, as a case-insensitive file system would) the first free `<stem>-N`
+/// from 2 up. So a host labelled `fleet-summary` gets `fleet-summary-2.json`, and no
+/// host's file overwrites another's or the summary.
 pub fn file_stems<'a>(hosts: impl IntoIterator<Item = &'a HostSpec>) -> Vec<String> {
-    let mut seen = std::collections::HashMap::<String, usize>::new();
+    let mut taken = std::collections::HashSet::<String>::from([SUMMARY_STEM.to_string()]);
     hosts
         .into_iter()
         .map(|h| {
             let stem = h.file_stem();
-            let n = seen.entry(stem.to_ascii_lowercase()).or_insert(0);
-            *n += 1;
-            if *n == 1 { stem } else { format!("{stem}-{n}") }
+            let mut candidate = stem.clone();
+            let mut n = 1;
+            while !taken.insert(candidate.to_ascii_lowercase()) {
+                n += 1;
+                candidate = format!("{stem}-{n}");
+            }
+            candidate
         })
         .collect()
 }
@@ -297,7 +301,7 @@ impl FleetReport {
                 });
                 match &h.result {
                     Ok(s) => {
-                        let c = count_rules(&s.doc);
+                        let c = count_rules(&s.results);
                         v["rules"] =
                             json!({"pass": c.pass, "failing": c.failing, "other": c.other});
                         v["failing_rules"] = json!(c.failing_ids);
@@ -342,7 +346,7 @@ impl FleetReport {
             match &h.result {
                 Ok(s) => {
                     let p = dir.join(format!("{stem}.json"));
-                    std::fs::write(&p, &s.json)?;
+                    std::fs::write(&p, s.json())?;
                     paths.push(Some(p));
                 }
                 Err(_) => paths.push(None),
@@ -350,7 +354,7 @@ impl FleetReport {
         }
         let summary = self.summary(Some(&paths));
         let text = serde_json::to_string_pretty(&summary).map_err(std::io::Error::other)?;
-        std::fs::write(dir.join("fleet-summary.json"), text + "\n")?;
+        std::fs::write(dir.join(format!("{SUMMARY_STEM}.json")), text + "\n")?;
         Ok(paths)
     }
 
@@ -358,17 +362,13 @@ impl FleetReport {
     /// host, `out/<host>.html` for each scanned host of a fleet (hosts that could not be
     /// scanned have none). Returns the files written.
     pub fn write_html(&self, out: &Path) -> Result<Vec<PathBuf>, String> {
-        let render = |json: &[u8], path: &Path| -> Result<(), String> {
-            let results: crate::report::model::ScanResults = crate::report::from_json_slice(json)
-                .map_err(|e| {
-                format!("{}: the host's results cannot be read: {e}", path.display())
-            })?;
-            let html = crate::report::html::render(&results).map_err(|e| e.to_string())?;
+        let render = |results: &ScanResults, path: &Path| -> Result<(), String> {
+            let html = crate::report::html::render(results).map_err(|e| e.to_string())?;
             crate::report::write_output(path, html.as_bytes()).map_err(|e| e.to_string())
         };
         if let [one] = &self.hosts[..] {
             return match &one.result {
-                Ok(s) => render(&s.json, out).map(|()| vec![out.to_path_buf()]),
+                Ok(s) => render(&s.results, out).map(|()| vec![out.to_path_buf()]),
                 Err(_) => Ok(Vec::new()),
             };
         }
@@ -381,7 +381,7 @@ impl FleetReport {
         {
             if let Ok(s) = &h.result {
                 let p = out.join(format!("{stem}.html"));
-                render(&s.json, &p)?;
+                render(&s.results, &p)?;
                 written.push(p);
             }
         }
@@ -408,7 +408,7 @@ impl FleetReport {
             let secs = format!("{:.1}s", h.duration.as_secs_f64());
             let (p, f, o, detail) = match &h.result {
                 Ok(s) => {
-                    let c = count_rules(&s.doc);
+                    let c = count_rules(&s.results);
                     let mut d = c
                         .failing_ids
                         .iter()
@@ -453,21 +453,20 @@ impl FleetReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::remote::runner::{Timings, parse_doc};
+    use crate::remote::runner::test_doc;
 
     fn outcome(label: &str, doc: Option<&str>) -> HostOutcome {
         HostOutcome {
             spec: HostSpec::parse(label).unwrap(),
             result: match doc {
-                Some(d) => Ok(HostScan {
-                    json: d.as_bytes().to_vec(),
-                    doc: parse_doc(d.as_bytes()).unwrap(),
-                    exit_code: 0,
-                    uname: "Linux x86_64".into(),
-                    files: vec![],
-                    warnings: vec![],
-                    timings: Timings::default(),
-                }),
+                Some(d) => Ok(HostScan::new(
+                    d.as_bytes().to_vec(),
+                    0..d.len(),
+                    vec![],
+                    0,
+                    "Linux x86_64".into(),
+                )
+                .unwrap()),
                 None => Err(RemoteError::Auth {
                     detail: "root@h: Permission denied (publickey).".into(),
                 }),
@@ -476,9 +475,12 @@ mod tests {
         }
     }
 
-    const PASS: &str =
-        r#"{"rules":[{"id":"a","result":"pass"},{"id":"b","result":"notapplicable"}]}"#;
-    const FAIL: &str = r#"{"rules":[{"id":"a","result":"pass"},{"id":"c","result":"unknown"}]}"#;
+    fn pass() -> String {
+        test_doc(&[("a", "pass"), ("b", "notapplicable")])
+    }
+    fn fail() -> String {
+        test_doc(&[("a", "pass"), ("c", "unknown")])
+    }
 
     fn report(hosts: Vec<HostOutcome>) -> FleetReport {
         FleetReport {
@@ -490,25 +492,32 @@ mod tests {
 
     #[test]
     fn exit_code_error_beats_fail_beats_pass() {
-        assert_eq!(report(vec![outcome("a", Some(PASS))]).exit_code(), 0);
+        assert_eq!(report(vec![outcome("a", Some(&pass()))]).exit_code(), 0);
         assert_eq!(
-            report(vec![outcome("a", Some(PASS)), outcome("b", Some(FAIL))]).exit_code(),
+            report(vec![
+                outcome("a", Some(&pass())),
+                outcome("b", Some(&fail()))
+            ])
+            .exit_code(),
             2
         );
         assert_eq!(
-            report(vec![outcome("a", Some(FAIL)), outcome("b", None)]).exit_code(),
+            report(vec![outcome("a", Some(&fail())), outcome("b", None)]).exit_code(),
             1
         );
     }
 
     #[test]
     fn summary_names_each_hosts_error_and_failing_rules() {
-        let r = report(vec![outcome("web", Some(FAIL)), outcome("db:2200", None)]);
+        let r = report(vec![
+            outcome("web", Some(&fail())),
+            outcome("db:2200", None),
+        ]);
         let tmp = tempfile::tempdir().unwrap();
         let paths = r.write(tmp.path()).unwrap();
         assert_eq!(
             std::fs::read_to_string(tmp.path().join("web.json")).unwrap(),
-            FAIL
+            fail()
         );
         assert!(paths[1].is_none());
         let s: Value =
@@ -528,10 +537,21 @@ mod tests {
 
     #[test]
     fn duplicate_labels_get_distinct_files() {
-        let r = report(vec![outcome("a:1", Some(PASS)), outcome("a_1", Some(PASS))]);
+        let r = report(vec![
+            outcome("a:1", Some(&pass())),
+            outcome("a_1", Some(&pass())),
+        ]);
         assert_eq!(
             file_stems(r.hosts.iter().map(|h| &h.spec)),
             vec!["a_1", "a_1-2"]
+        );
+        let specs: Vec<HostSpec> = ["a", "a", "a-2", "fleet-summary", "Fleet-Summary"]
+            .iter()
+            .map(|l| HostSpec::parse(l).unwrap())
+            .collect();
+        assert_eq!(
+            file_stems(&specs),
+            ["a", "a-2", "a-2-2", "fleet-summary-2", "Fleet-Summary-3"]
         );
     }
 }

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
+use crate::report::sanitize::terminal;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostSpec {
     /// What reports call this host: the inventory name, or the `--host` text.
@@ -23,24 +25,30 @@ pub struct HostSpec {
 pub enum HostSpecError {
     #[error("empty host")]
     Empty,
-    #[error("{0:?}: bad port (expected 1-65535)")]
+    #[error("{}: bad port (expected 1-65535)", terminal(.0))]
     BadPort(String),
-    #[error("{0:?}: unterminated '[' in IPv6 address")]
+    #[error("{}: unterminated '[' in IPv6 address", terminal(.0))]
     Bracket(String),
-    #[error("{0:?}: a host may not start with '-' or hold spaces or quotes")]
+    #[error(
+        "{}: not a host name (a host is letters, digits, '.', '-', '_', ':' and '%', a user \
+         letters, digits, '.', '-' and '_', neither starting with '-')",
+        terminal(.0)
+    )]
     Unsafe(String),
 }
 
-/// Rejects what ssh could read as an option, or what would need quoting: host and user
-/// reach ssh as one argv element, but they also name report files.
-fn check_word(original: &str, w: &str) -> Result<(), HostSpecError> {
+/// The one check of a host name or user vigil passes to ssh, for `--host` and every
+/// inventory entry (and its `ansible_host`/`ansible_user`): an allow-list, so no shell
+/// metacharacter, whitespace or control character reaches ssh, which before OpenSSH 9.6
+/// hands the name to a `ProxyCommand`'s shell (`%h`), and nothing ssh could read as an
+/// option. Host names, addresses and ssh_config aliases in practice are letters, digits,
+/// `.`, `-` and `_`; `:` is for IPv6 and `%` for an IPv6 zone (`fe80::1%eth0`).
+pub fn check_word(original: &str, w: &str, is_user: bool) -> Result<(), HostSpecError> {
     if w.is_empty() {
         return Err(HostSpecError::Empty);
     }
-    if w.starts_with('-')
-        || w.chars()
-            .any(|c| c.is_whitespace() || "'\"`$;\\".contains(c))
-    {
+    let extra = if is_user { "._-" } else { "._-:%" };
+    if w.starts_with('-') || !w.chars().all(|c| c.is_alphanumeric() || extra.contains(c)) {
         return Err(HostSpecError::Unsafe(original.to_string()));
     }
     Ok(())
@@ -85,9 +93,9 @@ impl HostSpec {
         } else {
             (rest.to_string(), None)
         };
-        check_word(t, &host)?;
+        check_word(t, &host, false)?;
         if let Some(u) = &user {
-            check_word(t, u)?;
+            check_word(t, u, true)?;
         }
         Ok(HostSpec {
             label: t.to_string(),
@@ -177,12 +185,38 @@ mod tests {
                 "{bad}"
             );
         }
-        for bad in ["-oProxyCommand=x", "a b", "u@-h", "h;rm"] {
+        for bad in [
+            "-oProxyCommand=x",
+            "a b",
+            "u@-h",
+            "h;rm",
+            "x&id>/tmp/p",
+            "h\u{7}",
+            "h\u{202e}",
+            "a|b",
+            "$(id)",
+            "u$@h",
+            "h/x",
+        ] {
             assert!(
                 matches!(HostSpec::parse(bad), Err(HostSpecError::Unsafe(_))),
                 "{bad}"
             );
         }
+        for good in [
+            "web-1.example.com",
+            "a_b@h",
+            "[fe80::1%eth0]:22",
+            "müller.de",
+        ] {
+            assert!(HostSpec::parse(good).is_ok(), "{good}");
+        }
+        assert!(
+            HostSpec::parse("h\u{1b}[2J")
+                .unwrap_err()
+                .to_string()
+                .starts_with("h\\u{1b}[2J: not a host name"),
+        );
         assert_eq!(HostSpec::parse("  "), Err(HostSpecError::Empty));
         assert_eq!(HostSpec::parse("@h"), Err(HostSpecError::Empty));
     }

@@ -83,33 +83,78 @@ fn unquote(v: &str) -> String {
     v.to_string()
 }
 
-/// Expands one `[a:b]` numeric range inside a host pattern (zero padding kept).
-fn expand_range(pattern: &str) -> Result<Vec<String>, String> {
-    let Some(open) = pattern.find('[') else {
-        return Ok(vec![pattern.to_string()]);
-    };
-    if open == 0 {
-        // `[v6]:port` is a host spec, not a range.
-        return Ok(vec![pattern.to_string()]);
+/// Most hosts one inventory may list, ranges expanded: far more than anyone scans at
+/// once, and few enough to hold in memory. A range product past it
+/// (`a[0:99999]b[0:99999]`) is refused before anything is expanded.
+pub const MAX_HOSTS: usize = 100_000;
+
+/// One piece of a host pattern: literal text, or a numeric range `[start:end]`
+/// (zero padding kept).
+enum Piece<'a> {
+    Text(&'a str),
+    Range { start: u64, end: u64, width: usize },
+}
+
+/// Splits a host pattern into text and `[a:b]` ranges.
+fn pattern_pieces(pattern: &str) -> Result<Vec<Piece<'_>>, String> {
+    let mut pieces = Vec::new();
+    let mut rest = pattern;
+    // `[v6]:port` is a host spec, not a range.
+    if rest.starts_with('[') {
+        return Ok(vec![Piece::Text(rest)]);
     }
-    let close = pattern[open..]
-        .find(']')
-        .map(|i| i + open)
-        .ok_or_else(|| format!("unterminated range in {pattern:?}"))?;
-    let body = &pattern[open + 1..close];
-    let (a, b) = body
-        .split_once(':')
-        .ok_or_else(|| format!("range {body:?} is not start:end"))?;
-    let (start, end) = match (a.parse::<u64>(), b.parse::<u64>()) {
-        (Ok(s), Ok(e)) if s <= e && e - s < 100_000 => (s, e),
-        _ => return Err(format!("range [{body}] is not a numeric start:end")),
-    };
-    let width = if a.starts_with('0') { a.len() } else { 0 };
-    let (pre, post) = (&pattern[..open], &pattern[close + 1..]);
-    let mut out = Vec::new();
-    for n in start..=end {
-        for tail in expand_range(post)? {
-            out.push(format!("{pre}{n:0width$}{tail}"));
+    while let Some(open) = rest.find('[') {
+        let close = rest[open..]
+            .find(']')
+            .map(|i| i + open)
+            .ok_or_else(|| format!("unterminated range in {pattern:?}"))?;
+        let body = &rest[open + 1..close];
+        let (a, b) = body
+            .split_once(':')
+            .ok_or_else(|| format!("range {body:?} is not start:end"))?;
+        let (start, end) = match (a.parse::<u64>(), b.parse::<u64>()) {
+            (Ok(s), Ok(e)) if s <= e => (s, e),
+            _ => return Err(format!("range [{body}] is not a numeric start:end")),
+        };
+        let width = if a.starts_with('0') { a.len() } else { 0 };
+        pieces.push(Piece::Text(&rest[..open]));
+        pieces.push(Piece::Range { start, end, width });
+        rest = &rest[close + 1..];
+    }
+    pieces.push(Piece::Text(rest));
+    Ok(pieces)
+}
+
+/// Expands the `[a:b]` numeric ranges of a host pattern, refusing (before expanding)
+/// a pattern that would give more than `room` hosts.
+fn expand_range(pattern: &str, room: usize) -> Result<Vec<String>, String> {
+    let pieces = pattern_pieces(pattern)?;
+    let count = pieces.iter().try_fold(1usize, |n, p| match p {
+        Piece::Text(_) => Some(n),
+        Piece::Range { start, end, .. } => usize::try_from(end - start)
+            .ok()
+            .and_then(|d| d.checked_add(1))
+            .and_then(|d| n.checked_mul(d)),
+    });
+    match count {
+        Some(n) if n <= room => {}
+        _ => {
+            return Err(format!(
+                "{pattern:?} expands to more than {MAX_HOSTS} hosts (with the hosts before \
+                 it); an inventory may list at most {MAX_HOSTS}"
+            ));
+        }
+    }
+    let mut out = vec![String::new()];
+    for p in &pieces {
+        match p {
+            Piece::Text(t) => out.iter_mut().for_each(|s| s.push_str(t)),
+            Piece::Range { start, end, width } => {
+                out = out
+                    .iter()
+                    .flat_map(|s| (*start..=*end).map(move |n| format!("{s}{n:0width$}")))
+                    .collect();
+            }
         }
     }
     Ok(out)
@@ -167,7 +212,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<HostSpec>, InventoryError> {
                         .ok_or_else(|| err(lineno, format!("expected key=value, got {w:?}")))?;
                     vars.0.insert(k.to_string(), unquote(v));
                 }
-                for alias in expand_range(pattern).map_err(|m| err(lineno, m))? {
+                let room = MAX_HOSTS - order.len();
+                for alias in expand_range(pattern, room).map_err(|m| err(lineno, m))? {
                     if !host_vars.contains_key(&alias) {
                         order.push(alias.clone());
                         host_line.insert(alias.clone(), lineno);
@@ -331,5 +377,26 @@ ansible_user=nobody
         let e = parse("[g]\nh1 ansible_port=x\n", Path::new("inv")).unwrap_err();
         assert!(e.to_string().contains("bad ansible_port"), "{e}");
         assert!(parse("w[3:1]\n", Path::new("inv")).is_err());
+        let e = parse("ok\na[0:99999]b[0:99999]\n", Path::new("inv")).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("inv:2: \"a[0:99999]b[0:99999]\" expands to more than 100000 hosts"),
+            "{e}"
+        );
+        assert!(parse("w[0:18446744073709551615]x[0:9]\n", Path::new("inv")).is_err());
+        // The cap counts the whole file, not one line.
+        assert_eq!(
+            parse("a[1:60000]\n", Path::new("inv")).unwrap().len(),
+            60000
+        );
+        assert!(parse("a[1:60000]\nb[1:60000]\n", Path::new("inv")).is_err());
+        assert_eq!(
+            parse("w[08:10]x[1:2]\n", Path::new("inv"))
+                .unwrap()
+                .iter()
+                .map(|h| h.label.as_str())
+                .collect::<Vec<_>>(),
+            ["w08x1", "w08x2", "w09x1", "w09x2", "w10x1", "w10x2"]
+        );
     }
 }

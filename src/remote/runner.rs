@@ -7,6 +7,7 @@
 //! *What* runs is a [`RemoteTask`]: the runner only moves bytes and reports failures.
 
 use std::fs::File;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
@@ -14,6 +15,7 @@ use std::time::{Duration, Instant};
 use super::error::{RemoteError, Stage, classify_ssh_failure, sanitize_detail};
 use super::hostspec::HostSpec;
 use super::ssh::{Session, SshOptions, shell_quote};
+use crate::report::ScanResults;
 
 /// A file to place in the remote directory under `name`.
 #[derive(Debug, Clone)]
@@ -45,22 +47,78 @@ pub const RESULTS_JSON: &str = "results.json";
 /// length in bytes, a space, its path relative to the remote directory, a newline.
 const FILE_HEADER: &str = "vigil-file ";
 
-/// What came back from a host.
+/// What came back from a host. The host's output is kept once, as it arrived: the JSON
+/// results document and the returned files are ranges of it (no copies), and the
+/// results are parsed from it into the typed model, so a host sending N bytes costs
+/// N bytes plus the model (benches/remote-output.sh measures it).
 #[derive(Debug)]
 pub struct HostScan {
-    /// The results document exactly as the remote vigil printed it.
-    pub json: Vec<u8>,
-    pub doc: serde_json::Value,
+    /// The bytes the host sent on stdout.
+    output: Vec<u8>,
+    /// Where in `output` the results document is, exactly as the remote vigil wrote it.
+    json_at: Range<usize>,
+    /// The task's returned files (path relative to the remote directory, where in
+    /// `output`), in the order the host sent them; empty when the task asked for none.
+    files: Vec<(String, Range<usize>)>,
+    /// The results document, read with the results documents' depth limit
+    /// ([`crate::report::from_json_slice`]), as a local `vigil report` reads it.
+    pub results: ScanResults,
     /// The remote vigil's exit status (0 or 2).
     pub exit_code: i32,
     /// `uname -sm` of the host.
     pub uname: String,
-    /// The task's returned files (path relative to the remote directory, bytes), in
-    /// the order the host sent them; empty when the task asked for none.
-    pub files: Vec<(String, Vec<u8>)>,
     /// Problems that did not spoil the results (e.g. cleanup could not be confirmed).
     pub warnings: Vec<String>,
     pub timings: Timings,
+}
+
+impl HostScan {
+    /// Takes what a host sent: its results document at `json_at`, its returned files.
+    pub fn new(
+        output: Vec<u8>,
+        json_at: Range<usize>,
+        files: Vec<(String, Range<usize>)>,
+        exit_code: i32,
+        uname: String,
+    ) -> Result<HostScan, RemoteError> {
+        let results = parse_doc(&output[json_at.clone()])?;
+        Ok(HostScan {
+            output,
+            json_at,
+            files,
+            results,
+            exit_code,
+            uname,
+            warnings: Vec::new(),
+            timings: Timings::default(),
+        })
+    }
+
+    /// The results document exactly as the remote vigil wrote it.
+    pub fn json(&self) -> &[u8] {
+        &self.output[self.json_at.clone()]
+    }
+
+    /// The returned files: (path relative to the remote directory, bytes).
+    pub fn files(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.files
+            .iter()
+            .map(|(n, r)| (n.as_str(), &self.output[r.clone()]))
+    }
+
+    /// Drops the returned files once they are written, keeping only the results
+    /// document (moved to the front of the buffer in place, the rest freed), so a fleet
+    /// never holds every host's SCAP results at once.
+    pub fn drop_files(&mut self) {
+        if self.files.is_empty() {
+            return;
+        }
+        self.files = Vec::new();
+        self.output.truncate(self.json_at.end);
+        self.output.drain(..self.json_at.start);
+        self.output.shrink_to_fit();
+        self.json_at = 0..self.output.len();
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -126,15 +184,23 @@ fn spawn_err(e: std::io::Error, opts: &SshOptions) -> RemoteError {
     }
 }
 
-/// Only a path mktemp could have made is ever handed to `rm -rf`.
-fn valid_remote_dir(d: &str) -> bool {
+/// A directory in which the remote directory may be made and later removed: absolute,
+/// no `..`, only characters that need no quoting. `--remote-tmpdir` is checked against
+/// it before anything runs on the host, since mktemp's result under any other base is
+/// refused by [`valid_remote_dir`] and could then not be removed.
+pub fn valid_remote_base(d: &str) -> bool {
     d.starts_with('/')
-        && d.rsplit('/')
-            .next()
-            .is_some_and(|b| b.starts_with("vigil."))
         && !d.split('/').any(|c| c == "..")
         && d.chars()
             .all(|c| c.is_ascii_alphanumeric() || "/._-+".contains(c))
+}
+
+/// Only a path mktemp could have made is ever handed to `rm -rf`.
+fn valid_remote_dir(d: &str) -> bool {
+    valid_remote_base(d)
+        && d.rsplit('/')
+            .next()
+            .is_some_and(|b| b.starts_with("vigil."))
 }
 
 /// For sudo: `sudo -n` exits 1 with a `sudo:` message when it would need a password.
@@ -183,16 +249,18 @@ pub fn scan_script(dir: &str, uploads: &str, args: &[String], returned: &[String
     )
 }
 
-/// Splits the output of a script with returned files into (path, bytes) pairs.
-pub fn parse_returned_files(mut out: &[u8]) -> Result<Vec<(String, Vec<u8>)>, RemoteError> {
+/// Splits the output of a script with returned files into (path, where in `out`).
+pub fn parse_returned_files(out: &[u8]) -> Result<Vec<(String, Range<usize>)>, RemoteError> {
     let bad = |detail: String| RemoteError::BadOutput { detail };
     let mut files = Vec::new();
-    while !out.is_empty() {
-        let eol = out
+    let mut at = 0;
+    while at < out.len() {
+        let rest = &out[at..];
+        let eol = rest
             .iter()
             .position(|&b| b == b'\n')
             .ok_or_else(|| bad("a returned file's header has no end".into()))?;
-        let header = std::str::from_utf8(&out[..eol])
+        let header = std::str::from_utf8(&rest[..eol])
             .ok()
             .and_then(|h| h.strip_prefix(FILE_HEADER))
             .and_then(|h| h.split_once(' '))
@@ -200,18 +268,16 @@ pub fn parse_returned_files(mut out: &[u8]) -> Result<Vec<(String, Vec<u8>)>, Re
         let Some((len, name)) = header else {
             return Err(bad(format!(
                 "expected a returned file's header, found {:?}",
-                String::from_utf8_lossy(&out[..eol.min(80)])
+                String::from_utf8_lossy(&rest[..eol.min(80)])
             )));
         };
-        let body = &out[eol + 1..];
-        if body.len() < len {
-            return Err(bad(format!(
-                "{name}: {} of {len} bytes came back",
-                body.len()
-            )));
+        let start = at + eol + 1;
+        let left = out.len() - start;
+        if left < len {
+            return Err(bad(format!("{name}: {left} of {len} bytes came back")));
         }
-        files.push((name, body[..len].to_vec()));
-        out = &body[len..];
+        files.push((name, start..start + len));
+        at = start + len;
     }
     Ok(files)
 }
@@ -297,7 +363,7 @@ fn scan_with_session(
         Err(e) => Some(spawn_err(e, opts).to_string()),
     };
     let (stdout, code, returned) = result?;
-    let (json, files) = if returned {
+    let (json_at, files) = if returned {
         let mut files = parse_returned_files(&stdout)?;
         let at = files
             .iter()
@@ -307,21 +373,15 @@ fn scan_with_session(
             })?;
         (files.remove(at).1, files)
     } else {
-        (stdout, Vec::new())
+        (0..stdout.len(), Vec::new())
     };
-    let doc = parse_doc(&json)?;
-    Ok(HostScan {
-        json,
-        doc,
-        files,
-        exit_code: code,
-        uname,
-        warnings: cleanup_problem
-            .map(|p| format!("cleanup of {dir} not confirmed: {p}"))
-            .into_iter()
-            .collect(),
-        timings,
-    })
+    let mut scan = HostScan::new(stdout, json_at, files, code, uname)?;
+    scan.warnings = cleanup_problem
+        .map(|p| format!("cleanup of {dir} not confirmed: {p}"))
+        .into_iter()
+        .collect();
+    scan.timings = timings;
+    Ok(scan)
 }
 
 /// Exit status of the remote script when a copied file came out short.
@@ -420,27 +480,50 @@ fn upload_and_run(
     }
 }
 
-/// A results document must be JSON with `rules[]` (each `id` and `result`).
-pub fn parse_doc(json: &[u8]) -> Result<serde_json::Value, RemoteError> {
-    let doc: serde_json::Value =
-        serde_json::from_slice(json).map_err(|e| RemoteError::BadOutput {
-            detail: format!("{e} (in {} bytes)", json.len()),
-        })?;
-    let ok = doc
-        .get("rules")
-        .and_then(|r| r.as_array())
-        .is_some_and(|rules| {
-            rules.iter().all(|r| {
-                r.get("id").is_some_and(|v| v.is_string())
-                    && r.get("result").is_some_and(|v| v.is_string())
-            })
-        });
-    if !ok {
-        return Err(RemoteError::BadOutput {
-            detail: "no rules[] array of {id, result}".into(),
-        });
-    }
-    Ok(doc)
+/// A host's results document, read into the typed model with the depth limit of
+/// results documents (criteria trees nest as deep as the content's XML), so a remote
+/// scan reads what a local `vigil report` reads.
+pub fn parse_doc(json: &[u8]) -> Result<ScanResults, RemoteError> {
+    crate::report::from_json_slice(json).map_err(|e| RemoteError::BadOutput {
+        detail: format!(
+            "line {}, column {}: {e} (in {} bytes)",
+            e.line(),
+            e.column(),
+            json.len()
+        ),
+    })
+}
+
+/// The returned files as (name, bytes), for comparing.
+#[cfg(test)]
+fn owned(out: &[u8], files: Vec<(String, Range<usize>)>) -> Vec<(String, Vec<u8>)> {
+    files
+        .into_iter()
+        .map(|(n, r)| (n, out[r].to_vec()))
+        .collect()
+}
+
+/// A minimal valid results document with these (rule id, result) pairs.
+#[cfg(test)]
+pub(crate) fn test_doc(rules: &[(&str, &str)]) -> String {
+    let rules: Vec<serde_json::Value> = rules
+        .iter()
+        .map(|(id, result)| {
+            serde_json::json!({"id": id, "title": id, "severity": "low", "result": result,
+                "weight": 1.0, "references": []})
+        })
+        .collect();
+    serde_json::json!({
+        "schema_version": "1.2", "vigil_version": "0", "rules": rules, "definitions": [],
+        "summary": {"results": {}, "by_severity": {}, "definitions": {}, "score": 0.0,
+            "max_score": 0.0},
+        "scan": {"host": {"hostname": "h", "os_name": null, "os_version": null,
+            "kernel": null, "arch": "x86_64"}, "user": "root", "started": "", "finished": "",
+            "duration_ms": 0, "root": null,
+            "content": {"path": "c", "sha256": "", "kind": "oval"},
+            "benchmark": null, "profile": null},
+    })
+    .to_string()
 }
 
 #[cfg(test)]
@@ -537,7 +620,7 @@ mod tests {
         let out = run(2);
         assert_eq!(out.status.code(), Some(2));
         assert_eq!(String::from_utf8_lossy(&out.stderr), "summary\n");
-        let files = parse_returned_files(&out.stdout).unwrap();
+        let files = owned(&out.stdout, parse_returned_files(&out.stdout).unwrap());
         let want: Vec<(String, Vec<u8>)> = vec![
             (RESULTS_JSON.into(), br#"{"rules": []}"#.to_vec()),
             ("arf.xml".into(), b"a\n\0b".to_vec()),
@@ -577,11 +660,11 @@ mod tests {
                 framed.extend_from_slice(format!("{FILE_HEADER}{} {name}\n", bytes.len()).as_bytes());
                 framed.extend_from_slice(bytes);
             }
-            let back = parse_returned_files(&framed).unwrap();
+            let back = owned(&framed, parse_returned_files(&framed).unwrap());
             proptest::prop_assert_eq!(&back, &files);
             if !framed.is_empty() {
                 let cut = cut % framed.len();
-                let partial = parse_returned_files(&framed[..cut]);
+                let partial = parse_returned_files(&framed[..cut]).map(|f| owned(&framed, f));
                 // A cut on a file boundary is a shorter list; anywhere else an error.
                 if let Ok(got) = partial {
                     proptest::prop_assert!(files.starts_with(&got));
@@ -627,10 +710,13 @@ mod tests {
 
     #[test]
     fn results_document_shape_is_checked() {
-        assert!(parse_doc(br#"{"rules":[{"id":"a","result":"pass"}],"scan":{}}"#).is_ok());
+        let doc = test_doc(&[("a", "pass")]);
+        assert_eq!(parse_doc(doc.as_bytes()).unwrap().rules[0].id, "a");
         assert_eq!(parse_doc(b"not json").unwrap_err().kind(), "bad_output");
         assert_eq!(
-            parse_doc(br#"{"rules":[{"id":"a"}]}"#).unwrap_err().kind(),
+            parse_doc(br#"{"rules":[{"id":"a","result":"pass"}],"scan":{}}"#)
+                .unwrap_err()
+                .kind(),
             "bad_output"
         );
     }

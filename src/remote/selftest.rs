@@ -6,7 +6,9 @@
 //! PLAN lines: `file PATH` (rule passes when PATH exists), `noenv NAME` (passes when the
 //! environment variable is unset), `sleep MS`, `exit CODE` (print to stderr and exit
 //! without a document, like a scan that cannot run), `garbage` (print non-JSON),
-//! `flood BYTES` (print that many bytes before the document, like a hostile host).
+//! `flood BYTES` (print that many bytes before the document, like a hostile host),
+//! `bulk BYTES` (add rules with long descriptions until the document has about that
+//! many bytes, like a large real result: benches/remote-output.sh).
 
 use std::path::Path;
 
@@ -46,6 +48,7 @@ pub fn run(plan: &Path, args: &[String]) -> i32 {
                     "title": format!("{arg} exists"),
                     "severity": "low",
                     "result": if ok { "pass" } else { "fail" },
+                    "weight": 1.0,
                     "references": [],
                 }));
             }
@@ -56,6 +59,7 @@ pub fn run(plan: &Path, args: &[String]) -> i32 {
                     "title": format!("{arg} is not set"),
                     "severity": "low",
                     "result": if ok { "pass" } else { "fail" },
+                    "weight": 1.0,
                     "references": [],
                 }));
             }
@@ -83,6 +87,28 @@ pub fn run(plan: &Path, args: &[String]) -> i32 {
                     left -= n as u64;
                 }
             }
+            "bulk" => {
+                let want: usize = arg.parse().unwrap_or(0);
+                let text = "The setting is checked against the benchmark's value. ".repeat(8);
+                let mut made = 0;
+                let mut i = 0;
+                while made < want {
+                    let rule = json!({
+                        "id": format!("selftest_bulk_{n}_{i}"),
+                        "title": format!("bulk rule {i}"),
+                        "severity": "low",
+                        "result": "pass",
+                        "weight": 1.0,
+                        "references": [],
+                        "groups": ["selftest_group_bulk"],
+                        "description": text,
+                        "messages": ["selftest bulk rule"],
+                    });
+                    made += rule.to_string().len() + 1;
+                    rules.push(rule);
+                    i += 1;
+                }
+            }
             other => {
                 eprintln!(
                     "vigil: {}:{}: unknown plan word {other:?}",
@@ -94,15 +120,25 @@ pub fn run(plan: &Path, args: &[String]) -> i32 {
         }
     }
     let failing = rules.iter().any(|r| r["result"] == "fail");
+    // A results document of the real schema (the fleet reads it into the typed
+    // model), with the stand-in's own `tool` and `args` beside the fields.
     let doc = json!({
-        "schema_version": 1,
+        "schema_version": crate::report::model::SCHEMA_VERSION,
+        "vigil_version": env!("CARGO_PKG_VERSION"),
         "scan": {
             "tool": "vigil remote-selftest",
-            "hostname": hostname(),
-            "content": plan,
+            "host": {"hostname": hostname(), "os_name": null, "os_version": null,
+                "kernel": null, "arch": std::env::consts::ARCH},
+            "user": crate::osutil::current_user(),
+            "started": "", "finished": "", "duration_ms": 0, "root": null,
+            "content": {"path": plan, "sha256": "", "kind": "selftest"},
+            "benchmark": null, "profile": null,
             "args": args,
         },
+        "summary": {"results": {}, "by_severity": {}, "definitions": {}, "score": 0.0,
+            "max_score": 0.0},
         "rules": rules,
+        "definitions": [],
     });
     println!("{doc}");
     if failing { 2 } else { 0 }

@@ -34,9 +34,14 @@ pub struct SshOptions {
     pub max_output: u64,
 }
 
-/// Default of `--max-remote-output`: far above the results of any real scan (all SSG
-/// rules with ARF, XCCDF and OVAL results come to about 15 MB).
-pub const DEFAULT_MAX_REMOTE_OUTPUT: u64 = 1 << 30;
+/// Default of `--max-remote-output`, 64 MiB: the largest real result measured, a scan
+/// of every SSG Debian 11 rule with `--json`, `--arf`, `--xccdf-results` and
+/// `--oval-results`, is 12.0 MB (results 2.75 MB, ARF 5.37 MB, XCCDF results 3.76 MB,
+/// OVAL results 0.15 MB; README "Remote scans"), so this leaves five times that for
+/// hosts with more items. Reading what a host sends costs this machine about 2.8 times
+/// it in memory (`OUTPUTS= benches/remote-output.sh`: 64 MB, 174 MB peak RSS); an
+/// `--html` report adds the renderer's memory, as it does for a local scan.
+pub const DEFAULT_MAX_REMOTE_OUTPUT: u64 = 64 << 20;
 
 /// Most bytes of a remote command's stderr kept (for error messages); the rest is read
 /// and dropped.

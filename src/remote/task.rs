@@ -12,16 +12,11 @@ use std::path::PathBuf;
 
 use super::runner::{RESULTS_JSON, RemoteTask, Upload};
 use crate::content::{Content, ContentKind};
+use crate::osutil::is_plain_file_name;
 
 /// Where the content and the files it brings in go, under the remote directory: a
 /// directory of their own, so that no name the content uses can meet vigil's files.
 const CONTENT_DIR: &str = "content";
-
-/// A name that stays in the directory it is joined to: not empty, no `/`, not `.` or
-/// `..`. Names the content or a host supplies are taken only when plain.
-pub(crate) fn is_plain_file_name(name: &str) -> bool {
-    !name.contains('/') && !name.trim_matches('.').is_empty()
-}
 
 /// A SCAP results file the remote scan writes and sends back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -584,7 +584,8 @@ pub fn oval_results(results: &ScanResults, content: &Content, document: &str) ->
 
 /// The OVAL results files for `--oval-results PATH`: PATH itself when the content has
 /// one OVAL document, or `PATH/<document>.result.xml` for each when PATH is a directory
-/// (the names `oscap --oval-results` gives).
+/// (the names `oscap --oval-results` gives), `<document>` being the last plain component
+/// of the document's name ([`crate::osutil::plain_file_name`]).
 pub fn oval_results_files(
     results: &ScanResults,
     content: &Content,
@@ -595,14 +596,38 @@ pub fn oval_results_files(
         return Err(err("--oval-results: the content has no OVAL definitions"));
     }
     if path.is_dir() {
-        return Ok(docs
+        // The document names come from the content: each is reduced to its last plain
+        // component, so an absolute or `../..` href cannot put a file outside PATH
+        // (locally, or on a host that writes its results for a remote scan). Names
+        // that reduce to nothing, or two documents that reduce to one name, are refused
+        // before any file is written.
+        let mut named: Vec<(&String, String)> = Vec::new();
+        for d in docs {
+            let name = crate::osutil::plain_file_name(d).ok_or_else(|| {
+                err(format!(
+                    "--oval-results {}: the OVAL document {:?} of {} has no file name to \
+                     write its results under",
+                    path.display(),
+                    crate::report::sanitize::terminal(d),
+                    content.path.display()
+                ))
+            })?;
+            let file = format!("{name}.result.xml");
+            if let Some((other, _)) = named.iter().find(|(_, f)| *f == file) {
+                return Err(err(format!(
+                    "--oval-results {}: the OVAL documents {:?} and {:?} of {} would both \
+                     be written as {file}",
+                    path.display(),
+                    crate::report::sanitize::terminal(other),
+                    crate::report::sanitize::terminal(d),
+                    content.path.display()
+                )));
+            }
+            named.push((d, file));
+        }
+        return Ok(named
             .into_iter()
-            .map(|d| {
-                (
-                    path.join(format!("{d}.result.xml")),
-                    oval_results(results, content, d),
-                )
-            })
+            .map(|(d, file)| (path.join(file), oval_results(results, content, d)))
             .collect());
     }
     match docs.as_slice() {

@@ -22,7 +22,7 @@ fn keygen(path: &Path) {
     assert!(st.success());
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -31,7 +31,7 @@ fn free_port() -> u16 {
 }
 
 /// One test's world: keys, known_hosts, the "remote" temp dir, the sshd instances.
-struct Lab {
+pub(crate) struct Lab {
     dir: tempfile::TempDir,
     sshds: Vec<Sshd>,
 }
@@ -49,7 +49,7 @@ impl Drop for Sshd {
 }
 
 impl Lab {
-    fn new() -> Lab {
+    pub(crate) fn new() -> Lab {
         // sshd's privilege separation directory is compiled in.
         std::fs::create_dir_all("/run/sshd").unwrap();
         let dir = tempfile::tempdir().unwrap();
@@ -66,13 +66,13 @@ impl Lab {
         }
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
     /// Starts an sshd; `known` says which key known_hosts lists for it (its own host
     /// key, or another key to provoke a host key mismatch).
-    fn sshd(&mut self, extra: &str, known: &str) -> u16 {
+    pub(crate) fn sshd(&mut self, extra: &str, known: &str) -> u16 {
         let port = free_port();
         let p = self.dir.path();
         let cfg = p.join(format!("sshd_config.{port}"));
@@ -130,14 +130,14 @@ impl Lab {
             .id()
     }
 
-    fn plan(&self, text: &str) -> PathBuf {
+    pub(crate) fn plan(&self, text: &str) -> PathBuf {
         let p = self.path("plan.xml");
         std::fs::write(&p, text).unwrap();
         p
     }
 
     /// `vigil scan PLAN --remote-subcommand remote-selftest ...` with the lab's keys.
-    fn vigil(&self, plan: &Path, args: &[&str]) -> Command {
+    pub(crate) fn vigil(&self, plan: &Path, args: &[&str]) -> Command {
         let mut c = self.vigil_own_tmp(plan, &[]);
         c.arg("--remote-tmpdir")
             .arg(self.path("remote-tmp"))
@@ -145,7 +145,7 @@ impl Lab {
         c
     }
 
-    fn vigil_own_tmp(&self, plan: &Path, args: &[&str]) -> Command {
+    pub(crate) fn vigil_own_tmp(&self, plan: &Path, args: &[&str]) -> Command {
         let mut c = self.ssh_scan(plan);
         c.args(["--remote-subcommand", "remote-selftest"])
             .args(args);
@@ -153,7 +153,7 @@ impl Lab {
     }
 
     /// `vigil scan CONTENT` with the lab's known hosts and user key.
-    fn ssh_scan(&self, content: &Path) -> Command {
+    pub(crate) fn ssh_scan(&self, content: &Path) -> Command {
         let mut c = Command::new(VIGIL);
         c.arg("scan")
             .arg(content)
@@ -169,13 +169,13 @@ impl Lab {
     }
 
     /// The real `vigil scan CONTENT` over ssh, into the lab's remote temporary directory.
-    fn real_scan(&self, content: &Path) -> Command {
+    pub(crate) fn real_scan(&self, content: &Path) -> Command {
         let mut c = self.ssh_scan(content);
         c.arg("--remote-tmpdir").arg(self.path("remote-tmp"));
         c
     }
 
-    fn leftovers(&self) -> Vec<String> {
+    pub(crate) fn leftovers(&self) -> Vec<String> {
         std::fs::read_dir(self.path("remote-tmp"))
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -183,15 +183,15 @@ impl Lab {
     }
 }
 
-fn host(port: u16) -> String {
+pub(crate) fn host(port: u16) -> String {
     format!("root@127.0.0.1:{port}")
 }
 
-fn summary(dir: &Path) -> Value {
+pub(crate) fn summary(dir: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(dir.join("fleet-summary.json")).unwrap()).unwrap()
 }
 
-fn text(o: &Output) -> String {
+pub(crate) fn text(o: &Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&o.stdout),
