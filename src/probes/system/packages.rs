@@ -208,7 +208,7 @@ impl Probe for RpmProbe {
             if ctx
                 .host
                 .real_follow(Path::new(db))
-                .is_ok_and(|p| p.is_dir())
+                .is_ok_and(|p| ctx.host.stat(&p).is_ok_and(|m| m.is_dir()))
             {
                 return Collected::not_collected(format!(
                     "an rpm database exists at {db}, but vigil cannot read rpm databases"
