@@ -15,8 +15,9 @@
 //! - items the engine's filters would drop are dropped as they are produced
 //!   ([`Context::keep`]), so a walk of `/` keeps only what the object's filters keep.
 //!
-//! Paths are read through [`Host::path`](crate::target::Host::path) and reported as host
-//! paths; links resolve inside the host root.
+//! Paths are mapped with [`Host::path`](crate::target::Host::path), opened and `stat`ed
+//! only through the [`Host`](crate::target::Host) (within the root's descriptor when
+//! offline), and reported as host paths; links resolve inside the host root.
 
 mod content;
 mod file;

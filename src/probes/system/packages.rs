@@ -1,6 +1,6 @@
 //! `dpkginfo_object` and `rpminfo_object` (OVAL 5.11 linux schema): installed packages.
 //!
-//! dpkg: vigil reads `/var/lib/dpkg/status` itself (through `Host::path`, so offline
+//! dpkg: vigil reads `/var/lib/dpkg/status` itself (through `Host`, so offline
 //! roots work), parsed once per file version and shared by every object of a scan.
 //! Behaviour checked against oscap 1.3.7 (which asks libapt-pkg):
 //! - a package is reported when dpkg has a current version for it: status `installed`,

@@ -1,6 +1,6 @@
 //! `runlevel_object` (OVAL 5.11 unix schema): whether SysV init scripts start or stop at
 //! each runlevel, from the `S<nn><service>` and `K<nn><service>` links in
-//! `/etc/rc<level>.d` (read through `Host::path`, so offline roots work).
+//! `/etc/rc<level>.d` (read through `Host`, so offline roots work).
 //!
 //! Every service (a script in `/etc/init.d` or a name linked from an rc directory) gets
 //! one item per existing rc directory, with `start` and `kill` true or false, so a state
