@@ -423,4 +423,49 @@ mod tests {
         );
         assert_eq!(read(&walked, own).unwrap(), "image");
     }
+
+    /// The swap race of issue 13 against both resolvers directly: a directory of the
+    /// image and a link out of it exchange names while the file below is opened.
+    #[test]
+    fn swapping_a_directory_for_a_link_out_never_escapes() {
+        use std::sync::Arc;
+        let f = fixture();
+        std::fs::create_dir(f.image.join("etc/d")).unwrap();
+        std::fs::write(f.image.join("etc/d/x"), "image").unwrap();
+        symlink(&f.outside, f.image.join("etc/l")).unwrap();
+        let (a, b) = (
+            CString::new(f.image.join("etc/d").as_os_str().as_bytes()).unwrap(),
+            CString::new(f.image.join("etc/l").as_os_str().as_bytes()).unwrap(),
+        );
+        let stop = Arc::new(AtomicBool::new(false));
+        let swapper = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    // SAFETY: NUL-terminated paths; RENAME_EXCHANGE swaps two names.
+                    unsafe {
+                        libc::syscall(
+                            libc::SYS_renameat2,
+                            libc::AT_FDCWD,
+                            a.as_ptr(),
+                            libc::AT_FDCWD,
+                            b.as_ptr(),
+                            libc::RENAME_EXCHANGE,
+                        )
+                    };
+                }
+            })
+        };
+        let mut escapes = 0;
+        for root in roots(&f.image) {
+            for _ in 0..20_000 {
+                if read(&root, "/etc/d/x").is_ok_and(|s| s == "HOST") {
+                    escapes += 1;
+                }
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        swapper.join().unwrap();
+        assert_eq!(escapes, 0);
+    }
 }
