@@ -137,17 +137,24 @@ pub fn lgetxattr(path: &Path, name: &[u8]) -> io::Result<Vec<u8>> {
     let invalid = |_| io::Error::from(io::ErrorKind::InvalidInput);
     let path = CString::new(path.as_os_str().as_bytes()).map_err(invalid)?;
     let name = CString::new(name).map_err(invalid)?;
+    // SAFETY: both strings are NUL-terminated; the buffer is valid for its length.
+    xattr_value(|buf, len| unsafe { libc::lgetxattr(path.as_ptr(), name.as_ptr(), buf, len) })
+}
+
+/// [`lgetxattr`] of an open file.
+pub fn fgetxattr(file: &impl std::os::fd::AsRawFd, name: &[u8]) -> io::Result<Vec<u8>> {
+    let name = CString::new(name).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let fd = file.as_raw_fd();
+    // SAFETY: name is NUL-terminated; fd is open; the buffer is valid for its length.
+    xattr_value(|buf, len| unsafe { libc::fgetxattr(fd, name.as_ptr(), buf, len) })
+}
+
+/// Runs a getxattr-style call (`get(buffer, length)`, a null buffer asks for the size)
+/// until the value fits.
+fn xattr_value(get: impl Fn(*mut libc::c_void, usize) -> isize) -> io::Result<Vec<u8>> {
     let mut buf = vec![0u8; 256];
     loop {
-        // SAFETY: both strings are NUL-terminated; buf is writable for buf.len() bytes.
-        let n = unsafe {
-            libc::lgetxattr(
-                path.as_ptr(),
-                name.as_ptr(),
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-            )
-        };
+        let n = get(buf.as_mut_ptr().cast(), buf.len());
         if n >= 0 {
             buf.truncate(n as usize);
             return Ok(buf);
@@ -157,9 +164,7 @@ pub fn lgetxattr(path: &Path, name: &[u8]) -> io::Result<Vec<u8>> {
             return Err(e);
         }
         // The value grew since the last call: ask for its size and try again.
-        // SAFETY: a size query with a null buffer.
-        let need =
-            unsafe { libc::lgetxattr(path.as_ptr(), name.as_ptr(), std::ptr::null_mut(), 0) };
+        let need = get(std::ptr::null_mut(), 0);
         if need < 0 {
             return Err(io::Error::last_os_error());
         }

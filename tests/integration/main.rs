@@ -10,6 +10,7 @@ mod readme;
 mod remote;
 mod ssg;
 mod trust_remote;
+mod trust_root;
 mod trust_terminal;
 mod trust_writes;
 

@@ -2,7 +2,7 @@
 //!
 //! - Symbolic links are resolved against the scanned host's root ([`Host::canonical`]):
 //!   under `--root /mnt/x` a link to `/usr/bin` means `/mnt/x/usr/bin`, never the
-//!   scanner's own `/usr/bin`.
+//!   scanner's own `/usr/bin`; files are opened through [`Host::open`], within the root.
 //! - Content is read only from regular files, opened with `O_NONBLOCK | O_NOFOLLOW` and
 //!   checked with `fstat` after opening, so a FIFO, device or socket never blocks a scan.
 //! - Files above `Context::max_file_size` are not read.
@@ -12,11 +12,12 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::Read;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::probes::Deadline;
+use crate::target::Host;
 
 /// Reads are made in pieces of this size, checking the deadline between them.
 const READ_CHUNK: u64 = 4 * 1024 * 1024;
@@ -24,20 +25,24 @@ const READ_CHUNK: u64 = 4 * 1024 * 1024;
 /// Reads a regular file, without blocking and within `max` bytes.
 #[cfg(test)]
 pub(crate) fn read_regular(real: &Path, max: u64) -> Result<Vec<u8>, String> {
-    read_regular_until(real, max, &Deadline::none())
+    read_regular_until(&Host::live(), real, max, &Deadline::none())
 }
 
 /// [`read_regular`], giving up when `deadline` expires (a huge file on slow storage).
+/// `real` is opened through `host`, so within its root.
 pub(crate) fn read_regular_until(
+    host: &Host,
     real: &Path,
     max: u64,
     deadline: &Deadline,
 ) -> Result<Vec<u8>, String> {
-    let f = File::options()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NOCTTY)
-        .open(real)
-        .map_err(|e| format!("cannot open: {e}"))?;
+    let f = File::from(
+        host.open(
+            real,
+            libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY,
+        )
+        .map_err(|e| format!("cannot open: {e}"))?,
+    );
     let md = f.metadata().map_err(|e| format!("cannot stat: {e}"))?;
     if !md.is_file() {
         return Err(format!(
@@ -96,8 +101,8 @@ impl ContentCache {
         }
     }
 
-    /// The content of the regular file at `real` (links already resolved).
-    pub(crate) fn get(&self, real: &Path) -> Content {
+    /// The content of the regular file at `real` (links already resolved) of `host`.
+    pub(crate) fn get(&self, host: &Host, real: &Path) -> Content {
         let cell = {
             let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
             map.entry(real.to_path_buf()).or_default().clone()
@@ -107,7 +112,12 @@ impl ContentCache {
         let content = cell
             .get_or_init(|| {
                 first = true;
-                Arc::new(read_regular_until(real, self.max_file, &self.deadline))
+                Arc::new(read_regular_until(
+                    host,
+                    real,
+                    self.max_file,
+                    &self.deadline,
+                ))
             })
             .clone();
         if first {
@@ -166,9 +176,15 @@ mod tests {
                 .contains("more than the 9-byte limit")
         );
         let cache = ContentCache::new(100, 15, Deadline::none());
-        assert_eq!(cache.get(&p).as_ref().as_ref().unwrap(), b"0123456789");
+        assert_eq!(
+            cache.get(&Host::live(), &p).as_ref().as_ref().unwrap(),
+            b"0123456789"
+        );
         std::fs::write(&p, b"changed").unwrap();
         // Cached within the budget: one read per batch.
-        assert_eq!(cache.get(&p).as_ref().as_ref().unwrap(), b"0123456789");
+        assert_eq!(
+            cache.get(&Host::live(), &p).as_ref().as_ref().unwrap(),
+            b"0123456789"
+        );
     }
 }

@@ -4,12 +4,13 @@
 //! Field order, the `type` words and the shape of directory items (`path` plus an empty
 //! `filename`, no `filepath`) follow what oscap 1.3.7 writes, so results compare 1:1.
 
-use std::ffi::{CString, OsStr};
+use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use super::walk::Stat;
 use crate::probes::{Item, ItemField};
+use crate::target::Host;
 
 /// The `type` entity for a mode (unix-system-characteristics EntityItemFileTypeType).
 pub(crate) fn type_name(mode: u32) -> &'static str {
@@ -167,8 +168,10 @@ fn put_location(f: &mut Filler, dir: &Path, name: Option<&OsStr>, mask: FieldMas
     }
 }
 
-/// A complete `file_item`. `real` gives where the file is read (for the ACL).
+/// A complete `file_item`. `real` gives where the file is read (for the ACL), through
+/// `host`.
 pub(crate) fn file_item(
+    host: &Host,
     dir: &Path,
     name: Option<&OsStr>,
     real: &dyn Fn() -> PathBuf,
@@ -176,7 +179,7 @@ pub(crate) fn file_item(
 ) -> Item {
     let mut item = Item::new();
     item.fields.reserve(FIELDS.len());
-    fill_file_item(&mut item, FieldMask::ALL, dir, name, real, md);
+    fill_file_item(host, &mut item, FieldMask::ALL, dir, name, real, md);
     item
 }
 
@@ -185,6 +188,7 @@ pub(crate) fn file_item(
 /// are then dropped, without formatting two dozen fields or reading the ACL of each.
 /// An item filled before with the same mask is refilled in place, without allocating.
 pub(crate) fn fill_file_item(
+    host: &Host,
     item: &mut Item,
     mask: FieldMask,
     dir: &Path,
@@ -223,7 +227,7 @@ pub(crate) fn fill_file_item(
     }
     if mask.has(22) {
         let acl = mode & libc::S_IFMT != libc::S_IFLNK
-            && has_extended_acl(&real(), mode & libc::S_IFMT == libc::S_IFDIR);
+            && has_extended_acl(host, &real(), mode & libc::S_IFMT == libc::S_IFDIR);
         f.put("has_extended_acl", |s| {
             s.push_str(if acl { "true" } else { "false" })
         });
@@ -234,34 +238,13 @@ pub(crate) fn fill_file_item(
 /// True when the file carries a POSIX ACL beyond the three mode entries (the meaning of
 /// acl_extended_file(3)): an access ACL with more than user/group/other entries, or a
 /// default ACL on a directory.
-pub(crate) fn has_extended_acl(real: &Path, is_dir: bool) -> bool {
-    let Ok(c) = CString::new(real.as_os_str().as_bytes()) else {
-        return false;
-    };
+pub(crate) fn has_extended_acl(host: &Host, real: &Path, is_dir: bool) -> bool {
     // posix_acl_xattr layout: a 4-byte version header, then 8-byte entries.
     let entries = |attr: &[u8]| -> usize {
-        let mut buf = [0u8; 4 + 8 * 64];
-        // SAFETY: c and attr are NUL-terminated; buf is valid for buf.len() bytes.
-        let n = unsafe {
-            libc::lgetxattr(
-                c.as_ptr(),
-                attr.as_ptr().cast(),
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-            )
-        };
-        if n < 0 {
-            // ERANGE: larger than our buffer, hence certainly extended.
-            return if std::io::Error::last_os_error().raw_os_error() == Some(libc::ERANGE) {
-                usize::MAX
-            } else {
-                0
-            };
-        }
-        (n as usize).saturating_sub(4) / 8
+        host.xattr(real, attr)
+            .map_or(0, |v| v.len().saturating_sub(4) / 8)
     };
-    entries(b"system.posix_acl_access\0") > 3
-        || (is_dir && entries(b"system.posix_acl_default\0") > 0)
+    entries(b"system.posix_acl_access") > 3 || (is_dir && entries(b"system.posix_acl_default") > 0)
 }
 
 #[cfg(test)]
@@ -282,7 +265,13 @@ mod tests {
         std::os::unix::fs::lchown(&f, Some(65534), Some(65533)).unwrap();
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o6741)).unwrap();
         let md = lstat(&f);
-        let item = file_item(d.path(), Some(OsStr::new("f")), &|| f.clone(), &md);
+        let item = file_item(
+            &Host::live(),
+            d.path(),
+            Some(OsStr::new("f")),
+            &|| f.clone(),
+            &md,
+        );
         let v = |n| item.first(n).unwrap().to_string();
         assert_eq!(v("type"), "regular");
         assert_eq!(v("filepath"), f.to_string_lossy());
@@ -310,11 +299,17 @@ mod tests {
             .status()
             .unwrap();
         assert!(st.success());
-        assert!(has_extended_acl(&f, false));
+        assert!(has_extended_acl(&Host::live(), &f, false));
         let md = lstat(&f);
         assert_eq!(
-            file_item(d.path(), Some(OsStr::new("f")), &|| f.clone(), &md)
-                .first("has_extended_acl"),
+            file_item(
+                &Host::live(),
+                d.path(),
+                Some(OsStr::new("f")),
+                &|| f.clone(),
+                &md
+            )
+            .first("has_extended_acl"),
             Some("true")
         );
         // A partial item has the fields asked for, in the full item's order, and is
@@ -328,6 +323,7 @@ mod tests {
         ]);
         let mut part = Item::new();
         fill_file_item(
+            &Host::live(),
             &mut part,
             mask,
             d.path(),
@@ -339,6 +335,7 @@ mod tests {
         assert_eq!(names, ["filepath", "suid", "owrite", "has_extended_acl"]);
         let dir_md = lstat(d.path());
         fill_file_item(
+            &Host::live(),
             &mut part,
             mask,
             d.path(),
@@ -349,6 +346,7 @@ mod tests {
         let names: Vec<&str> = part.fields.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["suid", "owrite", "has_extended_acl"]);
         fill_file_item(
+            &Host::live(),
             &mut part,
             mask,
             d.path(),
@@ -366,12 +364,12 @@ mod tests {
                 .unwrap()
                 .success()
         );
-        assert!(!has_extended_acl(&f, false));
+        assert!(!has_extended_acl(&Host::live(), &f, false));
 
         // A default ACL on a directory counts too.
         let sub = d.path().join("sub");
         std::fs::create_dir(&sub).unwrap();
-        assert!(!has_extended_acl(&sub, true));
+        assert!(!has_extended_acl(&Host::live(), &sub, true));
         assert!(
             crate::testtool::tool("setfacl")
                 .args(["-d", "-m", "u:nobody:r"])
@@ -380,7 +378,7 @@ mod tests {
                 .unwrap()
                 .success()
         );
-        assert!(has_extended_acl(&sub, true));
+        assert!(has_extended_acl(&Host::live(), &sub, true));
     }
 
     #[test]
@@ -403,7 +401,13 @@ mod tests {
         assert_eq!(t(&d.path().join("l")), "symbolic link");
         assert_eq!(t(d.path()), "directory");
         assert_eq!(t(Path::new("/dev/null")), "character special");
-        let item = file_item(d.path(), None, &|| d.path().to_path_buf(), &lstat(d.path()));
+        let item = file_item(
+            &Host::live(),
+            d.path(),
+            None,
+            &|| d.path().to_path_buf(),
+            &lstat(d.path()),
+        );
         assert_eq!(item.first("filepath"), None);
         assert_eq!(item.first("filename"), Some(""));
     }

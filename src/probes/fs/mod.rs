@@ -15,8 +15,9 @@
 //! - items the engine's filters would drop are dropped as they are produced
 //!   ([`Context::keep`]), so a walk of `/` keeps only what the object's filters keep.
 //!
-//! Paths are read through [`Host::path`](crate::target::Host::path) and reported as host
-//! paths; links resolve inside the host root.
+//! Paths are mapped with [`Host::path`](crate::target::Host::path), opened and `stat`ed
+//! only through the [`Host`](crate::target::Host) (within the root's descriptor when
+//! offline), and reported as host paths; links resolve inside the host root.
 
 mod content;
 mod file;
@@ -566,7 +567,7 @@ impl Handler<'_> {
                     .push(format!("cannot resolve {}: {e}", host_path.display()));
             }
         };
-        let md = match std::fs::symlink_metadata(&real) {
+        let md = match self.ctx.host.lstat(&real) {
             Ok(md) => walk::Stat::from_metadata(&md),
             Err(e) if is_missing(&e) => return,
             Err(e) => {
@@ -622,7 +623,15 @@ impl Handler<'_> {
                         && let Some(mask) = self.masks[qi]
                         && file_item.is_none()
                         && !with_partial(mask, |part| {
-                            file::fill_file_item(part, mask, hit.dir, hit.name, &real, hit.meta);
+                            file::fill_file_item(
+                                &self.ctx.host,
+                                part,
+                                mask,
+                                hit.dir,
+                                hit.name,
+                                &real,
+                                hit.meta,
+                            );
                             f.keep(part)
                         })
                     {
@@ -631,7 +640,7 @@ impl Handler<'_> {
                     vec![
                         file_item
                             .get_or_insert_with(|| {
-                                file::file_item(hit.dir, hit.name, &real, hit.meta)
+                                file::file_item(&self.ctx.host, hit.dir, hit.name, &real, hit.meta)
                             })
                             .clone(),
                     ]
@@ -681,7 +690,7 @@ impl Handler<'_> {
             let Ok(real) = self.ctx.host.real_follow(host_path) else {
                 return Err(String::new());
             };
-            match std::fs::metadata(&real) {
+            match self.ctx.host.stat(&real) {
                 Ok(md) if md.is_file() => real,
                 Ok(md) if md.is_dir() => return Err(String::new()),
                 Ok(md) if direct => {
@@ -704,7 +713,7 @@ impl Handler<'_> {
         } else {
             return Err(String::new());
         };
-        Ok(self.cache.get(&real))
+        Ok(self.cache.get(&self.ctx.host, &real))
     }
 }
 

@@ -262,11 +262,11 @@ fn aliases(host: &Host, visitors: &[Visitor]) -> (Vec<PathBuf>, Vec<Option<Alias
                     return None;
                 }
                 let canon = host.canonical(&v.start).ok()?;
-                if canon == v.start || !std::fs::metadata(host.path(&canon)).ok()?.is_dir() {
+                if canon == v.start || !host.stat(&host.path(&canon)).ok()?.is_dir() {
                     return None;
                 }
                 let lreal = host.real_nofollow(&v.start).ok()?;
-                let lmeta = Stat::from_metadata(&std::fs::symlink_metadata(&lreal).ok()?);
+                let lmeta = Stat::from_metadata(&host.lstat(&lreal).ok()?);
                 Some((
                     canon,
                     Alias {
@@ -347,7 +347,7 @@ pub(crate) fn walk(
         deadline,
     };
     let root = host.path(Path::new("/"));
-    let Ok(md) = std::fs::metadata(&root) else {
+    let Ok(md) = host.stat(&root) else {
         return WalkStats::default();
     };
     w.visit(Node {
@@ -447,7 +447,7 @@ impl Entries {
     }
 }
 
-fn open_dir(node: &Node) -> io::Result<OwnedFd> {
+fn open_dir(host: &Host, node: &Node) -> io::Result<OwnedFd> {
     // O_NONBLOCK: should the directory have been replaced by a FIFO, do not wait.
     let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC | libc::O_NONBLOCK;
     let fd = match &node.open {
@@ -464,12 +464,8 @@ fn open_dir(node: &Node) -> io::Result<OwnedFd> {
             // SAFETY: name is NUL-terminated; parent is an open directory.
             unsafe { libc::openat(parent.as_raw_fd(), name.as_ptr(), flags) }
         }
-        Open::Path => {
-            let c = CString::new(node.real.as_os_str().as_bytes())
-                .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
-            // SAFETY: c is NUL-terminated.
-            unsafe { libc::open(c.as_ptr(), flags) }
-        }
+        // Offline, within the root's descriptor.
+        Open::Path => return host.open(&node.real, flags),
     };
     if fd < 0 {
         return Err(io::Error::last_os_error());
@@ -545,7 +541,10 @@ impl Walk<'_> {
         if !dir_hits.is_empty() {
             let md = match node.lmeta {
                 Some(md) => Ok(md),
-                None => std::fs::symlink_metadata(&node.lreal).map(|m| Stat::from_metadata(&m)),
+                None => self
+                    .host
+                    .lstat(&node.lreal)
+                    .map(|m| Stat::from_metadata(&m)),
             };
             match md {
                 Ok(md) => self.emit(
@@ -565,7 +564,7 @@ impl Walk<'_> {
             }
         }
 
-        let fd = match open_dir(&node) {
+        let fd = match open_dir(self.host, &node) {
             Ok(fd) => Arc::new(fd),
             // Removed since its parent was listed: gone, not an error.
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return,
@@ -819,7 +818,7 @@ impl Walk<'_> {
             (lreal.clone(), md, open)
         } else {
             let real = self.host.real_follow(&host).ok()?;
-            let md = Stat::from_metadata(&std::fs::metadata(&real).ok()?);
+            let md = Stat::from_metadata(&self.host.stat(&real).ok()?);
             (real, md, Open::Path)
         };
         if !md.is_dir() || Chain::contains(&node.chain, md.dev, md.ino) {
@@ -836,7 +835,9 @@ impl Walk<'_> {
                 match v.fs {
                     FsScope::All => true,
                     FsScope::Defined => md.dev == a.start_dev,
-                    FsScope::Local => !crosses || !*remote.get_or_init(|| is_remote(&real)),
+                    FsScope::Local => {
+                        !crosses || !*remote.get_or_init(|| is_remote(self.host, &real))
+                    }
                 }
             })
             .map(|a| Active {
@@ -887,13 +888,13 @@ impl Walk<'_> {
             .into_iter()
             .filter_map(|(child, pending)| {
                 let lreal = node.real.join(child.file_name()?);
-                let lmd = Stat::from_metadata(&std::fs::symlink_metadata(&lreal).ok()?);
+                let lmd = Stat::from_metadata(&self.host.lstat(&lreal).ok()?);
                 let real = if lmd.is_symlink() {
                     self.host.real_follow(&child).ok()?
                 } else {
                     lreal.clone()
                 };
-                let md = Stat::from_metadata(&std::fs::metadata(&real).ok()?);
+                let md = Stat::from_metadata(&self.host.stat(&real).ok()?);
                 if !md.is_dir() {
                     // A start that is not a directory is still its own directory item.
                     let dir_hits: Vec<u32> = pending
@@ -948,7 +949,7 @@ impl Walk<'_> {
 
 /// Network and cluster file systems, skipped by `recurse_file_system="local"`
 /// (statfs(2) f_type magic numbers).
-fn is_remote(real: &Path) -> bool {
+fn is_remote(host: &Host, real: &Path) -> bool {
     const REMOTE: &[i64] = &[
         0x6969,                // NFS
         0x517B,                // SMB
@@ -965,14 +966,9 @@ fn is_remote(real: &Path) -> bool {
         0x6573_5546,           // FUSE (sshfs and the like)
         0x0187,                // autofs
     ];
-    let Ok(c) = std::ffi::CString::new(real.as_os_str().as_bytes()) else {
+    let Ok(t) = host.fs_type(real) else {
         return false;
     };
-    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
-    // SAFETY: c is NUL-terminated and st is a valid out-pointer.
-    if unsafe { libc::statfs(c.as_ptr(), &mut st) } != 0 {
-        return false;
-    }
-    let t = st.f_type as i64 & 0xFFFF_FFFF;
+    let t = t & 0xFFFF_FFFF;
     REMOTE.iter().any(|&r| r & 0xFFFF_FFFF == t)
 }

@@ -1,5 +1,5 @@
 //! `password_object` and `shadow_object` (OVAL 5.11 unix schema): the entries of
-//! `/etc/passwd` and `/etc/shadow`, read as files (through `Host::path`, so they work on
+//! `/etc/passwd` and `/etc/shadow`, read as files (through `Host`, so they work on
 //! an offline root too).
 //!
 //! Behaviour checked against oscap 1.3.7:

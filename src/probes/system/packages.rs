@@ -1,6 +1,6 @@
 //! `dpkginfo_object` and `rpminfo_object` (OVAL 5.11 linux schema): installed packages.
 //!
-//! dpkg: vigil reads `/var/lib/dpkg/status` itself (through `Host::path`, so offline
+//! dpkg: vigil reads `/var/lib/dpkg/status` itself (through `Host`, so offline
 //! roots work), parsed once per file version and shared by every object of a scan.
 //! Behaviour checked against oscap 1.3.7 (which asks libapt-pkg):
 //! - a package is reported when dpkg has a current version for it: status `installed`,
@@ -208,7 +208,7 @@ impl Probe for RpmProbe {
             if ctx
                 .host
                 .real_follow(Path::new(db))
-                .is_ok_and(|p| p.is_dir())
+                .is_ok_and(|p| ctx.host.stat(&p).is_ok_and(|m| m.is_dir()))
             {
                 return Collected::not_collected(format!(
                     "an rpm database exists at {db}, but vigil cannot read rpm databases"

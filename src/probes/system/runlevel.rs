@@ -1,6 +1,6 @@
 //! `runlevel_object` (OVAL 5.11 unix schema): whether SysV init scripts start or stop at
 //! each runlevel, from the `S<nn><service>` and `K<nn><service>` links in
-//! `/etc/rc<level>.d` (read through `Host::path`, so offline roots work).
+//! `/etc/rc<level>.d` (read through `Host`, so offline roots work).
 //!
 //! Every service (a script in `/etc/init.d` or a name linked from an rc directory) gets
 //! one item per existing rc directory, with `start` and `kill` true or false, so a state
@@ -11,7 +11,6 @@
 //! this test.
 
 use std::collections::BTreeSet;
-use std::fs;
 use std::path::Path;
 
 use crate::target::Host;
@@ -41,15 +40,14 @@ fn names_in(host: &Host, dir: &str) -> Vec<String> {
     let Ok(real) = host.real_follow(Path::new(dir)) else {
         return Vec::new();
     };
-    let mut v: Vec<String> = fs::read_dir(real)
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
+    host.list_dir(&real)
+        .map(|names| {
+            names
+                .iter()
+                .map(|n| n.to_string_lossy().into_owned())
                 .collect()
         })
-        .unwrap_or_default();
-    v.sort();
-    v
+        .unwrap_or_default()
 }
 
 impl Probe for RunlevelProbe {
@@ -69,7 +67,7 @@ impl Probe for RunlevelProbe {
             if !ctx
                 .host
                 .real_follow(Path::new(&dir))
-                .is_ok_and(|d| d.is_dir())
+                .is_ok_and(|d| ctx.host.stat(&d).is_ok_and(|m| m.is_dir()))
             {
                 continue;
             }
@@ -113,6 +111,7 @@ mod tests {
     use crate::content::oval::{Family, Operation};
     use crate::probes::Flag;
     use crate::probes::system::testutil;
+    use std::fs;
     use std::os::unix::fs::symlink;
 
     fn root() -> tempfile::TempDir {

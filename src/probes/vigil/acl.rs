@@ -133,7 +133,7 @@ impl Acl {
         if f.meta.file_type().is_symlink() {
             return Ok(Acl::from_mode(mode, uid, gid));
         }
-        match fsutil::posix_acl_xattr(&f.real) {
+        match fsutil::posix_acl_xattr(f) {
             Err(e) => Err(format!("{}: {e}", f.host_path.display())),
             Ok(None) => Ok(Acl::from_mode(mode, uid, gid)),
             Ok(Some(raw)) => {

@@ -594,7 +594,7 @@ pub fn logrotate_retention(ctx: &Context, path: &str) -> Retention {
                     if let Some(inc) = arg {
                         match ctx.host.resolve(Path::new(inc)) {
                             Ok(Some(f)) if f.meta.is_dir() => {
-                                for n in fsutil::list_dir(&f.real).unwrap_or_default() {
+                                for n in f.list_dir().unwrap_or_default() {
                                     files.push((
                                         format!(
                                             "{}/{}",

@@ -12,7 +12,6 @@
 
 use std::path::Path;
 
-use super::fsutil;
 use super::{bool_str, policy, selects};
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
@@ -27,7 +26,8 @@ fn read_text(ctx: &Context, p: &str) -> Option<String> {
 /// Files of a `.d` directory with the given suffix, sorted.
 fn dir_files(ctx: &Context, dir: &str, suffix: &str) -> Vec<String> {
     match ctx.host.resolve(Path::new(dir)) {
-        Ok(Some(f)) if f.meta.is_dir() => fsutil::list_dir(&f.real)
+        Ok(Some(f)) if f.meta.is_dir() => f
+            .list_dir()
             .unwrap_or_default()
             .into_iter()
             .map(|n| n.to_string_lossy().to_string())

@@ -3,21 +3,12 @@
 //! attributes the key-management rules need: the append-only flag (FS_IOC_GETFLAGS, the `a` of
 //! lsattr) and the raw `system.posix_acl_access` extended attribute.
 
-use std::fs::File;
 use std::io;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use crate::target::Host;
 
 pub use crate::target::HostFile;
-
-fn open_nofollow(real: &Path) -> io::Result<File> {
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY)
-        .open(real)
-}
 
 /// `FS_IOC_GETFLAGS`, `_IOR('f', 1, long)`.
 #[cfg(target_pointer_width = "64")]
@@ -34,7 +25,7 @@ pub fn inode_flags(f: &HostFile) -> io::Result<Option<(bool, bool)>> {
     if !ft.is_file() && !ft.is_dir() {
         return Ok(None);
     }
-    let file = open_nofollow(&f.real)?;
+    let file = f.open_nofollow()?;
     let mut flags: libc::c_long = 0;
     use std::os::fd::AsRawFd;
     // SAFETY: FS_IOC_GETFLAGS writes one long through the pointer, which is valid.
@@ -52,23 +43,14 @@ pub fn inode_flags(f: &HostFile) -> io::Result<Option<(bool, bool)>> {
     )))
 }
 
-/// The raw `system.posix_acl_access` attribute of a path (not following a final link);
+/// The raw `system.posix_acl_access` attribute of a file (not following a final link);
 /// `Ok(None)` when the file has no ACL beyond its mode or the file system has none.
-pub fn posix_acl_xattr(real: &Path) -> io::Result<Option<Vec<u8>>> {
-    match crate::osutil::lgetxattr(real, b"system.posix_acl_access") {
+pub fn posix_acl_xattr(f: &HostFile) -> io::Result<Option<Vec<u8>>> {
+    match f.xattr(b"system.posix_acl_access") {
         Ok(v) => Ok(Some(v)),
         Err(e) if matches!(e.raw_os_error(), Some(libc::ENODATA | libc::EOPNOTSUPP)) => Ok(None),
         Err(e) => Err(e),
     }
-}
-
-/// Lists a directory's entries (names), sorted for stable output.
-pub fn list_dir(real: &Path) -> io::Result<Vec<std::ffi::OsString>> {
-    let mut names: Vec<_> = std::fs::read_dir(real)?
-        .filter_map(|e| e.ok().map(|e| e.file_name()))
-        .collect();
-    names.sort();
-    Ok(names)
 }
 
 /// Every regular file under a host directory (or the file itself), not following
@@ -84,23 +66,16 @@ pub fn walk_files(host: &Host, start: &Path, max_depth: usize) -> io::Result<Vec
         if ft.is_file() {
             out.push(f);
         } else if ft.is_dir() && depth < max_depth {
-            let names = match list_dir(&f.real) {
+            let names = match f.list_dir() {
                 Ok(n) => n,
                 Err(_) => continue,
             };
             for n in names.into_iter().rev() {
                 let real = f.real.join(&n);
-                let Ok(meta) = std::fs::symlink_metadata(&real) else {
+                let Ok(meta) = host.lstat(&real) else {
                     continue;
                 };
-                stack.push((
-                    HostFile {
-                        host_path: f.host_path.join(&n),
-                        real,
-                        meta,
-                    },
-                    depth + 1,
-                ));
+                stack.push((host.file(f.host_path.join(&n), real, meta), depth + 1));
             }
         }
     }

@@ -14,7 +14,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::accounts::{Accounts, Via};
-use super::fsutil;
 use super::{bool_str, policy, selects};
 use crate::policy::{Policy, RoleKind};
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
@@ -372,7 +371,7 @@ pub fn read_sudoers(ctx: &Context) -> Result<Vec<SudoGrant>, String> {
             if let Some(dir) = inc.strip_prefix("dir:") {
                 let dir = Path::new(dir);
                 if let Ok(Some(f)) = ctx.host.resolve(dir)
-                    && let Ok(names) = fsutil::list_dir(&f.real)
+                    && let Ok(names) = f.list_dir()
                 {
                     for n in names.into_iter().rev() {
                         let s = n.to_string_lossy();
