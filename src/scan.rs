@@ -25,6 +25,11 @@ pub struct ScanConfig {
     pub object_timeout: Option<std::time::Duration>,
     /// `--max-object-items`: see [`Context::max_object_items`].
     pub max_object_items: usize,
+    /// `--max-object-bytes`: see [`Context::max_object_bytes`].
+    pub max_object_bytes: usize,
+    /// `--regex-match-limit`, `--regex-depth-limit`: the PCRE2 limits every content
+    /// pattern is compiled with (see [`crate::engine::oval::pattern`]).
+    pub regex_limits: crate::engine::oval::pattern::RegexLimits,
     /// Most items kept per object in the results document.
     pub max_items_per_object: usize,
     pub command_line: Vec<String>,
@@ -47,6 +52,8 @@ impl ScanConfig {
                 crate::cli::DEFAULT_OBJECT_TIMEOUT,
             )),
             max_object_items: crate::probes::DEFAULT_MAX_OBJECT_ITEMS,
+            max_object_bytes: crate::probes::DEFAULT_MAX_OBJECT_BYTES,
+            regex_limits: Default::default(),
             max_items_per_object: 200,
             command_line: Vec::new(),
             policy_path: None,
@@ -109,7 +116,9 @@ pub fn run(
     ctx.max_file_size = config.max_file_size;
     ctx.object_timeout = config.object_timeout;
     ctx.max_object_items = config.max_object_items;
+    ctx.max_object_bytes = config.max_object_bytes;
     ctx.policy = config.policy.clone();
+    crate::engine::oval::pattern::set_limits(config.regex_limits);
 
     let profile = xccdf::resolve_profile(content, config.selection.profile.as_deref())?;
     let (selected, mut values) = match &content.benchmark {

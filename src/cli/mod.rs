@@ -147,6 +147,18 @@ pub struct ScanArgs {
     /// Most items one object may collect before it is an error (bounds memory).
     #[arg(long, value_name = "N", default_value_t = crate::probes::DEFAULT_MAX_OBJECT_ITEMS)]
     pub max_object_items: usize,
+    /// Most memory one object's items may hold before it is an error (bounds memory
+    /// whatever the item size).
+    #[arg(long, value_name = "BYTES", default_value_t = crate::probes::DEFAULT_MAX_OBJECT_BYTES)]
+    pub max_object_bytes: usize,
+    /// PCRE2 match limit for content patterns: backtracking steps one search may take
+    /// before the check is an error.
+    #[arg(long, value_name = "N", default_value_t = crate::engine::oval::pattern::DEFAULT_MATCH_LIMIT)]
+    pub regex_match_limit: u32,
+    /// PCRE2 depth limit for content patterns: how deep backtracking may nest (not
+    /// applied by the JIT, whose stack bounds it).
+    #[arg(long, value_name = "N", default_value_t = crate::engine::oval::pattern::DEFAULT_DEPTH_LIMIT)]
+    pub regex_depth_limit: u32,
     /// Print nothing on the terminal but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -202,6 +214,15 @@ impl ScanArgs {
         }
         if self.max_object_items != crate::probes::DEFAULT_MAX_OBJECT_ITEMS {
             flag("--max-object-items", self.max_object_items.to_string());
+        }
+        if self.max_object_bytes != crate::probes::DEFAULT_MAX_OBJECT_BYTES {
+            flag("--max-object-bytes", self.max_object_bytes.to_string());
+        }
+        if self.regex_match_limit != crate::engine::oval::pattern::DEFAULT_MATCH_LIMIT {
+            flag("--regex-match-limit", self.regex_match_limit.to_string());
+        }
+        if self.regex_depth_limit != crate::engine::oval::pattern::DEFAULT_DEPTH_LIMIT {
+            flag("--regex-depth-limit", self.regex_depth_limit.to_string());
         }
         if let Some(n) = self.max_content_size {
             flag("--max-content-size", n.to_string());
@@ -271,6 +292,12 @@ impl ScanArgs {
         c.max_file_size = self.max_file_size;
         c.max_items_per_object = self.max_items;
         c.max_object_items = self.max_object_items;
+        c.max_object_bytes = self.max_object_bytes;
+        c.regex_limits = crate::engine::oval::pattern::RegexLimits {
+            match_limit: self.regex_match_limit,
+            depth_limit: self.regex_depth_limit,
+        };
+        c.regex_limits.check()?;
         c.object_timeout =
             (self.object_timeout > 0).then(|| std::time::Duration::from_secs(self.object_timeout));
         c.command_line = std::env::args().collect();

@@ -128,6 +128,28 @@ impl Item {
     pub fn first<'a>(&'a self, name: &'a str) -> Option<&'a str> {
         self.values(name).flatten().next()
     }
+
+    /// About how many bytes of memory the item holds, allocator overhead included (what
+    /// [`crate::probes::ItemSink`] counts against `--max-object-bytes`).
+    pub fn heap_size(&self) -> usize {
+        fn alloc(n: usize) -> usize {
+            // glibc malloc: 8 bytes of header, 16-byte granules, 32 bytes at least.
+            if n == 0 {
+                0
+            } else {
+                (n + 8).div_ceil(16).max(2) * 16
+            }
+        }
+        let strings: usize = self
+            .fields
+            .iter()
+            .map(|f| alloc(f.name.capacity()) + f.value.as_ref().map_or(0, |v| alloc(v.capacity())))
+            .sum();
+        std::mem::size_of::<Item>()
+            + alloc(self.fields.capacity() * std::mem::size_of::<ItemField>())
+            + strings
+            + self.message.as_ref().map_or(0, |m| alloc(m.capacity()))
+    }
 }
 
 impl Default for Item {

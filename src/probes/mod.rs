@@ -125,10 +125,19 @@ pub struct Context {
     /// `--max-object-items`: most items one object may collect; past it the object is
     /// an error, so a pattern matching a million files cannot exhaust memory.
     pub max_object_items: usize,
+    /// `--max-object-bytes`: most memory one object's items may hold ([`Item::heap_size`]);
+    /// past it the object is an error. Items differ in size by a factor of ten (a
+    /// textfilecontent54 line against a file item with ACLs), so the item count alone
+    /// does not bound memory.
+    pub max_object_bytes: usize,
 }
 
 /// Default for [`Context::max_object_items`].
 pub const DEFAULT_MAX_OBJECT_ITEMS: usize = 500_000;
+
+/// Default for [`Context::max_object_bytes`]: 64 MiB, so an object matching every line
+/// of a 20 MB file stops at about 100,000 items and 100 MB of peak memory (benches/limits.sh).
+pub const DEFAULT_MAX_OBJECT_BYTES: usize = 64 * 1024 * 1024;
 
 impl Context {
     pub fn new(host: Arc<Host>) -> Context {
@@ -138,6 +147,19 @@ impl Context {
             policy: None,
             object_timeout: None,
             max_object_items: DEFAULT_MAX_OBJECT_ITEMS,
+            max_object_bytes: DEFAULT_MAX_OBJECT_BYTES,
+        }
+    }
+
+    /// An empty [`ItemSink`] for one object under this context's limits and `deadline`.
+    pub fn sink(&self, deadline: Deadline) -> ItemSink {
+        ItemSink {
+            items: Vec::new(),
+            bytes: 0,
+            max_items: self.max_object_items,
+            max_bytes: self.max_object_bytes,
+            deadline,
+            stopped: None,
         }
     }
 
@@ -197,6 +219,104 @@ impl Deadline {
             "timed out after {} s (--object-timeout); collection was abandoned",
             self.limit.as_secs_f64()
         )
+    }
+}
+
+/// A probe loop must stop producing items: the object passed a limit (see [`ItemSink`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Full;
+
+/// Why an [`ItemSink`] stopped taking items.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Stop {
+    Items(usize),
+    Bytes(usize),
+    Deadline(String),
+}
+
+/// How often (in items) [`ItemSink::push`] looks at the deadline.
+const DEADLINE_EVERY: usize = 1024;
+
+/// The items one object collects, counted as they are produced: every probe loop pushes
+/// each item here and stops at the first [`Full`], so what a capped collection holds is
+/// bounded by the caps (`--max-object-items`, `--max-object-bytes`) and its time by the
+/// deadline (`--object-timeout`), never by the size of the input. What was kept before
+/// the stop stays as evidence; the object is then an error that says which limit it hit.
+pub struct ItemSink {
+    items: Vec<Item>,
+    bytes: usize,
+    max_items: usize,
+    max_bytes: usize,
+    deadline: Deadline,
+    stopped: Option<Stop>,
+}
+
+impl ItemSink {
+    /// Takes `item`, or answers [`Full`] (dropping it) once a limit is passed; after
+    /// that every push is `Full`.
+    pub fn push(&mut self, item: Item) -> Result<(), Full> {
+        if self.stopped.is_some() {
+            return Err(Full);
+        }
+        if self.items.len() % DEADLINE_EVERY == DEADLINE_EVERY - 1 && self.deadline.expired() {
+            self.stopped = Some(Stop::Deadline(self.deadline.message()));
+            return Err(Full);
+        }
+        if self.items.len() >= self.max_items {
+            self.stopped = Some(Stop::Items(self.max_items));
+            return Err(Full);
+        }
+        let size = item.heap_size();
+        if self.bytes + size > self.max_bytes {
+            self.stopped = Some(Stop::Bytes(self.max_bytes));
+            return Err(Full);
+        }
+        self.bytes += size;
+        self.items.push(item);
+        Ok(())
+    }
+
+    /// Pushes every item of `items`, stopping at the first [`Full`].
+    pub fn extend(&mut self, items: impl IntoIterator<Item = Item>) -> Result<(), Full> {
+        items.into_iter().try_for_each(|i| self.push(i))
+    }
+
+    /// Whether a limit stopped the collection.
+    pub fn is_full(&self) -> bool {
+        self.stopped.is_some()
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The items kept, and the message of the limit that stopped the collection.
+    pub fn into_parts(self) -> (Vec<Item>, Option<String>) {
+        let message = self.stopped.map(|s| match s {
+            Stop::Items(n) => {
+                format!("more than {n} items (--max-object-items): collection stopped there")
+            }
+            Stop::Bytes(n) => format!(
+                "items hold more than {n} bytes (--max-object-bytes): collection stopped there"
+            ),
+            Stop::Deadline(m) => m,
+        });
+        (self.items, message)
+    }
+
+    /// The object: its items, in error with the limit's message when one stopped it.
+    pub fn into_collected(self) -> Collected {
+        let (items, stopped) = self.into_parts();
+        let mut c = Collected::from_items(items);
+        if let Some(m) = stopped {
+            c.flag = Flag::Error;
+            c.messages.insert(0, m);
+        }
+        c
     }
 }
 
@@ -318,4 +438,64 @@ fn register_builtin(r: &mut Registry) {
     system::register(r);
     vigil::register(r);
     fs::register(r);
+}
+
+#[cfg(test)]
+mod sink_tests {
+    use super::*;
+
+    fn ctx(items: usize, bytes: usize) -> Context {
+        let mut c = Context::new(Arc::new(Host::live()));
+        c.max_object_items = items;
+        c.max_object_bytes = bytes;
+        c
+    }
+
+    fn item(n: usize) -> Item {
+        Item::new().field("value", "x".repeat(n))
+    }
+
+    #[test]
+    fn the_item_cap_keeps_the_cap_and_says_so() {
+        let c = ctx(3, usize::MAX);
+        let mut s = c.sink(Deadline::none());
+        assert_eq!(s.extend((0..10).map(|_| item(1))), Err(Full));
+        assert!(s.is_full());
+        assert_eq!(s.push(item(1)), Err(Full));
+        let col = s.into_collected();
+        assert_eq!((col.flag, col.items.len()), (Flag::Error, 3));
+        assert!(col.messages[0].contains("more than 3 items (--max-object-items)"));
+    }
+
+    #[test]
+    fn the_byte_budget_counts_what_items_hold() {
+        let one = item(1000).heap_size();
+        assert!(one > 1000 && one < 1400, "{one}");
+        let c = ctx(usize::MAX, 5 * one);
+        let mut s = c.sink(Deadline::none());
+        assert_eq!(s.extend((0..10).map(|_| item(1000))), Err(Full));
+        let col = s.into_collected();
+        assert_eq!((col.flag, col.items.len()), (Flag::Error, 5));
+        assert!(
+            col.messages[0].contains("(--max-object-bytes)"),
+            "{:?}",
+            col.messages
+        );
+        // Under the limits nothing changes.
+        let mut s = c.sink(Deadline::none());
+        s.push(item(1)).unwrap();
+        assert_eq!(s.into_collected().flag, Flag::Complete);
+    }
+
+    #[test]
+    fn the_deadline_is_checked_as_items_are_produced() {
+        let mut c = ctx(usize::MAX, usize::MAX);
+        c.object_timeout = Some(Duration::ZERO);
+        let mut s = c.sink(c.deadline());
+        assert_eq!(s.extend((0..5000).map(|_| item(1))), Err(Full));
+        assert!(s.len() < DEADLINE_EVERY);
+        let col = s.into_collected();
+        assert_eq!(col.flag, Flag::Error);
+        assert!(col.messages[0].contains("timed out"), "{:?}", col.messages);
+    }
 }

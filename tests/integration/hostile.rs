@@ -27,21 +27,21 @@ const HANG_GUARD: Duration = Duration::from_secs(600);
 /// hold a large buffer while a child runs: what is measured is vigil's own peak.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn serial() -> std::sync::MutexGuard<'static, ()> {
+pub(crate) fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-struct Run {
-    code: Option<i32>,
-    signal: Option<i32>,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: Option<i32>,
+    pub(crate) signal: Option<i32>,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
     /// Peak resident set size of the child, in KiB (Linux `ru_maxrss`).
-    peak_rss_kib: i64,
+    pub(crate) peak_rss_kib: i64,
 }
 
 impl Run {
-    fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!(
             "code {:?} signal {:?} rss {} KiB\nstdout: {}\nstderr: {}",
             self.code,
@@ -52,7 +52,7 @@ impl Run {
         )
     }
 
-    fn assert_rss_below_mib(&self, mib: i64, what: &str) {
+    pub(crate) fn assert_rss_below_mib(&self, mib: i64, what: &str) {
         assert!(
             self.peak_rss_kib < mib * 1024,
             "{what}: peak RSS {} KiB exceeds {mib} MiB",
@@ -71,7 +71,7 @@ fn truncate(s: &str) -> &str {
 }
 
 /// Runs vigil with `args`, waiting at most [`HANG_GUARD`]; kills it and fails on a hang.
-fn vigil<I, S>(args: I) -> Run
+pub(crate) fn vigil<I, S>(args: I) -> Run
 where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
@@ -175,7 +175,7 @@ fn expected(name: &str) -> Result<usize, &'static str> {
 
 /// Reads a results document. Its criteria trees nest as deep as the content's (the
 /// deep-criteria case goes past serde_json's default limit of 128 levels).
-fn json(path: &Path) -> serde_json::Value {
+pub(crate) fn json(path: &Path) -> serde_json::Value {
     use serde::Deserialize;
     let bytes = fs::read(path).unwrap();
     let mut de = serde_json::Deserializer::from_slice(&bytes);
@@ -696,7 +696,14 @@ fn limits_are_accepted_and_reported() {
     let r = vigil(["scan", "--max-content-size", "-5", "/nonexistent.xml"]);
     assert_eq!(r.code, Some(1), "{}", r.describe());
     let r = vigil(["scan", "--help"]);
-    for flag in ["--object-timeout", "--max-content-size", "--max-file-size"] {
+    for flag in [
+        "--object-timeout",
+        "--max-content-size",
+        "--max-file-size",
+        "--max-object-bytes",
+        "--regex-match-limit",
+        "--regex-depth-limit",
+    ] {
         assert!(r.stdout.contains(flag), "{flag} in --help");
     }
 }

@@ -30,8 +30,9 @@ pub enum CompareError {
     },
     #[error("invalid regular expression '{pattern}': {reason}")]
     InvalidPattern { pattern: String, reason: String },
-    /// The regex engine gave up on a subject (e.g. match limit reached).
-    #[error("matching regular expression '{pattern}' failed: {reason}")]
+    /// The regex engine gave up on a subject (e.g. match limit reached); the reason
+    /// names the pattern ([`pattern::match_failure`]).
+    #[error("{reason}")]
     MatchFailed { pattern: String, reason: String },
     /// Both values are valid but cannot be ordered against each other (IP addresses with
     /// different prefix lengths).
@@ -420,10 +421,7 @@ pub fn first_capture(pattern: &str, text: &str) -> Result<Option<String>, Compar
     let re = pattern::compiled(pattern)?;
     let caps = re
         .captures(text.as_bytes())
-        .map_err(|e| CompareError::MatchFailed {
-            pattern: pattern.to_string(),
-            reason: e.to_string(),
-        })?;
+        .map_err(|e| pattern::match_error(pattern, e))?;
     Ok(caps.and_then(|c| {
         c.get(1)
             .or_else(|| c.get(0))

@@ -7,8 +7,23 @@
 //! matching is an unanchored search. Each distinct (pattern, options) pair is compiled once
 //! per process and shared through [`compiled_with`]; SSG content reuses the same few
 //! hundred patterns across thousands of items.
+//!
+//! **Limits.** Content patterns are untrusted: `^(a+)+$` against a long run of `a`s
+//! backtracks exponentially. Every pattern vigil compiles (here and in the file-system
+//! probes' [`build`]) carries vigil's own match and depth limits ([`RegexLimits`],
+//! `--regex-match-limit` / `--regex-depth-limit`), written into the pattern as PCRE2's
+//! `(*LIMIT_MATCH=n)(*LIMIT_DEPTH=n)` start options: the `pcre2` crate gives no access
+//! to the match context, and a limit in the pattern holds for the interpreter and the
+//! JIT alike, whatever limits the PCRE2 library was built with, as long as ours are not
+//! above them ([`RegexLimits::check`] refuses that, since PCRE2 uses the smaller). The
+//! JIT honours the match limit (counted in its own units) but not the depth limit; its
+//! recursion is bounded instead by its stack (PCRE2's 32 KiB default), which ends a
+//! pattern that needs more with an error too. A pattern that passes a limit makes its
+//! comparison, object or test `error`, with a message naming the pattern and the limit
+//! ([`match_failure`]).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, LazyLock, RwLock};
 
 use pcre2::bytes::{Regex, RegexBuilder};
@@ -24,9 +39,156 @@ pub struct PatternOptions {
     pub singleline: bool,
 }
 
+/// The PCRE2 limits every pattern is compiled with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegexLimits {
+    /// PCRE2 match limit: how many times the matcher may call its internal match
+    /// function (backtracking steps) in one search.
+    pub match_limit: u32,
+    /// PCRE2 depth limit: how deep its backtracking may nest (interpreter only).
+    pub depth_limit: u32,
+}
+
+/// Default match limit: PCRE2's customary 10,000,000, the value OpenSCAP evaluates SSG
+/// with, made explicit so every build agrees. A catastrophic pattern stops there in
+/// well under a tenth of a second with the JIT (measured: `^(a+)+$` against 10,000 `a`s
+/// and a `b`, a whole scan in 57 ms). Margin: `vigil scan ssg-debian11-ds.xml --profile
+/// all` on a Debian 12 host gives the same rule results with `--regex-match-limit 10000`
+/// but for one rule (accounts_password_minlen_login_defs), so SSG needs a thousandth of it.
+pub const DEFAULT_MATCH_LIMIT: u32 = 10_000_000;
+
+/// Default depth limit: 100,000 nested backtracking frames (about 15 MB of PCRE2 heap
+/// in the interpreter, instead of PCRE2's 10,000,000 frames bounded only by its 20 GB
+/// heap limit). A line-by-line pattern nests about once per repeated group within one
+/// line; with the JIT the depth limit does not apply (see the module documentation).
+pub const DEFAULT_DEPTH_LIMIT: u32 = 100_000;
+
+impl Default for RegexLimits {
+    fn default() -> RegexLimits {
+        RegexLimits {
+            match_limit: DEFAULT_MATCH_LIMIT,
+            depth_limit: DEFAULT_DEPTH_LIMIT,
+        }
+    }
+}
+
+impl RegexLimits {
+    /// Refuses limits PCRE2 would not honour: zero, or above the library's own
+    /// (PCRE2 keeps the smaller of the pattern's and the library's).
+    pub fn check(&self) -> Result<(), String> {
+        for (flag, value, library) in [
+            (
+                "--regex-match-limit",
+                self.match_limit,
+                library_limit(pcre2_sys::PCRE2_CONFIG_MATCHLIMIT),
+            ),
+            (
+                "--regex-depth-limit",
+                self.depth_limit,
+                library_limit(pcre2_sys::PCRE2_CONFIG_DEPTHLIMIT),
+            ),
+        ] {
+            if value == 0 {
+                return Err(format!("{flag} must be at least 1"));
+            }
+            if let Some(max) = library
+                && value > max
+            {
+                return Err(format!(
+                    "{flag} {value} is above the PCRE2 library's own limit of {max}, which would apply instead"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The start options that put these limits into a pattern.
+    fn prefix(&self) -> String {
+        format!(
+            "(*LIMIT_MATCH={})(*LIMIT_DEPTH={})",
+            self.match_limit, self.depth_limit
+        )
+    }
+}
+
+/// A limit the PCRE2 library was built with (`pcre2_config`).
+fn library_limit(what: u32) -> Option<u32> {
+    let mut v: u32 = 0;
+    // SAFETY: the match and depth limit queries write one uint32_t to `where`.
+    let r = unsafe { pcre2_sys::pcre2_config_8(what, (&mut v as *mut u32).cast()) };
+    (r >= 0).then_some(v)
+}
+
+static MATCH_LIMIT: AtomicU32 = AtomicU32::new(DEFAULT_MATCH_LIMIT);
+static DEPTH_LIMIT: AtomicU32 = AtomicU32::new(DEFAULT_DEPTH_LIMIT);
+
+/// Sets the limits patterns compiled from now on get (the scan does, from its
+/// configuration, before it evaluates anything). Process-wide, like the pattern cache.
+pub fn set_limits(limits: RegexLimits) {
+    MATCH_LIMIT.store(limits.match_limit, Ordering::Relaxed);
+    DEPTH_LIMIT.store(limits.depth_limit, Ordering::Relaxed);
+}
+
+/// The limits in force.
+pub fn limits() -> RegexLimits {
+    RegexLimits {
+        match_limit: MATCH_LIMIT.load(Ordering::Relaxed),
+        depth_limit: DEPTH_LIMIT.load(Ordering::Relaxed),
+    }
+}
+
+/// Compiles `pattern` with the limits in force: every PCRE2 pattern vigil builds from
+/// content goes through here. `builder` carries the other options. The error is PCRE2's,
+/// its offset counted in `pattern` as written.
+pub fn build(builder: &RegexBuilder, pattern: &str) -> Result<Regex, String> {
+    let prefix = limits().prefix();
+    builder
+        .build(&format!("{prefix}{pattern}"))
+        .map_err(|e| match e.offset() {
+            Some(at) => e.to_string().replacen(
+                &format!("offset {at}"),
+                &format!("offset {}", at.saturating_sub(prefix.len())),
+                1,
+            ),
+            None => e.to_string(),
+        })
+}
+
+/// The message for a failed match of `pattern`: for a limit, which one and its value.
+pub fn match_failure(pattern: &str, e: &pcre2::Error) -> String {
+    let short = shorten(pattern);
+    let l = limits();
+    match e.code() {
+        pcre2_sys::PCRE2_ERROR_MATCHLIMIT => format!(
+            "pattern '{short}' passed the regular-expression match limit of {} steps (--regex-match-limit); not evaluated",
+            l.match_limit
+        ),
+        pcre2_sys::PCRE2_ERROR_DEPTHLIMIT => format!(
+            "pattern '{short}' passed the regular-expression depth limit of {} (--regex-depth-limit); not evaluated",
+            l.depth_limit
+        ),
+        pcre2_sys::PCRE2_ERROR_HEAPLIMIT => {
+            format!("pattern '{short}' passed the PCRE2 heap limit; not evaluated")
+        }
+        pcre2_sys::PCRE2_ERROR_JIT_STACKLIMIT => format!(
+            "pattern '{short}' needs more than the PCRE2 JIT stack (the JIT's bound on depth); not evaluated"
+        ),
+        _ => format!("pattern '{short}': {e}"),
+    }
+}
+
+/// `pattern` cut to 80 characters for messages.
+fn shorten(pattern: &str) -> String {
+    const MAX: usize = 80;
+    match pattern.char_indices().nth(MAX) {
+        Some((i, _)) => format!("{}…", &pattern[..i]),
+        None => pattern.to_string(),
+    }
+}
+
 /// Compiled patterns by pattern text, one slot per combination of options (looked up
-/// by `&str`, without building a key per comparison).
-type Slots = [Option<Arc<Regex>>; 4];
+/// by `&str`, without building a key per comparison), with the limits they carry.
+type Slots = [Option<(RegexLimits, Arc<Regex>)>; 4];
 type Cache = RwLock<HashMap<String, Slots>>;
 
 static CACHE: LazyLock<Cache> = LazyLock::new(|| RwLock::new(HashMap::new()));
@@ -53,11 +215,13 @@ pub fn compiled(pattern: &str) -> Result<Arc<Regex>, CompareError> {
 /// is cheap to recompute.
 pub fn compiled_with(pattern: &str, options: PatternOptions) -> Result<Arc<Regex>, CompareError> {
     let slot = options.slot();
-    let local = LOCAL.with(|l| {
-        l.borrow()
-            .get(pattern)
-            .and_then(|s| s[slot].as_ref().map(Arc::clone))
-    });
+    let lim = limits();
+    // A pattern compiled under other limits (a scan that changed them) is compiled anew.
+    let current = |s: &Slots| match &s[slot] {
+        Some((l, re)) if *l == lim => Some(Arc::clone(re)),
+        _ => None,
+    };
+    let local = LOCAL.with(|l| l.borrow().get(pattern).and_then(current));
     if let Some(re) = local {
         return Ok(re);
     }
@@ -65,27 +229,36 @@ pub fn compiled_with(pattern: &str, options: PatternOptions) -> Result<Arc<Regex
         .read()
         .unwrap_or_else(|e| e.into_inner())
         .get(pattern)
-        .and_then(|s| s[slot].as_ref().map(Arc::clone));
+        .and_then(current);
     let re = match shared {
         Some(re) => re,
         None => {
-            let re = RegexBuilder::new()
-                .utf(true)
-                .multi_line(options.multiline)
-                .dotall(options.singleline)
-                .jit_if_available(true)
-                .build(pattern)
-                .map_err(|e| CompareError::InvalidPattern {
-                    pattern: pattern.to_owned(),
-                    reason: e.to_string(),
-                })?;
+            let re = build(
+                RegexBuilder::new()
+                    .utf(true)
+                    .multi_line(options.multiline)
+                    .dotall(options.singleline)
+                    .jit_if_available(true),
+                pattern,
+            )
+            .map_err(|reason| CompareError::InvalidPattern {
+                pattern: pattern.to_owned(),
+                reason,
+            })?;
             let mut cache = CACHE.write().unwrap_or_else(|e| e.into_inner());
             let slots = cache.entry(pattern.to_owned()).or_default();
-            Arc::clone(slots[slot].get_or_insert_with(|| Arc::new(re)))
+            match current(slots) {
+                Some(re) => re,
+                None => {
+                    let re = Arc::new(re);
+                    slots[slot] = Some((lim, Arc::clone(&re)));
+                    re
+                }
+            }
         }
     };
     LOCAL.with(|l| {
-        l.borrow_mut().entry(pattern.to_owned()).or_default()[slot] = Some(Arc::clone(&re));
+        l.borrow_mut().entry(pattern.to_owned()).or_default()[slot] = Some((lim, Arc::clone(&re)));
     });
     Ok(re)
 }
@@ -100,10 +273,10 @@ pub fn cache_len() -> usize {
         .sum()
 }
 
-fn match_error(pattern: &str, e: pcre2::Error) -> CompareError {
+pub(crate) fn match_error(pattern: &str, e: pcre2::Error) -> CompareError {
     CompareError::MatchFailed {
         pattern: pattern.to_owned(),
-        reason: e.to_string(),
+        reason: match_failure(pattern, &e),
     }
 }
 
@@ -292,6 +465,40 @@ mod tests {
         let spans: Vec<_> = ms.iter().map(|m| (m.start, m.end)).collect();
         // "ä" is 2 bytes: empty at 0, "xx" at 2..4, then empty at the end ("ö" is 4..6).
         assert_eq!(spans, [(0, 0), (2, 4), (6, 6)]);
+    }
+
+    #[test]
+    fn limits_are_vigils_and_are_named_when_hit() {
+        // Patterns are compiled with the limits written in; PCRE2 builds agree.
+        assert!(RegexLimits::default().check().is_ok());
+        assert!(
+            RegexLimits {
+                match_limit: 0,
+                ..Default::default()
+            }
+            .check()
+            .unwrap_err()
+            .contains("--regex-match-limit")
+        );
+        let re = build(RegexBuilder::new().jit_if_available(true), "^(a+)+$").unwrap();
+        let subject = format!("{}b", "a".repeat(10_000));
+        let t = std::time::Instant::now();
+        let e = re.is_match(subject.as_bytes()).unwrap_err();
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(60),
+            "hang guard"
+        );
+        let m = match_failure("^(a+)+$", &e);
+        assert!(
+            m.contains(
+                "pattern '^(a+)+$' passed the regular-expression match limit of 10000000 steps"
+            ),
+            "{m}"
+        );
+        // Compile errors point into the pattern as written, not into the limits.
+        let e = build(&RegexBuilder::new(), "ab(").unwrap_err();
+        assert!(e.contains("offset 3"), "{e}");
+        assert!(shorten(&"x".repeat(200)).ends_with('…'));
     }
 
     /// Every distinct pattern in the installed SSG Debian 11 OVAL compiles (many use PCRE

@@ -22,13 +22,15 @@ pub(crate) fn compile(
     dotall: bool,
     caseless: bool,
 ) -> Result<Regex, String> {
-    RegexBuilder::new()
-        .multi_line(multiline)
-        .dotall(dotall)
-        .caseless(caseless)
-        .jit_if_available(true)
-        .build(pattern)
-        .map_err(|e| format!("invalid regular expression '{pattern}': {e}"))
+    crate::engine::oval::pattern::build(
+        RegexBuilder::new()
+            .multi_line(multiline)
+            .dotall(dotall)
+            .caseless(caseless)
+            .jit_if_available(true),
+        pattern,
+    )
+    .map_err(|e| format!("invalid regular expression '{pattern}': {e}"))
 }
 
 enum Kind {
@@ -144,10 +146,10 @@ impl Matcher {
             Kind::Equals => Ok(self.entity.values.iter().any(|v| v.as_bytes() == candidate)),
             Kind::NotEqual => Ok(self.entity.values.iter().any(|v| v.as_bytes() != candidate)),
             Kind::Pattern(res) => {
-                for re in res {
+                for (re, pattern) in res.iter().zip(&self.entity.values) {
                     if re
                         .is_match(candidate)
-                        .map_err(|e| format!("regular expression '{}': {e}", re.as_str()))?
+                        .map_err(|e| crate::engine::oval::pattern::match_failure(pattern, &e))?
                     {
                         return Ok(true);
                     }

@@ -36,7 +36,8 @@ use rayon::prelude::*;
 
 use crate::content::oval::{Family, Operation};
 use crate::probes::{
-    Collected, Context, Flag, Item, ItemStatus, ObjectQuery, Probe, QueryEntity, Registry,
+    Collected, Context, Flag, Full, Item, ItemSink, ItemStatus, ObjectQuery, Probe, QueryEntity,
+    Registry,
 };
 use matcher::Matcher;
 use walk::{FsScope, Hit, Scope, Visitor, Want};
@@ -96,12 +97,10 @@ struct Plan {
     visitors: Vec<Visitor>,
 }
 
-#[derive(Default)]
 struct Acc {
-    items: Vec<Item>,
+    /// The object's items, counted against the limits as they are produced.
+    sink: ItemSink,
     errors: Vec<String>,
-    /// Items were dropped at `Context::max_object_items`.
-    overflow: bool,
 }
 
 struct Behaviors {
@@ -366,8 +365,16 @@ fn plan(q: &ObjectQuery) -> Result<Plan, String> {
 /// Collects a batch of file-system objects with one shared walk; results in query order.
 pub fn collect_batch(queries: &[&ObjectQuery], ctx: &Context) -> Vec<Collected> {
     let plans: Vec<Result<Plan, String>> = queries.par_iter().map(|q| plan(q)).collect();
-    let accs: Vec<Mutex<Acc>> = queries.iter().map(|_| Mutex::new(Acc::default())).collect();
     let deadline = ctx.deadline();
+    let accs: Vec<Mutex<Acc>> = queries
+        .iter()
+        .map(|_| {
+            Mutex::new(Acc {
+                sink: ctx.sink(deadline.clone()),
+                errors: Vec::new(),
+            })
+        })
+        .collect();
     let cache = content::ContentCache::new(ctx.max_file_size, CACHE_BUDGET, deadline.clone());
 
     // Every visitor of every plan, remembering its query.
@@ -447,33 +454,20 @@ pub fn collect_batch(queries: &[&ObjectQuery], ctx: &Context) -> Vec<Collected> 
     accs.into_iter()
         .zip(plans_ok.iter())
         .map(|(acc, plan)| {
-            let Acc {
-                mut items,
-                errors,
-                overflow,
-            } = acc.into_inner().unwrap_or_else(|e| e.into_inner());
+            let Acc { sink, errors } = acc.into_inner().unwrap_or_else(|e| e.into_inner());
             if plan.is_none() {
                 return Collected::error(errors.join("; "));
             }
+            let (mut items, stopped) = sink.into_parts();
             items.sort_by_cached_key(item_key);
             items.dedup();
             let mut c = Collected::from_items(items);
-            if overflow {
+            // A limit, or the deadline met in the walk: what was found before is kept as
+            // evidence, but the object is an error, its items not known to be complete.
+            if let Some(m) = stopped.or_else(|| deadline.was_hit().then(|| deadline.message())) {
                 c.flag = Flag::Error;
-                c.messages = vec![format!(
-                    "more than {} items (--max-object-items): collection stopped there",
-                    ctx.max_object_items
-                )];
+                c.messages = vec![m];
                 c.messages.extend(errors);
-                return c;
-            }
-            if deadline.was_hit() {
-                // What was found before the deadline is kept as evidence, but the object
-                // is an error: its items are not known to be complete.
-                let mut messages = vec![deadline.message()];
-                messages.extend(errors);
-                c.flag = Flag::Error;
-                c.messages = messages;
                 return c;
             }
             if !errors.is_empty() && c.flag != Flag::Error {
@@ -544,17 +538,13 @@ struct Handler<'a> {
 }
 
 impl Handler<'_> {
-    fn push(&self, qi: usize, items: Vec<Item>) {
-        let query = self.queries[qi];
-        let kept: Vec<Item> = items.into_iter().filter(|i| query.keep(i)).collect();
-        if !kept.is_empty() {
-            let mut acc = lock(&self.accs[qi]);
-            let room = self.ctx.max_object_items.saturating_sub(acc.items.len());
-            if kept.len() > room {
-                acc.overflow = true;
-            }
-            acc.items.extend(kept.into_iter().take(room));
+    /// Adds one item to query `qi` if its filters keep it; [`Full`] once the object
+    /// passed a limit, so the caller stops producing for it.
+    fn emit(&self, qi: usize, item: Item) -> Result<(), Full> {
+        if !self.queries[qi].keep(&item) {
+            return Ok(());
         }
+        lock(&self.accs[qi]).sink.push(item)
     }
 
     fn lookup(&self, qi: usize, host_path: &Path, dir_item: bool) {
@@ -615,7 +605,12 @@ impl Handler<'_> {
             let Some(plan) = &self.plans[qi] else {
                 continue;
             };
-            let items = match &plan.kind {
+            if lock(&self.accs[qi]).sink.is_full() {
+                continue;
+            }
+            let emit = &mut |item: Item| self.emit(qi, item);
+            // `Full` only ends this object's loop; the limit is reported at the end.
+            let _ = match &plan.kind {
                 Kind::File => {
                     // Most entries of a walk are dropped by the filters: decide on the
                     // few fields they read before building the whole item.
@@ -637,19 +632,19 @@ impl Handler<'_> {
                     {
                         continue;
                     }
-                    vec![
+                    emit(
                         file_item
                             .get_or_insert_with(|| {
                                 file::file_item(&self.ctx.host, hit.dir, hit.name, &real, hit.meta)
                             })
                             .clone(),
-                    ]
+                    )
                 }
                 Kind::Symlink => {
                     if hit.meta.is_symlink() {
-                        vec![symlink::item(&self.ctx.host, host_path())]
+                        emit(symlink::item(&self.ctx.host, host_path()))
                     } else {
-                        Vec::new()
+                        Ok(())
                     }
                 }
                 Kind::Text(_) | Kind::Hash(_) | Kind::Xml(_) => {
@@ -657,25 +652,33 @@ impl Handler<'_> {
                     let c = content.get_or_insert_with(|| self.read(hit, host_path(), direct));
                     match c {
                         Err(skip) if skip.is_empty() => continue,
-                        Err(e) => vec![error_item(hit.dir, name, e.clone())],
+                        Err(e) => emit(error_item(hit.dir, name, e.clone())),
                         Ok(c) => match c.as_ref() {
-                            Err(e) => vec![error_item(
+                            Err(e) => emit(error_item(
                                 hit.dir,
                                 name,
                                 format!("{}: {e}", host_path().display()),
-                            )],
+                            )),
                             Ok(bytes) => match &plan.kind {
-                                Kind::Text(p) => textfilecontent54::items(hit.dir, name, bytes, p)
-                                    .unwrap_or_else(|e| vec![error_item(hit.dir, name, e)]),
-                                Kind::Hash(types) => filehash58::items(hit.dir, name, bytes, types),
-                                Kind::Xml(x) => xmlfilecontent::items(hit.dir, name, bytes, x),
-                                _ => Vec::new(),
+                                Kind::Text(p) => {
+                                    match textfilecontent54::items(hit.dir, name, bytes, p, emit) {
+                                        Ok(r) => r,
+                                        Err(e) => emit(error_item(hit.dir, name, e)),
+                                    }
+                                }
+                                // At most six hashes, and one item per XPath.
+                                Kind::Hash(types) => filehash58::items(hit.dir, name, bytes, types)
+                                    .into_iter()
+                                    .try_for_each(&mut *emit),
+                                Kind::Xml(x) => xmlfilecontent::items(hit.dir, name, bytes, x)
+                                    .into_iter()
+                                    .try_for_each(&mut *emit),
+                                _ => Ok(()),
                             },
                         },
                     }
                 }
             };
-            self.push(qi, items);
         }
     }
 

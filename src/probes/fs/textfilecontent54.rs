@@ -13,7 +13,7 @@ use pcre2::bytes::Regex;
 
 use super::file::push_location;
 use super::matcher::Matcher;
-use crate::probes::Item;
+use crate::probes::{Full, Item};
 
 pub(crate) struct Params {
     /// (pattern as written, compiled).
@@ -22,17 +22,21 @@ pub(crate) struct Params {
     pub instance: Option<Matcher>,
 }
 
-/// The items for one file's content.
+/// The items for one file's content, handed to `emit` one match at a time (a file of a
+/// million matching lines is never turned into a million items before the object's
+/// limits are checked); stops at the first [`Full`]. `Err`: the pattern could not be
+/// matched (e.g. it hit the PCRE2 match limit).
 pub(crate) fn items(
     dir: &Path,
     name: &OsStr,
     content: &[u8],
     p: &Params,
-) -> Result<Vec<Item>, String> {
-    let mut out = Vec::new();
+    emit: &mut dyn FnMut(Item) -> Result<(), Full>,
+) -> Result<Result<(), Full>, String> {
     for (pattern, re) in &p.patterns {
         for (n, caps) in re.captures_iter(content).enumerate() {
-            let caps = caps.map_err(|e| format!("pattern '{pattern}': {e}"))?;
+            let caps =
+                caps.map_err(|e| crate::engine::oval::pattern::match_failure(pattern, &e))?;
             let instance = (n + 1).to_string();
             if let Some(m) = &p.instance
                 && !m.matches(&instance)?
@@ -54,9 +58,23 @@ pub(crate) fn items(
                     String::from_utf8_lossy(caps.get(g).map_or(&b""[..], |m| m.as_bytes())),
                 );
             }
-            out.push(item);
+            if let Err(full) = emit(item) {
+                return Ok(Err(full));
+            }
         }
     }
+    Ok(Ok(()))
+}
+
+/// [`items`] collected into a vector (tests).
+#[cfg(test)]
+fn all_items(dir: &Path, name: &OsStr, content: &[u8], p: &Params) -> Result<Vec<Item>, String> {
+    let mut out = Vec::new();
+    items(dir, name, content, p, &mut |i| {
+        out.push(i);
+        Ok(())
+    })?
+    .unwrap();
     Ok(out)
 }
 
@@ -109,14 +127,14 @@ mod tests {
     #[test]
     fn instances_and_subexpressions_multiline() {
         let p = params(r"^foo=(\d) (\w)$", true, false, None);
-        let items = items(Path::new("/etc"), OsStr::new("x"), CONF, &p).unwrap();
+        let items = all_items(Path::new("/etc"), OsStr::new("x"), CONF, &p).unwrap();
         assert_eq!(texts(&items, "instance"), [["1"], ["2"]]);
         assert_eq!(texts(&items, "text"), [["foo=1 a"], ["foo=3 b"]]);
         assert_eq!(texts(&items, "subexpression"), [["1", "a"], ["3", "b"]]);
         assert_eq!(items[0].first("filepath"), Some("/etc/x"));
         // Instance selects among the matches.
         let p = params(r"^foo=(\d)", true, false, Some((Operation::Equals, "2")));
-        let items = super::items(Path::new("/etc"), OsStr::new("x"), CONF, &p).unwrap();
+        let items = super::all_items(Path::new("/etc"), OsStr::new("x"), CONF, &p).unwrap();
         assert_eq!(texts(&items, "subexpression"), [["3"]]);
         let p = params(
             r"^foo=(\d)",
@@ -125,7 +143,7 @@ mod tests {
             Some((Operation::GreaterThanOrEqual, "1")),
         );
         assert_eq!(
-            super::items(Path::new("/e"), OsStr::new("x"), CONF, &p)
+            super::all_items(Path::new("/e"), OsStr::new("x"), CONF, &p)
                 .unwrap()
                 .len(),
             2
@@ -136,13 +154,13 @@ mod tests {
     fn multiline_off_anchors_to_the_whole_file() {
         let p = params(r"^foo=(\d)", false, false, None);
         assert!(
-            items(Path::new("/e"), OsStr::new("x"), CONF, &p)
+            all_items(Path::new("/e"), OsStr::new("x"), CONF, &p)
                 .unwrap()
                 .is_empty()
         );
         let p = params(r"^# c", false, false, None);
         assert_eq!(
-            items(Path::new("/e"), OsStr::new("x"), CONF, &p)
+            all_items(Path::new("/e"), OsStr::new("x"), CONF, &p)
                 .unwrap()
                 .len(),
             1
@@ -153,12 +171,12 @@ mod tests {
     fn singleline_dot_crosses_lines() {
         let p = params(r"foo=1.(.)ar", true, false, None);
         assert!(
-            items(Path::new("/e"), OsStr::new("x"), CONF, &p)
+            all_items(Path::new("/e"), OsStr::new("x"), CONF, &p)
                 .unwrap()
                 .is_empty()
         );
         let p = params(r"a.(b)ar", true, true, None);
-        let it = items(Path::new("/e"), OsStr::new("x"), CONF, &p).unwrap();
+        let it = all_items(Path::new("/e"), OsStr::new("x"), CONF, &p).unwrap();
         assert_eq!(texts(&it, "text"), [["a\nbar"]]);
         assert_eq!(texts(&it, "subexpression"), [["b"]]);
     }

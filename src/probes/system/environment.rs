@@ -17,7 +17,7 @@ use std::ffi::OsStr;
 use std::io::ErrorKind;
 use std::os::unix::ffi::OsStrExt;
 
-use crate::probes::{Collected, Context, Item, ItemStatus, ObjectQuery, Probe};
+use crate::probes::{Collected, Context, Item, ItemSink, ItemStatus, ObjectQuery, Probe};
 
 use super::{compare_error, entity_matches, exact, require_live};
 
@@ -28,16 +28,20 @@ fn items_for(
     query: &ObjectQuery,
     pid: &str,
     entries: impl Iterator<Item = (String, String)>,
-    items: &mut Vec<Item>,
+    items: &mut ItemSink,
 ) -> Result<(), Collected> {
     for (name, value) in entries {
         match entity_matches(query, "name", &name) {
-            Ok(true) => items.push(
-                Item::new()
+            Ok(true) => {
+                let item = Item::new()
                     .field("pid", pid)
                     .field("name", name)
-                    .field("value", value),
-            ),
+                    .field("value", value);
+                if items.push(item).is_err() {
+                    // A limit: reported by the sink.
+                    return Ok(());
+                }
+            }
             Ok(false) => {}
             Err(e) => return Err(compare_error(query, e)),
         }
@@ -71,7 +75,10 @@ fn process_pids() -> Vec<u32> {
 
 /// Reads one process's environment into items; an unreadable live process is an error
 /// item, a vanished one is nothing.
-fn collect_pid(query: &ObjectQuery, pid: u32, items: &mut Vec<Item>) -> Result<(), Collected> {
+fn collect_pid(query: &ObjectQuery, pid: u32, items: &mut ItemSink) -> Result<(), Collected> {
+    if items.is_full() {
+        return Ok(());
+    }
     let path = format!("/proc/{pid}/environ");
     match std::fs::read(&path) {
         Ok(data) => items_for(
@@ -84,7 +91,7 @@ fn collect_pid(query: &ObjectQuery, pid: u32, items: &mut Vec<Item>) -> Result<(
         Err(e) => {
             let mut it = Item::with_status(ItemStatus::Error, format!("cannot read {path}: {e}"));
             it.push("pid", pid.to_string());
-            items.push(it);
+            let _ = items.push(it);
             Ok(())
         }
     }
@@ -99,7 +106,7 @@ impl Probe for EnvironmentProbe {
         if let Some(c) = require_live(ctx, query) {
             return c;
         }
-        let mut items = Vec::new();
+        let mut items = ctx.sink(ctx.deadline());
         let res = match query.entity("pid") {
             None => self_env(query, &mut items),
             Some(e) if e.nil => self_env(query, &mut items),
@@ -119,13 +126,13 @@ impl Probe for EnvironmentProbe {
             },
         };
         match res {
-            Ok(()) => Collected::from_items(items),
+            Ok(()) => items.into_collected(),
             Err(c) => c,
         }
     }
 }
 
-fn self_env(query: &ObjectQuery, items: &mut Vec<Item>) -> Result<(), Collected> {
+fn self_env(query: &ObjectQuery, items: &mut ItemSink) -> Result<(), Collected> {
     let pid = std::process::id().to_string();
     let vars = std::env::vars_os().map(|(n, v)| {
         let n: &OsStr = &n;

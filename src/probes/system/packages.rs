@@ -175,21 +175,27 @@ impl Probe for DpkgProbe {
             Ok(None) => return Collected::from_items(Vec::new()),
             Err(e) => return Collected::error(format!("cannot read {DPKG_STATUS}: {e}")),
         };
-        let mut items = Vec::new();
+        let mut items = ctx.sink(ctx.deadline());
         if let Some(names) = exact(query, "name") {
             for p in pkgs.iter().filter(|p| names.contains(&p.name)) {
-                items.push(p.item());
+                if items.push(p.item()).is_err() {
+                    break;
+                }
             }
         } else {
             for p in pkgs.iter() {
                 match entity_matches(query, "name", &p.name) {
-                    Ok(true) => items.push(p.item()),
+                    Ok(true) => {
+                        if items.push(p.item()).is_err() {
+                            break;
+                        }
+                    }
                     Ok(false) => {}
                     Err(e) => return compare_error(query, e),
                 }
             }
         }
-        Collected::from_items(items)
+        items.into_collected()
     }
 }
 

@@ -231,7 +231,7 @@ impl Probe for ProcessProbe {
                 p
             }
         };
-        let mut items = Vec::new();
+        let mut items = ctx.sink(ctx.deadline());
         for pid in pids {
             match entity_matches(query, "pid", &pid.to_string()) {
                 Ok(true) => {}
@@ -246,11 +246,13 @@ impl Probe for ProcessProbe {
                 Ok(false) => continue,
                 Err(e) => return compare_error(query, e),
             }
-            if let Some(it) = process_item(pid, cmd, &clock) {
-                items.push(it);
+            if let Some(it) = process_item(pid, cmd, &clock)
+                && items.push(it).is_err()
+            {
+                break;
             }
         }
-        Collected::from_items(items)
+        items.into_collected()
     }
 }
 

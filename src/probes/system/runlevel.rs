@@ -78,7 +78,7 @@ impl Probe for RunlevelProbe {
             services.extend(links.iter().map(|(_, s)| s.clone()));
             levels.push((*level, links));
         }
-        let mut items = Vec::new();
+        let mut items = ctx.sink(ctx.deadline());
         for service in &services {
             match entity_matches(query, "service_name", service) {
                 Ok(true) => {}
@@ -92,7 +92,7 @@ impl Probe for RunlevelProbe {
                     Err(e) => return compare_error(query, e),
                 }
                 let has = |k: char| links.iter().any(|(lk, s)| *lk == k && s == service);
-                items.push(
+                let _ = items.push(
                     Item::new()
                         .field("service_name", service.as_str())
                         .field("runlevel", *level)
@@ -101,7 +101,7 @@ impl Probe for RunlevelProbe {
                 );
             }
         }
-        Collected::from_items(items)
+        items.into_collected()
     }
 }
 

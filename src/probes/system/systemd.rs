@@ -118,7 +118,7 @@ impl Probe for SystemdPropertyProbe {
             Ok(u) => u,
             Err(c) => return c,
         };
-        let mut items = Vec::new();
+        let mut items = ctx.sink(ctx.deadline());
         for unit in units {
             let props = match show(&unit, &[]) {
                 Ok(p) => p,
@@ -129,18 +129,20 @@ impl Probe for SystemdPropertyProbe {
             }
             for (k, v) in &props {
                 match entity_matches(query, "property", k) {
-                    Ok(true) => items.push(
-                        Item::new()
-                            .field("unit", unit.as_str())
-                            .field("property", k.as_str())
-                            .field("value", v.as_str()),
-                    ),
+                    Ok(true) => {
+                        let _ = items.push(
+                            Item::new()
+                                .field("unit", unit.as_str())
+                                .field("property", k.as_str())
+                                .field("value", v.as_str()),
+                        );
+                    }
                     Ok(false) => {}
                     Err(e) => return compare_error(query, e),
                 }
             }
         }
-        Collected::from_items(items)
+        items.into_collected()
     }
 }
 
@@ -176,7 +178,7 @@ impl Probe for SystemdDependencyProbe {
             Ok(u) => u,
             Err(c) => return c,
         };
-        let mut items = Vec::new();
+        let mut items = ctx.sink(ctx.deadline());
         for unit in units {
             let top = match show(&unit, &["LoadState"]) {
                 Ok(p) => p,
@@ -200,9 +202,9 @@ impl Probe for SystemdDependencyProbe {
             for d in deps {
                 it.push("dependency", d);
             }
-            items.push(it);
+            let _ = items.push(it);
         }
-        Collected::from_items(items)
+        items.into_collected()
     }
 }
 

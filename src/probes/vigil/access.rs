@@ -50,7 +50,7 @@ impl Probe for KeyAccessProbe {
             .into_iter()
             .filter(|m| m.identity_type == "unix_user")
             .collect();
-        let mut items = Vec::new();
+        let mut items = ctx.sink(ctx.deadline());
         let mut messages = Vec::new();
         for (target, name, path) in targets {
             match selects(query, "target", target) {
@@ -112,7 +112,7 @@ impl Probe for KeyAccessProbe {
                     }
                     _ => item.push_absent("can_replace"),
                 }
-                items.push(item);
+                let _ = items.push(item);
             }
         }
         super::collected(items, messages)

@@ -266,7 +266,7 @@ impl Probe for PosixAclProbe {
             Ok(a) => a,
             Err(e) => return Collected::error(format!("cannot read accounts: {e}")),
         };
-        let mut items = Vec::new();
+        let mut items = ctx.sink(ctx.deadline());
         for p in paths {
             let f = match ctx.host.resolve(Path::new(p)) {
                 Ok(Some(f)) => f,
@@ -306,10 +306,10 @@ impl Probe for PosixAclProbe {
                 item.push("perms", perm_str(e.perm));
                 item.push("effective_perms", perm_str(acl.effective(e)));
                 item.push("extended", super::bool_str(acl.extended));
-                items.push(item);
+                let _ = items.push(item);
             }
         }
-        Collected::from_items(items)
+        items.into_collected()
     }
 }
 

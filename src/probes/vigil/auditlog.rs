@@ -642,7 +642,7 @@ impl Probe for AuditLogProbe {
         };
         let pc = parse_context(pol, &acc);
         let now = time::now();
-        let mut items = Vec::new();
+        let mut items = ctx.sink(ctx.deadline());
         for src in &pol.audit_logs {
             let wanted = selects(query, "name", &src.name)
                 .and_then(|a| Ok(a && selects(query, "format", src.format.as_str())?));
@@ -660,13 +660,13 @@ impl Probe for AuditLogProbe {
                 Err(e) => {
                     let mut it = Item::with_status(crate::probes::ItemStatus::Error, e);
                     it.fields = item.fields;
-                    items.push(it);
+                    let _ = items.push(it);
                     continue;
                 }
             };
             let Some(f) = file else {
                 item.push("exists", "false");
-                items.push(item);
+                let _ = items.push(item);
                 continue;
             };
             item.push("exists", "true");
@@ -792,9 +792,9 @@ impl Probe for AuditLogProbe {
                 (None, true) => kept_days.is_some_and(|k| k >= src.retention_days as i64),
             };
             item.push("retention_meets_policy", bool_str(meets));
-            items.push(item);
+            let _ = items.push(item);
         }
-        Collected::from_items(items)
+        items.into_collected()
     }
 }
 
@@ -866,7 +866,7 @@ impl Probe for AuditEventProbe {
             Err(e) => return Collected::error(format!("cannot read accounts: {e}")),
         };
         let pc = parse_context(pol, &acc);
-        let mut items = Vec::new();
+        let mut items = ctx.sink(ctx.deadline());
         let mut messages = Vec::new();
         for src in &pol.audit_logs {
             match selects(query, "source", &src.name) {
@@ -912,7 +912,7 @@ impl Probe for AuditEventProbe {
                             format!("{}:{}: {}", src.path, e.line, e.records.join(" ")),
                         );
                     }
-                    items.push(item);
+                    let _ = items.push(item);
                 }
             } else {
                 for e in &parsed.events {
@@ -939,7 +939,9 @@ impl Probe for AuditEventProbe {
                         "record",
                         format!("{}:{}: {}", src.path, e.line, e.records.join(" ")),
                     );
-                    items.push(item);
+                    if items.push(item).is_err() {
+                        break;
+                    }
                 }
             }
         }
@@ -1002,7 +1004,7 @@ impl Probe for RoleActivityProbe {
             }
         }
         let now = time::now();
-        let mut items = Vec::new();
+        let mut items = ctx.sink(ctx.deadline());
         for m in members(pol, &acc)
             .into_iter()
             .filter(|m| m.identity_type != "unix_group")
@@ -1042,9 +1044,9 @@ impl Probe for RoleActivityProbe {
                     }
                 },
             }
-            items.push(item);
+            let _ = items.push(item);
         }
-        Collected::from_items(items)
+        items.into_collected()
     }
 }
 
@@ -1073,7 +1075,7 @@ impl Probe for LogSecretProbe {
             .expect("static pattern");
         let mut paths: Vec<String> = pol.audit_logs.iter().map(|l| l.path.clone()).collect();
         paths.extend(pol.log_paths.iter().cloned());
-        let mut items = Vec::new();
+        let mut items = ctx.sink(ctx.deadline());
         let mut messages = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
         for p in &paths {
@@ -1098,7 +1100,7 @@ impl Probe for LogSecretProbe {
                 for (n, line) in data.split(|&b| b == b'\n').enumerate() {
                     let path = f.host_path.to_string_lossy();
                     if let Ok(Some(c)) = key_re.captures(line) {
-                        items.push(
+                        let _ = items.push(
                             Item::new()
                                 .field("path", path.as_ref())
                                 .field("line", (n + 1).to_string())
@@ -1118,7 +1120,7 @@ impl Probe for LogSecretProbe {
                         let mut red = String::from_utf8_lossy(&line[..m.start()]).to_string();
                         red.push_str("****");
                         red.push_str(&String::from_utf8_lossy(&line[m.end()..]));
-                        items.push(
+                        let _ = items.push(
                             Item::new()
                                 .field("path", path.as_ref())
                                 .field("line", (n + 1).to_string())

@@ -114,7 +114,7 @@ impl Probe for SiemForwardingProbe {
                 "the site policy names no [siem]",
             );
         };
-        let mut items = Vec::new();
+        let mut items = ctx.sink(ctx.deadline());
         for via in &siem.via {
             let mut item = Item::new()
                 .field("forwarder", via.as_str())
@@ -178,9 +178,9 @@ impl Probe for SiemForwardingProbe {
                 }
             }
             item.push("forwards_to_policy_target", bool_str(to_policy));
-            items.push(item);
+            let _ = items.push(item);
         }
-        Collected::from_items(items)
+        items.into_collected()
     }
 }
 
@@ -286,7 +286,7 @@ impl Probe for AuditWatchProbe {
                 targets.push(("kms_config", p, "w"));
             }
         }
-        let mut items = Vec::new();
+        let mut items = ctx.sink(ctx.deadline());
         for (target, path, need) in targets {
             match selects(query, "target", target) {
                 Ok(true) => {}
@@ -320,9 +320,9 @@ impl Probe for AuditWatchProbe {
                     }
                 }
             }
-            items.push(item);
+            let _ = items.push(item);
         }
-        Collected::from_items(items)
+        items.into_collected()
     }
 }
 

@@ -304,17 +304,19 @@ impl Probe for KeyProbe {
             Err(e) => return Collected::error(format!("cannot read accounts: {e}")),
         };
         let now = time::now();
-        let mut items = Vec::new();
+        let mut items = ctx.sink(ctx.deadline());
         for key in &pol.keys {
             let wanted = selects(query, "name", &key.name)
                 .and_then(|a| Ok(a && selects(query, "key_state", key.state.as_str())?));
             match wanted {
-                Ok(true) => items.push(key_item(ctx, &acc, key, now)),
+                Ok(true) => {
+                    let _ = items.push(key_item(ctx, &acc, key, now));
+                }
                 Ok(false) => {}
                 Err(c) => return c,
             }
         }
-        Collected::from_items(items)
+        items.into_collected()
     }
 }
 
@@ -332,7 +334,7 @@ impl Probe for CertificateProbe {
             Err(c) => return c,
         };
         let now = time::now();
-        let mut items = Vec::new();
+        let mut items = ctx.sink(ctx.deadline());
         for key in pol.keys.iter().filter(|k| k.state == KeyState::Active) {
             match selects(query, "name", &key.name) {
                 Ok(true) => {}
@@ -360,12 +362,12 @@ impl Probe for CertificateProbe {
                 .field("path", path.as_str());
             let data = match file {
                 Err(e) => {
-                    items.push(Item::with_status(crate::probes::ItemStatus::Error, e));
+                    let _ = items.push(Item::with_status(crate::probes::ItemStatus::Error, e));
                     continue;
                 }
                 Ok(None) => {
                     item.push("present", "false");
-                    items.push(item);
+                    let _ = items.push(item);
                     continue;
                 }
                 Ok(Some((_, d))) => d,
@@ -376,7 +378,7 @@ impl Probe for CertificateProbe {
                 .find(|i| i.kind == Some(Kind::Certificate))
             else {
                 item.push("valid_certificate", "false");
-                items.push(item);
+                let _ = items.push(item);
                 continue;
             };
             item.push("valid_certificate", "true");
@@ -393,9 +395,9 @@ impl Probe for CertificateProbe {
             if let Some(s) = &info.spki_sha256 {
                 item.push("spki_sha256", s.as_str());
             }
-            items.push(item);
+            let _ = items.push(item);
         }
-        Collected::from_items(items)
+        items.into_collected()
     }
 }
 
@@ -422,7 +424,7 @@ impl Probe for UndeclaredKeyProbe {
                 }
             }
         }
-        let mut items = Vec::new();
+        let mut items = ctx.sink(ctx.deadline());
         let mut messages = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
         for dir in &pol.key_directories {
@@ -470,7 +472,7 @@ impl Probe for UndeclaredKeyProbe {
                 if let Some(s) = &k.spki_sha256 {
                     item.push("spki_sha256", s.as_str());
                 }
-                items.push(item);
+                let _ = items.push(item);
             }
         }
         super::collected(items, messages)

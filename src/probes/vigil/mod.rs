@@ -119,8 +119,8 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// Items from per-object collection, with the messages joined.
-pub(crate) fn collected(items: Vec<crate::probes::Item>, messages: Vec<String>) -> Collected {
-    let mut c = Collected::from_items(items);
-    c.messages = messages;
+pub(crate) fn collected(items: crate::probes::ItemSink, messages: Vec<String>) -> Collected {
+    let mut c = items.into_collected();
+    c.messages.extend(messages);
     c
 }

@@ -100,7 +100,7 @@ impl Probe for RoleProbe {
             Ok(a) => a,
             Err(c) => return c,
         };
-        let mut items = Vec::new();
+        let mut items = ctx.sink(ctx.deadline());
         for m in members(pol, &acc) {
             let sel = (|| {
                 Ok::<_, Collected>(
@@ -124,9 +124,9 @@ impl Probe for RoleProbe {
                 Some(e) => item.push("exists", bool_str(e)),
                 None => item.push_absent("exists"),
             }
-            items.push(item);
+            let _ = items.push(item);
         }
-        Collected::from_items(items)
+        items.into_collected()
     }
 }
 
@@ -148,7 +148,7 @@ impl Probe for RoleConflictProbe {
             Err(c) => return c,
         };
         let all = members(pol, &acc);
-        let mut items = Vec::new();
+        let mut items = ctx.sink(ctx.deadline());
         let mut seen = std::collections::BTreeSet::new();
         for sep in &pol.separation {
             for (i, a) in sep.roles.iter().enumerate() {
@@ -165,7 +165,7 @@ impl Probe for RoleConflictProbe {
                             if !seen.insert((ma.identity.clone(), a.clone(), b.clone())) {
                                 continue;
                             }
-                            items.push(
+                            let _ = items.push(
                                 Item::new()
                                     .field("identity", ma.identity.as_str())
                                     .field("identity_type", ma.identity_type)
@@ -180,7 +180,7 @@ impl Probe for RoleConflictProbe {
                 }
             }
         }
-        Collected::from_items(items)
+        items.into_collected()
     }
 }
 
@@ -441,7 +441,7 @@ impl Probe for SudoersProbe {
             Err(e) => return Collected::error(e),
         };
         let all = members(pol, &acc);
-        let mut items = Vec::new();
+        let mut items = ctx.sink(ctx.deadline());
         for m in all.iter().filter(|m| m.identity_type == "unix_user") {
             match selects(query, "identity", &m.identity) {
                 Ok(true) => {}
@@ -505,10 +505,10 @@ impl Probe for SudoersProbe {
                 if !reason.is_empty() {
                     item.push("reason", reason);
                 }
-                items.push(item);
+                let _ = items.push(item);
             }
         }
-        Collected::from_items(items)
+        items.into_collected()
     }
 }
 
@@ -640,7 +640,7 @@ impl Probe for AwsKeyPolicyProbe {
             Ok(p) => p,
             Err(c) => return c,
         };
-        let mut items = Vec::new();
+        let mut items = ctx.sink(ctx.deadline());
         let mut messages = Vec::new();
         for kp in &pol.aws_key_policies {
             match selects(query, "key_id", &kp.key_id) {
@@ -652,7 +652,7 @@ impl Probe for AwsKeyPolicyProbe {
                 Ok(Some(d)) => d,
                 Ok(None) => {
                     messages.push(format!("{}: key policy document not found", kp.path));
-                    items.push(
+                    let _ = items.push(
                         Item::new()
                             .field("key_id", kp.key_id.as_str())
                             .field("path", kp.path.as_str())
@@ -698,7 +698,7 @@ impl Probe for AwsKeyPolicyProbe {
                 if let (Some(a), Some(u)) = (admin.first(), uses.first()) {
                     item.push("evidence", format!("{principal} is allowed {a} and {u}"));
                 }
-                items.push(item);
+                let _ = items.push(item);
             }
         }
         super::collected(items, messages)

@@ -64,7 +64,7 @@ impl Probe for SoftwareVersionProbe {
             Ok(d) => dpkg_status(&String::from_utf8_lossy(&d.unwrap_or_default())),
             Err(e) => return Collected::error(format!("/var/lib/dpkg/status: {e}")),
         };
-        let mut items = Vec::new();
+        let mut items = ctx.sink(ctx.deadline());
         for sw in &pol.software {
             match selects(query, "name", &sw.name) {
                 Ok(true) => {}
@@ -146,9 +146,9 @@ impl Probe for SoftwareVersionProbe {
                 }
             }
             item.push("meets_policy", bool_str(ok));
-            items.push(item);
+            let _ = items.push(item);
         }
-        Collected::from_items(items)
+        items.into_collected()
     }
 }
 
@@ -307,7 +307,7 @@ impl Probe for IntegrityProbe {
             }
             Err(e) => return Collected::error(format!("{}: {e}", integ.baseline)),
         };
-        let mut items = Vec::new();
+        let mut items = ctx.sink(ctx.deadline());
         let mut seen = std::collections::BTreeSet::new();
         for root in &integ.paths {
             let files = match fsutil::walk_files(&ctx.host, Path::new(root), 16) {
@@ -388,7 +388,7 @@ impl Probe for IntegrityProbe {
                     item.push("difference", d.as_str());
                 }
                 item.push("matches_baseline", bool_str(diffs.is_empty()));
-                items.push(item);
+                let _ = items.push(item);
             }
         }
         // Baseline entries under the monitored paths whose file is gone.
@@ -405,7 +405,7 @@ impl Probe for IntegrityProbe {
                 Ok(false) => continue,
                 Err(c) => return c,
             }
-            items.push(
+            let _ = items.push(
                 Item::new()
                     .field("path", path.as_str())
                     .field("exists", "false")
@@ -414,7 +414,7 @@ impl Probe for IntegrityProbe {
                     .field("matches_baseline", "false"),
             );
         }
-        Collected::from_items(items)
+        items.into_collected()
     }
 }
 
