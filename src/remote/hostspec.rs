@@ -215,7 +215,7 @@ mod tests {
             HostSpec::parse("h\u{1b}[2J")
                 .unwrap_err()
                 .to_string()
-                .starts_with("h\\u{1b}[2J: not a host name"),
+                .starts_with("h\\x1b[2J: not a host name"),
         );
         assert_eq!(HostSpec::parse("  "), Err(HostSpecError::Empty));
         assert_eq!(HostSpec::parse("@h"), Err(HostSpecError::Empty));
