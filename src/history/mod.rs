@@ -47,6 +47,7 @@
 //! or `diff` finds new failures; 1 when the command could not run.
 
 pub mod diff;
+pub mod dir;
 pub mod error;
 pub mod events;
 pub mod ledger;
@@ -92,7 +93,7 @@ impl ScanHistoryArgs {
             .map(|dir| record_scan(dir, results, self.sign_key.as_deref()))
             .transpose()?;
         if let Some(target) = &self.events {
-            emit(previous.as_deref(), results, target)?;
+            emit(previous.as_deref(), results, target, entry.as_ref())?;
         }
         Ok(entry)
     }
@@ -118,9 +119,17 @@ pub enum HistoryCommand {
     Verify {
         /// The history directory.
         dir: PathBuf,
-        /// Require every entry to be signed by this Ed25519 key (public or private).
+        /// Require every entry and the HEAD checkpoint to be signed by this Ed25519 key
+        /// (public or private).
         #[arg(long, value_name = "FILE")]
         public_key: Option<PathBuf>,
+        /// Require the chain to contain this entry: a head a scan summary or event
+        /// printed earlier (catches a history rolled back or replaced).
+        #[arg(long, value_name = "SEQ:HASH", value_parser = verify::parse_head)]
+        expect_head: Option<(u64, String)>,
+        /// Require the chain to reach entry N (catches a history rolled back).
+        #[arg(long, value_name = "N")]
+        min_seq: Option<u64>,
     },
     /// Compare two scans (default: the last two); exit 2 when there are new failures.
     Diff {
@@ -190,19 +199,31 @@ pub fn run_to(args: &HistoryArgs, out: &mut dyn Write) -> Result<i32> {
             }
             Ok(0)
         }
-        HistoryCommand::Verify { dir, public_key } => {
+        HistoryCommand::Verify {
+            dir,
+            public_key,
+            expect_head,
+            min_seq,
+        } => {
             let key = public_key
                 .as_deref()
                 .map(ledger::load_verifying_key)
                 .transpose()?;
-            let r = verify::verify(dir, key.as_ref())?;
+            let r = verify::verify_with(
+                dir,
+                &verify::Options {
+                    trusted: key,
+                    expect_head: expect_head.clone(),
+                    min_seq: *min_seq,
+                },
+            )?;
             for p in &r.problems {
                 w(out, &format!("TAMPERED {p}\n"))?;
             }
             for p in &r.warnings {
                 w(out, &format!("warning: {p}\n"))?;
             }
-            if r.ok() {
+            let code = if r.ok() {
                 w(
                     out,
                     &format!(
@@ -216,11 +237,13 @@ pub fn run_to(args: &HistoryArgs, out: &mut dyn Write) -> Result<i32> {
                         }
                     ),
                 )?;
-                Ok(0)
+                0
             } else {
                 w(out, &format!("FAILED: {} problem(s)\n", r.problems.len()))?;
-                Ok(2)
-            }
+                2
+            };
+            w(out, &identity_lines(&r))?;
+            Ok(code)
         }
         HistoryCommand::Diff { dir, a, b, json } => {
             let (ea, eb) = pick_pair(dir, *a, *b)?;
@@ -281,6 +304,35 @@ pub fn run_to(args: &HistoryArgs, out: &mut dyn Write) -> Result<i32> {
             Ok(0)
         }
     }
+}
+
+/// What `verify` says about the chain's identity and head, for an operator to record.
+fn identity_lines(r: &verify::Report) -> String {
+    let t = crate::report::sanitize::terminal;
+    let mut s = String::new();
+    match &r.chain {
+        Some(c) if r.unidentified > 0 => s.push_str(&format!(
+            "chain: {} (entries 1..{} were written before vigil recorded chain identities)\n",
+            t(c),
+            r.unidentified
+        )),
+        Some(c) => s.push_str(&format!("chain: {}\n", t(c))),
+        None if r.entries > 0 => s.push_str(
+            "chain: none (written before vigil recorded chain identities and signed \
+             checkpoints; the next append adds them)\n",
+        ),
+        None => {}
+    }
+    if let Some((seq, hash)) = &r.head {
+        let cp = match r.checkpoint {
+            Some(verify::CheckpointKind::Signed) => "signed checkpoint",
+            Some(verify::CheckpointKind::Unsigned) => "unsigned checkpoint",
+            Some(verify::CheckpointKind::Legacy) => "old unsigned `SEQ HASH`, not a checkpoint",
+            None => "no checkpoint",
+        };
+        s.push_str(&format!("head: {seq}:{} (HEAD: {cp})\n", t(hash)));
+    }
+    s
 }
 
 /// The `history list` table: a header, then one row per entry.
@@ -491,12 +543,19 @@ mod tests {
         assert!(o.contains("fixed (1):\n  b: fail -> pass"), "{o}");
         let (c, _) = run_cli(&["diff", hs, "2", "1"]);
         assert_eq!(c, 2);
+        let e2 = ledger::read_ledger(&h).unwrap().entries(&h).unwrap()[1].clone();
         let (c, o) = run_cli(&["verify", hs, "--public-key", ks]);
         assert_eq!(
             (c, o.as_str()),
             (
                 0,
-                "OK: 2 entries, chain intact, 2 signed by the trusted key\n"
+                format!(
+                    "OK: 2 entries, chain intact, 2 signed by the trusted key\nchain: {}\n\
+                     head: 2:{} (HEAD: signed checkpoint)\n",
+                    e2.chain.as_ref().unwrap(),
+                    e2.hash
+                )
+                .as_str()
             )
         );
         let (c, o) = run_cli(&["prune", hs, "--keep-days", "30", "--sign-key", ks]);

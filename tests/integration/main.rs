@@ -9,6 +9,7 @@ mod offline;
 mod readme;
 mod remote;
 mod ssg;
+mod trust_history;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
