@@ -7,7 +7,7 @@
 //! opened relative to that descriptor with `O_NOFOLLOW`. Files vigil creates are 0600,
 //! directories 0700, whatever the umask. Replacing a file goes through a temporary file
 //! with an unpredictable name created `O_EXCL` and renamed over the name
-//! ([`crate::outfile`] is the writer for files a user names; this is its counterpart
+//! (the output writer for files a user names does the same by path; this is its counterpart
 //! for names inside a directory already opened and checked).
 
 use std::ffi::CString;

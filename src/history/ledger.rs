@@ -806,6 +806,46 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn signed_checkpoint_covers_chain_seq_and_hash() {
+        let d = tempfile::tempdir().unwrap();
+        let k = load_signing_key(&openssl_key(d.path(), "k.pem")).unwrap();
+        let e = new_entry(
+            1,
+            GENESIS.into(),
+            new_chain_id("h1"),
+            Body::Prune(PruneRecord {
+                keep_days: 1,
+                cutoff: "2024-01-01T00:00:00Z".into(),
+                removed_count: 0,
+                removed_from_seq: None,
+                removed_through_seq: None,
+                removed_last_hash: None,
+            }),
+            Some(&k),
+        );
+        let c = Checkpoint::of(&e, Some(&k));
+        assert_eq!(c.signature_valid(&k.verifying_key()), Ok(true));
+        let line = serde_json::to_string(&c).unwrap();
+        assert!(
+            line.starts_with(r#"{"format":"vigil-head-v2","chain":""#),
+            "{line}"
+        );
+        for edit in [
+            |c: &mut Checkpoint| c.seq += 1,
+            |c: &mut Checkpoint| c.hash = GENESIS.into(),
+            |c: &mut Checkpoint| c.chain = "0@h2".into(),
+        ] {
+            let mut x = c.clone();
+            edit(&mut x);
+            assert!(x.signature_valid(&k.verifying_key()).is_err());
+        }
+        assert_eq!(
+            Checkpoint::of(&e, None).signature_valid(&k.verifying_key()),
+            Ok(false)
+        );
+    }
+
+    #[test]
     fn rejects_results_that_are_not_json() {
         let d = tempfile::tempdir().unwrap();
         assert!(matches!(

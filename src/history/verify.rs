@@ -905,4 +905,103 @@ mod tests {
         let r = verify(&h, None).unwrap();
         assert_eq!(problem_seqs(&r), vec![Some(1)], "{:?}", r.problems);
     }
+
+    #[test]
+    fn old_head_verifies_without_a_key_and_fails_with_one_until_the_next_signed_append() {
+        let d = crate::history::ledger::tests::v1_history();
+        let r = verify(d.path(), None).unwrap();
+        assert!(r.ok(), "{r:?}");
+        assert_eq!(
+            (r.chain.as_deref(), r.unidentified, r.checkpoint),
+            (None, 2, Some(CheckpointKind::Legacy))
+        );
+        let k = openssl_key(d.path(), "k.pem");
+        let key = load_signing_key(&k).unwrap().verifying_key();
+        let r = verify(d.path(), Some(&key)).unwrap();
+        assert!(
+            r.problems.iter().any(
+                |f| f.message.starts_with("HEAD is an unsigned `SEQ HASH` line")
+                    && f.message.contains("--sign-key")
+            ),
+            "{r:?}"
+        );
+        // The fixture's entry 2 was signed by a throw-away key; after a signed append the
+        // checkpoint is signed and the new entry carries a chain identity.
+        let e3 = record_scan(d.path(), &results_doc(&[("a", "pass")]), Some(&k)).unwrap();
+        let r = verify(d.path(), None).unwrap();
+        assert!(r.ok(), "{r:?}");
+        assert_eq!(
+            (r.chain.as_ref(), r.unidentified, r.checkpoint),
+            (e3.chain.as_ref(), 2, Some(CheckpointKind::Signed))
+        );
+    }
+
+    #[test]
+    fn expect_head_and_min_seq_catch_a_rollback_and_a_replacement() {
+        let (d, es) = history(3);
+        let opts = |expect: Option<&Entry>, min_seq| Options {
+            trusted: None,
+            expect_head: expect.map(|e| (e.seq, e.hash.clone())),
+            min_seq,
+        };
+        assert!(
+            verify_with(d.path(), &opts(Some(&es[1]), Some(3)))
+                .unwrap()
+                .ok()
+        );
+        // Rolled back to entry 2, HEAD rewritten to match.
+        let lines = ledger_lines(d.path());
+        write_lines(d.path(), &lines[..2]);
+        let h = HistoryDir::open(d.path(), false).unwrap();
+        crate::history::ledger::write_head(&h, &es[1], None).unwrap();
+        assert!(verify(d.path(), None).unwrap().ok());
+        let r = verify_with(d.path(), &opts(Some(&es[2]), None)).unwrap();
+        assert_eq!(r.problems.len(), 1, "{r:?}");
+        assert!(r.problems[0].message.contains("rolled back"), "{r:?}");
+        let r = verify_with(d.path(), &opts(None, Some(3))).unwrap();
+        assert!(
+            r.problems[0]
+                .message
+                .starts_with("--min-seq 3: the chain ends at entry 2")
+        );
+        // Another chain of the same length in its place.
+        let (other, _) = history(3);
+        for f in [LEDGER_FILE, HEAD_FILE] {
+            fs::copy(other.path().join(f), d.path().join(f)).unwrap();
+        }
+        for f in fs::read_dir(other.path().join(RESULTS_DIR)).unwrap() {
+            let f = f.unwrap();
+            fs::copy(f.path(), d.path().join(RESULTS_DIR).join(f.file_name())).unwrap();
+        }
+        let r = verify_with(d.path(), &opts(Some(&es[2]), None)).unwrap();
+        assert!(
+            r.problems
+                .iter()
+                .any(|f| f.message.contains("rewritten or replaced")),
+            "{r:?}"
+        );
+        assert!(parse_head("3:abc").is_err());
+        assert_eq!(
+            parse_head(&format!("3:{}", es[2].hash.to_uppercase())),
+            Ok((3, es[2].hash.clone()))
+        );
+    }
+
+    #[test]
+    fn an_entry_of_another_chain_is_named() {
+        let (d, es) = history(2);
+        let (_o, other) = history(1);
+        // Entry 2 rewritten to carry the other chain's identity, rehashed.
+        let mut e = es[1].clone();
+        e.chain = other[0].chain.clone();
+        e.hash = e.compute_hash();
+        let mut lines = ledger_lines(d.path());
+        lines[1] = e.to_line();
+        write_lines(d.path(), &lines);
+        let h = HistoryDir::open(d.path(), false).unwrap();
+        crate::history::ledger::write_head(&h, &e, None).unwrap();
+        let r = verify(d.path(), None).unwrap();
+        assert_eq!(problem_seqs(&r), vec![Some(2)], "{r:?}");
+        assert!(r.problems[0].message.contains("another chain"), "{r:?}");
+    }
 }
