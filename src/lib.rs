@@ -14,6 +14,7 @@ pub mod content;
 pub mod engine;
 pub mod history;
 pub(crate) mod osutil;
+pub mod outfile;
 pub mod policy;
 pub mod probes;
 pub mod remote;

@@ -2,7 +2,7 @@
 //! probes: hex encoding, SHA-256 of bytes, the host name, user and group names
 //! (getpwuid_r / getgrgid_r, so NSS sources are honoured), extended attribute values
 //! (lgetxattr), byte-exact path encoding for file names that are not UTF-8, and the
-//! opening of files a user names ([`open_input`], [`read_input`], [`open_append`]),
+//! opening of files a user names ([`open_input`], [`read_input`]),
 //! which never blocks on a FIFO, and reads bounded in size ([`read_bounded`]).
 
 use std::ffi::{CStr, CString, OsStr, OsString};
@@ -157,13 +157,6 @@ pub fn lgetxattr(path: &Path, name: &[u8]) -> io::Result<Vec<u8>> {
 /// empty (POSIX read(): end of file).
 pub fn open_input(path: &Path) -> io::Result<std::fs::File> {
     open_without_waiting(std::fs::OpenOptions::new().read(true), path)
-}
-
-/// Opens a file to append to (created if missing, mode 0644 before the umask). A FIFO
-/// with no reader would block `open` for ever; opened without waiting it fails with
-/// ENXIO instead, while one with a reader (a log forwarder) is written to as usual.
-pub fn open_append(path: &Path) -> io::Result<std::fs::File> {
-    open_without_waiting(std::fs::OpenOptions::new().create(true).append(true), path)
 }
 
 /// Opens with `O_NONBLOCK`, then makes the descriptor blocking again.

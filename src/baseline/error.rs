@@ -17,6 +17,8 @@ pub enum Error {
     OutInsideTree { out: PathBuf, root: PathBuf },
     #[error("{0}: no such file or directory")]
     MissingRoot(PathBuf),
+    #[error(transparent)]
+    Output(#[from] crate::outfile::Error),
 }
 
 impl Error {

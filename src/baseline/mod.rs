@@ -172,7 +172,7 @@ pub fn create(paths: &[PathBuf], out: &Path, progress: &Progress) -> Result<Base
     };
     let mut bytes = serde_json::to_vec_pretty(&b).expect("baseline serializes");
     bytes.push(b'\n');
-    std::fs::write(out, bytes).map_err(Error::io(out))?;
+    crate::outfile::replace(out, &bytes, crate::outfile::NewFile::Private)?;
     Ok(b)
 }
 

@@ -7,12 +7,12 @@
 //! opened relative to that descriptor with `O_NOFOLLOW`. Files vigil creates are 0600,
 //! directories 0700, whatever the umask. Replacing a file goes through a temporary file
 //! with an unpredictable name created `O_EXCL` and renamed over the name
-//! (the output writer for files a user names does the same by path; this is its counterpart
-//! for names inside a directory already opened and checked).
+//! ([`crate::outfile::replace_in`], the writer of every output, relative to the
+//! directory's descriptor).
 
 use std::ffi::CString;
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -346,8 +346,8 @@ pub fn random_hex16() -> String {
     crate::osutil::hex(&b)
 }
 
-/// Writes `bytes` to a new file `.tmp-<random>` in `dir` (created `O_EXCL`, 0600),
-/// fsyncs it and renames it over `name`: a crash leaves the old file or the new one
+/// Writes `bytes` through [`crate::outfile::replace_in`] (a new file `.tmp-<random>` in
+/// `dir` created `O_EXCL`, 0600, fsynced and renamed over `name`): a crash leaves the old file or the new one
 /// (plus perhaps a stray `.tmp-*` file, which readers ignore). A link at `name` is
 /// replaced, never followed; a directory or other non-regular file there is refused.
 fn replace_in(dir: &OwnedFd, dir_path: &Path, name: &str, bytes: &[u8]) -> Result<()> {
@@ -377,47 +377,15 @@ fn replace_in(dir: &OwnedFd, dir_path: &Path, name: &str, bytes: &[u8]) -> Resul
             }
         }
     }
-    let (tmp, fd) = loop {
-        let tmp = format!(".tmp-{}", random_hex16());
-        match openat(
-            dir,
-            &tmp,
-            libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL,
-            0o600,
-        ) {
-            Ok(fd) => break (tmp, fd),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(Error::io(dir_path.join(&tmp))(e)),
-        }
-    };
-    let tmp_path = dir_path.join(&tmp);
-    let unlink_tmp = || {
-        // SAFETY: a valid directory descriptor and a NUL-terminated name.
-        unsafe { libc::unlinkat(dir.as_raw_fd(), cstr(&tmp).as_ptr(), 0) };
-    };
-    let mut f = File::from(fd);
-    if let Err(e) = f.write_all(bytes).and_then(|()| f.sync_all()) {
-        unlink_tmp();
-        return Err(Error::io(&tmp_path)(e));
-    }
-    drop(f);
-    // SAFETY: valid directory descriptors and NUL-terminated names.
-    let rc = unsafe {
-        libc::renameat(
-            dir.as_raw_fd(),
-            cstr(&tmp).as_ptr(),
-            dir.as_raw_fd(),
-            c.as_ptr(),
-        )
-    };
-    if rc < 0 {
-        let e = io::Error::last_os_error();
-        unlink_tmp();
-        return Err(Error::io(&path)(e));
-    }
-    // Durability of the rename; a failure here loses nothing already verified.
-    // SAFETY: fsync on an open descriptor.
-    unsafe { libc::fsync(dir.as_raw_fd()) };
+    // The one writer for every output (temporary file with a random name created
+    // O_EXCL, fsync, rename, 0600 when new); links were refused above.
+    crate::outfile::replace_in(
+        dir,
+        std::ffi::OsStr::new(name),
+        &path,
+        bytes,
+        crate::outfile::NewFile::Private,
+    )?;
     Ok(())
 }
 

@@ -32,6 +32,8 @@ pub enum Error {
     Usage(String),
     #[error("events: {0}")]
     Events(String),
+    #[error(transparent)]
+    Output(#[from] crate::outfile::Error),
 }
 
 impl Error {

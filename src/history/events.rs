@@ -136,9 +136,7 @@ pub fn emit(
                 text.push('\n');
             }
             // One append of all lines so concurrent scans do not interleave halves.
-            crate::osutil::open_append(p)
-                .and_then(|mut f| f.write_all(text.as_bytes()))
-                .map_err(Error::io(p))?;
+            crate::outfile::append(p, text.as_bytes(), crate::outfile::NewFile::Private)?;
         }
         Target::Syslog { socket, format } => {
             let sock = UnixDatagram::unbound().map_err(Error::io(socket))?;

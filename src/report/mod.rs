@@ -13,30 +13,23 @@ use std::path::Path;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("{path}: cannot write: {source}")]
-    Write {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Write(#[from] crate::outfile::Error),
     #[error("cannot render the report: {0}")]
     Render(String),
     #[error("{path}: not a vigil results document: {message}")]
     Read { path: String, message: String },
 }
 
-/// Writes the JSON results to a file, or to stdout for `-`. The file is written to a
-/// temporary name and renamed so a reader never sees half a document.
+/// Writes the JSON results to a file, or to stdout for `-` ([`write_output`]).
 pub fn write_json(results: &ScanResults, path: &Path) -> Result<(), ReportError> {
     let text = serde_json::to_vec_pretty(results).expect("results serialise");
     write_output(path, &text)
 }
 
+/// Writes one output: standard output for `-`, otherwise through [`crate::outfile`]
+/// (written in place for devices and FIFOs, atomically replaced for files).
 pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    let err = |source| ReportError::Write {
-        path: path.display().to_string(),
-        source,
-    };
     if path == Path::new("-") {
         let mut out = std::io::stdout().lock();
         let written = out
@@ -47,19 +40,19 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
         // reading, which is not a failed write; the scan goes on (history, exit status).
         return match written {
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-            r => r.map_err(err),
+            Err(source) => Err(crate::outfile::Error::Io {
+                path: "<stdout>".into(),
+                source,
+            }
+            .into()),
+            Ok(()) => Ok(()),
         };
     }
-    let tmp = path.with_extension(format!(
-        "{}.tmp{}",
-        path.extension().and_then(|e| e.to_str()).unwrap_or(""),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, bytes).map_err(err)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        err(e)
-    })
+    Ok(crate::outfile::replace(
+        path,
+        bytes,
+        crate::outfile::NewFile::Report,
+    )?)
 }
 
 /// Reads a results document written by `vigil scan --json`.

@@ -10,6 +10,7 @@ mod readme;
 mod remote;
 mod ssg;
 mod trust_history;
+mod trust_writes;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
