@@ -173,12 +173,13 @@ fn scan(args: ScanArgs) -> Result<u8> {
         report::write_output(p, report::html::render(&results)?.as_bytes())?;
         wrote.push(p.clone());
     }
+    let mut recorded = None;
     if args.history.history.is_some() || args.history.events.is_some() {
         let doc = serde_json::to_vec_pretty(&results).context("serialising results")?;
-        args.history.record(&doc)?;
+        recorded = args.history.record(&doc)?;
     }
     if !args.quiet {
-        print_summary(&results, &wrote, to_stdout);
+        print_summary(&results, &wrote, recorded.as_ref(), to_stdout);
     }
     Ok(results.exit_code() as u8)
 }
@@ -257,7 +258,14 @@ fn shown_path(p: &std::path::Path) -> String {
 }
 
 /// A compact summary: counts by result and the rules that failed.
-fn print_summary(r: &ScanResults, wrote: &[std::path::PathBuf], to_stderr: bool) {
+/// `recorded`: the history entry the scan was recorded as; its line is the head to keep
+/// outside the host (`history verify --expect-head`).
+fn print_summary(
+    r: &ScanResults,
+    wrote: &[std::path::PathBuf],
+    recorded: Option<&vigil::history::Entry>,
+    to_stderr: bool,
+) {
     let mut out = String::new();
     let title = r
         .scan
@@ -356,6 +364,14 @@ fn print_summary(r: &ScanResults, wrote: &[std::path::PathBuf], to_stderr: bool)
         out.push_str(&format!(
             "platform assumed, not checked: {}\n",
             t(&r.scan.assumed_platforms.join(", "))
+        ));
+    }
+    if let Some(e) = recorded {
+        out.push_str(&format!(
+            "history head: {}:{} (chain {})\n",
+            e.seq,
+            e.hash,
+            t(e.chain.as_deref().unwrap_or("-"))
         ));
     }
     if !wrote.is_empty() {

@@ -22,6 +22,10 @@ pub enum Error {
         line: usize,
         message: String,
     },
+    /// A history directory or a file in it vigil will not use: not the user's own,
+    /// writable by others, a link.
+    #[error("{path}: {message}")]
+    Untrusted { path: PathBuf, message: String },
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]

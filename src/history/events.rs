@@ -6,7 +6,10 @@
 //! emitted), `identity` (the user running the scan) and `uid`, `outcome` (the rule's
 //! result: fail, error or unknown), `host` (the results' `scan.host.hostname`, else this
 //! machine's name), `rule` {`id`, `title`, `severity`}, `previous` (the earlier result
-//! or null) and `messages`.
+//! or null), `messages`, and `history_head` {`seq`, `hash`, `chain`}: the history's
+//! head after this scan was recorded (with `--history`), so a SIEM holds an anchor
+//! outside the host to check the chain against later (`history verify --expect-head
+//! SEQ:HASH`): a history rolled back or replaced no longer contains it.
 //!
 //! Targets: a file (JSON lines, appended), `-` (standard output), or `syslog` through
 //! the local `/dev/log` datagram socket, as RFC 5424 (`syslog`, `syslog:rfc5424`) or
@@ -61,7 +64,11 @@ impl std::str::FromStr for Target {
 
 /// The new-failure events between two results documents (all failures when there is no
 /// previous scan).
-pub fn new_failure_events(previous: Option<&Value>, current: &Value) -> Vec<Value> {
+pub fn new_failure_events(
+    previous: Option<&Value>,
+    current: &Value,
+    head: Option<&super::ledger::Entry>,
+) -> Vec<Value> {
     let empty = json!({});
     let d = diff(previous.unwrap_or(&empty), current);
     let host = current
@@ -73,11 +80,12 @@ pub fn new_failure_events(previous: Option<&Value>, current: &Value) -> Vec<Valu
     // SAFETY: geteuid never fails.
     let uid = unsafe { libc::geteuid() };
     let time = super::ledger::now_rfc3339();
+    let head = head.map(|e| json!({"seq": e.seq, "hash": e.hash, "chain": e.chain}));
     d.new_failures
         .iter()
         .map(|c| {
             let r = &rules[&c.id];
-            json!({
+            let mut ev = json!({
                 "event_type": "vigil.rule.new_failure",
                 "time": time,
                 "identity": identity,
@@ -87,20 +95,30 @@ pub fn new_failure_events(previous: Option<&Value>, current: &Value) -> Vec<Valu
                 "rule": {"id": r.id, "title": r.title, "severity": r.severity},
                 "previous": c.before,
                 "messages": r.messages,
-            })
+            });
+            if let Some(h) = &head {
+                ev["history_head"] = h.clone();
+            }
+            ev
         })
         .collect()
 }
 
 /// Emits one event per new failure of `current` relative to `previous` to `target`.
-/// Returns the number of events written.
-pub fn emit(previous: Option<&[u8]>, current: &[u8], target: &Target) -> Result<usize> {
+/// `head`: the history entry this scan was recorded as, named in every event. Returns
+/// the number of events written.
+pub fn emit(
+    previous: Option<&[u8]>,
+    current: &[u8],
+    target: &Target,
+    head: Option<&super::ledger::Entry>,
+) -> Result<usize> {
     let parse = |b: &[u8]| {
         crate::report::from_json_slice::<Value>(b).map_err(|e| Error::InvalidResults(e.to_string()))
     };
     let prev = previous.map(parse).transpose()?;
     let cur = parse(current)?;
-    let events = new_failure_events(prev.as_ref(), &cur);
+    let events = new_failure_events(prev.as_ref(), &cur, head);
     if events.is_empty() {
         return Ok(0);
     }
@@ -179,7 +197,7 @@ mod tests {
         let p = d.path().join("ev.jsonl");
         let prev = results_doc(&[("a", "fail"), ("b", "pass"), ("c", "pass")]);
         let cur = results_doc(&[("a", "fail"), ("b", "fail"), ("c", "error"), ("d", "pass")]);
-        let n = emit(Some(&prev), &cur, &Target::File(p.clone())).unwrap();
+        let n = emit(Some(&prev), &cur, &Target::File(p.clone()), None).unwrap();
         assert_eq!(n, 2);
         let text = std::fs::read_to_string(&p).unwrap();
         let evs: Vec<Value> = text
@@ -196,7 +214,7 @@ mod tests {
         assert_eq!(evs[0]["event_type"], "vigil.rule.new_failure");
         assert!(chrono::DateTime::parse_from_rfc3339(evs[0]["time"].as_str().unwrap()).is_ok());
         // No previous scan: every failure is new.
-        assert_eq!(emit(None, &cur, &Target::File(p)).unwrap(), 3);
+        assert_eq!(emit(None, &cur, &Target::File(p), None).unwrap(), 3);
     }
 
     #[test]
@@ -218,7 +236,7 @@ mod tests {
                 socket: sock_path.clone(),
                 format,
             };
-            assert_eq!(emit(Some(&prev), &cur, &t).unwrap(), 1);
+            assert_eq!(emit(Some(&prev), &cur, &t, None).unwrap(), 1);
             let n = server.recv(&mut buf).unwrap();
             let msg = std::str::from_utf8(&buf[..n]).unwrap();
             assert!(msg.starts_with(check), "{msg}");
@@ -255,6 +273,6 @@ mod tests {
             format: SyslogFormat::Rfc5424,
         };
         let cur = results_doc(&[("a", "fail")]);
-        assert!(matches!(emit(None, &cur, &t), Err(Error::Events(_))));
+        assert!(matches!(emit(None, &cur, &t, None), Err(Error::Events(_))));
     }
 }

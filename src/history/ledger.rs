@@ -1,7 +1,7 @@
 //! The ledger files: reading, appending under a lock, signing. The format is described
 //! in the [`crate::history`] module docs.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
@@ -10,6 +10,7 @@ use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::dir::HistoryDir;
 use super::error::{Error, Result};
 use crate::osutil::{hex, sha256_hex, unhex};
 
@@ -22,6 +23,11 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 /// Domain separation for the entry hash, so a ledger hash cannot be confused with the
 /// SHA-256 of some other document.
 const HASH_DOMAIN: &[u8] = b"vigil-history-v1\n";
+/// What a signed checkpoint (`HEAD`) signs: this tag, then the compact JSON of
+/// `{chain, seq, hash, public_key}`.
+const HEAD_DOMAIN: &[u8] = b"vigil-history-head-v2\n";
+/// The `format` of a checkpoint.
+pub const HEAD_FORMAT: &str = "vigil-head-v2";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -56,6 +62,13 @@ pub struct Entry {
     /// record` can append a document saved long before; see `scan_started`).
     pub time: String,
     pub kind: Kind,
+    /// The chain's identity, `<32 hex digits>@<host>`: chosen at random when the chain
+    /// got its first entry (or its first entry written by a vigil that records it),
+    /// the same in every later entry, under the hash and signature, so that entries of
+    /// one host's chain cannot stand in for another's. Absent in entries written before
+    /// vigil recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain: Option<String>,
     /// Scan entries: the scanned host's name, the results' `scan.host.hostname`.
     /// Entries written before vigil recorded it do not have it (`HashedBody` says how
     /// they still verify).
@@ -90,6 +103,8 @@ struct HashedBody<'a> {
     time: &'a str,
     kind: Kind,
     #[serde(skip_serializing_if = "Option::is_none")]
+    chain: &'a Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     host: &'a Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     scan_started: &'a Option<String>,
@@ -106,6 +121,7 @@ impl Entry {
             seq: self.seq,
             time: &self.time,
             kind: self.kind,
+            chain: &self.chain,
             host: &self.host,
             scan_started: &self.scan_started,
             results_sha256: &self.results_sha256,
@@ -140,15 +156,7 @@ impl Entry {
 
     /// The public key embedded in the entry.
     pub fn embedded_key(&self) -> std::result::Result<Option<VerifyingKey>, String> {
-        let Some(k) = &self.public_key else {
-            return Ok(None);
-        };
-        let bytes = unhex(k)
-            .and_then(|b| <[u8; 32]>::try_from(b).ok())
-            .ok_or("public_key is not 32 hex-encoded bytes")?;
-        VerifyingKey::from_bytes(&bytes)
-            .map(Some)
-            .map_err(|e| format!("public_key: {e}"))
+        embedded_key(&self.public_key)
     }
 
     fn seal(&mut self, key: Option<&SigningKey>) {
@@ -159,6 +167,124 @@ impl Entry {
             hex(&k.sign(&msg).to_bytes())
         });
     }
+}
+
+fn embedded_key(k: &Option<String>) -> std::result::Result<Option<VerifyingKey>, String> {
+    let Some(k) = k else {
+        return Ok(None);
+    };
+    let bytes = unhex(k)
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or("public_key is not 32 hex-encoded bytes")?;
+    VerifyingKey::from_bytes(&bytes)
+        .map(Some)
+        .map_err(|e| format!("public_key: {e}"))
+}
+
+/// `HEAD` as vigil writes it now: a checkpoint of the chain's last entry, signed when
+/// the entries are, so that removing the newest entries and rewriting `HEAD` to match
+/// needs the private key. One line of compact JSON, fields in this order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Checkpoint {
+    /// [`HEAD_FORMAT`].
+    pub format: String,
+    /// The chain identity of the entries (see [`Entry::chain`]).
+    pub chain: String,
+    pub seq: u64,
+    pub hash: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
+    /// Ed25519 signature over [`HEAD_DOMAIN`] followed by the compact JSON of `{chain,
+    /// seq, hash, public_key}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SignedHead<'a> {
+    chain: &'a str,
+    seq: u64,
+    hash: &'a str,
+    public_key: &'a Option<String>,
+}
+
+impl Checkpoint {
+    fn message(&self) -> Vec<u8> {
+        let mut m = HEAD_DOMAIN.to_vec();
+        m.extend(
+            serde_json::to_vec(&SignedHead {
+                chain: &self.chain,
+                seq: self.seq,
+                hash: &self.hash,
+                public_key: &self.public_key,
+            })
+            .expect("checkpoint serializes"),
+        );
+        m
+    }
+
+    /// The checkpoint of `entry` (which carries a chain identity), signed with `key`.
+    pub fn of(entry: &Entry, key: Option<&SigningKey>) -> Checkpoint {
+        let mut c = Checkpoint {
+            format: HEAD_FORMAT.into(),
+            chain: entry.chain.clone().unwrap_or_default(),
+            seq: entry.seq,
+            hash: entry.hash.clone(),
+            public_key: key.map(|k| hex(k.verifying_key().as_bytes())),
+            signature: None,
+        };
+        c.signature = key.map(|k| hex(&k.sign(&c.message()).to_bytes()));
+        c
+    }
+
+    pub fn embedded_key(&self) -> std::result::Result<Option<VerifyingKey>, String> {
+        embedded_key(&self.public_key)
+    }
+
+    /// Checks the signature against `key`; `Ok(false)` when unsigned.
+    pub fn signature_valid(&self, key: &VerifyingKey) -> std::result::Result<bool, String> {
+        let Some(sig) = &self.signature else {
+            return Ok(false);
+        };
+        let sig = unhex(sig)
+            .and_then(|b| <[u8; 64]>::try_from(b).ok())
+            .ok_or("signature is not 64 hex-encoded bytes")?;
+        key.verify(&self.message(), &Signature::from_bytes(&sig))
+            .map(|()| true)
+            .map_err(|_| "signature does not verify".to_string())
+    }
+}
+
+/// `HEAD` as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Head {
+    /// `SEQ HASH`, as vigil wrote it before checkpoints: unsigned, no chain identity.
+    Legacy {
+        seq: u64,
+        hash: String,
+    },
+    Checkpoint(Checkpoint),
+}
+
+impl Head {
+    pub fn seq(&self) -> u64 {
+        match self {
+            Head::Legacy { seq, .. } => *seq,
+            Head::Checkpoint(c) => c.seq,
+        }
+    }
+    pub fn hash(&self) -> &str {
+        match self {
+            Head::Legacy { hash, .. } => hash,
+            Head::Checkpoint(c) => &c.hash,
+        }
+    }
+}
+
+/// A new chain identity: 128 random bits and the host the chain is about.
+pub fn new_chain_id(host: &str) -> String {
+    format!("{}@{host}", super::dir::random_hex16())
 }
 
 /// Reads an Ed25519 private key: PEM PKCS#8 (`openssl genpkey -algorithm ed25519`) or
@@ -261,37 +387,54 @@ pub fn parse_ledger(bytes: &[u8]) -> Ledger {
 
 /// Reads `DIR/ledger.jsonl` (empty when it does not exist yet).
 pub fn read_ledger(dir: &Path) -> Result<Ledger> {
-    let path = dir.join(LEDGER_FILE);
-    match fs::read(&path) {
-        Ok(b) => Ok(parse_ledger(&b)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Ledger::default()),
-        Err(e) => Err(Error::Io { path, source: e }),
-    }
+    read_ledger_in(&HistoryDir::open(dir, false)?)
 }
 
-/// `DIR/HEAD`: the seq and hash of the last entry written, updated after each append.
-pub fn read_head(dir: &Path) -> Result<Option<(u64, String)>> {
-    let path = dir.join(HEAD_FILE);
-    let text = match fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::Io { path, source: e }),
+pub fn read_ledger_in(h: &HistoryDir) -> Result<Ledger> {
+    Ok(h.read(LEDGER_FILE)?
+        .map(|b| parse_ledger(&b))
+        .unwrap_or_default())
+}
+
+/// `DIR/HEAD`: the checkpoint of the last entry written, updated after each append.
+pub fn read_head(dir: &Path) -> Result<Option<Head>> {
+    read_head_in(&HistoryDir::open(dir, false)?)
+}
+
+pub fn read_head_in(h: &HistoryDir) -> Result<Option<Head>> {
+    let path = h.path().join(HEAD_FILE);
+    let Some(bytes) = h.read(HEAD_FILE)? else {
+        return Ok(None);
     };
+    let text = String::from_utf8_lossy(&bytes);
+    let corrupt = |message: String| Error::Corrupt {
+        path: path.clone(),
+        line: 1,
+        message,
+    };
+    if text.starts_with('{') {
+        let c: Checkpoint = serde_json::from_str(text.trim_end())
+            .map_err(|e| corrupt(format!("not a checkpoint: {e}")))?;
+        if c.format != HEAD_FORMAT {
+            return Err(corrupt(format!("unknown checkpoint format {:?}", c.format)));
+        }
+        return Ok(Some(Head::Checkpoint(c)));
+    }
     let mut it = text.split_whitespace();
     let seq = it.next().and_then(|s| s.parse().ok());
     let hash = it.next().map(str::to_string);
     match (seq, hash) {
-        (Some(s), Some(h)) => Ok(Some((s, h))),
-        _ => Err(Error::Corrupt {
-            path,
-            line: 1,
-            message: "expected `SEQ HASH`".into(),
-        }),
+        (Some(seq), Some(hash)) => Ok(Some(Head::Legacy { seq, hash })),
+        _ => Err(corrupt("expected a checkpoint or `SEQ HASH`".into())),
     }
 }
 
 pub fn results_path(dir: &Path, sha: &str) -> PathBuf {
-    dir.join(RESULTS_DIR).join(format!("{sha}.json"))
+    dir.join(RESULTS_DIR).join(results_name(sha))
+}
+
+pub fn results_name(sha: &str) -> String {
+    format!("{sha}.json")
 }
 
 /// An exclusive advisory lock (flock) on `DIR/lock`, held until dropped. flock locks
@@ -301,41 +444,10 @@ pub struct DirLock {
     _file: File,
 }
 
-pub fn lock_dir(dir: &Path) -> Result<DirLock> {
-    fs::create_dir_all(dir.join(RESULTS_DIR)).map_err(Error::io(dir))?;
-    let path = dir.join(LOCK_FILE);
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(&path)
-        .map_err(Error::io(&path))?;
-    file.lock().map_err(Error::io(&path))?;
+pub fn lock_dir(h: &HistoryDir) -> Result<DirLock> {
+    let file = h.open_file(LOCK_FILE, libc::O_RDWR | libc::O_CREAT)?;
+    file.lock().map_err(Error::io(h.path().join(LOCK_FILE)))?;
     Ok(DirLock { _file: file })
-}
-
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory, fsync,
-/// rename. A crash leaves either the old file or the new one (plus perhaps a stray
-/// `.tmp-*` file, which readers ignore).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = dir.join(format!(".tmp-{}-{}", std::process::id(), name));
-    let mut f = File::create(&tmp).map_err(Error::io(&tmp))?;
-    f.write_all(bytes).map_err(Error::io(&tmp))?;
-    f.sync_all().map_err(Error::io(&tmp))?;
-    drop(f);
-    fs::rename(&tmp, path).map_err(Error::io(path))?;
-    sync_dir(dir);
-    Ok(())
-}
-
-fn sync_dir(dir: &Path) {
-    // Durability of the rename; a failure here loses nothing already verified.
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
 }
 
 pub fn now_rfc3339() -> String {
@@ -408,19 +520,20 @@ pub(crate) fn refuse_unsigned_after_signed(
 }
 
 pub fn append_locked(
-    dir: &Path,
+    h: &HistoryDir,
     _lock: &DirLock,
     payload: Payload<'_>,
     key: Option<&SigningKey>,
 ) -> Result<Entry> {
+    let dir = h.path();
     let ledger_path = dir.join(LEDGER_FILE);
-    let mut file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .append(true)
-        .open(&ledger_path)
-        .map_err(Error::io(&ledger_path))?;
+    // HEAD is replaced after the entry is appended: a link or other file there that
+    // would refuse the replacement must stop the append first, not leave an entry
+    // without its checkpoint.
+    if let Err(e @ Error::Untrusted { .. }) = read_head_in(h) {
+        return Err(e);
+    }
+    let mut file = h.open_file(LEDGER_FILE, libc::O_RDWR | libc::O_CREAT | libc::O_APPEND)?;
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes)
         .map_err(Error::io(&ledger_path))?;
@@ -431,8 +544,8 @@ pub fn append_locked(
         file.seek(SeekFrom::End(0))
             .map_err(Error::io(&ledger_path))?;
     }
-    let (seq, prev_hash) = match ledger.lines.last() {
-        None => (1, GENESIS.to_string()),
+    let (seq, prev_hash, chain) = match ledger.lines.last() {
+        None => (1, GENESIS.to_string(), None),
         Some(l) => {
             let e = l.entry.as_ref().map_err(|m| Error::Corrupt {
                 path: ledger_path.clone(),
@@ -440,24 +553,30 @@ pub fn append_locked(
                 message: m.clone(),
             })?;
             refuse_unsigned_after_signed(dir, e, key)?;
-            (e.seq + 1, e.hash.clone())
+            (e.seq + 1, e.hash.clone(), e.chain.clone())
         }
     };
     let entry = match payload {
         Payload::Scan(results, facts) => {
             let sha = sha256_hex(results);
-            let rp = results_path(dir, &sha);
+            let name = results_name(&sha);
             // Same hash, same bytes: an identical earlier results file is reused.
-            if !rp.exists() {
-                write_atomic(&rp, results)?;
+            if !h.result_exists(&name)? {
+                h.replace_result(&name, results)?;
             }
+            let chain = chain.unwrap_or_else(|| {
+                new_chain_id(&facts.host.clone().unwrap_or_else(crate::osutil::hostname))
+            });
             let body = Body::Scan {
                 results_sha256: sha,
                 facts,
             };
-            new_entry(seq, prev_hash, body, key)
+            new_entry(seq, prev_hash, chain, body, key)
         }
-        Payload::Prune(p) => new_entry(seq, prev_hash, Body::Prune(p), key),
+        Payload::Prune(p) => {
+            let chain = chain.unwrap_or_else(|| new_chain_id(&crate::osutil::hostname()));
+            new_entry(seq, prev_hash, chain, Body::Prune(p), key)
+        }
     };
     let mut line = entry.to_line();
     line.push('\n');
@@ -466,12 +585,18 @@ pub fn append_locked(
     file.write_all(line.as_bytes())
         .map_err(Error::io(&ledger_path))?;
     file.sync_all().map_err(Error::io(&ledger_path))?;
-    write_head(dir, &entry)?;
+    write_head(h, &entry, key)?;
     Ok(entry)
 }
 
 /// A sealed (hashed, optionally signed) entry.
-pub fn new_entry(seq: u64, prev_hash: String, body: Body, key: Option<&SigningKey>) -> Entry {
+pub fn new_entry(
+    seq: u64,
+    prev_hash: String,
+    chain: String,
+    body: Body,
+    key: Option<&SigningKey>,
+) -> Entry {
     let (kind, results_sha256, facts, prune) = match body {
         Body::Scan {
             results_sha256,
@@ -483,6 +608,7 @@ pub fn new_entry(seq: u64, prev_hash: String, body: Body, key: Option<&SigningKe
         seq,
         time: now_rfc3339(),
         kind,
+        chain: Some(chain),
         host: facts.host,
         scan_started: facts.started,
         results_sha256,
@@ -496,11 +622,11 @@ pub fn new_entry(seq: u64, prev_hash: String, body: Body, key: Option<&SigningKe
     entry
 }
 
-pub fn write_head(dir: &Path, entry: &Entry) -> Result<()> {
-    write_atomic(
-        &dir.join(HEAD_FILE),
-        format!("{} {}\n", entry.seq, entry.hash).as_bytes(),
-    )
+/// Replaces `HEAD` with the checkpoint of `entry`, signed with `key` if given.
+pub fn write_head(h: &HistoryDir, entry: &Entry, key: Option<&SigningKey>) -> Result<()> {
+    let mut line = serde_json::to_string(&Checkpoint::of(entry, key)).expect("serializes");
+    line.push('\n');
+    h.replace(HEAD_FILE, line.as_bytes())
 }
 
 /// Appends a scan's results document to the history in `dir` (created if needed),
@@ -511,26 +637,39 @@ pub fn record_scan(dir: &Path, results: &[u8], sign_key: Option<&Path>) -> Resul
             .map_err(|e| Error::InvalidResults(e.to_string()))?,
     );
     let key = sign_key.map(load_signing_key).transpose()?;
-    let lock = lock_dir(dir)?;
-    append_locked(dir, &lock, Payload::Scan(results, facts), key.as_ref())
+    let h = HistoryDir::open(dir, true)?;
+    let lock = lock_dir(&h)?;
+    append_locked(&h, &lock, Payload::Scan(results, facts), key.as_ref())
 }
 
 /// Reads the stored results document of a scan entry.
 pub fn read_results(dir: &Path, entry: &Entry) -> Result<Vec<u8>> {
+    read_results_in(&HistoryDir::open(dir, false)?, entry)
+}
+
+pub fn read_results_in(h: &HistoryDir, entry: &Entry) -> Result<Vec<u8>> {
     let sha = entry
         .results_sha256
         .as_deref()
         .ok_or_else(|| Error::NotFound(format!("entry {} is not a scan", entry.seq)))?;
-    let p = results_path(dir, sha);
-    fs::read(&p).map_err(Error::io(p))
+    h.read_result(&results_name(sha))?.ok_or_else(|| Error::Io {
+        path: results_path(h.path(), sha),
+        source: std::io::Error::from(std::io::ErrorKind::NotFound),
+    })
 }
 
 /// The results document of the latest scan in the history, if any (for comparing a new
 /// scan against, e.g. to emit events).
 pub fn latest_results(dir: &Path) -> Result<Option<Vec<u8>>> {
-    let entries = read_ledger(dir)?.entries(dir)?;
+    let h = match HistoryDir::open(dir, false) {
+        Ok(h) => h,
+        // The first scan of a history that does not exist yet.
+        Err(Error::NotFound(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let entries = read_ledger_in(&h)?.entries(dir)?;
     match entries.iter().rev().find(|e| e.kind == Kind::Scan) {
-        Some(e) => read_results(dir, e).map(Some),
+        Some(e) => read_results_in(&h, e).map(Some),
         None => Ok(None),
     }
 }
@@ -538,6 +677,7 @@ pub fn latest_results(dir: &Path) -> Result<Option<Vec<u8>>> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use std::fs::{self, OpenOptions};
     use std::process::Command;
 
     /// A PEM PKCS#8 Ed25519 key generated by the real openssl.
@@ -607,7 +747,7 @@ pub(crate) mod tests {
         assert_eq!(e3.scan_started.as_deref(), Some("2024-01-01T00:00:00Z"));
         assert!(
             e3.to_line()
-                .contains(r#""kind":"scan","host":"h1","scan_started":"2024-01-01T00:00:00Z","#),
+                .contains(r#""host":"h1","scan_started":"2024-01-01T00:00:00Z","#),
             "{}",
             e3.to_line()
         );
@@ -618,6 +758,14 @@ pub(crate) mod tests {
         assert_ne!(edited.compute_hash(), e3.hash);
         let mut edited = e3.clone();
         edited.scan_started = Some("2024-01-02T00:00:00Z".into());
+        assert_ne!(edited.compute_hash(), e3.hash);
+        // The chain identity, chosen by this first entry of a vigil that records it, is
+        // covered too.
+        assert!(e3.chain.as_ref().unwrap().ends_with("@h1"));
+        let mut edited = e3.clone();
+        edited.chain = Some(new_chain_id("h1"));
+        assert_ne!(edited.compute_hash(), e3.hash);
+        edited.chain = None;
         assert_ne!(edited.compute_hash(), e3.hash);
     }
 
@@ -633,13 +781,67 @@ pub(crate) mod tests {
         assert_eq!(e1.hash, e1.compute_hash());
         let stored = fs::read(results_path(d.path(), e1.results_sha256.as_ref().unwrap())).unwrap();
         assert_eq!(stored, r1);
-        assert_eq!(read_head(d.path()).unwrap(), Some((2, e2.hash.clone())));
+        let head = read_head(d.path()).unwrap().unwrap();
+        assert_eq!((head.seq(), head.hash()), (2, e2.hash.as_str()));
+        assert_eq!(e1.chain, e2.chain);
+        assert!(
+            e1.chain.as_ref().unwrap().ends_with("@h1"),
+            "{:?}",
+            e1.chain
+        );
+        match head {
+            Head::Checkpoint(c) => assert_eq!(
+                (c.chain.as_str(), c.signature.as_deref()),
+                (e2.chain.as_deref().unwrap(), None)
+            ),
+            h => panic!("{h:?}"),
+        }
         let lines = read_ledger(d.path()).unwrap();
         assert_eq!(lines.lines.len(), 2);
         assert_eq!(lines.lines[1].text, e2.to_line());
         assert_eq!(
             latest_results(d.path()).unwrap().unwrap(),
             results_doc(&[("a", "fail")])
+        );
+    }
+
+    #[test]
+    fn signed_checkpoint_covers_chain_seq_and_hash() {
+        let d = tempfile::tempdir().unwrap();
+        let k = load_signing_key(&openssl_key(d.path(), "k.pem")).unwrap();
+        let e = new_entry(
+            1,
+            GENESIS.into(),
+            new_chain_id("h1"),
+            Body::Prune(PruneRecord {
+                keep_days: 1,
+                cutoff: "2024-01-01T00:00:00Z".into(),
+                removed_count: 0,
+                removed_from_seq: None,
+                removed_through_seq: None,
+                removed_last_hash: None,
+            }),
+            Some(&k),
+        );
+        let c = Checkpoint::of(&e, Some(&k));
+        assert_eq!(c.signature_valid(&k.verifying_key()), Ok(true));
+        let line = serde_json::to_string(&c).unwrap();
+        assert!(
+            line.starts_with(r#"{"format":"vigil-head-v2","chain":""#),
+            "{line}"
+        );
+        for edit in [
+            |c: &mut Checkpoint| c.seq += 1,
+            |c: &mut Checkpoint| c.hash = GENESIS.into(),
+            |c: &mut Checkpoint| c.chain = "0@h2".into(),
+        ] {
+            let mut x = c.clone();
+            edit(&mut x);
+            assert!(x.signature_valid(&k.verifying_key()).is_err());
+        }
+        assert_eq!(
+            Checkpoint::of(&e, None).signature_valid(&k.verifying_key()),
+            Ok(false)
         );
     }
 

@@ -11,9 +11,14 @@
 //! DIR/ledger.jsonl          one entry per line, compact JSON, oldest first
 //! DIR/results/<sha256>.json the results document of a scan, byte for byte as the
 //!                           scan wrote it, named by its SHA-256 (lower-case hex)
-//! DIR/HEAD                  "SEQ HASH\n" of the last entry, rewritten after each append
+//! DIR/HEAD                  the checkpoint of the last entry (below), rewritten after each append
 //! DIR/lock                  flock(2) target serialising writers (never holds data)
 //! ```
+//!
+//! The directory and `results/` must belong to the user running vigil and not be
+//! writable by group or others, and no name in them may be a symbolic link: vigil
+//! refuses the history otherwise (see [`dir`]). New files are 0600, new directories
+//! 0700.
 //!
 //! An entry (fields in this order, optional ones left out when absent):
 //!
@@ -22,14 +27,24 @@
 //! | `seq` | 1, 2, 3, … (one more than the previous entry) |
 //! | `time` | RFC 3339 UTC time the entry was appended (for a scan, `scan_started` says when it ran) |
 //! | `kind` | `scan` or `prune` |
+//! | `chain` | the chain identity, `<32 hex digits>@<host>`: 128 random bits and the host's name, chosen by the chain's first entry and the same in every later one (entries written before vigil recorded it lack it; the first entry a newer vigil appends to such a chain chooses it) |
 //! | `host` | scan entries: the scanned host, the results' `scan.host.hostname` (entries written before vigil recorded it lack it; a vigil that predates the field refuses entries that have it, as it refuses any unknown field) |
 //! | `scan_started` | scan entries: when the scan started, the results' `scan.started` (absent, like `host`, in older entries) |
 //! | `results_sha256` | scan entries: SHA-256 of the results file |
 //! | `prune` | prune entries: `{keep_days, cutoff, removed_count, removed_from_seq, removed_through_seq, removed_last_hash}` |
 //! | `prev_hash` | `hash` of the previous entry; 64 zeros for the first entry |
 //! | `public_key` | signed entries: the signer's Ed25519 public key, 32 bytes hex |
-//! | `hash` | SHA-256 over `"vigil-history-v1\n"` followed by the compact JSON object `{seq, time, kind, host, scan_started, results_sha256, prune, prev_hash, public_key}`, hex; absent values are `null`, except `host` and `scan_started`, which are left out when absent so that entries written before they existed keep their hash |
+//! | `hash` | SHA-256 over `"vigil-history-v1\n"` followed by the compact JSON object `{seq, time, kind, chain, host, scan_started, results_sha256, prune, prev_hash, public_key}`, hex; absent values are `null`, except `chain`, `host` and `scan_started`, which are left out when absent so that entries written before they existed keep their hash |
 //! | `signature` | signed entries: Ed25519 signature of the 32 raw bytes of `hash`, hex |
+//!
+//! `HEAD` is one line of compact JSON, the checkpoint of the last entry:
+//! `{"format":"vigil-head-v2","chain":…,"seq":…,"hash":…,"public_key":…,"signature":…}`
+//! (`public_key` and `signature` when the entries are signed: the Ed25519 signature,
+//! hex, of `"vigil-history-head-v2\n"` followed by the compact JSON `{chain, seq, hash,
+//! public_key}`). Without the private key, nobody can remove the newest entries and
+//! write a checkpoint that matches. vigil before checkpoints wrote `SEQ HASH\n`; such
+//! a `HEAD` still verifies without a key (`verify` says it is not a checkpoint), fails
+//! with `--public-key`, and is replaced by the next append.
 //!
 //! Signing keys (`--sign-key FILE`) are Ed25519 private keys in PKCS#8, PEM or DER, as
 //! `openssl genpkey -algorithm ed25519 -out key.pem` writes them. The trusted key for
@@ -37,8 +52,9 @@
 //! (`openssl pkey -in key.pem -pubout -out key.pub`); a private key file works too.
 //!
 //! Writers take the lock, cut off an unterminated last line (a crash mid-append), write
-//! the results file (temporary file, fsync, rename), append the entry line in a single
-//! write and fsync, then replace `HEAD` the same way as results. Any crash therefore
+//! the results file (a temporary `.tmp-<random>` created exclusively, fsync, rename),
+//! append the entry line in a single write and fsync, then replace `HEAD` the same way
+//! as results. Any crash therefore
 //! leaves a ledger that verifies: at worst with a torn last line or a `HEAD` one entry
 //! behind, both reported as warnings. `prune` removes a prefix of entries and appends
 //! its own entry in one atomic rename of the ledger (see [`prune`]).
@@ -47,6 +63,7 @@
 //! or `diff` finds new failures; 1 when the command could not run.
 
 pub mod diff;
+pub mod dir;
 pub mod error;
 pub mod events;
 pub mod ledger;
@@ -92,7 +109,7 @@ impl ScanHistoryArgs {
             .map(|dir| record_scan(dir, results, self.sign_key.as_deref()))
             .transpose()?;
         if let Some(target) = &self.events {
-            emit(previous.as_deref(), results, target)?;
+            emit(previous.as_deref(), results, target, entry.as_ref())?;
         }
         Ok(entry)
     }
@@ -118,9 +135,17 @@ pub enum HistoryCommand {
     Verify {
         /// The history directory.
         dir: PathBuf,
-        /// Require every entry to be signed by this Ed25519 key (public or private).
+        /// Require every entry and the HEAD checkpoint to be signed by this Ed25519 key
+        /// (public or private).
         #[arg(long, value_name = "FILE")]
         public_key: Option<PathBuf>,
+        /// Require the chain to contain this entry: a head a scan summary or event
+        /// printed earlier (catches a history rolled back or replaced).
+        #[arg(long, value_name = "SEQ:HASH", value_parser = verify::parse_head)]
+        expect_head: Option<(u64, String)>,
+        /// Require the chain to reach entry N (catches a history rolled back).
+        #[arg(long, value_name = "N")]
+        min_seq: Option<u64>,
     },
     /// Compare two scans (default: the last two); exit 2 when there are new failures.
     Diff {
@@ -193,19 +218,31 @@ pub fn run_to(args: &HistoryArgs, out: &mut dyn Write) -> Result<i32> {
             }
             Ok(0)
         }
-        HistoryCommand::Verify { dir, public_key } => {
+        HistoryCommand::Verify {
+            dir,
+            public_key,
+            expect_head,
+            min_seq,
+        } => {
             let key = public_key
                 .as_deref()
                 .map(ledger::load_verifying_key)
                 .transpose()?;
-            let r = verify::verify(dir, key.as_ref())?;
+            let r = verify::verify_with(
+                dir,
+                &verify::Options {
+                    trusted: key,
+                    expect_head: expect_head.clone(),
+                    min_seq: *min_seq,
+                },
+            )?;
             for p in &r.problems {
                 w(out, &format!("TAMPERED {p}\n"))?;
             }
             for p in &r.warnings {
                 w(out, &format!("warning: {p}\n"))?;
             }
-            if r.ok() {
+            let code = if r.ok() {
                 w(
                     out,
                     &format!(
@@ -219,11 +256,13 @@ pub fn run_to(args: &HistoryArgs, out: &mut dyn Write) -> Result<i32> {
                         }
                     ),
                 )?;
-                Ok(0)
+                0
             } else {
                 w(out, &format!("FAILED: {} problem(s)\n", r.problems.len()))?;
-                Ok(2)
-            }
+                2
+            };
+            w(out, &identity_lines(&r))?;
+            Ok(code)
         }
         HistoryCommand::Diff { dir, a, b, json } => {
             let (ea, eb) = pick_pair(dir, *a, *b)?;
@@ -284,6 +323,35 @@ pub fn run_to(args: &HistoryArgs, out: &mut dyn Write) -> Result<i32> {
             Ok(0)
         }
     }
+}
+
+/// What `verify` says about the chain's identity and head, for an operator to record.
+fn identity_lines(r: &verify::Report) -> String {
+    let t = crate::report::sanitize::terminal;
+    let mut s = String::new();
+    match &r.chain {
+        Some(c) if r.unidentified > 0 => s.push_str(&format!(
+            "chain: {} (entries 1..{} were written before vigil recorded chain identities)\n",
+            t(c),
+            r.unidentified
+        )),
+        Some(c) => s.push_str(&format!("chain: {}\n", t(c))),
+        None if r.entries > 0 => s.push_str(
+            "chain: none (written before vigil recorded chain identities and signed \
+             checkpoints; the next append adds them)\n",
+        ),
+        None => {}
+    }
+    if let Some((seq, hash)) = &r.head {
+        let cp = match r.checkpoint {
+            Some(verify::CheckpointKind::Signed) => "signed checkpoint",
+            Some(verify::CheckpointKind::Unsigned) => "unsigned checkpoint",
+            Some(verify::CheckpointKind::Legacy) => "old unsigned `SEQ HASH`, not a checkpoint",
+            None => "no checkpoint",
+        };
+        s.push_str(&format!("head: {seq}:{} (HEAD: {cp})\n", t(hash)));
+    }
+    s
 }
 
 /// The `history list` table: a header, then one row per entry.
@@ -494,12 +562,19 @@ mod tests {
         assert!(o.contains("fixed (1):\n  b: fail -> pass"), "{o}");
         let (c, _) = run_cli(&["diff", hs, "2", "1"]);
         assert_eq!(c, 2);
+        let e2 = ledger::read_ledger(&h).unwrap().entries(&h).unwrap()[1].clone();
         let (c, o) = run_cli(&["verify", hs, "--public-key", ks]);
         assert_eq!(
             (c, o.as_str()),
             (
                 0,
-                "OK: 2 entries, chain intact, 2 signed by the trusted key\n"
+                format!(
+                    "OK: 2 entries, chain intact, 2 signed by the trusted key\nchain: {}\n\
+                     head: 2:{} (HEAD: signed checkpoint)\n",
+                    e2.chain.as_ref().unwrap(),
+                    e2.hash
+                )
+                .as_str()
             )
         );
         let (c, o) = run_cli(&["prune", hs, "--keep-days", "30", "--sign-key", ks]);

@@ -10,15 +10,15 @@
 //! then leaves unreferenced files, which `verify` reports as a warning).
 
 use std::collections::HashSet;
-use std::fs;
 use std::path::Path;
 
 use ed25519_dalek::SigningKey;
 
+use super::dir::HistoryDir;
 use super::error::{Error, Result};
 use super::ledger::{
-    Body, Entry, LEDGER_FILE, Payload, PruneRecord, append_locked, lock_dir, new_entry,
-    read_ledger, results_path, write_atomic, write_head,
+    Body, Entry, LEDGER_FILE, Payload, PruneRecord, append_locked, lock_dir, new_chain_id,
+    new_entry, read_ledger_in, results_name, write_head,
 };
 
 /// Prunes entries older than `keep_days` days before `now`. Returns the prune entry.
@@ -28,19 +28,21 @@ pub fn prune(
     now: chrono::DateTime<chrono::Utc>,
     key: Option<&SigningKey>,
 ) -> Result<Entry> {
-    if !dir.join(LEDGER_FILE).exists() {
-        return Err(Error::NotFound(format!(
-            "{}: no history here",
-            dir.display()
-        )));
+    let no_history = || Error::NotFound(format!("{}: no history here", dir.display()));
+    let h = match HistoryDir::open(dir, false) {
+        Err(Error::NotFound(_)) => return Err(no_history()),
+        h => h?,
+    };
+    if h.read(LEDGER_FILE)?.is_none() {
+        return Err(no_history());
     }
     let days = i64::try_from(keep_days)
         .ok()
         .and_then(chrono::TimeDelta::try_days)
         .ok_or_else(|| Error::Usage(format!("--keep-days {keep_days} is out of range")))?;
     let cutoff = now - days;
-    let lock = lock_dir(dir)?;
-    let ledger = read_ledger(dir)?;
+    let lock = lock_dir(&h)?;
+    let ledger = read_ledger_in(&h)?;
     let entries = ledger.entries(dir)?;
     let old = |e: &Entry| chrono::DateTime::parse_from_rfc3339(&e.time).is_ok_and(|t| t < cutoff);
     if let Some(last) = entries.last() {
@@ -56,7 +58,7 @@ pub fn prune(
         removed_last_hash: None,
     };
     if n == 0 {
-        return append_locked(dir, &lock, Payload::Prune(record), key);
+        return append_locked(&h, &lock, Payload::Prune(record), key);
     }
     let (gone, kept) = entries.split_at(n);
     record.removed_from_seq = Some(gone[0].seq);
@@ -72,7 +74,17 @@ pub fn prune(
         .filter(|s| !still_used.contains(s))
         .collect();
     let last = entries.last().expect("n > 0");
-    let entry = new_entry(last.seq + 1, last.hash.clone(), Body::Prune(record), key);
+    let chain = last
+        .chain
+        .clone()
+        .unwrap_or_else(|| new_chain_id(&crate::osutil::hostname()));
+    let entry = new_entry(
+        last.seq + 1,
+        last.hash.clone(),
+        chain,
+        Body::Prune(record),
+        key,
+    );
     // Kept lines are copied byte for byte (their hashes must not change), and the prune
     // entry goes in with them: one rename, so a crash cannot leave the removal without
     // its record.
@@ -83,15 +95,10 @@ pub fn prune(
     }
     text.push_str(&entry.to_line());
     text.push('\n');
-    write_atomic(&dir.join(LEDGER_FILE), text.as_bytes())?;
-    write_head(dir, &entry)?;
+    h.replace(LEDGER_FILE, text.as_bytes())?;
+    write_head(&h, &entry, key)?;
     for sha in doomed {
-        let p = results_path(dir, &sha);
-        if let Err(e) = fs::remove_file(&p)
-            && e.kind() != std::io::ErrorKind::NotFound
-        {
-            return Err(Error::Io { path: p, source: e });
-        }
+        h.remove_result(&results_name(&sha))?;
     }
     Ok(entry)
 }
@@ -100,8 +107,9 @@ pub fn prune(
 mod tests {
     use super::*;
     use crate::history::ledger::tests::results_doc;
-    use crate::history::ledger::{Kind, record_scan};
+    use crate::history::ledger::{Kind, read_ledger, record_scan, results_path};
     use crate::history::verify::verify;
+    use std::fs;
 
     /// Appends scans, then rewrites their times to `ages` days before now (re-hashing
     /// the chain as if they had been written then).
@@ -122,7 +130,8 @@ mod tests {
         }
         let text: String = es.iter().map(|e| e.to_line() + "\n").collect();
         fs::write(d.path().join(LEDGER_FILE), text).unwrap();
-        write_head(d.path(), es.last().unwrap()).unwrap();
+        let h = HistoryDir::open(d.path(), false).unwrap();
+        write_head(&h, es.last().unwrap(), None).unwrap();
         (d, es)
     }
 

@@ -3,19 +3,24 @@
 //! do not verify (against a trusted key when one is given).
 //!
 //! What a hash chain alone proves: any change to an entry, or to the results it points
-//! to, is detected unless the attacker rewrites every later entry and `HEAD` too. With
-//! `--public-key`, every entry must carry a valid signature by that key, which an
-//! attacker without the private key cannot forge.
+//! to, is detected unless the attacker rewrites every later entry and `HEAD` too (the
+//! format is public: anyone can recompute the hashes). With `--public-key`, every entry
+//! and the `HEAD` checkpoint must carry a valid signature by that key, which an attacker
+//! without the private key cannot forge: removing the newest entries then needs a
+//! signed checkpoint naming an earlier entry, which only an old `HEAD` could be. An old
+//! checkpoint, or a whole other chain signed by the same key, is caught against an
+//! outside anchor: the head (`SEQ:HASH`) every scan summary and `--events` record
+//! carries, checked with `--expect-head` or `--min-seq`.
 
 use std::collections::HashSet;
-use std::fs;
 use std::path::Path;
 
 use ed25519_dalek::VerifyingKey;
 
-use super::error::{Error, Result};
+use super::dir::HistoryDir;
+use super::error::Result;
 use super::ledger::{
-    Entry, GENESIS, Kind, LEDGER_FILE, RESULTS_DIR, read_head, read_ledger, results_path,
+    Entry, GENESIS, Head, Kind, RESULTS_DIR, read_head_in, read_ledger_in, results_name,
 };
 use crate::osutil::sha256_hex;
 
@@ -44,6 +49,47 @@ pub struct Report {
     pub signed: usize,
     pub problems: Vec<Finding>,
     pub warnings: Vec<Finding>,
+    /// The chain identity the entries carry (the first one seen).
+    pub chain: Option<String>,
+    /// Entries without a chain identity (written before vigil recorded one).
+    pub unidentified: usize,
+    /// The last entry: `(seq, hash)`, what `--expect-head` is given later.
+    pub head: Option<(u64, String)>,
+    /// What `HEAD` is: a signed or unsigned checkpoint, or the old `SEQ HASH` line.
+    pub checkpoint: Option<CheckpointKind>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckpointKind {
+    Legacy,
+    Unsigned,
+    Signed,
+}
+
+/// What to check beyond the chain itself.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Every entry and the checkpoint must be signed by this key.
+    pub trusted: Option<VerifyingKey>,
+    /// `--expect-head SEQ:HASH`: the chain must contain this entry (what a SIEM or an
+    /// operator last saw).
+    pub expect_head: Option<(u64, String)>,
+    /// `--min-seq N`: the chain must reach entry N.
+    pub min_seq: Option<u64>,
+}
+
+/// Parses `SEQ:HASH` (the head a scan summary or event shows).
+pub fn parse_head(s: &str) -> std::result::Result<(u64, String), String> {
+    let (seq, hash) = s
+        .split_once(':')
+        .ok_or_else(|| format!("{s:?}: expected SEQ:HASH, as a scan summary prints it"))?;
+    let seq = seq
+        .parse()
+        .map_err(|_| format!("{seq:?}: the sequence number is not a number"))?;
+    if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!("{hash:?}: the hash is not 64 hex digits"));
+    }
+    Ok((seq, hash.to_ascii_lowercase()))
 }
 
 impl Report {
@@ -62,13 +108,20 @@ fn at(line: usize, seq: Option<u64>, message: impl Into<String>) -> Finding {
 
 /// Verifies the history in `dir`. With `trusted`, every entry must be signed by it.
 pub fn verify(dir: &Path, trusted: Option<&VerifyingKey>) -> Result<Report> {
-    if !dir.join(LEDGER_FILE).exists() && !dir.is_dir() {
-        return Err(Error::NotFound(format!(
-            "{}: no such history directory",
-            dir.display()
-        )));
-    }
-    let ledger = read_ledger(dir)?;
+    verify_with(
+        dir,
+        &Options {
+            trusted: trusted.copied(),
+            ..Options::default()
+        },
+    )
+}
+
+/// Verifies the history in `dir` with the checks of `opts`.
+pub fn verify_with(dir: &Path, opts: &Options) -> Result<Report> {
+    let trusted = opts.trusted.as_ref();
+    let h = HistoryDir::open(dir, false)?;
+    let ledger = read_ledger_in(&h)?;
     let mut r = Report::default();
     let parsed: Vec<&Entry> = ledger
         .lines
@@ -94,6 +147,27 @@ pub fn verify(dir: &Path, trusted: Option<&VerifyingKey>) -> Result<Report> {
         };
         r.entries += 1;
         let s = Some(e.seq);
+        match (&e.chain, &r.chain) {
+            (None, None) => r.unidentified += 1,
+            (Some(c), None) => r.chain = Some(c.clone()),
+            (Some(c), Some(first)) if c != first => r.problems.push(at(
+                n,
+                s,
+                format!(
+                    "carries chain identity {c}, the entries before it {first}: entries of \
+                     another chain (another host's history?) were put in"
+                ),
+            )),
+            (Some(_), Some(_)) => {}
+            (None, Some(first)) => r.problems.push(at(
+                n,
+                s,
+                format!(
+                    "carries no chain identity, the entries before it {first}: an entry \
+                     from elsewhere was put in"
+                ),
+            )),
+        }
         if e.compute_hash() != e.hash {
             r.problems.push(at(
                 n,
@@ -171,11 +245,18 @@ pub fn verify(dir: &Path, trusted: Option<&VerifyingKey>) -> Result<Report> {
                     .problems
                     .push(at(n, s, "scan entry without results_sha256")),
                 Some(sha) => {
-                    referenced.insert(format!("{sha}.json"));
-                    let p = results_path(dir, sha);
-                    match fs::read(&p) {
-                        Ok(b) if sha256_hex(&b) == *sha => {}
-                        Ok(_) => r.problems.push(at(
+                    referenced.insert(results_name(sha));
+                    match h.read_result(&results_name(sha)) {
+                        Ok(Some(b)) if sha256_hex(&b) == *sha => {}
+                        Ok(None) => r.problems.push(at(
+                            n,
+                            s,
+                            format!(
+                                "results file {RESULTS_DIR}/{sha}.json: No such file or \
+                                 directory (os error 2)"
+                            ),
+                        )),
+                        Ok(Some(_)) => r.problems.push(at(
                             n,
                             s,
                             format!(
@@ -210,10 +291,21 @@ pub fn verify(dir: &Path, trusted: Option<&VerifyingKey>) -> Result<Report> {
             ),
         ));
     }
-    check_head(dir, &ledger.lines, &mut r)?;
-    if let Ok(rd) = fs::read_dir(dir.join(RESULTS_DIR)) {
-        for f in rd.flatten() {
-            let name = f.file_name().to_string_lossy().into_owned();
+    let entries: Vec<&Entry> = parsed;
+    r.head = entries.last().map(|e| (e.seq, e.hash.clone()));
+    check_head(&h, &entries, trusted, &mut r);
+    check_anchor(&entries, opts, &mut r);
+    if trusted.is_some() && r.unidentified > 0 && r.chain.is_none() {
+        r.warnings.push(Finding {
+            line: None,
+            seq: None,
+            message: "the entries carry no chain identity (written before vigil recorded \
+                      one): nothing here says which host's chain this is"
+                .into(),
+        });
+    }
+    {
+        for name in h.result_names() {
             if !name.starts_with(".tmp-") && !referenced.contains(&name) {
                 let f = Finding {
                     line: None,
@@ -276,67 +368,213 @@ fn check_signature(
     }
 }
 
-fn check_head(dir: &Path, lines: &[super::ledger::Line], r: &mut Report) -> Result<()> {
-    let head = match read_head(dir) {
-        Ok(h) => h,
-        Err(e) => {
-            r.problems.push(Finding {
-                line: None,
-                seq: None,
-                message: format!("HEAD: {e}"),
-            });
-            return Ok(());
-        }
-    };
-    let entries: Vec<&Entry> = lines.iter().filter_map(|l| l.entry.as_ref().ok()).collect();
-    let last = entries.last();
-    let finding = |message: String| Finding {
+fn finding(message: String) -> Finding {
+    Finding {
         line: None,
         seq: None,
         message,
+    }
+}
+
+fn short(h: &str) -> &str {
+    &h[..h.len().min(12)]
+}
+
+/// `HEAD` against the last entry: the same entry, of the same chain, signed when it must
+/// be.
+fn check_head(h: &HistoryDir, entries: &[&Entry], trusted: Option<&VerifyingKey>, r: &mut Report) {
+    let head = match read_head_in(h) {
+        Ok(h) => h,
+        Err(e) => {
+            r.problems.push(finding(format!("HEAD: {e}")));
+            return;
+        }
     };
-    match (head, last) {
-        (None, None) => {}
-        (None, Some(l)) if entries.len() == 1 => r.warnings.push(finding(format!(
-            "HEAD is missing; entry {} was written but HEAD not yet updated (interrupted append)",
-            l.seq
-        ))),
-        (None, Some(_)) => r
-            .problems
-            .push(finding("HEAD is missing: it was removed".into())),
-        (Some((s, _)), None) => r.problems.push(finding(format!(
-            "HEAD names entry {s} but the ledger has no entries: entries were removed"
-        ))),
-        (Some((s, h)), Some(l)) => {
-            if l.seq == s && l.hash == h {
-                return Ok(());
-            }
-            let before_last = entries.len().checked_sub(2).map(|i| entries[i]);
-            if l.seq == s + 1 && before_last.is_some_and(|b| b.seq == s && b.hash == h) {
-                r.warnings.push(finding(format!(
-                    "HEAD names entry {s}, the ledger ends at entry {}: an append was \
-                     interrupted before HEAD was updated",
-                    l.seq
-                )));
-            } else {
+    let last = entries.last().copied();
+    let head = match (head, last) {
+        (None, None) => return,
+        (None, Some(_)) if trusted.is_some() => {
+            r.problems.push(finding(
+                "HEAD is missing: with --public-key the signed checkpoint of the last \
+                 entry is required (it was removed, or the last append was interrupted \
+                 before writing it; the next signed append writes it)"
+                    .into(),
+            ));
+            return;
+        }
+        (None, Some(l)) if entries.len() == 1 => {
+            r.warnings.push(finding(format!(
+                "HEAD is missing; entry {} was written but HEAD not yet updated \
+                 (interrupted append)",
+                l.seq
+            )));
+            return;
+        }
+        (None, Some(_)) => {
+            r.problems
+                .push(finding("HEAD is missing: it was removed".into()));
+            return;
+        }
+        (Some(hd), None) => {
+            r.problems.push(finding(format!(
+                "HEAD names entry {} but the ledger has no entries: entries were removed",
+                hd.seq()
+            )));
+            return;
+        }
+        (Some(hd), Some(_)) => hd,
+    };
+    let last = last.expect("matched above");
+    // Which chain the checkpoint is of, and whether its signature holds.
+    match &head {
+        Head::Legacy { .. } => {
+            r.checkpoint = Some(super::verify::CheckpointKind::Legacy);
+            if trusted.is_some() {
+                r.problems.push(finding(
+                    "HEAD is an unsigned `SEQ HASH` line (written before vigil signed its \
+                     checkpoints): it cannot show that no entries were removed from the end; \
+                     the next append with --sign-key (`vigil scan --history DIR --sign-key \
+                     KEY`, `history record`, `history prune`) replaces it with a signed \
+                     checkpoint"
+                        .into(),
+                ));
+            } else if last.chain.is_some() && head.seq() == last.seq {
                 r.problems.push(finding(format!(
-                    "HEAD names entry {s} ({}…) but the ledger ends at entry {} ({}…): \
-                     entries at the end were removed or rewritten",
-                    &h[..h.len().min(12)],
-                    l.seq,
-                    &l.hash[..l.hash.len().min(12)]
+                    "HEAD is an old-format `SEQ HASH` line, but entry {} was written by a \
+                     vigil that writes checkpoints: HEAD was rewritten",
+                    last.seq
                 )));
             }
         }
+        Head::Checkpoint(c) => {
+            if let Some(lc) = &last.chain
+                && *lc != c.chain
+            {
+                r.problems.push(finding(format!(
+                    "HEAD: checkpoint of chain {}, but the ledger's entries are of chain \
+                     {lc}: the ledger was replaced with another chain's",
+                    c.chain
+                )));
+            }
+            let embedded = match c.embedded_key() {
+                Ok(k) => k,
+                Err(m) => {
+                    r.problems.push(finding(format!("HEAD: {m}")));
+                    None
+                }
+            };
+            match (trusted, embedded, &c.signature) {
+                (Some(_), _, None) => {
+                    r.problems.push(finding(
+                        "HEAD: the checkpoint is not signed: with --public-key it must be \
+                         signed by that key"
+                            .into(),
+                    ));
+                }
+                (None, _, None) => {
+                    r.checkpoint = Some(super::verify::CheckpointKind::Unsigned);
+                    if last.signature.is_some() {
+                        r.problems.push(finding(
+                            "HEAD: the checkpoint is not signed, though the entries are: \
+                             it was rewritten"
+                                .into(),
+                        ));
+                    }
+                }
+                (Some(t), Some(k), Some(_)) if *t != k => r.problems.push(finding(
+                    "HEAD: the checkpoint is signed by a different key than the trusted one".into(),
+                )),
+                (None, None, Some(_)) => r
+                    .problems
+                    .push(finding("HEAD: signature without public_key".into())),
+                (t, k, Some(_)) => {
+                    let key = t.copied().or(k).expect("one of them");
+                    match c.signature_valid(&key) {
+                        Ok(_) => r.checkpoint = Some(super::verify::CheckpointKind::Signed),
+                        Err(m) => r.problems.push(finding(format!("HEAD: checkpoint {m}"))),
+                    }
+                }
+            }
+        }
     }
-    Ok(())
+    let (s, hh) = (head.seq(), head.hash());
+    if last.seq == s && last.hash == hh {
+        return;
+    }
+    let before_last = entries.len().checked_sub(2).map(|i| entries[i]);
+    if last.seq == s + 1 && before_last.is_some_and(|b| b.seq == s && b.hash == hh) {
+        r.warnings.push(finding(format!(
+            "HEAD names entry {s}, the ledger ends at entry {}: an append was \
+             interrupted before HEAD was updated",
+            last.seq
+        )));
+    } else {
+        r.problems.push(finding(format!(
+            "HEAD names entry {s} ({}…) but the ledger ends at entry {} ({}…): \
+             entries at the end were removed or rewritten",
+            short(hh),
+            last.seq,
+            short(&last.hash)
+        )));
+    }
+}
+
+/// `--expect-head` and `--min-seq`: the chain against what was seen of it before.
+fn check_anchor(entries: &[&Entry], opts: &Options, r: &mut Report) {
+    let last = entries.last();
+    let ends = || match last {
+        Some(l) => format!("the chain ends at entry {} ({}…)", l.seq, short(&l.hash)),
+        None => "the chain has no entries".into(),
+    };
+    if let Some((seq, hash)) = &opts.expect_head {
+        let flag = format!("--expect-head {seq}:{hash}");
+        match entries.iter().find(|e| e.seq == *seq) {
+            Some(e) if e.hash == *hash => {}
+            Some(e) => r.problems.push(finding(format!(
+                "{flag}: entry {seq} has hash {}…: the chain was rewritten or replaced since",
+                short(&e.hash)
+            ))),
+            None if last.is_some_and(|l| l.seq > *seq)
+                && entries.iter().any(|e| {
+                    e.prune
+                        .as_ref()
+                        .and_then(|p| p.removed_through_seq)
+                        .is_some_and(|t| t >= *seq)
+                }) =>
+            {
+                r.warnings.push(finding(format!(
+                    "{flag}: entry {seq} was pruned, its hash cannot be checked"
+                )))
+            }
+            None if last.is_some_and(|l| l.seq > *seq) => r.problems.push(finding(format!(
+                "{flag}: entry {seq} is not in the chain and no prune entry records its \
+                 removal: the chain was replaced"
+            ))),
+            None => r.problems.push(finding(format!(
+                "{flag}: {}: entries after it were removed (the history was rolled back) \
+                 or the chain was replaced",
+                ends()
+            ))),
+        }
+    }
+    if let Some(n) = opts.min_seq
+        && last.is_none_or(|l| l.seq < n)
+    {
+        r.problems.push(finding(format!(
+            "--min-seq {n}: {}: entries were removed (the history was rolled back)",
+            ends()
+        )));
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::history::ledger::tests::{openssl_key, results_doc};
-    use crate::history::ledger::{HEAD_FILE, load_signing_key, record_scan};
+    use crate::history::ledger::{
+        HEAD_FILE, LEDGER_FILE, load_signing_key, read_ledger, record_scan, results_path,
+    };
+    use std::fs;
     use std::path::PathBuf;
 
     fn history(n: usize) -> (tempfile::TempDir, Vec<Entry>) {
@@ -560,7 +798,8 @@ mod tests {
         text.push_str(&partial);
         fs::write(d.path().join(LEDGER_FILE), &text).unwrap();
         let l = read_ledger(d.path()).unwrap();
-        crate::history::ledger::write_head(d.path(), l.lines[1].entry.as_ref().unwrap()).unwrap();
+        let h = HistoryDir::open(d.path(), false).unwrap();
+        crate::history::ledger::write_head(&h, l.lines[1].entry.as_ref().unwrap(), None).unwrap();
         let r = verify(d.path(), None).unwrap();
         assert!(r.ok(), "{:?}", r.problems);
         assert!(r.warnings.iter().any(|w| w.message.contains("interrupted")));
@@ -586,8 +825,14 @@ mod tests {
         let r = verify(&h, Some(&good)).unwrap();
         assert!(r.ok() && r.signed == 3, "{:?}", r.problems);
         let r = verify(&h, Some(&wrong)).unwrap();
-        assert_eq!(problem_seqs(&r), vec![Some(1), Some(2), Some(3)]);
+        // The entries and the checkpoint.
+        assert_eq!(problem_seqs(&r), vec![Some(1), Some(2), Some(3), None]);
         assert!(r.problems[0].message.contains("different key"));
+        assert!(
+            r.problems[3]
+                .message
+                .starts_with("HEAD: the checkpoint is signed by a different key")
+        );
         // vigil refuses to append unsigned to a signed chain; an unsigned entry written
         // another way (an older vigil, a hand edit) fails under a trusted key and warns
         // without.
@@ -600,11 +845,14 @@ mod tests {
             .unwrap();
         let doc = results_doc(&[]);
         let sha = sha256_hex(&doc);
-        crate::history::ledger::write_atomic(&crate::history::ledger::results_path(&h, &sha), &doc)
+        HistoryDir::open(&h, false)
+            .unwrap()
+            .replace_result(&results_name(&sha), &doc)
             .unwrap();
         let e = crate::history::ledger::new_entry(
             last.seq + 1,
             last.hash,
+            last.chain.clone().unwrap(),
             crate::history::ledger::Body::Scan {
                 results_sha256: sha,
                 facts: Default::default(),
@@ -656,5 +904,104 @@ mod tests {
         write_lines(&h, &[bad.to_line()]);
         let r = verify(&h, None).unwrap();
         assert_eq!(problem_seqs(&r), vec![Some(1)], "{:?}", r.problems);
+    }
+
+    #[test]
+    fn old_head_verifies_without_a_key_and_fails_with_one_until_the_next_signed_append() {
+        let d = crate::history::ledger::tests::v1_history();
+        let r = verify(d.path(), None).unwrap();
+        assert!(r.ok(), "{r:?}");
+        assert_eq!(
+            (r.chain.as_deref(), r.unidentified, r.checkpoint),
+            (None, 2, Some(CheckpointKind::Legacy))
+        );
+        let k = openssl_key(d.path(), "k.pem");
+        let key = load_signing_key(&k).unwrap().verifying_key();
+        let r = verify(d.path(), Some(&key)).unwrap();
+        assert!(
+            r.problems.iter().any(
+                |f| f.message.starts_with("HEAD is an unsigned `SEQ HASH` line")
+                    && f.message.contains("--sign-key")
+            ),
+            "{r:?}"
+        );
+        // The fixture's entry 2 was signed by a throw-away key; after a signed append the
+        // checkpoint is signed and the new entry carries a chain identity.
+        let e3 = record_scan(d.path(), &results_doc(&[("a", "pass")]), Some(&k)).unwrap();
+        let r = verify(d.path(), None).unwrap();
+        assert!(r.ok(), "{r:?}");
+        assert_eq!(
+            (r.chain.as_ref(), r.unidentified, r.checkpoint),
+            (e3.chain.as_ref(), 2, Some(CheckpointKind::Signed))
+        );
+    }
+
+    #[test]
+    fn expect_head_and_min_seq_catch_a_rollback_and_a_replacement() {
+        let (d, es) = history(3);
+        let opts = |expect: Option<&Entry>, min_seq| Options {
+            trusted: None,
+            expect_head: expect.map(|e| (e.seq, e.hash.clone())),
+            min_seq,
+        };
+        assert!(
+            verify_with(d.path(), &opts(Some(&es[1]), Some(3)))
+                .unwrap()
+                .ok()
+        );
+        // Rolled back to entry 2, HEAD rewritten to match.
+        let lines = ledger_lines(d.path());
+        write_lines(d.path(), &lines[..2]);
+        let h = HistoryDir::open(d.path(), false).unwrap();
+        crate::history::ledger::write_head(&h, &es[1], None).unwrap();
+        assert!(verify(d.path(), None).unwrap().ok());
+        let r = verify_with(d.path(), &opts(Some(&es[2]), None)).unwrap();
+        assert_eq!(r.problems.len(), 1, "{r:?}");
+        assert!(r.problems[0].message.contains("rolled back"), "{r:?}");
+        let r = verify_with(d.path(), &opts(None, Some(3))).unwrap();
+        assert!(
+            r.problems[0]
+                .message
+                .starts_with("--min-seq 3: the chain ends at entry 2")
+        );
+        // Another chain of the same length in its place.
+        let (other, _) = history(3);
+        for f in [LEDGER_FILE, HEAD_FILE] {
+            fs::copy(other.path().join(f), d.path().join(f)).unwrap();
+        }
+        for f in fs::read_dir(other.path().join(RESULTS_DIR)).unwrap() {
+            let f = f.unwrap();
+            fs::copy(f.path(), d.path().join(RESULTS_DIR).join(f.file_name())).unwrap();
+        }
+        let r = verify_with(d.path(), &opts(Some(&es[2]), None)).unwrap();
+        assert!(
+            r.problems
+                .iter()
+                .any(|f| f.message.contains("rewritten or replaced")),
+            "{r:?}"
+        );
+        assert!(parse_head("3:abc").is_err());
+        assert_eq!(
+            parse_head(&format!("3:{}", es[2].hash.to_uppercase())),
+            Ok((3, es[2].hash.clone()))
+        );
+    }
+
+    #[test]
+    fn an_entry_of_another_chain_is_named() {
+        let (d, es) = history(2);
+        let (_o, other) = history(1);
+        // Entry 2 rewritten to carry the other chain's identity, rehashed.
+        let mut e = es[1].clone();
+        e.chain = other[0].chain.clone();
+        e.hash = e.compute_hash();
+        let mut lines = ledger_lines(d.path());
+        lines[1] = e.to_line();
+        write_lines(d.path(), &lines);
+        let h = HistoryDir::open(d.path(), false).unwrap();
+        crate::history::ledger::write_head(&h, &e, None).unwrap();
+        let r = verify(d.path(), None).unwrap();
+        assert_eq!(problem_seqs(&r), vec![Some(2)], "{r:?}");
+        assert!(r.problems[0].message.contains("another chain"), "{r:?}");
     }
 }

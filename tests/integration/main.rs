@@ -9,6 +9,7 @@ mod offline;
 mod readme;
 mod remote;
 mod ssg;
+mod trust_history;
 mod trust_limits;
 mod trust_remote;
 mod trust_root;

@@ -140,7 +140,7 @@ fn hostile_host_names_are_refused_before_ssh_runs() {
     std::fs::write(&inventory, "[web]\nx&id>pwned2\n").unwrap();
     for (args, named) in [
         (vec!["--host", "x&id>pwned"], "x&id>pwned"),
-        (vec!["--host", "web\u{7}01"], "web\\u{7}01"),
+        (vec!["--host", "web\u{7}01"], "web\\x0701"),
         (vec!["--host", "root@web|id"], "root@web|id"),
         (vec!["--hosts", inventory.to_str().unwrap()], "x&id>pwned2"),
     ] {
