@@ -5,7 +5,7 @@
 //! /proc and /sys), and the promise that a scan writes nothing to the host it reads.
 //!
 //! Every child runs under a generous wall-clock guard (a hang fails the test rather than
-//! CI) and its peak RSS is read from `wait4`'s rusage, so "bounded memory" is checked,
+//! CI) and its peak RSS is measured by GNU time (`/usr/bin/time -f %M`), so "bounded memory" is checked,
 //! not assumed.
 
 use std::collections::BTreeMap;
@@ -83,15 +83,17 @@ where
         .into_iter()
         .map(|a| a.as_ref().to_os_string())
         .collect();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vigil"));
-    // A pre-exec hook makes std fork() rather than vfork()/posix_spawn: a vfork child
-    // shares the parent's memory, and Linux would then fold the test process's own
-    // high-water mark into the child's ru_maxrss.
-    // SAFETY: the hook does nothing, so it is async-signal-safe.
-    unsafe {
-        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || Ok(()));
-    }
-    // Reaped below by wait4 (which gives the rusage), not by Child::wait.
+    // GNU time forks vigil itself and reports the wait4 ru_maxrss of that grandchild.
+    // Measured from this process instead, the child's figure would include the test
+    // process's own high-water mark (Linux folds the pre-exec mm's peak into it, for
+    // fork and vfork alike), which other tests running in parallel threads inflate.
+    let rss = out.path().join("rss");
+    let mut cmd = crate::tool("/usr/bin/time");
+    cmd.arg("-f").arg("%M").arg("-o").arg(&rss);
+    cmd.arg(env!("CARGO_BIN_EXE_vigil"));
+    // Its own process group, so the hang guard kills vigil as well as time.
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    // Reaped below by wait4 (polled, for the hang guard), not by Child::wait.
     #[allow(clippy::zombie_processes)]
     let child = cmd
         .args(&args)
@@ -114,7 +116,7 @@ where
         }
         if start.elapsed() > HANG_GUARD {
             // SAFETY: killing our own child.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
+            unsafe { libc::kill(-pid, libc::SIGKILL) };
             unsafe { libc::waitpid(pid, &mut status, 0) };
             panic!(
                 "vigil {:?} still running after {HANG_GUARD:?}: hung",
@@ -123,17 +125,31 @@ where
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    let (code, signal) = if libc::WIFEXITED(status) {
-        (Some(libc::WEXITSTATUS(status)), None)
-    } else {
+    // time's last line is the peak; before it, "Command terminated by signal N" or
+    // "Command exited with non-zero status N".
+    let report = fs::read_to_string(&rss).unwrap_or_default();
+    let killed = report
+        .lines()
+        .find_map(|l| l.strip_prefix("Command terminated by signal "))
+        .and_then(|n| n.trim().parse().ok());
+    let peak_rss_kib = report
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no peak RSS from /usr/bin/time: {report:?}"));
+    let (code, signal) = if !libc::WIFEXITED(status) {
         (None, Some(libc::WTERMSIG(status)))
+    } else if killed.is_some() {
+        (None, killed)
+    } else {
+        (Some(libc::WEXITSTATUS(status)), None)
     };
     Run {
         code,
         signal,
         stdout: String::from_utf8_lossy(&fs::read(&so).unwrap()).into_owned(),
         stderr: String::from_utf8_lossy(&fs::read(&se).unwrap()).into_owned(),
-        peak_rss_kib: usage.ru_maxrss,
+        peak_rss_kib,
     }
 }
 
