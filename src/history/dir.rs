@@ -124,21 +124,62 @@ fn check_trusted(fd: &OwnedFd, path: &Path, what: &str) -> Result<()> {
     Ok(())
 }
 
-fn open_dir_path(path: &Path) -> io::Result<OwnedFd> {
-    let c = CString::new(path.as_os_str().as_bytes())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path contains NUL"))?;
-    // SAFETY: a NUL-terminated path.
-    let fd = unsafe {
-        libc::open(
-            c.as_ptr(),
-            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
-        )
+/// Opens the history directory itself with `O_NOFOLLOW`, after resolving the
+/// directories above it the way every output is ([`crate::outfile::open_dir`]: links
+/// followed only when root or this user owns them), so a link another user planted
+/// on the way (`/tmp/shared -> /root/...`) cannot choose which directory is used.
+fn open_dir_path(path: &Path, create: bool) -> Result<OwnedFd> {
+    let not_found = || Error::NotFound(format!("{}: no such history directory", path.display()));
+    let name = match path.components().next_back() {
+        Some(std::path::Component::Normal(n)) => n.to_str(),
+        _ => None,
     };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    let (Some(name), parent) = (name, parent.unwrap_or(Path::new("."))) else {
+        // `/`, `..` or a name that is not UTF-8: opened as given, still O_NOFOLLOW.
+        if create {
+            mkdir(path).map_err(Error::io(path))?;
+        }
+        let c = CString::new(path.as_os_str().as_bytes()).map_err(|_| not_found())?;
+        // SAFETY: a NUL-terminated path.
+        let fd = unsafe {
+            libc::open(
+                c.as_ptr(),
+                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+            )
+        };
+        if fd < 0 {
+            let e = io::Error::last_os_error();
+            return Err(match e.kind() {
+                io::ErrorKind::NotFound => not_found(),
+                _ => dir_error(path, e),
+            });
+        }
+        // SAFETY: a new descriptor nothing else owns.
+        return Ok(unsafe { OwnedFd::from_raw_fd(fd) });
+    };
+    if create && !parent.exists() {
+        mkdir(parent).map_err(Error::io(parent))?;
     }
-    // SAFETY: a new descriptor nothing else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    let up = crate::outfile::open_dir(parent, path).map_err(|e| match e {
+        crate::outfile::Error::Io { source, .. } if source.kind() == io::ErrorKind::NotFound => {
+            not_found()
+        }
+        e => Error::Output(e),
+    })?;
+    if create {
+        // SAFETY: a valid directory descriptor and a NUL-terminated name.
+        if unsafe { libc::mkdirat(up.as_raw_fd(), cstr(name).as_ptr(), 0o700) } < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() != io::ErrorKind::AlreadyExists {
+                return Err(Error::io(path)(e));
+            }
+        }
+    }
+    openat(&up, name, libc::O_RDONLY | libc::O_DIRECTORY, 0).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => not_found(),
+        _ => dir_error(path, e),
+    })
 }
 
 fn mkdir(path: &Path) -> io::Result<()> {
@@ -160,15 +201,7 @@ impl HistoryDir {
     /// (0700) first when missing. Refused when either is not the effective user's, is
     /// writable by group or others, or is a link.
     pub fn open(path: &Path, create: bool) -> Result<HistoryDir> {
-        if create {
-            mkdir(path).map_err(Error::io(path))?;
-        }
-        let fd = open_dir_path(path).map_err(|e| match e.kind() {
-            io::ErrorKind::NotFound => {
-                Error::NotFound(format!("{}: no such history directory", path.display()))
-            }
-            _ => dir_error(path, e),
-        })?;
+        let fd = open_dir_path(path, create)?;
         check_trusted(&fd, path, "history directory")?;
         let rpath = path.join(RESULTS_DIR);
         if create {
@@ -434,5 +467,31 @@ mod tests {
         let e = HistoryDir::open(&l, false).unwrap_err().to_string();
         assert!(e.contains("is a symbolic link"), "{e}");
         assert!(HistoryDir::open(&h, true).is_ok());
+    }
+
+    #[test]
+    fn a_link_of_another_user_above_the_directory_is_not_followed() {
+        let d = tempfile::tempdir().unwrap();
+        let real = d.path().join("real");
+        std::fs::create_dir_all(real.join("h")).unwrap();
+        std::fs::set_permissions(real.join("h"), std::fs::Permissions::from_mode(0o700)).unwrap();
+        let mine = d.path().join("mine");
+        std::os::unix::fs::symlink(&real, &mine).unwrap();
+        assert!(HistoryDir::open(&mine.join("h"), false).is_ok(), "own link");
+        let theirs = d.path().join("theirs");
+        std::os::unix::fs::symlink(&real, &theirs).unwrap();
+        let c = CString::new(theirs.as_os_str().as_bytes()).unwrap();
+        // SAFETY: lchown of a link this test made; only root may give it away.
+        if unsafe { libc::lchown(c.as_ptr(), 65534, 65534) } != 0 {
+            return;
+        }
+        let e = HistoryDir::open(&theirs.join("h"), true)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("symbolic link owned by uid 65534"), "{e}");
+        assert!(
+            !real.join("h").join(RESULTS_DIR).exists(),
+            "nothing created"
+        );
     }
 }
