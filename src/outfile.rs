@@ -333,9 +333,12 @@ fn write_in_place(
     if kind(&m) == libc::S_IFREG {
         f.set_len(0).map_err(Error::io(shown))?;
     }
-    f.write_all(bytes)
-        .and_then(|()| f.flush())
-        .map_err(Error::io(shown))
+    match f.write_all(bytes).and_then(|()| f.flush()) {
+        // A pipe whose reader stopped reading (`--json /dev/stdout | head`): its choice,
+        // as for `--json -`, not a failed write.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe && kind(&m) == libc::S_IFIFO => Ok(()),
+        r => r.map_err(Error::io(shown)),
+    }
 }
 
 fn write_socket(shown: &Path, bytes: &[u8]) -> Result<()> {
