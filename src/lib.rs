@@ -24,3 +24,4 @@ pub mod target;
 #[cfg(test)]
 mod testtool;
 pub mod trace;
+pub mod values;

@@ -28,8 +28,8 @@ pub struct ScanConfig {
     /// `--max-object-bytes`: see [`Context::max_object_bytes`].
     pub max_object_bytes: usize,
     /// `--regex-match-limit`, `--regex-depth-limit`: the PCRE2 limits every content
-    /// pattern is compiled with (see [`crate::engine::oval::pattern`]).
-    pub regex_limits: crate::engine::oval::pattern::RegexLimits,
+    /// pattern is compiled with (see [`crate::values::pattern`]).
+    pub regex_limits: crate::values::pattern::RegexLimits,
     /// Most items kept per object in the results document.
     pub max_items_per_object: usize,
     pub command_line: Vec<String>,
@@ -118,7 +118,7 @@ pub fn run(
     ctx.max_object_items = config.max_object_items;
     ctx.max_object_bytes = config.max_object_bytes;
     ctx.policy = config.policy.clone();
-    crate::engine::oval::pattern::set_limits(config.regex_limits);
+    crate::values::pattern::set_limits(config.regex_limits);
 
     let profile = xccdf::resolve_profile(content, config.selection.profile.as_deref())?;
     let (selected, mut values) = match &content.benchmark {

@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use vigil::content::oval::{Datatype, Operation};
-use vigil::engine::oval::{compare, version};
+use vigil::values::{compare, version};
 
 fuzz_target!(|data: &[u8]| {
     let s = String::from_utf8_lossy(data);

@@ -153,11 +153,11 @@ pub struct ScanArgs {
     pub max_object_bytes: usize,
     /// PCRE2 match limit for content patterns: backtracking steps one search may take
     /// before the check is an error.
-    #[arg(long, value_name = "N", default_value_t = crate::engine::oval::pattern::DEFAULT_MATCH_LIMIT)]
+    #[arg(long, value_name = "N", default_value_t = crate::values::pattern::DEFAULT_MATCH_LIMIT)]
     pub regex_match_limit: u32,
     /// PCRE2 depth limit for content patterns: how deep backtracking may nest (not
     /// applied by the JIT, whose stack bounds it).
-    #[arg(long, value_name = "N", default_value_t = crate::engine::oval::pattern::DEFAULT_DEPTH_LIMIT)]
+    #[arg(long, value_name = "N", default_value_t = crate::values::pattern::DEFAULT_DEPTH_LIMIT)]
     pub regex_depth_limit: u32,
     /// Print nothing on the terminal but errors.
     #[arg(long, short)]
@@ -218,10 +218,10 @@ impl ScanArgs {
         if self.max_object_bytes != crate::probes::DEFAULT_MAX_OBJECT_BYTES {
             flag("--max-object-bytes", self.max_object_bytes.to_string());
         }
-        if self.regex_match_limit != crate::engine::oval::pattern::DEFAULT_MATCH_LIMIT {
+        if self.regex_match_limit != crate::values::pattern::DEFAULT_MATCH_LIMIT {
             flag("--regex-match-limit", self.regex_match_limit.to_string());
         }
-        if self.regex_depth_limit != crate::engine::oval::pattern::DEFAULT_DEPTH_LIMIT {
+        if self.regex_depth_limit != crate::values::pattern::DEFAULT_DEPTH_LIMIT {
             flag("--regex-depth-limit", self.regex_depth_limit.to_string());
         }
         if let Some(n) = self.max_content_size {
@@ -293,7 +293,7 @@ impl ScanArgs {
         c.max_items_per_object = self.max_items;
         c.max_object_items = self.max_object_items;
         c.max_object_bytes = self.max_object_bytes;
-        c.regex_limits = crate::engine::oval::pattern::RegexLimits {
+        c.regex_limits = crate::values::pattern::RegexLimits {
             match_limit: self.regex_match_limit,
             depth_limit: self.regex_depth_limit,
         };

@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 pub use item::{Collected, Flag, Item, ItemField, ItemStatus};
 
 use crate::content::oval::{Check, Datatype, Entity, Family, Object, Operation};
-use crate::engine::oval::compare::{self, CompareError};
 use crate::target::Host;
+use crate::values::compare::{self, CompareError};
 
 /// An object entity with its values resolved (literal, or every value of a var_ref).
 #[derive(Debug, Clone)]

@@ -12,7 +12,6 @@ use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
-use super::compare;
 use super::functions;
 use super::logic::{self, OvalResult, StatusTally};
 use crate::content::oval::{
@@ -22,6 +21,7 @@ use crate::content::oval::{
 use crate::probes::{
     Collected, Context, Flag, Item, ItemFilter, ItemStatus, ObjectQuery, QueryEntity, Registry,
 };
+use crate::values::compare;
 
 mod explain;
 pub use explain::{EntityVerdict, MAX_LINES};

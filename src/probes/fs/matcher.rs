@@ -4,7 +4,7 @@
 //! regular expressions of `pattern match` entities are compiled once here (PCRE2, with
 //! JIT) instead of per comparison. `equals`, `not equal` and the integer orderings are
 //! evaluated directly; every other operation goes through [`QueryEntity::matches`]
-//! (OVAL 5.11.1 §5.3.6 via `engine::oval::compare`), so the semantics stay in one place.
+//! (OVAL 5.11.1 §5.3.6 via `values::compare`), so the semantics stay in one place.
 //!
 //! [`literal_dir_prefix`] finds where a walk for a `pattern match` path must start: the
 //! deepest directory every match lies under (`^/etc/ssh/.*` -> `/etc/ssh`).
@@ -12,8 +12,8 @@
 use pcre2::bytes::{Regex, RegexBuilder};
 
 use crate::content::oval::{Datatype, Operation};
-use crate::engine::oval::compare::{CompareError, compare};
 use crate::probes::QueryEntity;
+use crate::values::compare::{CompareError, compare};
 
 /// Compiles an OVAL `pattern match` regular expression (Perl 5 syntax, PCRE2).
 pub(crate) fn compile(
@@ -22,7 +22,7 @@ pub(crate) fn compile(
     dotall: bool,
     caseless: bool,
 ) -> Result<Regex, String> {
-    crate::engine::oval::pattern::build(
+    crate::values::pattern::build(
         RegexBuilder::new()
             .multi_line(multiline)
             .dotall(dotall)
@@ -149,7 +149,7 @@ impl Matcher {
                 for (re, pattern) in res.iter().zip(&self.entity.values) {
                     if re
                         .is_match(candidate)
-                        .map_err(|e| crate::engine::oval::pattern::match_failure(pattern, &e))?
+                        .map_err(|e| crate::values::pattern::match_failure(pattern, &e))?
                     {
                         return Ok(true);
                     }
@@ -434,7 +434,7 @@ mod tests {
             ),
         ) {
             let pattern = format!("{}{}", if anchored { "^" } else { "" }, tokens.concat());
-            let Ok(re) = crate::engine::oval::pattern::compiled(&pattern) else {
+            let Ok(re) = crate::values::pattern::compiled(&pattern) else {
                 return Ok(());
             };
             let prefixes: Vec<String> = split_top_level_alternation(&pattern)

@@ -35,8 +35,7 @@ pub(crate) fn items(
 ) -> Result<Result<(), Full>, String> {
     for (pattern, re) in &p.patterns {
         for (n, caps) in re.captures_iter(content).enumerate() {
-            let caps =
-                caps.map_err(|e| crate::engine::oval::pattern::match_failure(pattern, &e))?;
+            let caps = caps.map_err(|e| crate::values::pattern::match_failure(pattern, &e))?;
             let instance = (n + 1).to_string();
             if let Some(m) = &p.instance
                 && !m.matches(&instance)?

@@ -31,8 +31,8 @@ pub mod uname;
 use std::sync::Arc;
 
 use crate::content::oval::Family;
-use crate::engine::oval::compare::CompareError;
 use crate::probes::{Collected, Context, Flag, Item, ObjectQuery, Registry};
+use crate::values::compare::CompareError;
 
 /// Registers every system probe with its family.
 pub fn register(r: &mut Registry) {
