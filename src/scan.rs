@@ -663,7 +663,7 @@ fn build_document(
         vigil_version: env!("CARGO_PKG_VERSION").to_string(),
         scan: ScanInfo {
             host: info::host_info(&config.host),
-            user: info::current_user(),
+            user: crate::osutil::current_user(),
             started: info::rfc3339(started),
             finished: info::rfc3339(finished),
             duration_ms: clock.elapsed().as_millis() as u64,

@@ -100,13 +100,7 @@ pub fn load_bytes(
     Ok(content)
 }
 
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
+use crate::osutil::hex;
 
 fn file_name(path: &Path) -> String {
     path.file_name()

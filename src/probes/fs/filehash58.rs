@@ -3,7 +3,6 @@
 //! SHA-256, SHA-384, SHA-512), lower-case hex as oscap writes it.
 
 use std::ffi::OsStr;
-use std::fmt::Write;
 use std::path::Path;
 
 use md5::Md5;
@@ -17,13 +16,7 @@ use crate::probes::Item;
 pub(crate) const HASH_TYPES: &[&str] =
     &["MD5", "SHA-1", "SHA-224", "SHA-256", "SHA-384", "SHA-512"];
 
-fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
-}
+use crate::osutil::hex;
 
 pub(crate) fn digest(kind: &str, data: &[u8]) -> Option<String> {
     Some(match kind {
