@@ -500,31 +500,6 @@ fn auditd_retention(ctx: &Context) -> Retention {
     }
 }
 
-fn fnmatch(pattern: &str, s: &str) -> bool {
-    let (p, s): (Vec<char>, Vec<char>) = (pattern.chars().collect(), s.chars().collect());
-    let (mut pi, mut si, mut star, mut mark) = (0, 0, None, 0);
-    while si < s.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == s[si]) {
-            pi += 1;
-            si += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = si;
-            pi += 1;
-        } else if let Some(st) = star {
-            pi = st + 1;
-            mark += 1;
-            si = mark;
-        } else {
-            return false;
-        }
-    }
-    while pi < p.len() && p[pi] == '*' {
-        pi += 1;
-    }
-    pi == p.len()
-}
-
 /// logrotate(8): the rule covering `path` in /etc/logrotate.conf and the files it
 /// includes; retention is `rotate` x period, capped by `maxage`.
 pub fn logrotate_retention(ctx: &Context, path: &str) -> Retention {
@@ -558,7 +533,7 @@ pub fn logrotate_retention(ctx: &Context, path: &str) -> Retention {
             }
             if t.starts_with('}') {
                 if let Some(paths) = in_block.take()
-                    && paths.iter().any(|p| fnmatch(p, path))
+                    && paths.iter().any(|p| super::wildcard_match(p, path))
                 {
                     let mut days = rotate.saturating_mul(period);
                     if let Some(m) = maxage {
@@ -803,7 +778,7 @@ impl Probe for AuditLogProbe {
 fn allowed(pol: &Policy, identity: &str, action: &str) -> bool {
     pol.detection.allow.iter().any(|a| {
         (a.identity == "*" || a.identity == identity)
-            && (a.action == "*" || fnmatch(&a.action, action))
+            && (a.action == "*" || super::wildcard_match(&a.action, action))
     })
 }
 

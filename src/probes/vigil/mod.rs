@@ -106,6 +106,35 @@ pub(crate) fn bool_str(b: bool) -> &'static str {
 
 pub(crate) use crate::osutil::hex;
 
+/// `*` (any run of characters, `/` included) and `?` (one character) matched against
+/// the whole of `s`, case-sensitively: the wildcards of logrotate paths, Vault audit
+/// actions and (lower-cased by the caller) IAM actions. One backtrack point (the last
+/// `*`), so at most `pattern.len() x s.len()` steps, never exponential.
+pub(crate) fn wildcard_match(pattern: &str, s: &str) -> bool {
+    let (p, s): (Vec<char>, Vec<char>) = (pattern.chars().collect(), s.chars().collect());
+    let (mut pi, mut si, mut star, mut mark) = (0, 0, None, 0);
+    while si < s.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == s[si]) {
+            pi += 1;
+            si += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = si;
+            pi += 1;
+        } else if let Some(st) = star {
+            pi = st + 1;
+            mark += 1;
+            si = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex(&sha2::Sha256::digest(bytes))
