@@ -40,6 +40,23 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// 16 random bytes from the kernel, hex.
+pub fn random_hex16() -> String {
+    let mut b = [0u8; 16];
+    let mut got = 0;
+    while got < b.len() {
+        // SAFETY: writes at most the remaining length into the buffer.
+        let n = unsafe { libc::getrandom(b[got..].as_mut_ptr().cast(), b.len() - got, 0) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            assert_eq!(e.kind(), io::ErrorKind::Interrupted, "getrandom: {e}");
+            continue;
+        }
+        got += n as usize;
+    }
+    hex(&b)
+}
+
 /// Inverse of [`hex`]; `None` on odd length or a non-hex digit.
 pub fn unhex(s: &str) -> Option<Vec<u8>> {
     if !s.len().is_multiple_of(2) {

@@ -282,22 +282,17 @@ fn write_new(
     Ok(())
 }
 
-/// Creates `.NAME.XXXXXXXXXXXXXXXX.tmp` (random) with `O_CREAT|O_EXCL|O_NOFOLLOW`.
+/// The start of every temporary file name the writer creates (`.tmp-RANDOM-NAME`):
+/// what a crash can leave beside an output, and what readers of a directory (the
+/// history's `results/`) skip.
+pub const TEMP_PREFIX: &str = ".tmp-";
+
+/// Creates `.tmp-RANDOM-NAME` (128 random bits) with `O_CREAT|O_EXCL|O_NOFOLLOW`.
 fn create_temp(dir: &OwnedFd, name: &OsStr, new: NewFile) -> io::Result<(OsString, std::fs::File)> {
     for _ in 0..16 {
-        let mut rnd = [0u8; 8];
-        // SAFETY: the buffer is writable for its length.
-        let n = unsafe { libc::getrandom(rnd.as_mut_ptr().cast(), rnd.len(), 0) };
-        if n != rnd.len() as isize {
-            return Err(io::Error::last_os_error());
-        }
+        let mut t = format!("{TEMP_PREFIX}{}-", crate::osutil::random_hex16()).into_bytes();
         // Long names are cut so that the temporary name fits NAME_MAX.
-        let stem: Vec<u8> = name.as_bytes().iter().copied().take(200).collect();
-        let mut t = b".".to_vec();
-        t.extend_from_slice(&stem);
-        t.push(b'.');
-        t.extend_from_slice(crate::osutil::hex(&rnd).as_bytes());
-        t.extend_from_slice(b".tmp");
+        t.extend(name.as_bytes().iter().copied().take(200));
         let t = OsString::from_vec(t);
         match open_at(
             dir,
@@ -481,7 +476,7 @@ mod tests {
         std::fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".tmp"))
+            .filter(|n| n.starts_with(TEMP_PREFIX))
             .collect()
     }
 

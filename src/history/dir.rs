@@ -362,26 +362,10 @@ fn read_in(dir: &OwnedFd, path: &Path, name: &str) -> Result<Option<Vec<u8>>> {
     Ok(Some(b))
 }
 
-/// 16 random bytes from the kernel, hex.
-pub fn random_hex16() -> String {
-    let mut b = [0u8; 16];
-    let mut got = 0;
-    while got < b.len() {
-        // SAFETY: writes at most the remaining length into the buffer.
-        let n = unsafe { libc::getrandom(b[got..].as_mut_ptr().cast(), b.len() - got, 0) };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            assert_eq!(e.kind(), io::ErrorKind::Interrupted, "getrandom: {e}");
-            continue;
-        }
-        got += n as usize;
-    }
-    crate::osutil::hex(&b)
-}
-
-/// Writes `bytes` through [`crate::outfile::replace_in`] (a new file `.tmp-<random>` in
-/// `dir` created `O_EXCL`, 0600, fsynced and renamed over `name`): a crash leaves the old file or the new one
-/// (plus perhaps a stray `.tmp-*` file, which readers ignore). A link at `name` is
+/// Writes `bytes` through [`crate::outfile::replace_in`] (a new file `.tmp-RANDOM-NAME`
+/// in `dir` created `O_EXCL`, 0600, fsynced and renamed over `name`): a crash leaves
+/// the old file or the new one (plus perhaps a stray `.tmp-*` file, which readers
+/// ignore). A link at `name` is
 /// replaced, never followed; a directory or other non-regular file there is refused.
 fn replace_in(dir: &OwnedFd, dir_path: &Path, name: &str, bytes: &[u8]) -> Result<()> {
     let path = dir_path.join(name);

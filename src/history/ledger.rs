@@ -284,7 +284,7 @@ impl Head {
 
 /// A new chain identity: 128 random bits and the host the chain is about.
 pub fn new_chain_id(host: &str) -> String {
-    format!("{}@{host}", super::dir::random_hex16())
+    format!("{}@{host}", crate::osutil::random_hex16())
 }
 
 /// Reads an Ed25519 private key: PEM PKCS#8 (`openssl genpkey -algorithm ed25519`) or

@@ -306,7 +306,7 @@ pub fn verify_with(dir: &Path, opts: &Options) -> Result<Report> {
     }
     {
         for name in h.result_names() {
-            if !name.starts_with(".tmp-") && !referenced.contains(&name) {
+            if !name.starts_with(crate::outfile::TEMP_PREFIX) && !referenced.contains(&name) {
                 let f = Finding {
                     line: None,
                     seq: None,
@@ -805,10 +805,20 @@ mod tests {
         assert!(r.warnings.iter().any(|w| w.message.contains("interrupted")));
         // A leftover temporary results file from the same crash is not a problem.
         fs::write(d.path().join(RESULTS_DIR).join(".tmp-1-x.json"), "{").unwrap();
+        // Nor one named as the writer names its temporary files now.
+        let leftover = format!("{}{}-x.json", crate::outfile::TEMP_PREFIX, "0".repeat(32));
+        fs::write(d.path().join(RESULTS_DIR).join(leftover), "{").unwrap();
         // Appending repairs the tail.
         record_scan(d.path(), &results_doc(&[]), None).unwrap();
         let r = verify(d.path(), None).unwrap();
         assert!(r.ok() && r.entries == 3, "{:?}", r);
+        assert!(
+            !r.warnings
+                .iter()
+                .any(|w| w.message.contains(crate::outfile::TEMP_PREFIX)),
+            "{:?}",
+            r.warnings
+        );
     }
 
     #[test]
