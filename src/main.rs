@@ -64,20 +64,8 @@ fn load(path: Option<&std::path::Path>, opts: &LoadOptions) -> Result<Content> {
     })
 }
 
-/// Writes to standard error or output, every control character that did not come
-/// from vigil shown escaped (host names, titles, paths and messages come from content,
-/// images and hosts: `sanitize::terminal_text`). A closed pipe (`vigil scan | head`) is
-/// the reader's choice, not an error, so what does not fit is dropped and the scan goes
-/// on.
-fn write_out(to_stderr: bool, text: &str) {
-    use std::io::Write;
-    let bytes = vigil::report::sanitize::terminal_text(text);
-    let _ = if to_stderr {
-        std::io::stderr().write_all(bytes.as_bytes())
-    } else {
-        std::io::stdout().write_all(bytes.as_bytes())
-    };
-}
+/// Every line vigil prints goes through the terminal escape; a closed pipe is ignored.
+use vigil::report::sanitize::print as write_out;
 
 /// `println!` through [`write_out`].
 macro_rules! say {

@@ -1,7 +1,6 @@
 //! The remote/fleet part of `vigil scan`: clap arguments that flatten into the scan
 //! command, and [`run`], which main calls when any `--host`/`--hosts` is given.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::fleet::{HostStatus, file_stems, run_fleet, write_host_scap};
@@ -122,7 +121,7 @@ pub fn run(args: &RemoteArgs, mut task: ScanTask, outputs: &RemoteOutputs<'_>) -
     let (json_out, html_out, quiet) = (outputs.json, outputs.html, outputs.quiet);
     let (scap_out, history) = (&outputs.scap, &outputs.history);
     let fail = |m: String| {
-        show(true, &format!("vigil: {m}\n"));
+        crate::report::sanitize::print(true, &format!("vigil: {m}\n"));
         1
     };
     let hosts = match args.host_list() {
@@ -146,7 +145,7 @@ pub fn run(args: &RemoteArgs, mut task: ScanTask, outputs: &RemoteOutputs<'_>) -
     let on_done = |i: usize, h: &mut super::fleet::HostOutcome| {
         match &h.result {
             Ok(_) if quiet => {}
-            Ok(_) => show(
+            Ok(_) => crate::report::sanitize::print(
                 true,
                 &format!(
                     "vigil: {}: {} ({:.1}s)\n",
@@ -156,7 +155,10 @@ pub fn run(args: &RemoteArgs, mut task: ScanTask, outputs: &RemoteOutputs<'_>) -
                 ),
             ),
             // The detail holds the host's own stderr: escaped like every host string.
-            Err(e) => show(true, &format!("vigil: {}: error: {e}\n", h.spec.label)),
+            Err(e) => crate::report::sanitize::print(
+                true,
+                &format!("vigil: {}: error: {e}\n", h.spec.label),
+            ),
         }
         if let Ok(scan) = &mut h.result {
             let stem = (!single).then_some(stems[i].as_str());
@@ -226,17 +228,6 @@ pub fn run(args: &RemoteArgs, mut task: ScanTask, outputs: &RemoteOutputs<'_>) -
     if quiet {
         return report.exit_code();
     }
-    show(to_stdout, &report.table());
+    crate::report::sanitize::print(to_stdout, &report.table());
     report.exit_code()
-}
-
-/// Prints to standard error or output with what hosts sent (labels, rule ids, error
-/// details with the host's stderr) escaped for the terminal; a closed pipe is ignored.
-fn show(to_stderr: bool, text: &str) {
-    let text = crate::report::sanitize::terminal_text(text);
-    let _ = if to_stderr {
-        std::io::stderr().write_all(text.as_bytes())
-    } else {
-        std::io::stdout().write_all(text.as_bytes())
-    };
 }

@@ -159,6 +159,19 @@ pub fn terminal_text(s: &str) -> std::borrow::Cow<'_, str> {
     escape_if(s, |c| c != '\n' && c != '\t' && xml::unsafe_in_line(c))
 }
 
+/// Writes `text` to standard error or output through [`terminal_text`], the one way
+/// vigil prints to a terminal. A closed pipe (`vigil scan | head`) is the reader's
+/// choice, not an error, so what does not fit is dropped and the caller goes on.
+pub fn print(to_stderr: bool, text: &str) {
+    use std::io::Write;
+    let text = terminal_text(text);
+    let _ = if to_stderr {
+        std::io::stderr().write_all(text.as_bytes())
+    } else {
+        std::io::stdout().write_all(text.as_bytes())
+    };
+}
+
 /// `xccdf_org.ssgproject.content_value_var_x` -> `var_x`.
 pub fn short_id(id: &str) -> &str {
     for marker in ["_value_", "_rule_", "_group_", "_profile_"] {
