@@ -11,7 +11,6 @@ use clap::Parser;
 use vigil::cli::{Cli, Command, ContentArgs, ReportArgs, ScanArgs};
 use vigil::content::{self, Content, LoadOptions};
 use vigil::engine::xccdf::RuleOutcome;
-use vigil::probes::Registry;
 use vigil::report::{self, ScanResults};
 
 fn main() -> ExitCode {
@@ -82,12 +81,13 @@ fn scan(args: ScanArgs) -> Result<u8> {
         // Loaded here as well: bad content is one clear error rather than one per host,
         // and a standalone benchmark's OVAL files and CPE dictionary travel with it.
         // (The hidden test subcommand takes a plan, not content.)
+        let task = args.remote_task().map_err(anyhow::Error::msg)?;
         let task = match &args.content {
-            Some(p) if args.remote.remote_subcommand == "scan" => args
-                .remote_task()
-                .with_companions(&load(Some(p), &args.load_options())?)
-                .map_err(anyhow::Error::msg)?,
-            _ => args.remote_task(),
+            Some(p) if args.remote.remote_subcommand == "scan" => {
+                let content = load(Some(p), &task.spec.load)?;
+                task.with_companions(&content).map_err(anyhow::Error::msg)?
+            }
+            _ => task,
         };
         let json = args.json.as_ref().map(|p| p.display().to_string());
         let outputs = vigil::remote::cli::RemoteOutputs {
@@ -100,9 +100,10 @@ fn scan(args: ScanArgs) -> Result<u8> {
         return Ok(vigil::remote::cli::run(&args.remote, task, &outputs) as u8);
     }
     let t = vigil::trace::span(|| "load content".into());
-    let content = load(args.content.as_deref(), &args.load_options())?;
+    let spec = args.spec().map_err(anyhow::Error::msg)?;
+    let content = load(args.content.as_deref(), &spec.load)?;
     drop(t);
-    let mut config = args.config().map_err(anyhow::Error::msg)?;
+    let mut config = args.config(&spec).map_err(anyhow::Error::msg)?;
     let to_stdout = args.json.as_deref() == Some(std::path::Path::new("-"));
     let bar = if args.progress {
         config.progress = Some(std::sync::Arc::new(Lines {
@@ -123,7 +124,7 @@ fn scan(args: ScanArgs) -> Result<u8> {
     if scap_out {
         config.max_items_per_object = usize::MAX;
     }
-    let registry = Registry::builtin();
+    let registry = vigil::probes::builtin();
     let t = vigil::trace::span(|| "scan".into());
     let results = vigil::scan::run(&content, &config, &registry);
     if let Some(b) = &bar {

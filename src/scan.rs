@@ -3,12 +3,14 @@
 //! score. The steps follow XCCDF 1.2 §7.2 (the Benchmark processing model).
 
 use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use crate::content::Content;
 use crate::content::oval::OvalDefinitions;
 use crate::engine::oval::{Evaluator, OvalResult};
+use crate::engine::probe::Limits;
 use crate::engine::xccdf::{
     self, Applicability, OvalRunner, ResolvedProfile, RuleOutcome, Selection, SelectionError,
 };
@@ -16,19 +18,75 @@ use crate::probes::{Context, Registry};
 use crate::report::model::*;
 use crate::target::{Host, info};
 
+/// Default for [`ScanSpec::max_file_size`]: 256 MiB.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 256 * 1024 * 1024;
+
+/// Default for [`ScanSpec::max_items_per_object`].
+pub const DEFAULT_MAX_ITEMS: usize = 200;
+
+/// What to evaluate and within which bounds: every setting of a scan but the content
+/// file, the host and who watches. The command line fills it (its flag defaults are
+/// these defaults); a remote scan sends it serialised to the host (`vigil scan
+/// --spec FILE`), so the host evaluates exactly what a local scan would, without the
+/// flags being spelled again.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScanSpec {
+    /// Profile, rules, skipped rules, `--var`s and assumed platforms.
+    pub selection: Selection,
+    /// Data stream and checklist choice, tailoring file, content size bound.
+    pub load: crate::content::LoadOptions,
+    /// `--policy`: the site key-management policy file.
+    pub policy: Option<PathBuf>,
+    /// `--max-file-size`: files larger than this are not read for content or hashes.
+    pub max_file_size: u64,
+    /// `--max-items`: most items kept per object in the results document.
+    pub max_items_per_object: usize,
+    /// `--object-timeout`, `--max-object-items`, `--max-object-bytes`.
+    pub limits: Limits,
+    /// `--regex-match-limit`, `--regex-depth-limit`: the PCRE2 limits every content
+    /// pattern is compiled with (see [`crate::values::pattern`]).
+    pub regex_limits: crate::values::pattern::RegexLimits,
+}
+
+impl Default for ScanSpec {
+    fn default() -> ScanSpec {
+        ScanSpec {
+            selection: Selection::default(),
+            load: Default::default(),
+            policy: None,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            max_items_per_object: DEFAULT_MAX_ITEMS,
+            limits: Limits::default(),
+            regex_limits: Default::default(),
+        }
+    }
+}
+
+impl ScanSpec {
+    /// The spec with its file names (tailoring, policy) taken relative to `base`, as a
+    /// spec read from a file names them relative to that file's directory.
+    pub fn resolved_against(mut self, base: &Path) -> ScanSpec {
+        for p in [&mut self.load.tailoring, &mut self.policy]
+            .into_iter()
+            .flatten()
+        {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+        self
+    }
+}
+
 /// Everything a scan needs besides the content.
 pub struct ScanConfig {
     pub selection: Selection,
     pub host: Arc<Host>,
     pub max_file_size: u64,
-    /// `--object-timeout`: see [`Context::object_timeout`].
-    pub object_timeout: Option<std::time::Duration>,
-    /// `--max-object-items`: see [`Context::max_object_items`].
-    pub max_object_items: usize,
-    /// `--max-object-bytes`: see [`Context::max_object_bytes`].
-    pub max_object_bytes: usize,
-    /// `--regex-match-limit`, `--regex-depth-limit`: the PCRE2 limits every content
-    /// pattern is compiled with (see [`crate::values::pattern`]).
+    /// Time, item and byte bounds of each object's collection.
+    pub limits: Limits,
+    /// The PCRE2 limits every content pattern is compiled with.
     pub regex_limits: crate::values::pattern::RegexLimits,
     /// Most items kept per object in the results document.
     pub max_items_per_object: usize,
@@ -43,23 +101,33 @@ pub struct ScanConfig {
 }
 
 impl ScanConfig {
+    /// The default configuration for `host`.
     pub fn new(host: Host) -> ScanConfig {
-        ScanConfig {
-            selection: Selection::default(),
-            host: Arc::new(host),
-            max_file_size: 256 * 1024 * 1024,
-            object_timeout: Some(std::time::Duration::from_secs(
-                crate::cli::DEFAULT_OBJECT_TIMEOUT,
+        ScanConfig::from_spec(&ScanSpec::default(), host).expect("the default spec is valid")
+    }
+
+    /// The validated configuration of `spec` on `host`: the regex limits checked and
+    /// the policy file loaded.
+    pub fn from_spec(spec: &ScanSpec, host: Host) -> Result<ScanConfig, String> {
+        spec.regex_limits.check()?;
+        let policy = match &spec.policy {
+            Some(p) => Some(Arc::new(
+                crate::policy::Policy::load(p).map_err(|e| e.to_string())?,
             )),
-            max_object_items: crate::probes::DEFAULT_MAX_OBJECT_ITEMS,
-            max_object_bytes: crate::probes::DEFAULT_MAX_OBJECT_BYTES,
-            regex_limits: Default::default(),
-            max_items_per_object: 200,
+            None => None,
+        };
+        Ok(ScanConfig {
+            selection: spec.selection.clone(),
+            host: Arc::new(host),
+            max_file_size: spec.max_file_size,
+            limits: spec.limits,
+            regex_limits: spec.regex_limits,
+            max_items_per_object: spec.max_items_per_object,
             command_line: Vec::new(),
-            policy_path: None,
-            policy: None,
+            policy_path: spec.policy.as_ref().map(|p| p.display().to_string()),
+            policy,
             progress: None,
-        }
+        })
     }
 }
 
@@ -114,9 +182,7 @@ pub fn run(
     let clock = Instant::now();
     let mut ctx = Context::new(config.host.clone());
     ctx.max_file_size = config.max_file_size;
-    ctx.object_timeout = config.object_timeout;
-    ctx.max_object_items = config.max_object_items;
-    ctx.max_object_bytes = config.max_object_bytes;
+    ctx.limits = config.limits;
     ctx.policy = config.policy.clone();
     crate::values::pattern::set_limits(config.regex_limits);
 
@@ -161,19 +227,15 @@ pub fn run(
             }
         }
     }
+    let collector = registry.bind(&ctx);
     let evaluators: HashMap<String, Evaluator<'_>> = content
         .oval
         .iter()
         .map(|(href, doc)| {
             (
                 href.clone(),
-                Evaluator::new(
-                    doc,
-                    registry,
-                    &ctx,
-                    exports.remove(href).unwrap_or_default(),
-                )
-                .with_progress(config.progress.clone()),
+                Evaluator::new(doc, &collector, exports.remove(href).unwrap_or_default())
+                    .with_progress(config.progress.clone()),
             )
         })
         .collect();

@@ -5,8 +5,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::engine::probe::{
+    DEFAULT_MAX_OBJECT_BYTES, DEFAULT_MAX_OBJECT_ITEMS, DEFAULT_OBJECT_TIMEOUT_SECS, Limits,
+};
 use crate::engine::xccdf::Selection;
-use crate::scan::ScanConfig;
+use crate::scan::{DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_ITEMS, ScanConfig, ScanSpec};
 use crate::target::Host;
 
 #[derive(Debug, Parser)]
@@ -142,14 +145,14 @@ pub struct ScanArgs {
     pub max_content_size: Option<u64>,
     /// Give up collecting one object after this many seconds (the object is then an
     /// error: "timed out"); default 300, 0 for no limit.
-    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_OBJECT_TIMEOUT)]
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_OBJECT_TIMEOUT_SECS)]
     pub object_timeout: u64,
     /// Most items one object may collect before it is an error (bounds memory).
-    #[arg(long, value_name = "N", default_value_t = crate::probes::DEFAULT_MAX_OBJECT_ITEMS)]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_OBJECT_ITEMS)]
     pub max_object_items: usize,
     /// Most memory one object's items may hold before it is an error (bounds memory
     /// whatever the item size).
-    #[arg(long, value_name = "BYTES", default_value_t = crate::probes::DEFAULT_MAX_OBJECT_BYTES)]
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_OBJECT_BYTES)]
     pub max_object_bytes: usize,
     /// PCRE2 match limit for content patterns: backtracking steps one search may take
     /// before the check is an error.
@@ -162,16 +165,26 @@ pub struct ScanArgs {
     /// Print nothing on the terminal but errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// The scan's settings as a serialised scan specification (what a remote scan
+    /// sends its host) instead of the flags that set them.
+    #[arg(
+        long,
+        hide = true,
+        value_name = "FILE",
+        conflicts_with_all = [
+            "profile", "rules", "skip_rules", "assume_platforms", "tailoring", "vars",
+            "policy", "max_file_size", "max_items", "datastream_id", "xccdf_id",
+            "max_content_size", "object_timeout", "max_object_items", "max_object_bytes",
+            "regex_match_limit", "regex_depth_limit",
+        ]
+    )]
+    pub spec: Option<PathBuf>,
     #[command(flatten)]
     pub remote: crate::remote::RemoteArgs,
     /// `--history DIR`, `--sign-key FILE`, `--events PATH|syslog`.
     #[command(flatten)]
     pub history: crate::history::ScanHistoryArgs,
 }
-
-pub const DEFAULT_MAX_FILE_SIZE: u64 = 256 * 1024 * 1024;
-pub const DEFAULT_MAX_ITEMS: usize = 200;
-pub const DEFAULT_OBJECT_TIMEOUT: u64 = 300;
 
 fn parse_var(s: &str) -> Result<(String, String), String> {
     s.split_once('=')
@@ -181,68 +194,52 @@ fn parse_var(s: &str) -> Result<(String, String), String> {
 }
 
 impl ScanArgs {
-    /// The remote scan task: evaluation flags are passed on, files named by flags are
-    /// copied, output flags stay local (reports are rendered here).
-    pub fn remote_task(&self) -> crate::remote::ScanTask {
-        let mut t = crate::remote::ScanTask::scan(self.content.clone());
-        let mut flag = |name: &str, value: String| {
-            t.flags.push(name.to_string());
-            t.flags.push(value);
-        };
-        if let Some(p) = &self.profile {
-            flag("--profile", p.clone());
+    /// The scan's settings as flags give them, or as `--spec FILE` gives them (the
+    /// serialised [`ScanSpec`] a controller sends a remote host; its file names are
+    /// relative to the spec file).
+    pub fn spec(&self) -> Result<ScanSpec, String> {
+        if let Some(f) = &self.spec {
+            let bytes = std::fs::read(f).map_err(|e| format!("--spec {}: {e}", f.display()))?;
+            let spec: ScanSpec = serde_json::from_slice(&bytes)
+                .map_err(|e| format!("--spec {}: {e}", f.display()))?;
+            let base = f.parent().unwrap_or(std::path::Path::new("."));
+            return Ok(spec.resolved_against(base));
         }
-        for r in &self.rules {
-            flag("--rule", r.clone());
-        }
-        for r in &self.skip_rules {
-            flag("--skip-rule", r.clone());
-        }
-        for (k, v) in &self.vars {
-            flag("--var", format!("{k}={v}"));
-        }
-        for p in &self.assume_platforms {
-            flag("--assume-platform", p.clone());
-        }
-        // Limits travel only when set, so the remote command line says what the user
-        // asked for.
-        if self.max_file_size != DEFAULT_MAX_FILE_SIZE {
-            flag("--max-file-size", self.max_file_size.to_string());
-        }
-        if self.max_items != DEFAULT_MAX_ITEMS {
-            flag("--max-items", self.max_items.to_string());
-        }
-        if self.max_object_items != crate::probes::DEFAULT_MAX_OBJECT_ITEMS {
-            flag("--max-object-items", self.max_object_items.to_string());
-        }
-        if self.max_object_bytes != crate::probes::DEFAULT_MAX_OBJECT_BYTES {
-            flag("--max-object-bytes", self.max_object_bytes.to_string());
-        }
-        if self.regex_match_limit != crate::values::pattern::DEFAULT_MATCH_LIMIT {
-            flag("--regex-match-limit", self.regex_match_limit.to_string());
-        }
-        if self.regex_depth_limit != crate::values::pattern::DEFAULT_DEPTH_LIMIT {
-            flag("--regex-depth-limit", self.regex_depth_limit.to_string());
-        }
-        if let Some(n) = self.max_content_size {
-            flag("--max-content-size", n.to_string());
-        }
-        if self.object_timeout != DEFAULT_OBJECT_TIMEOUT {
-            flag("--object-timeout", self.object_timeout.to_string());
-        }
-        if let Some(d) = &self.datastream_id {
-            flag("--datastream-id", d.clone());
-        }
-        if let Some(x) = &self.xccdf_id {
-            flag("--xccdf-id", x.clone());
-        }
-        if let Some(p) = &self.policy {
-            t.files.push(("--policy".into(), p.clone()));
-        }
-        if let Some(p) = &self.tailoring {
-            t.files.push(("--tailoring".into(), p.clone()));
-        }
-        t
+        Ok(ScanSpec {
+            selection: Selection {
+                profile: self.profile.clone(),
+                rules: self.rules.clone(),
+                skip_rules: self.skip_rules.clone(),
+                vars: self.vars.clone(),
+                assumed_platforms: self.assume_platforms.clone(),
+            },
+            load: crate::content::LoadOptions {
+                datastream_id: self.datastream_id.clone(),
+                xccdf_id: self.xccdf_id.clone(),
+                tailoring: self.tailoring.clone(),
+                max_content_size: self.max_content_size,
+            },
+            policy: self.policy.clone(),
+            max_file_size: self.max_file_size,
+            max_items_per_object: self.max_items,
+            limits: Limits {
+                object_timeout: (self.object_timeout > 0)
+                    .then(|| std::time::Duration::from_secs(self.object_timeout)),
+                max_object_items: self.max_object_items,
+                max_object_bytes: self.max_object_bytes,
+            },
+            regex_limits: crate::values::pattern::RegexLimits {
+                match_limit: self.regex_match_limit,
+                depth_limit: self.regex_depth_limit,
+            },
+        })
+    }
+
+    /// The remote scan task: the scan's settings travel as a serialised [`ScanSpec`],
+    /// the files it names are copied, output flags stay local (reports are rendered
+    /// here).
+    pub fn remote_task(&self) -> Result<crate::remote::ScanTask, String> {
+        crate::remote::ScanTask::scan(self.content.clone(), self.spec()?)
     }
 
     /// The SCAP results files asked for, for a remote scan to bring back.
@@ -258,17 +255,9 @@ impl ScanArgs {
         .collect()
     }
 
-    pub fn load_options(&self) -> crate::content::LoadOptions {
-        crate::content::LoadOptions {
-            datastream_id: self.datastream_id.clone(),
-            xccdf_id: self.xccdf_id.clone(),
-            tailoring: self.tailoring.clone(),
-            max_content_size: self.max_content_size,
-        }
-    }
-
-    /// The validated scan configuration.
-    pub fn config(&self) -> Result<ScanConfig, String> {
+    /// The validated scan configuration of `spec` (from [`ScanArgs::spec`]) on the
+    /// host `--root` names, or this one.
+    pub fn config(&self, spec: &ScanSpec) -> Result<ScanConfig, String> {
         let host = match &self.root {
             Some(r) => {
                 if !r.is_dir() {
@@ -281,31 +270,8 @@ impl ScanArgs {
             }
             None => Host::live(),
         };
-        let mut c = ScanConfig::new(host);
-        c.selection = Selection {
-            profile: self.profile.clone(),
-            rules: self.rules.clone(),
-            skip_rules: self.skip_rules.clone(),
-            vars: self.vars.clone(),
-            assumed_platforms: self.assume_platforms.clone(),
-        };
-        c.max_file_size = self.max_file_size;
-        c.max_items_per_object = self.max_items;
-        c.max_object_items = self.max_object_items;
-        c.max_object_bytes = self.max_object_bytes;
-        c.regex_limits = crate::values::pattern::RegexLimits {
-            match_limit: self.regex_match_limit,
-            depth_limit: self.regex_depth_limit,
-        };
-        c.regex_limits.check()?;
-        c.object_timeout =
-            (self.object_timeout > 0).then(|| std::time::Duration::from_secs(self.object_timeout));
+        let mut c = ScanConfig::from_spec(spec, host)?;
         c.command_line = std::env::args().collect();
-        c.policy_path = self.policy.as_ref().map(|p| p.display().to_string());
-        if let Some(p) = &self.policy {
-            let pol = crate::policy::Policy::load(p).map_err(|e| e.to_string())?;
-            c.policy = Some(std::sync::Arc::new(pol));
-        }
         Ok(c)
     }
 }

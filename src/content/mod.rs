@@ -48,7 +48,8 @@ pub struct Content {
 }
 
 /// Choices made when loading content.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct LoadOptions {
     /// `--datastream-id`: which data stream of a collection.
     pub datastream_id: Option<String>,

@@ -1,6 +1,8 @@
 //! Evaluation: pure logic over the content model and collected items, no I/O.
 
+pub mod item;
 pub mod oval;
+pub mod probe;
 pub mod xccdf;
 
 /// What a long scan tells whoever watches it: the phase, how many objects are

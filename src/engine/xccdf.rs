@@ -153,7 +153,8 @@ pub trait OvalRunner {
     fn definition_ids(&self, href: &str) -> Result<Vec<String>, String>;
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Selection {
     /// `None`: the benchmark's default selection. `Some("all")`: every rule.
     pub profile: Option<String>,

@@ -120,6 +120,24 @@ pub fn run(plan: &Path, args: &[String]) -> i32 {
         }
     }
     let failing = rules.iter().any(|r| r["result"] == "fail");
+    // The scan specification the controller sent, read back as a scan reads it, so a
+    // test sees what the host was asked to evaluate.
+    let spec = match args.iter().position(|a| a == "--spec") {
+        Some(i) => match args.get(i + 1).map(std::fs::read) {
+            Some(Ok(b)) => match serde_json::from_slice::<crate::scan::ScanSpec>(&b) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    eprintln!("vigil: --spec: {e}");
+                    return 1;
+                }
+            },
+            _ => {
+                eprintln!("vigil: --spec: cannot read the file");
+                return 1;
+            }
+        },
+        None => None,
+    };
     // A results document of the real schema (the fleet reads it into the typed
     // model), with the stand-in's own `tool` and `args` beside the fields.
     let doc = json!({
@@ -132,8 +150,11 @@ pub fn run(plan: &Path, args: &[String]) -> i32 {
             "user": crate::osutil::current_user(),
             "started": "", "finished": "", "duration_ms": 0, "root": null,
             "content": {"path": plan, "sha256": "", "kind": "selftest"},
-            "benchmark": null, "profile": null,
+            "benchmark": null,
+            "profile": spec.as_ref().and_then(|s| s.selection.profile.clone())
+                .map(|id| json!({"id": id, "title": null})),
             "args": args,
+            "spec": spec,
         },
         "summary": {"results": {}, "by_severity": {}, "definitions": {}, "score": 0.0,
             "max_score": 0.0},

@@ -1,18 +1,22 @@
 //! The remote scan as a [`RemoteTask`]: copy the content (under its own name in
 //! `<dir>/content/`, with a standalone benchmark's OVAL files and CPE dictionary beside
 //! it) and the side files such as the site policy, then run
-//! `<dir>/vigil scan <dir>/content/<name> [scan flags] --json -` so the host evaluates
-//! exactly what a local scan would, and its JSON results come back on stdout. The JSON
+//! `<dir>/vigil scan <dir>/content/<name> --spec <dir>/scan-spec.json --json -`: the
+//! scan's settings travel as one serialised [`ScanSpec`] whose file names point at the
+//! copies, so the host evaluates exactly what a local scan would (no flag is spelled
+//! twice), and its JSON results come back on stdout. The JSON
 //! and HTML reports are rendered here from those results. The SCAP results (`--arf`,
 //! `--xccdf-results`, `--oval-results`) carry every collected item, which the JSON
 //! leaves out, so the host writes them in its directory and they come back with the
 //! JSON (see [`RemoteTask::returned_files`]).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use super::runner::{RESULTS_JSON, RemoteTask, Upload};
 use crate::content::{Content, ContentKind};
 use crate::osutil::is_plain_file_name;
+use crate::scan::ScanSpec;
 
 /// Where the content and the files it brings in go, under the remote directory: a
 /// directory of their own, so that no name the content uses can meet vigil's files.
@@ -46,6 +50,9 @@ impl ScapOutput {
     }
 }
 
+/// The name of the serialised [`ScanSpec`] in the remote directory.
+pub const SPEC_FILE: &str = "scan-spec.json";
+
 #[derive(Debug, Clone)]
 pub struct ScanTask {
     /// The vigil subcommand to run remotely: `scan` (tests use `remote-selftest`,
@@ -56,25 +63,56 @@ pub struct ScanTask {
     /// Files a standalone benchmark brings in from beside it (its OVAL files and CPE
     /// dictionary), by the name it uses for them; see [`ScanTask::with_companions`].
     pub companions: Vec<(String, PathBuf)>,
-    /// Flags naming a local file, e.g. `("--policy", path)`: the file is copied and the
-    /// flag passed with the remote path.
-    pub files: Vec<(String, PathBuf)>,
-    /// Other evaluation flags, passed as they are (e.g. `--profile`, `ID`).
-    pub flags: Vec<String>,
+    /// The scan's settings, with this machine's file names (tailoring, policy).
+    pub spec: ScanSpec,
+    /// The spec as the host reads it: its files named relative to the remote
+    /// directory. Written once here and uploaded to every host.
+    spec_file: Arc<tempfile::NamedTempFile>,
     /// SCAP results to write on the host and bring back.
     pub outputs: Vec<ScapOutput>,
 }
 
 impl ScanTask {
-    pub fn scan(content: Option<PathBuf>) -> ScanTask {
-        ScanTask {
+    /// The task of scanning `content` with `spec`.
+    pub fn scan(content: Option<PathBuf>, spec: ScanSpec) -> Result<ScanTask, String> {
+        let mut remote = spec.clone();
+        for (i, (name, p)) in [
+            ("tailoring", &mut remote.load.tailoring),
+            ("policy", &mut remote.policy),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if let Some(path) = p {
+                *path = PathBuf::from(Self::file_name(name, path, i));
+            }
+        }
+        let json = serde_json::to_vec_pretty(&remote).map_err(|e| e.to_string())?;
+        let mut f = tempfile::Builder::new()
+            .prefix("vigil-spec-")
+            .tempfile()
+            .map_err(|e| format!("cannot write the scan specification: {e}"))?;
+        std::io::Write::write_all(&mut f, &json)
+            .map_err(|e| format!("cannot write the scan specification: {e}"))?;
+        Ok(ScanTask {
             subcommand: "scan".into(),
             content,
             companions: Vec::new(),
-            files: Vec::new(),
-            flags: Vec::new(),
+            spec,
+            spec_file: Arc::new(f),
             outputs: Vec::new(),
-        }
+        })
+    }
+
+    /// The files the spec names, copied under the names the remote spec gives them.
+    fn spec_files(&self) -> impl Iterator<Item = (String, &PathBuf)> {
+        [
+            ("tailoring", self.spec.load.tailoring.as_ref()),
+            ("policy", self.spec.policy.as_ref()),
+        ]
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, (name, p))| Some((Self::file_name(name, p?, i), p?)))
     }
 
     /// Adds the files that `content` (as loaded here from the task's CONTENT) reads from
@@ -147,12 +185,16 @@ impl RemoteTask for ScanTask {
                 });
             }
         }
-        for (i, (flag, path)) in self.files.iter().enumerate() {
+        for (name, path) in self.spec_files() {
             v.push(Upload {
-                name: Self::file_name(flag, path, i),
+                name,
                 source: path.clone(),
             });
         }
+        v.push(Upload {
+            name: SPEC_FILE.into(),
+            source: self.spec_file.path().to_path_buf(),
+        });
         v
     }
 
@@ -161,11 +203,8 @@ impl RemoteTask for ScanTask {
         if let Some(name) = self.content_name() {
             a.push(format!("{dir}/{name}"));
         }
-        a.extend(self.flags.iter().cloned());
-        for (i, (flag, path)) in self.files.iter().enumerate() {
-            a.push(flag.clone());
-            a.push(format!("{dir}/{}", Self::file_name(flag, path, i)));
-        }
+        a.push("--spec".into());
+        a.push(format!("{dir}/{SPEC_FILE}"));
         for o in &self.outputs {
             a.push(o.flag().into());
             a.push(format!("{dir}/{}", o.remote_name().trim_end_matches('/')));
@@ -195,42 +234,55 @@ mod tests {
     use super::*;
 
     #[test]
-    fn scan_command_line_points_at_the_copies() {
-        let t = ScanTask {
-            subcommand: "scan".into(),
-            content: Some("/local/ssg-ds.xml".into()),
-            companions: vec![],
-            files: vec![("--policy".into(), "/local/site.toml".into())],
-            flags: vec!["--profile".into(), "standard".into()],
-            outputs: vec![],
+    fn the_spec_travels_with_its_files_named_as_copied() {
+        let spec = ScanSpec {
+            policy: Some("/local/site.toml".into()),
+            selection: crate::engine::xccdf::Selection {
+                profile: Some("standard".into()),
+                ..Default::default()
+            },
+            ..Default::default()
         };
+        let t = ScanTask::scan(Some("/local/ssg-ds.xml".into()), spec.clone()).unwrap();
         assert_eq!(
             t.args("/tmp/vigil.X"),
             [
                 "scan",
                 "/tmp/vigil.X/content/ssg-ds.xml",
-                "--profile",
-                "standard",
-                "--policy",
-                "/tmp/vigil.X/f0-policy.toml",
+                "--spec",
+                "/tmp/vigil.X/scan-spec.json",
                 "--json",
                 "-"
             ]
         );
-        let names: Vec<_> = t.uploads().into_iter().map(|u| u.name).collect();
-        assert_eq!(names, ["content/ssg-ds.xml", "f0-policy.toml"]);
-        assert_eq!(ScanTask::scan(None).args("/d"), ["scan", "--json", "-"]);
-        assert!(ScanTask::scan(None).returned_files().is_empty());
+        let ups = t.uploads();
+        let names: Vec<_> = ups.iter().map(|u| u.name.as_str()).collect();
+        assert_eq!(names, ["content/ssg-ds.xml", "f1-policy.toml", SPEC_FILE]);
+        // What the host reads: the spec, its policy named as uploaded, resolved against
+        // the remote directory.
+        let sent: ScanSpec =
+            serde_json::from_slice(&std::fs::read(&ups[2].source).unwrap()).unwrap();
+        let got = sent.resolved_against(std::path::Path::new("/tmp/vigil.X"));
+        assert_eq!(got.policy, Some("/tmp/vigil.X/f1-policy.toml".into()));
+        assert_eq!(got.selection, spec.selection);
+        let none = ScanTask::scan(None, ScanSpec::default()).unwrap();
+        assert_eq!(
+            none.args("/d"),
+            ["scan", "--spec", "/d/scan-spec.json", "--json", "-"]
+        );
+        assert!(none.returned_files().is_empty());
     }
 
     #[test]
     fn scap_outputs_are_written_on_the_host_and_come_back_with_the_json() {
-        let mut t = ScanTask::scan(None);
+        let mut t = ScanTask::scan(None, ScanSpec::default()).unwrap();
         t.outputs = vec![ScapOutput::Arf, ScapOutput::OvalResults];
         assert_eq!(
             t.args("/d"),
             [
                 "scan",
+                "--spec",
+                "/d/scan-spec.json",
                 "--arf",
                 "/d/arf.xml",
                 "--oval-results",

@@ -119,7 +119,6 @@ pub(crate) mod testutil {
     use super::ScanResults;
     use crate::content::{Content, LoadOptions, datastream};
     use crate::engine::xccdf::Selection;
-    use crate::probes::Registry;
     use crate::scan::{self, ScanConfig};
     use crate::target::Host;
 
@@ -138,7 +137,8 @@ pub(crate) mod testutil {
         };
         config.max_items_per_object = max_items;
         config.command_line = vec!["vigil".into(), "scan".into()];
-        let results = scan::run(&content, &config, &Registry::builtin()).expect("fixture scans");
+        let results =
+            scan::run(&content, &config, &crate::probes::builtin()).expect("fixture scans");
         (content, results)
     }
 
@@ -162,7 +162,6 @@ pub(crate) mod testutil {
 mod tests {
     use super::testutil::scan_fixture;
     use crate::content::{LoadOptions, datastream};
-    use crate::probes::Registry;
     use crate::scan::{self, ScanConfig};
     use crate::target::Host;
 
@@ -199,7 +198,7 @@ mod tests {
         let content = datastream::load(&path, &LoadOptions::default()).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let config = ScanConfig::new(Host::offline(dir.path().to_path_buf()));
-        let r = scan::run(&content, &config, &Registry::builtin()).unwrap();
+        let r = scan::run(&content, &config, &crate::probes::builtin()).unwrap();
         let doc = serde_json::to_value(&r).unwrap();
         assert!(doc["definitions"].as_array().unwrap().len() > 10);
         assert_eq!(errors(&validator(), &doc), Vec::<String>::new());

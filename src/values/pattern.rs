@@ -40,7 +40,8 @@ pub struct PatternOptions {
 }
 
 /// The PCRE2 limits every pattern is compiled with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RegexLimits {
     /// PCRE2 match limit: how many times the matcher may call its internal match
     /// function (backtracking steps) in one search.

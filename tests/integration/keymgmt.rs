@@ -1062,7 +1062,7 @@ fn assert_fails_with(s: &Scan, rule: &str, name: &str, needle: &str) {
 /// are unknown, never pass or fail by guess.
 fn standard_probe_missing(rule: &str) -> bool {
     use vigil::content::oval::Family;
-    let registry = vigil::probes::Registry::builtin();
+    let registry = vigil::probes::builtin();
     let (family, kind) = match rule {
         "rsyslog_remote_forwarding"
         | "audisp_remote_active"

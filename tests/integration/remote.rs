@@ -227,15 +227,22 @@ fn fleet_scan_reports_each_host_and_matches_a_local_run() {
     assert_eq!(s["hosts"][2]["failing_rules"][0], "selftest_env_unset_1");
     assert!(all.contains("3 hosts: 2 pass, 1 fail, 0 error"), "{all}");
 
-    // The per-host document is what the remote vigil printed, flags included.
+    // The per-host document is what the remote vigil printed: the settings came as
+    // one serialised scan specification, not as flags spelled again.
     let doc: Value = serde_json::from_slice(
         &std::fs::read(out_dir.join(format!("root@127.0.0.1_{a}.json"))).unwrap(),
     )
     .unwrap();
+    let args = doc["scan"]["args"].as_array().unwrap();
+    assert_eq!(args.len(), 4, "{args:?}");
+    assert_eq!(args[0], "--spec");
+    assert!(args[1].as_str().unwrap().ends_with("/scan-spec.json"));
     assert_eq!(
-        doc["scan"]["args"],
-        serde_json::json!(["--profile", "p1", "--json", "-"])
+        args[2..],
+        [serde_json::json!("--json"), serde_json::json!("-")]
     );
+    assert_eq!(doc["scan"]["spec"]["selection"]["profile"], "p1");
+    assert_eq!(doc["scan"]["profile"]["id"], "p1");
     // Same rules and results as running the same thing locally.
     let local = Command::new(VIGIL)
         .args(["remote-selftest"])

@@ -10,20 +10,20 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use rayon::prelude::*;
-
 use super::functions;
 use super::logic::{self, OvalResult, StatusTally};
 use crate::content::oval::{
     Component, Criteria, CriteriaNode, Datatype, Entity, EntityValue, Existence, Family, Filter,
     FilterAction, Object, ObjectSet, OvalDefinitions, SetOperator, State, Test, VariableKind,
 };
-use crate::probes::{
-    Collected, Context, Flag, Item, ItemFilter, ItemStatus, ObjectQuery, QueryEntity, Registry,
+use crate::engine::probe::{
+    Collected, Collector, Flag, Item, ItemFilter, ItemPredicate, ItemStatus, ObjectQuery,
+    QueryEntity,
 };
 use crate::values::compare;
 
 mod explain;
+mod schedule;
 pub use explain::{EntityVerdict, MAX_LINES};
 
 /// Why a variable has no values.
@@ -239,8 +239,8 @@ fn entity_result(e: &Entity, values: &Result<Vec<String>, OvalResult>, item: &It
 /// Evaluates the definitions of one OVAL document against a host.
 pub struct Evaluator<'a> {
     pub defs: &'a OvalDefinitions,
-    registry: &'a Registry,
-    ctx: &'a Context,
+    /// The probes, bound to the host and the scan's settings.
+    collector: &'a dyn Collector,
     externals: HashMap<String, Vec<String>>,
     objects: Mutex<HashMap<String, Arc<ObjectOutcome>>>,
     variables: Mutex<HashMap<String, Arc<VarValues>>>,
@@ -263,14 +263,12 @@ type Stack<'s> = &'s mut Vec<String>;
 impl<'a> Evaluator<'a> {
     pub fn new(
         defs: &'a OvalDefinitions,
-        registry: &'a Registry,
-        ctx: &'a Context,
+        collector: &'a dyn Collector,
         externals: HashMap<String, Vec<String>>,
     ) -> Evaluator<'a> {
         Evaluator {
             defs,
-            registry,
-            ctx,
+            collector,
             externals,
             objects: Mutex::new(HashMap::new()),
             variables: Mutex::new(HashMap::new()),
@@ -285,302 +283,6 @@ impl<'a> Evaluator<'a> {
     pub fn with_progress(mut self, p: Option<Arc<dyn crate::engine::ScanProgress>>) -> Self {
         self.progress = p;
         self
-    }
-
-    // ----- collection ---------------------------------------------------------------
-
-    /// Collects, in parallel and batched per probe, every object the given definitions
-    /// need. Objects that depend on other objects (through variables, sets or filters)
-    /// are collected in later rounds, once what they depend on is in.
-    pub fn prefetch<'i>(&self, definition_ids: impl IntoIterator<Item = &'i str>) {
-        let mut needed = HashSet::new();
-        let mut seen_defs = HashSet::new();
-        for id in definition_ids {
-            self.needed_objects_of_definition(id, &mut needed, &mut seen_defs);
-        }
-        let mut deps: HashMap<String, HashSet<String>> = HashMap::new();
-        let mut queue: Vec<String> = needed.iter().cloned().collect();
-        while let Some(id) = queue.pop() {
-            if deps.contains_key(&id) {
-                continue;
-            }
-            let d = self.object_dependencies(&id);
-            for o in &d {
-                if !deps.contains_key(o) {
-                    queue.push(o.clone());
-                }
-            }
-            deps.insert(id, d);
-        }
-        if let Some(p) = &self.progress {
-            let done = self.objects.lock().unwrap();
-            p.objects_planned(deps.keys().filter(|id| !done.contains_key(*id)).count());
-        }
-        loop {
-            let done: HashSet<String> = self.objects.lock().unwrap().keys().cloned().collect();
-            let ready: Vec<&String> = deps
-                .iter()
-                .filter(|(id, d)| !done.contains(*id) && d.iter().all(|x| done.contains(x)))
-                .map(|(id, _)| id)
-                .collect();
-            if ready.is_empty() {
-                break;
-            }
-            let _t = crate::trace::span(|| format!("prefetch round: {} objects", ready.len()));
-            self.collect_batch(&ready);
-        }
-        // Anything left is part of a dependency cycle; on-demand collection reports it.
-    }
-
-    fn needed_objects_of_definition(
-        &self,
-        id: &str,
-        out: &mut HashSet<String>,
-        seen: &mut HashSet<String>,
-    ) {
-        if !seen.insert(id.to_string()) {
-            return;
-        }
-        let Some(def) = self.defs.definitions.get(id) else {
-            return;
-        };
-        fn walk(
-            ev: &Evaluator<'_>,
-            c: &Criteria,
-            out: &mut HashSet<String>,
-            seen: &mut HashSet<String>,
-        ) {
-            for n in &c.children {
-                match n {
-                    CriteriaNode::Criteria(c) => walk(ev, c, out, seen),
-                    CriteriaNode::Criterion { test_ref, .. } => {
-                        if let Some(t) = ev.defs.tests.get(test_ref) {
-                            if let Some(o) = &t.object_ref {
-                                out.insert(o.clone());
-                            }
-                            for s in &t.state_refs {
-                                ev.state_object_deps(s, out, &mut HashSet::new());
-                            }
-                        }
-                    }
-                    CriteriaNode::ExtendDefinition { definition_ref, .. } => {
-                        ev.needed_objects_of_definition(definition_ref, out, seen)
-                    }
-                }
-            }
-        }
-        if let Some(c) = &def.criteria {
-            walk(self, c, out, seen);
-        }
-    }
-
-    fn state_object_deps(
-        &self,
-        state_id: &str,
-        out: &mut HashSet<String>,
-        seen: &mut HashSet<String>,
-    ) {
-        if let Some(s) = self.defs.states.get(state_id) {
-            for e in &s.entities {
-                self.entity_object_deps(e, out, seen);
-            }
-        }
-    }
-
-    fn entity_object_deps(
-        &self,
-        e: &Entity,
-        out: &mut HashSet<String>,
-        seen: &mut HashSet<String>,
-    ) {
-        if let EntityValue::VarRef(v) = &e.value {
-            self.variable_object_deps(v, out, seen);
-        }
-        for f in &e.fields {
-            self.entity_object_deps(f, out, seen);
-        }
-    }
-
-    fn variable_object_deps(
-        &self,
-        var: &str,
-        out: &mut HashSet<String>,
-        seen: &mut HashSet<String>,
-    ) {
-        if !seen.insert(var.to_string()) {
-            return;
-        }
-        if let Some(v) = self.defs.variables.get(var)
-            && let VariableKind::Local(c) = &v.kind
-        {
-            self.component_object_deps(c, out, seen);
-        }
-    }
-
-    fn component_object_deps(
-        &self,
-        c: &Component,
-        out: &mut HashSet<String>,
-        seen: &mut HashSet<String>,
-    ) {
-        match c {
-            Component::Literal { .. } => {}
-            Component::Object { object_ref, .. } => {
-                out.insert(object_ref.clone());
-            }
-            Component::Variable { var_ref } => self.variable_object_deps(var_ref, out, seen),
-            Component::Arithmetic { components, .. }
-            | Component::Concat(components)
-            | Component::Count(components)
-            | Component::Unique(components)
-            | Component::TimeDifference { components, .. } => {
-                for c in components {
-                    self.component_object_deps(c, out, seen);
-                }
-            }
-            Component::Begin { component, .. }
-            | Component::End { component, .. }
-            | Component::EscapeRegex(component)
-            | Component::RegexCapture { component, .. }
-            | Component::Split { component, .. }
-            | Component::Substring { component, .. }
-            | Component::GlobToRegex { component, .. } => {
-                self.component_object_deps(component, out, seen)
-            }
-        }
-    }
-
-    /// Objects that must be collected before this one.
-    fn object_dependencies(&self, id: &str) -> HashSet<String> {
-        let mut out = HashSet::new();
-        let Some(o) = self.defs.objects.get(id) else {
-            return out;
-        };
-        let mut seen = HashSet::new();
-        for e in &o.entities {
-            self.entity_object_deps(e, &mut out, &mut seen);
-        }
-        for f in &o.filters {
-            self.state_object_deps(&f.state_ref, &mut out, &mut seen);
-        }
-        if let Some(set) = &o.set {
-            fn set_deps(
-                ev: &Evaluator<'_>,
-                s: &ObjectSet,
-                out: &mut HashSet<String>,
-                seen: &mut HashSet<String>,
-            ) {
-                out.extend(s.object_refs.iter().cloned());
-                for f in &s.filters {
-                    ev.state_object_deps(&f.state_ref, out, seen);
-                }
-                for c in &s.sets {
-                    set_deps(ev, c, out, seen);
-                }
-            }
-            set_deps(self, set, &mut out, &mut seen);
-        }
-        if o.kind == "variable_object" {
-            for e in &o.entities {
-                if let Some(v) = e.literal() {
-                    self.variable_object_deps(v, &mut out, &mut seen);
-                }
-            }
-        }
-        out.remove(id);
-        out
-    }
-
-    /// Collects objects whose dependencies are all collected: queries are built
-    /// (variables resolve from cache), grouped by probe and each group handed to its
-    /// probe at once; groups run in parallel.
-    fn collect_batch(&self, ids: &[&String]) {
-        let mut direct: Vec<(String, ObjectOutcome)> = Vec::new();
-        let mut groups: Vec<(usize, ProbeBatch)> = Vec::new();
-        let mut probe_index: Vec<*const ()> = Vec::new();
-        let mut probes = Vec::new();
-        for id in ids {
-            let Some(obj) = self.defs.objects.get(id.as_str()) else {
-                direct.push((
-                    id.to_string(),
-                    ObjectOutcome::flagged(id, Flag::Error, format!("object {id} is not defined")),
-                ));
-                continue;
-            };
-            if obj.set.is_some() || obj.kind == "variable_object" {
-                let mut stack = Vec::new();
-                let o = self.build_object(obj, &mut stack);
-                direct.push((id.to_string(), o));
-                continue;
-            }
-            let mut stack = Vec::new();
-            match self.query_for(obj, &mut stack) {
-                Err(outcome) => direct.push((id.to_string(), outcome)),
-                Ok((query, vars)) => match self.registry.find(&obj.family, &obj.kind) {
-                    None => direct.push((id.to_string(), not_implemented(obj))),
-                    Some(p) => {
-                        let key = Arc::as_ptr(p) as *const ();
-                        let gi = match probe_index.iter().position(|k| *k == key) {
-                            Some(i) => i,
-                            None => {
-                                probe_index.push(key);
-                                probes.push(p.clone());
-                                groups.push((probes.len() - 1, Vec::new()));
-                                groups.len() - 1
-                            }
-                        };
-                        groups[gi].1.push((id.to_string(), query, vars));
-                    }
-                },
-            }
-        }
-        let collected: Vec<(String, ObjectOutcome)> = groups
-            .into_par_iter()
-            .flat_map_iter(|(pi, entries)| {
-                let queries: Vec<&ObjectQuery> = entries.iter().map(|(_, q, _)| q).collect();
-                let probe = &probes[pi];
-                let _t = crate::trace::span(|| {
-                    let mut kinds: Vec<&str> = queries.iter().map(|q| q.kind.as_str()).collect();
-                    kinds.sort_unstable();
-                    kinds.dedup();
-                    format!(
-                        "probe batch: {} objects ({})",
-                        queries.len(),
-                        kinds.join(", ")
-                    )
-                });
-                let results = run_probe(|| probe.collect_many(&queries, self.ctx), queries.len());
-                if let Some(p) = &self.progress {
-                    p.objects_collected(queries.len());
-                }
-                entries
-                    .into_iter()
-                    .zip(results)
-                    .map(|((id, _, vars), c)| {
-                        let mut o = ObjectOutcome::from_collected(&id, c);
-                        o.variables = vars;
-                        (id, o)
-                    })
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        if let Some(p) = &self.progress {
-            p.objects_collected(direct.len());
-        }
-        let mut finished = Vec::new();
-        for (id, mut o) in collected.into_iter().chain(direct) {
-            if let Some(obj) = self.defs.objects.get(&id)
-                && obj.set.is_none()
-            {
-                let mut stack = Vec::new();
-                self.apply_filters(&obj.filters, &mut o, &mut stack);
-            }
-            finished.push((id, Arc::new(o)));
-        }
-        let mut map = self.objects.lock().unwrap();
-        for (id, o) in finished {
-            map.entry(id).or_insert(o);
-        }
     }
 
     /// The collected object, collecting it now if no batch did.
@@ -629,12 +331,10 @@ impl<'a> Evaluator<'a> {
         }
         match self.query_for(obj, stack) {
             Err(o) => o,
-            Ok((query, vars)) => match self.registry.find(&obj.family, &obj.kind) {
+            Ok((query, vars)) => match self.collector.probe_for(&obj.family, &obj.kind) {
                 None => not_implemented(obj),
                 Some(p) => {
-                    let c = run_probe(|| vec![p.collect(&query, self.ctx)], 1)
-                        .pop()
-                        .expect("one result");
+                    let c = self.collect_one(p, &query);
                     let mut o = ObjectOutcome::from_collected(&obj.id, c);
                     o.variables = vars;
                     o
@@ -1177,7 +877,7 @@ impl<'a> Evaluator<'a> {
             }
             resolved.push((f.action, self.resolve_state(state, stack)));
         }
-        let predicate: crate::probes::ItemPredicate = Arc::new(move |item: &Item| {
+        let predicate: ItemPredicate = Arc::new(move |item: &Item| {
             item.status != ItemStatus::Exists
                 || resolved.iter().all(|(action, state)| {
                     let matched = state.result(item) == OvalResult::True;
@@ -1484,21 +1184,6 @@ fn not_implemented(obj: &Object) -> ObjectOutcome {
             obj.kind
         ),
     )
-}
-
-/// Runs a probe, turning a panic into an `error` flag for its objects so one faulty
-/// probe never aborts the scan.
-fn run_probe(f: impl FnOnce() -> Vec<Collected>, n: usize) -> Vec<Collected> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
-        Ok(v) if v.len() == n => v,
-        Ok(_) => (0..n)
-            .map(|_| Collected::error("probe returned the wrong number of results"))
-            .collect(),
-        Err(p) => {
-            let msg = crate::probes::panic_message(p.as_ref());
-            (0..n).map(|_| Collected::error(msg.clone())).collect()
-        }
-    }
 }
 
 fn item_key(i: &Item) -> String {

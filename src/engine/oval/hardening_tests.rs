@@ -8,8 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crate::content::oval::Family;
 use crate::content::xml;
 use crate::engine::oval::{Evaluator, OvalResult};
-use crate::probes::{Collected, Context, Flag, ObjectQuery, Probe, Registry};
-use crate::target::Host;
+use crate::engine::probe::{Collected, Flag, ObjectQuery, Probe, Registry};
 
 /// Panics for objects whose id ends in `:1`; collects nothing (does not exist) for
 /// the others.
@@ -17,12 +16,12 @@ struct PanickyProbe {
     calls: AtomicUsize,
 }
 
-impl Probe for PanickyProbe {
+impl Probe<()> for PanickyProbe {
     fn kinds(&self) -> &'static [&'static str] {
         &["environmentvariable58_object"]
     }
 
-    fn collect(&self, query: &ObjectQuery, _ctx: &Context) -> Collected {
+    fn collect(&self, query: &ObjectQuery, _ctx: &()) -> Collected {
         self.calls.fetch_add(1, Ordering::SeqCst);
         if query.object_id.ends_with(":1") {
             panic!("test probe exploded on {}", query.object_id);
@@ -64,9 +63,9 @@ fn probe_panic_becomes_an_error_for_that_object_and_the_scan_goes_on() {
     });
     let mut registry = Registry::empty();
     registry.register(Family::Independent, probe.clone());
-    let ctx = Context::new(Arc::new(Host::live()));
-    let ev = Evaluator::new(&defs, &registry, &ctx, Default::default());
-    // Batch collection (the scan's path): the default collect_many isolates objects.
+    let collector = registry.bind(&());
+    let ev = Evaluator::new(&defs, &collector, Default::default());
+    // Batch collection (the scan's path): a probe that shares no work has each object collected on its own.
     ev.prefetch(vec!["oval:p:def:1", "oval:p:def:2", "oval:p:def:3"]);
     let d1 = ev.definition("oval:p:def:1");
     assert_eq!(d1.result, OvalResult::Error);
@@ -103,8 +102,8 @@ fn probe_panic_outside_a_batch_is_an_error_too() {
             calls: AtomicUsize::new(0),
         }),
     );
-    let ctx = Context::new(Arc::new(Host::live()));
-    let ev = Evaluator::new(&defs, &registry, &ctx, Default::default());
+    let collector = registry.bind(&());
+    let ev = Evaluator::new(&defs, &collector, Default::default());
     // No prefetch: objects are collected one by one as tests need them.
     assert_eq!(ev.definition("oval:p:def:1").result, OvalResult::Error);
     assert_eq!(ev.definition("oval:p:def:2").result, OvalResult::True);

@@ -61,12 +61,12 @@ pub struct FsProbe;
 
 /// Registers [`FsProbe`] for the unix and independent families.
 pub fn register(r: &mut Registry) {
-    let p: Arc<dyn Probe> = Arc::new(FsProbe);
+    let p: Arc<dyn Probe<Context>> = Arc::new(FsProbe);
     r.register(Family::Unix, p.clone());
     r.register(Family::Independent, p);
 }
 
-impl Probe for FsProbe {
+impl Probe<Context> for FsProbe {
     fn kinds(&self) -> &'static [&'static str] {
         KINDS
     }
@@ -77,8 +77,9 @@ impl Probe for FsProbe {
             .unwrap_or_else(|| Collected::error("no result"))
     }
 
-    fn collect_many(&self, queries: &[&ObjectQuery], ctx: &Context) -> Vec<Collected> {
-        collect_batch(queries, ctx)
+    /// One walk of each file system serves every file object of the batch.
+    fn collect_many(&self, queries: &[&ObjectQuery], ctx: &Context) -> Option<Vec<Collected>> {
+        Some(collect_batch(queries, ctx))
     }
 }
 

@@ -642,7 +642,9 @@ fn one_batch_equals_separate_collection_and_filters_push_down() {
         ),
     ];
     let refs: Vec<&ObjectQuery> = qs.iter().collect();
-    let batch = FsProbe.collect_many(&refs, &ctx());
+    let batch = FsProbe
+        .collect_many(&refs, &ctx())
+        .expect("the walk is shared");
     for (q, b) in qs.iter().zip(&batch).take(5) {
         let one = run(q);
         // Listing a directory updates its access time; compare everything else.
@@ -724,7 +726,7 @@ fn object_timeout_abandons_the_walk_and_reports_it() {
     let mut c = ctx();
     // Already expired when the walk starts: the walk stops at once and the object is
     // an error that says why, instead of a silently partial item list.
-    c.object_timeout = Some(Duration::ZERO);
+    c.limits.object_timeout = Some(Duration::ZERO);
     let q = query(
         "textfilecontent54_object",
         &[("recurse_direction", "down")],
@@ -743,7 +745,7 @@ fn object_timeout_abandons_the_walk_and_reports_it() {
         got.messages
     );
     // With time to spare the same object is collected in full.
-    c.object_timeout = Some(Duration::from_secs(300));
+    c.limits.object_timeout = Some(Duration::from_secs(300));
     let got = FsProbe.collect(&q, &c);
     assert_eq!(got.flag, Flag::Complete, "{got:?}");
     assert!(
@@ -802,7 +804,9 @@ fn a_start_through_a_link_is_walked_once_and_named_as_the_object_names_it() {
         ),
     ];
     let refs: Vec<&ObjectQuery> = qs.iter().collect();
-    let batch = FsProbe.collect_many(&refs, &ctx());
+    let batch = FsProbe
+        .collect_many(&refs, &ctx())
+        .expect("the walk is shared");
     let under = |p: &str| {
         vec![
             s(&r.join(p).join("c.conf")),

@@ -106,7 +106,7 @@ pub fn shadow_item(f: &[&str]) -> Item {
         .field("encrypt_method", encrypt_method(f[1]))
 }
 
-impl Probe for PasswordProbe {
+impl Probe<Context> for PasswordProbe {
     fn kinds(&self) -> &'static [&'static str] {
         &["password_object"]
     }
@@ -119,7 +119,7 @@ impl Probe for PasswordProbe {
     }
 }
 
-impl Probe for ShadowProbe {
+impl Probe<Context> for ShadowProbe {
     fn kinds(&self) -> &'static [&'static str] {
         &["shadow_object"]
     }

@@ -97,7 +97,7 @@ fn collect_pid(query: &ObjectQuery, pid: u32, items: &mut ItemSink) -> Result<()
     }
 }
 
-impl Probe for EnvironmentProbe {
+impl Probe<Context> for EnvironmentProbe {
     fn kinds(&self) -> &'static [&'static str] {
         &["environmentvariable58_object"]
     }

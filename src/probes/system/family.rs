@@ -6,7 +6,7 @@ use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
 pub struct FamilyProbe;
 
-impl Probe for FamilyProbe {
+impl Probe<Context> for FamilyProbe {
     fn kinds(&self) -> &'static [&'static str] {
         &["family_object"]
     }

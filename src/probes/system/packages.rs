@@ -164,7 +164,7 @@ impl DpkgProbe {
     }
 }
 
-impl Probe for DpkgProbe {
+impl Probe<Context> for DpkgProbe {
     fn kinds(&self) -> &'static [&'static str] {
         &["dpkginfo_object"]
     }
@@ -204,7 +204,7 @@ const RPM_DBS: &[&str] = &["/var/lib/rpm", "/usr/lib/sysimage/rpm"];
 
 pub struct RpmProbe;
 
-impl Probe for RpmProbe {
+impl Probe<Context> for RpmProbe {
     fn kinds(&self) -> &'static [&'static str] {
         &["rpminfo_object"]
     }

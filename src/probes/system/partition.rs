@@ -156,7 +156,7 @@ fn partition_item(m: &MountEntry, uuids: &HashMap<PathBuf, String>) -> Item {
     it
 }
 
-impl Probe for PartitionProbe {
+impl Probe<Context> for PartitionProbe {
     fn kinds(&self) -> &'static [&'static str] {
         &["partition_object"]
     }

@@ -201,7 +201,7 @@ fn process_item(pid: u32, cmd: String, clock: &Clock) -> Option<Item> {
     Some(it)
 }
 
-impl Probe for ProcessProbe {
+impl Probe<Context> for ProcessProbe {
     fn kinds(&self) -> &'static [&'static str] {
         &["process58_object"]
     }

@@ -50,7 +50,7 @@ fn names_in(host: &Host, dir: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-impl Probe for RunlevelProbe {
+impl Probe<Context> for RunlevelProbe {
     fn kinds(&self) -> &'static [&'static str] {
         &["runlevel_object"]
     }

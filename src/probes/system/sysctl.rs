@@ -110,7 +110,7 @@ pub fn collect_under(base: &Path, query: &ObjectQuery) -> Collected {
     Collected::from_items(super::dedup(items))
 }
 
-impl Probe for SysctlProbe {
+impl Probe<Context> for SysctlProbe {
     fn kinds(&self) -> &'static [&'static str] {
         &["sysctl_object"]
     }

@@ -105,7 +105,7 @@ fn unit_exists(props: &BTreeMap<String, String>) -> bool {
     props.get("LoadState").is_none_or(|s| s != "not-found")
 }
 
-impl Probe for SystemdPropertyProbe {
+impl Probe<Context> for SystemdPropertyProbe {
     fn kinds(&self) -> &'static [&'static str] {
         &["systemdunitproperty_object"]
     }
@@ -165,7 +165,7 @@ pub fn dependencies(
     Ok(order)
 }
 
-impl Probe for SystemdDependencyProbe {
+impl Probe<Context> for SystemdDependencyProbe {
     fn kinds(&self) -> &'static [&'static str] {
         &["systemdunitdependency_object"]
     }

@@ -42,7 +42,7 @@ pub fn uname() -> std::io::Result<Uname> {
     })
 }
 
-impl Probe for UnameProbe {
+impl Probe<Context> for UnameProbe {
     fn kinds(&self) -> &'static [&'static str] {
         &["uname_object"]
     }

@@ -19,7 +19,7 @@ use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
 pub struct KeyAccessProbe;
 
-impl Probe for KeyAccessProbe {
+impl Probe<Context> for KeyAccessProbe {
     fn kinds(&self) -> &'static [&'static str] {
         &["key_access_object"]
     }

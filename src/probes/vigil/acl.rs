@@ -250,7 +250,7 @@ pub fn perm_str(p: u8) -> String {
 /// `posix_acl_object`: no policy needed.
 pub struct PosixAclProbe;
 
-impl Probe for PosixAclProbe {
+impl Probe<Context> for PosixAclProbe {
     fn kinds(&self) -> &'static [&'static str] {
         &["posix_acl_object"]
     }

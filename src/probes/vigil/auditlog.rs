@@ -601,7 +601,7 @@ pub fn logrotate_retention(ctx: &Context, path: &str) -> Retention {
 
 pub struct AuditLogProbe;
 
-impl Probe for AuditLogProbe {
+impl Probe<Context> for AuditLogProbe {
     fn kinds(&self) -> &'static [&'static str] {
         &["audit_log_object"]
     }
@@ -801,7 +801,7 @@ pub fn busiest_window(times: &[(i64, usize)], window: i64) -> (usize, usize, usi
 
 pub struct AuditEventProbe;
 
-impl Probe for AuditEventProbe {
+impl Probe<Context> for AuditEventProbe {
     fn kinds(&self) -> &'static [&'static str] {
         &["audit_event_object"]
     }
@@ -928,7 +928,7 @@ impl Probe for AuditEventProbe {
 
 pub struct RoleActivityProbe;
 
-impl Probe for RoleActivityProbe {
+impl Probe<Context> for RoleActivityProbe {
     fn kinds(&self) -> &'static [&'static str] {
         &["role_activity_object"]
     }
@@ -1029,7 +1029,7 @@ impl Probe for RoleActivityProbe {
 
 pub struct LogSecretProbe;
 
-impl Probe for LogSecretProbe {
+impl Probe<Context> for LogSecretProbe {
     fn kinds(&self) -> &'static [&'static str] {
         &["log_secret_object"]
     }

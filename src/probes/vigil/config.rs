@@ -98,7 +98,7 @@ fn kv(text: &str, key: &str) -> Option<String> {
 
 pub struct SiemForwardingProbe;
 
-impl Probe for SiemForwardingProbe {
+impl Probe<Context> for SiemForwardingProbe {
     fn kinds(&self) -> &'static [&'static str] {
         &["siem_forwarding_object"]
     }
@@ -251,7 +251,7 @@ pub fn parse_audit_rules(files: &[(String, String)]) -> Vec<Watch> {
 
 pub struct AuditWatchProbe;
 
-impl Probe for AuditWatchProbe {
+impl Probe<Context> for AuditWatchProbe {
     fn kinds(&self) -> &'static [&'static str] {
         &["audit_watch_object"]
     }

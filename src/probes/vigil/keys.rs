@@ -289,7 +289,7 @@ fn key_item(ctx: &Context, acc: &Accounts, key: &Key, now: i64) -> Item {
 /// `key_object`.
 pub struct KeyProbe;
 
-impl Probe for KeyProbe {
+impl Probe<Context> for KeyProbe {
     fn kinds(&self) -> &'static [&'static str] {
         &["key_object"]
     }
@@ -323,7 +323,7 @@ impl Probe for KeyProbe {
 /// `certificate_object`.
 pub struct CertificateProbe;
 
-impl Probe for CertificateProbe {
+impl Probe<Context> for CertificateProbe {
     fn kinds(&self) -> &'static [&'static str] {
         &["certificate_object"]
     }
@@ -404,7 +404,7 @@ impl Probe for CertificateProbe {
 /// `undeclared_private_key_object`.
 pub struct UndeclaredKeyProbe;
 
-impl Probe for UndeclaredKeyProbe {
+impl Probe<Context> for UndeclaredKeyProbe {
     fn kinds(&self) -> &'static [&'static str] {
         &["undeclared_private_key_object"]
     }

@@ -33,7 +33,7 @@ pub const NO_POLICY: &str = "no site policy given (--policy)";
 
 /// Registers every vigil probe under [`Family::Vigil`].
 pub fn register(r: &mut Registry) {
-    let probes: Vec<Arc<dyn Probe>> = vec![
+    let probes: Vec<Arc<dyn Probe<Context>>> = vec![
         Arc::new(acl::PosixAclProbe),
         Arc::new(keys::KeyProbe),
         Arc::new(keys::CertificateProbe),

@@ -86,7 +86,7 @@ fn read_accounts(ctx: &Context) -> Result<Accounts, Collected> {
 /// `role_object`.
 pub struct RoleProbe;
 
-impl Probe for RoleProbe {
+impl Probe<Context> for RoleProbe {
     fn kinds(&self) -> &'static [&'static str] {
         &["role_object"]
     }
@@ -133,7 +133,7 @@ impl Probe for RoleProbe {
 /// `role_conflict_object`.
 pub struct RoleConflictProbe;
 
-impl Probe for RoleConflictProbe {
+impl Probe<Context> for RoleConflictProbe {
     fn kinds(&self) -> &'static [&'static str] {
         &["role_conflict_object"]
     }
@@ -422,7 +422,7 @@ const SHELLS: &[&str] = &[
 /// `sudoers_object`.
 pub struct SudoersProbe;
 
-impl Probe for SudoersProbe {
+impl Probe<Context> for SudoersProbe {
     fn kinds(&self) -> &'static [&'static str] {
         &["sudoers_object"]
     }
@@ -606,7 +606,7 @@ pub fn key_policy_grants(doc: &serde_json::Value) -> Result<BTreeMap<String, Vec
 /// `aws_key_policy_object`.
 pub struct AwsKeyPolicyProbe;
 
-impl Probe for AwsKeyPolicyProbe {
+impl Probe<Context> for AwsKeyPolicyProbe {
     fn kinds(&self) -> &'static [&'static str] {
         &["aws_key_policy_object"]
     }

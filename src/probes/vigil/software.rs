@@ -47,7 +47,7 @@ pub fn dpkg_status(text: &str) -> BTreeMap<String, (String, String)> {
 
 pub struct SoftwareVersionProbe;
 
-impl Probe for SoftwareVersionProbe {
+impl Probe<Context> for SoftwareVersionProbe {
     fn kinds(&self) -> &'static [&'static str] {
         &["software_version_object"]
     }
@@ -274,7 +274,7 @@ fn parse_baseline_lines(text: &str) -> Result<BTreeMap<String, BaselineEntry>, S
 
 pub struct IntegrityProbe;
 
-impl Probe for IntegrityProbe {
+impl Probe<Context> for IntegrityProbe {
     fn kinds(&self) -> &'static [&'static str] {
         &["integrity_object"]
     }

@@ -9,18 +9,17 @@ use std::sync::Arc;
 use crate::content::oval::Family;
 use crate::content::xml;
 use crate::engine::oval::{Evaluator, OvalResult};
-use crate::probes::{Collected, Context, Item, ObjectQuery, Probe, Registry};
-use crate::target::Host;
+use crate::engine::probe::{Collected, Item, ObjectQuery, Probe, Registry};
 
 /// Answers each object with the items given for its id (none: does not exist).
 struct MapProbe(HashMap<String, Vec<Item>>);
 
-impl Probe for MapProbe {
+impl Probe<()> for MapProbe {
     fn kinds(&self) -> &'static [&'static str] {
         &["environmentvariable58_object"]
     }
 
-    fn collect(&self, query: &ObjectQuery, _ctx: &Context) -> Collected {
+    fn collect(&self, query: &ObjectQuery, _ctx: &()) -> Collected {
         Collected::from_items(self.0.get(&query.object_id).cloned().unwrap_or_default())
     }
 }
@@ -88,8 +87,8 @@ fn explain(d: &Doc, items: &[(u32, Vec<Item>)]) -> (OvalResult, Vec<String>) {
         .collect();
     let mut registry = Registry::empty();
     registry.register(Family::Independent, Arc::new(MapProbe(map)));
-    let ctx = Context::new(Arc::new(Host::live()));
-    let ev = Evaluator::new(&d.defs, &registry, &ctx, Default::default());
+    let collector = registry.bind(&());
+    let ev = Evaluator::new(&d.defs, &collector, Default::default());
     ev.prefetch(["oval:t:def:1"]);
     let r = ev.definition("oval:t:def:1").result;
     (r, ev.explain("oval:t:def:1"))
