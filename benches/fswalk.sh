@@ -11,7 +11,7 @@
 set -eu
 root=${1:-/}
 cd "$(dirname "$0")/.."
-cargo build --release --example fswalk >/dev/null 2>&1
+cargo build --release -p vigil-host --example fswalk >/dev/null 2>&1
 bin=target/release/examples/fswalk
 t=$(mktemp)
 trap 'rm -f "$t"' EXIT

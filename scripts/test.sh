@@ -23,8 +23,8 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-cargo build --release --locked
-cargo test --release --locked
+cargo build --release --locked --workspace
+cargo test --release --locked --workspace
 # The HTML report as a person sees it: headless Chromium, filters, screenshots.
 VIGIL=target/release/vigil scripts/browser-check.sh
 # Same answers as oscap on every SSG debian11 OVAL definition of this host.

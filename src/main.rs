@@ -2,16 +2,25 @@
 //! codes (0 all passed, 2 some rule failed / errored / unknown, 1 the scan could not
 //! run).
 
+mod baseline;
+mod cli;
+mod history;
+mod outfile;
+mod remote;
+mod report;
+#[cfg(test)]
+mod testtool;
+
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Parser;
 
-use vigil::cli::{Cli, Command, ContentArgs, ReportArgs, ScanArgs};
-use vigil::content::{self, Content, LoadOptions};
-use vigil::engine::xccdf::RuleOutcome;
-use vigil::report::{self, ScanResults};
+use crate::cli::{Cli, Command, ContentArgs, ReportArgs, ScanArgs};
+use report::ScanResults;
+use vigil_core::content::{self, Content, LoadOptions};
+use vigil_core::engine::xccdf::RuleOutcome;
 
 fn main() -> ExitCode {
     // Bad arguments exit 1 (the scan could not run), as oscap does; clap's own 2 would
@@ -25,9 +34,9 @@ fn main() -> ExitCode {
         Command::Info(args) => info(args),
         Command::Validate(args) => validate(args),
         Command::Report(args) => render_report(args),
-        Command::RemoteSelftest(a) => Ok(vigil::remote::selftest::run(&a.plan, &a.rest) as u8),
-        Command::History(a) => vigil::history::run(&a).map(|c| c as u8).map_err(Into::into),
-        Command::Baseline(a) => vigil::baseline::run(&a)
+        Command::RemoteSelftest(a) => Ok(crate::remote::selftest::run(&a.plan, &a.rest) as u8),
+        Command::History(a) => crate::history::run(&a).map(|c| c as u8).map_err(Into::into),
+        Command::Baseline(a) => crate::baseline::run(&a)
             .map(|c| c as u8)
             .map_err(Into::into),
     };
@@ -64,7 +73,7 @@ fn load(path: Option<&std::path::Path>, opts: &LoadOptions) -> Result<Content> {
 }
 
 /// Every line vigil prints goes through the terminal escape; a closed pipe is ignored.
-use vigil::report::sanitize::print as write_out;
+use crate::report::sanitize::print as write_out;
 
 /// `println!` through [`write_out`].
 macro_rules! say {
@@ -90,16 +99,16 @@ fn scan(args: ScanArgs) -> Result<u8> {
             _ => task,
         };
         let json = args.json.as_ref().map(|p| p.display().to_string());
-        let outputs = vigil::remote::cli::RemoteOutputs {
+        let outputs = crate::remote::cli::RemoteOutputs {
             json: json.as_deref(),
             html: args.html.as_deref(),
             scap: args.scap_outputs(),
             history: args.history.clone(),
             quiet: args.quiet,
         };
-        return Ok(vigil::remote::cli::run(&args.remote, task, &outputs) as u8);
+        return Ok(crate::remote::cli::run(&args.remote, task, &outputs) as u8);
     }
-    let t = vigil::trace::span(|| "load content".into());
+    let t = vigil_core::trace::span(|| "load content".into());
     let spec = args.spec().map_err(anyhow::Error::msg)?;
     let content = load(args.content.as_deref(), &spec.load)?;
     drop(t);
@@ -124,9 +133,9 @@ fn scan(args: ScanArgs) -> Result<u8> {
     if scap_out {
         config.max_items_per_object = usize::MAX;
     }
-    let registry = vigil::probes::builtin();
-    let t = vigil::trace::span(|| "scan".into());
-    let results = vigil::scan::run(&content, &config, &registry);
+    let registry = vigil_host::probes::builtin();
+    let t = vigil_core::trace::span(|| "scan".into());
+    let results = vigil_host::scan::run(&content, &config, &registry);
     if let Some(b) = &bar {
         b.0.finish_and_clear();
     }
@@ -152,7 +161,7 @@ fn scan(args: ScanArgs) -> Result<u8> {
     }
     results.cap_items(max_items);
     if let Some(p) = &args.json {
-        let _t = vigil::trace::span(|| "write json".into());
+        let _t = vigil_core::trace::span(|| "write json".into());
         report::write_json(&results, p)?;
         if !to_stdout {
             wrote.push(p.clone());
@@ -179,9 +188,9 @@ struct Lines {
     to_stderr: bool,
 }
 
-impl vigil::engine::ScanProgress for Lines {
+impl vigil_core::engine::ScanProgress for Lines {
     fn result(&self, id: &str, result: &str) {
-        let line = format!("{}: {result}\n", vigil::report::sanitize::terminal(id));
+        let line = format!("{}: {result}\n", crate::report::sanitize::terminal(id));
         write_out(self.to_stderr, &line);
     }
 }
@@ -208,7 +217,7 @@ impl Bar {
     }
 }
 
-impl vigil::engine::ScanProgress for Bar {
+impl vigil_core::engine::ScanProgress for Bar {
     fn phase(&self, name: &str) {
         self.0.set_message(name.to_string());
     }
@@ -243,7 +252,7 @@ fn render_report(args: ReportArgs) -> Result<u8> {
 
 /// A path as the summary shows it: the file name a user gave, made safe for a terminal.
 fn shown_path(p: &std::path::Path) -> String {
-    vigil::report::sanitize::terminal(&p.display().to_string())
+    crate::report::sanitize::terminal(&p.display().to_string())
 }
 
 /// A compact summary: counts by result and the rules that failed.
@@ -252,7 +261,7 @@ fn shown_path(p: &std::path::Path) -> String {
 fn print_summary(
     r: &ScanResults,
     wrote: &[std::path::PathBuf],
-    recorded: Option<&vigil::history::Entry>,
+    recorded: Option<&crate::history::Entry>,
     to_stderr: bool,
 ) {
     let mut out = String::new();
@@ -263,7 +272,7 @@ fn print_summary(
         .and_then(|b| b.title.clone())
         .unwrap_or_else(|| r.scan.content.path.clone());
     // Titles, ids, host names and reasons come from content or the host: never raw.
-    let t = vigil::report::sanitize::terminal;
+    let t = crate::report::sanitize::terminal;
     out.push_str(&format!(
         "{} on {} ({} ms)\n",
         t(&title),
@@ -322,7 +331,7 @@ fn print_summary(
         for (reason, ids) in &why {
             // The whole benchmark is for another platform: one line that says so and
             // how to evaluate it anyway, not a list of every rule.
-            if let Some(cpe) = vigil::scan::benchmark_platform_of(reason) {
+            if let Some(cpe) = vigil_host::scan::benchmark_platform_of(reason) {
                 out.push_str(&format!(
                     "  all {} rules not applicable: {}\n  (to evaluate it here on purpose: --assume-platform {}; see README \"Which content applies\")\n",
                     ids.len(),
@@ -397,8 +406,9 @@ fn info(args: ContentArgs) -> Result<u8> {
         );
         say!("Profiles:");
         for p in &b.profiles {
-            let resolved = vigil::engine::xccdf::resolve_profile(&c, Some(&p.id))?;
-            let n = vigil::engine::xccdf::selected_rules(b, &resolved, &Default::default())?.len();
+            let resolved = vigil_core::engine::xccdf::resolve_profile(&c, Some(&p.id))?;
+            let n =
+                vigil_core::engine::xccdf::selected_rules(b, &resolved, &Default::default())?.len();
             say!("  {}  ({} rules)  {}", p.id, n, p.title);
         }
         say!("Values:");
@@ -464,19 +474,19 @@ fn validate(args: ContentArgs) -> Result<u8> {
 }
 
 fn validate_check(
-    check: &vigil::content::xccdf::RuleCheck,
+    check: &vigil_core::content::xccdf::RuleCheck,
     c: &Content,
     rule: &str,
     problems: &mut Vec<String>,
 ) {
-    use vigil::content::xccdf::RuleCheck;
+    use vigil_core::content::xccdf::RuleCheck;
     match check {
         RuleCheck::Complex(cc) => cc
             .children
             .iter()
             .for_each(|x| validate_check(x, c, rule, problems)),
         RuleCheck::Check(ch) => {
-            if ch.system != vigil::content::xccdf::ns::OVAL_SYSTEM {
+            if ch.system != vigil_core::content::xccdf::ns::OVAL_SYSTEM {
                 return;
             }
             let b = c.benchmark.as_ref().expect("checked by caller");

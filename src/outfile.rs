@@ -290,7 +290,7 @@ pub const TEMP_PREFIX: &str = ".tmp-";
 /// Creates `.tmp-RANDOM-NAME` (128 random bits) with `O_CREAT|O_EXCL|O_NOFOLLOW`.
 fn create_temp(dir: &OwnedFd, name: &OsStr, new: NewFile) -> io::Result<(OsString, std::fs::File)> {
     for _ in 0..16 {
-        let mut t = format!("{TEMP_PREFIX}{}-", crate::osutil::random_hex16()).into_bytes();
+        let mut t = format!("{TEMP_PREFIX}{}-", vigil_core::osutil::random_hex16()).into_bytes();
         // Long names are cut so that the temporary name fits NAME_MAX.
         t.extend(name.as_bytes().iter().copied().take(200));
         let t = OsString::from_vec(t);

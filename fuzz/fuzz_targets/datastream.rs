@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use vigil::content::{LoadOptions, datastream};
+use vigil_core::content::{LoadOptions, datastream};
 
 fuzz_target!(|data: &[u8]| {
     // A directory that does not exist: a standalone benchmark's relative hrefs resolve

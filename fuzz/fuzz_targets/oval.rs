@@ -4,13 +4,11 @@
 #![no_main]
 
 use std::path::Path;
-use std::sync::Arc;
 
 use libfuzzer_sys::fuzz_target;
-use vigil::content::{oval, xml};
-use vigil::engine::oval::Evaluator;
-use vigil::probes::{Context, Registry};
-use vigil::target::Host;
+use vigil_core::content::{oval, xml};
+use vigil_core::engine::oval::Evaluator;
+use vigil_core::engine::probe::Registry;
 
 fuzz_target!(|data: &[u8]| {
     let path = Path::new("fuzz-oval.xml");
@@ -21,9 +19,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let _ = oval::parse::validate_references(&defs);
-    let registry = Registry::empty();
-    let ctx = Context::new(Arc::new(Host::offline("/nonexistent/vigil-fuzz")));
-    let ev = Evaluator::new(&defs, &registry, &ctx, Default::default());
+    // No probes and no host: the engine alone, as the fuzz target depends on
+    // vigil-core only.
+    let registry = Registry::<()>::empty();
+    let collector = registry.bind(&());
+    let ev = Evaluator::new(&defs, &collector, Default::default());
     let ids: Vec<String> = defs.definitions.keys().cloned().collect();
     for id in ids.iter().take(64) {
         let _ = ev.definition(id);

@@ -4,8 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use vigil::content::oval::{Datatype, Operation};
-use vigil::values::{compare, version};
+use vigil_core::content::oval::{Datatype, Operation};
+use vigil_core::values::{compare, version};
 
 fuzz_target!(|data: &[u8]| {
     let s = String::from_utf8_lossy(data);

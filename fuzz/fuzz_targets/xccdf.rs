@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use vigil::content::{xccdf, xml};
+use vigil_core::content::{xccdf, xml};
 
 fuzz_target!(|data: &[u8]| {
     let path = Path::new("fuzz.xml");
@@ -15,10 +15,10 @@ fuzz_target!(|data: &[u8]| {
     let _ = xccdf::parse::parse_tailoring(&doc.root, path);
     let _ = xccdf::parse::parse_cpe_dictionary(&doc.root, path);
     if let Ok((bench, _)) = xccdf::parse::parse_benchmark(&doc.root, path) {
-        let content = vigil::content::Content {
+        let content = vigil_core::content::Content {
             path: path.to_path_buf(),
             sha256: String::new(),
-            kind: vigil::content::ContentKind::Xccdf,
+            kind: vigil_core::content::ContentKind::Xccdf,
             benchmark: Some(bench),
             oval: Default::default(),
             cpe_dictionary: None,
@@ -30,9 +30,9 @@ fuzz_target!(|data: &[u8]| {
         let mut profiles: Vec<Option<&str>> = vec![None, Some("all")];
         profiles.extend(b.profiles.iter().map(|p| Some(p.id.as_str())));
         for p in profiles {
-            if let Ok(resolved) = vigil::engine::xccdf::resolve_profile(&content, p) {
-                let _ = vigil::engine::xccdf::selected_rules(b, &resolved, &Default::default());
-                let _ = vigil::engine::xccdf::resolve_values(b, &resolved, &[]);
+            if let Ok(resolved) = vigil_core::engine::xccdf::resolve_profile(&content, p) {
+                let _ = vigil_core::engine::xccdf::selected_rules(b, &resolved, &Default::default());
+                let _ = vigil_core::engine::xccdf::resolve_values(b, &resolved, &[]);
             }
         }
     }

@@ -9,7 +9,7 @@ use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use crate::probes::vigil::acl::{self, AclError, Tag};
+use vigil_host::probes::vigil::acl::{self, AclError, Tag};
 
 pub const ACL_ACCESS: &str = "system.posix_acl_access";
 pub const ACL_DEFAULT: &str = "system.posix_acl_default";
@@ -46,7 +46,7 @@ pub fn xattrs(path: &Path) -> io::Result<Vec<(String, Vec<u8>)>> {
     };
     let mut out = Vec::new();
     for name in names[..len].split(|&b| b == 0).filter(|n| !n.is_empty()) {
-        match crate::osutil::lgetxattr(path, name) {
+        match vigil_core::osutil::lgetxattr(path, name) {
             Ok(v) => out.push((String::from_utf8_lossy(name).into_owned(), v)),
             // Removed between list and get: it is simply not there any more.
             Err(e) if e.raw_os_error() == Some(libc::ENODATA) => {}

@@ -23,56 +23,17 @@ pub mod attrs;
 pub mod error;
 pub mod scan;
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 pub use error::{Error, Result};
 use scan::Progress;
 
-use crate::osutil::{decode_path, encode_path, hostname};
+use vigil_core::osutil::{decode_path, encode_path, hostname};
 
-pub const FORMAT: &str = "vigil-baseline";
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileRecord {
-    pub path: String,
-    /// file, dir, symlink, fifo, char, block, socket
-    pub kind: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size: Option<u64>,
-    pub mode: String,
-    pub uid: u32,
-    pub gid: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sha256: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub acl: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_acl: Option<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub xattrs: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Baseline {
-    pub format: String,
-    pub version: u32,
-    pub created: String,
-    pub host: String,
-    pub roots: Vec<String>,
-    pub entries: Vec<FileRecord>,
-}
+pub use vigil_host::baseline::{Baseline, FORMAT, FileRecord, parse};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct BaselineArgs {
@@ -200,21 +161,11 @@ fn refuse_out_inside(out: &Path, roots: &[PathBuf]) -> Result<()> {
 }
 
 pub fn load(file: &Path) -> Result<Baseline> {
-    let bytes = crate::osutil::read_whole_input(file).map_err(Error::io(file))?;
+    let bytes = vigil_core::osutil::read_whole_input(file).map_err(Error::io(file))?;
     parse(&bytes).map_err(|message| Error::Format {
         path: file.to_path_buf(),
         message,
     })
-}
-
-/// Parses a baseline document (also read by the `integrity_object` probe, from the
-/// scanned host); the error says what is wrong with it.
-pub fn parse(bytes: &[u8]) -> std::result::Result<Baseline, String> {
-    let b: Baseline = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
-    if b.format != FORMAT || b.version != 1 {
-        return Err(format!("format {} version {}", b.format, b.version));
-    }
-    Ok(b)
 }
 
 /// One changed attribute: name, old value, new value.

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::FileRecord;
 use super::attrs::{ACL_ACCESS, ACL_DEFAULT, acl_text, xattrs};
-use crate::osutil::{encode_path, group_name, hex, user_name};
+use vigil_core::osutil::{encode_path, group_name, hex, user_name};
 
 /// 64 KiB reads: measured against 16 KiB, 256 KiB and 1 MiB on page-cached files, larger
 /// buffers tripled the kernel copy time (the copy no longer stays in L2 while hashed).

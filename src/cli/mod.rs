@@ -5,12 +5,12 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::engine::probe::{
+use vigil_core::engine::probe::{
     DEFAULT_MAX_OBJECT_BYTES, DEFAULT_MAX_OBJECT_ITEMS, DEFAULT_OBJECT_TIMEOUT_SECS, Limits,
 };
-use crate::engine::xccdf::Selection;
-use crate::scan::{DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_ITEMS, ScanConfig, ScanSpec};
-use crate::target::Host;
+use vigil_core::engine::xccdf::Selection;
+use vigil_host::host::Host;
+use vigil_host::scan::{DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_ITEMS, ScanConfig, ScanSpec};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -156,11 +156,11 @@ pub struct ScanArgs {
     pub max_object_bytes: usize,
     /// PCRE2 match limit for content patterns: backtracking steps one search may take
     /// before the check is an error.
-    #[arg(long, value_name = "N", default_value_t = crate::values::pattern::DEFAULT_MATCH_LIMIT)]
+    #[arg(long, value_name = "N", default_value_t = vigil_core::values::pattern::DEFAULT_MATCH_LIMIT)]
     pub regex_match_limit: u32,
     /// PCRE2 depth limit for content patterns: how deep backtracking may nest (not
     /// applied by the JIT, whose stack bounds it).
-    #[arg(long, value_name = "N", default_value_t = crate::values::pattern::DEFAULT_DEPTH_LIMIT)]
+    #[arg(long, value_name = "N", default_value_t = vigil_core::values::pattern::DEFAULT_DEPTH_LIMIT)]
     pub regex_depth_limit: u32,
     /// Print nothing on the terminal but errors.
     #[arg(long, short)]
@@ -213,7 +213,7 @@ impl ScanArgs {
                 vars: self.vars.clone(),
                 assumed_platforms: self.assume_platforms.clone(),
             },
-            load: crate::content::LoadOptions {
+            load: vigil_core::content::LoadOptions {
                 datastream_id: self.datastream_id.clone(),
                 xccdf_id: self.xccdf_id.clone(),
                 tailoring: self.tailoring.clone(),
@@ -228,7 +228,7 @@ impl ScanArgs {
                 max_object_items: self.max_object_items,
                 max_object_bytes: self.max_object_bytes,
             },
-            regex_limits: crate::values::pattern::RegexLimits {
+            regex_limits: vigil_core::values::pattern::RegexLimits {
                 match_limit: self.regex_match_limit,
                 depth_limit: self.regex_depth_limit,
             },

@@ -100,8 +100,8 @@ fn check_trusted(fd: &OwnedFd, path: &Path, what: &str) -> Result<()> {
     let euid = unsafe { libc::geteuid() };
     let mode = st.st_mode & 0o7777;
     if st.st_uid != euid {
-        let owner =
-            crate::osutil::user_name(st.st_uid).map_or_else(String::new, |n| format!(" ({n})"));
+        let owner = vigil_core::osutil::user_name(st.st_uid)
+            .map_or_else(String::new, |n| format!(" ({n})"));
         return Err(Error::Untrusted {
             path: path.to_path_buf(),
             message: format!(

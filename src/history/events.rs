@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 
 use super::diff::diff;
 use super::error::{Error, Result};
-use crate::osutil::{current_user, hostname};
+use vigil_core::osutil::{current_user, hostname};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SyslogFormat {
@@ -114,7 +114,8 @@ pub fn emit(
     head: Option<&super::ledger::Entry>,
 ) -> Result<usize> {
     let parse = |b: &[u8]| {
-        crate::report::from_json_slice::<Value>(b).map_err(|e| Error::InvalidResults(e.to_string()))
+        vigil_core::model::from_json_slice::<Value>(b)
+            .map_err(|e| Error::InvalidResults(e.to_string()))
     };
     let prev = previous.map(parse).transpose()?;
     let cur = parse(current)?;

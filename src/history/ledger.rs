@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use super::dir::HistoryDir;
 use super::error::{Error, Result};
-use crate::osutil::{hex, sha256_hex, unhex};
+use vigil_core::osutil::{hex, sha256_hex, unhex};
 
 pub const LEDGER_FILE: &str = "ledger.jsonl";
 pub const HEAD_FILE: &str = "HEAD";
@@ -284,13 +284,13 @@ impl Head {
 
 /// A new chain identity: 128 random bits and the host the chain is about.
 pub fn new_chain_id(host: &str) -> String {
-    format!("{}@{host}", crate::osutil::random_hex16())
+    format!("{}@{host}", vigil_core::osutil::random_hex16())
 }
 
 /// Reads an Ed25519 private key: PEM PKCS#8 (`openssl genpkey -algorithm ed25519`) or
 /// the same as DER.
 pub fn load_signing_key(path: &Path) -> Result<SigningKey> {
-    let bytes = crate::osutil::read_whole_input(path).map_err(Error::io(path))?;
+    let bytes = vigil_core::osutil::read_whole_input(path).map_err(Error::io(path))?;
     let key_err = |message: String| Error::Key {
         path: path.to_path_buf(),
         message,
@@ -308,7 +308,7 @@ pub fn load_signing_key(path: &Path) -> Result<SigningKey> {
 /// Reads a trusted Ed25519 public key: PEM SubjectPublicKeyInfo (`openssl pkey -pubout`);
 /// a private key file is accepted too and its public half used.
 pub fn load_verifying_key(path: &Path) -> Result<VerifyingKey> {
-    let bytes = crate::osutil::read_whole_input(path).map_err(Error::io(path))?;
+    let bytes = vigil_core::osutil::read_whole_input(path).map_err(Error::io(path))?;
     let text = String::from_utf8_lossy(&bytes);
     if let Ok(k) = VerifyingKey::from_public_key_pem(&text) {
         return Ok(k);
@@ -397,6 +397,7 @@ pub fn read_ledger_in(h: &HistoryDir) -> Result<Ledger> {
 }
 
 /// `DIR/HEAD`: the checkpoint of the last entry written, updated after each append.
+#[cfg(test)]
 pub fn read_head(dir: &Path) -> Result<Option<Head>> {
     read_head_in(&HistoryDir::open(dir, false)?)
 }
@@ -565,7 +566,12 @@ pub fn append_locked(
                 h.replace_result(&name, results)?;
             }
             let chain = chain.unwrap_or_else(|| {
-                new_chain_id(&facts.host.clone().unwrap_or_else(crate::osutil::hostname))
+                new_chain_id(
+                    &facts
+                        .host
+                        .clone()
+                        .unwrap_or_else(vigil_core::osutil::hostname),
+                )
             });
             let body = Body::Scan {
                 results_sha256: sha,
@@ -574,7 +580,7 @@ pub fn append_locked(
             new_entry(seq, prev_hash, chain, body, key)
         }
         Payload::Prune(p) => {
-            let chain = chain.unwrap_or_else(|| new_chain_id(&crate::osutil::hostname()));
+            let chain = chain.unwrap_or_else(|| new_chain_id(&vigil_core::osutil::hostname()));
             new_entry(seq, prev_hash, chain, Body::Prune(p), key)
         }
     };
@@ -633,7 +639,7 @@ pub fn write_head(h: &HistoryDir, entry: &Entry, key: Option<&SigningKey>) -> Re
 /// signed with the Ed25519 key in `sign_key` if given.
 pub fn record_scan(dir: &Path, results: &[u8], sign_key: Option<&Path>) -> Result<Entry> {
     let facts = ScanFacts::of(
-        &crate::report::from_json_slice::<serde_json::Value>(results)
+        &vigil_core::model::from_json_slice::<serde_json::Value>(results)
             .map_err(|e| Error::InvalidResults(e.to_string()))?,
     );
     let key = sign_key.map(load_signing_key).transpose()?;

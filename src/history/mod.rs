@@ -268,7 +268,7 @@ pub fn run_to(args: &HistoryArgs, out: &mut dyn Write) -> Result<i32> {
             let (ea, eb) = pick_pair(dir, *a, *b)?;
             let parse = |e: &Entry| -> Result<serde_json::Value> {
                 let bytes = ledger::read_results(dir, e)?;
-                crate::report::from_json_slice(&bytes)
+                vigil_core::model::from_json_slice(&bytes)
                     .map_err(|x| Error::InvalidResults(x.to_string()))
             };
             let d = diff::diff(&parse(&ea)?, &parse(&eb)?);
@@ -303,7 +303,8 @@ pub fn run_to(args: &HistoryArgs, out: &mut dyn Write) -> Result<i32> {
             sign_key,
             events,
         } => {
-            let bytes = crate::osutil::read_whole_input(results).map_err(Error::io(results))?;
+            let bytes =
+                vigil_core::osutil::read_whole_input(results).map_err(Error::io(results))?;
             let a = ScanHistoryArgs {
                 history: Some(dir.clone()),
                 sign_key: sign_key.clone(),
@@ -387,7 +388,7 @@ fn list_row(dir: &Path, e: &Entry) -> [String; 7] {
         Kind::Prune => None,
         Kind::Scan => ledger::read_results(dir, e)
             .ok()
-            .and_then(|b| crate::report::from_json_slice::<serde_json::Value>(&b).ok()),
+            .and_then(|b| vigil_core::model::from_json_slice::<serde_json::Value>(&b).ok()),
     };
     let summary = match (e.kind, &doc) {
         (Kind::Prune, _) => e.prune.as_ref().map_or(String::new(), |p| {

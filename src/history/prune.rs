@@ -77,7 +77,7 @@ pub fn prune(
     let chain = last
         .chain
         .clone()
-        .unwrap_or_else(|| new_chain_id(&crate::osutil::hostname()));
+        .unwrap_or_else(|| new_chain_id(&vigil_core::osutil::hostname()));
     let entry = new_entry(
         last.seq + 1,
         last.hash.clone(),

@@ -22,7 +22,7 @@ use super::error::Result;
 use super::ledger::{
     Entry, GENESIS, Head, Kind, RESULTS_DIR, read_head_in, read_ledger_in, results_name,
 };
-use crate::osutil::sha256_hex;
+use vigil_core::osutil::sha256_hex;
 
 /// One problem or warning, located by ledger line and entry seq where known.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,6 +107,7 @@ fn at(line: usize, seq: Option<u64>, message: impl Into<String>) -> Finding {
 }
 
 /// Verifies the history in `dir`. With `trusted`, every entry must be signed by it.
+#[cfg(test)]
 pub fn verify(dir: &Path, trusted: Option<&VerifyingKey>) -> Result<Report> {
     verify_with(
         dir,

@@ -12,7 +12,6 @@ use thiserror::Error;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
     Connect,
-    TempDir,
     /// Upload and scan (one round trip).
     Scan,
     Cleanup,
@@ -22,7 +21,6 @@ impl std::fmt::Display for Stage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Stage::Connect => "connect",
-            Stage::TempDir => "temporary directory",
             Stage::Scan => "scan",
             Stage::Cleanup => "cleanup",
         })

@@ -20,7 +20,7 @@ use super::hostspec::HostSpec;
 use super::runner::{HostScan, RemoteTask, scan_host};
 use super::ssh::SshOptions;
 use super::task::ScapOutput;
-use crate::osutil::is_plain_file_name;
+use vigil_core::osutil::is_plain_file_name;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HostStatus {
@@ -60,7 +60,7 @@ pub struct Counts {
 }
 
 pub fn count_rules(results: &ScanResults) -> Counts {
-    use crate::engine::xccdf::RuleOutcome;
+    use vigil_core::engine::xccdf::RuleOutcome;
     let mut c = Counts::default();
     for r in &results.rules {
         match r.result {

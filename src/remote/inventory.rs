@@ -166,7 +166,7 @@ pub fn load(path: &Path) -> Result<Vec<HostSpec>, InventoryError> {
         path: path.to_path_buf(),
         source,
     };
-    let bytes = crate::osutil::read_whole_input(path).map_err(read)?;
+    let bytes = vigil_core::osutil::read_whole_input(path).map_err(read)?;
     let text = String::from_utf8(bytes)
         .map_err(|e| read(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
     parse(&text, path)

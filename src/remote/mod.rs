@@ -27,9 +27,4 @@ pub mod ssh;
 pub mod task;
 
 pub use cli::RemoteArgs;
-pub use error::RemoteError;
-pub use fleet::{FleetReport, HostOutcome, HostStatus, run_fleet};
-pub use hostspec::HostSpec;
-pub use runner::{HostScan, RemoteTask, Upload, scan_host};
-pub use ssh::SshOptions;
 pub use task::{ScanTask, ScapOutput};

@@ -61,7 +61,7 @@ pub struct HostScan {
     /// `output`), in the order the host sent them; empty when the task asked for none.
     files: Vec<(String, Range<usize>)>,
     /// The results document, read with the results documents' depth limit
-    /// ([`crate::report::from_json_slice`]), as a local `vigil report` reads it.
+    /// ([`vigil_core::model::from_json_slice`]), as a local `vigil report` reads it.
     pub results: ScanResults,
     /// The remote vigil's exit status (0 or 2).
     pub exit_code: i32,
@@ -484,7 +484,7 @@ fn upload_and_run(
 /// results documents (criteria trees nest as deep as the content's XML), so a remote
 /// scan reads what a local `vigil report` reads.
 pub fn parse_doc(json: &[u8]) -> Result<ScanResults, RemoteError> {
-    crate::report::from_json_slice(json).map_err(|e| RemoteError::BadOutput {
+    vigil_core::model::from_json_slice(json).map_err(|e| RemoteError::BadOutput {
         detail: format!(
             "line {}, column {}: {e} (in {} bytes)",
             e.line(),

@@ -124,7 +124,7 @@ pub fn run(plan: &Path, args: &[String]) -> i32 {
     // test sees what the host was asked to evaluate.
     let spec = match args.iter().position(|a| a == "--spec") {
         Some(i) => match args.get(i + 1).map(std::fs::read) {
-            Some(Ok(b)) => match serde_json::from_slice::<crate::scan::ScanSpec>(&b) {
+            Some(Ok(b)) => match serde_json::from_slice::<vigil_host::scan::ScanSpec>(&b) {
                 Ok(s) => Some(s),
                 Err(e) => {
                     eprintln!("vigil: --spec: {e}");
@@ -141,13 +141,13 @@ pub fn run(plan: &Path, args: &[String]) -> i32 {
     // A results document of the real schema (the fleet reads it into the typed
     // model), with the stand-in's own `tool` and `args` beside the fields.
     let doc = json!({
-        "schema_version": crate::report::model::SCHEMA_VERSION,
+        "schema_version": vigil_core::model::SCHEMA_VERSION,
         "vigil_version": env!("CARGO_PKG_VERSION"),
         "scan": {
             "tool": "vigil remote-selftest",
             "host": {"hostname": hostname(), "os_name": null, "os_version": null,
                 "kernel": null, "arch": std::env::consts::ARCH},
-            "user": crate::osutil::current_user(),
+            "user": vigil_core::osutil::current_user(),
             "started": "", "finished": "", "duration_ms": 0, "root": null,
             "content": {"path": plan, "sha256": "", "kind": "selftest"},
             "benchmark": null,

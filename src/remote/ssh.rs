@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use super::hostspec::HostSpec;
-use crate::osutil::read_bounded;
+use vigil_core::osutil::read_bounded;
 
 /// How to reach hosts: what the user said on the command line.
 #[derive(Debug, Clone)]

@@ -14,9 +14,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::runner::{RESULTS_JSON, RemoteTask, Upload};
-use crate::content::{Content, ContentKind};
-use crate::osutil::is_plain_file_name;
-use crate::scan::ScanSpec;
+use vigil_core::content::{Content, ContentKind};
+use vigil_core::osutil::is_plain_file_name;
+use vigil_host::scan::ScanSpec;
 
 /// Where the content and the files it brings in go, under the remote directory: a
 /// directory of their own, so that no name the content uses can meet vigil's files.
@@ -134,7 +134,7 @@ impl ScanTask {
             self.companions.push((href.clone(), defs.path.clone()));
         }
         if content.cpe_dictionary.is_some() {
-            let name = crate::content::datastream::cpe_dictionary_beside(&content.path)
+            let name = vigil_core::content::datastream::cpe_dictionary_beside(&content.path)
                 .ok_or("the CPE dictionary beside the benchmark cannot be named")?;
             let dir = content.path.parent().unwrap_or(std::path::Path::new("."));
             self.companions.push((name.clone(), dir.join(&name)));
@@ -237,7 +237,7 @@ mod tests {
     fn the_spec_travels_with_its_files_named_as_copied() {
         let spec = ScanSpec {
             policy: Some("/local/site.toml".into()),
-            selection: crate::engine::xccdf::Selection {
+            selection: vigil_core::engine::xccdf::Selection {
                 profile: Some("standard".into()),
                 ..Default::default()
             },

@@ -19,10 +19,10 @@ use minijinja::value::{Serde, Value};
 use serde::Serialize;
 
 use super::ReportError;
-use super::model::*;
 use super::sanitize::{sanitize, short_id};
-use crate::engine::oval::eval::CriteriaOutcome;
-use crate::engine::xccdf::RuleOutcome;
+use vigil_core::engine::oval::eval::CriteriaOutcome;
+use vigil_core::engine::xccdf::RuleOutcome;
+use vigil_core::model::*;
 
 const TEMPLATE: &str = include_str!("../../reports/report.html");
 const CSS: &str = include_str!("../../reports/report.css");
@@ -960,7 +960,7 @@ fn test_view(idx: &Index<'_>, t: &TestResult, anchor: &str) -> TestView {
 /// the items that made it fail come first (the ones not satisfying the state, or for
 /// `none satisfy` / `only one` the ones that do), then the others, in object order.
 fn pick_items(t: &TestResult, total: usize, shown: usize) -> Vec<usize> {
-    use crate::engine::oval::OvalResult;
+    use vigil_core::engine::oval::OvalResult;
     let mut idx: Vec<usize> = (0..total).collect();
     if t.result == OvalResult::False {
         let wanted_true = matches!(t.check.as_str(), "none satisfy" | "only one");
@@ -1146,7 +1146,7 @@ mod tests {
 
     #[test]
     fn items_that_decided_a_failed_test_are_shown_first() {
-        use crate::engine::oval::OvalResult::{False, True};
+        use vigil_core::engine::oval::OvalResult::{False, True};
         let (_, r) = scan_fixture(200);
         let mut t = r.tests[0].clone();
         t.result = False;
@@ -1221,7 +1221,7 @@ mod tests {
             .iter_mut()
             .filter(|t| t.object.as_deref() == Some(id.as_str()))
         {
-            t.item_results = vec![crate::engine::oval::OvalResult::True; 10_000];
+            t.item_results = vec![vigil_core::engine::oval::OvalResult::True; 10_000];
         }
         let clock = std::time::Instant::now();
         let html = render(&r).unwrap();

@@ -1,12 +1,12 @@
 //! Results: the versioned results model and its renderings.
 
 pub mod html;
-pub mod model;
+
 pub mod sanitize;
 mod sc_schema;
 pub mod scap;
 
-pub use model::ScanResults;
+pub use vigil_core::model::ScanResults;
 
 use std::io::Write;
 use std::path::Path;
@@ -57,57 +57,14 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
 
 /// Reads a results document written by `vigil scan --json`.
 pub fn read_json(path: &Path) -> Result<ScanResults, ReportError> {
-    let bytes = crate::osutil::read_whole_input(path).map_err(|e| ReportError::Read {
+    let bytes = vigil_core::osutil::read_whole_input(path).map_err(|e| ReportError::Read {
         path: path.display().to_string(),
         message: e.to_string(),
     })?;
-    from_json_slice(&bytes).map_err(|e| ReportError::Read {
+    vigil_core::model::from_json_slice(&bytes).map_err(|e| ReportError::Read {
         path: path.display().to_string(),
         message: format!("line {}, column {}: {e}", e.line(), e.column()),
     })
-}
-
-/// Most nesting a results document may have when read back. Criteria trees nest as
-/// deep as the content's XML (at most [`crate::content::xml::MAX_DEPTH`] elements, two
-/// JSON levels each), past serde_json's default limit of 128; the scan is checked first
-/// so a hostile document cannot overflow the stack.
-pub const MAX_JSON_DEPTH: usize = 4 * crate::content::xml::MAX_DEPTH + 64;
-
-/// `serde_json::from_slice` for results documents (and anything embedding them),
-/// allowing nesting up to [`MAX_JSON_DEPTH`].
-pub fn from_json_slice<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> serde_json::Result<T> {
-    use serde::de::Error as _;
-    let mut depth = 0usize;
-    let (mut in_str, mut esc) = (false, false);
-    for &b in bytes {
-        if in_str {
-            match (esc, b) {
-                (true, _) => esc = false,
-                (false, b'\\') => esc = true,
-                (false, b'"') => in_str = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_str = true,
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > MAX_JSON_DEPTH {
-                    return Err(serde_json::Error::custom(format!(
-                        "nested deeper than {MAX_JSON_DEPTH} levels"
-                    )));
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    de.disable_recursion_limit();
-    let v = T::deserialize(&mut de)?;
-    de.end()?;
-    Ok(v)
 }
 
 /// A real scan of the report fixture (tests/fixtures/report: a small benchmark, its
@@ -117,10 +74,10 @@ pub(crate) mod testutil {
     use std::path::{Path, PathBuf};
 
     use super::ScanResults;
-    use crate::content::{Content, LoadOptions, datastream};
-    use crate::engine::xccdf::Selection;
-    use crate::scan::{self, ScanConfig};
-    use crate::target::Host;
+    use vigil_core::content::{Content, LoadOptions, datastream};
+    use vigil_core::engine::xccdf::Selection;
+    use vigil_host::host::Host;
+    use vigil_host::scan::{self, ScanConfig};
 
     pub fn fixture_dir() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report")
@@ -138,7 +95,7 @@ pub(crate) mod testutil {
         config.max_items_per_object = max_items;
         config.command_line = vec!["vigil".into(), "scan".into()];
         let results =
-            scan::run(&content, &config, &crate::probes::builtin()).expect("fixture scans");
+            scan::run(&content, &config, &vigil_host::probes::builtin()).expect("fixture scans");
         (content, results)
     }
 
@@ -161,9 +118,9 @@ pub(crate) mod testutil {
 #[cfg(test)]
 mod tests {
     use super::testutil::scan_fixture;
-    use crate::content::{LoadOptions, datastream};
-    use crate::scan::{self, ScanConfig};
-    use crate::target::Host;
+    use vigil_core::content::{LoadOptions, datastream};
+    use vigil_host::host::Host;
+    use vigil_host::scan::{self, ScanConfig};
 
     fn validator() -> jsonschema::Validator {
         let path =
@@ -198,7 +155,7 @@ mod tests {
         let content = datastream::load(&path, &LoadOptions::default()).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let config = ScanConfig::new(Host::offline(dir.path().to_path_buf()));
-        let r = scan::run(&content, &config, &crate::probes::builtin()).unwrap();
+        let r = scan::run(&content, &config, &vigil_host::probes::builtin()).unwrap();
         let doc = serde_json::to_value(&r).unwrap();
         assert!(doc["definitions"].as_array().unwrap().len() > 10);
         assert_eq!(errors(&validator(), &doc), Vec::<String>::new());
@@ -213,30 +170,5 @@ mod tests {
         let back: super::ScanResults = serde_json::from_value(doc.clone()).unwrap();
         assert!(back.states.is_empty());
         assert_eq!(errors(&validator(), &doc), Vec::<String>::new());
-    }
-}
-
-#[cfg(test)]
-mod json_depth_tests {
-    use super::*;
-
-    fn nested(depth: usize) -> String {
-        "[".repeat(depth) + &"]".repeat(depth)
-    }
-
-    #[test]
-    fn deep_results_read_back_but_hostile_depth_is_refused() {
-        // Regression: a 200-level criteria tree gave results that `--history` could not
-        // record ("recursion limit exceeded" at serde_json's 128 levels).
-        let v: serde_json::Value = from_json_slice(nested(600).as_bytes()).unwrap();
-        assert!(v.is_array());
-        assert!(serde_json::from_str::<serde_json::Value>(&nested(600)).is_err());
-        let e = from_json_slice::<serde_json::Value>(nested(MAX_JSON_DEPTH + 1).as_bytes())
-            .unwrap_err();
-        assert!(e.to_string().contains("nested deeper than"), "{e}");
-        // Brackets inside strings do not count.
-        let s = format!(r#"{{"a": "{}\"{}"}}"#, "[".repeat(5000), "{".repeat(5000));
-        assert!(from_json_slice::<serde_json::Value>(s.as_bytes()).is_ok());
-        assert!(from_json_slice::<serde_json::Value>(b"[1] x").is_err());
     }
 }

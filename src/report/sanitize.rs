@@ -2,13 +2,13 @@
 //! rationales and fix texts (XCCDF 1.2 §6.2.3 htmlTextType), before they go into the
 //! HTML report. Content is not trusted: only a small set of formatting tags survives,
 //! every attribute is dropped except an `http(s)` link target, and headings are
-//! demoted below the report's own. The fragment is parsed with [`crate::content::xml`]
+//! demoted below the report's own. The fragment is parsed with [`vigil_core::content::xml`]
 //! (so DOCTYPE and entity tricks are refused there); anything that does not parse is
 //! shown as escaped text.
 
 use std::path::Path;
 
-use crate::content::xml::{self, Element, Node, escape};
+use vigil_core::content::xml::{self, Element, Node, escape};
 
 /// Tags kept as they are (with no attributes).
 const KEPT: &[&str] = &[

@@ -22,12 +22,12 @@ use quick_xml::Reader;
 use quick_xml::events::Event;
 
 use super::ReportError;
-use super::model::*;
 use super::sc_schema;
-use crate::content::xml::escape;
-use crate::content::{Content, ContentKind};
-use crate::engine::oval::eval::CriteriaOutcome;
-use crate::engine::xccdf::RuleOutcome;
+use vigil_core::content::xml::escape;
+use vigil_core::content::{Content, ContentKind};
+use vigil_core::engine::oval::eval::CriteriaOutcome;
+use vigil_core::engine::xccdf::RuleOutcome;
+use vigil_core::model::*;
 
 const XCCDF_NS: &str = "http://checklists.nist.gov/xccdf/1.2";
 const OVAL_SYSTEM: &str = "http://oval.mitre.org/XMLSchema/oval-definitions-5";
@@ -43,8 +43,8 @@ fn err(message: impl Into<String>) -> ReportError {
 
 /// Raw text of a content file, refused when it changed since the scan.
 fn read_source(path: &Path, sha256: Option<&str>) -> Result<String, ReportError> {
-    let bytes = if path == Path::new(crate::content::BUNDLED_NAME) {
-        crate::content::BUNDLED_DATASTREAM.as_bytes().to_vec()
+    let bytes = if path == Path::new(vigil_core::content::BUNDLED_NAME) {
+        vigil_core::content::BUNDLED_DATASTREAM.as_bytes().to_vec()
     } else {
         std::fs::read(path).map_err(|e| err(format!("{}: {e}", path.display())))?
     };
@@ -585,7 +585,7 @@ pub fn oval_results(results: &ScanResults, content: &Content, document: &str) ->
 /// The OVAL results files for `--oval-results PATH`: PATH itself when the content has
 /// one OVAL document, or `PATH/<document>.result.xml` for each when PATH is a directory
 /// (the names `oscap --oval-results` gives), `<document>` being the last plain component
-/// of the document's name ([`crate::osutil::plain_file_name`]).
+/// of the document's name ([`vigil_core::osutil::plain_file_name`]).
 pub fn oval_results_files(
     results: &ScanResults,
     content: &Content,
@@ -603,7 +603,7 @@ pub fn oval_results_files(
         // before any file is written.
         let mut named: Vec<(&String, String)> = Vec::new();
         for d in docs {
-            let name = crate::osutil::plain_file_name(d).ok_or_else(|| {
+            let name = vigil_core::osutil::plain_file_name(d).ok_or_else(|| {
                 err(format!(
                     "--oval-results {}: the OVAL document {:?} of {} has no file name to \
                      write its results under",
@@ -915,7 +915,7 @@ fn item_kind(object_kind: &str) -> String {
 
 /// The children of an item element: its message and its entities in the order the
 /// OVAL system-characteristics schema gives them, with the datatypes it requires.
-fn item_xml(prefix: &str, family: &str, kind: &str, it: &crate::probes::Item) -> String {
+fn item_xml(prefix: &str, family: &str, kind: &str, it: &vigil_host::probes::Item) -> String {
     let mut s = String::new();
     if let Some(m) = &it.message {
         let _ = write!(
@@ -925,7 +925,7 @@ fn item_xml(prefix: &str, family: &str, kind: &str, it: &crate::probes::Item) ->
         );
     }
     let schema = sc_schema::entities(family, kind);
-    let mut fields: Vec<&crate::probes::ItemField> = it.fields.iter().collect();
+    let mut fields: Vec<&vigil_host::probes::ItemField> = it.fields.iter().collect();
     if let Some(order) = schema {
         // Fields the schema does not define would make the document invalid.
         fields.retain(|f| order.iter().any(|(n, _)| *n == f.name));

@@ -1061,8 +1061,8 @@ fn assert_fails_with(s: &Scan, rule: &str, name: &str, needle: &str) {
 /// Rules whose OVAL family another part of vigil collects; until that probe exists they
 /// are unknown, never pass or fail by guess.
 fn standard_probe_missing(rule: &str) -> bool {
-    use vigil::content::oval::Family;
-    let registry = vigil::probes::builtin();
+    use vigil_core::content::oval::Family;
+    let registry = vigil_host::probes::builtin();
     let (family, kind) = match rule {
         "rsyslog_remote_forwarding"
         | "audisp_remote_active"

@@ -29,7 +29,7 @@ fn datastream_all_rules_give_a_result_each() {
         unselected,
         ["xccdf_org.ssgproject.content_rule_package_MFEhiplsm_installed"]
     );
-    assert_eq!(doc["schema_version"], vigil::report::model::SCHEMA_VERSION);
+    assert_eq!(doc["schema_version"], vigil_core::model::SCHEMA_VERSION);
     assert_eq!(doc["scan"]["content"]["kind"], "datastream");
     // Every rule that did not pass says why (issue 12), whatever the content.
     for r in rules {

@@ -313,7 +313,7 @@ fn deep_criteria_trees_scan_over_ssh_as_locally() {
         .unwrap();
     assert_eq!(remote.status.code(), Some(0), "{}", text(&remote));
     let defs = |o: &std::process::Output| -> Value {
-        let d: Value = vigil::report::from_json_slice(&o.stdout).unwrap();
+        let d: Value = vigil_core::model::from_json_slice(&o.stdout).unwrap();
         d["definitions"].clone()
     };
     assert_eq!(defs(&remote), defs(&local));

@@ -1,0 +1,204 @@
+//! OVAL system-characteristics items (OVAL 5.11 §4.4): the facts a probe collected for
+//! an object, with the item status and the collected-object flag the spec defines.
+
+use std::fmt;
+
+/// OVAL 5.11 oval-system-characteristics StatusEnumeration, per item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ItemStatus {
+    #[serde(rename = "exists")]
+    Exists,
+    #[serde(rename = "does not exist")]
+    DoesNotExist,
+    #[serde(rename = "error")]
+    Error,
+    #[serde(rename = "not collected")]
+    NotCollected,
+}
+
+impl ItemStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemStatus::Exists => "exists",
+            ItemStatus::DoesNotExist => "does not exist",
+            ItemStatus::Error => "error",
+            ItemStatus::NotCollected => "not collected",
+        }
+    }
+}
+
+/// OVAL 5.11 FlagEnumeration of a collected object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Flag {
+    #[serde(rename = "error")]
+    Error,
+    #[serde(rename = "complete")]
+    Complete,
+    #[serde(rename = "incomplete")]
+    Incomplete,
+    #[serde(rename = "does not exist")]
+    DoesNotExist,
+    #[serde(rename = "not collected")]
+    NotCollected,
+    #[serde(rename = "not applicable")]
+    NotApplicable,
+}
+
+impl Flag {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flag::Error => "error",
+            Flag::Complete => "complete",
+            Flag::Incomplete => "incomplete",
+            Flag::DoesNotExist => "does not exist",
+            Flag::NotCollected => "not collected",
+            Flag::NotApplicable => "not applicable",
+        }
+    }
+}
+
+impl fmt::Display for Flag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One field of an item. A field may repeat (e.g. several `subexpression` values); a
+/// field whose value is `None` was not collected (status does not exist).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ItemField {
+    pub name: String,
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Item {
+    pub status: ItemStatus,
+    pub fields: Vec<ItemField>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl Item {
+    pub fn new() -> Item {
+        Item {
+            status: ItemStatus::Exists,
+            fields: Vec::new(),
+            message: None,
+        }
+    }
+
+    pub fn with_status(status: ItemStatus, message: impl Into<String>) -> Item {
+        Item {
+            status,
+            fields: Vec::new(),
+            message: Some(message.into()),
+        }
+    }
+
+    /// Adds a field (builder style).
+    pub fn field(mut self, name: &str, value: impl Into<String>) -> Item {
+        self.push(name, value);
+        self
+    }
+
+    pub fn push(&mut self, name: &str, value: impl Into<String>) {
+        self.fields.push(ItemField {
+            name: name.to_string(),
+            value: Some(value.into()),
+        });
+    }
+
+    /// Adds a field with no value (the entity does not exist for this item).
+    pub fn push_absent(&mut self, name: &str) {
+        self.fields.push(ItemField {
+            name: name.to_string(),
+            value: None,
+        });
+    }
+
+    /// Every value of a field, in order.
+    pub fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = Option<&'a str>> + 'a {
+        self.fields
+            .iter()
+            .filter(move |f| f.name == name)
+            .map(|f| f.value.as_deref())
+    }
+
+    pub fn first<'a>(&'a self, name: &'a str) -> Option<&'a str> {
+        self.values(name).flatten().next()
+    }
+
+    /// About how many bytes of memory the item holds, allocator overhead included (what
+    /// [`crate::engine::probe::ItemSink`] counts against `--max-object-bytes`).
+    pub fn heap_size(&self) -> usize {
+        fn alloc(n: usize) -> usize {
+            // glibc malloc: 8 bytes of header, 16-byte granules, 32 bytes at least.
+            if n == 0 {
+                0
+            } else {
+                (n + 8).div_ceil(16).max(2) * 16
+            }
+        }
+        let strings: usize = self
+            .fields
+            .iter()
+            .map(|f| alloc(f.name.capacity()) + f.value.as_ref().map_or(0, |v| alloc(v.capacity())))
+            .sum();
+        std::mem::size_of::<Item>()
+            + alloc(self.fields.capacity() * std::mem::size_of::<ItemField>())
+            + strings
+            + self.message.as_ref().map_or(0, |m| alloc(m.capacity()))
+    }
+}
+
+impl Default for Item {
+    fn default() -> Self {
+        Item::new()
+    }
+}
+
+/// A probe's answer for one object.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Collected {
+    pub flag: Flag,
+    pub items: Vec<Item>,
+    /// Why an object is not collected, incomplete or in error.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub messages: Vec<String>,
+}
+
+impl Collected {
+    /// The flag follows from the items: complete when any exist, does not exist
+    /// otherwise.
+    pub fn from_items(items: Vec<Item>) -> Collected {
+        let flag = if items.iter().any(|i| i.status == ItemStatus::Error) {
+            Flag::Error
+        } else if items.is_empty() {
+            Flag::DoesNotExist
+        } else {
+            Flag::Complete
+        };
+        Collected {
+            flag,
+            items,
+            messages: Vec::new(),
+        }
+    }
+
+    pub fn with_flag(flag: Flag, message: impl Into<String>) -> Collected {
+        Collected {
+            flag,
+            items: Vec::new(),
+            messages: vec![message.into()],
+        }
+    }
+
+    pub fn not_collected(message: impl Into<String>) -> Collected {
+        Collected::with_flag(Flag::NotCollected, message)
+    }
+
+    pub fn error(message: impl Into<String>) -> Collected {
+        Collected::with_flag(Flag::Error, message)
+    }
+}

@@ -1,0 +1,73 @@
+//! The host's probes: they collect OVAL items (OVAL 5.11 §4.4, system
+//! characteristics) for the objects the engine asks for, through the probe interface
+//! the engine owns ([`vigil_core::engine::probe`]). A probe only gathers facts: it never
+//! decides pass or fail.
+//!
+//! - [`fs`]: file, textfilecontent54, filehash58, xmlfilecontent and friends, over one
+//!   shared walk of each file system.
+//! - [`system`]: packages, processes, accounts, sysctl, systemd and the rest of the
+//!   unix/linux/independent families.
+//! - [`vigil`]: the key-management families of the bundled benchmark.
+//!
+//! Families vigil does not implement are `not collected`, with a message, so their tests
+//! are `unknown`: vigil never guesses.
+
+pub mod fs;
+pub mod system;
+pub mod vigil;
+
+use std::sync::Arc;
+
+pub use vigil_core::engine::probe::{
+    Collected, Deadline, Flag, Full, Item, ItemField, ItemFilter, ItemPredicate, ItemSink,
+    ItemStatus, Limits, ObjectQuery, Probe, QueryEntity,
+};
+
+use crate::host::Host;
+
+/// Every probe vigil has, looked up by (family, object kind).
+pub type Registry = vigil_core::engine::probe::Registry<Context>;
+
+/// Scan-wide settings and shared state for probes.
+pub struct Context {
+    pub host: Arc<Host>,
+    /// Files larger than this are not read for content or hashes (reported in the item).
+    pub max_file_size: u64,
+    /// The site key-management policy (`--policy`); vigil's own key-management probes
+    /// are not applicable without one.
+    pub policy: Option<Arc<crate::policy::Policy>>,
+    /// Time, item and byte bounds of one object's collection.
+    pub limits: Limits,
+}
+
+impl Context {
+    /// A context for `host` with the default file-size bound, no policy and no time
+    /// limit.
+    pub fn new(host: Arc<Host>) -> Context {
+        Context {
+            host,
+            max_file_size: crate::scan::DEFAULT_MAX_FILE_SIZE,
+            policy: None,
+            limits: Limits::untimed(),
+        }
+    }
+
+    /// An empty [`ItemSink`] for one object under this context's limits and `deadline`.
+    pub fn sink(&self, deadline: Deadline) -> ItemSink {
+        self.limits.sink(deadline)
+    }
+
+    /// A deadline starting now for one probe call; see [`Limits::deadline`].
+    pub fn deadline(&self) -> Deadline {
+        self.limits.deadline()
+    }
+}
+
+/// The registry with every built-in probe.
+pub fn builtin() -> Registry {
+    let mut r = Registry::empty();
+    system::register(&mut r);
+    vigil::register(&mut r);
+    fs::register(&mut r);
+    r
+}

@@ -1,0 +1,148 @@
+//! vigil's own OVAL test families, in the namespace
+//! `https://vigil.dev/XMLSchema/oval-definitions-5#vigil` ([`vigil_core::content::oval::ns::VIGIL`]).
+//! Standard OVAL 5.11 has no test for POSIX ACL entries, key material, role
+//! membership, KMS audit logs or lifecycle events; these probes collect those facts so
+//! that the bundled CCM LOG-11 content can decide with ordinary OVAL states.
+//!
+//! Every probe except `posix_acl_object` compares the host with the site policy
+//! ([`crate::policy`]); without one the object is `not applicable` with the message
+//! [`NO_POLICY`]. Where an item field is a comparison against the policy its name says
+//! so (`fingerprint_matches_policy`), and a matching `*_declared` field tells whether the
+//! policy asked for anything, so content can write `declared = false OR matches = true`.
+//! The families are documented in the README ("Key-management audit").
+
+pub mod access;
+pub mod accounts;
+pub mod acl;
+pub mod auditlog;
+pub mod config;
+pub mod der;
+pub mod fsutil;
+pub mod keys;
+pub mod roles;
+pub mod software;
+
+use std::sync::Arc;
+
+use crate::policy::Policy;
+use crate::probes::{Collected, Context, Flag, ObjectQuery, Probe, Registry};
+use vigil_core::content::oval::Family;
+
+/// Message of every policy-based object when the scan has no policy.
+pub const NO_POLICY: &str = "no site policy given (--policy)";
+
+/// Registers every vigil probe under [`Family::Vigil`].
+pub fn register(r: &mut Registry) {
+    let probes: Vec<Arc<dyn Probe<Context>>> = vec![
+        Arc::new(acl::PosixAclProbe),
+        Arc::new(keys::KeyProbe),
+        Arc::new(keys::CertificateProbe),
+        Arc::new(keys::UndeclaredKeyProbe),
+        Arc::new(roles::RoleProbe),
+        Arc::new(roles::RoleConflictProbe),
+        Arc::new(roles::SudoersProbe),
+        Arc::new(roles::AwsKeyPolicyProbe),
+        Arc::new(access::KeyAccessProbe),
+        Arc::new(auditlog::AuditLogProbe),
+        Arc::new(auditlog::AuditEventProbe),
+        Arc::new(auditlog::RoleActivityProbe),
+        Arc::new(auditlog::LogSecretProbe),
+        Arc::new(config::SiemForwardingProbe),
+        Arc::new(config::AuditWatchProbe),
+        Arc::new(software::SoftwareVersionProbe),
+        Arc::new(software::IntegrityProbe),
+    ];
+    for p in probes {
+        r.register(Family::Vigil, p);
+    }
+}
+
+/// The policy, or the `not applicable` answer every policy-based object gives without it.
+pub(crate) fn policy(ctx: &Context) -> Result<&Policy, Collected> {
+    ctx.policy
+        .as_deref()
+        .ok_or_else(|| Collected::with_flag(Flag::NotApplicable, NO_POLICY))
+}
+
+/// Does the object's entity `name` (if the object has one) select `value`?
+/// An object entity vigil cannot compare makes the object an error.
+pub(crate) fn selects(query: &ObjectQuery, name: &str, value: &str) -> Result<bool, Collected> {
+    match query.entity(name) {
+        None => Ok(true),
+        Some(e) if e.nil => Ok(false),
+        Some(e) => e
+            .matches(value)
+            .map_err(|err| Collected::error(format!("{}: entity {name}: {err}", query.object_id))),
+    }
+}
+
+/// An integer given through an object entity (e.g. a window from an XCCDF Value),
+/// falling back to `default` when the object does not name it.
+pub(crate) fn int_entity(query: &ObjectQuery, name: &str, default: i64) -> Result<i64, Collected> {
+    match query.entity(name) {
+        None => Ok(default),
+        Some(e) => match e.values.as_slice() {
+            [v] => v.trim().parse().map_err(|_| {
+                Collected::error(format!(
+                    "{}: entity {name}: '{v}' is not an integer",
+                    query.object_id
+                ))
+            }),
+            [] => Err(Collected::error(format!(
+                "{}: entity {name} has no value",
+                query.object_id
+            ))),
+            _ => Err(Collected::error(format!(
+                "{}: entity {name} must have exactly one value",
+                query.object_id
+            ))),
+        },
+    }
+}
+
+pub(crate) fn bool_str(b: bool) -> &'static str {
+    if b { "true" } else { "false" }
+}
+
+pub(crate) use vigil_core::osutil::hex;
+
+/// `*` (any run of characters, `/` included) and `?` (one character) matched against
+/// the whole of `s`, case-sensitively: the wildcards of logrotate paths, Vault audit
+/// actions and (lower-cased by the caller) IAM actions. One backtrack point (the last
+/// `*`), so at most `pattern.len() x s.len()` steps, never exponential.
+pub(crate) fn wildcard_match(pattern: &str, s: &str) -> bool {
+    let (p, s): (Vec<char>, Vec<char>) = (pattern.chars().collect(), s.chars().collect());
+    let (mut pi, mut si, mut star, mut mark) = (0, 0, None, 0);
+    while si < s.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == s[si]) {
+            pi += 1;
+            si += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = si;
+            pi += 1;
+        } else if let Some(st) = star {
+            pi = st + 1;
+            mark += 1;
+            si = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex(&sha2::Sha256::digest(bytes))
+}
+
+/// Items from per-object collection, with the messages joined.
+pub(crate) fn collected(items: crate::probes::ItemSink, messages: Vec<String>) -> Collected {
+    let mut c = items.into_collected();
+    c.messages.extend(messages);
+    c
+}

@@ -1,0 +1,506 @@
+//! KMS software against the site policy (CCM CEK-12, NIST SP 800-130 FR:8.9):
+//!
+//! - `software_version_object` (entity `name`): one item per `[[software]]` entry — the
+//!   installed Debian package version (from /var/lib/dpkg/status) compared with
+//!   `min_version` in dpkg order, and the upstream version (the package version without
+//!   epoch and revision, or the first line of `version_file`) compared with
+//!   `min_upstream` as semantic versions.
+//! - `integrity_object` (entity `path`): one item per file under the integrity-monitored
+//!   paths and per baseline entry below them: SHA-256, mode, owner, group and named ACL
+//!   entries compared with the baseline file, which `vigil baseline create` writes (the
+//!   older line format, see [`parse_baseline`], is still read).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::accounts::Accounts;
+use super::fsutil;
+use super::keys::file_facts;
+use super::{bool_str, policy, selects, sha256_hex};
+use crate::policy::lenient_semver;
+use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
+
+/// `package -> (status, version)` from a dpkg status file.
+pub fn dpkg_status(text: &str) -> BTreeMap<String, (String, String)> {
+    let mut out = BTreeMap::new();
+    for stanza in text.split("\n\n") {
+        let (mut pkg, mut status, mut version) = (None, String::new(), String::new());
+        for line in stanza.lines() {
+            if let Some(v) = line.strip_prefix("Package:") {
+                pkg = Some(v.trim().to_string());
+            } else if let Some(v) = line.strip_prefix("Status:") {
+                status = v.trim().to_string();
+            } else if let Some(v) = line.strip_prefix("Version:") {
+                version = v.trim().to_string();
+            }
+        }
+        if let Some(p) = pkg {
+            // Multi-arch packages appear once per architecture; an installed one wins.
+            let installed = status.ends_with(" installed");
+            if installed || !out.contains_key(&p) {
+                out.insert(p, (status, version));
+            }
+        }
+    }
+    out
+}
+
+pub struct SoftwareVersionProbe;
+
+impl Probe<Context> for SoftwareVersionProbe {
+    fn kinds(&self) -> &'static [&'static str] {
+        &["software_version_object"]
+    }
+
+    fn collect(&self, query: &ObjectQuery, ctx: &Context) -> Collected {
+        let pol = match policy(ctx) {
+            Ok(p) => p,
+            Err(c) => return c,
+        };
+        let status = match ctx
+            .host
+            .read_file(Path::new("/var/lib/dpkg/status"), ctx.max_file_size)
+        {
+            Ok(d) => dpkg_status(&String::from_utf8_lossy(&d.unwrap_or_default())),
+            Err(e) => return Collected::error(format!("/var/lib/dpkg/status: {e}")),
+        };
+        let mut items = ctx.sink(ctx.deadline());
+        for sw in &pol.software {
+            match selects(query, "name", &sw.name) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(c) => return c,
+            }
+            let mut item = Item::new().field("name", sw.name.as_str());
+            let mut ok = true;
+            let mut upstream: Option<String> = None;
+            if let Some(pkg) = &sw.package {
+                item.push("package", pkg.as_str());
+                match status.get(pkg).filter(|(s, _)| s.ends_with(" installed")) {
+                    Some((_, v)) => {
+                        item.push("installed", "true");
+                        item.push("version", v.as_str());
+                        match v.parse::<debversion::Version>() {
+                            Ok(have) => {
+                                upstream = Some(have.upstream_version.clone());
+                                if let Some(min) = &sw.min_version {
+                                    item.push("min_version", min.as_str());
+                                    let want: debversion::Version =
+                                        min.parse().expect("validated in the policy");
+                                    let meets = have >= want;
+                                    ok &= meets;
+                                    item.push("version_meets_policy", bool_str(meets));
+                                }
+                            }
+                            Err(e) => {
+                                item.message = Some(format!("{pkg}: version '{v}': {e}"));
+                                ok = false;
+                            }
+                        }
+                    }
+                    None => {
+                        item.push("installed", "false");
+                        ok = false;
+                    }
+                }
+            }
+            if let Some(vf) = &sw.version_file {
+                item.push("version_file", vf.as_str());
+                match ctx.host.read_file(Path::new(vf), 1 << 16) {
+                    Ok(Some(d)) => {
+                        let text = String::from_utf8_lossy(&d);
+                        upstream = text
+                            .split_whitespace()
+                            .find(|w| {
+                                w.trim_start_matches('v')
+                                    .starts_with(|c: char| c.is_ascii_digit())
+                            })
+                            .map(String::from);
+                        item.push("installed", "true");
+                    }
+                    Ok(None) => {
+                        item.push("installed", "false");
+                        ok = false;
+                    }
+                    Err(e) => return Collected::error(format!("{vf}: {e}")),
+                }
+            }
+            if let Some(min) = &sw.min_upstream {
+                item.push("min_upstream", min.to_string());
+                match upstream.as_deref().map(|u| (u, lenient_semver(u))) {
+                    Some((u, Some(have))) => {
+                        item.push("upstream_version", u);
+                        let meets = have >= *min;
+                        ok &= meets;
+                        item.push("upstream_meets_policy", bool_str(meets));
+                    }
+                    Some((u, None)) => {
+                        item.push("upstream_version", u);
+                        item.message = Some(format!(
+                            "upstream version '{u}' is not a semantic version: not compared"
+                        ));
+                        item.push_absent("upstream_meets_policy");
+                        ok = false;
+                    }
+                    None => ok = false,
+                }
+            }
+            item.push("meets_policy", bool_str(ok));
+            let _ = items.push(item);
+        }
+        items.into_collected()
+    }
+}
+
+/// What the baseline says of one file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BaselineEntry {
+    pub sha256: String,
+    pub mode: u32,
+    pub owner: String,
+    pub group: String,
+    /// Named ACL entries, `user:NAME:rwx` / `group:NAME:rwx`.
+    pub acl: Vec<String>,
+    /// Why the baseline holds no SHA-256 for the file (it could not be read when the
+    /// baseline was made); the file then differs from the baseline whatever it holds.
+    pub error: Option<String>,
+}
+
+/// Parses a baseline file: the JSON document `vigil baseline create` writes, or the line
+/// format of earlier versions, `sha256 mode owner group acl path` (path last, may contain
+/// spaces; acl `-` for none), told apart by the JSON's opening brace. Owners, groups and
+/// ACL qualifiers, which `vigil baseline` records as ids, are named with the scanned
+/// host's accounts, as the probe names the files' own.
+pub fn parse_baseline(
+    data: &[u8],
+    acc: &Accounts,
+) -> Result<BTreeMap<String, BaselineEntry>, String> {
+    if data.trim_ascii_start().starts_with(b"{") {
+        let b = crate::baseline::parse(data).map_err(|e| format!("not a vigil baseline: {e}"))?;
+        return from_vigil_baseline(&b, acc);
+    }
+    parse_baseline_lines(&String::from_utf8_lossy(data))
+}
+
+/// The regular files of a `vigil baseline` document. Directories, symbolic links and
+/// other entries are left out: the probe compares regular files only (it does not follow
+/// links below the monitored paths), so they would otherwise all read as removed.
+fn from_vigil_baseline(
+    b: &crate::baseline::Baseline,
+    acc: &Accounts,
+) -> Result<BTreeMap<String, BaselineEntry>, String> {
+    let named = |qualified: &str| -> Option<String> {
+        // `getfacl -n` text: `user:1000:r--`; the entries without a qualifier (owner,
+        // owning group, mask, other) are the mode, compared on their own.
+        let mut parts = qualified.splitn(3, ':');
+        let (tag, q, perms) = (parts.next()?, parts.next()?, parts.next()?);
+        let name = match (tag, q.parse::<u32>()) {
+            (_, _) if q.is_empty() => return None,
+            ("user", Ok(id)) => acc.user_name(id),
+            ("group", Ok(id)) => acc.group_name(id),
+            _ => q.to_string(),
+        };
+        Some(format!("{tag}:{name}:{perms}"))
+    };
+    b.entries
+        .iter()
+        .filter(|r| r.kind == "file")
+        .map(|r| {
+            let path = vigil_core::osutil::decode_path(&r.path)
+                .to_string_lossy()
+                .into_owned();
+            let error = match (&r.sha256, &r.error) {
+                (_, Some(e)) => Some(e.clone()),
+                (None, None) => Some("no SHA-256 recorded".into()),
+                (Some(_), None) => None,
+            };
+            let mode = u32::from_str_radix(&r.mode, 8)
+                .map_err(|_| format!("{}: mode '{}' is not octal", r.path, r.mode))?;
+            let entry = BaselineEntry {
+                sha256: r.sha256.clone().unwrap_or_default(),
+                mode,
+                owner: acc.user_name(r.uid),
+                group: acc.group_name(r.gid),
+                acl: r
+                    .acl
+                    .as_deref()
+                    .map(|a| a.split(',').filter_map(named).collect())
+                    .unwrap_or_default(),
+                error,
+            };
+            Ok((path, entry))
+        })
+        .collect()
+}
+
+fn parse_baseline_lines(text: &str) -> Result<BTreeMap<String, BaselineEntry>, String> {
+    let mut out = BTreeMap::new();
+    for (n, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        let mut parts = t.splitn(6, char::is_whitespace);
+        let f: Vec<&str> = (0..6).filter_map(|_| parts.next()).collect();
+        let bad = || {
+            format!(
+                "line {}: expected `sha256 mode owner group acl path`",
+                n + 1
+            )
+        };
+        if f.len() != 6 || f[0].len() != 64 {
+            return Err(bad());
+        }
+        let mode = u32::from_str_radix(f[1], 8).map_err(|_| bad())?;
+        let acl = if f[4] == "-" {
+            Vec::new()
+        } else {
+            f[4].split(',').map(String::from).collect()
+        };
+        out.insert(
+            f[5].trim().to_string(),
+            BaselineEntry {
+                sha256: f[0].to_ascii_lowercase(),
+                mode,
+                owner: f[2].into(),
+                group: f[3].into(),
+                acl,
+                error: None,
+            },
+        );
+    }
+    Ok(out)
+}
+
+pub struct IntegrityProbe;
+
+impl Probe<Context> for IntegrityProbe {
+    fn kinds(&self) -> &'static [&'static str] {
+        &["integrity_object"]
+    }
+
+    fn collect(&self, query: &ObjectQuery, ctx: &Context) -> Collected {
+        let pol = match policy(ctx) {
+            Ok(p) => p,
+            Err(c) => return c,
+        };
+        let Some(integ) = &pol.integrity else {
+            return Collected::with_flag(
+                crate::probes::Flag::NotApplicable,
+                "the site policy has no [integrity] section",
+            );
+        };
+        let acc = match Accounts::read(&ctx.host) {
+            Ok(a) => a,
+            Err(e) => return Collected::error(format!("cannot read accounts: {e}")),
+        };
+        let baseline = match ctx.host.read_file(Path::new(&integ.baseline), 64 << 20) {
+            Ok(Some(d)) => match parse_baseline(&d, &acc) {
+                Ok(b) => b,
+                Err(e) => return Collected::error(format!("{}: {e}", integ.baseline)),
+            },
+            Ok(None) => {
+                return Collected::error(format!(
+                    "{}: integrity baseline not found",
+                    integ.baseline
+                ));
+            }
+            Err(e) => return Collected::error(format!("{}: {e}", integ.baseline)),
+        };
+        let mut items = ctx.sink(ctx.deadline());
+        let mut seen = std::collections::BTreeSet::new();
+        for root in &integ.paths {
+            let files = match fsutil::walk_files(&ctx.host, Path::new(root), 16) {
+                Ok(f) => f,
+                Err(e) => return Collected::error(format!("{root}: {e}")),
+            };
+            for f in files {
+                let path = f.host_path.to_string_lossy().to_string();
+                if !seen.insert(path.clone()) {
+                    continue;
+                }
+                match selects(query, "path", &path) {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(c) => return c,
+                }
+                let data = match f.read(ctx.max_file_size) {
+                    Ok(d) => d,
+                    Err(e) => return Collected::error(e.to_string()),
+                };
+                let facts = match file_facts(&f, &acc) {
+                    Ok(x) => x,
+                    Err(e) => return Collected::error(e),
+                };
+                let sha = sha256_hex(&data);
+                let mut item = Item::new()
+                    .field("path", path.as_str())
+                    .field("exists", "true")
+                    .field("sha256", sha.as_str())
+                    .field("mode", fsutil::mode_str(facts.mode))
+                    .field("owner", facts.owner.as_str())
+                    .field("group", facts.group.as_str());
+                for e in &facts.named_acl {
+                    item.push("acl_entry", e.as_str());
+                }
+                let mut diffs = Vec::new();
+                match baseline.get(&path) {
+                    None => {
+                        item.push("in_baseline", "false");
+                        diffs.push("not in the baseline (added)".to_string());
+                    }
+                    Some(b) => {
+                        item.push("in_baseline", "true");
+                        if let Some(e) = &b.error {
+                            diffs.push(format!("the baseline has no SHA-256 of it: {e}"));
+                        } else {
+                            item.push("expected_sha256", b.sha256.as_str());
+                            if b.sha256 != sha {
+                                diffs.push(format!("sha256 {sha} != baseline {}", b.sha256));
+                            }
+                        }
+                        if b.mode != facts.mode {
+                            diffs.push(format!(
+                                "mode {} != baseline {}",
+                                fsutil::mode_str(facts.mode),
+                                fsutil::mode_str(b.mode)
+                            ));
+                        }
+                        if b.owner != facts.owner || b.group != facts.group {
+                            diffs.push(format!(
+                                "owner {}:{} != baseline {}:{}",
+                                facts.owner, facts.group, b.owner, b.group
+                            ));
+                        }
+                        let (mut have, mut want) = (facts.named_acl.clone(), b.acl.clone());
+                        have.sort();
+                        want.sort();
+                        if have != want {
+                            diffs.push(format!(
+                                "ACL [{}] != baseline [{}]",
+                                have.join(","),
+                                want.join(",")
+                            ));
+                        }
+                    }
+                }
+                for d in &diffs {
+                    item.push("difference", d.as_str());
+                }
+                item.push("matches_baseline", bool_str(diffs.is_empty()));
+                let _ = items.push(item);
+            }
+        }
+        // Baseline entries under the monitored paths whose file is gone.
+        for path in baseline.keys() {
+            let under = integ
+                .paths
+                .iter()
+                .any(|r| path == r || path.starts_with(&format!("{}/", r.trim_end_matches('/'))));
+            if !under || seen.contains(path) {
+                continue;
+            }
+            match selects(query, "path", path) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(c) => return c,
+            }
+            let _ = items.push(
+                Item::new()
+                    .field("path", path.as_str())
+                    .field("exists", "false")
+                    .field("in_baseline", "true")
+                    .field("difference", "in the baseline but missing (removed)")
+                    .field("matches_baseline", "false"),
+            );
+        }
+        items.into_collected()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dpkg_status_and_versions() {
+        let s = dpkg_status(
+            "Package: vault\nStatus: install ok installed\nVersion: 1.15.2-1\n\nPackage: old\nStatus: deinstall ok config-files\nVersion: 1.0\n",
+        );
+        assert_eq!(s["vault"].1, "1.15.2-1");
+        assert!(!s["old"].0.ends_with(" installed"));
+        // dpkg ordering, checked against dpkg itself.
+        for (a, b) in [
+            ("1.15.2-1", "1.15.10-1"),
+            ("1:0.9", "2.0"),
+            ("3.0.11-1~deb12u1", "3.0.11-1"),
+        ] {
+            let ours = a.parse::<debversion::Version>().unwrap()
+                < b.parse::<debversion::Version>().unwrap();
+            let dpkg = crate::testtool::tool("dpkg")
+                .args(["--compare-versions", a, "lt", b])
+                .status()
+                .unwrap()
+                .success();
+            assert_eq!(ours, dpkg, "{a} < {b}");
+        }
+    }
+
+    #[test]
+    fn vigil_baseline_document_is_read() {
+        let acc = Accounts::parse(
+            "root:x:0:0::/root:/bin/sh\nvault:x:999:998::/:/bin/false\n",
+            "root:x:0:\nkms:x:998:\n",
+        );
+        let doc = serde_json::json!({
+            "format": "vigil-baseline", "version": 1, "created": "2026-01-01T00:00:00Z",
+            "host": "h", "roots": ["/etc/vault.d"],
+            "entries": [
+                {"path": "/etc/vault.d", "kind": "dir", "mode": "0755", "uid": 0, "gid": 0},
+                {"path": "/etc/vault.d/vault.hcl", "kind": "file", "size": 3, "mode": "0640",
+                 "uid": 0, "gid": 998, "owner": "root", "group": "kms", "sha256": "ab",
+                 "acl": "user::rw-,user:999:r--,group::r--,group:4242:r--,mask::r--,other::---"},
+                {"path": "/etc/vault.d/link", "kind": "symlink", "mode": "0777", "uid": 0,
+                 "gid": 0, "target": "vault.hcl"},
+                {"path": "/etc/vault.d/x\\xffy", "kind": "file", "mode": "0600", "uid": 999,
+                 "gid": 0, "error": "hash: Permission denied"},
+            ]
+        });
+        let b = parse_baseline(&serde_json::to_vec_pretty(&doc).unwrap(), &acc).unwrap();
+        let keys: Vec<&str> = b.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["/etc/vault.d/vault.hcl", "/etc/vault.d/x\u{fffd}y"]);
+        assert_eq!(
+            b["/etc/vault.d/vault.hcl"],
+            BaselineEntry {
+                sha256: "ab".into(),
+                mode: 0o640,
+                owner: "root".into(),
+                group: "kms".into(),
+                acl: vec!["user:vault:r--".into(), "group:4242:r--".into()],
+                error: None,
+            }
+        );
+        let unread = &b["/etc/vault.d/x\u{fffd}y"];
+        assert_eq!(unread.owner, "vault");
+        assert_eq!(unread.error.as_deref(), Some("hash: Permission denied"));
+        let e = parse_baseline(br#"{"format": "aide"}"#, &acc).unwrap_err();
+        assert!(e.starts_with("not a vigil baseline"), "{e}");
+        let mut bad = doc.clone();
+        bad["entries"][1]["mode"] = "rw".into();
+        let e = parse_baseline(&serde_json::to_vec(&bad).unwrap(), &acc).unwrap_err();
+        assert_eq!(e, "/etc/vault.d/vault.hcl: mode 'rw' is not octal");
+    }
+
+    #[test]
+    fn baseline_format() {
+        let acc = Accounts::default();
+        let b = parse_baseline(format!("# comment\n{} 0755 root root - /usr/bin/vault\n{} 0640 root vault user:x:r-- /etc/vault.d/my file.hcl\n", "a".repeat(64), "b".repeat(64)).as_bytes(), &acc).unwrap();
+        assert_eq!(b["/usr/bin/vault"].mode, 0o755);
+        assert_eq!(b["/etc/vault.d/my file.hcl"].acl, vec!["user:x:r--"]);
+        assert!(
+            parse_baseline(b"abc 0755 root root - /x\n", &acc)
+                .unwrap_err()
+                .starts_with("line 1")
+        );
+    }
+}

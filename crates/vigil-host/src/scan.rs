@@ -1,0 +1,791 @@
+//! One scan from loaded content to the results document: select rules, export
+//! values, decide applicability, collect every needed object in parallel, evaluate,
+//! score. The steps follow XCCDF 1.2 §7.2 (the Benchmark processing model).
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use crate::host::{Host, info};
+use crate::probes::{Context, Registry};
+use vigil_core::content::Content;
+use vigil_core::content::oval::OvalDefinitions;
+use vigil_core::engine::oval::{Evaluator, OvalResult};
+use vigil_core::engine::probe::Limits;
+use vigil_core::engine::xccdf::{
+    self, Applicability, OvalRunner, ResolvedProfile, RuleOutcome, Selection, SelectionError,
+};
+use vigil_core::model::*;
+
+/// Default for [`ScanSpec::max_file_size`]: 256 MiB.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 256 * 1024 * 1024;
+
+/// Default for [`ScanSpec::max_items_per_object`].
+pub const DEFAULT_MAX_ITEMS: usize = 200;
+
+/// What to evaluate and within which bounds: every setting of a scan but the content
+/// file, the host and who watches. The command line fills it (its flag defaults are
+/// these defaults); a remote scan sends it serialised to the host (`vigil scan
+/// --spec FILE`), so the host evaluates exactly what a local scan would, without the
+/// flags being spelled again.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScanSpec {
+    /// Profile, rules, skipped rules, `--var`s and assumed platforms.
+    pub selection: Selection,
+    /// Data stream and checklist choice, tailoring file, content size bound.
+    pub load: vigil_core::content::LoadOptions,
+    /// `--policy`: the site key-management policy file.
+    pub policy: Option<PathBuf>,
+    /// `--max-file-size`: files larger than this are not read for content or hashes.
+    pub max_file_size: u64,
+    /// `--max-items`: most items kept per object in the results document.
+    pub max_items_per_object: usize,
+    /// `--object-timeout`, `--max-object-items`, `--max-object-bytes`.
+    pub limits: Limits,
+    /// `--regex-match-limit`, `--regex-depth-limit`: the PCRE2 limits every content
+    /// pattern is compiled with (see [`vigil_core::values::pattern`]).
+    pub regex_limits: vigil_core::values::pattern::RegexLimits,
+}
+
+impl Default for ScanSpec {
+    fn default() -> ScanSpec {
+        ScanSpec {
+            selection: Selection::default(),
+            load: Default::default(),
+            policy: None,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            max_items_per_object: DEFAULT_MAX_ITEMS,
+            limits: Limits::default(),
+            regex_limits: Default::default(),
+        }
+    }
+}
+
+impl ScanSpec {
+    /// The spec with its file names (tailoring, policy) taken relative to `base`, as a
+    /// spec read from a file names them relative to that file's directory.
+    pub fn resolved_against(mut self, base: &Path) -> ScanSpec {
+        for p in [&mut self.load.tailoring, &mut self.policy]
+            .into_iter()
+            .flatten()
+        {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+        self
+    }
+}
+
+/// Everything a scan needs besides the content.
+pub struct ScanConfig {
+    pub selection: Selection,
+    pub host: Arc<Host>,
+    pub max_file_size: u64,
+    /// Time, item and byte bounds of each object's collection.
+    pub limits: Limits,
+    /// The PCRE2 limits every content pattern is compiled with.
+    pub regex_limits: vigil_core::values::pattern::RegexLimits,
+    /// Most items kept per object in the results document.
+    pub max_items_per_object: usize,
+    pub command_line: Vec<String>,
+    pub policy_path: Option<String>,
+    /// The loaded site key-management policy, handed to the probes; its `[detection]`
+    /// numbers set the matching XCCDF Values unless the profile or `--var` does.
+    pub policy: Option<Arc<crate::policy::Policy>>,
+    /// Told the phases, object counts and each result as the scan goes (the binary
+    /// shows a bar or `--progress` lines); `None`: nobody watches.
+    pub progress: Option<Arc<dyn vigil_core::engine::ScanProgress>>,
+}
+
+impl ScanConfig {
+    /// The default configuration for `host`.
+    pub fn new(host: Host) -> ScanConfig {
+        ScanConfig::from_spec(&ScanSpec::default(), host).expect("the default spec is valid")
+    }
+
+    /// The validated configuration of `spec` on `host`: the regex limits checked and
+    /// the policy file loaded.
+    pub fn from_spec(spec: &ScanSpec, host: Host) -> Result<ScanConfig, String> {
+        spec.regex_limits.check()?;
+        let policy = match &spec.policy {
+            Some(p) => Some(Arc::new(
+                crate::policy::Policy::load(p).map_err(|e| e.to_string())?,
+            )),
+            None => None,
+        };
+        Ok(ScanConfig {
+            selection: spec.selection.clone(),
+            host: Arc::new(host),
+            max_file_size: spec.max_file_size,
+            limits: spec.limits,
+            regex_limits: spec.regex_limits,
+            max_items_per_object: spec.max_items_per_object,
+            command_line: Vec::new(),
+            policy_path: spec.policy.as_ref().map(|p| p.display().to_string()),
+            policy,
+            progress: None,
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error(transparent)]
+    Selection(#[from] SelectionError),
+}
+
+/// Evaluators for every OVAL document of the content.
+struct Runner<'a> {
+    evaluators: HashMap<String, Evaluator<'a>>,
+    docs: &'a indexmap::IndexMap<String, Arc<OvalDefinitions>>,
+    unresolved: &'a indexmap::IndexMap<String, String>,
+}
+
+impl OvalRunner for Runner<'_> {
+    fn definition(&self, href: &str, definition: &str) -> Result<(OvalResult, String), String> {
+        let Some(ev) = self.evaluators.get(href) else {
+            return Err(match self.unresolved.get(href) {
+                Some(m) => format!("check content '{href}' is not available: {m}"),
+                None => format!("check content '{href}' is not part of the content"),
+            });
+        };
+        let Some(def) = ev.defs.definitions.get(definition) else {
+            return Err(format!("definition {definition} is not in '{href}'"));
+        };
+        Ok((ev.definition(definition).result, def.class.clone()))
+    }
+
+    fn definition_ids(&self, href: &str) -> Result<Vec<String>, String> {
+        self.docs
+            .get(href)
+            .map(|d| d.definitions.keys().cloned().collect())
+            .ok_or_else(|| format!("check content '{href}' is not part of the content"))
+    }
+}
+
+fn progress(p: &Option<Arc<dyn vigil_core::engine::ScanProgress>>, phase: &str) {
+    if let Some(p) = p {
+        p.phase(phase);
+    }
+}
+
+/// Runs a scan of `content` on the configured host.
+pub fn run(
+    content: &Content,
+    config: &ScanConfig,
+    registry: &Registry,
+) -> Result<ScanResults, ScanError> {
+    let started = SystemTime::now();
+    let clock = Instant::now();
+    let mut ctx = Context::new(config.host.clone());
+    ctx.max_file_size = config.max_file_size;
+    ctx.limits = config.limits;
+    ctx.policy = config.policy.clone();
+    vigil_core::values::pattern::set_limits(config.regex_limits);
+
+    let profile = xccdf::resolve_profile(content, config.selection.profile.as_deref())?;
+    let (selected, mut values) = match &content.benchmark {
+        Some(b) => (
+            xccdf::selected_rules(b, &profile, &config.selection)?,
+            xccdf::resolve_values(b, &profile, &config.selection.vars)?,
+        ),
+        None => {
+            if !config.selection.rules.is_empty() || !config.selection.skip_rules.is_empty() {
+                return Err(SelectionError::NoBenchmark.into());
+            }
+            (HashSet::new(), HashMap::new())
+        }
+    };
+    if let (Some(pol), Some(b)) = (&config.policy, &content.benchmark) {
+        for (id, v) in pol.xccdf_values() {
+            let short = id.rsplit("_value_").next().unwrap_or(id);
+            let chosen = profile.set_values.contains_key(id)
+                || profile.refine_values.contains_key(id)
+                || config
+                    .selection
+                    .vars
+                    .iter()
+                    .any(|(k, _)| k == id || k == short);
+            if b.values.contains_key(id) && !chosen {
+                values.insert(id.to_string(), v);
+            }
+        }
+    }
+    let mut exports = match &content.benchmark {
+        Some(b) => xccdf::exported_variables(b, &selected, &values),
+        None => HashMap::new(),
+    };
+    if content.benchmark.is_none() {
+        // For OVAL content, --var gives external variables directly by OVAL id.
+        for (href, _) in &content.oval {
+            let doc = exports.entry(href.clone()).or_default();
+            for (k, v) in &config.selection.vars {
+                doc.entry(k.clone()).or_default().push(v.clone());
+            }
+        }
+    }
+    let collector = registry.bind(&ctx);
+    let evaluators: HashMap<String, Evaluator<'_>> = content
+        .oval
+        .iter()
+        .map(|(href, doc)| {
+            (
+                href.clone(),
+                Evaluator::new(doc, &collector, exports.remove(href).unwrap_or_default())
+                    .with_progress(config.progress.clone()),
+            )
+        })
+        .collect();
+    let runner = Runner {
+        evaluators,
+        docs: &content.oval,
+        unresolved: &content.unresolved,
+    };
+
+    let mut rules = Vec::new();
+    let mut score_input = HashMap::new();
+    if let Some(bench) = &content.benchmark {
+        let applicability =
+            Applicability::new(content, &runner, &config.selection.assumed_platforms);
+        if let Some(dict) = &content.cpe_dictionary {
+            progress(&config.progress, "checking platform applicability");
+            let mut by_doc: HashMap<&str, Vec<&str>> = HashMap::new();
+            for item in dict.items.values() {
+                for (_, href, def) in &item.checks {
+                    by_doc.entry(href.as_str()).or_default().push(def.as_str());
+                }
+            }
+            for (href, defs) in by_doc {
+                if let Some(ev) = runner.evaluators.get(href) {
+                    ev.prefetch(defs);
+                }
+            }
+        }
+        // Why no rule applies, if the benchmark does not (said once: it reads the
+        // host's os-release).
+        let bench_reason = (!applicability.any(&bench.platforms))
+            .then(|| benchmark_platform_reason(bench, &config.host));
+        // Rules to evaluate: selected and applicable.
+        let mut plan: Vec<(&vigil_core::content::xccdf::Rule, Option<String>)> = Vec::new();
+        for rule in bench.rules.values() {
+            let reason = if !selected.contains(&rule.id) {
+                Some("not selected".to_string())
+            } else if let Some(r) = &bench_reason {
+                Some(r.clone())
+            } else {
+                inapplicable_platform(bench, rule, &applicability)
+                    .map(|p| format!("platform {p} does not apply to this host"))
+            };
+            plan.push((rule, reason));
+        }
+        let mut needed: HashMap<String, Vec<String>> = HashMap::new();
+        for (rule, reason) in &plan {
+            if reason.is_some() {
+                continue;
+            }
+            let selector = profile
+                .refine_rules
+                .get(&rule.id)
+                .and_then(|r| r.selector.as_deref());
+            if let Some(check) = xccdf::choose_check(&rule.checks, selector) {
+                collect_definition_refs(check, &runner, &mut needed);
+            }
+        }
+        progress(
+            &config.progress,
+            &format!(
+                "collecting objects for {} definitions",
+                needed.values().map(Vec::len).sum::<usize>()
+            ),
+        );
+        for (href, defs) in &needed {
+            if let Some(ev) = runner.evaluators.get(href) {
+                ev.prefetch(defs.iter().map(String::as_str));
+            }
+        }
+        progress(&config.progress, "evaluating rules");
+        if let Some(p) = &config.progress {
+            p.results_planned(
+                plan.iter()
+                    .filter(|(_, r)| r.as_deref() != Some("not selected"))
+                    .count(),
+            );
+        }
+        let _t = vigil_core::trace::span(|| "evaluate rules".into());
+        for (rule, reason) in plan {
+            let refine = profile.refine_rules.get(&rule.id);
+            let severity = refine.and_then(|r| r.severity).unwrap_or(rule.severity);
+            let weight = refine.and_then(|r| r.weight).unwrap_or(rule.weight);
+            let role = refine.and_then(|r| r.role).unwrap_or(rule.role);
+            let base = |result: RuleOutcome,
+                        messages: Vec<String>,
+                        checks: Vec<CheckedDefinition>| RuleResult {
+                id: rule.id.clone(),
+                title: rule.title.clone(),
+                severity,
+                result,
+                weight,
+                references: rule.references.clone(),
+                idents: rule.idents.clone(),
+                groups: group_chain(bench, rule.parent.as_ref()),
+                description: rule.description.clone(),
+                rationale: rule.rationale.clone(),
+                fixtext: rule.fixtext.clone(),
+                checks,
+                messages,
+            };
+            let outcomes: Vec<(RuleOutcome, Vec<String>, Vec<CheckedDefinition>)> = match reason {
+                Some(r) if r == "not selected" => vec![(RuleOutcome::NotSelected, vec![], vec![])],
+                Some(r) => vec![(RuleOutcome::NotApplicable, vec![r], vec![])],
+                None if role == vigil_core::content::xccdf::Role::Unchecked => vec![(
+                    RuleOutcome::NotChecked,
+                    vec!["the rule's role is unchecked".into()],
+                    vec![],
+                )],
+                None => {
+                    let selector = refine.and_then(|r| r.selector.as_deref());
+                    match xccdf::choose_check(&rule.checks, selector) {
+                        None => vec![(
+                            RuleOutcome::NotChecked,
+                            vec!["the rule has no check".into()],
+                            vec![],
+                        )],
+                        Some(check) => xccdf::eval_rule_check(check, &runner)
+                            .into_iter()
+                            .map(|o| {
+                                let checks = o
+                                    .definitions
+                                    .iter()
+                                    .map(|(href, id, r)| CheckedDefinition {
+                                        href: href.clone(),
+                                        id: id.clone(),
+                                        result: *r,
+                                    })
+                                    .collect();
+                                let mut messages = o.messages;
+                                if o.result != RuleOutcome::Pass {
+                                    explain(&runner, o.result, &o.definitions, &mut messages);
+                                }
+                                (o.result, messages, checks)
+                            })
+                            .collect(),
+                    }
+                }
+            };
+            if let Some(p) = &config.progress
+                && !matches!(outcomes.first(), Some((RuleOutcome::NotSelected, ..)))
+            {
+                for (result, ..) in &outcomes {
+                    p.result(&rule.id, result.as_str());
+                }
+            }
+            for (result, messages, checks) in outcomes {
+                score_input.insert(
+                    rule.id.clone(),
+                    (
+                        result,
+                        weight,
+                        role == vigil_core::content::xccdf::Role::Full,
+                    ),
+                );
+                rules.push(base(result, messages, checks));
+            }
+        }
+    } else {
+        // OVAL content: every definition.
+        for ev in runner.evaluators.values() {
+            progress(
+                &config.progress,
+                &format!(
+                    "collecting objects for {} definitions",
+                    ev.defs.definitions.len()
+                ),
+            );
+            ev.prefetch(ev.defs.definitions.keys().map(String::as_str));
+            let _t = vigil_core::trace::span(|| "evaluate definitions".into());
+            if let Some(p) = &config.progress {
+                p.results_planned(ev.defs.definitions.len());
+            }
+            for id in ev.defs.definitions.keys() {
+                let d = ev.definition(id);
+                if let Some(p) = &config.progress {
+                    p.result(id, d.result.as_str());
+                }
+            }
+        }
+    }
+
+    let _t = vigil_core::trace::span(|| "build results document".into());
+    let results = build_document(
+        content,
+        config,
+        &profile,
+        &runner,
+        rules,
+        &score_input,
+        started,
+        clock,
+    );
+    Ok(results)
+}
+
+/// Why no rule of a benchmark applies: its platforms and the host's system, so that a
+/// user scanning Debian 12 with the Debian 11 guide sees the mismatch, not a bare
+/// "not applicable" per rule.
+pub fn benchmark_platform_reason(
+    bench: &vigil_core::content::xccdf::Benchmark,
+    host: &crate::host::Host,
+) -> String {
+    let h = info::host_info(host);
+    let system = match (h.os_name.as_deref(), h.os_version.as_deref()) {
+        (Some(n), Some(v)) => format!("{n} {v}"),
+        (Some(n), None) => n.to_string(),
+        _ => "an unidentified system".to_string(),
+    };
+    format!(
+        "{BENCHMARK_PLATFORM} ({}) does not apply to this host ({system})",
+        bench.platforms.join(", ")
+    )
+}
+
+const BENCHMARK_PLATFORM: &str = "the benchmark's platform";
+
+/// For a reason [`benchmark_platform_reason`] wrote, the benchmark's first platform
+/// (what `--assume-platform` takes), so the summary can name the way out; `None` for
+/// any other reason.
+pub fn benchmark_platform_of(reason: &str) -> Option<&str> {
+    let rest = reason
+        .strip_prefix(BENCHMARK_PLATFORM)?
+        .strip_prefix(" (")?;
+    let (platforms, _) = rest.split_once(") does not apply")?;
+    platforms.split(", ").next()
+}
+
+/// The first platform (own or inherited) that does not apply, if any.
+fn inapplicable_platform(
+    bench: &vigil_core::content::xccdf::Benchmark,
+    rule: &vigil_core::content::xccdf::Rule,
+    app: &Applicability<'_>,
+) -> Option<String> {
+    if !app.any(&rule.platforms) {
+        return rule.platforms.first().cloned();
+    }
+    let mut parent = rule.parent.clone();
+    while let Some(g) = parent {
+        let group = bench.groups.get(&g)?;
+        if !app.any(&group.platforms) {
+            return group.platforms.first().cloned();
+        }
+        parent = group.parent.clone();
+    }
+    None
+}
+
+fn group_chain(
+    bench: &vigil_core::content::xccdf::Benchmark,
+    parent: Option<&String>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut p = parent.cloned();
+    while let Some(g) = p {
+        p = bench.groups.get(&g).and_then(|x| x.parent.clone());
+        out.push(g);
+    }
+    out.reverse();
+    out
+}
+
+fn collect_definition_refs(
+    check: &vigil_core::content::xccdf::RuleCheck,
+    runner: &Runner<'_>,
+    out: &mut HashMap<String, Vec<String>>,
+) {
+    match check {
+        vigil_core::content::xccdf::RuleCheck::Complex(c) => {
+            for ch in &c.children {
+                collect_definition_refs(ch, runner, out);
+            }
+        }
+        vigil_core::content::xccdf::RuleCheck::Check(c) => {
+            for r in &c.content_refs {
+                let ids = match &r.name {
+                    Some(n) => vec![n.clone()],
+                    None => runner.definition_ids(&r.href).unwrap_or_default(),
+                };
+                out.entry(r.href.clone()).or_default().extend(ids);
+            }
+        }
+    }
+}
+
+/// Says why a rule did not pass: why each definition that gave the rule its result
+/// has its own (see [`Evaluator::explain`]), at most [`MAX_LINES`] lines in all, after
+/// the messages the check already had. Runs only for rules that did not pass, so a
+/// passing scan does no extra work.
+///
+/// [`Evaluator::explain`]: vigil_core::engine::oval::Evaluator::explain
+fn explain(
+    runner: &Runner<'_>,
+    result: RuleOutcome,
+    definitions: &[(String, String, OvalResult)],
+    messages: &mut Vec<String>,
+) {
+    use vigil_core::engine::oval::eval::MAX_LINES;
+    // With several definitions, those that would give the rule this result on their
+    // own decided it; when none does (a negated check), every one took part.
+    let own = |(href, id, r): &&(String, String, OvalResult)| {
+        let class = runner
+            .docs
+            .get(href)
+            .and_then(|d| d.definitions.get(id))
+            .map_or("compliance", |d| d.class.as_str());
+        RuleOutcome::from_oval(*r, class) == result
+    };
+    let mut deciding: Vec<&(String, String, OvalResult)> = definitions.iter().filter(own).collect();
+    if deciding.is_empty() {
+        deciding = definitions.iter().collect();
+    }
+    for (href, id, _) in deciding {
+        let Some(ev) = runner.evaluators.get(href) else {
+            continue;
+        };
+        for line in ev.explain(id) {
+            if messages.len() >= MAX_LINES {
+                return;
+            }
+            if !messages.contains(&line) {
+                messages.push(line);
+            }
+        }
+    }
+    if messages.iter().all(|m| m.trim().is_empty()) {
+        messages.retain(|m| !m.trim().is_empty());
+        messages.push(format!("the rule's check gave {result}"));
+    }
+}
+
+/// A state entity for the results document, with the values its variable resolved to.
+fn state_entity(
+    e: &vigil_core::content::oval::Entity,
+    variables: &HashMap<String, Arc<vigil_core::engine::oval::eval::VarValues>>,
+) -> StateEntity {
+    let var_values = e
+        .var_ref()
+        .and_then(|v| variables.get(v))
+        .and_then(|r| r.as_ref().as_ref().ok().cloned())
+        .unwrap_or_default();
+    StateEntity {
+        name: e.name.clone(),
+        datatype: e.datatype.to_string(),
+        operation: e.operation.to_string(),
+        value: if e.nil {
+            None
+        } else {
+            e.literal().map(str::to_string)
+        },
+        var_ref: e.var_ref().map(str::to_string),
+        var_values,
+        entity_check: e.entity_check.to_string(),
+        var_check: e.var_check.to_string(),
+        fields: e
+            .fields
+            .iter()
+            .map(|f| state_entity(f, variables))
+            .collect(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_document(
+    content: &Content,
+    config: &ScanConfig,
+    profile: &ResolvedProfile,
+    runner: &Runner<'_>,
+    rules: Vec<RuleResult>,
+    score_input: &HashMap<String, (RuleOutcome, f64, bool)>,
+    started: SystemTime,
+    clock: Instant,
+) -> ScanResults {
+    let mut definitions = Vec::new();
+    let mut tests = Vec::new();
+    let mut objects = Vec::new();
+    let mut states = Vec::new();
+    let mut hrefs: Vec<&String> = runner.evaluators.keys().collect();
+    hrefs.sort_by_key(|h| content.oval.get_index_of(*h));
+    for href in hrefs {
+        let ev = &runner.evaluators[href];
+        // Definitions evaluated (directly or via extend_definition), in document order.
+        let evaluated: HashSet<String> = ev.evaluated_definitions();
+        for (id, def) in &ev.defs.definitions {
+            if !evaluated.contains(id) {
+                continue;
+            }
+            let o = ev.definition(id);
+            definitions.push(DefinitionResult {
+                id: id.clone(),
+                title: def.title.clone(),
+                class: def.class.clone(),
+                result: o.result,
+                document: href.clone(),
+                criteria: o.criteria.clone(),
+                messages: o.messages.clone(),
+            });
+        }
+        let evaluated_tests = ev.evaluated_tests();
+        for (id, t) in &ev.defs.tests {
+            let Some(o) = evaluated_tests.get(id) else {
+                continue;
+            };
+            let mut item_results = o.item_results.clone();
+            item_results.truncate(config.max_items_per_object);
+            tests.push(TestResult {
+                id: id.clone(),
+                document: href.clone(),
+                kind: t.kind.clone(),
+                family: t.family.name().to_string(),
+                comment: t.comment.clone(),
+                check: t.check.to_string(),
+                check_existence: t.check_existence.to_string(),
+                state_operator: t.state_operator.to_string(),
+                object: t.object_ref.clone(),
+                states: t.state_refs.clone(),
+                result: o.result,
+                item_results,
+                messages: o.messages.clone(),
+            });
+        }
+        // States of the evaluated tests (and of object filters), in document order.
+        let mut state_ids: HashSet<&str> = HashSet::new();
+        for (id, t) in &ev.defs.tests {
+            if evaluated_tests.contains_key(id) {
+                state_ids.extend(t.state_refs.iter().map(String::as_str));
+            }
+        }
+        let variables = ev.resolved_variables();
+        for (id, st) in &ev.defs.states {
+            if !state_ids.contains(id.as_str()) {
+                continue;
+            }
+            states.push(StateResult {
+                id: id.clone(),
+                document: href.clone(),
+                kind: st.kind.clone(),
+                family: st.family.name().to_string(),
+                comment: st.comment.clone(),
+                operator: st.operator.to_string(),
+                entities: st
+                    .entities
+                    .iter()
+                    .map(|e| state_entity(e, &variables))
+                    .collect(),
+            });
+        }
+        let collected = ev.collected_objects();
+        for (id, obj) in &ev.defs.objects {
+            let Some(o) = collected.get(id) else { continue };
+            objects.push(ObjectResult {
+                id: id.clone(),
+                document: href.clone(),
+                kind: obj.kind.clone(),
+                family: obj.family.name().to_string(),
+                flag: o.flag,
+                item_count: o.items.len(),
+                items: o
+                    .items
+                    .iter()
+                    .take(config.max_items_per_object)
+                    .map(|i| (**i).clone())
+                    .collect(),
+                variables: o.variables.clone(),
+                messages: o.messages.clone(),
+            });
+        }
+    }
+    let mut summary = Summary {
+        results: xccdf::count_results(rules.iter().map(|r| &r.result)),
+        max_score: 100.0,
+        ..Default::default()
+    };
+    for r in &rules {
+        *summary
+            .by_severity
+            .entry(r.severity.as_str().to_string())
+            .or_default()
+            .entry(r.result.as_str().to_string())
+            .or_insert(0) += 1;
+    }
+    for d in &definitions {
+        *summary
+            .definitions
+            .entry(d.result.as_str().to_string())
+            .or_insert(0) += 1;
+    }
+    if let Some(b) = &content.benchmark {
+        summary.score = (xccdf::default_score(b, score_input) * 100.0).round() / 100.0;
+    }
+    let finished = SystemTime::now();
+    ScanResults {
+        schema_version: SCHEMA_VERSION.to_string(),
+        vigil_version: env!("CARGO_PKG_VERSION").to_string(),
+        scan: ScanInfo {
+            host: info::host_info(&config.host),
+            user: vigil_core::osutil::current_user(),
+            started: info::rfc3339(started),
+            finished: info::rfc3339(finished),
+            duration_ms: clock.elapsed().as_millis() as u64,
+            root: config.host.root().map(|p| p.display().to_string()),
+            content: ContentInfo {
+                path: content.path.display().to_string(),
+                sha256: content.sha256.clone(),
+                kind: format!("{:?}", content.kind).to_lowercase(),
+            },
+            benchmark: content.benchmark.as_ref().map(|b| NamedInfo {
+                id: b.id.clone(),
+                title: Some(b.title.clone()),
+                version: Some(b.version.clone()),
+            }),
+            profile: profile.id.as_ref().map(|id| NamedInfo {
+                id: id.clone(),
+                title: profile.title.clone(),
+                version: None,
+            }),
+            policy: config.policy_path.clone(),
+            assumed_platforms: config.selection.assumed_platforms.clone(),
+            command_line: config.command_line.clone(),
+        },
+        summary,
+        rules,
+        definitions,
+        tests,
+        objects,
+        states,
+        unsupported: content
+            .unsupported
+            .iter()
+            .map(UnsupportedElement::from)
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_benchmark_platform_is_read_back_from_its_reason() {
+        let r = "the benchmark's platform (cpe:/o:debian:debian_linux:11, cpe:/o:x) does not apply to this host (Debian GNU/Linux 12 (bookworm))";
+        assert_eq!(
+            super::benchmark_platform_of(r),
+            Some("cpe:/o:debian:debian_linux:11")
+        );
+        assert_eq!(
+            super::benchmark_platform_of("platform #machine does not apply to this host"),
+            None
+        );
+        assert_eq!(
+            super::benchmark_platform_of("no site policy given (--policy)"),
+            None
+        );
+    }
+}
