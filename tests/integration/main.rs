@@ -9,6 +9,7 @@ mod engine;
 mod hostile;
 mod keymgmt;
 mod messages;
+mod nil_entities;
 mod offline;
 mod readme;
 mod remote;
