@@ -53,6 +53,18 @@ pub fn require(name: &str) {
     );
 }
 
+/// Panics unless the test runs as root, saying what for. The tests run as root
+/// (README "Tests": scripts/test.sh and CI do), so a test that needs root fails rather
+/// than passing without having checked anything.
+pub fn require_root(what: &str) {
+    // SAFETY: geteuid has no preconditions and never fails.
+    let euid = unsafe { libc::geteuid() };
+    assert_eq!(
+        euid, 0,
+        "this test needs root ({what}); run the tests as root, as scripts/test.sh and CI do"
+    );
+}
+
 /// A [`Command`] for a listed, installed system program.
 pub fn tool(name: &str) -> Command {
     require(name);

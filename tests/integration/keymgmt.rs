@@ -23,11 +23,6 @@ const EXAMPLE_POLICY: &str = concat!(
     "/content/ccm-log11/policy.example.toml"
 );
 
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
-
 fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -1093,12 +1088,7 @@ fn check_expected(s: &Scan, expect: &[(&str, &str)]) {
 
 macro_rules! need_root {
     () => {
-        if !is_root() {
-            eprintln!(
-                "skipped: the key-management fixtures set owners and chattr +a, which needs root"
-            );
-            return;
-        }
+        crate::testtool::require_root("the key-management fixtures set owners and chattr +a")
     };
 }
 
@@ -1561,15 +1551,12 @@ fn every_rule_that_does_not_pass_says_why() {
             scan(None, &["--root", report_root, "--policy", EXAMPLE_POLICY]),
         ),
     ];
-    if is_root() {
-        for (name, breaks) in FIXTURE_HOSTS {
-            let f = build(breaks);
-            scans.push((format!("{name}, its policy"), scan(Some(&f), &[])));
-            let root = f.root.to_str().unwrap();
-            scans.push((format!("{name}, no policy"), scan(None, &["--root", root])));
-        }
-    } else {
-        eprintln!("fixture hosts skipped: building them needs root");
+    need_root!();
+    for (name, breaks) in FIXTURE_HOSTS {
+        let f = build(breaks);
+        scans.push((format!("{name}, its policy"), scan(Some(&f), &[])));
+        let root = f.root.to_str().unwrap();
+        scans.push((format!("{name}, no policy"), scan(None, &["--root", root])));
     }
     let mut silent = Vec::new();
     let mut explained = 0;

@@ -1,10 +1,15 @@
 //! vigil's integration tests: one binary, one module per area. Each runs the real
 //! `vigil` binary against fixture trees and real tools (oscap, sshd, setfacl, dpkg).
 
+#[macro_use]
+mod snap;
+
+mod cli;
 mod engine;
 mod hostile;
 mod keymgmt;
 mod messages;
+mod nil_entities;
 mod offline;
 mod readme;
 mod remote;

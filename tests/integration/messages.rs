@@ -1,10 +1,12 @@
 //! What a user reads when something is wrong, or right: each error said once with the
 //! file or flag it is about, and every command that writes a file saying which. The
-//! texts are insta snapshots, so a change to a message is a reviewed change.
+//! texts are insta snapshots of the whole run ([`vigil_snapshot!`]: exit code, stdout,
+//! stderr), so a change to a message is a reviewed change.
 
 use std::io::Read;
 use std::process::Stdio;
 
+use crate::snap::vigil_cmd;
 use crate::{VIGIL, vigil};
 
 /// Standard error (or output) with the run's temporary directory written as `[DIR]`.
@@ -14,19 +16,25 @@ fn text(bytes: &[u8], dir: &std::path::Path) -> String {
 
 #[test]
 fn a_missing_or_unwritable_file_is_named_once_with_its_os_error() {
-    let out = vigil(&["scan", "/nonexistent/content.xml"]);
+    let out = vigil_snapshot!(
+        "missing_content",
+        vigil_cmd(&["scan", "/nonexistent/content.xml"])
+    );
     assert_eq!(out.status.code(), Some(1));
-    insta::assert_snapshot!("missing_content", String::from_utf8_lossy(&out.stderr));
-    let out = vigil(&["scan", "--json", "/nonexistent/dir/results.json", "-q"]);
+    let out = vigil_snapshot!(
+        "unwritable_output",
+        vigil_cmd(&["scan", "--json", "/nonexistent/dir/results.json", "-q"])
+    );
     assert_eq!(out.status.code(), Some(1));
-    insta::assert_snapshot!("unwritable_output", String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]
 fn a_value_of_the_wrong_type_is_refused_before_the_scan() {
-    let out = vigil(&["scan", "--var", "denied_threshold=abc", "-q"]);
+    let out = vigil_snapshot!(
+        "var_not_a_number",
+        vigil_cmd(&["scan", "--var", "denied_threshold=abc", "-q"])
+    );
     assert_eq!(out.status.code(), Some(1));
-    insta::assert_snapshot!("var_not_a_number", String::from_utf8_lossy(&out.stderr));
     // A number is accepted (the scan then runs: exit 0 or 2).
     let out = vigil(&["scan", "--var", "denied_threshold=12", "-q"]);
     assert_ne!(
@@ -59,14 +67,17 @@ fn scans_and_reports_say_which_files_they_wrote() {
     let last = stdout.lines().last().unwrap();
     assert_eq!(last, "wrote [DIR]/results.json, [DIR]/report.html");
     let again = d.path().join("again.html");
-    let out = vigil(&[
-        "report",
-        json.to_str().unwrap(),
-        "--html",
-        again.to_str().unwrap(),
-    ]);
+    let out = vigil_snapshot!(
+        "report_wrote",
+        vigil_cmd(&[
+            "report",
+            json.to_str().unwrap(),
+            "--html",
+            again.to_str().unwrap(),
+        ]),
+        &[(d.path(), "[DIR]")]
+    );
     assert_eq!(out.status.code(), Some(0));
-    insta::assert_snapshot!("report_wrote", text(&out.stdout, d.path()));
     assert!(again.is_file());
 }
 
@@ -105,9 +116,11 @@ fn info_and_validate_without_content_describe_the_bundled_benchmark() {
         String::from_utf8_lossy(&out.stdout)
     );
     // The hint in the unknown-profile error works as written.
-    let out = vigil(&["scan", "--profile", "nosuch", "-q"]);
+    let out = vigil_snapshot!(
+        "unknown_profile",
+        vigil_cmd(&["scan", "--profile", "nosuch", "-q"])
+    );
     assert_eq!(out.status.code(), Some(1));
-    insta::assert_snapshot!("unknown_profile", String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]
@@ -130,9 +143,12 @@ fn pruning_a_signed_history_without_the_key_is_refused() {
         String::from_utf8_lossy(&out.stderr)
     );
     let before = std::fs::read(hist.join("ledger.jsonl")).unwrap();
-    let out = vigil(&["history", "prune", h, "--keep-days", "30"]);
+    let out = vigil_snapshot!(
+        "prune_signed_without_key",
+        vigil_cmd(&["history", "prune", h, "--keep-days", "30"]),
+        &[(d.path(), "[DIR]")]
+    );
     assert_eq!(out.status.code(), Some(1));
-    insta::assert_snapshot!("prune_signed_without_key", text(&out.stderr, d.path()));
     // A scan without the key is refused the same way; nothing was appended.
     let out = vigil(&["scan", "-q", "--history", h]);
     assert_eq!(out.status.code(), Some(1));
@@ -148,7 +164,7 @@ fn pruning_a_signed_history_without_the_key_is_refused() {
 }
 
 /// A root that says it is Debian 12, for the Debian 11 guide.
-fn debian12_root() -> tempfile::TempDir {
+pub(crate) fn debian12_root() -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(d.path().join("etc")).unwrap();
     std::fs::write(
@@ -166,16 +182,12 @@ fn content_for_another_release_says_so_and_can_be_evaluated_on_purpose() {
     crate::testtool::require(ds);
     let root = debian12_root();
     let r = root.path().to_str().unwrap();
-    let out = vigil(&["scan", ds, "--profile", "standard", "--root", r]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = vigil_snapshot!(
+        "platform_mismatch_summary",
+        vigil_cmd(&["scan", ds, "--profile", "standard", "--root", r]),
+        &[(root.path(), "[ROOT]")]
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let lines: Vec<&str> = stdout.lines().skip(1).collect();
-    insta::assert_snapshot!("platform_mismatch_summary", lines.join("\n"));
+    assert_eq!(out.status.code(), Some(0));
 
     let (code, doc) = crate::scan_json(&[
         ds,

@@ -61,6 +61,7 @@ fn build_root(root: &Path, compliant: bool) {
 }
 
 fn results(root: &Path) -> serde_json::Value {
+    crate::testtool::require(OVAL);
     let (_, doc) = scan_json(&[OVAL, "--root", root.to_str().unwrap()]);
     doc
 }

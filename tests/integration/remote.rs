@@ -694,6 +694,7 @@ fn remote_scap_results_come_back_valid_for_one_host_and_per_host_for_a_fleet() {
     let mut lab = Lab::new();
     let port = lab.sshd("", "hostkey");
     let ds = Path::new("/usr/share/xml/scap/ssg/content/ssg-debian11-ds.xml");
+    crate::testtool::require(ds.to_str().unwrap());
     let oval_dir = lab.path("oval");
     std::fs::create_dir(&oval_dir).unwrap();
     let out = lab
@@ -794,6 +795,7 @@ fn remote_scan_of_a_split_benchmark_brings_its_oval_files_and_equals_the_local_s
     let ssg = lab.path("ssg");
     std::fs::create_dir(&ssg).unwrap();
     let src = Path::new("/usr/share/xml/scap/ssg/content");
+    crate::testtool::require("/usr/share/xml/scap/ssg/content/ssg-debian11-xccdf.xml");
     for part in ["xccdf", "oval", "ocil", "cpe-dictionary", "cpe-oval"] {
         let name = format!("ssg-debian11-{part}.xml");
         let text = std::fs::read_to_string(src.join(&name)).unwrap();

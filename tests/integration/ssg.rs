@@ -8,8 +8,11 @@ use super::{scan_json, vigil};
 
 const DIR: &str = "/usr/share/xml/scap/ssg/content";
 
+/// A file of the SSG package; fails naming the package when it is not installed.
 fn ssg(name: &str) -> String {
-    format!("{DIR}/{name}")
+    let path = format!("{DIR}/{name}");
+    crate::testtool::require(&path);
+    path
 }
 
 #[test]

@@ -10,11 +10,6 @@ use std::path::{Path, PathBuf};
 
 use crate::{fixture, tool, vigil};
 
-fn is_root() -> bool {
-    // SAFETY: geteuid never fails.
-    unsafe { libc::geteuid() == 0 }
-}
-
 fn mknod(path: &Path, kind: libc::mode_t, dev: libc::dev_t) {
     let c = CString::new(path.as_os_str().as_bytes()).unwrap();
     // SAFETY: mknod with a NUL-terminated path inside the test's own directory.
@@ -118,10 +113,7 @@ fn devices_and_fifos_are_written_in_place_and_keep_their_kind() {
 
 #[test]
 fn links_planted_by_another_user_never_make_root_write_through_them() {
-    if !is_root() {
-        eprintln!("skipped: needs root to run a command as another user");
-        return;
-    }
+    crate::testtool::require_root("to run a command as another user");
     let d = tempfile::tempdir().unwrap();
     // The test's temp dir must be reachable by nobody to plant links in shared/.
     std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).unwrap();

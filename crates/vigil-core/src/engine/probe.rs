@@ -48,6 +48,31 @@ impl QueryEntity {
         Ok(any)
     }
 
+    /// Does this object entity select a collected value? The one matcher of every probe
+    /// that enumerates candidates: [`matches`](Self::matches), except that an entity
+    /// given as `xsi:nil` selects nothing.
+    ///
+    /// OVAL 5.11 gives `xsi:nil` on an object entity a meaning only where a component
+    /// schema declares the entity `nillable`, and there the meaning is a different
+    /// object, not a value to compare: unix `file_object`/`fileextendedattribute_object`
+    /// `filename` (the directory itself), independent `environmentvariable58_object` and
+    /// linux `selinuxsecuritycontext_object` `pid` (the tool's own process), `ldap`
+    /// `relative_dn`/`attribute`, `gconf_object` `source`. Their probes handle that before
+    /// matching (`probes::fs`, `system::environment`). Every other entity is not
+    /// nillable (oscap's schema validation refuses the content: "The element is not
+    /// 'nillable'"); evaluated anyway, a nil entity has no value, and no collected value
+    /// equals no value: OpenSCAP 1.3.7 (`oscap oval eval --skip-valid`) collects nothing
+    /// for a nil sysctl `name`, password/shadow `username`, process58 `command_line` and
+    /// environmentvariable58 `name`, and the object does not exist
+    /// (tests/integration/nil_entities.rs checks vigil against it). vigil's own
+    /// families declare no entity nillable and follow the same rule.
+    pub fn selects(&self, candidate: &str) -> Result<bool, CompareError> {
+        if self.nil {
+            return Ok(false);
+        }
+        self.matches(candidate)
+    }
+
     /// The values to look up directly when the operation is `equals` (fast path: no
     /// enumeration needed).
     pub fn exact_values(&self) -> Option<&[String]> {
@@ -94,6 +119,12 @@ impl ObjectQuery {
 
     pub fn entity(&self, name: &str) -> Option<&QueryEntity> {
         self.entities.iter().find(|e| e.name == name)
+    }
+
+    /// Does the object's entity `name` select `candidate`? An entity the object does not
+    /// give selects every value; one it gives decides by [`QueryEntity::selects`].
+    pub fn selects(&self, name: &str, candidate: &str) -> Result<bool, CompareError> {
+        self.entity(name).map_or(Ok(true), |e| e.selects(candidate))
     }
 
     pub fn behavior(&self, name: &str) -> Option<&str> {
@@ -545,5 +576,110 @@ mod sink_tests {
         let col = s.into_collected();
         assert_eq!(col.flag, Flag::Error);
         assert!(col.messages[0].contains("timed out"), "{:?}", col.messages);
+    }
+}
+
+#[cfg(test)]
+mod selects_tests {
+    use super::*;
+
+    fn entity(op: Operation, values: &[&str], nil: bool) -> QueryEntity {
+        QueryEntity {
+            name: "name".into(),
+            datatype: Datatype::String,
+            operation: op,
+            values: values.iter().map(|v| v.to_string()).collect(),
+            nil,
+            var_check: Check::All,
+            from_variable: false,
+        }
+    }
+
+    fn query(family: Family, entities: Vec<QueryEntity>) -> ObjectQuery {
+        ObjectQuery {
+            object_id: "oval:x:obj:1".into(),
+            family,
+            kind: "sysctl_object".into(),
+            behaviors: BTreeMap::new(),
+            entities,
+            item_filter: None,
+        }
+    }
+
+    #[test]
+    fn an_entity_the_object_does_not_give_selects_every_value() {
+        let q = query(Family::Unix, vec![]);
+        assert!(q.selects("name", "kernel.ostype").unwrap());
+        assert!(q.selects("name", "").unwrap());
+    }
+
+    #[test]
+    fn a_value_selects_by_its_operation_and_any_of_several_values_will_do() {
+        let e = entity(Operation::Equals, &["a", "b"], false);
+        assert!(e.selects("b").unwrap());
+        assert!(!e.selects("c").unwrap());
+        let e = entity(Operation::PatternMatch, &["^kernel\\."], false);
+        assert!(e.selects("kernel.ostype").unwrap());
+        assert!(!e.selects("net.ipv4.ip_forward").unwrap());
+        let mut e = entity(Operation::GreaterThan, &["5"], false);
+        e.datatype = Datatype::Int;
+        assert!(e.selects("6").unwrap());
+        assert!(
+            e.selects("not a number").is_err(),
+            "a value that cannot compare"
+        );
+    }
+
+    /// OVAL 5.11 declares no nil meaning for these entities; oscap collects nothing.
+    #[test]
+    fn a_nil_entity_selects_nothing_whatever_its_operation() {
+        for op in [
+            Operation::Equals,
+            Operation::NotEqual,
+            Operation::PatternMatch,
+        ] {
+            // As the engine builds it (no values) and as a literal object gives it (the
+            // empty text of `<name xsi:nil="true"/>`).
+            for values in [&[][..], &[""], &[".*"]] {
+                let e = entity(op, values, true);
+                for v in ["", "kernel.ostype", ".*"] {
+                    assert!(!e.selects(v).unwrap(), "{op} {values:?} selected {v:?}");
+                }
+            }
+        }
+        // Where `matches` alone would have said yes.
+        let e = entity(Operation::Equals, &[""], true);
+        assert!(e.matches("").unwrap());
+        assert!(!e.selects("").unwrap());
+    }
+
+    /// The system and vigil probes' helpers are the same rule (issue 14 item 4: they
+    /// used to disagree on nil, the system one selecting every value).
+    #[test]
+    fn system_and_vigil_probes_agree_on_nil_and_on_absent_entities() {
+        for (family, entities, want) in [
+            (
+                Family::Unix,
+                vec![entity(Operation::Equals, &[], true)],
+                false,
+            ),
+            (
+                Family::Vigil,
+                vec![entity(Operation::Equals, &[], true)],
+                false,
+            ),
+            (Family::Unix, vec![], true),
+            (Family::Vigil, vec![], true),
+            (
+                Family::Linux,
+                vec![entity(Operation::Equals, &["x"], false)],
+                true,
+            ),
+        ] {
+            let q = query(family, entities);
+            let sys = system::entity_matches(&q, "name", "x").unwrap();
+            let own = vigil::selects(&q, "name", "x").ok().unwrap();
+            assert_eq!((sys, own), (want, want), "{:?}", q.entities);
+        }
     }
 }

@@ -51,18 +51,16 @@ pub fn register(r: &mut Registry) {
     r.register(Family::Linux, Arc::new(systemd::SystemdDependencyProbe));
 }
 
-/// Does `candidate` satisfy the object entity `name`? An entity the object does not
-/// give, or gives as nil, selects every value.
+/// Does `candidate` satisfy the object entity `name`? [`ObjectQuery::selects`]: an
+/// entity the object does not give selects every value, one given as nil none (as
+/// oscap; an entity whose nil means something else, such as environmentvariable58's
+/// `pid`, is handled by its probe first).
 pub(crate) fn entity_matches(
     query: &ObjectQuery,
     name: &str,
     candidate: &str,
 ) -> Result<bool, CompareError> {
-    match query.entity(name) {
-        None => Ok(true),
-        Some(e) if e.nil => Ok(true),
-        Some(e) => e.matches(candidate),
-    }
+    query.selects(name, candidate)
 }
 
 /// The values of entity `name` when it can be looked up directly (operation equals).

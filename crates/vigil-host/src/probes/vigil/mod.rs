@@ -64,16 +64,13 @@ pub(crate) fn policy(ctx: &Context) -> Result<&Policy, Collected> {
         .ok_or_else(|| Collected::with_flag(Flag::NotApplicable, NO_POLICY))
 }
 
-/// Does the object's entity `name` (if the object has one) select `value`?
-/// An object entity vigil cannot compare makes the object an error.
+/// Does the object's entity `name` (if the object has one) select `value`
+/// ([`ObjectQuery::selects`], `xsi:nil` included)? An object entity vigil cannot compare
+/// makes the object an error.
 pub(crate) fn selects(query: &ObjectQuery, name: &str, value: &str) -> Result<bool, Collected> {
-    match query.entity(name) {
-        None => Ok(true),
-        Some(e) if e.nil => Ok(false),
-        Some(e) => e
-            .matches(value)
-            .map_err(|err| Collected::error(format!("{}: entity {name}: {err}", query.object_id))),
-    }
+    query
+        .selects(name, value)
+        .map_err(|err| Collected::error(format!("{}: entity {name}: {err}", query.object_id)))
 }
 
 /// An integer given through an object entity (e.g. a window from an XCCDF Value),
