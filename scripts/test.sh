@@ -24,7 +24,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 cargo build --release --locked
-cargo test --release --locked
+cargo test --release --locked --workspace
 # The HTML report as a person sees it: headless Chromium, filters, screenshots.
 VIGIL=target/release/vigil scripts/browser-check.sh
 # Same answers as oscap on every SSG debian11 OVAL definition of this host.

@@ -1,6 +1,7 @@
 //! vigil's integration tests: one binary, one module per area. Each runs the real
 //! `vigil` binary against fixture trees and real tools (oscap, sshd, setfacl, dpkg).
 
+mod benchmark;
 mod engine;
 mod hostile;
 mod keymgmt;

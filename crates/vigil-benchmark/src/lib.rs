@@ -94,3 +94,201 @@ pub fn updated_readme(b: &Benchmark, path: &Path) -> Result<(String, String), Er
     })?;
     Ok((text, fresh))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONTENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../content/ccm-log11");
+
+    /// A scratch copy of the bundled sources, with `edit` applied to one rule file.
+    struct Scratch(PathBuf);
+
+    impl Scratch {
+        fn new(tag: &str) -> Scratch {
+            let dir = std::env::temp_dir()
+                .join(format!("vigil-benchmark-test-{}-{tag}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(dir.join("rules")).unwrap();
+            let src = Path::new(CONTENT);
+            std::fs::copy(src.join("benchmark.toml"), dir.join("benchmark.toml")).unwrap();
+            for e in std::fs::read_dir(src.join("rules")).unwrap() {
+                let p = e.unwrap().path();
+                std::fs::copy(&p, dir.join("rules").join(p.file_name().unwrap())).unwrap();
+            }
+            Scratch(dir)
+        }
+
+        fn edit(&self, file: &str, from: &str, to: &str) {
+            let p = self.0.join(file);
+            let text = std::fs::read_to_string(&p).unwrap();
+            assert!(text.contains(from), "{file} has no {from:?}");
+            std::fs::write(&p, text.replacen(from, to, 1)).unwrap();
+        }
+
+        fn problems(&self) -> Vec<String> {
+            match load(&self.0) {
+                Err(Error::Invalid { problems }) => problems
+                    .iter()
+                    .map(|p| {
+                        format!(
+                            "{}: {}: {}",
+                            p.file.strip_prefix(&self.0).unwrap().display(),
+                            p.field,
+                            p.message
+                        )
+                    })
+                    .collect(),
+                Err(e) => panic!("{e}"),
+                Ok(_) => Vec::new(),
+            }
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[test]
+    fn the_bundled_sources_load_and_build_deterministically() {
+        let b = load(Path::new(CONTENT)).unwrap();
+        assert!(b.rules.len() >= 39);
+        assert_eq!(compile(&b), compile(&load(Path::new(CONTENT)).unwrap()));
+    }
+
+    #[test]
+    fn a_bad_field_is_named_with_its_file() {
+        let s = Scratch::new("field");
+        s.edit(
+            "rules/key_age.toml",
+            "check_existence = \"any_exist\"",
+            "check_existence = \"any\"",
+        );
+        s.edit(
+            "rules/key_present.toml",
+            "severity = \"high\"",
+            "severity = \"severe\"",
+        );
+        let p = s.problems();
+        assert!(
+            p.iter().any(|p| p.starts_with(
+                "rules/key_age.toml: check.tests[0].check_existence: \"any\" is not one of"
+            )),
+            "{p:?}"
+        );
+        assert!(
+            p.iter()
+                .any(|p| p.starts_with("rules/key_present.toml: severity: \"severe\"")),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn malformed_toml_and_unknown_fields_name_file_line_and_field() {
+        let s = Scratch::new("syntax");
+        s.edit("rules/key_age.toml", "fixtext =", "fix_text =");
+        s.edit("rules/key_acl.toml", "title = \"", "title = ");
+        let p = s.problems();
+        assert!(
+            p.iter()
+                .any(|p| p.starts_with("rules/key_age.toml: ") && p.contains("fix_text")),
+            "{p:?}"
+        );
+        assert!(
+            p.iter().any(|p| p.starts_with("rules/key_acl.toml: 2:")),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn an_id_used_twice_names_both_files() {
+        let s = Scratch::new("dup");
+        let text = std::fs::read_to_string(s.0.join("rules/key_age.toml")).unwrap();
+        std::fs::write(s.0.join("rules/key_age_copy.toml"), text).unwrap();
+        let p = s.problems();
+        assert!(
+            p.iter().any(
+                |p| p.starts_with("rules/key_age_copy.toml: check.definition: ")
+                    && p.contains("already used by")
+                    && p.contains("key_age.toml")
+            ),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn references_to_unknown_values_groups_and_variables_are_refused() {
+        let s = Scratch::new("refs");
+        s.edit(
+            "rules/certificate_not_expiring.toml",
+            "values = [\"cert_warning_days\"]",
+            "values = [\"cert_days\"]",
+        );
+        s.edit(
+            "rules/certificate_not_expiring.toml",
+            "oval:dev.vigil.ccm:var:4",
+            "oval:dev.vigil.ccm:var:44",
+        );
+        s.edit("rules/key_age.toml", "group = \"keys\"", "group = \"key\"");
+        let p = s.problems().join("\n");
+        assert!(
+            p.contains("certificate_not_expiring.toml: values: \"cert_days\""),
+            "{p}"
+        );
+        assert!(
+            p.contains("entities[1].var_ref: oval:dev.vigil.ccm:var:44"),
+            "{p}"
+        );
+        assert!(p.contains("key_age.toml: group: \"key\""), "{p}");
+    }
+
+    #[test]
+    fn control_characters_are_refused_and_markup_is_escaped() {
+        let s = Scratch::new("text");
+        s.edit("rules/key_age.toml", "title = \"", "title = \"\\u0007");
+        assert!(
+            s.problems()
+                .iter()
+                .any(|p| p == "rules/key_age.toml: title: U+0007 cannot appear in an XML document"),
+            "{:?}",
+            s.problems()
+        );
+        let s = Scratch::new("markup");
+        s.edit(
+            "rules/key_age.toml",
+            "title = \"",
+            "title = \"<b>&\\\"x\\\"</b> ",
+        );
+        s.edit(
+            "rules/key_age.toml",
+            "comment = \"key age within policy\"",
+            "comment = \"a \\\"quoted\\\" <comment> & more\"",
+        );
+        let out = compile(&load(&s.0).unwrap());
+        let xccdf = &out[0].text;
+        let oval = &out[1].text;
+        assert!(
+            xccdf.contains("<title>&lt;b&gt;&amp;\"x\"&lt;/b&gt; Keys are"),
+            "{xccdf}"
+        );
+        assert!(
+            oval.contains("comment=\"a &quot;quoted&quot; &lt;comment&gt; &amp; more\""),
+            "{oval}"
+        );
+        assert!(!oval.contains("<b>") && !xccdf.contains("<b>"));
+    }
+
+    #[test]
+    fn only_standard_families_keeps_what_oscap_knows() {
+        let mut b = load(Path::new(CONTENT)).unwrap();
+        b.retain_families(&["ind", "unix", "linux"]);
+        assert!(!b.rules.is_empty());
+        let oval = &compile(&b)[1].text;
+        assert!(
+            !oval.contains("vigil:") && !oval.contains("<variables>"),
+            "{oval}"
+        );
+    }
+}
