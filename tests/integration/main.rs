@@ -4,6 +4,7 @@
 #[macro_use]
 mod snap;
 
+mod benchmark;
 mod cli;
 mod engine;
 mod hostile;

@@ -652,34 +652,4 @@ mod selects_tests {
         assert!(e.matches("").unwrap());
         assert!(!e.selects("").unwrap());
     }
-
-    /// The system and vigil probes' helpers are the same rule (issue 14 item 4: they
-    /// used to disagree on nil, the system one selecting every value).
-    #[test]
-    fn system_and_vigil_probes_agree_on_nil_and_on_absent_entities() {
-        for (family, entities, want) in [
-            (
-                Family::Unix,
-                vec![entity(Operation::Equals, &[], true)],
-                false,
-            ),
-            (
-                Family::Vigil,
-                vec![entity(Operation::Equals, &[], true)],
-                false,
-            ),
-            (Family::Unix, vec![], true),
-            (Family::Vigil, vec![], true),
-            (
-                Family::Linux,
-                vec![entity(Operation::Equals, &["x"], false)],
-                true,
-            ),
-        ] {
-            let q = query(family, entities);
-            let sys = system::entity_matches(&q, "name", "x").unwrap();
-            let own = vigil::selects(&q, "name", "x").ok().unwrap();
-            assert_eq!((sys, own), (want, want), "{:?}", q.entities);
-        }
-    }
 }

@@ -107,3 +107,79 @@ fn helpers() {
     assert!(parse_acl_entry("mask::r--").is_none());
     assert!(parse_acl_entry("user:vault:rw").is_none());
 }
+
+/// The policy's `[detection]` settings feed XCCDF Values of the bundled benchmark by id
+/// (`value_ids`); the benchmark's data (content/ccm-log11/benchmark.toml) says which
+/// setting feeds each Value (`policy = "detection.FIELD"`). Both sides must agree: every
+/// id the policy sets is a Value of the benchmark of a type its value fits, and every
+/// Value the benchmark says the policy sets is set, from that field.
+#[test]
+fn policy_value_ids_match_the_benchmark() {
+    use std::collections::BTreeMap;
+    let bench = vigil_benchmark::load(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../content/ccm-log11"
+    )))
+    .unwrap();
+    // Give every policy-set Value a distinct number, so a swapped pair is caught.
+    let fed: Vec<(&vigil_benchmark::model::Value, &str, String)> = bench
+        .meta
+        .values
+        .iter()
+        .filter_map(|v| Some((v, v.policy.as_deref()?)))
+        .enumerate()
+        .map(|(i, (v, setting))| {
+            let field = setting.strip_prefix("detection.").unwrap_or_else(|| {
+                panic!("{}: policy {setting:?} is not a [detection] field", v.id)
+            });
+            (v, field, (101 + i).to_string())
+        })
+        .collect();
+    assert!(!fed.is_empty());
+    let mut text = String::new();
+    for line in example().lines() {
+        match fed
+            .iter()
+            .find(|(_, f, _)| line.starts_with(&format!("{f} =")))
+        {
+            Some((_, f, n)) => text.push_str(&format!("{f} = {n}\n")),
+            None => {
+                text.push_str(line);
+                text.push('\n');
+            }
+        }
+    }
+    let p = Policy::parse(&text, Path::new("policy.toml")).unwrap();
+    let set: BTreeMap<&str, String> = p.xccdf_values().into_iter().collect();
+    for (id, value) in &set {
+        let short = id
+            .strip_prefix(&format!("{}_value_", bench.meta.id_prefix))
+            .unwrap_or_else(|| panic!("{id} is not an XCCDF Value id of the bundled benchmark"));
+        let v = bench
+            .value(short)
+            .unwrap_or_else(|| panic!("the policy sets {id}, which benchmark.toml does not have"));
+        assert_eq!(v.kind, "number", "{id}");
+        let n: f64 = value
+            .parse()
+            .unwrap_or_else(|_| panic!("{id} = {value:?} is not a number"));
+        if let Some(lower) = &v.lower_bound {
+            assert!(
+                n >= lower.parse::<f64>().unwrap(),
+                "{id} = {value} < {lower}"
+            );
+        }
+    }
+    for (v, field, n) in &fed {
+        let id = bench.xccdf_id("value", &v.id);
+        assert_eq!(
+            set.get(id.as_str()),
+            Some(n),
+            "benchmark.toml says [detection] {field} sets {id}; Policy::xccdf_values does not"
+        );
+    }
+    assert_eq!(
+        set.len(),
+        fed.len(),
+        "the policy sets Values benchmark.toml does not mark: {set:?}"
+    );
+}

@@ -71,3 +71,65 @@ pub fn builtin() -> Registry {
     fs::register(&mut r);
     r
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use vigil_core::content::oval::{Check, Datatype, Family, Operation};
+
+    use super::*;
+
+    fn entity(op: Operation, values: &[&str], nil: bool) -> QueryEntity {
+        QueryEntity {
+            name: "name".into(),
+            datatype: Datatype::String,
+            operation: op,
+            values: values.iter().map(|v| v.to_string()).collect(),
+            nil,
+            var_check: Check::All,
+            from_variable: false,
+        }
+    }
+
+    fn query(family: Family, entities: Vec<QueryEntity>) -> ObjectQuery {
+        ObjectQuery {
+            object_id: "oval:x:obj:1".into(),
+            family,
+            kind: "sysctl_object".into(),
+            behaviors: BTreeMap::new(),
+            entities,
+            item_filter: None,
+        }
+    }
+
+    /// The system and vigil probes' helpers are the same rule (issue 14 item 4: they
+    /// used to disagree on nil, the system one selecting every value).
+    #[test]
+    fn system_and_vigil_probes_agree_on_nil_and_on_absent_entities() {
+        for (family, entities, want) in [
+            (
+                Family::Unix,
+                vec![entity(Operation::Equals, &[], true)],
+                false,
+            ),
+            (
+                Family::Vigil,
+                vec![entity(Operation::Equals, &[], true)],
+                false,
+            ),
+            (Family::Unix, vec![], true),
+            (Family::Vigil, vec![], true),
+            (
+                Family::Linux,
+                vec![entity(Operation::Equals, &["x"], false)],
+                true,
+            ),
+        ] {
+            let q = query(family, entities);
+            let sys = system::entity_matches(&q, "name", "x").unwrap();
+            let own = vigil::selects(&q, "name", "x").ok().unwrap();
+            assert_eq!((sys, own), (want, want), "{:?}", q.entities);
+        }
+    }
+}
