@@ -1,9 +1,11 @@
-//! The `vigil` command: parses arguments, calls the library, maps errors to exit
-//! codes (0 all passed, 2 some rule failed / errored / unknown, 1 the scan could not
-//! run).
+//! The `vigil` command: parses arguments, calls the libraries (vigil-core,
+//! vigil-host), renders, and turns what each command found into its exit status
+//! through [`exit::Exit`] (0 all passed, 2 some rule failed / errored / unknown, 1 the
+//! command could not run).
 
 mod baseline;
 mod cli;
+mod exit;
 mod history;
 mod outfile;
 mod remote;
@@ -18,6 +20,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 use crate::cli::{Cli, Command, ContentArgs, ReportArgs, ScanArgs};
+use crate::exit::Exit;
 use report::ScanResults;
 use vigil_core::content::{self, Content, LoadOptions};
 use vigil_core::engine::xccdf::RuleOutcome;
@@ -34,17 +37,18 @@ fn main() -> ExitCode {
         Command::Info(args) => info(args),
         Command::Validate(args) => validate(args),
         Command::Report(args) => render_report(args),
-        Command::RemoteSelftest(a) => Ok(crate::remote::selftest::run(&a.plan, &a.rest) as u8),
-        Command::History(a) => crate::history::run(&a).map(|c| c as u8).map_err(Into::into),
-        Command::Baseline(a) => crate::baseline::run(&a)
-            .map(|c| c as u8)
-            .map_err(Into::into),
+        // The transport test stand-in exits with whatever its plan says.
+        Command::RemoteSelftest(a) => {
+            return ExitCode::from(crate::remote::selftest::run(&a.plan, &a.rest) as u8);
+        }
+        Command::History(a) => cli::history::run(&a).map_err(Into::into),
+        Command::Baseline(a) => cli::baseline::run(&a).map_err(Into::into),
     };
     match r {
-        Ok(code) => ExitCode::from(code),
+        Ok(exit) => exit.into(),
         Err(e) => {
             write_out(true, &format!("vigil: error: {}\n", error_text(&e)));
-            ExitCode::from(1)
+            Exit::CannotRun.into()
         }
     }
 }
@@ -82,7 +86,7 @@ macro_rules! say {
     };
 }
 
-fn scan(args: ScanArgs) -> Result<u8> {
+fn scan(args: ScanArgs) -> Result<Exit> {
     if args.remote.is_remote() {
         if args.root.is_some() {
             anyhow::bail!("--root and --host cannot be combined");
@@ -99,14 +103,14 @@ fn scan(args: ScanArgs) -> Result<u8> {
             _ => task,
         };
         let json = args.json.as_ref().map(|p| p.display().to_string());
-        let outputs = crate::remote::cli::RemoteOutputs {
+        let outputs = cli::remote::RemoteOutputs {
             json: json.as_deref(),
             html: args.html.as_deref(),
             scap: args.scap_outputs(),
             history: args.history.clone(),
             quiet: args.quiet,
         };
-        return Ok(crate::remote::cli::run(&args.remote, task, &outputs) as u8);
+        return Ok(cli::remote::run(&args.remote, task, &outputs));
     }
     let t = vigil_core::trace::span(|| "load content".into());
     let spec = args.spec().map_err(anyhow::Error::msg)?;
@@ -172,14 +176,15 @@ fn scan(args: ScanArgs) -> Result<u8> {
         wrote.push(p.clone());
     }
     let mut recorded = None;
-    if args.history.history.is_some() || args.history.events.is_some() {
+    let recording = args.history.recording();
+    if !recording.is_empty() {
         let doc = serde_json::to_vec_pretty(&results).context("serialising results")?;
-        recorded = args.history.record(&doc)?;
+        recorded = recording.record(&doc)?;
     }
     if !args.quiet {
         print_summary(&results, &wrote, recorded.as_ref(), to_stdout);
     }
-    Ok(results.exit_code() as u8)
+    Ok(Exit::of_scan(&results))
 }
 
 /// `--progress`: one `id: result` line per rule, as oscap's `--progress` prints them,
@@ -238,7 +243,7 @@ impl vigil_core::engine::ScanProgress for Bar {
 }
 
 /// `vigil report RESULTS.json --html OUT`: renders from a saved results document.
-fn render_report(args: ReportArgs) -> Result<u8> {
+fn render_report(args: ReportArgs) -> Result<Exit> {
     let results = report::read_json(&args.results)?;
     if args.html.is_none() {
         anyhow::bail!("nothing to write: give --html PATH");
@@ -247,7 +252,7 @@ fn render_report(args: ReportArgs) -> Result<u8> {
         report::write_output(p, report::html::render(&results)?.as_bytes())?;
         say!("wrote {}", shown_path(p));
     }
-    Ok(0)
+    Ok(Exit::Clean)
 }
 
 /// A path as the summary shows it: the file name a user gave, made safe for a terminal.
@@ -388,7 +393,7 @@ fn content_opts(a: &ContentArgs) -> LoadOptions {
     }
 }
 
-fn info(args: ContentArgs) -> Result<u8> {
+fn info(args: ContentArgs) -> Result<Exit> {
     let c = load(args.content.as_deref(), &content_opts(&args))?;
     say!(
         "Content: {} ({:?}, sha256 {})",
@@ -431,10 +436,10 @@ fn info(args: ContentArgs) -> Result<u8> {
             d.variables.len()
         );
     }
-    Ok(0)
+    Ok(Exit::Clean)
 }
 
-fn validate(args: ContentArgs) -> Result<u8> {
+fn validate(args: ContentArgs) -> Result<Exit> {
     let c = load(args.content.as_deref(), &content_opts(&args))?;
     let mut problems = Vec::new();
     for (href, d) in &c.oval {
@@ -466,10 +471,11 @@ fn validate(args: ContentArgs) -> Result<u8> {
     }
     if problems.is_empty() {
         say!("{}: valid", c.path.display());
-        Ok(0)
+        Ok(Exit::Clean)
     } else {
         say!("{}: {} problem(s)", c.path.display(), problems.len());
-        Ok(1)
+        // Content that does not validate cannot be scanned as it is: exit 1.
+        Ok(Exit::CannotRun)
     }
 }
 

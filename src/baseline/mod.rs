@@ -16,14 +16,14 @@
 //! entries[]}`, entries sorted by path. Paths that are not UTF-8 are stored with `\xNN`
 //! escapes (and `\\` for a backslash).
 //!
-//! Exit codes: `create` 0; `check` 0 when nothing changed, 2 when something did; 1 when
-//! the command could not run.
+//! The `vigil baseline` command (arguments, output, exit statuses) is
+//! `crate::cli::baseline`; the file format is `vigil_host::baseline`, which the
+//! `integrity_object` probe reads.
 
 pub mod attrs;
 pub mod error;
 pub mod scan;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -31,88 +31,9 @@ use serde::Serialize;
 pub use error::{Error, Result};
 use scan::Progress;
 
-use vigil_core::osutil::{decode_path, encode_path, hostname};
+use vigil_core::osutil::{encode_path, hostname};
 
 pub use vigil_host::baseline::{Baseline, FORMAT, FileRecord, parse};
-
-#[derive(Debug, Clone, clap::Args)]
-pub struct BaselineArgs {
-    #[command(subcommand)]
-    pub command: BaselineCommand,
-}
-
-#[derive(Debug, Clone, clap::Subcommand)]
-pub enum BaselineCommand {
-    /// Record every file under PATH... into a baseline file.
-    Create {
-        /// Where to write the baseline (not inside a directory being recorded).
-        #[arg(long, value_name = "FILE")]
-        out: PathBuf,
-        /// Files or directories to record (symbolic links are recorded, not followed).
-        #[arg(required = true, value_name = "PATH")]
-        paths: Vec<PathBuf>,
-    },
-    /// Compare the paths recorded in FILE with their current state; exit 2 on changes.
-    Check {
-        /// A baseline written by `vigil baseline create`.
-        file: PathBuf,
-        /// Print the changes as JSON.
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-/// Runs a `vigil baseline` subcommand; returns the exit code.
-pub fn run(args: &BaselineArgs) -> Result<i32> {
-    let progress = Progress::for_stderr();
-    let mut out = std::io::stdout().lock();
-    run_to(args, &progress, &mut out)
-}
-
-pub fn run_to(args: &BaselineArgs, progress: &Progress, out: &mut dyn Write) -> Result<i32> {
-    // File names and link targets are the host's: control characters shown escaped.
-    let w = |out: &mut dyn Write, s: String| {
-        out.write_all(crate::report::sanitize::terminal_text(&s).as_bytes())
-            .map_err(Error::io("<stdout>"))
-    };
-    match &args.command {
-        BaselineCommand::Create { out: file, paths } => {
-            let b = create(paths, file, progress)?;
-            let files = b.entries.iter().filter(|e| e.kind == "file").count();
-            let errors = b.entries.iter().filter(|e| e.error.is_some()).count();
-            w(
-                out,
-                format!(
-                    "{}: {} entries ({} files hashed, {} with errors)\n",
-                    file.display(),
-                    b.entries.len(),
-                    files,
-                    errors
-                ),
-            )?;
-            Ok(0)
-        }
-        BaselineCommand::Check { file, json } => {
-            let old = load(file)?;
-            let roots: Vec<PathBuf> = old
-                .roots
-                .iter()
-                .map(|r| PathBuf::from(decode_path(r)))
-                .collect();
-            let now = scan::records(scan::walk(&roots, progress), progress);
-            let changes = compare(&old.entries, &now);
-            if *json {
-                w(
-                    out,
-                    format!("{}\n", serde_json::to_string(&changes).expect("serializes")),
-                )?;
-            } else {
-                w(out, render(&changes, now.len()))?;
-            }
-            Ok(if changes.is_empty() { 0 } else { 2 })
-        }
-    }
-}
 
 /// Walks `paths`, records every file and writes the baseline to `out`.
 pub fn create(paths: &[PathBuf], out: &Path, progress: &Progress) -> Result<Baseline> {
@@ -279,48 +200,10 @@ fn attr_changes(a: &FileRecord, b: &FileRecord) -> Vec<AttrChange> {
     out
 }
 
-fn render(c: &Changes, checked: usize) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::new();
-    for p in &c.added {
-        let _ = writeln!(s, "added:   {p}");
-    }
-    for p in &c.removed {
-        let _ = writeln!(s, "removed: {p}");
-    }
-    let short = |v: &Option<String>| match v {
-        None => "(none)".to_string(),
-        Some(v) if v.len() > 24 => format!("{}…", &v[..v.floor_char_boundary(16)]),
-        Some(v) => v.clone(),
-    };
-    for f in &c.changed {
-        let attrs: Vec<String> = f
-            .changes
-            .iter()
-            .map(|a| {
-                format!(
-                    "{} {} -> {}",
-                    a.attribute,
-                    short(&a.before),
-                    short(&a.after)
-                )
-            })
-            .collect();
-        let _ = writeln!(s, "changed: {}: {}", f.path, attrs.join(", "));
-    }
-    let _ = writeln!(
-        s,
-        "{} added, {} removed, {} changed ({checked} entries checked)",
-        c.added.len(),
-        c.removed.len(),
-        c.changed.len()
-    );
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::baseline::{BaselineArgs, BaselineCommand, run_to};
     use std::os::unix::fs::{PermissionsExt, symlink};
 
     use std::sync::mpsc;
@@ -472,11 +355,11 @@ mod tests {
         let roots: Vec<PathBuf> = old
             .roots
             .iter()
-            .map(|r| PathBuf::from(decode_path(r)))
+            .map(|r| PathBuf::from(vigil_core::osutil::decode_path(r)))
             .collect();
         let now = scan::records(scan::walk(&roots, &quiet()), &quiet());
         let c = compare(&old.entries, &now);
-        assert_eq!(code, if c.is_empty() { 0 } else { 2 });
+        assert_eq!(code, crate::exit::Exit::findings_if(!c.is_empty()));
         (c, text)
     }
 

@@ -1,5 +1,11 @@
-//! Command-line types (clap) and their conversion into the library's validated
-//! configuration. The library never sees clap types.
+//! Command-line types (clap), their conversion into the libraries' plain
+//! configuration ([`ScanSpec`]), and the handlers of the subcommands that are not a
+//! scan: [`history`], [`baseline`], and the remote part of `scan` ([`remote`]). The
+//! library crates never see clap types.
+
+pub mod baseline;
+pub mod history;
+pub mod remote;
 
 use std::path::PathBuf;
 
@@ -45,9 +51,9 @@ pub enum Command {
     #[command(hide = true)]
     RemoteSelftest(SelftestArgs),
     /// Tamper-evident scan history: list, verify, diff, prune, record.
-    History(crate::history::HistoryArgs),
+    History(history::HistoryArgs),
     /// File-integrity baseline: create, check.
-    Baseline(crate::baseline::BaselineArgs),
+    Baseline(baseline::BaselineArgs),
 }
 
 #[derive(Debug, Args)]
@@ -180,10 +186,10 @@ pub struct ScanArgs {
     )]
     pub spec: Option<PathBuf>,
     #[command(flatten)]
-    pub remote: crate::remote::RemoteArgs,
+    pub remote: remote::RemoteArgs,
     /// `--history DIR`, `--sign-key FILE`, `--events PATH|syslog`.
     #[command(flatten)]
-    pub history: crate::history::ScanHistoryArgs,
+    pub history: history::ScanHistoryArgs,
 }
 
 fn parse_var(s: &str) -> Result<(String, String), String> {

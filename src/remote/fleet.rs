@@ -6,6 +6,7 @@
 //! Exit status: 1 when any host could not be scanned (the fleet result is incomplete),
 //! otherwise 2 when any host has a rule whose result is fail, error or unknown, else 0.
 
+use crate::exit::Exit;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -73,7 +74,7 @@ pub fn count_rules(results: &ScanResults) -> Counts {
         }
     }
     // OVAL content has no rules: its definitions decide, mapped to XCCDF words by
-    // class exactly as a local scan's exit status is (ScanResults::exit_code).
+    // class exactly as a local scan's exit status is (ScanResults::has_findings).
     if results.rules.is_empty() {
         for d in &results.definitions {
             match RuleOutcome::from_oval(d.result, &d.class) {
@@ -271,15 +272,18 @@ pub fn file_stems<'a>(hosts: impl IntoIterator<Item = &'a HostSpec>) -> Vec<Stri
 }
 
 impl FleetReport {
-    pub fn exit_code(&self) -> i32 {
-        let st: Vec<HostStatus> = self.hosts.iter().map(HostOutcome::status).collect();
-        if st.contains(&HostStatus::Error) {
-            1
-        } else if st.contains(&HostStatus::Fail) {
-            2
-        } else {
-            0
-        }
+    /// How the fleet scan ended: its worst host decides (a host that could not be
+    /// scanned, then a host that failed a rule).
+    pub fn outcome(&self) -> Exit {
+        self.hosts
+            .iter()
+            .map(|h| match h.status() {
+                HostStatus::Error => Exit::CannotRun,
+                HostStatus::Fail => Exit::Findings,
+                HostStatus::Pass => Exit::Clean,
+            })
+            .max()
+            .unwrap_or(Exit::Clean)
     }
 
     /// The fleet summary document. `out_files` are the per-host documents' paths.
@@ -331,7 +335,7 @@ impl FleetReport {
             "schema_version": 1,
             "jobs": self.jobs,
             "wall_ms": self.wall.as_millis() as u64,
-            "exit_code": self.exit_code(),
+            "exit_code": self.outcome().code(),
             "totals": totals,
             "hosts": hosts,
         })
@@ -492,17 +496,23 @@ mod tests {
 
     #[test]
     fn exit_code_error_beats_fail_beats_pass() {
-        assert_eq!(report(vec![outcome("a", Some(&pass()))]).exit_code(), 0);
+        assert_eq!(
+            report(vec![outcome("a", Some(&pass()))]).outcome().code(),
+            0
+        );
         assert_eq!(
             report(vec![
                 outcome("a", Some(&pass())),
                 outcome("b", Some(&fail()))
             ])
-            .exit_code(),
+            .outcome()
+            .code(),
             2
         );
         assert_eq!(
-            report(vec![outcome("a", Some(&fail())), outcome("b", None)]).exit_code(),
+            report(vec![outcome("a", Some(&fail())), outcome("b", None)])
+                .outcome()
+                .code(),
             1
         );
     }

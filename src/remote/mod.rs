@@ -14,9 +14,9 @@
 //! - [`runner`]: one host (platform check, mktemp, upload, run, cleanup) for any
 //!   [`runner::RemoteTask`]; [`task`]: the scan as a task; [`selftest`]: a stand-in.
 //! - [`fleet`]: N hosts at a time, per-host documents, summary and exit status.
-//! - [`cli`]: the clap arguments and the entry point main calls.
+//!
+//! The clap arguments and the handler main calls are `crate::cli::remote`.
 
-pub mod cli;
 pub mod error;
 pub mod fleet;
 pub mod hostspec;
@@ -26,5 +26,4 @@ pub mod selftest;
 pub mod ssh;
 pub mod task;
 
-pub use cli::RemoteArgs;
 pub use task::{ScanTask, ScapOutput};

@@ -261,16 +261,16 @@ impl ScanResults {
         }
     }
 
-    /// Exit status of a scan (DESIGN.md): 2 when any rule (or, for OVAL content, any
-    /// definition mapped to XCCDF words) is fail, error or unknown, else 0.
-    pub fn exit_code(&self) -> i32 {
+    /// Whether any rule (or, for OVAL content, any definition mapped to XCCDF words)
+    /// is fail, error or unknown: what makes a scan exit 2 (DESIGN.md).
+    pub fn has_findings(&self) -> bool {
         let rules_fail = self.rules.iter().any(|r| r.result.is_failure());
         let defs_fail = self.rules.is_empty()
             && self
                 .definitions
                 .iter()
                 .any(|d| RuleOutcome::from_oval(d.result, &d.class).is_failure());
-        if rules_fail || defs_fail { 2 } else { 0 }
+        rules_fail || defs_fail
     }
 }
 

@@ -1,14 +1,17 @@
 //! The remote/fleet part of `vigil scan`: clap arguments that flatten into the scan
-//! command, and [`run`], which main calls when any `--host`/`--hosts` is given.
+//! command, and [`run`], which main calls when any `--host`/`--hosts` is given: it
+//! prints each host's progress and the fleet table and says how the scan ended. The
+//! transport and the fleet are [`crate::remote`].
 
 use std::path::{Path, PathBuf};
 
-use super::fleet::{HostStatus, file_stems, run_fleet, write_host_scap};
-use super::hostspec::HostSpec;
-use super::inventory;
-use super::ssh::{SshOptions, validate_option};
-use super::task::{ScanTask, ScapOutput};
-use crate::history::ScanHistoryArgs;
+use super::history::ScanHistoryArgs;
+use crate::exit::Exit;
+use crate::remote::fleet::{HostStatus, file_stems, run_fleet, write_host_scap};
+use crate::remote::hostspec::HostSpec;
+use crate::remote::inventory;
+use crate::remote::ssh::{SshOptions, validate_option};
+use crate::remote::task::{ScanTask, ScapOutput};
 
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct RemoteArgs {
@@ -40,7 +43,7 @@ pub struct RemoteArgs {
     pub remote_tmpdir: Option<String>,
     /// Most bytes a host may send back for one scan (results and SCAP files); past it
     /// the host is an error, so a compromised host cannot exhaust this machine's memory.
-    #[arg(long, value_name = "BYTES", default_value_t = super::ssh::DEFAULT_MAX_REMOTE_OUTPUT)]
+    #[arg(long, value_name = "BYTES", default_value_t = crate::remote::ssh::DEFAULT_MAX_REMOTE_OUTPUT)]
     pub max_remote_output: u64,
     /// The subcommand run remotely (tests use remote-selftest).
     #[arg(long, hide = true, default_value = "scan")]
@@ -79,7 +82,7 @@ impl RemoteArgs {
             return Err("-j must be at least 1".into());
         }
         if let Some(d) = &self.remote_tmpdir
-            && !super::runner::valid_remote_base(d)
+            && !crate::remote::runner::valid_remote_base(d)
         {
             return Err(format!(
                 "--remote-tmpdir {}: not an absolute path of letters, digits and '/._-+' \
@@ -116,13 +119,13 @@ pub struct RemoteOutputs<'a> {
     pub quiet: bool,
 }
 
-/// Runs a remote/fleet scan and returns the exit status.
-pub fn run(args: &RemoteArgs, mut task: ScanTask, outputs: &RemoteOutputs<'_>) -> i32 {
+/// Runs a remote/fleet scan and says how it ended.
+pub fn run(args: &RemoteArgs, mut task: ScanTask, outputs: &RemoteOutputs<'_>) -> Exit {
     let (json_out, html_out, quiet) = (outputs.json, outputs.html, outputs.quiet);
     let (scap_out, history) = (&outputs.scap, &outputs.history);
     let fail = |m: String| {
         crate::report::sanitize::print(true, &format!("vigil: {m}\n"));
-        1
+        Exit::CannotRun
     };
     let hosts = match args.host_list() {
         Ok(h) => h,
@@ -142,7 +145,7 @@ pub fn run(args: &RemoteArgs, mut task: ScanTask, outputs: &RemoteOutputs<'_>) -
     let stems = file_stems(&hosts);
     let single = hosts.len() == 1;
     let write_errors = std::sync::Mutex::new(Vec::new());
-    let on_done = |i: usize, h: &mut super::fleet::HostOutcome| {
+    let on_done = |i: usize, h: &mut crate::remote::fleet::HostOutcome| {
         match &h.result {
             Ok(_) if quiet => {}
             Ok(_) => crate::report::sanitize::print(
@@ -196,14 +199,14 @@ pub fn run(args: &RemoteArgs, mut task: ScanTask, outputs: &RemoteOutputs<'_>) -
     if !write_errors.is_empty() {
         return fail(write_errors.join("\nvigil: "));
     }
-    if history.history.is_some() || history.events.is_some() {
+    if !history.recording().is_empty() {
         for (h, stem) in report.hosts.iter().zip(&stems) {
             let Ok(scan) = &h.result else { continue };
             let mut per_host = history.clone();
             if !single {
                 per_host.history = per_host.history.map(|d| d.join(stem));
             }
-            if let Err(e) = per_host.record(scan.json()) {
+            if let Err(e) = per_host.recording().record(scan.json()) {
                 return fail(format!("{}: {e}", h.spec.label));
             }
         }
@@ -226,8 +229,8 @@ pub fn run(args: &RemoteArgs, mut task: ScanTask, outputs: &RemoteOutputs<'_>) -
         }
     }
     if quiet {
-        return report.exit_code();
+        return report.outcome();
     }
     crate::report::sanitize::print(to_stdout, &report.table());
-    report.exit_code()
+    report.outcome()
 }
