@@ -32,7 +32,7 @@ use std::path::{Component, Path, PathBuf};
 
 /// How a file that does not exist yet is created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NewFile {
+pub(crate) enum NewFile {
     /// Mode 0666 less the umask: reports a user reads and publishes.
     Report,
     /// Mode 0600: history, baseline and results files.
@@ -49,7 +49,7 @@ impl NewFile {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub(crate) enum Error {
     #[error("{path}: cannot write: {source}")]
     Io {
         path: String,
@@ -82,14 +82,14 @@ type Result<T> = std::result::Result<T, Error>;
 const MAX_LINKS: usize = 40;
 
 /// Writes `bytes` as the whole content of `path` (see the module documentation).
-pub fn replace(path: &Path, bytes: &[u8], new: NewFile) -> Result<()> {
+pub(crate) fn replace(path: &Path, bytes: &[u8], new: NewFile) -> Result<()> {
     let (dir, name) = open_parent(path)?;
     replace_in(&dir, &name, path, bytes, new)
 }
 
 /// Appends `bytes` to `path` in one write (created if missing), so concurrent writers
 /// do not interleave halves of a record. Links and special files as for [`replace`].
-pub fn append(path: &Path, bytes: &[u8], new: NewFile) -> Result<()> {
+pub(crate) fn append(path: &Path, bytes: &[u8], new: NewFile) -> Result<()> {
     let (dir, name) = open_parent(path)?;
     let meta = lstat_at(&dir, &name).map_err(Error::io(path))?;
     let follow = match &meta {
@@ -113,7 +113,7 @@ pub fn append(path: &Path, bytes: &[u8], new: NewFile) -> Result<()> {
 
 /// [`replace`] for a file `name` in a directory the caller has opened (and checked)
 /// itself; `shown` is the path errors name.
-pub fn replace_in(
+pub(crate) fn replace_in(
     dir: &OwnedFd,
     name: &OsStr,
     shown: &Path,
@@ -154,7 +154,7 @@ fn open_parent(path: &Path) -> Result<(OwnedFd, OsString)> {
 }
 
 /// Opens directory `dir` one component at a time, following only trusted links.
-pub fn open_dir(dir: &Path, shown: &Path) -> Result<OwnedFd> {
+pub(crate) fn open_dir(dir: &Path, shown: &Path) -> Result<OwnedFd> {
     let mut pending: Vec<OsString> = Vec::new();
     let start = |absolute: bool| -> Result<OwnedFd> {
         let at: &[u8] = if absolute { b"/" } else { b"." };
@@ -285,7 +285,7 @@ fn write_new(
 /// The start of every temporary file name the writer creates (`.tmp-RANDOM-NAME`):
 /// what a crash can leave beside an output, and what readers of a directory (the
 /// history's `results/`) skip.
-pub const TEMP_PREFIX: &str = ".tmp-";
+pub(crate) const TEMP_PREFIX: &str = ".tmp-";
 
 /// Creates `.tmp-RANDOM-NAME` (128 random bits) with `O_CREAT|O_EXCL|O_NOFOLLOW`.
 fn create_temp(dir: &OwnedFd, name: &OsStr, new: NewFile) -> io::Result<(OsString, std::fs::File)> {

@@ -7,6 +7,9 @@
 //! (`#[cfg(test)]` in lib.rs) and, by `#[path]`, into the integration test binary.
 
 #![allow(dead_code)]
+// Compiled into several crates and the integration binary, which re-exports it: `pub`
+// is what each of them needs, though no one crate uses all of it.
+#![allow(unreachable_pub)]
 
 use std::process::Command;
 

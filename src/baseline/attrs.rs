@@ -11,8 +11,8 @@ use std::path::Path;
 
 use vigil_host::probes::vigil::acl::{self, AclError, Tag};
 
-pub const ACL_ACCESS: &str = "system.posix_acl_access";
-pub const ACL_DEFAULT: &str = "system.posix_acl_default";
+pub(crate) const ACL_ACCESS: &str = "system.posix_acl_access";
+pub(crate) const ACL_DEFAULT: &str = "system.posix_acl_default";
 
 fn cpath(path: &Path) -> io::Result<CString> {
     CString::new(path.as_os_str().as_bytes())
@@ -21,7 +21,7 @@ fn cpath(path: &Path) -> io::Result<CString> {
 
 /// Every extended attribute of `path` itself (a symlink's own, not its target's), by
 /// name. File systems without xattr support give an empty list.
-pub fn xattrs(path: &Path) -> io::Result<Vec<(String, Vec<u8>)>> {
+pub(crate) fn xattrs(path: &Path) -> io::Result<Vec<(String, Vec<u8>)>> {
     let c = cpath(path)?;
     let mut names = vec![0u8; 1024];
     let len = loop {
@@ -58,7 +58,7 @@ pub fn xattrs(path: &Path) -> io::Result<Vec<(String, Vec<u8>)>> {
 }
 
 /// Decodes an ACL xattr value to `user::rw-,user:1000:r--,group::r--,mask::r--,other::r--`.
-pub fn acl_text(value: &[u8]) -> Result<String, String> {
+pub(crate) fn acl_text(value: &[u8]) -> Result<String, String> {
     let entries = acl::decode(value).map_err(|e| match e {
         AclError::Length(n) => format!("ACL attribute of {n} bytes is malformed"),
         AclError::Version(v) => format!("ACL attribute version {v} is not 2"),

@@ -20,23 +20,23 @@
 //! `crate::cli::baseline`; the file format is `vigil_host::baseline`, which the
 //! `integrity_object` probe reads.
 
-pub mod attrs;
-pub mod error;
-pub mod scan;
+pub(crate) mod attrs;
+pub(crate) mod error;
+pub(crate) mod scan;
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-pub use error::{Error, Result};
+pub(crate) use error::{Error, Result};
 use scan::Progress;
 
 use vigil_core::osutil::{encode_path, hostname};
 
-pub use vigil_host::baseline::{Baseline, FORMAT, FileRecord, parse};
+pub(crate) use vigil_host::baseline::{Baseline, FORMAT, FileRecord, parse};
 
 /// Walks `paths`, records every file and writes the baseline to `out`.
-pub fn create(paths: &[PathBuf], out: &Path, progress: &Progress) -> Result<Baseline> {
+pub(crate) fn create(paths: &[PathBuf], out: &Path, progress: &Progress) -> Result<Baseline> {
     let mut roots = Vec::new();
     for p in paths {
         let abs = std::path::absolute(p).map_err(Error::io(p))?;
@@ -81,7 +81,7 @@ fn refuse_out_inside(out: &Path, roots: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
-pub fn load(file: &Path) -> Result<Baseline> {
+pub(crate) fn load(file: &Path) -> Result<Baseline> {
     let bytes = vigil_core::osutil::read_whole_input(file).map_err(Error::io(file))?;
     parse(&bytes).map_err(|message| Error::Format {
         path: file.to_path_buf(),
@@ -91,32 +91,32 @@ pub fn load(file: &Path) -> Result<Baseline> {
 
 /// One changed attribute: name, old value, new value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AttrChange {
+pub(crate) struct AttrChange {
     pub attribute: String,
     pub before: Option<String>,
     pub after: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FileChange {
+pub(crate) struct FileChange {
     pub path: String,
     pub changes: Vec<AttrChange>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Changes {
+pub(crate) struct Changes {
     pub added: Vec<String>,
     pub removed: Vec<String>,
     pub changed: Vec<FileChange>,
 }
 
 impl Changes {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
     }
 }
 
-pub fn compare(old: &[FileRecord], new: &[FileRecord]) -> Changes {
+pub(crate) fn compare(old: &[FileRecord], new: &[FileRecord]) -> Changes {
     let a = scan::by_path(old);
     let b = scan::by_path(new);
     let mut c = Changes::default();

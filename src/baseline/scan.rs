@@ -23,16 +23,16 @@ const BUF_SIZE: usize = 64 * 1024;
 
 /// Progress bars on stderr when it is a terminal; hidden (no output at all) otherwise.
 /// One bar at a time: a spinner while listing, then a byte bar while hashing.
-pub struct Progress {
+pub(crate) struct Progress {
     show: bool,
 }
 
 impl Progress {
-    pub fn new(show: bool) -> Progress {
+    pub(crate) fn new(show: bool) -> Progress {
         Progress { show }
     }
 
-    pub fn for_stderr() -> Progress {
+    pub(crate) fn for_stderr() -> Progress {
         Progress::new(std::io::stderr().is_terminal())
     }
 
@@ -52,7 +52,10 @@ impl Progress {
 
 /// Lists every path under `roots` (roots included) with its lstat metadata, sorted by
 /// encoded path. Directories that cannot be listed carry an error instead of children.
-pub fn walk(roots: &[PathBuf], progress: &Progress) -> Vec<(PathBuf, Result<Metadata, String>)> {
+pub(crate) fn walk(
+    roots: &[PathBuf],
+    progress: &Progress,
+) -> Vec<(PathBuf, Result<Metadata, String>)> {
     let mut out = Vec::new();
     let mut seen_dirs: HashSet<(u64, u64)> = HashSet::new();
     let mut seen_paths: HashSet<PathBuf> = HashSet::new();
@@ -125,7 +128,7 @@ thread_local! {
 }
 
 /// Records every walked path in parallel.
-pub fn records(
+pub(crate) fn records(
     walked: Vec<(PathBuf, Result<Metadata, String>)>,
     progress: &Progress,
 ) -> Vec<FileRecord> {
@@ -293,6 +296,6 @@ fn hash_file(path: &Path, m: &Metadata, bar: &ProgressBar) -> std::io::Result<(S
 }
 
 /// Records by path, for comparison.
-pub fn by_path(recs: &[FileRecord]) -> BTreeMap<&str, &FileRecord> {
+pub(crate) fn by_path(recs: &[FileRecord]) -> BTreeMap<&str, &FileRecord> {
     recs.iter().map(|r| (r.path.as_str(), r)).collect()
 }

@@ -11,13 +11,13 @@ use crate::exit::Exit;
 use vigil_core::osutil::decode_path;
 
 #[derive(Debug, Clone, clap::Args)]
-pub struct BaselineArgs {
+pub(crate) struct BaselineArgs {
     #[command(subcommand)]
     pub command: BaselineCommand,
 }
 
 #[derive(Debug, Clone, clap::Subcommand)]
-pub enum BaselineCommand {
+pub(crate) enum BaselineCommand {
     /// Record every file under PATH... into a baseline file.
     Create {
         /// Where to write the baseline (not inside a directory being recorded).
@@ -38,13 +38,17 @@ pub enum BaselineCommand {
 }
 
 /// Runs a `vigil baseline` subcommand; returns the exit code.
-pub fn run(args: &BaselineArgs) -> Result<Exit> {
+pub(crate) fn run(args: &BaselineArgs) -> Result<Exit> {
     let progress = Progress::for_stderr();
     let mut out = std::io::stdout().lock();
     run_to(args, &progress, &mut out)
 }
 
-pub fn run_to(args: &BaselineArgs, progress: &Progress, out: &mut dyn Write) -> Result<Exit> {
+pub(crate) fn run_to(
+    args: &BaselineArgs,
+    progress: &Progress,
+    out: &mut dyn Write,
+) -> Result<Exit> {
     // File names and link targets are the host's: control characters shown escaped.
     let w = |out: &mut dyn Write, s: String| {
         out.write_all(crate::report::sanitize::terminal_text(&s).as_bytes())

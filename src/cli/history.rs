@@ -16,7 +16,7 @@ use crate::history::{
 /// The `--history`, `--sign-key` and `--events` options of `vigil scan`, to flatten
 /// into the scan command (`#[command(flatten)]`).
 #[derive(Debug, Clone, Default, clap::Args)]
-pub struct ScanHistoryArgs {
+pub(crate) struct ScanHistoryArgs {
     /// Append the results to the tamper-evident history in DIR.
     #[arg(long, value_name = "DIR")]
     pub history: Option<PathBuf>,
@@ -32,7 +32,7 @@ pub struct ScanHistoryArgs {
 
 impl ScanHistoryArgs {
     /// What the options ask to record.
-    pub fn recording(&self) -> Recording {
+    pub(crate) fn recording(&self) -> Recording {
         Recording {
             history: self.history.clone(),
             sign_key: self.sign_key.clone(),
@@ -42,13 +42,13 @@ impl ScanHistoryArgs {
 }
 
 #[derive(Debug, Clone, clap::Args)]
-pub struct HistoryArgs {
+pub(crate) struct HistoryArgs {
     #[command(subcommand)]
     pub command: HistoryCommand,
 }
 
 #[derive(Debug, Clone, clap::Subcommand)]
-pub enum HistoryCommand {
+pub(crate) enum HistoryCommand {
     /// List the entries of a history.
     List {
         /// The history directory.
@@ -113,7 +113,7 @@ pub enum HistoryCommand {
 }
 
 /// Runs a `vigil history` subcommand, writing to stdout.
-pub fn run(args: &HistoryArgs) -> Result<Exit> {
+pub(crate) fn run(args: &HistoryArgs) -> Result<Exit> {
     let mut out = std::io::stdout().lock();
     run_to(args, &mut out)
 }
@@ -126,7 +126,7 @@ fn w(out: &mut dyn Write, s: &str) -> Result<()> {
 }
 
 /// Runs a `vigil history` subcommand, writing to `out`.
-pub fn run_to(args: &HistoryArgs, out: &mut dyn Write) -> Result<Exit> {
+pub(crate) fn run_to(args: &HistoryArgs, out: &mut dyn Write) -> Result<Exit> {
     match &args.command {
         HistoryCommand::List { dir, json } => {
             if !dir.is_dir() {

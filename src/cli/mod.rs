@@ -3,9 +3,9 @@
 //! scan: [`history`], [`baseline`], and the remote part of `scan` ([`remote`]). The
 //! library crates never see clap types.
 
-pub mod baseline;
-pub mod history;
-pub mod remote;
+pub(crate) mod baseline;
+pub(crate) mod history;
+pub(crate) mod remote;
 
 use std::path::PathBuf;
 
@@ -25,21 +25,21 @@ use vigil_host::scan::{DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_ITEMS, ScanConfig, Sca
     about = "A fast SCAP compliance scanner (XCCDF 1.2, OVAL 5.11) with a key-management audit",
     long_about = None
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
 
 /// The hidden transport test stand-in for `scan` (see src/remote/selftest.rs).
 #[derive(Debug, Args)]
-pub struct SelftestArgs {
+pub(crate) struct SelftestArgs {
     pub plan: PathBuf,
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub rest: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Evaluate content against this host (or an offline root) and write results.
     Scan(Box<ScanArgs>),
     /// Show the benchmarks, profiles (with rule counts) and values of content.
@@ -57,7 +57,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-pub struct ReportArgs {
+pub(crate) struct ReportArgs {
     /// A results document written by `vigil scan --json`.
     pub results: PathBuf,
     /// Write the HTML report to PATH.
@@ -66,7 +66,7 @@ pub struct ReportArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ContentArgs {
+pub(crate) struct ContentArgs {
     /// Source data stream, XCCDF benchmark or OVAL definitions file (default: the
     /// bundled CSA CCM LOG-11 key-management benchmark).
     pub content: Option<PathBuf>,
@@ -82,7 +82,7 @@ pub struct ContentArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ScanArgs {
+pub(crate) struct ScanArgs {
     /// Source data stream, XCCDF benchmark or OVAL definitions file (default: the
     /// bundled CSA CCM LOG-11 key-management benchmark).
     pub content: Option<PathBuf>,
@@ -203,7 +203,7 @@ impl ScanArgs {
     /// The scan's settings as flags give them, or as `--spec FILE` gives them (the
     /// serialised [`ScanSpec`] a controller sends a remote host; its file names are
     /// relative to the spec file).
-    pub fn spec(&self) -> Result<ScanSpec, String> {
+    pub(crate) fn spec(&self) -> Result<ScanSpec, String> {
         if let Some(f) = &self.spec {
             let bytes = std::fs::read(f).map_err(|e| format!("--spec {}: {e}", f.display()))?;
             let spec: ScanSpec = serde_json::from_slice(&bytes)
@@ -244,12 +244,12 @@ impl ScanArgs {
     /// The remote scan task: the scan's settings travel as a serialised [`ScanSpec`],
     /// the files it names are copied, output flags stay local (reports are rendered
     /// here).
-    pub fn remote_task(&self) -> Result<crate::remote::ScanTask, String> {
+    pub(crate) fn remote_task(&self) -> Result<crate::remote::ScanTask, String> {
         crate::remote::ScanTask::scan(self.content.clone(), self.spec()?)
     }
 
     /// The SCAP results files asked for, for a remote scan to bring back.
-    pub fn scap_outputs(&self) -> Vec<(crate::remote::ScapOutput, PathBuf)> {
+    pub(crate) fn scap_outputs(&self) -> Vec<(crate::remote::ScapOutput, PathBuf)> {
         use crate::remote::ScapOutput;
         [
             (ScapOutput::Arf, &self.arf),
@@ -263,7 +263,7 @@ impl ScanArgs {
 
     /// The validated scan configuration of `spec` (from [`ScanArgs::spec`]) on the
     /// host `--root` names, or this one.
-    pub fn config(&self, spec: &ScanSpec) -> Result<ScanConfig, String> {
+    pub(crate) fn config(&self, spec: &ScanSpec) -> Result<ScanConfig, String> {
         let host = match &self.root {
             Some(r) => {
                 if !r.is_dir() {

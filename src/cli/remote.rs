@@ -14,7 +14,7 @@ use crate::remote::ssh::{SshOptions, validate_option};
 use crate::remote::task::{ScanTask, ScapOutput};
 
 #[derive(clap::Args, Debug, Clone, Default)]
-pub struct RemoteArgs {
+pub(crate) struct RemoteArgs {
     /// Scan this host over ssh (repeatable): [USER@]HOST[:PORT] or an ssh_config alias.
     #[arg(long = "host", value_name = "[USER@]HOST[:PORT]")]
     pub hosts: Vec<String>,
@@ -51,12 +51,12 @@ pub struct RemoteArgs {
 }
 
 impl RemoteArgs {
-    pub fn is_remote(&self) -> bool {
+    pub(crate) fn is_remote(&self) -> bool {
         !self.hosts.is_empty() || self.hosts_file.is_some()
     }
 
     /// The hosts from --host and --hosts, in that order.
-    pub fn host_list(&self) -> Result<Vec<HostSpec>, String> {
+    pub(crate) fn host_list(&self) -> Result<Vec<HostSpec>, String> {
         let mut v = Vec::new();
         for h in &self.hosts {
             v.push(HostSpec::parse(h).map_err(|e| format!("--host {e}"))?);
@@ -74,7 +74,7 @@ impl RemoteArgs {
         Ok(v)
     }
 
-    pub fn ssh_options(&self) -> Result<SshOptions, String> {
+    pub(crate) fn ssh_options(&self) -> Result<SshOptions, String> {
         for o in &self.ssh_options {
             validate_option(o)?;
         }
@@ -103,7 +103,7 @@ impl RemoteArgs {
 
 /// What a remote scan writes here, from `vigil scan`'s flags.
 #[derive(Debug, Default)]
-pub struct RemoteOutputs<'a> {
+pub(crate) struct RemoteOutputs<'a> {
     /// `--json`: with one host that host's results document, with several the fleet
     /// summary.
     pub json: Option<&'a str>,
@@ -120,7 +120,7 @@ pub struct RemoteOutputs<'a> {
 }
 
 /// Runs a remote/fleet scan and says how it ended.
-pub fn run(args: &RemoteArgs, mut task: ScanTask, outputs: &RemoteOutputs<'_>) -> Exit {
+pub(crate) fn run(args: &RemoteArgs, mut task: ScanTask, outputs: &RemoteOutputs<'_>) -> Exit {
     let (json_out, html_out, quiet) = (outputs.json, outputs.html, outputs.quiet);
     let (scap_out, history) = (&outputs.scap, &outputs.history);
     let fail = |m: String| {

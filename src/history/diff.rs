@@ -9,13 +9,13 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// A rule result is failing when it would make `vigil scan` exit 2.
-pub fn is_failing(result: &str) -> bool {
+pub(crate) fn is_failing(result: &str) -> bool {
     matches!(result, "fail" | "error" | "unknown")
 }
 
 /// A rule as read from a results document.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RuleView {
+pub(crate) struct RuleView {
     pub id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
@@ -28,7 +28,7 @@ pub struct RuleView {
 
 /// The rules of a results document by id. Rules without an id are skipped; a missing
 /// `result` reads as `unknown`.
-pub fn rules_of(doc: &Value) -> BTreeMap<String, RuleView> {
+pub(crate) fn rules_of(doc: &Value) -> BTreeMap<String, RuleView> {
     let mut out = BTreeMap::new();
     let Some(rules) = doc.get("rules").and_then(Value::as_array) else {
         return out;
@@ -63,7 +63,7 @@ pub fn rules_of(doc: &Value) -> BTreeMap<String, RuleView> {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Change {
+pub(crate) struct Change {
     pub id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
@@ -74,7 +74,7 @@ pub struct Change {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct EvidenceChange {
+pub(crate) struct EvidenceChange {
     pub id: String,
     pub result: String,
     pub messages_before: Vec<String>,
@@ -84,7 +84,7 @@ pub struct EvidenceChange {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Diff {
+pub(crate) struct Diff {
     /// Failing now, and not failing (or absent) before.
     pub new_failures: Vec<Change>,
     /// Failing before, present now and not failing.
@@ -98,12 +98,12 @@ pub struct Diff {
 }
 
 impl Diff {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self == &Diff::default()
     }
 }
 
-pub fn diff(before: &Value, after: &Value) -> Diff {
+pub(crate) fn diff(before: &Value, after: &Value) -> Diff {
     let a = rules_of(before);
     let b = rules_of(after);
     let mut d = Diff::default();
@@ -156,7 +156,7 @@ fn or_none(s: &Option<String>) -> &str {
 }
 
 /// Human-readable rendering, one line per change.
-pub fn render_text(d: &Diff, from: u64, to: u64) -> String {
+pub(crate) fn render_text(d: &Diff, from: u64, to: u64) -> String {
     use std::fmt::Write;
     let mut s = String::new();
     let _ = writeln!(s, "scan {from} -> scan {to}");

@@ -23,7 +23,7 @@ use super::ledger::RESULTS_DIR;
 /// An opened and trusted history directory, with its `results/` subdirectory when it
 /// exists (or was created).
 #[derive(Debug)]
-pub struct HistoryDir {
+pub(crate) struct HistoryDir {
     path: PathBuf,
     fd: OwnedFd,
     results: Option<OwnedFd>,
@@ -200,7 +200,7 @@ impl HistoryDir {
     /// Opens the history at `path`; with `create`, makes the directory and `results/`
     /// (0700) first when missing. Refused when either is not the effective user's, is
     /// writable by group or others, or is a link.
-    pub fn open(path: &Path, create: bool) -> Result<HistoryDir> {
+    pub(crate) fn open(path: &Path, create: bool) -> Result<HistoryDir> {
         let fd = open_dir_path(path, create)?;
         check_trusted(&fd, path, "history directory")?;
         let rpath = path.join(RESULTS_DIR);
@@ -229,7 +229,7 @@ impl HistoryDir {
         })
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
@@ -241,17 +241,17 @@ impl HistoryDir {
     }
 
     /// Opens `name` in the directory (a regular file only) with `flags`; new files 0600.
-    pub fn open_file(&self, name: &str, flags: i32) -> Result<File> {
+    pub(crate) fn open_file(&self, name: &str, flags: i32) -> Result<File> {
         open_regular(&self.fd, &self.path.join(name), name, flags)
     }
 
     /// The whole of `name`, `None` when it does not exist.
-    pub fn read(&self, name: &str) -> Result<Option<Vec<u8>>> {
+    pub(crate) fn read(&self, name: &str) -> Result<Option<Vec<u8>>> {
         read_in(&self.fd, &self.path.join(name), name)
     }
 
     /// The whole of `results/NAME`, `None` when it does not exist.
-    pub fn read_result(&self, name: &str) -> Result<Option<Vec<u8>>> {
+    pub(crate) fn read_result(&self, name: &str) -> Result<Option<Vec<u8>>> {
         match &self.results {
             None => Ok(None),
             Some(r) => read_in(r, &self.path.join(RESULTS_DIR).join(name), name),
@@ -259,7 +259,7 @@ impl HistoryDir {
     }
 
     /// Whether `results/NAME` exists (as anything: a link there is refused on write).
-    pub fn result_exists(&self, name: &str) -> Result<bool> {
+    pub(crate) fn result_exists(&self, name: &str) -> Result<bool> {
         let Some(r) = &self.results else {
             return Ok(false);
         };
@@ -292,7 +292,7 @@ impl HistoryDir {
     }
 
     /// The names in `results/`.
-    pub fn result_names(&self) -> Vec<String> {
+    pub(crate) fn result_names(&self) -> Vec<String> {
         match std::fs::read_dir(self.path.join(RESULTS_DIR)) {
             Ok(rd) => rd
                 .flatten()
@@ -303,12 +303,12 @@ impl HistoryDir {
     }
 
     /// Replaces `name` with `bytes` (see [`replace_in`]).
-    pub fn replace(&self, name: &str, bytes: &[u8]) -> Result<()> {
+    pub(crate) fn replace(&self, name: &str, bytes: &[u8]) -> Result<()> {
         replace_in(&self.fd, &self.path, name, bytes)
     }
 
     /// Replaces `results/NAME` with `bytes`.
-    pub fn replace_result(&self, name: &str, bytes: &[u8]) -> Result<()> {
+    pub(crate) fn replace_result(&self, name: &str, bytes: &[u8]) -> Result<()> {
         replace_in(
             self.results_fd()?,
             &self.path.join(RESULTS_DIR),
@@ -318,7 +318,7 @@ impl HistoryDir {
     }
 
     /// Removes `results/NAME` (a missing file is not an error).
-    pub fn remove_result(&self, name: &str) -> Result<()> {
+    pub(crate) fn remove_result(&self, name: &str) -> Result<()> {
         let r = self.results_fd()?;
         // SAFETY: a valid directory descriptor and a NUL-terminated name.
         if unsafe { libc::unlinkat(r.as_raw_fd(), cstr(name).as_ptr(), 0) } < 0 {

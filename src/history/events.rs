@@ -27,13 +27,13 @@ use super::error::{Error, Result};
 use vigil_core::osutil::{current_user, hostname};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SyslogFormat {
+pub(crate) enum SyslogFormat {
     Rfc5424,
     Rfc3164,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
+pub(crate) enum Target {
     File(PathBuf),
     Stdout,
     Syslog {
@@ -64,7 +64,7 @@ impl std::str::FromStr for Target {
 
 /// The new-failure events between two results documents (all failures when there is no
 /// previous scan).
-pub fn new_failure_events(
+pub(crate) fn new_failure_events(
     previous: Option<&Value>,
     current: &Value,
     head: Option<&super::ledger::Entry>,
@@ -107,7 +107,7 @@ pub fn new_failure_events(
 /// Emits one event per new failure of `current` relative to `previous` to `target`.
 /// `head`: the history entry this scan was recorded as, named in every event. Returns
 /// the number of events written.
-pub fn emit(
+pub(crate) fn emit(
     previous: Option<&[u8]>,
     current: &[u8],
     target: &Target,

@@ -14,12 +14,12 @@ use super::dir::HistoryDir;
 use super::error::{Error, Result};
 use vigil_core::osutil::{hex, sha256_hex, unhex};
 
-pub const LEDGER_FILE: &str = "ledger.jsonl";
-pub const HEAD_FILE: &str = "HEAD";
-pub const LOCK_FILE: &str = "lock";
-pub const RESULTS_DIR: &str = "results";
+pub(crate) const LEDGER_FILE: &str = "ledger.jsonl";
+pub(crate) const HEAD_FILE: &str = "HEAD";
+pub(crate) const LOCK_FILE: &str = "lock";
+pub(crate) const RESULTS_DIR: &str = "results";
 /// `prev_hash` of the first entry of a history.
-pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+pub(crate) const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 /// Domain separation for the entry hash, so a ledger hash cannot be confused with the
 /// SHA-256 of some other document.
 const HASH_DOMAIN: &[u8] = b"vigil-history-v1\n";
@@ -27,11 +27,11 @@ const HASH_DOMAIN: &[u8] = b"vigil-history-v1\n";
 /// `{chain, seq, hash, public_key}`.
 const HEAD_DOMAIN: &[u8] = b"vigil-history-head-v2\n";
 /// The `format` of a checkpoint.
-pub const HEAD_FORMAT: &str = "vigil-head-v2";
+pub(crate) const HEAD_FORMAT: &str = "vigil-head-v2";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Kind {
+pub(crate) enum Kind {
     Scan,
     Prune,
 }
@@ -40,7 +40,7 @@ pub enum Kind {
 /// of which had hash `removed_last_hash` (the `prev_hash` of the first entry kept).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PruneRecord {
+pub(crate) struct PruneRecord {
     pub keep_days: u64,
     /// Entries older than this (RFC 3339) were removed.
     pub cutoff: String,
@@ -56,7 +56,7 @@ pub struct PruneRecord {
 /// One line of `ledger.jsonl`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub seq: u64,
     /// RFC 3339, UTC, when the entry was appended (not when the scan ran: `history
     /// record` can append a document saved long before; see `scan_started`).
@@ -116,7 +116,7 @@ struct HashedBody<'a> {
 
 impl Entry {
     /// SHA-256 over the domain tag and the compact JSON of the hashed fields.
-    pub fn compute_hash(&self) -> String {
+    pub(crate) fn compute_hash(&self) -> String {
         let body = HashedBody {
             seq: self.seq,
             time: &self.time,
@@ -136,12 +136,12 @@ impl Entry {
     }
 
     /// The exact line written to the ledger (without the newline).
-    pub fn to_line(&self) -> String {
+    pub(crate) fn to_line(&self) -> String {
         serde_json::to_string(self).expect("entry serializes")
     }
 
     /// Checks `signature` against `key`. `Ok(false)` when unsigned.
-    pub fn signature_valid(&self, key: &VerifyingKey) -> std::result::Result<bool, String> {
+    pub(crate) fn signature_valid(&self, key: &VerifyingKey) -> std::result::Result<bool, String> {
         let Some(sig) = &self.signature else {
             return Ok(false);
         };
@@ -155,7 +155,7 @@ impl Entry {
     }
 
     /// The public key embedded in the entry.
-    pub fn embedded_key(&self) -> std::result::Result<Option<VerifyingKey>, String> {
+    pub(crate) fn embedded_key(&self) -> std::result::Result<Option<VerifyingKey>, String> {
         embedded_key(&self.public_key)
     }
 
@@ -186,7 +186,7 @@ fn embedded_key(k: &Option<String>) -> std::result::Result<Option<VerifyingKey>,
 /// needs the private key. One line of compact JSON, fields in this order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Checkpoint {
+pub(crate) struct Checkpoint {
     /// [`HEAD_FORMAT`].
     pub format: String,
     /// The chain identity of the entries (see [`Entry::chain`]).
@@ -225,7 +225,7 @@ impl Checkpoint {
     }
 
     /// The checkpoint of `entry` (which carries a chain identity), signed with `key`.
-    pub fn of(entry: &Entry, key: Option<&SigningKey>) -> Checkpoint {
+    pub(crate) fn of(entry: &Entry, key: Option<&SigningKey>) -> Checkpoint {
         let mut c = Checkpoint {
             format: HEAD_FORMAT.into(),
             chain: entry.chain.clone().unwrap_or_default(),
@@ -238,12 +238,12 @@ impl Checkpoint {
         c
     }
 
-    pub fn embedded_key(&self) -> std::result::Result<Option<VerifyingKey>, String> {
+    pub(crate) fn embedded_key(&self) -> std::result::Result<Option<VerifyingKey>, String> {
         embedded_key(&self.public_key)
     }
 
     /// Checks the signature against `key`; `Ok(false)` when unsigned.
-    pub fn signature_valid(&self, key: &VerifyingKey) -> std::result::Result<bool, String> {
+    pub(crate) fn signature_valid(&self, key: &VerifyingKey) -> std::result::Result<bool, String> {
         let Some(sig) = &self.signature else {
             return Ok(false);
         };
@@ -258,7 +258,7 @@ impl Checkpoint {
 
 /// `HEAD` as read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Head {
+pub(crate) enum Head {
     /// `SEQ HASH`, as vigil wrote it before checkpoints: unsigned, no chain identity.
     Legacy {
         seq: u64,
@@ -268,13 +268,13 @@ pub enum Head {
 }
 
 impl Head {
-    pub fn seq(&self) -> u64 {
+    pub(crate) fn seq(&self) -> u64 {
         match self {
             Head::Legacy { seq, .. } => *seq,
             Head::Checkpoint(c) => c.seq,
         }
     }
-    pub fn hash(&self) -> &str {
+    pub(crate) fn hash(&self) -> &str {
         match self {
             Head::Legacy { hash, .. } => hash,
             Head::Checkpoint(c) => &c.hash,
@@ -283,13 +283,13 @@ impl Head {
 }
 
 /// A new chain identity: 128 random bits and the host the chain is about.
-pub fn new_chain_id(host: &str) -> String {
+pub(crate) fn new_chain_id(host: &str) -> String {
     format!("{}@{host}", vigil_core::osutil::random_hex16())
 }
 
 /// Reads an Ed25519 private key: PEM PKCS#8 (`openssl genpkey -algorithm ed25519`) or
 /// the same as DER.
-pub fn load_signing_key(path: &Path) -> Result<SigningKey> {
+pub(crate) fn load_signing_key(path: &Path) -> Result<SigningKey> {
     let bytes = vigil_core::osutil::read_whole_input(path).map_err(Error::io(path))?;
     let key_err = |message: String| Error::Key {
         path: path.to_path_buf(),
@@ -307,7 +307,7 @@ pub fn load_signing_key(path: &Path) -> Result<SigningKey> {
 
 /// Reads a trusted Ed25519 public key: PEM SubjectPublicKeyInfo (`openssl pkey -pubout`);
 /// a private key file is accepted too and its public half used.
-pub fn load_verifying_key(path: &Path) -> Result<VerifyingKey> {
+pub(crate) fn load_verifying_key(path: &Path) -> Result<VerifyingKey> {
     let bytes = vigil_core::osutil::read_whole_input(path).map_err(Error::io(path))?;
     let text = String::from_utf8_lossy(&bytes);
     if let Ok(k) = VerifyingKey::from_public_key_pem(&text) {
@@ -328,7 +328,7 @@ pub fn load_verifying_key(path: &Path) -> Result<VerifyingKey> {
 
 /// One line of the ledger as read from disk.
 #[derive(Debug, Clone)]
-pub struct Line {
+pub(crate) struct Line {
     /// 1-based line number.
     pub number: usize,
     pub text: String,
@@ -338,14 +338,14 @@ pub struct Line {
 /// The ledger file as read: complete lines, and the bytes of an unterminated last line
 /// (a write interrupted by a crash) if there is one.
 #[derive(Debug, Clone, Default)]
-pub struct Ledger {
+pub(crate) struct Ledger {
     pub lines: Vec<Line>,
     pub torn_tail: Option<String>,
 }
 
 impl Ledger {
     /// Parsed entries; the first unreadable line is an error.
-    pub fn entries(&self, dir: &Path) -> Result<Vec<Entry>> {
+    pub(crate) fn entries(&self, dir: &Path) -> Result<Vec<Entry>> {
         self.lines
             .iter()
             .map(|l| {
@@ -359,7 +359,7 @@ impl Ledger {
     }
 }
 
-pub fn parse_ledger(bytes: &[u8]) -> Ledger {
+pub(crate) fn parse_ledger(bytes: &[u8]) -> Ledger {
     let text = String::from_utf8_lossy(bytes);
     let mut ledger = Ledger::default();
     let mut rest: &str = &text;
@@ -386,11 +386,11 @@ pub fn parse_ledger(bytes: &[u8]) -> Ledger {
 }
 
 /// Reads `DIR/ledger.jsonl` (empty when it does not exist yet).
-pub fn read_ledger(dir: &Path) -> Result<Ledger> {
+pub(crate) fn read_ledger(dir: &Path) -> Result<Ledger> {
     read_ledger_in(&HistoryDir::open(dir, false)?)
 }
 
-pub fn read_ledger_in(h: &HistoryDir) -> Result<Ledger> {
+pub(crate) fn read_ledger_in(h: &HistoryDir) -> Result<Ledger> {
     Ok(h.read(LEDGER_FILE)?
         .map(|b| parse_ledger(&b))
         .unwrap_or_default())
@@ -398,11 +398,11 @@ pub fn read_ledger_in(h: &HistoryDir) -> Result<Ledger> {
 
 /// `DIR/HEAD`: the checkpoint of the last entry written, updated after each append.
 #[cfg(test)]
-pub fn read_head(dir: &Path) -> Result<Option<Head>> {
+pub(crate) fn read_head(dir: &Path) -> Result<Option<Head>> {
     read_head_in(&HistoryDir::open(dir, false)?)
 }
 
-pub fn read_head_in(h: &HistoryDir) -> Result<Option<Head>> {
+pub(crate) fn read_head_in(h: &HistoryDir) -> Result<Option<Head>> {
     let path = h.path().join(HEAD_FILE);
     let Some(bytes) = h.read(HEAD_FILE)? else {
         return Ok(None);
@@ -430,34 +430,34 @@ pub fn read_head_in(h: &HistoryDir) -> Result<Option<Head>> {
     }
 }
 
-pub fn results_path(dir: &Path, sha: &str) -> PathBuf {
+pub(crate) fn results_path(dir: &Path, sha: &str) -> PathBuf {
     dir.join(RESULTS_DIR).join(results_name(sha))
 }
 
-pub fn results_name(sha: &str) -> String {
+pub(crate) fn results_name(sha: &str) -> String {
     format!("{sha}.json")
 }
 
 /// An exclusive advisory lock (flock) on `DIR/lock`, held until dropped. flock locks
 /// belong to the open file description, so threads of one process exclude each other
 /// as well as separate processes do.
-pub struct DirLock {
+pub(crate) struct DirLock {
     _file: File,
 }
 
-pub fn lock_dir(h: &HistoryDir) -> Result<DirLock> {
+pub(crate) fn lock_dir(h: &HistoryDir) -> Result<DirLock> {
     let file = h.open_file(LOCK_FILE, libc::O_RDWR | libc::O_CREAT)?;
     file.lock().map_err(Error::io(h.path().join(LOCK_FILE)))?;
     Ok(DirLock { _file: file })
 }
 
-pub fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 /// What to append: a scan's results (with what the entry records about the scan), or a
 /// prune record.
-pub enum Payload<'a> {
+pub(crate) enum Payload<'a> {
     Scan(&'a [u8], ScanFacts),
     Prune(PruneRecord),
 }
@@ -466,7 +466,7 @@ pub enum Payload<'a> {
 /// results document: the entry itself then says which host it is about, under its hash
 /// and signature, for `history list` and for whatever reads the ledger.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ScanFacts {
+pub(crate) struct ScanFacts {
     /// `scan.host.hostname`.
     pub host: Option<String>,
     /// `scan.started`.
@@ -475,7 +475,7 @@ pub struct ScanFacts {
 
 impl ScanFacts {
     /// The facts of a parsed results document; missing fields stay `None`.
-    pub fn of(results: &serde_json::Value) -> ScanFacts {
+    pub(crate) fn of(results: &serde_json::Value) -> ScanFacts {
         let text = |p: &str| {
             results
                 .pointer(p)
@@ -490,7 +490,7 @@ impl ScanFacts {
 }
 
 /// What an entry records, before it is sealed.
-pub enum Body {
+pub(crate) enum Body {
     Scan {
         results_sha256: String,
         facts: ScanFacts,
@@ -520,7 +520,7 @@ pub(crate) fn refuse_unsigned_after_signed(
     Ok(())
 }
 
-pub fn append_locked(
+pub(crate) fn append_locked(
     h: &HistoryDir,
     _lock: &DirLock,
     payload: Payload<'_>,
@@ -596,7 +596,7 @@ pub fn append_locked(
 }
 
 /// A sealed (hashed, optionally signed) entry.
-pub fn new_entry(
+pub(crate) fn new_entry(
     seq: u64,
     prev_hash: String,
     chain: String,
@@ -629,7 +629,7 @@ pub fn new_entry(
 }
 
 /// Replaces `HEAD` with the checkpoint of `entry`, signed with `key` if given.
-pub fn write_head(h: &HistoryDir, entry: &Entry, key: Option<&SigningKey>) -> Result<()> {
+pub(crate) fn write_head(h: &HistoryDir, entry: &Entry, key: Option<&SigningKey>) -> Result<()> {
     let mut line = serde_json::to_string(&Checkpoint::of(entry, key)).expect("serializes");
     line.push('\n');
     h.replace(HEAD_FILE, line.as_bytes())
@@ -637,7 +637,7 @@ pub fn write_head(h: &HistoryDir, entry: &Entry, key: Option<&SigningKey>) -> Re
 
 /// Appends a scan's results document to the history in `dir` (created if needed),
 /// signed with the Ed25519 key in `sign_key` if given.
-pub fn record_scan(dir: &Path, results: &[u8], sign_key: Option<&Path>) -> Result<Entry> {
+pub(crate) fn record_scan(dir: &Path, results: &[u8], sign_key: Option<&Path>) -> Result<Entry> {
     let facts = ScanFacts::of(
         &vigil_core::model::from_json_slice::<serde_json::Value>(results)
             .map_err(|e| Error::InvalidResults(e.to_string()))?,
@@ -649,11 +649,11 @@ pub fn record_scan(dir: &Path, results: &[u8], sign_key: Option<&Path>) -> Resul
 }
 
 /// Reads the stored results document of a scan entry.
-pub fn read_results(dir: &Path, entry: &Entry) -> Result<Vec<u8>> {
+pub(crate) fn read_results(dir: &Path, entry: &Entry) -> Result<Vec<u8>> {
     read_results_in(&HistoryDir::open(dir, false)?, entry)
 }
 
-pub fn read_results_in(h: &HistoryDir, entry: &Entry) -> Result<Vec<u8>> {
+pub(crate) fn read_results_in(h: &HistoryDir, entry: &Entry) -> Result<Vec<u8>> {
     let sha = entry
         .results_sha256
         .as_deref()
@@ -666,7 +666,7 @@ pub fn read_results_in(h: &HistoryDir, entry: &Entry) -> Result<Vec<u8>> {
 
 /// The results document of the latest scan in the history, if any (for comparing a new
 /// scan against, e.g. to emit events).
-pub fn latest_results(dir: &Path) -> Result<Option<Vec<u8>>> {
+pub(crate) fn latest_results(dir: &Path) -> Result<Option<Vec<u8>>> {
     let h = match HistoryDir::open(dir, false) {
         Ok(h) => h,
         // The first scan of a history that does not exist yet.

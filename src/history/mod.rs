@@ -62,25 +62,25 @@
 //! The `vigil history` subcommands (their arguments, output and exit statuses) are
 //! `crate::cli::history`; this module is the ledger itself.
 
-pub mod diff;
-pub mod dir;
-pub mod error;
-pub mod events;
-pub mod ledger;
-pub mod prune;
-pub mod verify;
+pub(crate) mod diff;
+pub(crate) mod dir;
+pub(crate) mod error;
+pub(crate) mod events;
+pub(crate) mod ledger;
+pub(crate) mod prune;
+pub(crate) mod verify;
 
 use std::path::PathBuf;
 
-pub use error::{Error, Result};
-pub use events::{Target as EventTarget, emit};
-pub use ledger::{Entry, Kind, latest_results, record_scan};
+pub(crate) use error::{Error, Result};
+pub(crate) use events::{Target as EventTarget, emit};
+pub(crate) use ledger::{Entry, Kind, latest_results, record_scan};
 
 /// Where a finished scan's results go: the history to append to (signed with
 /// `sign_key` when given) and the event target. What `vigil scan --history DIR
 /// --sign-key FILE --events PATH` and `vigil history record` ask for.
 #[derive(Debug, Clone, Default)]
-pub struct Recording {
+pub(crate) struct Recording {
     pub history: Option<PathBuf>,
     pub sign_key: Option<PathBuf>,
     pub events: Option<EventTarget>,
@@ -88,13 +88,13 @@ pub struct Recording {
 
 impl Recording {
     /// Whether anything is recorded at all.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.history.is_none() && self.events.is_none()
     }
 
     /// Records a finished scan's results document and emits its events. Returns the
     /// new entry when a history was given.
-    pub fn record(&self, results: &[u8]) -> Result<Option<Entry>> {
+    pub(crate) fn record(&self, results: &[u8]) -> Result<Option<Entry>> {
         let previous = match &self.history {
             Some(dir) if self.events.is_some() => latest_results(dir)?,
             _ => None,

@@ -22,7 +22,7 @@ use super::ledger::{
 };
 
 /// Prunes entries older than `keep_days` days before `now`. Returns the prune entry.
-pub fn prune(
+pub(crate) fn prune(
     dir: &Path,
     keep_days: u64,
     now: chrono::DateTime<chrono::Utc>,

@@ -26,7 +26,7 @@ use vigil_core::osutil::sha256_hex;
 
 /// One problem or warning, located by ledger line and entry seq where known.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
+pub(crate) struct Finding {
     pub line: Option<usize>,
     pub seq: Option<u64>,
     pub message: String,
@@ -44,7 +44,7 @@ impl std::fmt::Display for Finding {
 }
 
 #[derive(Debug, Clone, Default)]
-pub struct Report {
+pub(crate) struct Report {
     pub entries: usize,
     pub signed: usize,
     pub problems: Vec<Finding>,
@@ -60,7 +60,7 @@ pub struct Report {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CheckpointKind {
+pub(crate) enum CheckpointKind {
     Legacy,
     Unsigned,
     Signed,
@@ -68,7 +68,7 @@ pub enum CheckpointKind {
 
 /// What to check beyond the chain itself.
 #[derive(Debug, Clone, Default)]
-pub struct Options {
+pub(crate) struct Options {
     /// Every entry and the checkpoint must be signed by this key.
     pub trusted: Option<VerifyingKey>,
     /// `--expect-head SEQ:HASH`: the chain must contain this entry (what a SIEM or an
@@ -79,7 +79,7 @@ pub struct Options {
 }
 
 /// Parses `SEQ:HASH` (the head a scan summary or event shows).
-pub fn parse_head(s: &str) -> std::result::Result<(u64, String), String> {
+pub(crate) fn parse_head(s: &str) -> std::result::Result<(u64, String), String> {
     let (seq, hash) = s
         .split_once(':')
         .ok_or_else(|| format!("{s:?}: expected SEQ:HASH, as a scan summary prints it"))?;
@@ -93,7 +93,7 @@ pub fn parse_head(s: &str) -> std::result::Result<(u64, String), String> {
 }
 
 impl Report {
-    pub fn ok(&self) -> bool {
+    pub(crate) fn ok(&self) -> bool {
         self.problems.is_empty()
     }
 }
@@ -108,7 +108,7 @@ fn at(line: usize, seq: Option<u64>, message: impl Into<String>) -> Finding {
 
 /// Verifies the history in `dir`. With `trusted`, every entry must be signed by it.
 #[cfg(test)]
-pub fn verify(dir: &Path, trusted: Option<&VerifyingKey>) -> Result<Report> {
+pub(crate) fn verify(dir: &Path, trusted: Option<&VerifyingKey>) -> Result<Report> {
     verify_with(
         dir,
         &Options {
@@ -119,7 +119,7 @@ pub fn verify(dir: &Path, trusted: Option<&VerifyingKey>) -> Result<Report> {
 }
 
 /// Verifies the history in `dir` with the checks of `opts`.
-pub fn verify_with(dir: &Path, opts: &Options) -> Result<Report> {
+pub(crate) fn verify_with(dir: &Path, opts: &Options) -> Result<Report> {
     let trusted = opts.trusted.as_ref();
     let h = HistoryDir::open(dir, false)?;
     let ledger = read_ledger_in(&h)?;

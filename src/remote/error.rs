@@ -10,7 +10,7 @@ use thiserror::Error;
 
 /// Which step of the remote scan was running when something failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
+pub(crate) enum Stage {
     Connect,
     /// Upload and scan (one round trip).
     Scan,
@@ -28,7 +28,7 @@ impl std::fmt::Display for Stage {
 }
 
 #[derive(Debug, Error)]
-pub enum RemoteError {
+pub(crate) enum RemoteError {
     #[error("host unreachable: {detail}")]
     Unreachable { detail: String },
     #[error("host key verification failed: {detail}")]
@@ -65,7 +65,7 @@ pub enum RemoteError {
 
 impl RemoteError {
     /// A stable word for the fleet summary JSON.
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             RemoteError::Unreachable { .. } => "unreachable",
             RemoteError::HostKey { .. } => "host_key",
@@ -101,7 +101,7 @@ fn is_noise(line: &str) -> bool {
 
 /// The informative part of ssh's (or the remote command's) stderr, on one line, with the
 /// agent socket path removed and the length bounded.
-pub fn sanitize_detail(stderr: &[u8]) -> String {
+pub(crate) fn sanitize_detail(stderr: &[u8]) -> String {
     let text = String::from_utf8_lossy(stderr);
     let mut lines: Vec<&str> = text.lines().filter(|l| !is_noise(l)).collect();
     // The last lines are the conclusion (ssh prints the verdict last).
@@ -127,7 +127,7 @@ pub fn sanitize_detail(stderr: &[u8]) -> String {
 /// Classifies an ssh exit status 255 (ssh's own failure, not the remote command's).
 /// `stage` tells a drop during the scan from a failure to connect: through a control
 /// master, a dropped connection often leaves no message at all.
-pub fn classify_ssh_failure(stage: Stage, stderr: &[u8]) -> RemoteError {
+pub(crate) fn classify_ssh_failure(stage: Stage, stderr: &[u8]) -> RemoteError {
     let text = String::from_utf8_lossy(stderr);
     let detail = sanitize_detail(stderr);
     let has = |s: &str| text.contains(s);

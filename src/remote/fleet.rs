@@ -24,7 +24,7 @@ use super::task::ScapOutput;
 use vigil_core::osutil::is_plain_file_name;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HostStatus {
+pub(crate) enum HostStatus {
     /// Every rule passed or did not apply.
     Pass,
     /// At least one rule is fail, error or unknown.
@@ -34,7 +34,7 @@ pub enum HostStatus {
 }
 
 impl HostStatus {
-    pub fn word(self) -> &'static str {
+    pub(crate) fn word(self) -> &'static str {
         match self {
             HostStatus::Pass => "pass",
             HostStatus::Fail => "fail",
@@ -44,7 +44,7 @@ impl HostStatus {
 }
 
 #[derive(Debug)]
-pub struct HostOutcome {
+pub(crate) struct HostOutcome {
     pub spec: HostSpec,
     pub result: Result<HostScan, RemoteError>,
     pub duration: Duration,
@@ -52,7 +52,7 @@ pub struct HostOutcome {
 
 /// Rule results counted from a results document.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Counts {
+pub(crate) struct Counts {
     pub pass: usize,
     /// fail, error or unknown: what makes `vigil scan` exit 2.
     pub failing: usize,
@@ -60,7 +60,7 @@ pub struct Counts {
     pub failing_ids: Vec<String>,
 }
 
-pub fn count_rules(results: &ScanResults) -> Counts {
+pub(crate) fn count_rules(results: &ScanResults) -> Counts {
     use vigil_core::engine::xccdf::RuleOutcome;
     let mut c = Counts::default();
     for r in &results.rules {
@@ -91,7 +91,7 @@ pub fn count_rules(results: &ScanResults) -> Counts {
 }
 
 impl HostOutcome {
-    pub fn status(&self) -> HostStatus {
+    pub(crate) fn status(&self) -> HostStatus {
         match &self.result {
             Err(_) => HostStatus::Error,
             Ok(s) if count_rules(&s.results).failing > 0 => HostStatus::Fail,
@@ -101,7 +101,7 @@ impl HostOutcome {
 }
 
 #[derive(Debug)]
-pub struct FleetReport {
+pub(crate) struct FleetReport {
     /// In the order the hosts were given.
     pub hosts: Vec<HostOutcome>,
     pub wall: Duration,
@@ -127,7 +127,7 @@ fn control_dir() -> Result<tempfile::TempDir, RemoteError> {
 /// Scans every host, `jobs` at a time, calling `on_done` with the host's index as each
 /// host finishes; it may take what it has written out of the outcome (the returned
 /// files), so a fleet never holds every host's SCAP results at once.
-pub fn run_fleet(
+pub(crate) fn run_fleet(
     hosts: &[HostSpec],
     jobs: usize,
     opts: &SshOptions,
@@ -180,7 +180,7 @@ pub fn run_fleet(
 /// existing directory given. In a fleet each path is a directory that receives
 /// `<stem>.arf.xml`, `<stem>.xccdf-results.xml` and `<stem>.<document>.result.xml`.
 /// Returns the files written.
-pub fn write_host_scap(
+pub(crate) fn write_host_scap(
     scan: &HostScan,
     fleet_stem: Option<&str>,
     outputs: &[(ScapOutput, PathBuf)],
@@ -247,14 +247,14 @@ fn returned_output(scan: &HostScan, kind: ScapOutput) -> Result<Vec<(&str, &[u8]
 }
 
 /// The fleet summary's file in `--fleet-out DIR`, without `.json`.
-pub const SUMMARY_STEM: &str = "fleet-summary";
+pub(crate) const SUMMARY_STEM: &str = "fleet-summary";
 
 /// Distinct file stems for the hosts' documents: each host's [`HostSpec::file_stem`],
 /// and when that is already taken (by an earlier host, or by the fleet summary, compared
 /// without case, as a case-insensitive file system would) the first free `<stem>-N`
 /// from 2 up. So a host labelled `fleet-summary` gets `fleet-summary-2.json`, and no
 /// host's file overwrites another's or the summary.
-pub fn file_stems<'a>(hosts: impl IntoIterator<Item = &'a HostSpec>) -> Vec<String> {
+pub(crate) fn file_stems<'a>(hosts: impl IntoIterator<Item = &'a HostSpec>) -> Vec<String> {
     let mut taken = std::collections::HashSet::<String>::from([SUMMARY_STEM.to_string()]);
     hosts
         .into_iter()
@@ -274,7 +274,7 @@ pub fn file_stems<'a>(hosts: impl IntoIterator<Item = &'a HostSpec>) -> Vec<Stri
 impl FleetReport {
     /// How the fleet scan ended: its worst host decides (a host that could not be
     /// scanned, then a host that failed a rule).
-    pub fn outcome(&self) -> Exit {
+    pub(crate) fn outcome(&self) -> Exit {
         self.hosts
             .iter()
             .map(|h| match h.status() {
@@ -287,7 +287,7 @@ impl FleetReport {
     }
 
     /// The fleet summary document. `out_files` are the per-host documents' paths.
-    pub fn summary(&self, out_files: Option<&[Option<PathBuf>]>) -> Value {
+    pub(crate) fn summary(&self, out_files: Option<&[Option<PathBuf>]>) -> Value {
         let mut totals = json!({"hosts": self.hosts.len(), "pass": 0, "fail": 0, "error": 0});
         let hosts: Vec<Value> = self
             .hosts
@@ -342,7 +342,7 @@ impl FleetReport {
     }
 
     /// Writes `<dir>/<host>.json` for every scanned host and `<dir>/fleet-summary.json`.
-    pub fn write(&self, dir: &Path) -> std::io::Result<Vec<Option<PathBuf>>> {
+    pub(crate) fn write(&self, dir: &Path) -> std::io::Result<Vec<Option<PathBuf>>> {
         std::fs::create_dir_all(dir)?;
         let stems = file_stems(self.hosts.iter().map(|h| &h.spec));
         let mut paths = Vec::new();
@@ -365,7 +365,7 @@ impl FleetReport {
     /// HTML reports rendered here from the hosts' results: `out` itself for a single
     /// host, `out/<host>.html` for each scanned host of a fleet (hosts that could not be
     /// scanned have none). Returns the files written.
-    pub fn write_html(&self, out: &Path) -> Result<Vec<PathBuf>, String> {
+    pub(crate) fn write_html(&self, out: &Path) -> Result<Vec<PathBuf>, String> {
         let render = |results: &ScanResults, path: &Path| -> Result<(), String> {
             let html = crate::report::html::render(results).map_err(|e| e.to_string())?;
             crate::report::write_output(path, html.as_bytes()).map_err(|e| e.to_string())
@@ -393,7 +393,7 @@ impl FleetReport {
     }
 
     /// The terminal table: one line per host, then the totals.
-    pub fn table(&self) -> String {
+    pub(crate) fn table(&self) -> String {
         let w = self
             .hosts
             .iter()

@@ -10,7 +10,7 @@ use thiserror::Error;
 use crate::report::sanitize::terminal;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostSpec {
+pub(crate) struct HostSpec {
     /// What reports call this host: the inventory name, or the `--host` text.
     pub label: String,
     pub user: Option<String>,
@@ -22,7 +22,7 @@ pub struct HostSpec {
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
-pub enum HostSpecError {
+pub(crate) enum HostSpecError {
     #[error("empty host")]
     Empty,
     #[error("{}: bad port (expected 1-65535)", terminal(.0))]
@@ -43,7 +43,7 @@ pub enum HostSpecError {
 /// hands the name to a `ProxyCommand`'s shell (`%h`), and nothing ssh could read as an
 /// option. Host names, addresses and ssh_config aliases in practice are letters, digits,
 /// `.`, `-` and `_`; `:` is for IPv6 and `%` for an IPv6 zone (`fe80::1%eth0`).
-pub fn check_word(original: &str, w: &str, is_user: bool) -> Result<(), HostSpecError> {
+pub(crate) fn check_word(original: &str, w: &str, is_user: bool) -> Result<(), HostSpecError> {
     if w.is_empty() {
         return Err(HostSpecError::Empty);
     }
@@ -63,7 +63,7 @@ fn parse_port(original: &str, p: &str) -> Result<u16, HostSpecError> {
 
 impl HostSpec {
     /// Parses `[user@]host[:port]`, `[user@][v6addr]:port` or a bare IPv6 address.
-    pub fn parse(text: &str) -> Result<HostSpec, HostSpecError> {
+    pub(crate) fn parse(text: &str) -> Result<HostSpec, HostSpecError> {
         let t = text.trim();
         if t.is_empty() {
             return Err(HostSpecError::Empty);
@@ -107,7 +107,7 @@ impl HostSpec {
     }
 
     /// The ssh destination argument (`user@host`); the port goes in `-p`.
-    pub fn destination(&self) -> String {
+    pub(crate) fn destination(&self) -> String {
         match &self.user {
             Some(u) => format!("{u}@{}", self.host),
             None => self.host.clone(),
@@ -115,7 +115,7 @@ impl HostSpec {
     }
 
     /// The label made safe as a file name (`<label>.json` in the fleet output dir).
-    pub fn file_stem(&self) -> String {
+    pub(crate) fn file_stem(&self) -> String {
         let s: String = self
             .label
             .chars()

@@ -13,7 +13,7 @@ use thiserror::Error;
 use super::hostspec::{HostSpec, HostSpecError};
 
 #[derive(Debug, Error)]
-pub enum InventoryError {
+pub(crate) enum InventoryError {
     #[error("{path}: {source}")]
     Read {
         path: PathBuf,
@@ -86,7 +86,7 @@ fn unquote(v: &str) -> String {
 /// Most hosts one inventory may list, ranges expanded: far more than anyone scans at
 /// once, and few enough to hold in memory. A range product past it
 /// (`a[0:99999]b[0:99999]`) is refused before anything is expanded.
-pub const MAX_HOSTS: usize = 100_000;
+pub(crate) const MAX_HOSTS: usize = 100_000;
 
 /// One piece of a host pattern: literal text, or a numeric range `[start:end]`
 /// (zero padding kept).
@@ -161,7 +161,7 @@ fn expand_range(pattern: &str, room: usize) -> Result<Vec<String>, String> {
 }
 
 /// Reads a host list or inventory file.
-pub fn load(path: &Path) -> Result<Vec<HostSpec>, InventoryError> {
+pub(crate) fn load(path: &Path) -> Result<Vec<HostSpec>, InventoryError> {
     let read = |source| InventoryError::Read {
         path: path.to_path_buf(),
         source,
@@ -173,7 +173,7 @@ pub fn load(path: &Path) -> Result<Vec<HostSpec>, InventoryError> {
 }
 
 /// Parses inventory text; `path` is only used in messages.
-pub fn parse(text: &str, path: &Path) -> Result<Vec<HostSpec>, InventoryError> {
+pub(crate) fn parse(text: &str, path: &Path) -> Result<Vec<HostSpec>, InventoryError> {
     let err = |line: usize, message: String| InventoryError::Syntax {
         path: path.to_path_buf(),
         line,

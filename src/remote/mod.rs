@@ -17,13 +17,13 @@
 //!
 //! The clap arguments and the handler main calls are `crate::cli::remote`.
 
-pub mod error;
-pub mod fleet;
-pub mod hostspec;
-pub mod inventory;
-pub mod runner;
-pub mod selftest;
-pub mod ssh;
-pub mod task;
+pub(crate) mod error;
+pub(crate) mod fleet;
+pub(crate) mod hostspec;
+pub(crate) mod inventory;
+pub(crate) mod runner;
+pub(crate) mod selftest;
+pub(crate) mod ssh;
+pub(crate) mod task;
 
-pub use task::{ScanTask, ScapOutput};
+pub(crate) use task::{ScanTask, ScapOutput};

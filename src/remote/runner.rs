@@ -19,7 +19,7 @@ use crate::report::ScanResults;
 
 /// A file to place in the remote directory under `name`.
 #[derive(Debug, Clone)]
-pub struct Upload {
+pub(crate) struct Upload {
     pub name: String,
     pub source: PathBuf,
 }
@@ -28,7 +28,7 @@ pub struct Upload {
 /// remote directory holding the uploads. The command must exit 0 or 2 (like `vigil scan`)
 /// and either print one JSON results document on stdout (`--json -`) or, when the task
 /// names files to bring back, write its JSON to [`RESULTS_JSON`] in `dir`.
-pub trait RemoteTask: Sync {
+pub(crate) trait RemoteTask: Sync {
     fn uploads(&self) -> Vec<Upload>;
     fn args(&self, dir: &str) -> Vec<String>;
     /// Files the command writes in the remote directory that come back with the results
@@ -41,7 +41,7 @@ pub trait RemoteTask: Sync {
 
 /// Where a task that brings files back writes its JSON results, relative to its
 /// remote directory.
-pub const RESULTS_JSON: &str = "results.json";
+pub(crate) const RESULTS_JSON: &str = "results.json";
 
 /// The header before each returned file in the remote script's output: the file's
 /// length in bytes, a space, its path relative to the remote directory, a newline.
@@ -52,7 +52,7 @@ const FILE_HEADER: &str = "vigil-file ";
 /// results are parsed from it into the typed model, so a host sending N bytes costs
 /// N bytes plus the model (benches/remote-output.sh measures it).
 #[derive(Debug)]
-pub struct HostScan {
+pub(crate) struct HostScan {
     /// The bytes the host sent on stdout.
     output: Vec<u8>,
     /// Where in `output` the results document is, exactly as the remote vigil wrote it.
@@ -74,7 +74,7 @@ pub struct HostScan {
 
 impl HostScan {
     /// Takes what a host sent: its results document at `json_at`, its returned files.
-    pub fn new(
+    pub(crate) fn new(
         output: Vec<u8>,
         json_at: Range<usize>,
         files: Vec<(String, Range<usize>)>,
@@ -95,12 +95,12 @@ impl HostScan {
     }
 
     /// The results document exactly as the remote vigil wrote it.
-    pub fn json(&self) -> &[u8] {
+    pub(crate) fn json(&self) -> &[u8] {
         &self.output[self.json_at.clone()]
     }
 
     /// The returned files: (path relative to the remote directory, bytes).
-    pub fn files(&self) -> impl Iterator<Item = (&str, &[u8])> {
+    pub(crate) fn files(&self) -> impl Iterator<Item = (&str, &[u8])> {
         self.files
             .iter()
             .map(|(n, r)| (n.as_str(), &self.output[r.clone()]))
@@ -109,7 +109,7 @@ impl HostScan {
     /// Drops the returned files once they are written, keeping only the results
     /// document (moved to the front of the buffer in place, the rest freed), so a fleet
     /// never holds every host's SCAP results at once.
-    pub fn drop_files(&mut self) {
+    pub(crate) fn drop_files(&mut self) {
         if self.files.is_empty() {
             return;
         }
@@ -122,7 +122,7 @@ impl HostScan {
 }
 
 #[derive(Debug, Default, Clone)]
-pub struct Timings {
+pub(crate) struct Timings {
     /// Connection, platform check and mktemp.
     pub connect: Duration,
     /// Upload and scan: one round trip.
@@ -131,7 +131,7 @@ pub struct Timings {
 }
 
 /// `uname -m` spelled the way Rust's `std::env::consts::ARCH` spells it.
-pub fn normalize_machine(m: &str) -> String {
+pub(crate) fn normalize_machine(m: &str) -> String {
     match m {
         "x86_64" | "amd64" => "x86_64".into(),
         "i386" | "i486" | "i586" | "i686" | "x86" => "x86".into(),
@@ -145,7 +145,7 @@ pub fn normalize_machine(m: &str) -> String {
 }
 
 /// This binary's architecture in the same spelling.
-pub fn local_machine() -> String {
+pub(crate) fn local_machine() -> String {
     let arch = std::env::consts::ARCH;
     if arch == "powerpc64" && cfg!(target_endian = "little") {
         "powerpc64le".into()
@@ -155,7 +155,7 @@ pub fn local_machine() -> String {
 }
 
 /// Compares `uname -sm` output with this binary's target.
-pub fn check_platform(uname: &str) -> Result<(), RemoteError> {
+pub(crate) fn check_platform(uname: &str) -> Result<(), RemoteError> {
     let mut words = uname.split_whitespace();
     let (os, machine) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
     let remote_os = match os.to_ascii_lowercase().as_str() {
@@ -188,7 +188,7 @@ fn spawn_err(e: std::io::Error, opts: &SshOptions) -> RemoteError {
 /// no `..`, only characters that need no quoting. `--remote-tmpdir` is checked against
 /// it before anything runs on the host, since mktemp's result under any other base is
 /// refused by [`valid_remote_dir`] and could then not be removed.
-pub fn valid_remote_base(d: &str) -> bool {
+pub(crate) fn valid_remote_base(d: &str) -> bool {
     d.starts_with('/')
         && !d.split('/').any(|c| c == "..")
         && d.chars()
@@ -215,7 +215,12 @@ fn sudo_failure(opts: &SshOptions, out: &Output) -> Option<RemoteError> {
 /// copied, removes the directory however the shell ends; a hangup or a dead stdout pipe
 /// (the connection dropped) exits through it. With `returned` files, a scan that ends
 /// with 0 or 2 is followed on stdout by each of them, framed by [`FILE_HEADER`] lines.
-pub fn scan_script(dir: &str, uploads: &str, args: &[String], returned: &[String]) -> String {
+pub(crate) fn scan_script(
+    dir: &str,
+    uploads: &str,
+    args: &[String],
+    returned: &[String],
+) -> String {
     let q = shell_quote(dir);
     let mut cmd = format!("{q}/vigil");
     for a in args {
@@ -250,7 +255,7 @@ pub fn scan_script(dir: &str, uploads: &str, args: &[String], returned: &[String
 }
 
 /// Splits the output of a script with returned files into (path, where in `out`).
-pub fn parse_returned_files(out: &[u8]) -> Result<Vec<(String, Range<usize>)>, RemoteError> {
+pub(crate) fn parse_returned_files(out: &[u8]) -> Result<Vec<(String, Range<usize>)>, RemoteError> {
     let bad = |detail: String| RemoteError::BadOutput { detail };
     let mut files = Vec::new();
     let mut at = 0;
@@ -284,7 +289,7 @@ pub fn parse_returned_files(out: &[u8]) -> Result<Vec<(String, Range<usize>)>, R
 
 /// Scans one host. `binary` is the vigil to copy (normally `std::env::current_exe`);
 /// `control_path` the socket for this host's master connection, in a private directory.
-pub fn scan_host(
+pub(crate) fn scan_host(
     spec: &HostSpec,
     opts: &SshOptions,
     task: &dyn RemoteTask,
@@ -483,7 +488,7 @@ fn upload_and_run(
 /// A host's results document, read into the typed model with the depth limit of
 /// results documents (criteria trees nest as deep as the content's XML), so a remote
 /// scan reads what a local `vigil report` reads.
-pub fn parse_doc(json: &[u8]) -> Result<ScanResults, RemoteError> {
+pub(crate) fn parse_doc(json: &[u8]) -> Result<ScanResults, RemoteError> {
     vigil_core::model::from_json_slice(json).map_err(|e| RemoteError::BadOutput {
         detail: format!(
             "line {}, column {}: {e} (in {} bytes)",

@@ -28,7 +28,7 @@ fn hostname() -> String {
 }
 
 /// Runs the plan; returns the exit status (0 all pass, 2 some fail, 1 bad plan).
-pub fn run(plan: &Path, args: &[String]) -> i32 {
+pub(crate) fn run(plan: &Path, args: &[String]) -> i32 {
     let text = match std::fs::read_to_string(plan) {
         Ok(t) => t,
         Err(e) => {

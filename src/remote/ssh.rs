@@ -15,7 +15,7 @@ use vigil_core::osutil::read_bounded;
 
 /// How to reach hosts: what the user said on the command line.
 #[derive(Debug, Clone)]
-pub struct SshOptions {
+pub(crate) struct SshOptions {
     /// The ssh client to run (`ssh` from PATH).
     pub program: PathBuf,
     /// `--ssh-config FILE`, passed as `-F FILE`.
@@ -41,7 +41,7 @@ pub struct SshOptions {
 /// hosts with more items. Reading what a host sends costs this machine about 2.8 times
 /// it in memory (`OUTPUTS= benches/remote-output.sh`: 64 MB, 174 MB peak RSS); an
 /// `--html` report adds the renderer's memory, as it does for a local scan.
-pub const DEFAULT_MAX_REMOTE_OUTPUT: u64 = 64 << 20;
+pub(crate) const DEFAULT_MAX_REMOTE_OUTPUT: u64 = 64 << 20;
 
 /// Most bytes of a remote command's stderr kept (for error messages); the rest is read
 /// and dropped.
@@ -63,7 +63,7 @@ impl Default for SshOptions {
 
 /// Checks a `--ssh-option` value: `KEY=VALUE` with a plain key. The value is the
 /// user's business (it may even be a secret, which is why it is never printed).
-pub fn validate_option(opt: &str) -> Result<(), String> {
+pub(crate) fn validate_option(opt: &str) -> Result<(), String> {
     let (k, v) = opt
         .split_once('=')
         .ok_or_else(|| "--ssh-option expects KEY=VALUE".to_string())?;
@@ -83,7 +83,7 @@ pub fn validate_option(opt: &str) -> Result<(), String> {
 }
 
 /// Quotes a word for a POSIX shell.
-pub fn shell_quote(s: &str) -> String {
+pub(crate) fn shell_quote(s: &str) -> String {
     if !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "/._-=:,+@%".contains(c))
@@ -94,14 +94,14 @@ pub fn shell_quote(s: &str) -> String {
 }
 
 /// One host's connection: every [`Session::run`] reuses the control master.
-pub struct Session<'a> {
+pub(crate) struct Session<'a> {
     opts: &'a SshOptions,
     spec: &'a HostSpec,
     control_path: PathBuf,
 }
 
 impl<'a> Session<'a> {
-    pub fn new(opts: &'a SshOptions, spec: &'a HostSpec, control_path: &Path) -> Self {
+    pub(crate) fn new(opts: &'a SshOptions, spec: &'a HostSpec, control_path: &Path) -> Self {
         Session {
             opts,
             spec,
@@ -110,7 +110,7 @@ impl<'a> Session<'a> {
     }
 
     /// The ssh arguments before the destination.
-    pub fn args(&self) -> Vec<OsString> {
+    pub(crate) fn args(&self) -> Vec<OsString> {
         let mut a: Vec<OsString> = Vec::new();
         let mut o = |s: String| {
             a.push("-o".into());
@@ -151,7 +151,7 @@ impl<'a> Session<'a> {
     /// the bytes of `stdin` (files with their lengths, one after another; the length is
     /// what the remote side was promised, so a file that changed cannot desynchronise
     /// it). Returns ssh's output; exit status 255 is ssh's own failure.
-    pub fn run(&self, script: &str, stdin: &[(File, u64)]) -> std::io::Result<Output> {
+    pub(crate) fn run(&self, script: &str, stdin: &[(File, u64)]) -> std::io::Result<Output> {
         let remote = if self.opts.sudo {
             format!("sudo -n sh -c {}", shell_quote(script))
         } else {
@@ -221,7 +221,7 @@ impl<'a> Session<'a> {
     }
 
     /// Stops the master connection; harmless when there is none.
-    pub fn close(&self) {
+    pub(crate) fn close(&self) {
         let _ = Command::new(&self.opts.program)
             .args(self.args())
             .args(["-O", "exit", "--"])

@@ -24,7 +24,7 @@ const CONTENT_DIR: &str = "content";
 
 /// A SCAP results file the remote scan writes and sends back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScapOutput {
+pub(crate) enum ScapOutput {
     Arf,
     XccdfResults,
     /// A directory on the host: one `<document>.result.xml` per OVAL document.
@@ -32,7 +32,7 @@ pub enum ScapOutput {
 }
 
 impl ScapOutput {
-    pub fn flag(self) -> &'static str {
+    pub(crate) fn flag(self) -> &'static str {
         match self {
             ScapOutput::Arf => "--arf",
             ScapOutput::XccdfResults => "--xccdf-results",
@@ -41,7 +41,7 @@ impl ScapOutput {
     }
 
     /// Where the remote scan writes it, relative to its directory (`/` ends a directory).
-    pub fn remote_name(self) -> &'static str {
+    pub(crate) fn remote_name(self) -> &'static str {
         match self {
             ScapOutput::Arf => "arf.xml",
             ScapOutput::XccdfResults => "xccdf-results.xml",
@@ -51,10 +51,10 @@ impl ScapOutput {
 }
 
 /// The name of the serialised [`ScanSpec`] in the remote directory.
-pub const SPEC_FILE: &str = "scan-spec.json";
+pub(crate) const SPEC_FILE: &str = "scan-spec.json";
 
 #[derive(Debug, Clone)]
-pub struct ScanTask {
+pub(crate) struct ScanTask {
     /// The vigil subcommand to run remotely: `scan` (tests use `remote-selftest`,
     /// which takes the same arguments).
     pub subcommand: String,
@@ -74,7 +74,7 @@ pub struct ScanTask {
 
 impl ScanTask {
     /// The task of scanning `content` with `spec`.
-    pub fn scan(content: Option<PathBuf>, spec: ScanSpec) -> Result<ScanTask, String> {
+    pub(crate) fn scan(content: Option<PathBuf>, spec: ScanSpec) -> Result<ScanTask, String> {
         let mut remote = spec.clone();
         for (i, (name, p)) in [
             ("tailoring", &mut remote.load.tailoring),
@@ -119,7 +119,7 @@ impl ScanTask {
     /// beside a standalone benchmark, so the host resolves them as this machine does.
     /// They are copied under the names the benchmark uses, which must therefore be plain
     /// file names. Data streams and OVAL files are self-contained and add nothing.
-    pub fn with_companions(mut self, content: &Content) -> Result<ScanTask, String> {
+    pub(crate) fn with_companions(mut self, content: &Content) -> Result<ScanTask, String> {
         if content.kind != ContentKind::Xccdf {
             return Ok(self);
         }

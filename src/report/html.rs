@@ -29,18 +29,18 @@ const CSS: &str = include_str!("../../reports/report.css");
 const JS: &str = include_str!("../../reports/report.js");
 
 /// Most items shown per test (the JSON keeps up to `--max-items`; the total is shown).
-pub const HTML_ITEMS_PER_TEST: usize = 50;
+pub(crate) const HTML_ITEMS_PER_TEST: usize = 50;
 /// Longest item value shown in full; longer ones are cut with a note.
 const MAX_CELL_CHARS: usize = 400;
 /// Deepest extend_definition chain shown (cycles are reported by the engine).
 const MAX_EXTEND_DEPTH: usize = 8;
 
 /// CSA CCM v4 LOG-11 and the controls related to it, in the order the roll-up shows.
-pub const CCM_FOCUS: &[&str] = &["LOG-11", "LOG-10", "IAM-09", "IAM-12", "CEK-21"];
-pub const CCM_NAME: &str = "CSA CCM v4";
+pub(crate) const CCM_FOCUS: &[&str] = &["LOG-11", "LOG-10", "IAM-09", "IAM-12", "CEK-21"];
+pub(crate) const CCM_NAME: &str = "CSA CCM v4";
 
 /// Renders the report for a results document.
-pub fn render(results: &ScanResults) -> Result<String, ReportError> {
+pub(crate) fn render(results: &ScanResults) -> Result<String, ReportError> {
     let view = build_view(results);
     let mut env = Environment::new();
     env.add_template("report.html", TEMPLATE)
@@ -255,7 +255,7 @@ struct RowView {
 
 /// The framework a reference belongs to, named from its href: SSG gives every
 /// framework its own URL (one per control for some), with the control id as text.
-pub fn framework_name(href: Option<&str>) -> String {
+pub(crate) fn framework_name(href: Option<&str>) -> String {
     let h = href.unwrap_or("").trim();
     let l = h.to_ascii_lowercase();
     let known: &[(&str, &str)] = &[

@@ -41,7 +41,7 @@ const DROPPED_WITH_CONTENT: &[&str] = &[
 
 /// Sanitises an XHTML fragment (as serialised by [`Element::inner_xml`]) to HTML that is
 /// safe to insert into the report.
-pub fn sanitize(fragment: &str) -> String {
+pub(crate) fn sanitize(fragment: &str) -> String {
     let wrapped = format!("<vigil-fragment>{fragment}</vigil-fragment>");
     let mut out = String::with_capacity(fragment.len());
     match xml::parse_str_exact(&wrapped, Path::new("<description>")) {
@@ -147,7 +147,7 @@ fn escape_if(s: &str, unsafe_char: impl Fn(char) -> bool) -> std::borrow::Cow<'_
 /// character (escape sequences, carriage returns, newlines) and bidirectional override
 /// is shown escaped ([`xml::push_escaped`]), so a rule id, title or message cannot move the
 /// cursor, recolour the terminal, set its title or forge a line of the summary.
-pub fn terminal(s: &str) -> String {
+pub(crate) fn terminal(s: &str) -> String {
     escape_if(s, xml::unsafe_in_line).into_owned()
 }
 
@@ -155,14 +155,14 @@ pub fn terminal(s: &str) -> String {
 /// text vigil prints passes through this last (the summary, errors, `info`, `validate`,
 /// `history`, `baseline`, the fleet table), so a host name, file name or remote error
 /// holding `ESC ] 0 ; ... BEL` reaches the terminal as visible text.
-pub fn terminal_text(s: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn terminal_text(s: &str) -> std::borrow::Cow<'_, str> {
     escape_if(s, |c| c != '\n' && c != '\t' && xml::unsafe_in_line(c))
 }
 
 /// Writes `text` to standard error or output through [`terminal_text`], the one way
 /// vigil prints to a terminal. A closed pipe (`vigil scan | head`) is the reader's
 /// choice, not an error, so what does not fit is dropped and the caller goes on.
-pub fn print(to_stderr: bool, text: &str) {
+pub(crate) fn print(to_stderr: bool, text: &str) {
     use std::io::Write;
     let text = terminal_text(text);
     let _ = if to_stderr {
@@ -173,7 +173,7 @@ pub fn print(to_stderr: bool, text: &str) {
 }
 
 /// `xccdf_org.ssgproject.content_value_var_x` -> `var_x`.
-pub fn short_id(id: &str) -> &str {
+pub(crate) fn short_id(id: &str) -> &str {
     for marker in ["_value_", "_rule_", "_group_", "_profile_"] {
         if let Some(i) = id.find(marker) {
             return &id[i + marker.len()..];

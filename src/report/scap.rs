@@ -228,7 +228,10 @@ fn local_time(t: &str) -> &str {
 }
 
 /// The XCCDF results: the benchmark text with a TestResult added before its end tag.
-pub fn xccdf_results(results: &ScanResults, content: &Content) -> Result<String, ReportError> {
+pub(crate) fn xccdf_results(
+    results: &ScanResults,
+    content: &Content,
+) -> Result<String, ReportError> {
     let bench = content.benchmark.as_ref().ok_or_else(|| {
         err(
             "XCCDF results need XCCDF content (a benchmark or data stream); \
@@ -420,7 +423,7 @@ fn test_result(
 }
 
 /// An ARF 1.1 report collection.
-pub fn arf(results: &ScanResults, content: &Content) -> Result<String, ReportError> {
+pub(crate) fn arf(results: &ScanResults, content: &Content) -> Result<String, ReportError> {
     let bench = content.benchmark.as_ref().ok_or_else(|| {
         err("ARF needs XCCDF content (a benchmark or data stream); \
                  for OVAL content use --oval-results")
@@ -575,7 +578,7 @@ pub fn arf(results: &ScanResults, content: &Content) -> Result<String, ReportErr
 }
 
 /// A standalone OVAL 5.11 results document for one OVAL document of the content.
-pub fn oval_results(results: &ScanResults, content: &Content, document: &str) -> String {
+pub(crate) fn oval_results(results: &ScanResults, content: &Content, document: &str) -> String {
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}\n",
         oval_results_body(results, content, document)
@@ -586,7 +589,7 @@ pub fn oval_results(results: &ScanResults, content: &Content, document: &str) ->
 /// one OVAL document, or `PATH/<document>.result.xml` for each when PATH is a directory
 /// (the names `oscap --oval-results` gives), `<document>` being the last plain component
 /// of the document's name ([`vigil_core::osutil::plain_file_name`]).
-pub fn oval_results_files(
+pub(crate) fn oval_results_files(
     results: &ScanResults,
     content: &Content,
     path: &Path,

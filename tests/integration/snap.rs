@@ -22,7 +22,7 @@ use pcre2::bytes::Regex;
 
 /// A `vigil` command (not run yet) with the given arguments, in a neutral environment:
 /// no colour, no terminal-dependent output, no content directory from the caller.
-pub fn vigil_cmd(args: &[&str]) -> Command {
+pub(crate) fn vigil_cmd(args: &[&str]) -> Command {
     let mut c = Command::new(crate::VIGIL);
     c.args(args)
         .env_remove("VIGIL_CONTENT_DIR")
@@ -90,7 +90,7 @@ fn this_host() -> String {
 
 /// `text` with the test's own paths (`paths`, longest first), the checkout, the host
 /// name, the version and every varying pattern replaced by placeholders.
-pub fn filter(text: &str, paths: &[(&Path, &str)]) -> String {
+pub(crate) fn filter(text: &str, paths: &[(&Path, &str)]) -> String {
     let mut lits: Vec<(String, String)> = paths
         .iter()
         .flat_map(|(p, name)| {
@@ -126,7 +126,7 @@ pub fn filter(text: &str, paths: &[(&Path, &str)]) -> String {
 
 /// Runs `cmd` and returns its snapshot text (exit code, stdout, stderr, filtered) and
 /// the raw output.
-pub fn run_snapshot(cmd: &mut Command, paths: &[(&Path, &str)]) -> (String, Output) {
+pub(crate) fn run_snapshot(cmd: &mut Command, paths: &[(&Path, &str)]) -> (String, Output) {
     let out = cmd.output().expect("run vigil");
     let code = match out.status.code() {
         Some(c) => c.to_string(),
