@@ -2,7 +2,7 @@
 //! their members, which roles must stay separate (NIST SP 800-130 FR:5.3/5.4), its keys
 //! and their expected fingerprints, owners, modes, ACLs and lifetimes, its audit-log
 //! sources, the SIEM they are forwarded to, software minimums, integrity-monitored paths
-//! and detection settings. vigil's own OVAL probes (`crate::probes::vigil`) compare the
+//! and detection settings. vigil's own OVAL probes (`crate::probes::keymgmt`) compare the
 //! host against it; the format is documented in the README ("Key-management audit") and shown in full in
 //! content/ccm-log11/policy.example.toml.
 //!

@@ -10,8 +10,8 @@
 
 use std::path::Path;
 
-use super::accounts::Accounts;
-use super::fsutil::{self, HostFile};
+use crate::host::accounts::Accounts;
+use crate::host::{HostFile, fileattrs};
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
 const ACL_EA_VERSION: u32 = 2;
@@ -133,7 +133,7 @@ impl Acl {
         if f.meta.file_type().is_symlink() {
             return Ok(Acl::from_mode(mode, uid, gid));
         }
-        match fsutil::posix_acl_xattr(f) {
+        match fileattrs::posix_acl_xattr(f) {
             Err(e) => Err(format!("{}: {e}", f.host_path.display())),
             Ok(None) => Ok(Acl::from_mode(mode, uid, gid)),
             Ok(Some(raw)) => {

@@ -13,10 +13,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::accounts::Accounts;
-use super::fsutil;
 use super::keys::file_facts;
 use super::{bool_str, policy, selects, sha256_hex};
+use crate::host::accounts::Accounts;
+use crate::host::fileattrs;
 use crate::policy::lenient_semver;
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
@@ -310,7 +310,7 @@ impl Probe<Context> for IntegrityProbe {
         let mut items = ctx.sink(ctx.deadline());
         let mut seen = std::collections::BTreeSet::new();
         for root in &integ.paths {
-            let files = match fsutil::walk_files(&ctx.host, Path::new(root), 16) {
+            let files = match fileattrs::walk_files(&ctx.host, Path::new(root), 16) {
                 Ok(f) => f,
                 Err(e) => return Collected::error(format!("{root}: {e}")),
             };
@@ -337,7 +337,7 @@ impl Probe<Context> for IntegrityProbe {
                     .field("path", path.as_str())
                     .field("exists", "true")
                     .field("sha256", sha.as_str())
-                    .field("mode", fsutil::mode_str(facts.mode))
+                    .field("mode", fileattrs::mode_str(facts.mode))
                     .field("owner", facts.owner.as_str())
                     .field("group", facts.group.as_str());
                 for e in &facts.named_acl {
@@ -362,8 +362,8 @@ impl Probe<Context> for IntegrityProbe {
                         if b.mode != facts.mode {
                             diffs.push(format!(
                                 "mode {} != baseline {}",
-                                fsutil::mode_str(facts.mode),
-                                fsutil::mode_str(b.mode)
+                                fileattrs::mode_str(facts.mode),
+                                fileattrs::mode_str(b.mode)
                             ));
                         }
                         if b.owner != facts.owner || b.group != facts.group {

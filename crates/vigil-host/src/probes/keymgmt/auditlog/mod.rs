@@ -27,11 +27,11 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::accounts::Accounts;
-use super::fsutil::{self, HostFile};
 use super::keys::file_facts;
 use super::roles::members;
 use super::{bool_str, int_entity, policy, selects};
+use crate::host::accounts::Accounts;
+use crate::host::{HostFile, fileattrs};
 use crate::policy::{AuditLog, LogFormat, Policy, time};
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
@@ -653,7 +653,7 @@ impl Probe<Context> for AuditLogProbe {
                     let mode_ok = facts.mode & !src.mode == 0;
                     item.push("owner", facts.owner.as_str());
                     item.push("group", facts.group.as_str());
-                    item.push("mode", fsutil::mode_str(facts.mode));
+                    item.push("mode", fileattrs::mode_str(facts.mode));
                     for e in &facts.named_acl {
                         item.push("acl_entry", e.as_str());
                     }
@@ -672,7 +672,7 @@ impl Probe<Context> for AuditLogProbe {
                 }
                 Err(e) => item.message = Some(e),
             }
-            match fsutil::inode_flags(&f) {
+            match fileattrs::inode_flags(&f) {
                 Ok(Some((append, immutable))) => {
                     item.push("append_only", bool_str(append));
                     item.push("immutable", bool_str(immutable));
@@ -1054,7 +1054,7 @@ impl Probe<Context> for LogSecretProbe {
         let mut messages = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
         for p in &paths {
-            let files = match fsutil::walk_files(&ctx.host, Path::new(p), 8) {
+            let files = match fileattrs::walk_files(&ctx.host, Path::new(p), 8) {
                 Ok(f) => f,
                 Err(e) => {
                     messages.push(format!("{p}: {e}"));

@@ -13,8 +13,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::accounts::{Accounts, Via};
 use super::{bool_str, policy, selects};
+use crate::host::accounts::{Accounts, Via};
 use crate::policy::{Policy, RoleKind};
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 

@@ -9,16 +9,18 @@
 //! - `undeclared_private_key_object` (entity `path`, optional): private keys found under
 //!   the policy's key directories that the policy does not declare.
 
+pub mod material;
+
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use super::accounts::Accounts;
 use super::acl::Acl;
-use super::der::{self, KeyInfo, Kind};
-use super::fsutil::{self, HostFile};
 use super::{bool_str, policy, selects, sha256_hex};
+use crate::host::accounts::Accounts;
+use crate::host::{HostFile, fileattrs};
 use crate::policy::{Key, KeyState, time};
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
+use material::{KeyInfo, Kind};
 
 /// Key and certificate files are small; anything larger is not key material.
 const MAX_KEY_FILE: u64 = 1024 * 1024;
@@ -129,13 +131,13 @@ fn key_item(ctx: &Context, acc: &Accounts, key: &Key, now: i64) -> Item {
         Err(e) => return Item::with_status(crate::probes::ItemStatus::Error, e),
     };
     let cert_info = cert.as_ref().and_then(|(_, d)| {
-        der::analyse(d)
+        material::analyse(d)
             .into_iter()
             .find(|i| i.kind == Some(Kind::Certificate))
     });
     let infos = file
         .as_ref()
-        .map(|(_, d)| der::analyse(d))
+        .map(|(_, d)| material::analyse(d))
         .unwrap_or_default();
     let info = main_key(&infos).or(cert_info.as_ref());
 
@@ -241,7 +243,7 @@ fn key_item(ctx: &Context, acc: &Accounts, key: &Key, now: i64) -> Item {
             Ok(facts) => {
                 item.push("owner", facts.owner.as_str());
                 item.push("group", facts.group.as_str());
-                item.push("mode", fsutil::mode_str(facts.mode));
+                item.push("mode", fileattrs::mode_str(facts.mode));
                 let owner_ok = key.owner.as_ref().is_none_or(|o| o == &facts.owner);
                 let group_ok = key.group.as_ref().is_none_or(|g| g == &facts.group);
                 let mode_ok = key.mode.is_none_or(|m| facts.mode & !m == 0);
@@ -346,7 +348,7 @@ impl Probe<Context> for CertificateProbe {
                 (Some(c), _) => (c, read_key(ctx, c)),
                 (None, Some(p)) => match read_key(ctx, p) {
                     Ok(Some((f, d)))
-                        if der::analyse(&d)
+                        if material::analyse(&d)
                             .iter()
                             .any(|i| i.kind == Some(Kind::Certificate)) =>
                     {
@@ -373,7 +375,7 @@ impl Probe<Context> for CertificateProbe {
                 Ok(Some((_, d))) => d,
             };
             item.push("present", "true");
-            let Some(info) = der::analyse(&data)
+            let Some(info) = material::analyse(&data)
                 .into_iter()
                 .find(|i| i.kind == Some(Kind::Certificate))
             else {
@@ -428,7 +430,7 @@ impl Probe<Context> for UndeclaredKeyProbe {
         let mut messages = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
         for dir in &pol.key_directories {
-            let files = match fsutil::walk_files(&ctx.host, Path::new(dir), 16) {
+            let files = match fileattrs::walk_files(&ctx.host, Path::new(dir), 16) {
                 Ok(f) => f,
                 Err(e) => {
                     messages.push(format!("{dir}: {e}"));
@@ -455,7 +457,7 @@ impl Probe<Context> for UndeclaredKeyProbe {
                         continue;
                     }
                 };
-                let infos = der::analyse(&data);
+                let infos = material::analyse(&data);
                 let Some(k) = infos.iter().find(|i| i.kind == Some(Kind::PrivateKey)) else {
                     continue;
                 };

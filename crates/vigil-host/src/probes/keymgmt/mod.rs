@@ -12,12 +12,9 @@
 //! The families are documented in the README ("Key-management audit").
 
 pub mod access;
-pub mod accounts;
 pub mod acl;
 pub mod auditlog;
 pub mod config;
-pub mod der;
-pub mod fsutil;
 pub mod keys;
 pub mod roles;
 pub mod software;
