@@ -7,8 +7,8 @@
 //!   `min_upstream` as semantic versions.
 //! - `integrity_object` (entity `path`): one item per file under the integrity-monitored
 //!   paths and per baseline entry below them: SHA-256, mode, owner, group and named ACL
-//!   entries compared with the baseline file, which `vigil baseline create` writes (the
-//!   older line format, see [`parse_baseline`], is still read).
+//!   entries compared with the baseline file, which `vigil baseline create` writes
+//!   ([`crate::baseline`]); nothing else is read as a baseline (see [`parse_baseline`]).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -166,20 +166,42 @@ pub struct BaselineEntry {
     pub error: Option<String>,
 }
 
-/// Parses a baseline file: the JSON document `vigil baseline create` writes, or the line
-/// format of earlier versions, `sha256 mode owner group acl path` (path last, may contain
-/// spaces; acl `-` for none), told apart by the JSON's opening brace. Owners, groups and
-/// ACL qualifiers, which `vigil baseline` records as ids, are named with the scanned
-/// host's accounts, as the probe names the files' own.
+/// Parses a baseline file: the JSON document `vigil baseline create` writes. Owners,
+/// groups and ACL qualifiers, which `vigil baseline` records as ids, are named with the
+/// scanned host's accounts, as the probe names the files' own.
+///
+/// Anything else is refused with the way out: one baseline format, the one the command
+/// that makes baselines writes, so that what `vigil baseline check` and the
+/// `kms_integrity` rule compare is the same record. A file in the line format of earlier
+/// versions (`sha256 mode owner group acl path`) is named as such, since that is what a
+/// site upgrading will have.
 pub fn parse_baseline(
     data: &[u8],
     acc: &Accounts,
 ) -> Result<BTreeMap<String, BaselineEntry>, String> {
-    if data.trim_ascii_start().starts_with(b"{") {
-        let b = crate::baseline::parse(data).map_err(|e| format!("not a vigil baseline: {e}"))?;
-        return from_vigil_baseline(&b, acc);
+    let refuse =
+        |why: &str| format!("not a vigil baseline: {why}; make one with `vigil baseline create`");
+    if !data.trim_ascii_start().starts_with(b"{") {
+        return Err(refuse(if is_line_format(data) {
+            "the line format of earlier versions (`sha256 mode owner group acl path`) is no \
+             longer read"
+        } else {
+            "not a JSON document"
+        }));
     }
-    parse_baseline_lines(&String::from_utf8_lossy(data))
+    let b = crate::baseline::parse(data).map_err(|e| refuse(&e))?;
+    from_vigil_baseline(&b, acc)
+}
+
+/// Does the first line that is not blank or a `#` comment start with a SHA-256 in hex,
+/// as the earlier line format's lines do?
+fn is_line_format(data: &[u8]) -> bool {
+    String::from_utf8_lossy(data)
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .and_then(|l| l.split_whitespace().next())
+        .is_some_and(|w| w.len() == 64 && w.bytes().all(|c| c.is_ascii_hexdigit()))
 }
 
 /// The regular files of a `vigil baseline` document. Directories, symbolic links and
@@ -231,45 +253,6 @@ fn from_vigil_baseline(
             Ok((path, entry))
         })
         .collect()
-}
-
-fn parse_baseline_lines(text: &str) -> Result<BTreeMap<String, BaselineEntry>, String> {
-    let mut out = BTreeMap::new();
-    for (n, line) in text.lines().enumerate() {
-        let t = line.trim();
-        if t.is_empty() || t.starts_with('#') {
-            continue;
-        }
-        let mut parts = t.splitn(6, char::is_whitespace);
-        let f: Vec<&str> = (0..6).filter_map(|_| parts.next()).collect();
-        let bad = || {
-            format!(
-                "line {}: expected `sha256 mode owner group acl path`",
-                n + 1
-            )
-        };
-        if f.len() != 6 || f[0].len() != 64 {
-            return Err(bad());
-        }
-        let mode = u32::from_str_radix(f[1], 8).map_err(|_| bad())?;
-        let acl = if f[4] == "-" {
-            Vec::new()
-        } else {
-            f[4].split(',').map(String::from).collect()
-        };
-        out.insert(
-            f[5].trim().to_string(),
-            BaselineEntry {
-                sha256: f[0].to_ascii_lowercase(),
-                mode,
-                owner: f[2].into(),
-                group: f[3].into(),
-                acl,
-                error: None,
-            },
-        );
-    }
-    Ok(out)
 }
 
 pub struct IntegrityProbe;
@@ -491,16 +474,25 @@ mod tests {
         assert_eq!(e, "/etc/vault.d/vault.hcl: mode 'rw' is not octal");
     }
 
+    /// Issue 14 item 4: one baseline format. A baseline in the line format earlier
+    /// versions read is refused, saying what it is and how to make the one that is read.
     #[test]
-    fn baseline_format() {
+    fn line_format_baselines_are_refused_with_the_way_out() {
         let acc = Accounts::default();
-        let b = parse_baseline(format!("# comment\n{} 0755 root root - /usr/bin/vault\n{} 0640 root vault user:x:r-- /etc/vault.d/my file.hcl\n", "a".repeat(64), "b".repeat(64)).as_bytes(), &acc).unwrap();
-        assert_eq!(b["/usr/bin/vault"].mode, 0o755);
-        assert_eq!(b["/etc/vault.d/my file.hcl"].acl, vec!["user:x:r--"]);
-        assert!(
-            parse_baseline(b"abc 0755 root root - /x\n", &acc)
-                .unwrap_err()
-                .starts_with("line 1")
+        let lines = format!(
+            "# comment\n{} 0755 root root - /usr/bin/vault\n",
+            "a".repeat(64)
+        );
+        let e = parse_baseline(lines.as_bytes(), &acc).unwrap_err();
+        assert_eq!(
+            e,
+            "not a vigil baseline: the line format of earlier versions (`sha256 mode owner \
+             group acl path`) is no longer read; make one with `vigil baseline create`"
+        );
+        let e = parse_baseline(b"hello\n", &acc).unwrap_err();
+        assert_eq!(
+            e,
+            "not a vigil baseline: not a JSON document; make one with `vigil baseline create`"
         );
     }
 }
