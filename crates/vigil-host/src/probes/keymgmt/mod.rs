@@ -13,8 +13,8 @@
 
 pub mod access;
 pub mod acl;
+pub mod audit_config;
 pub mod auditlog;
-pub mod config;
 pub mod keys;
 pub mod roles;
 pub mod software;
@@ -44,8 +44,8 @@ pub fn register(r: &mut Registry) {
         Arc::new(auditlog::AuditEventProbe),
         Arc::new(auditlog::RoleActivityProbe),
         Arc::new(auditlog::LogSecretProbe),
-        Arc::new(config::SiemForwardingProbe),
-        Arc::new(config::AuditWatchProbe),
+        Arc::new(audit_config::SiemForwardingProbe),
+        Arc::new(audit_config::AuditWatchProbe),
         Arc::new(software::SoftwareVersionProbe),
         Arc::new(software::IntegrityProbe),
     ];
