@@ -3,8 +3,8 @@
 //! version (2) followed by 8-byte entries `{u16 tag, u16 perm, u32 id}`. A file without
 //! the attribute has the minimal ACL its mode bits describe.
 //!
-//! `posix_acl_object` (vigil family): entity `path` (equals); one item per ACL entry with
-//! `tag` (user_obj, user, group_obj, group, mask, other), `qualifier_id`,
+//! `posix_acl_object` (vigil family): entity `path` (equals); one item per ACL entry
+//! with `tag` (user_obj, user, group_obj, group, mask, other), `qualifier_id`,
 //! `qualifier_name`, `perms` and `effective_perms` (the entry limited by the mask, for
 //! named entries and the owning group, as acl(5) defines).
 

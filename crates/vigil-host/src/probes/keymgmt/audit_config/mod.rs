@@ -1,21 +1,28 @@
 //! Audit forwarding and audit rules against the site policy (CCM LOG-09, LOG-11; NIST
-//! SP 800-130 FR:8.12, FR:8.14):
+//! SP 800-130 FR:8.12, FR:8.14), one module per object:
 //!
-//! - `siem_forwarding_object`: one item per forwarder the policy's `[siem] via` names
-//!   (`rsyslog`: omfwd actions and `@`/`@@` selectors in /etc/rsyslog.conf and
-//!   /etc/rsyslog.d/*.conf; `audisp-remote`: the au-remote plugin's `active` and
-//!   audisp-remote.conf's `remote_server`), with `forwards_to_policy_target`.
-//! - `audit_watch_object` (entity `target` = keys | kms_config): one item per declared
-//!   key file, key directory or integrity-monitored path, `watched` when an auditd rule
-//!   (`-w`, or `-F path=` / `-F dir=` on an exit rule) covers it with the permissions
-//!   needed (read and write for keys, write for configuration).
+//! - [`siem_forwarding`], `siem_forwarding_object`: one item per forwarder the policy's
+//!   `[siem] via` names (`rsyslog`: omfwd actions and `@`/`@@` selectors in
+//!   /etc/rsyslog.conf and /etc/rsyslog.d/*.conf; `audisp-remote`: the au-remote
+//!   plugin's `active` and audisp-remote.conf's `remote_server`), with
+//!   `forwards_to_policy_target`.
+//! - [`audit_watch`], `audit_watch_object` (entity `target` = keys | kms_config): one
+//!   item per declared key file, key directory or integrity-monitored path, `watched`
+//!   when an auditd rule (`-w`, or `-F path=` / `-F dir=` on an exit rule) covers it
+//!   with the permissions needed (read and write for keys, write for configuration).
+
+pub mod audit_watch;
+pub mod siem_forwarding;
 
 use std::path::Path;
 
-use super::{bool_str, policy, selects};
-use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
+use crate::probes::Context;
 
-fn read_text(ctx: &Context, p: &str) -> Option<String> {
+pub use audit_watch::{AuditWatchProbe, Watch, parse_audit_rules};
+pub use siem_forwarding::{SiemForwardingProbe, rsyslog_targets};
+
+/// The text of a host file (lossily UTF-8), if it can be read.
+pub(crate) fn read_text(ctx: &Context, p: &str) -> Option<String> {
     ctx.host
         .read_file(Path::new(p), 16 << 20)
         .ok()
@@ -24,7 +31,7 @@ fn read_text(ctx: &Context, p: &str) -> Option<String> {
 }
 
 /// Files of a `.d` directory with the given suffix, sorted.
-fn dir_files(ctx: &Context, dir: &str, suffix: &str) -> Vec<String> {
+pub(crate) fn dir_files(ctx: &Context, dir: &str, suffix: &str) -> Vec<String> {
     match ctx.host.resolve(Path::new(dir)) {
         Ok(Some(f)) if f.meta.is_dir() => f
             .list_dir()
@@ -35,337 +42,5 @@ fn dir_files(ctx: &Context, dir: &str, suffix: &str) -> Vec<String> {
             .map(|n| format!("{dir}/{n}"))
             .collect(),
         _ => Vec::new(),
-    }
-}
-
-/// `(host, port, file:line)` of every rsyslog forwarding action.
-pub fn rsyslog_targets(files: &[(String, String)]) -> Vec<(String, Option<u16>, String)> {
-    let mut out = Vec::new();
-    for (file, text) in files {
-        let lines: Vec<&str> = text.lines().collect();
-        let mut i = 0;
-        while i < lines.len() {
-            let t = lines[i].split('#').next().unwrap_or("").trim();
-            let lineno = i + 1;
-            if t.contains("action(") {
-                // RainerScript: the action may span lines until its closing parenthesis.
-                let mut block = t.to_string();
-                while !block.contains(')') && i + 1 < lines.len() {
-                    i += 1;
-                    block.push(' ');
-                    block.push_str(lines[i].split('#').next().unwrap_or("").trim());
-                }
-                let param = |name: &str| {
-                    let re = format!("{name}=\"");
-                    block.find(&re).map(|s| {
-                        let rest = &block[s + re.len()..];
-                        rest[..rest.find('"').unwrap_or(rest.len())].to_string()
-                    })
-                };
-                if param("type").as_deref() == Some("omfwd")
-                    && let Some(target) = param("target")
-                {
-                    let port = param("port").and_then(|p| p.parse().ok());
-                    out.push((target, port, format!("{file}:{lineno}")));
-                }
-            } else if let Some(sel_end) = t.find(char::is_whitespace) {
-                let dest = t[sel_end..].trim();
-                if let Some(rest) = dest.strip_prefix('@') {
-                    let rest = rest.trim_start_matches('@').trim_start_matches("(o)");
-                    let rest = rest.split(';').next().unwrap_or(rest);
-                    let (host, port) = match rest.rsplit_once(':') {
-                        Some((h, p)) if !h.contains(']') || h.ends_with(']') => {
-                            (h.trim_matches(['[', ']']).to_string(), p.parse().ok())
-                        }
-                        _ => (rest.to_string(), None),
-                    };
-                    out.push((host, port, format!("{file}:{lineno}")));
-                }
-            }
-            i += 1;
-        }
-    }
-    out
-}
-
-fn kv(text: &str, key: &str) -> Option<String> {
-    text.lines().find_map(|l| {
-        let l = l.split('#').next().unwrap_or("");
-        let (k, v) = l.split_once('=')?;
-        (k.trim() == key).then(|| v.trim().to_string())
-    })
-}
-
-pub struct SiemForwardingProbe;
-
-impl Probe<Context> for SiemForwardingProbe {
-    fn kinds(&self) -> &'static [&'static str] {
-        &["siem_forwarding_object"]
-    }
-
-    fn collect(&self, _query: &ObjectQuery, ctx: &Context) -> Collected {
-        let pol = match policy(ctx) {
-            Ok(p) => p,
-            Err(c) => return c,
-        };
-        let Some(siem) = &pol.siem else {
-            return Collected::with_flag(
-                crate::probes::Flag::NotApplicable,
-                "the site policy names no [siem]",
-            );
-        };
-        let mut items = ctx.sink(ctx.deadline());
-        for via in &siem.via {
-            let mut item = Item::new()
-                .field("forwarder", via.as_str())
-                .field("siem_host", siem.host.as_str());
-            if let Some(p) = siem.port {
-                item.push("siem_port", p.to_string());
-            }
-            let mut to_policy = false;
-            if via == "rsyslog" {
-                let mut names = vec!["/etc/rsyslog.conf".to_string()];
-                names.extend(dir_files(ctx, "/etc/rsyslog.d", ".conf"));
-                let files: Vec<(String, String)> = names
-                    .into_iter()
-                    .filter_map(|n| read_text(ctx, &n).map(|t| (n, t)))
-                    .collect();
-                let targets = rsyslog_targets(&files);
-                item.push("configured", bool_str(!targets.is_empty()));
-                for (host, port, src) in &targets {
-                    item.push(
-                        "target",
-                        format!(
-                            "{host}{} ({src})",
-                            port.map(|p| format!(":{p}")).unwrap_or_default()
-                        ),
-                    );
-                    if host == &siem.host
-                        && (siem.port.is_none()
-                            || *port == siem.port
-                            || port.is_none() && siem.port == Some(514))
-                    {
-                        to_policy = true;
-                    }
-                }
-            } else {
-                let plugin = read_text(ctx, "/etc/audit/plugins.d/au-remote.conf")
-                    .or_else(|| read_text(ctx, "/etc/audisp/plugins.d/au-remote.conf"));
-                let conf = read_text(ctx, "/etc/audit/audisp-remote.conf")
-                    .or_else(|| read_text(ctx, "/etc/audisp/audisp-remote.conf"));
-                let active = plugin
-                    .as_deref()
-                    .and_then(|p| kv(p, "active"))
-                    .is_some_and(|a| a == "yes");
-                let server = conf
-                    .as_deref()
-                    .and_then(|c| kv(c, "remote_server"))
-                    .filter(|s| !s.is_empty());
-                let port = conf
-                    .as_deref()
-                    .and_then(|c| kv(c, "port"))
-                    .and_then(|p| p.parse::<u16>().ok());
-                item.push("plugin_active", bool_str(active));
-                item.push("configured", bool_str(active && server.is_some()));
-                if let Some(s) = &server {
-                    item.push(
-                        "target",
-                        format!("{s}{}", port.map(|p| format!(":{p}")).unwrap_or_default()),
-                    );
-                    to_policy = active
-                        && s == &siem.host
-                        && (siem.port.is_none() || port.is_none_or(|p| Some(p) == siem.port));
-                }
-            }
-            item.push("forwards_to_policy_target", bool_str(to_policy));
-            let _ = items.push(item);
-        }
-        items.into_collected()
-    }
-}
-
-/// One auditd rule that watches a path: (path, perms, is_dir, source).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Watch {
-    pub path: String,
-    /// r, w, x, a; all four when the rule gives none.
-    pub perms: String,
-    /// Covers everything below `path`.
-    pub recursive: bool,
-    pub source: String,
-}
-
-pub fn parse_audit_rules(files: &[(String, String)]) -> Vec<Watch> {
-    let mut out = Vec::new();
-    for (file, text) in files {
-        for (n, line) in text.lines().enumerate() {
-            let t = line.split('#').next().unwrap_or("").trim();
-            let words: Vec<&str> = t.split_whitespace().collect();
-            let arg = |flag: &str| {
-                words
-                    .iter()
-                    .position(|w| *w == flag)
-                    .and_then(|i| words.get(i + 1))
-                    .copied()
-            };
-            let src = format!("{file}:{}: {t}", n + 1);
-            if let Some(p) = arg("-w") {
-                out.push(Watch {
-                    path: p.trim_end_matches('/').to_string(),
-                    perms: arg("-p").unwrap_or("rwxa").to_string(),
-                    recursive: true,
-                    source: src,
-                });
-            } else if words.first() == Some(&"-a") || words.first() == Some(&"-A") {
-                let fields: Vec<&str> = words
-                    .windows(2)
-                    .filter(|w| w[0] == "-F")
-                    .map(|w| w[1])
-                    .collect();
-                let perm = fields
-                    .iter()
-                    .find_map(|f| f.strip_prefix("perm="))
-                    .unwrap_or("rwxa");
-                for f in &fields {
-                    if let Some(p) = f.strip_prefix("path=") {
-                        out.push(Watch {
-                            path: p.to_string(),
-                            perms: perm.into(),
-                            recursive: false,
-                            source: src.clone(),
-                        });
-                    } else if let Some(d) = f.strip_prefix("dir=") {
-                        out.push(Watch {
-                            path: d.trim_end_matches('/').to_string(),
-                            perms: perm.into(),
-                            recursive: true,
-                            source: src.clone(),
-                        });
-                    }
-                }
-            }
-        }
-    }
-    out
-}
-
-pub struct AuditWatchProbe;
-
-impl Probe<Context> for AuditWatchProbe {
-    fn kinds(&self) -> &'static [&'static str] {
-        &["audit_watch_object"]
-    }
-
-    fn collect(&self, query: &ObjectQuery, ctx: &Context) -> Collected {
-        let pol = match policy(ctx) {
-            Ok(p) => p,
-            Err(c) => return c,
-        };
-        let mut names = vec!["/etc/audit/audit.rules".to_string()];
-        names.extend(dir_files(ctx, "/etc/audit/rules.d", ".rules"));
-        let files: Vec<(String, String)> = names
-            .into_iter()
-            .filter_map(|n| read_text(ctx, &n).map(|t| (n, t)))
-            .collect();
-        let watches = parse_audit_rules(&files);
-        let mut targets: Vec<(&str, &str, &str)> = Vec::new();
-        for k in pol
-            .keys
-            .iter()
-            .filter(|k| k.state == crate::policy::KeyState::Active)
-        {
-            if let Some(p) = &k.path {
-                targets.push(("keys", p, "rw"));
-            }
-        }
-        for d in &pol.key_directories {
-            targets.push(("keys", d, "rw"));
-        }
-        if let Some(i) = &pol.integrity {
-            for p in &i.paths {
-                targets.push(("kms_config", p, "w"));
-            }
-        }
-        let mut items = ctx.sink(ctx.deadline());
-        for (target, path, need) in targets {
-            match selects(query, "target", target) {
-                Ok(true) => {}
-                Ok(false) => continue,
-                Err(c) => return c,
-            }
-            let path_t = path.trim_end_matches('/');
-            let covering = watches.iter().find(|w| {
-                let covers_path = w.path == path_t
-                    || (w.recursive && path_t.starts_with(&format!("{}/", w.path)));
-                covers_path && need.chars().all(|c| w.perms.contains(c))
-            });
-            let mut item = Item::new()
-                .field("target", target)
-                .field("path", path)
-                .field("required_perms", need)
-                .field("watched", bool_str(covering.is_some()));
-            match covering {
-                Some(w) => {
-                    item.push("perms", w.perms.as_str());
-                    item.push("rule", w.source.as_str());
-                }
-                None => {
-                    // The nearest rule that watches the path without enough permissions.
-                    if let Some(w) = watches.iter().find(|w| {
-                        w.path == path_t
-                            || (w.recursive && path_t.starts_with(&format!("{}/", w.path)))
-                    }) {
-                        item.push("perms", w.perms.as_str());
-                        item.push("rule", w.source.as_str());
-                    }
-                }
-            }
-            let _ = items.push(item);
-        }
-        items.into_collected()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rsyslog_forwarding_forms() {
-        let files = vec![(
-            "/etc/rsyslog.d/60-siem.conf".to_string(),
-            "*.* @@siem.example.net:6514\n# *.* @old.example:514\nauth.* @10.0.0.5\naction(type=\"omfwd\"\n  target=\"siem2.example.net\" port=\"10514\" protocol=\"tcp\")\n".to_string(),
-        )];
-        let t = rsyslog_targets(&files);
-        assert_eq!(t.len(), 3);
-        assert_eq!((t[0].0.as_str(), t[0].1), ("siem.example.net", Some(6514)));
-        assert_eq!((t[1].0.as_str(), t[1].1), ("10.0.0.5", None));
-        assert_eq!(
-            (t[2].0.as_str(), t[2].1, t[2].2.as_str()),
-            (
-                "siem2.example.net",
-                Some(10514),
-                "/etc/rsyslog.d/60-siem.conf:4"
-            )
-        );
-    }
-
-    #[test]
-    fn audit_rule_forms() {
-        let files = vec![(
-            "/etc/audit/rules.d/kms.rules".to_string(),
-            "-w /etc/kms/keys/ -p rwa -k kms-keys\n-a always,exit -F arch=b64 -F path=/etc/vault.d/vault.hcl -F perm=wa -k kms-conf\n-a always,exit -F dir=/opt/kms-agent -F perm=w\n".to_string(),
-        )];
-        let w = parse_audit_rules(&files);
-        assert_eq!(w.len(), 3);
-        assert_eq!(
-            (w[0].path.as_str(), w[0].perms.as_str(), w[0].recursive),
-            ("/etc/kms/keys", "rwa", true)
-        );
-        assert_eq!(
-            (w[1].path.as_str(), w[1].recursive),
-            ("/etc/vault.d/vault.hcl", false)
-        );
-        assert_eq!(w[2].path, "/opt/kms-agent");
     }
 }

@@ -1,8 +1,8 @@
 //! The auditd log format (audit.log, auditd(8)): one record per line, `key=value`
-//! fields; the records of one event share `msg=audit(SECONDS.MS:SERIAL)` and are grouped
-//! into one [`Event`]. Identity from `auid` (or `uid`, `acct`), outcome from `success=`
-//! or `res=`; a deletion of a declared key path (PATH record, `nametype=DELETE`) is a
-//! lifecycle event.
+//! fields; the records of one event share `msg=audit(SECONDS.MS:SERIAL)` and are
+//! grouped into one [`Event`]. Identity from `auid` (or `uid`, `acct`), outcome from
+//! `success=` or `res=`; a deletion of a declared key path (PATH record,
+//! `nametype=DELETE`) is a lifecycle event.
 
 use std::collections::BTreeMap;
 

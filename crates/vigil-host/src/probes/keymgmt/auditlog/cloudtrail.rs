@@ -1,7 +1,7 @@
 //! The AWS CloudTrail format: `{"Records": [...]}` documents (as CloudTrail delivers
 //! them) or one record per line, each record one [`Event`]. Identity from
-//! `userIdentity` (the issuing role for assumed-role sessions); outcome from `errorCode`
-//! (absent: success, as CloudTrail writes it).
+//! `userIdentity` (the issuing role for assumed-role sessions); outcome from
+//! `errorCode` (absent: success, as CloudTrail writes it).
 
 use serde_json::Value;
 

@@ -2,8 +2,8 @@
 //! formats the site policy names are parsed into one [`Event`] model, one module each:
 //!
 //! - [`auditd`]: audit.log records grouped by `msg=audit(SECONDS.MS:SERIAL)`;
-//! - [`vault`]: Vault file audit device JSON lines, a request and its response grouped by
-//!   `request.id`;
+//! - [`vault`]: Vault file audit device JSON lines, a request and its response grouped
+//!   by `request.id`;
 //! - [`cloudtrail`]: CloudTrail `{"Records": [...]}` documents or one record per line.
 //!
 //! [`retention`] says how long the host keeps each log (auditd.conf, logrotate). The

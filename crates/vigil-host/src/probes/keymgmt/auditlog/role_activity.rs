@@ -1,7 +1,7 @@
-//! `role_activity_object` (entities `role`, `inactive_days`): the last recorded activity
-//! of each role member in the policy's audit logs (CCM IAM-09; inactive key custodians
-//! keep their access unnoticed). A member with no record is inactive only when the logs
-//! reach back far enough to say so.
+//! `role_activity_object` (entities `role`, `inactive_days`): the last recorded
+//! activity of each role member in the policy's audit logs (CCM IAM-09; inactive key
+//! custodians keep their access unnoticed). A member with no record is inactive only
+//! when the logs reach back far enough to say so.
 
 use std::collections::BTreeMap;
 

@@ -1,7 +1,7 @@
 //! The HashiCorp Vault file audit device format: one JSON record per line, a request
 //! and its response grouped into one [`Event`] by `request.id`. Identity from
-//! `auth.metadata.username` (or `auth.display_name`, `auth.entity_id`), outcome from the
-//! response record; a client token not HMAC'd means the device runs in raw mode.
+//! `auth.metadata.username` (or `auth.display_name`, `auth.entity_id`), outcome from
+//! the response record; a client token not HMAC'd means the device runs in raw mode.
 
 use std::collections::BTreeMap;
 
