@@ -9,7 +9,7 @@
 //! [`Policy::load`] parses and validates; every error names the file, the line and
 //! column, and the field (`keys[2].mode`), using the spans the `toml` parser keeps.
 //! This module is the loader; the parts are [`model`] (the validated policy the probes
-//! read), [`raw`] (the TOML as written, with spans) and [`validate`] (one into the
+//! read), `raw` (the TOML as written, with spans) and `validate` (one into the
 //! other).
 
 pub mod model;

@@ -20,7 +20,7 @@
 //!   files.
 //!
 //! This module holds what they share: the event model, and reading a source with its
-//! rotated files ([`source_events`]).
+//! rotated files (`source_events`).
 
 pub mod audit_event;
 pub mod audit_log;
