@@ -9,7 +9,7 @@ use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use vigil_host::probes::vigil::acl::{self, AclError, Tag};
+use vigil_host::probes::keymgmt::acl::{self, AclError, Tag};
 
 pub(crate) const ACL_ACCESS: &str = "system.posix_acl_access";
 pub(crate) const ACL_DEFAULT: &str = "system.posix_acl_default";

@@ -341,6 +341,50 @@ impl Builder {
         sha256_hex(&out.stdout)
     }
 
+    /// The baseline `vigil baseline create` makes of `paths`, written to `out`, as it
+    /// would be made on the image's own host: `vigil baseline` records paths as this
+    /// machine sees them (under the fixture's root), and the scan reads the image under
+    /// `--root`, so the root prefix is taken off every recorded path and nothing else is
+    /// touched.
+    fn baseline_create(&self, out: &str, paths: &[&str]) {
+        let made = self.dir.path().join("kms.baseline.made");
+        let run = Command::new(env!("CARGO_BIN_EXE_vigil"))
+            .args(["baseline", "create", "--out"])
+            .arg(&made)
+            .args(paths.iter().map(|p| self.p(p)))
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let mut doc: Value = serde_json::from_slice(&std::fs::read(&made).unwrap()).unwrap();
+        std::fs::remove_file(&made).unwrap();
+        let root = self
+            .root
+            .to_str()
+            .unwrap()
+            .trim_end_matches('/')
+            .to_string();
+        let relocate = |v: &mut Value| {
+            let p = v.as_str().unwrap();
+            let host = p
+                .strip_prefix(&root)
+                .unwrap_or_else(|| panic!("{p} not under {root}"));
+            *v = Value::from(host);
+        };
+        doc["roots"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .for_each(relocate);
+        for e in doc["entries"].as_array_mut().unwrap() {
+            relocate(&mut e["path"]);
+        }
+        self.write(out, serde_json::to_vec_pretty(&doc).unwrap());
+    }
+
     fn file_sha256(&self, host: &str) -> String {
         sha256_hex(&std::fs::read(self.p(host)).unwrap())
     }
@@ -828,18 +872,14 @@ fn build(breaks: &[Break]) -> Fixture {
         "#!/bin/sh\nexec /opt/kms-agent/lib/agent\n",
     );
     b.own("/opt/kms-agent/bin/kms-agent", 0o755, 0, 0);
-    let mut baseline = String::new();
-    for (p, mode, owner, group) in [
-        ("/usr/bin/vault", "0755", "root", "root"),
-        ("/etc/vault.d/vault.hcl", "0640", "root", "vault"),
-        ("/opt/kms-agent/bin/kms-agent", "0755", "root", "root"),
-    ] {
-        baseline.push_str(&format!(
-            "{} {mode} {owner} {group} - {p}\n",
-            b.file_sha256(p)
-        ));
-    }
-    b.write("/var/lib/vigil/kms.baseline", baseline);
+    b.baseline_create(
+        "/var/lib/vigil/kms.baseline",
+        &[
+            "/usr/bin/vault",
+            "/etc/vault.d/vault.hcl",
+            "/opt/kms-agent/bin",
+        ],
+    );
     if b.has(Break::TamperedBinary) {
         b.write(
             "/usr/bin/vault",
@@ -1675,4 +1715,65 @@ fn integrity_rule_reads_a_vigil_baseline() {
     let items = s.evidence("kms_integrity");
     assert_eq!(items.len(), 1, "only the changed file differs: {items:?}");
     assert_eq!(field(&items[0], "path"), [config.to_str().unwrap()]);
+}
+
+/// Issue 14 item 4: one baseline format. A baseline in the line format earlier versions
+/// read makes the integrity rule an error that names the file and the command making
+/// the baseline that is read, not a pass or a fail on a format nobody writes any more.
+#[test]
+fn a_line_format_baseline_is_an_error_naming_the_file_and_the_way_out() {
+    let d = tempfile::tempdir().unwrap();
+    let binary = d.path().join("vault");
+    std::fs::write(&binary, b"\x7fELF vault").unwrap();
+    let baseline = d.path().join("kms.baseline");
+    std::fs::write(
+        &baseline,
+        format!(
+            "{} 0644 root root - {}\n",
+            sha256_hex(b"\x7fELF vault"),
+            binary.display()
+        ),
+    )
+    .unwrap();
+    let policy = d.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "[integrity]\nbaseline = {:?}\npaths = [{:?}]\n",
+            baseline.to_str().unwrap(),
+            binary.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args([
+            "scan",
+            BENCH,
+            "--json",
+            "-",
+            "-q",
+            "--rule",
+            "kms_integrity",
+        ])
+        .arg("--policy")
+        .arg(&policy)
+        .output()
+        .unwrap();
+    let s = Scan {
+        json: serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr))),
+        exit: out.status.code().unwrap_or(-1),
+    };
+    check_expected(&s, &[("kms_integrity", "error")]);
+    assert_eq!(s.exit, 2);
+    let messages = s.rule("kms_integrity")["messages"].to_string();
+    let want = format!(
+        "{}: not a vigil baseline: the line format of earlier versions",
+        baseline.display()
+    );
+    assert!(messages.contains(&want), "{messages}");
+    assert!(
+        messages.contains("make one with `vigil baseline create`"),
+        "{messages}"
+    );
 }

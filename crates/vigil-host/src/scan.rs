@@ -1,6 +1,8 @@
 //! One scan from loaded content to the results document: select rules, export
 //! values, decide applicability, collect every needed object in parallel, evaluate,
-//! score. The steps follow XCCDF 1.2 §7.2 (the Benchmark processing model).
+//! score. The steps follow XCCDF 1.2 §7.2 (the Benchmark processing model), one function
+//! each, called in that order by [`run`]; a rule's fate after selection and
+//! applicability is a `RulePlan`.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -11,8 +13,9 @@ use crate::host::{Host, info};
 use crate::probes::{Context, Registry};
 use vigil_core::content::Content;
 use vigil_core::content::oval::OvalDefinitions;
+use vigil_core::content::xccdf::{Benchmark, Role, Rule, RuleCheck};
 use vigil_core::engine::oval::{Evaluator, OvalResult};
-use vigil_core::engine::probe::Limits;
+use vigil_core::engine::probe::{Collector, Limits};
 use vigil_core::engine::xccdf::{
     self, Applicability, OvalRunner, ResolvedProfile, RuleOutcome, Selection, SelectionError,
 };
@@ -144,6 +147,41 @@ struct Runner<'a> {
     unresolved: &'a indexmap::IndexMap<String, String>,
 }
 
+impl<'a> Runner<'a> {
+    /// One evaluator per OVAL document, collecting through `collector`, each with the
+    /// values exported to it.
+    fn new(
+        content: &'a Content,
+        collector: &'a dyn Collector,
+        mut exports: HashMap<String, HashMap<String, Vec<String>>>,
+        config: &ScanConfig,
+    ) -> Runner<'a> {
+        let evaluators = content
+            .oval
+            .iter()
+            .map(|(href, doc)| {
+                (
+                    href.clone(),
+                    Evaluator::new(doc, collector, exports.remove(href).unwrap_or_default())
+                        .with_progress(config.progress.clone()),
+                )
+            })
+            .collect();
+        Runner {
+            evaluators,
+            docs: &content.oval,
+            unresolved: &content.unresolved,
+        }
+    }
+
+    /// Collects, in parallel, the objects of `definitions` of each document.
+    fn prefetch<'d>(&self, href: &str, definitions: impl IntoIterator<Item = &'d str>) {
+        if let Some(ev) = self.evaluators.get(href) {
+            ev.prefetch(definitions);
+        }
+    }
+}
+
 impl OvalRunner for Runner<'_> {
     fn definition(&self, href: &str, definition: &str) -> Result<(OvalResult, String), String> {
         let Some(ev) = self.evaluators.get(href) else {
@@ -172,7 +210,35 @@ fn progress(p: &Option<Arc<dyn vigil_core::engine::ScanProgress>>, phase: &str) 
     }
 }
 
-/// Runs a scan of `content` on the configured host.
+/// What the scan does with one rule of the benchmark: the outcome of XCCDF 1.2 §7.2.3's
+/// selection and applicability steps, decided for every rule before any object is
+/// collected, so that only the rules evaluated have their objects collected.
+#[derive(Debug, Clone, PartialEq)]
+enum RulePlan {
+    /// Not selected (profile, `--rule`, `--skip-rule`): reported `notselected`, and not
+    /// among the results the watcher is told to expect.
+    NotSelected,
+    /// Selected, but the benchmark's, a group's or the rule's platform does not apply to
+    /// the host (§7.2.3.1.1): `notapplicable`, with this reason.
+    NotApplicable(String),
+    /// Selected and applicable: the rule's check is evaluated.
+    Evaluate,
+}
+
+/// The rules of the benchmark, in document order, each with its plan.
+type Plan<'c> = Vec<(&'c Rule, RulePlan)>;
+
+/// For each rule, its result, weight and whether it counts in full (role `full`): what
+/// the scoring models read (§7.3).
+type ScoreInput = HashMap<String, (RuleOutcome, f64, bool)>;
+
+/// Runs a scan of `content` on the configured host, in the order of XCCDF 1.2 §7.2's
+/// processing model: select the rules and resolve the values (`select`), export the
+/// values the checks take (`export_values`), decide each rule's applicability
+/// (`plan_rules`), collect the objects of the rules evaluated (`collect`), evaluate
+/// them (`evaluate_rules`), then score and build the results document
+/// (`build_document`). OVAL content, which has no rules, has every definition
+/// evaluated (`evaluate_oval`).
 pub fn run(
     content: &Content,
     config: &ScanConfig,
@@ -187,236 +253,22 @@ pub fn run(
     vigil_core::values::pattern::set_limits(config.regex_limits);
 
     let profile = xccdf::resolve_profile(content, config.selection.profile.as_deref())?;
-    let (selected, mut values) = match &content.benchmark {
-        Some(b) => (
-            xccdf::selected_rules(b, &profile, &config.selection)?,
-            xccdf::resolve_values(b, &profile, &config.selection.vars)?,
-        ),
-        None => {
-            if !config.selection.rules.is_empty() || !config.selection.skip_rules.is_empty() {
-                return Err(SelectionError::NoBenchmark.into());
-            }
-            (HashSet::new(), HashMap::new())
-        }
-    };
-    if let (Some(pol), Some(b)) = (&config.policy, &content.benchmark) {
-        for (id, v) in pol.xccdf_values() {
-            let short = id.rsplit("_value_").next().unwrap_or(id);
-            let chosen = profile.set_values.contains_key(id)
-                || profile.refine_values.contains_key(id)
-                || config
-                    .selection
-                    .vars
-                    .iter()
-                    .any(|(k, _)| k == id || k == short);
-            if b.values.contains_key(id) && !chosen {
-                values.insert(id.to_string(), v);
-            }
-        }
-    }
-    let mut exports = match &content.benchmark {
-        Some(b) => xccdf::exported_variables(b, &selected, &values),
-        None => HashMap::new(),
-    };
-    if content.benchmark.is_none() {
-        // For OVAL content, --var gives external variables directly by OVAL id.
-        for (href, _) in &content.oval {
-            let doc = exports.entry(href.clone()).or_default();
-            for (k, v) in &config.selection.vars {
-                doc.entry(k.clone()).or_default().push(v.clone());
-            }
-        }
-    }
+    let (selected, values) = select(content, config, &profile)?;
+    let exports = export_values(content, config, &selected, &values);
     let collector = registry.bind(&ctx);
-    let evaluators: HashMap<String, Evaluator<'_>> = content
-        .oval
-        .iter()
-        .map(|(href, doc)| {
-            (
-                href.clone(),
-                Evaluator::new(doc, &collector, exports.remove(href).unwrap_or_default())
-                    .with_progress(config.progress.clone()),
-            )
-        })
-        .collect();
-    let runner = Runner {
-        evaluators,
-        docs: &content.oval,
-        unresolved: &content.unresolved,
-    };
+    let runner = Runner::new(content, &collector, exports, config);
 
-    let mut rules = Vec::new();
-    let mut score_input = HashMap::new();
-    if let Some(bench) = &content.benchmark {
-        let applicability =
-            Applicability::new(content, &runner, &config.selection.assumed_platforms);
-        if let Some(dict) = &content.cpe_dictionary {
-            progress(&config.progress, "checking platform applicability");
-            let mut by_doc: HashMap<&str, Vec<&str>> = HashMap::new();
-            for item in dict.items.values() {
-                for (_, href, def) in &item.checks {
-                    by_doc.entry(href.as_str()).or_default().push(def.as_str());
-                }
-            }
-            for (href, defs) in by_doc {
-                if let Some(ev) = runner.evaluators.get(href) {
-                    ev.prefetch(defs);
-                }
-            }
+    let (rules, score_input) = match &content.benchmark {
+        Some(bench) => {
+            let plan = plan_rules(content, bench, config, &runner, &selected);
+            collect(&plan, &profile, &runner, config);
+            evaluate_rules(bench, plan, &profile, &runner, config)
         }
-        // Why no rule applies, if the benchmark does not (said once: it reads the
-        // host's os-release).
-        let bench_reason = (!applicability.any(&bench.platforms))
-            .then(|| benchmark_platform_reason(bench, &config.host));
-        // Rules to evaluate: selected and applicable.
-        let mut plan: Vec<(&vigil_core::content::xccdf::Rule, Option<String>)> = Vec::new();
-        for rule in bench.rules.values() {
-            let reason = if !selected.contains(&rule.id) {
-                Some("not selected".to_string())
-            } else if let Some(r) = &bench_reason {
-                Some(r.clone())
-            } else {
-                inapplicable_platform(bench, rule, &applicability)
-                    .map(|p| format!("platform {p} does not apply to this host"))
-            };
-            plan.push((rule, reason));
+        None => {
+            evaluate_oval(&runner, config);
+            (Vec::new(), ScoreInput::new())
         }
-        let mut needed: HashMap<String, Vec<String>> = HashMap::new();
-        for (rule, reason) in &plan {
-            if reason.is_some() {
-                continue;
-            }
-            let selector = profile
-                .refine_rules
-                .get(&rule.id)
-                .and_then(|r| r.selector.as_deref());
-            if let Some(check) = xccdf::choose_check(&rule.checks, selector) {
-                collect_definition_refs(check, &runner, &mut needed);
-            }
-        }
-        progress(
-            &config.progress,
-            &format!(
-                "collecting objects for {} definitions",
-                needed.values().map(Vec::len).sum::<usize>()
-            ),
-        );
-        for (href, defs) in &needed {
-            if let Some(ev) = runner.evaluators.get(href) {
-                ev.prefetch(defs.iter().map(String::as_str));
-            }
-        }
-        progress(&config.progress, "evaluating rules");
-        if let Some(p) = &config.progress {
-            p.results_planned(
-                plan.iter()
-                    .filter(|(_, r)| r.as_deref() != Some("not selected"))
-                    .count(),
-            );
-        }
-        let _t = vigil_core::trace::span(|| "evaluate rules".into());
-        for (rule, reason) in plan {
-            let refine = profile.refine_rules.get(&rule.id);
-            let severity = refine.and_then(|r| r.severity).unwrap_or(rule.severity);
-            let weight = refine.and_then(|r| r.weight).unwrap_or(rule.weight);
-            let role = refine.and_then(|r| r.role).unwrap_or(rule.role);
-            let base = |result: RuleOutcome,
-                        messages: Vec<String>,
-                        checks: Vec<CheckedDefinition>| RuleResult {
-                id: rule.id.clone(),
-                title: rule.title.clone(),
-                severity,
-                result,
-                weight,
-                references: rule.references.clone(),
-                idents: rule.idents.clone(),
-                groups: group_chain(bench, rule.parent.as_ref()),
-                description: rule.description.clone(),
-                rationale: rule.rationale.clone(),
-                fixtext: rule.fixtext.clone(),
-                checks,
-                messages,
-            };
-            let outcomes: Vec<(RuleOutcome, Vec<String>, Vec<CheckedDefinition>)> = match reason {
-                Some(r) if r == "not selected" => vec![(RuleOutcome::NotSelected, vec![], vec![])],
-                Some(r) => vec![(RuleOutcome::NotApplicable, vec![r], vec![])],
-                None if role == vigil_core::content::xccdf::Role::Unchecked => vec![(
-                    RuleOutcome::NotChecked,
-                    vec!["the rule's role is unchecked".into()],
-                    vec![],
-                )],
-                None => {
-                    let selector = refine.and_then(|r| r.selector.as_deref());
-                    match xccdf::choose_check(&rule.checks, selector) {
-                        None => vec![(
-                            RuleOutcome::NotChecked,
-                            vec!["the rule has no check".into()],
-                            vec![],
-                        )],
-                        Some(check) => xccdf::eval_rule_check(check, &runner)
-                            .into_iter()
-                            .map(|o| {
-                                let checks = o
-                                    .definitions
-                                    .iter()
-                                    .map(|(href, id, r)| CheckedDefinition {
-                                        href: href.clone(),
-                                        id: id.clone(),
-                                        result: *r,
-                                    })
-                                    .collect();
-                                let mut messages = o.messages;
-                                if o.result != RuleOutcome::Pass {
-                                    explain(&runner, o.result, &o.definitions, &mut messages);
-                                }
-                                (o.result, messages, checks)
-                            })
-                            .collect(),
-                    }
-                }
-            };
-            if let Some(p) = &config.progress
-                && !matches!(outcomes.first(), Some((RuleOutcome::NotSelected, ..)))
-            {
-                for (result, ..) in &outcomes {
-                    p.result(&rule.id, result.as_str());
-                }
-            }
-            for (result, messages, checks) in outcomes {
-                score_input.insert(
-                    rule.id.clone(),
-                    (
-                        result,
-                        weight,
-                        role == vigil_core::content::xccdf::Role::Full,
-                    ),
-                );
-                rules.push(base(result, messages, checks));
-            }
-        }
-    } else {
-        // OVAL content: every definition.
-        for ev in runner.evaluators.values() {
-            progress(
-                &config.progress,
-                &format!(
-                    "collecting objects for {} definitions",
-                    ev.defs.definitions.len()
-                ),
-            );
-            ev.prefetch(ev.defs.definitions.keys().map(String::as_str));
-            let _t = vigil_core::trace::span(|| "evaluate definitions".into());
-            if let Some(p) = &config.progress {
-                p.results_planned(ev.defs.definitions.len());
-            }
-            for id in ev.defs.definitions.keys() {
-                let d = ev.definition(id);
-                if let Some(p) = &config.progress {
-                    p.result(id, d.result.as_str());
-                }
-            }
-        }
-    }
+    };
 
     let _t = vigil_core::trace::span(|| "build results document".into());
     let results = build_document(
@@ -432,13 +284,267 @@ pub fn run(
     Ok(results)
 }
 
+/// §7.2.2-7.2.3 selection: the ids of the rules the profile and the command line select,
+/// and every Value's value. The site policy's `[detection]` numbers set the matching
+/// Values unless the profile or `--var` chose them. OVAL content has no rules to select,
+/// so `--rule` and `--skip-rule` are refused for it.
+fn select(
+    content: &Content,
+    config: &ScanConfig,
+    profile: &ResolvedProfile,
+) -> Result<(HashSet<String>, HashMap<String, String>), ScanError> {
+    let Some(b) = &content.benchmark else {
+        if !config.selection.rules.is_empty() || !config.selection.skip_rules.is_empty() {
+            return Err(SelectionError::NoBenchmark.into());
+        }
+        return Ok((HashSet::new(), HashMap::new()));
+    };
+    let selected = xccdf::selected_rules(b, profile, &config.selection)?;
+    let mut values = xccdf::resolve_values(b, profile, &config.selection.vars)?;
+    if let Some(pol) = &config.policy {
+        for (id, v) in pol.xccdf_values() {
+            let short = id.rsplit("_value_").next().unwrap_or(id);
+            let chosen = profile.set_values.contains_key(id)
+                || profile.refine_values.contains_key(id)
+                || config
+                    .selection
+                    .vars
+                    .iter()
+                    .any(|(k, _)| k == id || k == short);
+            if b.values.contains_key(id) && !chosen {
+                values.insert(id.to_string(), v);
+            }
+        }
+    }
+    Ok((selected, values))
+}
+
+/// §7.2.3.3 check-export: per OVAL document, the external variables the selected rules'
+/// checks give their Values. For OVAL content `--var` gives external variables directly
+/// by OVAL id, to every document.
+fn export_values(
+    content: &Content,
+    config: &ScanConfig,
+    selected: &HashSet<String>,
+    values: &HashMap<String, String>,
+) -> HashMap<String, HashMap<String, Vec<String>>> {
+    if let Some(b) = &content.benchmark {
+        return xccdf::exported_variables(b, selected, values);
+    }
+    let mut exports: HashMap<String, HashMap<String, Vec<String>>> = HashMap::new();
+    for (href, _) in &content.oval {
+        let doc = exports.entry(href.clone()).or_default();
+        for (k, v) in &config.selection.vars {
+            doc.entry(k.clone()).or_default().push(v.clone());
+        }
+    }
+    exports
+}
+
+/// §7.2.3.1 applicability: every rule's [`RulePlan`]. The CPE platform checks are
+/// collected first, all at once; a benchmark whose own platforms do not apply makes
+/// every selected rule not applicable with one reason that names the host's system.
+fn plan_rules<'c>(
+    content: &Content,
+    bench: &'c Benchmark,
+    config: &ScanConfig,
+    runner: &Runner<'_>,
+    selected: &HashSet<String>,
+) -> Plan<'c> {
+    let applicability = Applicability::new(content, runner, &config.selection.assumed_platforms);
+    if let Some(dict) = &content.cpe_dictionary {
+        progress(&config.progress, "checking platform applicability");
+        let mut by_doc: HashMap<&str, Vec<&str>> = HashMap::new();
+        for item in dict.items.values() {
+            for (_, href, def) in &item.checks {
+                by_doc.entry(href.as_str()).or_default().push(def.as_str());
+            }
+        }
+        for (href, defs) in by_doc {
+            runner.prefetch(href, defs);
+        }
+    }
+    // Why no rule applies, if the benchmark does not (said once: it reads the host's
+    // os-release).
+    let bench_reason = (!applicability.any(&bench.platforms))
+        .then(|| benchmark_platform_reason(bench, &config.host));
+    bench
+        .rules
+        .values()
+        .map(|rule| {
+            let plan = if !selected.contains(&rule.id) {
+                RulePlan::NotSelected
+            } else if let Some(r) = &bench_reason {
+                RulePlan::NotApplicable(r.clone())
+            } else if let Some(p) = inapplicable_platform(bench, rule, &applicability) {
+                RulePlan::NotApplicable(format!("platform {p} does not apply to this host"))
+            } else {
+                RulePlan::Evaluate
+            };
+            (rule, plan)
+        })
+        .collect()
+}
+
+/// The check §7.2.3.2 has a rule use: the one its profile's `refine-rule` selector
+/// names, else the default.
+fn chosen_check<'c>(rule: &'c Rule, profile: &ResolvedProfile) -> Option<&'c RuleCheck> {
+    let selector = profile
+        .refine_rules
+        .get(&rule.id)
+        .and_then(|r| r.selector.as_deref());
+    xccdf::choose_check(&rule.checks, selector)
+}
+
+/// Collects, in parallel and before any rule is evaluated, the objects of every
+/// definition the evaluated rules' checks name (OVAL 5.11 §4.4, system
+/// characteristics); evaluation then only reads them.
+fn collect(plan: &Plan<'_>, profile: &ResolvedProfile, runner: &Runner<'_>, config: &ScanConfig) {
+    let mut needed: HashMap<String, Vec<String>> = HashMap::new();
+    for (rule, _) in plan.iter().filter(|(_, p)| *p == RulePlan::Evaluate) {
+        if let Some(check) = chosen_check(rule, profile) {
+            collect_definition_refs(check, runner, &mut needed);
+        }
+    }
+    progress(
+        &config.progress,
+        &format!(
+            "collecting objects for {} definitions",
+            needed.values().map(Vec::len).sum::<usize>()
+        ),
+    );
+    for (href, defs) in &needed {
+        runner.prefetch(href, defs.iter().map(String::as_str));
+    }
+}
+
+/// One result of a rule: a rule with a multi-check gives one per definition (§7.2.3.2).
+type Outcome = (RuleOutcome, Vec<String>, Vec<CheckedDefinition>);
+
+/// §7.2.3.2 rule processing: every rule's result(s), in document order, and the scoring
+/// input; the watcher is told each result of a selected rule.
+fn evaluate_rules(
+    bench: &Benchmark,
+    plan: Plan<'_>,
+    profile: &ResolvedProfile,
+    runner: &Runner<'_>,
+    config: &ScanConfig,
+) -> (Vec<RuleResult>, ScoreInput) {
+    progress(&config.progress, "evaluating rules");
+    if let Some(p) = &config.progress {
+        p.results_planned(
+            plan.iter()
+                .filter(|(_, r)| *r != RulePlan::NotSelected)
+                .count(),
+        );
+    }
+    let _t = vigil_core::trace::span(|| "evaluate rules".into());
+    let mut rules = Vec::new();
+    let mut score_input = ScoreInput::new();
+    for (rule, plan) in plan {
+        let refine = profile.refine_rules.get(&rule.id);
+        let severity = refine.and_then(|r| r.severity).unwrap_or(rule.severity);
+        let weight = refine.and_then(|r| r.weight).unwrap_or(rule.weight);
+        let role = refine.and_then(|r| r.role).unwrap_or(rule.role);
+        let outcomes: Vec<Outcome> = match plan {
+            RulePlan::NotSelected => vec![(RuleOutcome::NotSelected, vec![], vec![])],
+            RulePlan::NotApplicable(r) => vec![(RuleOutcome::NotApplicable, vec![r], vec![])],
+            RulePlan::Evaluate if role == Role::Unchecked => vec![(
+                RuleOutcome::NotChecked,
+                vec!["the rule's role is unchecked".into()],
+                vec![],
+            )],
+            RulePlan::Evaluate => match chosen_check(rule, profile) {
+                None => vec![(
+                    RuleOutcome::NotChecked,
+                    vec!["the rule has no check".into()],
+                    vec![],
+                )],
+                Some(check) => evaluate_check(check, runner),
+            },
+        };
+        if let Some(p) = &config.progress
+            && !matches!(outcomes.first(), Some((RuleOutcome::NotSelected, ..)))
+        {
+            for (result, ..) in &outcomes {
+                p.result(&rule.id, result.as_str());
+            }
+        }
+        for (result, messages, checks) in outcomes {
+            score_input.insert(rule.id.clone(), (result, weight, role == Role::Full));
+            rules.push(RuleResult {
+                id: rule.id.clone(),
+                title: rule.title.clone(),
+                severity,
+                result,
+                weight,
+                references: rule.references.clone(),
+                idents: rule.idents.clone(),
+                groups: group_chain(bench, rule.parent.as_ref()),
+                description: rule.description.clone(),
+                rationale: rule.rationale.clone(),
+                fixtext: rule.fixtext.clone(),
+                checks,
+                messages,
+            });
+        }
+    }
+    (rules, score_input)
+}
+
+/// The results of one rule's check, each with the definitions it read and, when it did
+/// not pass, why ([`explain`]).
+fn evaluate_check(check: &RuleCheck, runner: &Runner<'_>) -> Vec<Outcome> {
+    xccdf::eval_rule_check(check, runner)
+        .into_iter()
+        .map(|o| {
+            let checks = o
+                .definitions
+                .iter()
+                .map(|(href, id, r)| CheckedDefinition {
+                    href: href.clone(),
+                    id: id.clone(),
+                    result: *r,
+                })
+                .collect();
+            let mut messages = o.messages;
+            if o.result != RuleOutcome::Pass {
+                explain(runner, o.result, &o.definitions, &mut messages);
+            }
+            (o.result, messages, checks)
+        })
+        .collect()
+}
+
+/// OVAL content: every definition of every document is collected and evaluated (as
+/// `oscap oval eval` does); the results document lists them, there are no rules.
+fn evaluate_oval(runner: &Runner<'_>, config: &ScanConfig) {
+    for ev in runner.evaluators.values() {
+        progress(
+            &config.progress,
+            &format!(
+                "collecting objects for {} definitions",
+                ev.defs.definitions.len()
+            ),
+        );
+        ev.prefetch(ev.defs.definitions.keys().map(String::as_str));
+        let _t = vigil_core::trace::span(|| "evaluate definitions".into());
+        if let Some(p) = &config.progress {
+            p.results_planned(ev.defs.definitions.len());
+        }
+        for id in ev.defs.definitions.keys() {
+            let d = ev.definition(id);
+            if let Some(p) = &config.progress {
+                p.result(id, d.result.as_str());
+            }
+        }
+    }
+}
+
 /// Why no rule of a benchmark applies: its platforms and the host's system, so that a
 /// user scanning Debian 12 with the Debian 11 guide sees the mismatch, not a bare
 /// "not applicable" per rule.
-pub fn benchmark_platform_reason(
-    bench: &vigil_core::content::xccdf::Benchmark,
-    host: &crate::host::Host,
-) -> String {
+pub fn benchmark_platform_reason(bench: &Benchmark, host: &crate::host::Host) -> String {
     let h = info::host_info(host);
     let system = match (h.os_name.as_deref(), h.os_version.as_deref()) {
         (Some(n), Some(v)) => format!("{n} {v}"),
@@ -466,8 +572,8 @@ pub fn benchmark_platform_of(reason: &str) -> Option<&str> {
 
 /// The first platform (own or inherited) that does not apply, if any.
 fn inapplicable_platform(
-    bench: &vigil_core::content::xccdf::Benchmark,
-    rule: &vigil_core::content::xccdf::Rule,
+    bench: &Benchmark,
+    rule: &Rule,
     app: &Applicability<'_>,
 ) -> Option<String> {
     if !app.any(&rule.platforms) {
@@ -484,10 +590,7 @@ fn inapplicable_platform(
     None
 }
 
-fn group_chain(
-    bench: &vigil_core::content::xccdf::Benchmark,
-    parent: Option<&String>,
-) -> Vec<String> {
+fn group_chain(bench: &Benchmark, parent: Option<&String>) -> Vec<String> {
     let mut out = Vec::new();
     let mut p = parent.cloned();
     while let Some(g) = p {
@@ -499,17 +602,17 @@ fn group_chain(
 }
 
 fn collect_definition_refs(
-    check: &vigil_core::content::xccdf::RuleCheck,
+    check: &RuleCheck,
     runner: &Runner<'_>,
     out: &mut HashMap<String, Vec<String>>,
 ) {
     match check {
-        vigil_core::content::xccdf::RuleCheck::Complex(c) => {
+        RuleCheck::Complex(c) => {
             for ch in &c.children {
                 collect_definition_refs(ch, runner, out);
             }
         }
-        vigil_core::content::xccdf::RuleCheck::Check(c) => {
+        RuleCheck::Check(c) => {
             for r in &c.content_refs {
                 let ids = match &r.name {
                     Some(n) => vec![n.clone()],
@@ -605,7 +708,7 @@ fn build_document(
     profile: &ResolvedProfile,
     runner: &Runner<'_>,
     rules: Vec<RuleResult>,
-    score_input: &HashMap<String, (RuleOutcome, f64, bool)>,
+    score_input: &ScoreInput,
     started: SystemTime,
     clock: Instant,
 ) -> ScanResults {

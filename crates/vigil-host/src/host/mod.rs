@@ -12,6 +12,8 @@
 //! [`Host::read_file`] opens only regular files, without blocking, so a FIFO or device
 //! planted where a file is expected cannot hang a scan.
 
+pub mod accounts;
+pub mod fileattrs;
 pub mod info;
 mod inroot;
 

@@ -7,14 +7,15 @@
 //!   shared walk of each file system.
 //! - [`system`]: packages, processes, accounts, sysctl, systemd and the rest of the
 //!   unix/linux/independent families.
-//! - [`vigil`]: the key-management families of the bundled benchmark.
+//! - [`keymgmt`]: the key-management families of the bundled benchmark (OVAL family
+//!   `vigil`, [`vigil_core::content::oval::Family::Vigil`]).
 //!
 //! Families vigil does not implement are `not collected`, with a message, so their tests
 //! are `unknown`: vigil never guesses.
 
 pub mod fs;
+pub mod keymgmt;
 pub mod system;
-pub mod vigil;
 
 use std::sync::Arc;
 
@@ -67,7 +68,7 @@ impl Context {
 pub fn builtin() -> Registry {
     let mut r = Registry::empty();
     system::register(&mut r);
-    vigil::register(&mut r);
+    keymgmt::register(&mut r);
     fs::register(&mut r);
     r
 }
@@ -128,7 +129,7 @@ mod tests {
         ] {
             let q = query(family, entities);
             let sys = system::entity_matches(&q, "name", "x").unwrap();
-            let own = vigil::selects(&q, "name", "x").ok().unwrap();
+            let own = keymgmt::selects(&q, "name", "x").ok().unwrap();
             assert_eq!((sys, own), (want, want), "{:?}", q.entities);
         }
     }

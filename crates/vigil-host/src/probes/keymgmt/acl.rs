@@ -3,15 +3,15 @@
 //! version (2) followed by 8-byte entries `{u16 tag, u16 perm, u32 id}`. A file without
 //! the attribute has the minimal ACL its mode bits describe.
 //!
-//! `posix_acl_object` (vigil family): entity `path` (equals); one item per ACL entry with
-//! `tag` (user_obj, user, group_obj, group, mask, other), `qualifier_id`,
+//! `posix_acl_object` (vigil family): entity `path` (equals); one item per ACL entry
+//! with `tag` (user_obj, user, group_obj, group, mask, other), `qualifier_id`,
 //! `qualifier_name`, `perms` and `effective_perms` (the entry limited by the mask, for
 //! named entries and the owning group, as acl(5) defines).
 
 use std::path::Path;
 
-use super::accounts::Accounts;
-use super::fsutil::{self, HostFile};
+use crate::host::accounts::Accounts;
+use crate::host::{HostFile, fileattrs};
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
 const ACL_EA_VERSION: u32 = 2;
@@ -133,7 +133,7 @@ impl Acl {
         if f.meta.file_type().is_symlink() {
             return Ok(Acl::from_mode(mode, uid, gid));
         }
-        match fsutil::posix_acl_xattr(f) {
+        match fileattrs::posix_acl_xattr(f) {
             Err(e) => Err(format!("{}: {e}", f.host_path.display())),
             Ok(None) => Ok(Acl::from_mode(mode, uid, gid)),
             Ok(Some(raw)) => {

@@ -1,156 +1,17 @@
-//! KMS software against the site policy (CCM CEK-12, NIST SP 800-130 FR:8.9):
-//!
-//! - `software_version_object` (entity `name`): one item per `[[software]]` entry — the
-//!   installed Debian package version (from /var/lib/dpkg/status) compared with
-//!   `min_version` in dpkg order, and the upstream version (the package version without
-//!   epoch and revision, or the first line of `version_file`) compared with
-//!   `min_upstream` as semantic versions.
-//! - `integrity_object` (entity `path`): one item per file under the integrity-monitored
-//!   paths and per baseline entry below them: SHA-256, mode, owner, group and named ACL
-//!   entries compared with the baseline file, which `vigil baseline create` writes (the
-//!   older line format, see [`parse_baseline`], is still read).
+//! `integrity_object` (entity `path`): one item per file under the policy's
+//! integrity-monitored paths and per baseline entry below them: SHA-256, mode, owner,
+//! group and named ACL entries compared with the baseline file, which `vigil baseline
+//! create` writes ([`crate::baseline`]); nothing else is read as a baseline (see
+//! [`parse_baseline`]).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::accounts::Accounts;
-use super::fsutil;
-use super::keys::file_facts;
-use super::{bool_str, policy, selects, sha256_hex};
-use crate::policy::lenient_semver;
+use crate::host::accounts::Accounts;
+use crate::host::fileattrs;
+use crate::probes::keymgmt::keys::file_facts;
+use crate::probes::keymgmt::{bool_str, policy, selects, sha256_hex};
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
-
-/// `package -> (status, version)` from a dpkg status file.
-pub fn dpkg_status(text: &str) -> BTreeMap<String, (String, String)> {
-    let mut out = BTreeMap::new();
-    for stanza in text.split("\n\n") {
-        let (mut pkg, mut status, mut version) = (None, String::new(), String::new());
-        for line in stanza.lines() {
-            if let Some(v) = line.strip_prefix("Package:") {
-                pkg = Some(v.trim().to_string());
-            } else if let Some(v) = line.strip_prefix("Status:") {
-                status = v.trim().to_string();
-            } else if let Some(v) = line.strip_prefix("Version:") {
-                version = v.trim().to_string();
-            }
-        }
-        if let Some(p) = pkg {
-            // Multi-arch packages appear once per architecture; an installed one wins.
-            let installed = status.ends_with(" installed");
-            if installed || !out.contains_key(&p) {
-                out.insert(p, (status, version));
-            }
-        }
-    }
-    out
-}
-
-pub struct SoftwareVersionProbe;
-
-impl Probe<Context> for SoftwareVersionProbe {
-    fn kinds(&self) -> &'static [&'static str] {
-        &["software_version_object"]
-    }
-
-    fn collect(&self, query: &ObjectQuery, ctx: &Context) -> Collected {
-        let pol = match policy(ctx) {
-            Ok(p) => p,
-            Err(c) => return c,
-        };
-        let status = match ctx
-            .host
-            .read_file(Path::new("/var/lib/dpkg/status"), ctx.max_file_size)
-        {
-            Ok(d) => dpkg_status(&String::from_utf8_lossy(&d.unwrap_or_default())),
-            Err(e) => return Collected::error(format!("/var/lib/dpkg/status: {e}")),
-        };
-        let mut items = ctx.sink(ctx.deadline());
-        for sw in &pol.software {
-            match selects(query, "name", &sw.name) {
-                Ok(true) => {}
-                Ok(false) => continue,
-                Err(c) => return c,
-            }
-            let mut item = Item::new().field("name", sw.name.as_str());
-            let mut ok = true;
-            let mut upstream: Option<String> = None;
-            if let Some(pkg) = &sw.package {
-                item.push("package", pkg.as_str());
-                match status.get(pkg).filter(|(s, _)| s.ends_with(" installed")) {
-                    Some((_, v)) => {
-                        item.push("installed", "true");
-                        item.push("version", v.as_str());
-                        match v.parse::<debversion::Version>() {
-                            Ok(have) => {
-                                upstream = Some(have.upstream_version.clone());
-                                if let Some(min) = &sw.min_version {
-                                    item.push("min_version", min.as_str());
-                                    let want: debversion::Version =
-                                        min.parse().expect("validated in the policy");
-                                    let meets = have >= want;
-                                    ok &= meets;
-                                    item.push("version_meets_policy", bool_str(meets));
-                                }
-                            }
-                            Err(e) => {
-                                item.message = Some(format!("{pkg}: version '{v}': {e}"));
-                                ok = false;
-                            }
-                        }
-                    }
-                    None => {
-                        item.push("installed", "false");
-                        ok = false;
-                    }
-                }
-            }
-            if let Some(vf) = &sw.version_file {
-                item.push("version_file", vf.as_str());
-                match ctx.host.read_file(Path::new(vf), 1 << 16) {
-                    Ok(Some(d)) => {
-                        let text = String::from_utf8_lossy(&d);
-                        upstream = text
-                            .split_whitespace()
-                            .find(|w| {
-                                w.trim_start_matches('v')
-                                    .starts_with(|c: char| c.is_ascii_digit())
-                            })
-                            .map(String::from);
-                        item.push("installed", "true");
-                    }
-                    Ok(None) => {
-                        item.push("installed", "false");
-                        ok = false;
-                    }
-                    Err(e) => return Collected::error(format!("{vf}: {e}")),
-                }
-            }
-            if let Some(min) = &sw.min_upstream {
-                item.push("min_upstream", min.to_string());
-                match upstream.as_deref().map(|u| (u, lenient_semver(u))) {
-                    Some((u, Some(have))) => {
-                        item.push("upstream_version", u);
-                        let meets = have >= *min;
-                        ok &= meets;
-                        item.push("upstream_meets_policy", bool_str(meets));
-                    }
-                    Some((u, None)) => {
-                        item.push("upstream_version", u);
-                        item.message = Some(format!(
-                            "upstream version '{u}' is not a semantic version: not compared"
-                        ));
-                        item.push_absent("upstream_meets_policy");
-                        ok = false;
-                    }
-                    None => ok = false,
-                }
-            }
-            item.push("meets_policy", bool_str(ok));
-            let _ = items.push(item);
-        }
-        items.into_collected()
-    }
-}
 
 /// What the baseline says of one file.
 #[derive(Debug, Clone, PartialEq)]
@@ -166,20 +27,42 @@ pub struct BaselineEntry {
     pub error: Option<String>,
 }
 
-/// Parses a baseline file: the JSON document `vigil baseline create` writes, or the line
-/// format of earlier versions, `sha256 mode owner group acl path` (path last, may contain
-/// spaces; acl `-` for none), told apart by the JSON's opening brace. Owners, groups and
-/// ACL qualifiers, which `vigil baseline` records as ids, are named with the scanned
-/// host's accounts, as the probe names the files' own.
+/// Parses a baseline file: the JSON document `vigil baseline create` writes. Owners,
+/// groups and ACL qualifiers, which `vigil baseline` records as ids, are named with the
+/// scanned host's accounts, as the probe names the files' own.
+///
+/// Anything else is refused with the way out: one baseline format, the one the command
+/// that makes baselines writes, so that what `vigil baseline check` and the
+/// `kms_integrity` rule compare is the same record. A file in the line format of earlier
+/// versions (`sha256 mode owner group acl path`) is named as such, since that is what a
+/// site upgrading will have.
 pub fn parse_baseline(
     data: &[u8],
     acc: &Accounts,
 ) -> Result<BTreeMap<String, BaselineEntry>, String> {
-    if data.trim_ascii_start().starts_with(b"{") {
-        let b = crate::baseline::parse(data).map_err(|e| format!("not a vigil baseline: {e}"))?;
-        return from_vigil_baseline(&b, acc);
+    let refuse =
+        |why: &str| format!("not a vigil baseline: {why}; make one with `vigil baseline create`");
+    if !data.trim_ascii_start().starts_with(b"{") {
+        return Err(refuse(if is_line_format(data) {
+            "the line format of earlier versions (`sha256 mode owner group acl path`) is no \
+             longer read"
+        } else {
+            "not a JSON document"
+        }));
     }
-    parse_baseline_lines(&String::from_utf8_lossy(data))
+    let b = crate::baseline::parse(data).map_err(|e| refuse(&e))?;
+    from_vigil_baseline(&b, acc)
+}
+
+/// Does the first line that is not blank or a `#` comment start with a SHA-256 in hex,
+/// as the earlier line format's lines do?
+fn is_line_format(data: &[u8]) -> bool {
+    String::from_utf8_lossy(data)
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .and_then(|l| l.split_whitespace().next())
+        .is_some_and(|w| w.len() == 64 && w.bytes().all(|c| c.is_ascii_hexdigit()))
 }
 
 /// The regular files of a `vigil baseline` document. Directories, symbolic links and
@@ -233,45 +116,6 @@ fn from_vigil_baseline(
         .collect()
 }
 
-fn parse_baseline_lines(text: &str) -> Result<BTreeMap<String, BaselineEntry>, String> {
-    let mut out = BTreeMap::new();
-    for (n, line) in text.lines().enumerate() {
-        let t = line.trim();
-        if t.is_empty() || t.starts_with('#') {
-            continue;
-        }
-        let mut parts = t.splitn(6, char::is_whitespace);
-        let f: Vec<&str> = (0..6).filter_map(|_| parts.next()).collect();
-        let bad = || {
-            format!(
-                "line {}: expected `sha256 mode owner group acl path`",
-                n + 1
-            )
-        };
-        if f.len() != 6 || f[0].len() != 64 {
-            return Err(bad());
-        }
-        let mode = u32::from_str_radix(f[1], 8).map_err(|_| bad())?;
-        let acl = if f[4] == "-" {
-            Vec::new()
-        } else {
-            f[4].split(',').map(String::from).collect()
-        };
-        out.insert(
-            f[5].trim().to_string(),
-            BaselineEntry {
-                sha256: f[0].to_ascii_lowercase(),
-                mode,
-                owner: f[2].into(),
-                group: f[3].into(),
-                acl,
-                error: None,
-            },
-        );
-    }
-    Ok(out)
-}
-
 pub struct IntegrityProbe;
 
 impl Probe<Context> for IntegrityProbe {
@@ -310,7 +154,7 @@ impl Probe<Context> for IntegrityProbe {
         let mut items = ctx.sink(ctx.deadline());
         let mut seen = std::collections::BTreeSet::new();
         for root in &integ.paths {
-            let files = match fsutil::walk_files(&ctx.host, Path::new(root), 16) {
+            let files = match fileattrs::walk_files(&ctx.host, Path::new(root), 16) {
                 Ok(f) => f,
                 Err(e) => return Collected::error(format!("{root}: {e}")),
             };
@@ -337,7 +181,7 @@ impl Probe<Context> for IntegrityProbe {
                     .field("path", path.as_str())
                     .field("exists", "true")
                     .field("sha256", sha.as_str())
-                    .field("mode", fsutil::mode_str(facts.mode))
+                    .field("mode", fileattrs::mode_str(facts.mode))
                     .field("owner", facts.owner.as_str())
                     .field("group", facts.group.as_str());
                 for e in &facts.named_acl {
@@ -362,8 +206,8 @@ impl Probe<Context> for IntegrityProbe {
                         if b.mode != facts.mode {
                             diffs.push(format!(
                                 "mode {} != baseline {}",
-                                fsutil::mode_str(facts.mode),
-                                fsutil::mode_str(b.mode)
+                                fileattrs::mode_str(facts.mode),
+                                fileattrs::mode_str(b.mode)
                             ));
                         }
                         if b.owner != facts.owner || b.group != facts.group {
@@ -423,30 +267,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dpkg_status_and_versions() {
-        let s = dpkg_status(
-            "Package: vault\nStatus: install ok installed\nVersion: 1.15.2-1\n\nPackage: old\nStatus: deinstall ok config-files\nVersion: 1.0\n",
-        );
-        assert_eq!(s["vault"].1, "1.15.2-1");
-        assert!(!s["old"].0.ends_with(" installed"));
-        // dpkg ordering, checked against dpkg itself.
-        for (a, b) in [
-            ("1.15.2-1", "1.15.10-1"),
-            ("1:0.9", "2.0"),
-            ("3.0.11-1~deb12u1", "3.0.11-1"),
-        ] {
-            let ours = a.parse::<debversion::Version>().unwrap()
-                < b.parse::<debversion::Version>().unwrap();
-            let dpkg = crate::testtool::tool("dpkg")
-                .args(["--compare-versions", a, "lt", b])
-                .status()
-                .unwrap()
-                .success();
-            assert_eq!(ours, dpkg, "{a} < {b}");
-        }
-    }
-
-    #[test]
     fn vigil_baseline_document_is_read() {
         let acc = Accounts::parse(
             "root:x:0:0::/root:/bin/sh\nvault:x:999:998::/:/bin/false\n",
@@ -491,16 +311,25 @@ mod tests {
         assert_eq!(e, "/etc/vault.d/vault.hcl: mode 'rw' is not octal");
     }
 
+    /// Issue 14 item 4: one baseline format. A baseline in the line format earlier
+    /// versions read is refused, saying what it is and how to make the one that is read.
     #[test]
-    fn baseline_format() {
+    fn line_format_baselines_are_refused_with_the_way_out() {
         let acc = Accounts::default();
-        let b = parse_baseline(format!("# comment\n{} 0755 root root - /usr/bin/vault\n{} 0640 root vault user:x:r-- /etc/vault.d/my file.hcl\n", "a".repeat(64), "b".repeat(64)).as_bytes(), &acc).unwrap();
-        assert_eq!(b["/usr/bin/vault"].mode, 0o755);
-        assert_eq!(b["/etc/vault.d/my file.hcl"].acl, vec!["user:x:r--"]);
-        assert!(
-            parse_baseline(b"abc 0755 root root - /x\n", &acc)
-                .unwrap_err()
-                .starts_with("line 1")
+        let lines = format!(
+            "# comment\n{} 0755 root root - /usr/bin/vault\n",
+            "a".repeat(64)
+        );
+        let e = parse_baseline(lines.as_bytes(), &acc).unwrap_err();
+        assert_eq!(
+            e,
+            "not a vigil baseline: the line format of earlier versions (`sha256 mode owner \
+             group acl path`) is no longer read; make one with `vigil baseline create`"
+        );
+        let e = parse_baseline(b"hello\n", &acc).unwrap_err();
+        assert_eq!(
+            e,
+            "not a vigil baseline: not a JSON document; make one with `vigil baseline create`"
         );
     }
 }

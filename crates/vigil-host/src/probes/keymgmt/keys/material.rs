@@ -9,7 +9,7 @@
 //! private keys to fingerprint them; certificates go through x509-parser, which handles
 //! the validity times and extensions properly.
 
-use super::sha256_hex;
+use crate::probes::keymgmt::sha256_hex;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

@@ -1,23 +1,30 @@
 //! vigil's own OVAL test families, in the namespace
-//! `https://vigil.dev/XMLSchema/oval-definitions-5#vigil` ([`vigil_core::content::oval::ns::VIGIL`]).
-//! Standard OVAL 5.11 has no test for POSIX ACL entries, key material, role
-//! membership, KMS audit logs or lifecycle events; these probes collect those facts so
-//! that the bundled CCM LOG-11 content can decide with ordinary OVAL states.
+//! `https://vigil.dev/XMLSchema/oval-definitions-5#vigil`
+//! ([`vigil_core::content::oval::ns::VIGIL`]). Standard OVAL 5.11 has no test for POSIX
+//! ACL entries, key material, role membership, KMS audit logs or lifecycle events;
+//! these probes collect those facts so that the bundled CCM LOG-11 content can decide
+//! with ordinary OVAL states.
 //!
 //! Every probe except `posix_acl_object` compares the host with the site policy
 //! ([`crate::policy`]); without one the object is `not applicable` with the message
 //! [`NO_POLICY`]. Where an item field is a comparison against the policy its name says
-//! so (`fingerprint_matches_policy`), and a matching `*_declared` field tells whether the
-//! policy asked for anything, so content can write `declared = false OR matches = true`.
-//! The families are documented in the README ("Key-management audit").
+//! so (`fingerprint_matches_policy`), and a matching `*_declared` field tells whether
+//! the policy asked for anything, so content can write
+//! `declared = false OR matches = true`. The families are documented in the README
+//! ("Key-management audit").
+//!
+//! One module per topic, and in it one file per object kind: [`acl`]
+//! (`posix_acl_object`), [`access`] (`key_access_object`), [`keys`] (and the key
+//! material decoder), [`roles`], [`auditlog`] (and its three log formats and
+//! retention), [`audit_config`] (forwarding, audit rules), [`software`] (versions,
+//! integrity baseline). What reads the host beyond [`crate::host::Host`] is there too
+//! ([`crate::host::accounts`], [`crate::host::fileattrs`]); this module holds the
+//! registration and the helpers every probe uses (the policy, object entities).
 
 pub mod access;
-pub mod accounts;
 pub mod acl;
+pub mod audit_config;
 pub mod auditlog;
-pub mod config;
-pub mod der;
-pub mod fsutil;
 pub mod keys;
 pub mod roles;
 pub mod software;
@@ -47,8 +54,8 @@ pub fn register(r: &mut Registry) {
         Arc::new(auditlog::AuditEventProbe),
         Arc::new(auditlog::RoleActivityProbe),
         Arc::new(auditlog::LogSecretProbe),
-        Arc::new(config::SiemForwardingProbe),
-        Arc::new(config::AuditWatchProbe),
+        Arc::new(audit_config::SiemForwardingProbe),
+        Arc::new(audit_config::AuditWatchProbe),
         Arc::new(software::SoftwareVersionProbe),
         Arc::new(software::IntegrityProbe),
     ];

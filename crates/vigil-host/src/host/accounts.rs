@@ -1,7 +1,8 @@
 //! Unix accounts of the scanned host, read from its /etc/passwd and /etc/group (under
 //! `--root` when offline; NSS sources such as LDAP are not consulted, which the
 //! documentation says). Group membership is expanded both ways: a user belongs to its
-//! primary group (passwd field 4) and to every group that lists it.
+//! primary group (passwd field 4) and to every group that lists it. The key-management
+//! probes ([`crate::probes::keymgmt`]) name owners and role members with it.
 
 use std::path::Path;
 

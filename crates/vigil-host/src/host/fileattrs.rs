@@ -1,14 +1,13 @@
-//! File access for vigil's probes beyond what [`crate::host::Host`] gives (resolving
-//! and reading host files within the root): a directory walk, and the two Linux file
-//! attributes the key-management rules need: the append-only flag (FS_IOC_GETFLAGS, the `a` of
-//! lsattr) and the raw `system.posix_acl_access` extended attribute.
+//! File access the key-management probes ([`crate::probes::keymgmt`]) need beyond what
+//! [`Host`] gives (resolving and reading host files within the root): a directory walk,
+//! and the two Linux file attributes the key-management rules need: the append-only flag
+//! (FS_IOC_GETFLAGS, the `a` of lsattr) and the raw `system.posix_acl_access` extended
+//! attribute. It reads the host, so it lives with [`Host`].
 
 use std::io;
 use std::path::Path;
 
-use crate::host::Host;
-
-pub use crate::host::HostFile;
+use super::{Host, HostFile};
 
 /// `FS_IOC_GETFLAGS`, `_IOR('f', 1, long)`.
 #[cfg(target_pointer_width = "64")]

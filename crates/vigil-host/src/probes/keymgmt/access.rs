@@ -10,10 +10,10 @@
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use super::accounts::Accounts;
 use super::acl::Acl;
 use super::roles::members;
 use super::{bool_str, policy, selects};
+use crate::host::accounts::Accounts;
 use crate::policy::KeyState;
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 

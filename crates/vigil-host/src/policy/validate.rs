@@ -1,0 +1,489 @@
+//! Validation of the policy as written ([`super::raw`]) into the model
+//! ([`super::model`]): absolute paths, octal modes, SHA-256 fingerprints, ACL entries,
+//! durations and versions parsed; references between sections (a separation naming a
+//! role, a key's state) checked. Every error is a [`PolicyError::Invalid`] naming the
+//! line, the column and the field (`keys[2].mode`).
+
+use std::collections::BTreeSet;
+use std::ops::Range;
+use std::path::Path;
+
+use toml::Spanned;
+
+use super::model::{
+    AclEntry, AllowedEvent, AuditLog, AwsKeyPolicy, Detection, Integrity, Key, KeyState, Policy,
+    Role, Separation, Siem, Software,
+};
+use super::raw::RawPolicy;
+use super::{PolicyError, line_col, time};
+/// Checks a raw policy and builds the model; errors carry the field's position in
+/// `text`, the file at `path`.
+pub(super) struct Validator<'a> {
+    pub(super) text: &'a str,
+    pub(super) path: &'a Path,
+}
+
+impl Validator<'_> {
+    fn err(
+        &self,
+        span: Range<usize>,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> PolicyError {
+        let (line, column) = line_col(self.text, span.start);
+        PolicyError::Invalid {
+            path: self.path.to_path_buf(),
+            line,
+            column,
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    fn abs_path(&self, s: &Spanned<String>, field: &str) -> Result<String, PolicyError> {
+        let p = s.get_ref();
+        if !p.starts_with('/') {
+            return Err(self.err(s.span(), field, format!("'{p}' is not an absolute path")));
+        }
+        Ok(p.clone())
+    }
+
+    fn mode(&self, s: &Spanned<String>, field: &str) -> Result<u32, PolicyError> {
+        let v = s.get_ref();
+        match u32::from_str_radix(v.trim_start_matches("0o"), 8) {
+            Ok(m) if m <= 0o7777 && !v.is_empty() => Ok(m),
+            _ => Err(self.err(
+                s.span(),
+                field,
+                format!("'{v}' is not an octal file mode such as \"0640\""),
+            )),
+        }
+    }
+
+    fn sha256(&self, s: &Spanned<String>, field: &str) -> Result<String, PolicyError> {
+        let v = s.get_ref().to_ascii_lowercase();
+        let v = v.strip_prefix("sha256:").unwrap_or(&v).to_string();
+        if v.len() != 64 || !v.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(self.err(
+                s.span(),
+                field,
+                "expected 64 hexadecimal digits (a SHA-256 digest)",
+            ));
+        }
+        Ok(v)
+    }
+
+    /// The validated policy of `raw`, or the first error.
+    pub(super) fn policy(&self, raw: RawPolicy) -> Result<Policy, PolicyError> {
+        let mut roles = Vec::new();
+        let mut names = BTreeSet::new();
+        for (i, r) in raw.roles.into_iter().enumerate() {
+            let f = |n: &str| format!("roles[{i}].{n}");
+            if !names.insert(r.name.get_ref().clone()) {
+                return Err(self.err(r.name.span(), f("name"), "duplicate role name"));
+            }
+            for u in r.unix_users.iter().chain(&r.unix_groups) {
+                if u.get_ref().is_empty() || u.get_ref().contains([':', ' ', '\n']) {
+                    return Err(self.err(u.span(), f("unix_users"), "not a valid Unix name"));
+                }
+            }
+            for a in &r.aws_principals {
+                let v = a.get_ref();
+                if v != "*" && !v.starts_with("arn:") && !v.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(self.err(
+                        a.span(),
+                        f("aws_principals"),
+                        format!("'{v}' is not an ARN, an account id or '*'"),
+                    ));
+                }
+            }
+            roles.push(Role {
+                name: r.name.into_inner(),
+                kind: r.kind,
+                description: r.description,
+                unix_users: r.unix_users.into_iter().map(Spanned::into_inner).collect(),
+                unix_groups: r.unix_groups.into_iter().map(Spanned::into_inner).collect(),
+                vault_policies: r.vault_policies,
+                aws_principals: r
+                    .aws_principals
+                    .into_iter()
+                    .map(Spanned::into_inner)
+                    .collect(),
+            });
+        }
+
+        let mut separation = Vec::new();
+        for (i, s) in raw.separation.into_iter().enumerate() {
+            if s.roles.len() < 2 {
+                let span = s.roles.first().map(|r| r.span()).unwrap_or(0..0);
+                return Err(self.err(
+                    span,
+                    format!("separation[{i}].roles"),
+                    "name at least two roles",
+                ));
+            }
+            for r in &s.roles {
+                if !names.contains(r.get_ref()) {
+                    return Err(self.err(
+                        r.span(),
+                        format!("separation[{i}].roles"),
+                        format!("no role named '{}'", r.get_ref()),
+                    ));
+                }
+            }
+            separation.push(Separation {
+                roles: s.roles.into_iter().map(Spanned::into_inner).collect(),
+                reason: s.reason,
+            });
+        }
+
+        let mut keys = Vec::new();
+        let mut key_names = BTreeSet::new();
+        for (i, k) in raw.keys.into_iter().enumerate() {
+            let span = k.span();
+            let k = k.into_inner();
+            let f = |n: &str| format!("keys[{i}].{n}");
+            if !key_names.insert(k.name.get_ref().clone()) {
+                return Err(self.err(k.name.span(), f("name"), "duplicate key name"));
+            }
+            if k.path.is_none() && k.pkcs11.is_none() {
+                return Err(self.err(span, f("path"), "give the key's `path` or its `pkcs11` URI"));
+            }
+            let path = k
+                .path
+                .as_ref()
+                .map(|p| self.abs_path(p, &f("path")))
+                .transpose()?;
+            let certificate = k
+                .certificate
+                .as_ref()
+                .map(|p| self.abs_path(p, &f("certificate")))
+                .transpose()?;
+            if let Some(u) = &k.pkcs11
+                && !u.get_ref().starts_with("pkcs11:")
+            {
+                return Err(self.err(
+                    u.span(),
+                    f("pkcs11"),
+                    "a PKCS#11 URI starts with 'pkcs11:' (RFC 7512)",
+                ));
+            }
+            let sha256 = k
+                .sha256
+                .as_ref()
+                .map(|s| self.sha256(s, &f("sha256")))
+                .transpose()?;
+            let spki_sha256 = k
+                .spki_sha256
+                .as_ref()
+                .map(|s| self.sha256(s, &f("spki_sha256")))
+                .transpose()?;
+            let mode = k
+                .mode
+                .as_ref()
+                .map(|m| self.mode(m, &f("mode")))
+                .transpose()?;
+            let mut acl = Vec::new();
+            for a in &k.acl {
+                acl.push(parse_acl_entry(a.get_ref()).ok_or_else(|| {
+                    self.err(
+                        a.span(),
+                        f("acl"),
+                        format!(
+                            "'{}' is not a named ACL entry such as \"user:vault:r--\"",
+                            a.get_ref()
+                        ),
+                    )
+                })?);
+            }
+            let created = match &k.created {
+                None => None,
+                Some(c) => match (c.get_ref().date, c.get_ref().time) {
+                    (Some(d), _) => Some(time::days_from_civil(
+                        d.year as i64,
+                        d.month as u32,
+                        d.day as u32,
+                    )),
+                    _ => {
+                        return Err(self.err(
+                            c.span(),
+                            f("created"),
+                            "expected a date such as 2025-01-31",
+                        ));
+                    }
+                },
+            };
+            keys.push(Key {
+                name: k.name.into_inner(),
+                path,
+                pkcs11: k.pkcs11.map(Spanned::into_inner),
+                certificate,
+                sha256,
+                spki_sha256,
+                algorithm: k.algorithm,
+                min_size: k.min_size,
+                owner: k.owner,
+                group: k.group,
+                mode,
+                acl,
+                created,
+                max_age_days: k.max_age_days,
+                state: k.state.unwrap_or(KeyState::Active),
+                operational: k.operational.unwrap_or(true),
+            });
+        }
+
+        let (mut key_directories, mut log_paths) = (Vec::new(), Vec::new());
+        if let Some(scan) = raw.scan {
+            for d in &scan.key_directories {
+                key_directories.push(self.abs_path(d, "scan.key_directories")?);
+            }
+            for d in &scan.log_paths {
+                log_paths.push(self.abs_path(d, "scan.log_paths")?);
+            }
+        }
+
+        let mut audit_logs = Vec::new();
+        for (i, a) in raw.audit_logs.into_iter().enumerate() {
+            let f = |n: &str| format!("audit_logs[{i}].{n}");
+            let max_silence_secs = parse_duration(a.max_silence.get_ref()).ok_or_else(|| {
+                self.err(
+                    a.max_silence.span(),
+                    f("max_silence"),
+                    format!(
+                        "'{}' is not a duration such as \"30m\", \"24h\" or \"7d\"",
+                        a.max_silence.get_ref()
+                    ),
+                )
+            })?;
+            audit_logs.push(AuditLog {
+                path: self.abs_path(&a.path, &f("path"))?,
+                mode: a
+                    .mode
+                    .as_ref()
+                    .map(|m| self.mode(m, &f("mode")))
+                    .transpose()?
+                    .unwrap_or(0o640),
+                name: a.name.into_inner(),
+                format: a.format,
+                retention_days: a.retention_days,
+                max_silence_secs,
+                owner: a.owner.unwrap_or_else(|| "root".into()),
+                group: a.group,
+                append_only: a.append_only.unwrap_or(false),
+            });
+        }
+
+        let siem = match raw.siem {
+            None => None,
+            Some(s) => {
+                let mut via = Vec::new();
+                for v in &s.via {
+                    if !matches!(v.get_ref().as_str(), "rsyslog" | "audisp-remote") {
+                        return Err(self.err(
+                            v.span(),
+                            "siem.via",
+                            format!(
+                                "'{}' is not a known forwarder (rsyslog, audisp-remote)",
+                                v.get_ref()
+                            ),
+                        ));
+                    }
+                    via.push(v.get_ref().clone());
+                }
+                if via.is_empty() {
+                    via = vec!["rsyslog".into(), "audisp-remote".into()];
+                }
+                if s.host.get_ref().trim().is_empty() {
+                    return Err(self.err(s.host.span(), "siem.host", "empty host name"));
+                }
+                Some(Siem {
+                    host: s.host.into_inner(),
+                    port: s.port,
+                    via,
+                })
+            }
+        };
+
+        let mut software = Vec::new();
+        for (i, s) in raw.software.into_iter().enumerate() {
+            let span = s.span();
+            let s = s.into_inner();
+            let f = |n: &str| format!("software[{i}].{n}");
+            if s.package.is_none() && s.version_file.is_none() {
+                return Err(self.err(
+                    span,
+                    f("package"),
+                    "give a dpkg `package` or a `version_file`",
+                ));
+            }
+            if s.min_version.is_none() && s.min_upstream.is_none() {
+                return Err(self.err(
+                    span,
+                    f("min_version"),
+                    "give `min_version` or `min_upstream`",
+                ));
+            }
+            if let Some(v) = &s.min_version
+                && v.get_ref().parse::<debversion::Version>().is_err()
+            {
+                return Err(self.err(
+                    v.span(),
+                    f("min_version"),
+                    format!("'{}' is not a Debian version", v.get_ref()),
+                ));
+            }
+            let min_upstream = match &s.min_upstream {
+                None => None,
+                Some(v) => Some(lenient_semver(v.get_ref()).ok_or_else(|| {
+                    self.err(
+                        v.span(),
+                        f("min_upstream"),
+                        format!("'{}' is not a semantic version", v.get_ref()),
+                    )
+                })?),
+            };
+            software.push(Software {
+                name: s.name,
+                package: s.package,
+                min_version: s.min_version.map(Spanned::into_inner),
+                min_upstream,
+                version_file: s
+                    .version_file
+                    .as_ref()
+                    .map(|p| self.abs_path(p, &f("version_file")))
+                    .transpose()?,
+            });
+        }
+
+        let integrity = match raw.integrity {
+            None => None,
+            Some(i) => Some(Integrity {
+                baseline: self.abs_path(&i.baseline, "integrity.baseline")?,
+                paths: i
+                    .paths
+                    .iter()
+                    .map(|p| self.abs_path(p, "integrity.paths"))
+                    .collect::<Result<_, _>>()?,
+            }),
+        };
+
+        let mut detection = Detection::default();
+        if let Some(d) = raw.detection {
+            if let Some(v) = d.denied_threshold {
+                detection.denied_threshold = v;
+            }
+            if let Some(w) = d.window_minutes {
+                if *w.get_ref() == 0 {
+                    return Err(self.err(
+                        w.span(),
+                        "detection.window_minutes",
+                        "must be at least 1",
+                    ));
+                }
+                detection.window_minutes = w.into_inner();
+            }
+            if let Some(v) = d.inactive_days {
+                detection.inactive_days = v;
+            }
+            if let Some(v) = d.cert_warning_days {
+                detection.cert_warning_days = v;
+            }
+            detection.allow = d
+                .allow
+                .into_iter()
+                .map(|a| AllowedEvent {
+                    identity: a.identity,
+                    action: a.action,
+                })
+                .collect();
+        }
+
+        let mut aws_key_policies = Vec::new();
+        for (i, a) in raw.aws_key_policies.into_iter().enumerate() {
+            aws_key_policies.push(AwsKeyPolicy {
+                path: self.abs_path(&a.path, &format!("aws_key_policies[{i}].path"))?,
+                key_id: a.key_id,
+            });
+        }
+
+        Ok(Policy {
+            path: self.path.to_path_buf(),
+            site: raw.site.map(|s| s.name).unwrap_or_default(),
+            roles,
+            separation,
+            keys,
+            key_directories,
+            log_paths,
+            audit_logs,
+            siem,
+            software,
+            integrity,
+            detection,
+            aws_key_policies,
+        })
+    }
+}
+
+/// `user:NAME:rwx` or `group:NAME:r--` (named entries only: owner, group, mask and other
+/// are the file's mode).
+pub fn parse_acl_entry(s: &str) -> Option<AclEntry> {
+    let mut parts = s.split(':');
+    let (tag, q, perms) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || q.is_empty() {
+        return None;
+    }
+    let tag = match tag {
+        "u" | "user" => "user",
+        "g" | "group" => "group",
+        _ => return None,
+    };
+    let b = perms.as_bytes();
+    let ok = b.len() == 3
+        && matches!(b[0], b'r' | b'-')
+        && matches!(b[1], b'w' | b'-')
+        && matches!(b[2], b'x' | b'-');
+    ok.then(|| AclEntry {
+        tag: tag.to_string(),
+        qualifier: q.to_string(),
+        perms: perms.to_string(),
+    })
+}
+
+/// `90s`, `30m`, `24h`, `7d` to seconds.
+pub fn parse_duration(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit())?);
+    let n: u64 = n.parse().ok()?;
+    let mult = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        _ => return None,
+    };
+    n.checked_mul(mult)
+}
+
+/// Semantic version, accepting the `1.15` and `v1.15.2` forms upstreams commonly print.
+pub fn lenient_semver(s: &str) -> Option<semver::Version> {
+    let s = s.trim().trim_start_matches('v');
+    if let Ok(v) = semver::Version::parse(s) {
+        return Some(v);
+    }
+    let core_end = s.find(['-', '+']).unwrap_or(s.len());
+    let (core, rest) = s.split_at(core_end);
+    let mut parts: Vec<&str> = core.split('.').collect();
+    if parts.is_empty()
+        || parts.len() > 3
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    while parts.len() < 3 {
+        parts.push("0");
+    }
+    semver::Version::parse(&format!("{}{}", parts.join("."), rest)).ok()
+}

@@ -1,0 +1,46 @@
+//! Audit forwarding and audit rules against the site policy (CCM LOG-09, LOG-11; NIST
+//! SP 800-130 FR:8.12, FR:8.14), one module per object:
+//!
+//! - [`siem_forwarding`], `siem_forwarding_object`: one item per forwarder the policy's
+//!   `[siem] via` names (`rsyslog`: omfwd actions and `@`/`@@` selectors in
+//!   /etc/rsyslog.conf and /etc/rsyslog.d/*.conf; `audisp-remote`: the au-remote
+//!   plugin's `active` and audisp-remote.conf's `remote_server`), with
+//!   `forwards_to_policy_target`.
+//! - [`audit_watch`], `audit_watch_object` (entity `target` = keys | kms_config): one
+//!   item per declared key file, key directory or integrity-monitored path, `watched`
+//!   when an auditd rule (`-w`, or `-F path=` / `-F dir=` on an exit rule) covers it
+//!   with the permissions needed (read and write for keys, write for configuration).
+
+pub mod audit_watch;
+pub mod siem_forwarding;
+
+use std::path::Path;
+
+use crate::probes::Context;
+
+pub use audit_watch::{AuditWatchProbe, Watch, parse_audit_rules};
+pub use siem_forwarding::{SiemForwardingProbe, rsyslog_targets};
+
+/// The text of a host file (lossily UTF-8), if it can be read.
+pub(crate) fn read_text(ctx: &Context, p: &str) -> Option<String> {
+    ctx.host
+        .read_file(Path::new(p), 16 << 20)
+        .ok()
+        .flatten()
+        .map(|d| String::from_utf8_lossy(&d).to_string())
+}
+
+/// Files of a `.d` directory with the given suffix, sorted.
+pub(crate) fn dir_files(ctx: &Context, dir: &str, suffix: &str) -> Vec<String> {
+    match ctx.host.resolve(Path::new(dir)) {
+        Ok(Some(f)) if f.meta.is_dir() => f
+            .list_dir()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|n| n.to_string_lossy().to_string())
+            .filter(|n| n.ends_with(suffix))
+            .map(|n| format!("{dir}/{n}"))
+            .collect(),
+        _ => Vec::new(),
+    }
+}

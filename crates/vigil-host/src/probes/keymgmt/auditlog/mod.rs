@@ -1,0 +1,190 @@
+//! KMS audit logs (CCM LOG-09, LOG-10, LOG-11; NIST SP 800-130 FR:8.10-8.12). The three
+//! formats the site policy names are parsed into one [`Event`] model, one module each:
+//!
+//! - [`auditd`]: audit.log records grouped by `msg=audit(SECONDS.MS:SERIAL)`;
+//! - [`vault`]: Vault file audit device JSON lines, a request and its response grouped
+//!   by `request.id`;
+//! - [`cloudtrail`]: CloudTrail `{"Records": [...]}` documents or one record per line.
+//!
+//! [`retention`] says how long the host keeps each log (auditd.conf, logrotate). The
+//! objects (vigil family), one module each:
+//!
+//! - [`audit_log`], `audit_log_object`: per source — presence, ownership, mode,
+//!   append-only flag, freshness, records missing a required field, Vault raw-mode
+//!   records, retention;
+//! - [`audit_event`], `audit_event_object`: denied events per identity with the busiest
+//!   window, or every destructive lifecycle event with whether the policy allows it;
+//! - [`role_activity`], `role_activity_object`: last recorded activity of each role
+//!   member;
+//! - [`log_secret`], `log_secret_object`: private-key blocks and PINs written to log
+//!   files.
+//!
+//! This module holds what they share: the event model, and reading a source with its
+//! rotated files (`source_events`).
+
+pub mod audit_event;
+pub mod audit_log;
+pub mod auditd;
+pub mod cloudtrail;
+pub mod log_secret;
+pub mod retention;
+pub mod role_activity;
+pub mod vault;
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::host::HostFile;
+use crate::host::accounts::Accounts;
+use crate::policy::{AuditLog, LogFormat, Policy};
+use crate::probes::Context;
+
+pub use audit_event::{AuditEventProbe, busiest_window};
+pub use audit_log::AuditLogProbe;
+pub use auditd::parse_auditd;
+pub use cloudtrail::parse_cloudtrail;
+pub use log_secret::LogSecretProbe;
+pub use retention::{Retention, logrotate_retention};
+pub use role_activity::RoleActivityProbe;
+pub use vault::parse_vault;
+
+/// Longest record text kept as evidence.
+pub(crate) const MAX_EVIDENCE: usize = 2000;
+/// Evidence records kept per item.
+pub(crate) const MAX_RECORDS: usize = 20;
+
+/// One audit event, normalised across formats.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Event {
+    /// 1-based line of the event's first record.
+    pub line: usize,
+    pub event_type: Option<String>,
+    pub time: Option<i64>,
+    pub identity: Option<String>,
+    /// Vault policies of the token (for role activity).
+    pub policies: Vec<String>,
+    /// `success` or `failure`.
+    pub outcome: Option<String>,
+    pub denied: bool,
+    /// Lifecycle action: CloudTrail eventName, Vault `<operation> <path>`,
+    /// `DeleteKeyFile` for auditd deletions of key files.
+    pub action: Option<String>,
+    /// deletion, disable, policy_change, audit_change.
+    pub destructive: Option<&'static str>,
+    /// A Vault record carries a client token in clear (raw mode).
+    pub raw_secret: bool,
+    pub records: Vec<String>,
+}
+
+impl Event {
+    /// The record fields SP 800-130 FR:8.11 requires that the event lacks.
+    pub(crate) fn missing(&self) -> Vec<&'static str> {
+        let mut m = Vec::new();
+        if self.event_type.is_none() {
+            m.push("event type");
+        }
+        if self.time.is_none() {
+            m.push("date and time");
+        }
+        if self.identity.is_none() {
+            m.push("identity");
+        }
+        if self.outcome.is_none() {
+            m.push("outcome");
+        }
+        m
+    }
+}
+
+/// `s`, cut to [`MAX_EVIDENCE`] bytes (on a character boundary) for an item field.
+pub(crate) fn clip(s: &str) -> String {
+    if s.len() <= MAX_EVIDENCE {
+        return s.to_string();
+    }
+    let mut end = MAX_EVIDENCE;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &s[..end])
+}
+
+/// Parsed log: events and lines that are not records of the format.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub events: Vec<Event>,
+    pub unparsable: Vec<usize>,
+}
+
+/// What the parsers need to know about the site.
+pub struct ParseContext<'a> {
+    pub accounts: &'a Accounts,
+    /// Declared key paths and key directories (auditd deletions of these are lifecycle
+    /// events).
+    pub key_paths: Vec<String>,
+}
+
+/// The string at `path` in a JSON record (Vault and CloudTrail), if it is a non-empty
+/// string.
+fn jstr<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
+    let mut cur = v;
+    for k in path {
+        cur = cur.get(k)?;
+    }
+    cur.as_str().filter(|s| !s.is_empty())
+}
+
+pub fn parse(format: LogFormat, text: &str, pc: &ParseContext) -> Parsed {
+    match format {
+        LogFormat::Auditd => parse_auditd(text, pc),
+        LogFormat::Vault => parse_vault(text),
+        LogFormat::Cloudtrail => parse_cloudtrail(text),
+    }
+}
+
+/// Rotated siblings of a log (`audit.log.1`, `audit.log.2`, ...), oldest last; compressed
+/// ones are not read.
+fn rotated(ctx: &Context, path: &str) -> Vec<HostFile> {
+    let mut out = Vec::new();
+    for i in 1..=1000 {
+        match ctx.host.resolve(Path::new(&format!("{path}.{i}"))) {
+            Ok(Some(f)) if f.meta.file_type().is_file() => out.push(f),
+            _ => break,
+        }
+    }
+    out
+}
+
+/// What the parsers need of `pol` and the host's accounts.
+pub(crate) fn parse_context<'a>(pol: &Policy, acc: &'a Accounts) -> ParseContext<'a> {
+    let mut key_paths: Vec<String> = pol.keys.iter().filter_map(|k| k.path.clone()).collect();
+    key_paths.extend(pol.key_directories.iter().cloned());
+    ParseContext {
+        accounts: acc,
+        key_paths,
+    }
+}
+
+/// The events of one source (current file and rotated ones), plus read problems.
+pub(crate) fn source_events(
+    ctx: &Context,
+    src: &AuditLog,
+    pc: &ParseContext,
+) -> Result<(Option<HostFile>, Parsed, Vec<Parsed>), String> {
+    let Some(f) = ctx
+        .host
+        .resolve(Path::new(&src.path))
+        .map_err(|e| format!("{}: {e}", src.path))?
+    else {
+        return Ok((None, Parsed::default(), Vec::new()));
+    };
+    let data = f.read(ctx.max_file_size).map_err(|e| e.to_string())?;
+    let current = parse(src.format, &String::from_utf8_lossy(&data), pc);
+    let mut old = Vec::new();
+    for r in rotated(ctx, &src.path) {
+        if let Ok(d) = r.read(ctx.max_file_size) {
+            old.push(parse(src.format, &String::from_utf8_lossy(&d), pc));
+        }
+    }
+    Ok((Some(f), current, old))
+}

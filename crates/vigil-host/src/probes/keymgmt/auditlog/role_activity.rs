@@ -1,0 +1,112 @@
+//! `role_activity_object` (entities `role`, `inactive_days`): the last recorded
+//! activity of each role member in the policy's audit logs (CCM IAM-09; inactive key
+//! custodians keep their access unnoticed). A member with no record is inactive only
+//! when the logs reach back far enough to say so.
+
+use std::collections::BTreeMap;
+
+use super::{parse_context, source_events};
+use crate::host::accounts::Accounts;
+use crate::policy::{LogFormat, time};
+use crate::probes::keymgmt::roles::members;
+use crate::probes::keymgmt::{bool_str, int_entity, policy, selects};
+use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
+
+pub struct RoleActivityProbe;
+
+impl Probe<Context> for RoleActivityProbe {
+    fn kinds(&self) -> &'static [&'static str] {
+        &["role_activity_object"]
+    }
+
+    fn collect(&self, query: &ObjectQuery, ctx: &Context) -> Collected {
+        let pol = match policy(ctx) {
+            Ok(p) => p,
+            Err(c) => return c,
+        };
+        let days = match int_entity(query, "inactive_days", pol.detection.inactive_days as i64) {
+            Ok(d) => d,
+            Err(c) => return c,
+        };
+        let acc = match Accounts::read(&ctx.host) {
+            Ok(a) => a,
+            Err(e) => return Collected::error(format!("cannot read accounts: {e}")),
+        };
+        let pc = parse_context(pol, &acc);
+        // Last activity per (identity type, identity), and how far back each kind of
+        // log reaches.
+        let mut last: BTreeMap<(&'static str, String), i64> = BTreeMap::new();
+        let mut reach: BTreeMap<&'static str, i64> = BTreeMap::new();
+        for src in &pol.audit_logs {
+            let Ok((Some(_), cur, old)) = source_events(ctx, src, &pc) else {
+                continue;
+            };
+            let itype = match src.format {
+                LogFormat::Auditd => "unix_user",
+                LogFormat::Vault => "vault_policy",
+                LogFormat::Cloudtrail => "aws_principal",
+            };
+            for e in cur
+                .events
+                .iter()
+                .chain(old.iter().flat_map(|p| p.events.iter()))
+            {
+                let Some(t) = e.time else { continue };
+                let r = reach.entry(itype).or_insert(t);
+                *r = (*r).min(t);
+                let mut ids: Vec<String> = e.identity.iter().cloned().collect();
+                if src.format == LogFormat::Vault {
+                    ids = e.policies.clone();
+                }
+                for id in ids {
+                    let l = last.entry((itype, id)).or_insert(t);
+                    *l = (*l).max(t);
+                }
+            }
+        }
+        let now = time::now();
+        let mut items = ctx.sink(ctx.deadline());
+        for m in members(pol, &acc)
+            .into_iter()
+            .filter(|m| m.identity_type != "unix_group")
+        {
+            match selects(query, "role", &m.role) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(c) => return c,
+            }
+            let mut item = Item::new()
+                .field("role", m.role.as_str())
+                .field("identity", m.identity.as_str())
+                .field("identity_type", m.identity_type)
+                .field("inactive_days", days.to_string());
+            let since = reach
+                .get(m.identity_type)
+                .map(|r| (now - r).div_euclid(86400));
+            match last.get(&(m.identity_type, m.identity.clone())) {
+                Some(&t) => {
+                    let d = (now - t).div_euclid(86400);
+                    item.push("last_activity", time::format_rfc3339(t));
+                    item.push("days_since_activity", d.to_string());
+                    item.push("inactive", bool_str(d > days));
+                }
+                None => match since {
+                    Some(s) if s > days => {
+                        item.push("days_since_activity", s.to_string());
+                        item.push("inactive", "true");
+                        item.message = Some(format!("no activity in the {s} days the logs cover"));
+                    }
+                    _ => {
+                        item.push_absent("inactive");
+                        item.message = Some(format!(
+                            "no activity recorded, and the {} logs do not reach back {days} days",
+                            m.identity_type
+                        ));
+                    }
+                },
+            }
+            let _ = items.push(item);
+        }
+        items.into_collected()
+    }
+}

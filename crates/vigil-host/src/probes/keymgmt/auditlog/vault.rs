@@ -1,0 +1,144 @@
+//! The HashiCorp Vault file audit device format: one JSON record per line, a request
+//! and its response grouped into one [`Event`] by `request.id`. Identity from
+//! `auth.metadata.username` (or `auth.display_name`, `auth.entity_id`), outcome from
+//! the response record; a client token not HMAC'd means the device runs in raw mode.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::{Event, Parsed, clip, jstr};
+use crate::policy::time;
+
+/// The lifecycle category of a Vault request (`deletion`, `policy_change`,
+/// `audit_change`), if it is one.
+fn vault_action(op: &str, path: &str) -> Option<&'static str> {
+    let path = path.trim_start_matches('/');
+    let under = |prefix: &str| path.starts_with(prefix) && path.len() > prefix.len();
+    if op == "delete" && (under("transit/keys/") || under("pki/key/") || under("pki/issuer/")) {
+        Some("deletion")
+    } else if op == "update" && path.starts_with("transit/keys/") && path.ends_with("/config") {
+        // deletion_allowed / min_decryption_version changes prepare a destruction.
+        Some("policy_change")
+    } else if (op == "update" || op == "create" || op == "delete")
+        && (under("sys/policy/") || under("sys/policies/acl/"))
+    {
+        Some("policy_change")
+    } else if op == "delete" && under("sys/audit/") {
+        Some("audit_change")
+    } else {
+        None
+    }
+}
+
+pub fn parse_vault(text: &str) -> Parsed {
+    let mut p = Parsed::default();
+    let mut by_id: BTreeMap<String, usize> = BTreeMap::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let Ok(v) = serde_json::from_str::<Value>(line) else {
+            p.unparsable.push(n + 1);
+            continue;
+        };
+        let rtype = jstr(&v, &["type"]);
+        let id = jstr(&v, &["request", "id"])
+            .map(String::from)
+            .unwrap_or_else(|| format!("line:{}", n + 1));
+        let idx = *by_id.entry(id).or_insert_with(|| {
+            p.events.push(Event {
+                line: n + 1,
+                ..Default::default()
+            });
+            p.events.len() - 1
+        });
+        let ev = &mut p.events[idx];
+        if ev.event_type.is_none() {
+            let op = jstr(&v, &["request", "operation"]);
+            let path = jstr(&v, &["request", "path"]);
+            ev.event_type = match (op, path) {
+                (Some(o), Some(pa)) => Some(format!("{o} {pa}")),
+                _ => rtype.map(String::from),
+            };
+            if let (Some(o), Some(pa)) = (op, path) {
+                ev.action = Some(format!("{o} {pa}"));
+                ev.destructive = vault_action(o, pa);
+            }
+        }
+        if ev.time.is_none() {
+            ev.time = jstr(&v, &["time"]).and_then(time::parse_rfc3339);
+        }
+        if ev.identity.is_none() {
+            ev.identity = jstr(&v, &["auth", "metadata", "username"])
+                .or_else(|| jstr(&v, &["auth", "display_name"]))
+                .or_else(|| jstr(&v, &["auth", "entity_id"]))
+                .map(String::from);
+        }
+        if ev.policies.is_empty()
+            && let Some(Value::Array(a)) = v.get("auth").and_then(|a| a.get("policies"))
+        {
+            ev.policies = a
+                .iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect();
+        }
+        let error = jstr(&v, &["error"]);
+        if let Some(e) = error
+            && e.contains("permission denied")
+        {
+            ev.denied = true;
+            ev.outcome = Some("failure".into());
+        }
+        if rtype == Some("response") && ev.outcome.is_none() {
+            ev.outcome = Some(
+                if error.is_some() {
+                    "failure"
+                } else {
+                    "success"
+                }
+                .into(),
+            );
+        }
+        for token in [
+            jstr(&v, &["auth", "client_token"]),
+            jstr(&v, &["request", "client_token"]),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if !token.starts_with("hmac-sha256:") {
+                ev.raw_secret = true;
+            }
+        }
+        ev.records.push(clip(line));
+    }
+    // A denied destructive request did not happen.
+    for ev in &mut p.events {
+        if ev.outcome.as_deref() == Some("failure") {
+            ev.destructive = None;
+        }
+    }
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vault_requests_pair_with_responses() {
+        let text = r#"{"time":"2024-01-01T00:00:00Z","type":"request","auth":{"client_token":"hmac-sha256:aa","display_name":"userpass-alice","metadata":{"username":"alice"},"policies":["kms-admin"]},"request":{"id":"r1","operation":"delete","path":"transit/keys/app","client_token":"hmac-sha256:aa"}}
+{"time":"2024-01-01T00:00:01Z","type":"response","auth":{"client_token":"hmac-sha256:aa","display_name":"userpass-alice","metadata":{"username":"alice"}},"request":{"id":"r1","operation":"delete","path":"transit/keys/app"},"response":{}}
+{"time":"2024-01-01T00:00:02Z","type":"request","auth":{"client_token":"s.RAWTOKEN","display_name":"token"},"request":{"id":"r2","operation":"read","path":"secret/x"},"error":"permission denied"}
+{"time":"2024-01-01T00:00:03Z","type":"request","request":{"id":"r3","operation":"read","path":"sys/health"}}
+"#;
+        let p = parse_vault(text);
+        assert_eq!(p.events.len(), 3);
+        assert_eq!(p.events[0].destructive, Some("deletion"));
+        assert_eq!(p.events[0].outcome.as_deref(), Some("success"));
+        assert_eq!(p.events[0].policies, vec!["kms-admin"]);
+        assert!(p.events[1].denied && p.events[1].raw_secret);
+        assert_eq!(p.events[2].missing(), vec!["identity", "outcome"]);
+    }
+}

@@ -1,0 +1,99 @@
+//! Key deployment facts against the site policy's `[[keys]]` (CCM CEK-12/13/14/21, NIST
+//! SP 800-130 FR:8.14), one module per object:
+//!
+//! - [`key`], `key_object` (entities `name`, `key_state`): one item per declared key —
+//!   presence, file and SPKI fingerprints, algorithm and size, owner, group, mode,
+//!   named ACL entries, age — each with the comparison against the policy.
+//! - [`certificate`], `certificate_object` (entity `name`): one item per certificate of
+//!   an active key — subject, validity, days to expiry, whether it certifies the
+//!   declared key.
+//! - [`undeclared`], `undeclared_private_key_object` (entity `path`, optional): private
+//!   keys found under the policy's key directories that the policy does not declare.
+//!
+//! This module holds what they share: reading a key file and its owner, mode and ACL
+//! facts; [`material`] recognises the key material itself.
+
+pub mod certificate;
+pub mod key;
+pub mod material;
+pub mod undeclared;
+
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use material::{KeyInfo, Kind};
+
+use crate::host::HostFile;
+use crate::host::accounts::Accounts;
+use crate::probes::Context;
+
+use super::acl::Acl;
+
+pub use certificate::CertificateProbe;
+pub use key::KeyProbe;
+pub use undeclared::UndeclaredKeyProbe;
+
+/// Key and certificate files are small; anything larger is not key material.
+pub(crate) const MAX_KEY_FILE: u64 = 1024 * 1024;
+
+/// Owner, group, mode and named ACL entries of a file.
+pub struct FileFacts {
+    pub owner: String,
+    pub group: String,
+    pub mode: u32,
+    pub acl: Acl,
+    pub named_acl: Vec<String>,
+}
+
+pub fn file_facts(f: &HostFile, acc: &Accounts) -> Result<FileFacts, String> {
+    let acl = Acl::of(f)?;
+    Ok(FileFacts {
+        owner: acc.user_name(f.meta.uid()),
+        group: acc.group_name(f.meta.gid()),
+        mode: f.meta.mode() & 0o7777,
+        named_acl: acl.named_entries(acc),
+        acl,
+    })
+}
+
+/// Named ACL entries not allowed by `allowed` (an entry is allowed when the policy lists
+/// the same tag and qualifier with at least its permissions).
+pub fn unexpected_acl(named: &[String], allowed: &[crate::policy::AclEntry]) -> Vec<String> {
+    named
+        .iter()
+        .filter(|n| {
+            let Some(e) = crate::policy::parse_acl_entry(n) else {
+                return true;
+            };
+            !allowed.iter().any(|a| {
+                a.tag == e.tag
+                    && a.qualifier == e.qualifier
+                    && e.perms
+                        .chars()
+                        .zip(a.perms.chars())
+                        .all(|(have, may)| have == '-' || have == may)
+            })
+        })
+        .cloned()
+        .collect()
+}
+
+pub(crate) fn read_key(ctx: &Context, path: &str) -> Result<Option<(HostFile, Vec<u8>)>, String> {
+    let f = match ctx.host.resolve(Path::new(path)) {
+        Ok(Some(f)) => f,
+        Ok(None) => return Ok(None),
+        Err(e) => return Err(format!("{path}: {e}")),
+    };
+    let data = f
+        .read(MAX_KEY_FILE.min(ctx.max_file_size))
+        .map_err(|e| format!("{path}: {e}"))?;
+    Ok(Some((f, data)))
+}
+
+/// The key in a file: the first private key, else the first public key or certificate.
+pub(crate) fn main_key(infos: &[KeyInfo]) -> Option<&KeyInfo> {
+    infos
+        .iter()
+        .find(|i| i.kind == Some(Kind::PrivateKey))
+        .or_else(|| infos.first())
+}
