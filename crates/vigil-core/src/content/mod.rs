@@ -4,6 +4,7 @@
 
 pub mod datastream;
 pub mod error;
+mod loader;
 pub mod oval;
 pub mod xccdf;
 pub mod xml;
@@ -14,6 +15,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 
 pub use error::{ContentError, Pos};
+pub use loader::{cpe_dictionary_beside, load, load_bytes};
 
 use oval::{OvalDefinitions, Unsupported};
 use xccdf::{Benchmark, CpeDictionary, Tailoring};
@@ -86,9 +88,9 @@ pub fn load_bundled(options: &LoadOptions) -> Result<Content, ContentError> {
     if std::env::var_os("VIGIL_CONTENT_DIR").is_some()
         && let Some(p) = bundled_benchmark()
     {
-        return datastream::load(&p, options);
+        return load(&p, options);
     }
-    datastream::load_bytes(
+    load_bytes(
         BUNDLED_DATASTREAM.as_bytes().to_vec(),
         Path::new(BUNDLED_NAME),
         options,
