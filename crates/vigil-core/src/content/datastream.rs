@@ -23,11 +23,15 @@ use super::xccdf::{self, CpeDictionary};
 use super::xml::Element;
 use super::{Content, ContentError, LoadOptions};
 
+/// Namespace URIs of source data streams and what they carry.
 pub mod ns {
     /// Source data stream namespace; SCAP 1.3 keeps it and sets `schematron-version`.
     pub const DS: &str = "http://scap.nist.gov/schema/scap/source/1.2";
+    /// XLink: `xlink:href` of a component-ref names its component.
     pub const XLINK: &str = "http://www.w3.org/1999/xlink";
+    /// OASIS XML Catalogs: the `cat:catalog` of a component-ref maps hrefs to components.
     pub const CATALOG: &str = "urn:oasis:names:tc:entity:xmlns:xml:catalog";
+    /// XCCDF 1.1, recognised only to refuse it with a clear message.
     pub const XCCDF_1_1: &str = "http://checklists.nist.gov/xccdf/1.1";
 }
 /// One data stream's component-refs and the collection's components, by id.
