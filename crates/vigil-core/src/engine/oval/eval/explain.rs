@@ -477,10 +477,12 @@ impl ResolvedState {
 
 /// One state entity's verdict on an item.
 pub struct EntityVerdict<'s> {
+    /// The state entity, as the content gives it.
     pub entity: &'s Entity,
     /// The values compared against, or the result the entity gives whatever the item
     /// holds (its variable has no usable value).
     pub values: &'s Result<Vec<String>, OvalResult>,
+    /// The entity's result on the item (entity_check and var_check applied).
     pub result: OvalResult,
 }
 
