@@ -86,7 +86,8 @@ pub struct Attr {
 pub enum Node {
     /// A child element.
     Element(Element),
-    /// Character data (CDATA included), references expanded; whitespace-only runs are kept.
+    /// Character data (CDATA included), references expanded; whitespace-only text survives only in
+    /// mixed content (the indentation of element-only content is dropped).
     Text(Box<str>),
 }
 
@@ -351,7 +352,8 @@ pub fn parse_bytes(bytes: Vec<u8>, path: &Path) -> Result<Document> {
 }
 
 /// Parses SCAP content held in memory; `path` is used in error messages only. The
-/// indentation between elements is not kept (see [`drop_indentation`]).
+/// indentation between elements is not kept (whitespace-only text between
+/// the children of an element that holds only elements is dropped; mixed content keeps it).
 pub fn parse_str(text: &str, path: &Path) -> Result<Document> {
     parse(text, path, false)
 }

@@ -8,7 +8,7 @@
 //!
 //! A probe only gathers facts: it never decides pass or fail. How objects are
 //! scheduled onto probes (batches, parallelism, panics) is the engine's
-//! ([`crate::engine::oval::schedule`]).
+//! (`engine::oval::eval::schedule`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

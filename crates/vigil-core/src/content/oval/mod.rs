@@ -4,9 +4,7 @@
 //! family-specific content (the entities of a `file_object`, the behaviors of a
 //! `textfilecontent54_object`) is kept as named entities for the probes to interpret.
 
-/// Reading an `oval_definitions` element into [`OvalDefinitions`].
 pub mod parse;
-/// The OVAL 5.11 enumerations (datatype, operation, check, existence, ...).
 pub mod types;
 
 use std::collections::BTreeMap;

@@ -4,7 +4,6 @@
 //! applicability. Groups are kept by id; rules are flattened in document order with the
 //! id of their parent group, so selection and platform inheritance can walk up.
 
-/// Reading XCCDF 1.2 benchmarks, tailoring files and CPE dictionaries into this model.
 pub mod parse;
 
 use std::path::PathBuf;

@@ -454,7 +454,7 @@ impl Evaluator<'_> {
 
 impl ResolvedState {
     /// The entities that decided this state's result for `item` (see
-    /// [`logic::deciding`]): for a state that does not hold under AND, its mismatching
+    /// `logic::deciding`): for a state that does not hold under AND, its mismatching
     /// entities, the first first. Each comes with the values it compared against and
     /// the result it gave, from the same comparison [`ResolvedState::result`] makes.
     pub fn deciding_entities(&self, item: &Item) -> Vec<EntityVerdict<'_>> {
