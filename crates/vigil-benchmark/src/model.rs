@@ -44,7 +44,8 @@ pub struct BenchmarkFile {
     pub version: String,
     /// The `status` element word (`draft`, `accepted`, ...).
     pub status: String,
-    /// The status `date`, `YYYY-MM-DD`; fixed, not the build date, so builds are reproducible.
+    /// The status `date`, `YYYY-MM-DD`; fixed, not the build date, so builds are
+    /// reproducible.
     pub status_date: String,
     /// The `xml:lang` of the Benchmark, e.g. `en-US`.
     pub lang: String,
@@ -193,7 +194,8 @@ pub struct OvalSettings {
     pub product_name: String,
     /// `oval:schema_version` of the generator, e.g. `5.11.1`.
     pub schema_version: String,
-    /// `oval:timestamp` of the generator, `YYYY-MM-DDThh:mm:ss`; fixed for reproducible builds.
+    /// `oval:timestamp` of the generator, `YYYY-MM-DDThh:mm:ss`; fixed for reproducible
+    /// builds.
     pub timestamp: String,
     /// The `affected family` of every definition, e.g. `unix`.
     pub affected_family: String,
@@ -366,7 +368,8 @@ pub struct Entity {
     pub name: String,
     /// The literal value; `None` with `var_ref` or `nil`.
     pub value: Option<EntityValue>,
-    /// The `datatype` attribute; `None`: implied by the value (see [`Entity::effective_datatype`]).
+    /// The `datatype` attribute; `None`: implied by the value (see
+    /// [`Entity::effective_datatype`]).
     pub datatype: Option<String>,
     /// The `operation` attribute; `None` for `equals`.
     pub operation: Option<String>,
@@ -696,7 +699,8 @@ impl Checker<'_> {
     }
 }
 
-/// Whether `c` may appear in an XML 1.0 document (§2.2 Char); control characters other than tab and newlines may not, even escaped.
+/// Whether `c` may appear in an XML 1.0 document (§2.2 Char); control characters other than
+/// tab and newlines may not, even escaped.
 pub fn xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }

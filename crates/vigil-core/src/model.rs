@@ -133,14 +133,16 @@ pub struct Summary {
     pub definitions: BTreeMap<String, usize>,
     /// XCCDF default-model score (0-100) of the selected rules.
     pub score: f64,
-    /// The maximum score the selected, scored rules could reach (100 with the default model).
+    /// The maximum score the selected, scored rules could reach (100 with the default
+    /// model).
     pub max_score: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 /// An OVAL definition that decided a rule (one per check-content-ref used).
 pub struct CheckedDefinition {
-    /// The OVAL document as the benchmark names it (the key of [`crate::content::Content::oval`]).
+    /// The OVAL document as the benchmark names it (the key of
+    /// [`crate::content::Content::oval`]).
     pub href: String,
     /// The OVAL definition id, `oval:NS:def:N`.
     pub id: String,
@@ -194,13 +196,15 @@ pub struct DefinitionResult {
     pub id: String,
     /// The definition's `metadata/title`.
     pub title: String,
-    /// The definition's `class` (compliance, inventory, patch, vulnerability, miscellaneous).
+    /// The definition's `class` (compliance, inventory, patch, vulnerability,
+    /// miscellaneous).
     pub class: String,
     /// The OVAL result (true, false, error, unknown, not evaluated, not applicable).
     pub result: OvalResult,
     /// The OVAL document (href as the benchmark names it, or the file name).
     pub document: String,
-    /// The criteria tree with each node's result; `None` for a deprecated definition without criteria.
+    /// The criteria tree with each node's result; `None` for a deprecated definition
+    /// without criteria.
     pub criteria: Option<CriteriaOutcome>,
     #[serde(default)]
     /// Why the result is error, unknown or not evaluated, in words.
@@ -252,7 +256,8 @@ pub struct ObjectResult {
     pub kind: String,
     /// The object's family: `independent`, `unix`, `linux`, `vigil`, ...
     pub family: String,
-    /// The collection flag (OVAL 5.11 FlagEnumeration: complete, does not exist, error, ...).
+    /// The collection flag (OVAL 5.11 FlagEnumeration: complete, does not exist, error,
+    /// ...).
     pub flag: Flag,
     /// Total number of items collected.
     pub item_count: usize,
@@ -302,7 +307,8 @@ pub struct StateEntity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub var_ref: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    /// The values `var_ref` resolved to in this scan; empty when no variable is used or it has no value.
+    /// The values `var_ref` resolved to in this scan; empty when no variable is used or it
+    /// has no value.
     pub var_values: Vec<String>,
     #[serde(default = "default_check")]
     /// The `entity_check` attribute (`all` when absent).

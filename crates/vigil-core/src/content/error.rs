@@ -55,7 +55,8 @@ pub enum ContentError {
         message: String,
     },
     #[error("{path}: {message}")]
-    /// Something about the document as a whole: wrong root element, missing data stream or component, ...
+    /// Something about the document as a whole: wrong root element, missing data stream or
+    /// component, ...
     Document {
         /// The file.
         path: PathBuf,

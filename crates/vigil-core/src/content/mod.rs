@@ -28,7 +28,8 @@ pub enum ContentKind {
     DataStream,
     /// A standalone XCCDF 1.2 `Benchmark`, OVAL files beside it.
     Xccdf,
-    /// An OVAL 5.11 `oval_definitions` file on its own: no rules, every definition evaluated.
+    /// An OVAL 5.11 `oval_definitions` file on its own: no rules, every definition
+    /// evaluated.
     Oval,
 }
 
@@ -47,7 +48,8 @@ pub struct Content {
     /// (`#component-ref-id` or a catalog URI in a data stream, a relative file name for a
     /// standalone benchmark, the file name for an OVAL file given directly).
     pub oval: IndexMap<String, Arc<OvalDefinitions>>,
-    /// The CPE dictionary that decides platform applicability; `None` when the content has none (then CPE platforms of rules are not applicable, as in oscap).
+    /// The CPE dictionary that decides platform applicability; `None` when the content has
+    /// none (then CPE platforms of rules are not applicable, as in oscap).
     pub cpe_dictionary: Option<CpeDictionary>,
     /// Benchmark-referenced hrefs that could not be resolved (checks using them are
     /// reported as errors with this message).

@@ -82,17 +82,20 @@ pub struct Attr {
 }
 
 #[derive(Debug, Clone)]
-/// A child of an [`Element`]: comments and processing instructions are dropped when parsing.
+/// A child of an [`Element`]: comments and processing instructions are dropped when
+/// parsing.
 pub enum Node {
     /// A child element.
     Element(Element),
-    /// Character data (CDATA included), references expanded; whitespace-only text survives only in
+    /// Character data (CDATA included), references expanded; whitespace-only text survives
+    /// only in
     /// mixed content (the indentation of element-only content is dropped).
     Text(Box<str>),
 }
 
 #[derive(Debug, Clone)]
-/// An XML element with its attributes and children, owned; namespace prefixes are resolved away.
+/// An XML element with its attributes and children, owned; namespace prefixes are resolved
+/// away.
 pub struct Element {
     /// Namespace URI ("" when the element is in no namespace).
     pub ns: Name,

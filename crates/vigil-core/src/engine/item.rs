@@ -86,7 +86,8 @@ pub struct ItemField {
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-/// One item: a file, a line of text, a package, ... with its fields in the order of the item schema.
+/// One item: a file, a line of text, a package, ... with its fields in the order of the
+/// item schema.
 pub struct Item {
     /// Whether the item exists, and if not, why.
     pub status: ItemStatus,

@@ -93,13 +93,15 @@ pub struct ObjectQuery {
     pub object_id: String,
     /// The object's test family.
     pub family: Family,
-    /// The object element's local name, e.g. `file_object`; with `family` it picks the probe.
+    /// The object element's local name, e.g. `file_object`; with `family` it picks the
+    /// probe.
     pub kind: String,
     /// The `behaviors` attributes, by name; empty: the probe's defaults.
     pub behaviors: BTreeMap<String, String>,
     /// The object's entities, variables resolved, in document order.
     pub entities: Vec<QueryEntity>,
-    /// The object's filters, pushed down so a probe can drop items as it collects; `None` without filters.
+    /// The object's filters, pushed down so a probe can drop items as it collects; `None`
+    /// without filters.
     pub item_filter: Option<ItemFilter>,
 }
 
@@ -178,7 +180,8 @@ pub const DEFAULT_OBJECT_TIMEOUT_SECS: u64 = 300;
 pub const DEFAULT_MAX_OBJECT_ITEMS: usize = 500_000;
 
 /// Default for [`Limits::max_object_bytes`]: 64 MiB, so an object matching every line
-/// of a 20 MB file stops at about 100,000 items and 100 MB of peak memory (benches/limits.sh).
+/// of a 20 MB file stops at about 100,000 items and 100 MB of peak memory
+/// (benches/limits.sh).
 pub const DEFAULT_MAX_OBJECT_BYTES: usize = 64 * 1024 * 1024;
 
 impl Default for Limits {
@@ -470,7 +473,8 @@ impl<C: ?Sized> Registry<C> {
         Registry { probes: Vec::new() }
     }
 
-    /// Adds `probe` for `family`; a probe registered earlier for the same family and kind wins.
+    /// Adds `probe` for `family`; a probe registered earlier for the same family and kind
+    /// wins.
     pub fn register(&mut self, family: Family, probe: Arc<dyn Probe<C>>) {
         self.probes.push((family, probe));
     }

@@ -32,13 +32,16 @@ pub enum RuleOutcome {
     Unknown,
     /// The rule does not apply to this platform (its CPE platforms are not met).
     NotApplicable,
-    /// Not checked: no supported check system, role `unchecked`, or a check that could not be run.
+    /// Not checked: no supported check system, role `unchecked`, or a check that could not
+    /// be run.
     NotChecked,
     /// The rule was not selected by the profile, tailoring or command line.
     NotSelected,
-    /// The check gave information only, not a pass or fail (XCCDF Table 27); vigil's checks never give it.
+    /// The check gave information only, not a pass or fail (XCCDF Table 27); vigil's checks
+    /// never give it.
     Informational,
-    /// The rule failed and was fixed by remediation; vigil never remediates, so it does not write this.
+    /// The rule failed and was fixed by remediation; vigil never remediates, so it does not
+    /// write this.
     Fixed,
 }
 
@@ -229,7 +232,8 @@ pub struct ResolvedProfile {
     pub selects: HashMap<String, bool>,
     /// `set-value`s after `extends`: Value id to the value given.
     pub set_values: HashMap<String, String>,
-    /// `refine-value`s after `extends`: Value id to selector; a later set-value for the same Value replaces it.
+    /// `refine-value`s after `extends`: Value id to selector; a later set-value for the
+    /// same Value replaces it.
     pub refine_values: HashMap<String, String>,
     /// `refine-rule`s after `extends`, by rule or group id.
     pub refine_rules: HashMap<String, crate::content::xccdf::RefineRule>,
@@ -541,7 +545,9 @@ impl<'a> Applicability<'a> {
         idrefs.is_empty() || idrefs.iter().any(|p| self.applies(p))
     }
 
-    /// Whether platform `idref` applies: `#id` names a platform of the benchmark's platform specification, anything else a CPE name (checked through the CPE dictionary or taken from the assumed ones); memoised.
+    /// Whether platform `idref` applies: `#id` names a platform of the benchmark's platform
+    /// specification, anything else a CPE name (checked through the CPE dictionary or taken
+    /// from the assumed ones); memoised.
     pub fn applies(&self, idref: &str) -> bool {
         if let Some(b) = self.cache.lock().unwrap().get(idref) {
             return *b;

@@ -146,7 +146,8 @@ oval_enum!(
         All = "all",
         /// At least one item must satisfy.
         AtLeastOne = "at least one",
-        /// No item exists (the deprecated `check` value means the same: check `none satisfy` with existence `none_exist`).
+        /// No item exists (the deprecated `check` value means the same: check `none
+        /// satisfy` with existence `none_exist`).
         NoneExist = "none exist",
         /// No item may satisfy.
         NoneSatisfy = "none satisfy",

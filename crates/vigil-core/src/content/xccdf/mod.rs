@@ -119,7 +119,8 @@ pub struct Ident {
 /// A rule's `fix` (§6.4.4.3): remediation content; vigil reports it, never runs it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Fix {
-    /// The `system` URI naming the fix language (e.g. `urn:xccdf:fix:script:sh`); `None` when absent.
+    /// The `system` URI naming the fix language (e.g. `urn:xccdf:fix:script:sh`); `None`
+    /// when absent.
     pub system: Option<String>,
     /// The `id` attribute, for `fixtext fixref`; `None` when absent.
     pub id: Option<String>,
@@ -139,9 +140,11 @@ pub struct CheckExport {
 /// A `check-content-ref` (§6.4.4.4): where the check's content is.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckContentRef {
-    /// The `href`: the OVAL document as the benchmark names it (a file name, or a catalog name in a data stream); the key of [`crate::content::Content::oval`].
+    /// The `href`: the OVAL document as the benchmark names it (a file name, or a catalog
+    /// name in a data stream); the key of [`crate::content::Content::oval`].
     pub href: String,
-    /// The `name`: the OVAL definition id; `None` means every definition of the document (with `multi-check`, one result each).
+    /// The `name`: the OVAL definition id; `None` means every definition of the document
+    /// (with `multi-check`, one result each).
     pub name: Option<String>,
 }
 
@@ -208,7 +211,8 @@ pub struct Rule {
     pub severity: Severity,
     /// The `role` attribute (`full` when absent).
     pub role: Role,
-    /// The `weight` attribute: its share of the parent's score (1.0 when absent, never negative).
+    /// The `weight` attribute: its share of the parent's score (1.0 when absent, never
+    /// negative).
     pub weight: f64,
     /// The `selected` attribute: whether it runs when no profile says otherwise.
     pub selected: bool,
@@ -287,7 +291,8 @@ pub struct Value {
     pub description: String,
     /// The `type` attribute (`string` when absent).
     pub value_type: ValueType,
-    /// The `operator` attribute, an XCCDF operator word (`equals` when absent); it becomes the OVAL operation of an export.
+    /// The `operator` attribute, an XCCDF operator word (`equals` when absent); it becomes
+    /// the OVAL operation of an export.
     pub operator: String,
     /// `(selector, value)`; the selector `None` is the default.
     pub values: Vec<(Option<String>, String)>,
@@ -342,13 +347,15 @@ pub struct Profile {
     pub title: String,
     /// The `description` XHTML fragment (serialised); empty when absent.
     pub description: String,
-    /// The `extends` attribute: the id of the profile this one starts from; `None` when it starts from the benchmark's defaults.
+    /// The `extends` attribute: the id of the profile this one starts from; `None` when it
+    /// starts from the benchmark's defaults.
     pub extends: Option<String>,
     /// `select` children as `(idref, selected)`, in order (a later one wins).
     pub selects: Vec<(String, bool)>,
     /// `set-value` children as `(value idref, value)`.
     pub set_values: Vec<(String, String)>,
-    /// `refine-value` children as `(value idref, selector)`; an empty selector means the Value's default.
+    /// `refine-value` children as `(value idref, selector)`; an empty selector means the
+    /// Value's default.
     pub refine_values: Vec<(String, String)>,
     /// `refine-rule` children, in order.
     pub refine_rules: Vec<RefineRule>,
@@ -363,7 +370,8 @@ pub struct LogicalTest {
     pub operator: BoolOperator,
     /// `negate="true"`: the combination is inverted.
     pub negate: bool,
-    /// `fact-ref` names: CPE names, true when the CPE dictionary's check for that name passes.
+    /// `fact-ref` names: CPE names, true when the CPE dictionary's check for that name
+    /// passes.
     pub fact_refs: Vec<String>,
     /// `check-fact-ref`: (system, href, id-ref).
     pub check_fact_refs: Vec<(String, String, String)>,

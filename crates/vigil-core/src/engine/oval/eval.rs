@@ -66,7 +66,8 @@ pub type VarValues = Result<Vec<String>, VarError>;
 pub struct ObjectOutcome {
     /// The OVAL id, `oval:NS:obj:N`.
     pub id: String,
-    /// The OVAL 5.11 collected-object flag; `complete` with no items becomes `does not exist`.
+    /// The OVAL 5.11 collected-object flag; `complete` with no items becomes `does not
+    /// exist`.
     pub flag: Flag,
     /// The items left after filters and sets, in collection order.
     pub items: Vec<Arc<Item>>,
@@ -177,7 +178,8 @@ pub struct DefinitionOutcome {
     pub id: String,
     /// The definition's OVAL result.
     pub result: OvalResult,
-    /// The evaluated criteria; `None` for a deprecated definition without criteria, or an id not in the document.
+    /// The evaluated criteria; `None` for a deprecated definition without criteria, or an
+    /// id not in the document.
     pub criteria: Option<CriteriaOutcome>,
     /// Why the result is error, unknown or not evaluated, in words.
     pub messages: Vec<String>,
@@ -293,7 +295,9 @@ type ProbeBatch = Vec<(String, ObjectQuery, UsedVariables)>;
 type Stack<'s> = &'s mut Vec<String>;
 
 impl<'a> Evaluator<'a> {
-    /// An evaluator for `defs` that collects through `collector`; `externals` gives the values of external variables by OVAL id (XCCDF check-exports), a variable not there is `unknown`.
+    /// An evaluator for `defs` that collects through `collector`; `externals` gives the
+    /// values of external variables by OVAL id (XCCDF check-exports), a variable not there
+    /// is `unknown`.
     pub fn new(
         defs: &'a OvalDefinitions,
         collector: &'a dyn Collector,
@@ -923,7 +927,8 @@ impl<'a> Evaluator<'a> {
         Some(ItemFilter::with_fields(predicate, fields))
     }
 
-    /// The result of test `id`, evaluating it (and collecting its object) on first use; an id not in the document gives `error`.
+    /// The result of test `id`, evaluating it (and collecting its object) on first use; an
+    /// id not in the document gives `error`.
     pub fn test(&self, id: &str) -> Arc<TestOutcome> {
         if let Some(t) = self.tests.lock().unwrap().get(id) {
             return t.clone();
@@ -1074,7 +1079,8 @@ impl<'a> Evaluator<'a> {
 
     // ----- definitions --------------------------------------------------------------
 
-    /// The result of definition `id`, evaluating it on first use; an id not in the document gives `error`.
+    /// The result of definition `id`, evaluating it on first use; an id not in the document
+    /// gives `error`.
     pub fn definition(&self, id: &str) -> Arc<DefinitionOutcome> {
         let mut stack = Vec::new();
         self.definition_inner(id, &mut stack)
