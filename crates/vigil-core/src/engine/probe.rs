@@ -179,8 +179,8 @@ pub const DEFAULT_OBJECT_TIMEOUT_SECS: u64 = 300;
 /// Default for [`Limits::max_object_items`].
 pub const DEFAULT_MAX_OBJECT_ITEMS: usize = 500_000;
 
-/// Default for [`Limits::max_object_bytes`]: 64 MiB, so an object matching every line
-/// of a 20 MB file stops at about 100,000 items and 100 MB of peak memory
+/// Default for [`Limits::max_object_bytes`]: 64 MiB, so an object matching every
+/// line of a 20 MB file stops at about 100,000 items and 100 MB of peak memory
 /// (benches/limits.sh).
 pub const DEFAULT_MAX_OBJECT_BYTES: usize = 64 * 1024 * 1024;
 

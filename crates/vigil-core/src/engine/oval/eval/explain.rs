@@ -652,8 +652,7 @@ fn quote(v: &str) -> String {
 
 /// A value from content or a host made safe for one line of a message: control and
 /// other unsafe characters ([`xml::unsafe_in_line`]) escaped ([`xml::push_escaped`]:
-/// `\x0a`, `\x1b`), cut at
-/// [`MAX_VALUE`] characters.
+/// `\x0a`, `\x1b`), cut at [`MAX_VALUE`] characters.
 pub(crate) fn clean(v: &str) -> String {
     let mut out = String::with_capacity(v.len().min(MAX_VALUE + 8));
     for (n, c) in v.chars().enumerate() {
