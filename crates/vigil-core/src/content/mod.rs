@@ -68,7 +68,7 @@ pub struct LoadOptions {
     pub datastream_id: Option<String>,
     /// `--xccdf-id`: which XCCDF component of the data stream.
     pub xccdf_id: Option<String>,
-    /// `--tailoring-file`: an XCCDF 1.2 Tailoring document whose profiles are added.
+    /// `--tailoring`: an XCCDF 1.2 Tailoring document whose profiles `--profile` can choose.
     pub tailoring: Option<PathBuf>,
     /// `--max-content-size`: content files (and the OVAL, CPE and tailoring files they
     /// bring in) larger than this are refused; `None` is

@@ -208,7 +208,7 @@ pub struct Test {
     pub family: Family,
     /// Element local name, e.g. `textfilecontent54_test`.
     pub kind: String,
-    /// The `comment` attribute (required by the schema, tolerated missing): `None`.
+    /// The `comment` attribute; the schema requires it, but `None` when absent.
     pub comment: Option<String>,
     /// `deprecated="true"`; evaluated all the same.
     pub deprecated: bool,
