@@ -72,7 +72,7 @@ oval_enum!(
         EvrString = "evr_string",
         /// A Debian epoch:upstream-revision, compared as dpkg does.
         DebianEvrString = "debian_evr_string",
-        /// An AIX fileset revision (`v.r.m.f`).
+        /// An HP-UX fileset revision, e.g. `A.03.61.00`.
         FilesetRevision = "fileset_revision",
         /// An IEEE 754 double.
         Float = "float",
