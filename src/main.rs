@@ -71,7 +71,7 @@ fn error_text(e: &anyhow::Error) -> String {
 /// The content a command names, or the bundled benchmark when it names none.
 fn load(path: Option<&std::path::Path>, opts: &LoadOptions) -> Result<Content> {
     Ok(match path {
-        Some(p) => content::datastream::load(p, opts)?,
+        Some(p) => content::load(p, opts)?,
         None => content::load_bundled(opts)?,
     })
 }

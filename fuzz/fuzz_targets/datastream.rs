@@ -5,11 +5,11 @@
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use vigil_core::content::{LoadOptions, datastream};
+use vigil_core::content::{LoadOptions, load_bytes};
 
 fuzz_target!(|data: &[u8]| {
     // A directory that does not exist: a standalone benchmark's relative hrefs resolve
     // to nothing instead of reading the machine's files.
     let path = Path::new("/nonexistent/vigil-fuzz/fuzz-xccdf.xml");
-    let _ = datastream::load_bytes(data.to_vec(), path, &LoadOptions::default());
+    let _ = load_bytes(data.to_vec(), path, &LoadOptions::default());
 });

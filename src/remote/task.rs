@@ -134,7 +134,7 @@ impl ScanTask {
             self.companions.push((href.clone(), defs.path.clone()));
         }
         if content.cpe_dictionary.is_some() {
-            let name = vigil_core::content::datastream::cpe_dictionary_beside(&content.path)
+            let name = vigil_core::content::cpe_dictionary_beside(&content.path)
                 .ok_or("the CPE dictionary beside the benchmark cannot be named")?;
             let dir = content.path.parent().unwrap_or(std::path::Path::new("."));
             self.companions.push((name.clone(), dir.join(&name)));

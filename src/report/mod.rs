@@ -76,7 +76,7 @@ pub(crate) mod testutil {
     use std::path::{Path, PathBuf};
 
     use super::ScanResults;
-    use vigil_core::content::{Content, LoadOptions, datastream};
+    use vigil_core::content::{Content, LoadOptions, load};
     use vigil_core::engine::xccdf::Selection;
     use vigil_host::host::Host;
     use vigil_host::scan::{self, ScanConfig};
@@ -87,7 +87,7 @@ pub(crate) mod testutil {
 
     pub(crate) fn scan_fixture(max_items: usize) -> (Content, ScanResults) {
         let dir = fixture_dir();
-        let content = datastream::load(&dir.join("report-xccdf.xml"), &LoadOptions::default())
+        let content = load(&dir.join("report-xccdf.xml"), &LoadOptions::default())
             .expect("fixture content loads");
         let mut config = ScanConfig::new(Host::offline(dir.join("root").canonicalize().unwrap()));
         config.selection = Selection {
@@ -120,7 +120,7 @@ pub(crate) mod testutil {
 #[cfg(test)]
 mod tests {
     use super::testutil::scan_fixture;
-    use vigil_core::content::{LoadOptions, datastream};
+    use vigil_core::content::{LoadOptions, load};
     use vigil_host::host::Host;
     use vigil_host::scan::{self, ScanConfig};
 
@@ -154,7 +154,7 @@ mod tests {
     fn oval_scan_output_matches_the_json_schema() {
         let path =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/oval/engine.xml");
-        let content = datastream::load(&path, &LoadOptions::default()).unwrap();
+        let content = load(&path, &LoadOptions::default()).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let config = ScanConfig::new(Host::offline(dir.path().to_path_buf()));
         let r = scan::run(&content, &config, &vigil_host::probes::builtin()).unwrap();

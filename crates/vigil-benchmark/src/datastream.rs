@@ -9,6 +9,8 @@
 use crate::model::Benchmark;
 use crate::xml::attr;
 
+/// The data stream collection holding `xccdf` and `oval` (the documents [`crate::compile`]
+/// made from `b`) as its two components, as XML text.
 pub fn document(b: &Benchmark, xccdf: &str, oval: &str) -> String {
     let d = &b.meta.datastream;
     let f = &b.meta.files;

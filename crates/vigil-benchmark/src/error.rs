@@ -6,10 +6,12 @@ use std::path::PathBuf;
 /// One problem found in the sources.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
+    /// The TOML file (`benchmark.toml` or a rule file) the problem is in.
     pub file: PathBuf,
     /// The field, as a TOML path (`check.tests[0].object.entities[1].datatype`), or
     /// `line:column` when TOML parsing failed.
     pub field: String,
+    /// What is wrong and what is expected.
     pub message: String,
 }
 
@@ -25,17 +27,30 @@ impl std::fmt::Display for Problem {
     }
 }
 
+/// Why a benchmark could not be loaded, compiled or written.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// A source could not be read, or an output written.
     #[error("{}: {source}", path.display())]
     Io {
+        /// The file or directory.
         path: PathBuf,
+        /// What the operating system said.
         #[source]
         source: std::io::Error,
     },
     /// Every problem the sources have, not only the first, so one run lists them all.
     #[error("{}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
-    Invalid { problems: Vec<Problem> },
+    Invalid {
+        /// The problems, file by file in reading order; never empty.
+        problems: Vec<Problem>,
+    },
+    /// The README lacks the markers between which the generated tables go.
     #[error("{}: {message}", path.display())]
-    Readme { path: PathBuf, message: String },
+    Readme {
+        /// The README file.
+        path: PathBuf,
+        /// Which marker is missing or out of order.
+        message: String,
+    },
 }

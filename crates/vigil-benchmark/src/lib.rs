@@ -34,7 +34,9 @@ const HEADER: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- Generated
 /// One generated file: its name (in the output directory) and text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Output {
+    /// The file name, one of [`model::Files`].
     pub name: String,
+    /// The whole document, UTF-8, header comment included.
     pub text: String,
 }
 

@@ -20,44 +20,72 @@ use crate::error::{Error, Problem};
 /// order they have always had in the documents.
 #[derive(Debug, Clone)]
 pub struct Benchmark {
+    /// The directory it was read from (holding `benchmark.toml` and `rules/`).
     pub dir: PathBuf,
+    /// `benchmark.toml`, validated.
     pub meta: BenchmarkFile,
+    /// Every `rules/*.toml`, sorted by OVAL definition number.
     pub rules: Vec<Rule>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// `benchmark.toml`: everything about the benchmark that is not one rule.
 pub struct BenchmarkFile {
+    /// The XCCDF Benchmark id, `xccdf_NAMESPACE_benchmark_NAME`.
     pub id: String,
+    /// Prefix of every other XCCDF id, `xccdf_NAMESPACE`: a rule is `PREFIX_rule_SHORT`.
     pub id_prefix: String,
+    /// The Benchmark `title`, plain text.
     pub title: String,
+    /// The Benchmark `description`, plain text (escaped when written).
     pub description: String,
+    /// The Benchmark `version` element, e.g. `0.1.0`.
     pub version: String,
+    /// The `status` element word (`draft`, `accepted`, ...).
     pub status: String,
+    /// The status `date`, `YYYY-MM-DD`; fixed, not the build date, so builds are
+    /// reproducible.
     pub status_date: String,
+    /// The `xml:lang` of the Benchmark, e.g. `en-US`.
     pub lang: String,
+    /// The Benchmark `style` attribute, e.g. `SCAP_1.3`.
     pub style: String,
+    /// The `dc:publisher` of the Benchmark metadata.
     pub publisher: String,
+    /// The `dc:source` of the Benchmark metadata.
     pub source: String,
+    /// Sentence appended to the description of every rule with `needs_policy = true`.
     pub needs_policy_note: String,
     #[serde(default)]
+    /// Benchmark-level `reference` elements.
     pub references: Vec<DocReference>,
     #[serde(default)]
+    /// The reference lists rules may carry, in the order they are written.
     pub reference_kinds: Vec<ReferenceKind>,
+    /// Output file names.
     pub files: Files,
     #[serde(default)]
+    /// XCCDF Profiles, in document order.
     pub profiles: Vec<Profile>,
+    /// XCCDF Groups, in document order; every rule names one.
     pub groups: Vec<Group>,
     #[serde(default)]
+    /// XCCDF Values, in document order.
     pub values: Vec<Value>,
+    /// The OVAL document's generator, metadata and variables.
     pub oval: OvalSettings,
+    /// The source data stream's ids and timestamp.
     pub datastream: DatastreamSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// A benchmark-level XCCDF `reference` (§6.2.5).
 pub struct DocReference {
+    /// The `href` attribute: the cited document's URI.
     pub href: String,
+    /// The element text: the cited document's name.
     pub text: String,
 }
 
@@ -65,7 +93,9 @@ pub struct DocReference {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReferenceKind {
+    /// The key under a rule's `[references]` table, e.g. `ccm`.
     pub key: String,
+    /// The `href` of every XCCDF reference of this kind.
     pub href: String,
     /// The XCCDF reference text is this followed by the id.
     #[serde(default)]
@@ -78,18 +108,27 @@ pub struct ReferenceKind {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// The file names [`crate::compile`] writes, relative to the output directory.
 pub struct Files {
+    /// The XCCDF 1.2 benchmark, e.g. `vigil-ccm-log11-xccdf.xml`.
     pub xccdf: String,
+    /// The OVAL 5.11 definitions; also the href the XCCDF checks use.
     pub oval: String,
+    /// The SCAP 1.3 source data stream holding both.
     pub datastream: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// An XCCDF `Profile` (§6.5).
 pub struct Profile {
+    /// The short id: the XCCDF id is `PREFIX_profile_ID`.
     pub id: String,
+    /// The Profile `title`, plain text.
     pub title: String,
+    /// The Profile `description`, plain text.
     pub description: String,
+    /// Which rules it selects.
     pub select: Select,
 }
 
@@ -97,15 +136,21 @@ pub struct Profile {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum Select {
+    /// The word `all`: every rule of the benchmark (the only keyword accepted).
     Keyword(String),
+    /// Short ids of the selected rules; the others are not selected.
     Rules(Vec<String>),
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// An XCCDF `Group` (§6.4.3) of rules.
 pub struct Group {
+    /// The short id: the XCCDF id is `PREFIX_group_ID`; rules name it in `group`.
     pub id: String,
+    /// The Group `title`, plain text.
     pub title: String,
+    /// The Group `description`, plain text.
     pub description: String,
 }
 
@@ -113,17 +158,27 @@ pub struct Group {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Value {
+    /// The short id: the XCCDF id is `PREFIX_value_ID`; rules list it in `values`.
     pub id: String,
+    /// The Value `title`, plain text.
     pub title: String,
+    /// The Value `description`, plain text.
     pub description: String,
     #[serde(rename = "type")]
+    /// The XCCDF `type`: `number`, `string` or `boolean`.
     pub kind: String,
     #[serde(default = "equals")]
+    /// The XCCDF `operator` (`equals` when absent).
     pub operator: String,
+    /// The default `value`, as text.
     pub default: String,
+    /// The `lower-bound` of a number Value; `None` for no bound.
     pub lower_bound: Option<String>,
+    /// The `upper-bound` of a number Value; `None` for no bound.
     pub upper_bound: Option<String>,
+    /// The OVAL external variable the rules' checks export it to, `oval:NS:var:N`.
     pub export: String,
+    /// That variable's OVAL datatype, e.g. `int`.
     pub export_datatype: String,
     /// The site-policy setting that sets this Value (`section.field`), if any.
     pub policy: Option<String>,
@@ -133,17 +188,26 @@ pub struct Value {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// The OVAL document's `generator` and shared definition metadata.
 pub struct OvalSettings {
+    /// `oval:product_name` of the generator.
     pub product_name: String,
+    /// `oval:schema_version` of the generator, e.g. `5.11.1`.
     pub schema_version: String,
+    /// `oval:timestamp` of the generator, `YYYY-MM-DDThh:mm:ss`; fixed for reproducible
+    /// builds.
     pub timestamp: String,
+    /// The `affected family` of every definition, e.g. `unix`.
     pub affected_family: String,
+    /// The `affected/platform` of every definition, e.g. `Debian GNU/Linux`.
     pub platform: String,
+    /// The `class` of every definition, e.g. `compliance`.
     pub definition_class: String,
     /// Test families beyond OVAL's own `ind`, `unix` and `linux`: prefix -> namespace.
     #[serde(default)]
     pub namespaces: BTreeMap<String, String>,
     #[serde(default)]
+    /// Local variables, written after the external ones.
     pub local_variables: Vec<LocalVariable>,
 }
 
@@ -152,26 +216,39 @@ pub struct OvalSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LocalVariable {
+    /// The OVAL id, `oval:NS:var:N`.
     pub id: String,
+    /// The variable's OVAL datatype, e.g. `int`.
     pub datatype: String,
+    /// The variable's `comment`.
     pub comment: String,
+    /// The arithmetic operation: `add` or `multiply`.
     pub arithmetic: String,
+    /// The operands, at least two.
     pub components: Vec<Component>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// One operand of [`LocalVariable`]: exactly one of `var_ref` and `literal`.
 pub struct Component {
+    /// A `variable_component`: the OVAL id of another variable.
     pub var_ref: Option<String>,
+    /// A `literal_component` value.
     pub literal: Option<String>,
+    /// The literal's datatype; `None` for `string`.
     pub datatype: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// The ids and timestamp of the source data stream (SCAP 1.3 §3.3.1 id patterns).
 pub struct DatastreamSettings {
+    /// The `NAMESPACE` of `scap_NAMESPACE_...` ids, reverse DNS, e.g. `dev.vigil`.
     pub namespace: String,
+    /// The `NAME` of the collection and data stream ids.
     pub name: String,
+    /// The components' `timestamp`; fixed for reproducible builds.
     pub timestamp: String,
 }
 
@@ -183,21 +260,30 @@ pub struct Rule {
     #[serde(skip)]
     pub short_id: String,
     #[serde(skip)]
+    /// The rule file, for messages.
     pub file: PathBuf,
+    /// The XCCDF Rule `title`, plain text.
     pub title: String,
+    /// The short id of the rule's Group.
     pub group: String,
+    /// The XCCDF `severity`: `unknown`, `info`, `low`, `medium` or `high`.
     pub severity: String,
     /// The rule compares the host with the site policy; its description then ends with
     /// the benchmark's `needs_policy_note`.
     pub needs_policy: bool,
+    /// The Rule `description`, plain text (see [`Benchmark::rule_description`]).
     pub description: String,
+    /// The Rule `rationale`, plain text.
     pub rationale: String,
+    /// The Rule `fixtext`, plain text.
     pub fixtext: String,
     /// Short ids of the XCCDF Values the check exports.
     #[serde(default)]
     pub values: Vec<String>,
     #[serde(default)]
+    /// Reference ids by [`ReferenceKind::key`], e.g. `ccm = ["LOG-11"]`.
     pub references: BTreeMap<String, Vec<String>>,
+    /// The OVAL check of the rule.
     pub check: Check,
 }
 
@@ -205,25 +291,35 @@ pub struct Rule {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Check {
+    /// The OVAL definition id, `oval:NS:def:N`; its number orders the rules.
     pub definition: String,
     #[serde(default = "and")]
+    /// How the tests combine in the criteria: `AND` (default) or `OR`.
     pub operator: String,
+    /// The definition's tests (criterion elements), in order.
     pub tests: Vec<Test>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// One OVAL test with its object and states.
 pub struct Test {
+    /// The OVAL id, `oval:NS:tst:N`.
     pub id: String,
     /// `PREFIX:KIND`: `ind:textfilecontent54` is an `ind:textfilecontent54_test` with an
     /// `ind:textfilecontent54_object` and `_state`s.
     #[serde(rename = "type")]
     pub kind: String,
+    /// The test's `comment`; objects and states without one take it.
     pub comment: String,
+    /// The OVAL `check` attribute (`all`, `at least one`, ...).
     pub check: String,
+    /// The OVAL `check_existence` attribute (`at_least_one_exists`, ...).
     pub check_existence: String,
+    /// The test's object.
     pub object: Object,
     #[serde(default)]
+    /// The test's states; empty: only existence is checked.
     pub states: Vec<State>,
 }
 
@@ -236,23 +332,30 @@ impl Test {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// The OVAL object of a test.
 pub struct Object {
+    /// The OVAL id, `oval:NS:obj:N`.
     pub id: String,
     /// Defaults to the test's comment.
     pub comment: Option<String>,
     #[serde(default)]
+    /// The object entities, in the order the schema of the object requires.
     pub entities: Vec<Entity>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// An OVAL state of a test.
 pub struct State {
+    /// The OVAL id, `oval:NS:ste:N`.
     pub id: String,
     #[serde(default = "and")]
+    /// How the entity results combine (`AND` when absent).
     pub operator: String,
     /// Defaults to the test's comment.
     pub comment: Option<String>,
     #[serde(default)]
+    /// The state entities, in the order the schema of the state requires.
     pub entities: Vec<Entity>,
 }
 
@@ -261,10 +364,16 @@ pub struct State {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Entity {
+    /// The element name, e.g. `path`.
     pub name: String,
+    /// The literal value; `None` with `var_ref` or `nil`.
     pub value: Option<EntityValue>,
+    /// The `datatype` attribute; `None`: implied by the value (see
+    /// [`Entity::effective_datatype`]).
     pub datatype: Option<String>,
+    /// The `operation` attribute; `None` for `equals`.
     pub operation: Option<String>,
+    /// The OVAL id of the variable giving the value, instead of `value`.
     pub var_ref: Option<String>,
     /// `xsi:nil="true"`: e.g. a `unix:file_object` naming a directory, not a file.
     #[serde(default)]
@@ -273,9 +382,13 @@ pub struct Entity {
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(untagged)]
+/// A TOML entity value, kept in its TOML type so the datatype can follow it.
 pub enum EntityValue {
+    /// A TOML boolean: datatype `boolean`.
     Bool(bool),
+    /// A TOML integer: datatype `int`.
     Int(i64),
+    /// A TOML string.
     Text(String),
 }
 
@@ -289,6 +402,7 @@ impl Entity {
         })
     }
 
+    /// The value as written into XML; `None` when there is none.
     pub fn text(&self) -> Option<String> {
         self.value.as_ref().map(|v| match v {
             EntityValue::Bool(b) => b.to_string(),
@@ -312,6 +426,7 @@ impl Benchmark {
         format!("{}_{kind}_{short}", self.meta.id_prefix)
     }
 
+    /// The Value with this short id; `None` when the benchmark has none.
     pub fn value(&self, short: &str) -> Option<&Value> {
         self.meta.values.iter().find(|v| v.id == short)
     }
@@ -584,6 +699,8 @@ impl Checker<'_> {
     }
 }
 
+/// Whether `c` may appear in an XML 1.0 document (§2.2 Char); control characters other than
+/// tab and newlines may not, even escaped.
 pub fn xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }

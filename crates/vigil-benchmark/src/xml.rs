@@ -2,7 +2,7 @@
 //! one place where text from the data files enters the documents.
 
 /// Character data: `&`, `<` and `>` (the last so `]]>` can never appear).
-pub fn text(s: &str) -> String {
+pub(crate) fn text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -19,7 +19,7 @@ pub fn text(s: &str) -> String {
 
 /// A double-quoted attribute value: also `"`, and tab/newline/CR as character
 /// references, since a parser would otherwise normalise them to spaces (§3.3.3).
-pub fn attr(s: &str) -> String {
+pub(crate) fn attr(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -37,7 +37,7 @@ pub fn attr(s: &str) -> String {
 }
 
 /// `<tag>text</tag>` on its own line.
-pub fn element(indent: &str, tag: &str, s: &str) -> String {
+pub(crate) fn element(indent: &str, tag: &str, s: &str) -> String {
     format!("{indent}<{tag}>{}</{tag}>\n", text(s))
 }
 

@@ -19,76 +19,111 @@ use crate::engine::xccdf::RuleOutcome;
 pub const SCHEMA_VERSION: &str = "1.2";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+/// One scan's results document, the root of the JSON `vigil scan --json` writes.
 pub struct ScanResults {
+    /// The document's schema version, [`SCHEMA_VERSION`] when written by this vigil.
     pub schema_version: String,
+    /// The vigil that wrote it (its crate version, e.g. `0.1.0`).
     pub vigil_version: String,
+    /// Where, when, with what content and by whom the scan ran.
     pub scan: ScanInfo,
+    /// Counts and score over the rules and definitions below.
     pub summary: Summary,
+    /// The XCCDF rule results in benchmark order; empty for OVAL-only content.
     pub rules: Vec<RuleResult>,
+    /// Every evaluated OVAL definition, in evaluation order.
     pub definitions: Vec<DefinitionResult>,
     #[serde(default)]
+    /// Every evaluated OVAL test (schema 1.0 documents without them read as empty).
     pub tests: Vec<TestResult>,
     #[serde(default)]
+    /// Every collected OVAL object, with its first items.
     pub objects: Vec<ObjectResult>,
     /// The states the evaluated tests refer to (schema 1.1): what a test expected of
     /// each item, to show beside what was found.
     #[serde(default)]
     pub states: Vec<StateResult>,
     #[serde(default)]
+    /// Elements of known namespaces the content uses that vigil does not implement.
     pub unsupported: Vec<UnsupportedElement>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+/// The scanned host as the scan saw it (for an offline scan: the mounted root's OS).
 pub struct HostInfo {
+    /// The host name (offline: the root's `/etc/hostname`).
     pub hostname: String,
     #[serde(default)]
+    /// The host's IP addresses, loopback and link-local excluded, sorted; empty offline.
     pub addresses: Vec<String>,
+    /// `NAME` of `os-release`; `None` when there is no os-release.
     pub os_name: Option<String>,
+    /// `VERSION_ID` of `os-release`; `None` when absent.
     pub os_version: Option<String>,
+    /// The running kernel's version; `None` offline or when unknown.
     pub kernel: Option<String>,
+    /// The architecture vigil was built for (Rust's name, e.g. `x86_64`).
     pub arch: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+/// The content a scan used, so results can be matched to it.
 pub struct ContentInfo {
+    /// The content file as given (for the bundled benchmark, its name).
     pub path: String,
+    /// SHA-256 of the content file, lowercase hex.
     pub sha256: String,
+    /// `datastream`, `xccdf` or `oval` (see [`crate::content::ContentKind`]).
     pub kind: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+/// An XCCDF item named in results: a benchmark or profile.
 pub struct NamedInfo {
+    /// Its XCCDF id (`xccdf_NS_benchmark_NAME`, `xccdf_NS_profile_NAME`).
     pub id: String,
+    /// Its title; `None` when it has none (or for the default profile).
     pub title: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The benchmark's `version`; `None` for a profile.
     pub version: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+/// How and where a scan ran.
 pub struct ScanInfo {
+    /// The host scanned.
     pub host: HostInfo,
     /// The account that ran the scan.
     pub user: String,
     /// RFC 3339, UTC.
     pub started: String,
+    /// RFC 3339, UTC, when the scan ended.
     pub finished: String,
+    /// Wall-clock time of the scan, in milliseconds.
     pub duration_ms: u64,
     /// Set for offline scans of a mounted root.
     pub root: Option<String>,
+    /// The content scanned.
     pub content: ContentInfo,
+    /// The benchmark evaluated; `None` for OVAL-only content.
     pub benchmark: Option<NamedInfo>,
+    /// The profile applied; `None` when no profile was chosen (the benchmark's defaults).
     pub profile: Option<NamedInfo>,
     #[serde(default)]
+    /// The `--policy` file the scan used, as given; `None` without one.
     pub policy: Option<String>,
     /// `--assume-platform`: CPE names taken to apply to the host without their checks
     /// (schema 1.2), so a reader knows the content was evaluated outside its platform.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub assumed_platforms: Vec<String>,
     #[serde(default)]
+    /// The command line of the scan, program name included (empty when not recorded).
     pub command_line: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// Counts and score of one scan.
 pub struct Summary {
     /// Rule results by word (only words that occur).
     pub results: BTreeMap<String, usize>,
@@ -98,34 +133,52 @@ pub struct Summary {
     pub definitions: BTreeMap<String, usize>,
     /// XCCDF default-model score (0-100) of the selected rules.
     pub score: f64,
+    /// The maximum score the selected, scored rules could reach (100 with the default
+    /// model).
     pub max_score: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+/// An OVAL definition that decided a rule (one per check-content-ref used).
 pub struct CheckedDefinition {
+    /// The OVAL document as the benchmark names it (the key of
+    /// [`crate::content::Content::oval`]).
     pub href: String,
+    /// The OVAL definition id, `oval:NS:def:N`.
     pub id: String,
+    /// That definition's result in this scan.
     pub result: OvalResult,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+/// The result of one XCCDF rule.
 pub struct RuleResult {
+    /// The rule id, `xccdf_NS_rule_NAME`.
     pub id: String,
+    /// The rule's title, as text.
     pub title: String,
+    /// The rule's severity after profile refinement.
     pub severity: Severity,
+    /// The XCCDF rule result (pass, fail, notselected, notapplicable, ...).
     pub result: RuleOutcome,
+    /// The rule's weight after profile refinement.
     pub weight: f64,
+    /// The rule's `reference` elements.
     pub references: Vec<XccdfReference>,
     #[serde(default)]
+    /// The rule's `ident` elements (CCE ...).
     pub idents: Vec<Ident>,
     /// Ids of the enclosing groups, outermost first.
     #[serde(default)]
     pub groups: Vec<String>,
     #[serde(default)]
+    /// The rule's description, an XHTML fragment as in the content.
     pub description: String,
     #[serde(default)]
+    /// The rule's rationale, an XHTML fragment; empty when it has none.
     pub rationale: String,
     #[serde(default)]
+    /// The rule's fixtext, an XHTML fragment; `None` when it has none.
     pub fixtext: Option<String>,
     /// The OVAL definitions whose results decided this rule.
     #[serde(default)]
@@ -137,75 +190,115 @@ pub struct RuleResult {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+/// The result of one OVAL definition.
 pub struct DefinitionResult {
+    /// The OVAL id, `oval:NS:def:N`.
     pub id: String,
+    /// The definition's `metadata/title`.
     pub title: String,
+    /// The definition's `class` (compliance, inventory, patch, vulnerability,
+    /// miscellaneous).
     pub class: String,
+    /// The OVAL result (true, false, error, unknown, not evaluated, not applicable).
     pub result: OvalResult,
     /// The OVAL document (href as the benchmark names it, or the file name).
     pub document: String,
+    /// The criteria tree with each node's result; `None` for a deprecated definition
+    /// without criteria.
     pub criteria: Option<CriteriaOutcome>,
     #[serde(default)]
+    /// Why the result is error, unknown or not evaluated, in words.
     pub messages: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+/// The result of one OVAL test.
 pub struct TestResult {
+    /// The OVAL id, `oval:NS:tst:N`.
     pub id: String,
+    /// The OVAL document holding it, named as in [`DefinitionResult::document`].
     pub document: String,
+    /// The test element's local name, e.g. `file_test`.
     pub kind: String,
+    /// The test's family: `independent`, `unix`, `linux`, `vigil`, ...
     pub family: String,
+    /// The test's `comment` attribute; `None` when absent.
     pub comment: Option<String>,
+    /// The `check` attribute as written (`all`, `at least one`, ...).
     pub check: String,
+    /// The `check_existence` attribute as written (`at_least_one_exists`, ...).
     pub check_existence: String,
+    /// The `state_operator` attribute as written (`AND`, ...).
     pub state_operator: String,
+    /// The OVAL id of its object; `None` for tests without one.
     pub object: Option<String>,
+    /// OVAL ids of its states, in order; empty when only existence is checked.
     pub states: Vec<String>,
+    /// The test's OVAL result.
     pub result: OvalResult,
     /// Result of each collected item against the states, parallel to the object's
     /// items (only the first `objects[].items.len()` are kept).
     #[serde(default)]
     pub item_results: Vec<OvalResult>,
     #[serde(default)]
+    /// Why the result is error or unknown, in words.
     pub messages: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+/// The items one OVAL object collected in this scan.
 pub struct ObjectResult {
+    /// The OVAL id, `oval:NS:obj:N`.
     pub id: String,
+    /// The OVAL document holding it.
     pub document: String,
+    /// The object element's local name, e.g. `file_object`.
     pub kind: String,
+    /// The object's family: `independent`, `unix`, `linux`, `vigil`, ...
     pub family: String,
+    /// The collection flag (OVAL 5.11 FlagEnumeration: complete, does not exist, error,
+    /// ...).
     pub flag: Flag,
     /// Total number of items collected.
     pub item_count: usize,
     /// The first items (capped: see `item_count`).
     pub items: Vec<Item>,
     #[serde(default)]
+    /// The variables the object's entities refer to, with the values they resolved to.
     pub variables: Vec<(String, Vec<String>)>,
     #[serde(default)]
+    /// Why collection was incomplete or failed, in words.
     pub messages: Vec<String>,
 }
 
 /// An OVAL state as the content defines it (schema 1.1).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StateResult {
+    /// The OVAL id, `oval:NS:ste:N`.
     pub id: String,
+    /// The OVAL document holding it.
     pub document: String,
+    /// The state element's local name, e.g. `file_state`.
     pub kind: String,
+    /// The state's family: `independent`, `unix`, `linux`, `vigil`, ...
     pub family: String,
     #[serde(default)]
+    /// The state's `comment` attribute; `None` when absent.
     pub comment: Option<String>,
     /// How the entity results combine (AND, OR, ONE, XOR).
     pub operator: String,
+    /// The state's entities, in order.
     pub entities: Vec<StateEntity>,
 }
 
 /// One expected entity of a state.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StateEntity {
+    /// The entity's name: the item field it compares.
     pub name: String,
+    /// The entity's `datatype` as written (`string`, `int`, ...).
     pub datatype: String,
+    /// The entity's `operation` as written (`equals`, `pattern match`, ...).
     pub operation: String,
     /// The literal value; `None` when the value comes from a variable or is nil.
     #[serde(default)]
@@ -214,10 +307,14 @@ pub struct StateEntity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub var_ref: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// The values `var_ref` resolved to in this scan; empty when no variable is used or it
+    /// has no value.
     pub var_values: Vec<String>,
     #[serde(default = "default_check")]
+    /// The `entity_check` attribute (`all` when absent).
     pub entity_check: String,
     #[serde(default = "default_check")]
+    /// The `var_check` attribute (`all` when absent).
     pub var_check: String,
     /// Fields of a `record` entity.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -229,11 +326,17 @@ fn default_check() -> String {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+/// An element vigil does not implement, as results report it (see [`Unsupported`]).
 pub struct UnsupportedElement {
+    /// The content file holding it.
     pub path: String,
+    /// Its line, from 1.
     pub line: u32,
+    /// Its column, from 1.
     pub column: u32,
+    /// The element, `prefix:name`.
     pub element: String,
+    /// What is not implemented and what vigil does instead.
     pub message: String,
 }
 

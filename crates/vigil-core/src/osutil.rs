@@ -1,4 +1,4 @@
-//! Small POSIX helpers shared by [`crate::history`], [`crate::baseline`] and the
+//! Small POSIX helpers shared by vigil's `history` and `baseline` modules and the
 //! probes: hex encoding, SHA-256 of bytes, the host name, user and group names
 //! (getpwuid_r / getgrgid_r, so NSS sources are honoured), extended attribute values
 //! (lgetxattr), byte-exact path encoding for file names that are not UTF-8, and the

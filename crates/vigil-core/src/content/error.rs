@@ -7,7 +7,9 @@ use std::path::PathBuf;
 /// Where in a content file something was found (1-based line and column).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Pos {
+    /// Line, counting from 1; 0 when the position is unknown.
     pub line: u32,
+    /// Column in characters, counting from 1; 0 when unknown.
     pub col: u32,
 }
 
@@ -22,29 +24,49 @@ impl fmt::Display for Pos {
 #[derive(Debug, thiserror::Error)]
 pub enum ContentError {
     #[error("{path}: cannot read: {source}")]
+    /// A file could not be opened or read (or exceeded the size limit).
     Io {
+        /// The file.
         path: PathBuf,
         #[source]
+        /// What the operating system said.
         source: std::io::Error,
     },
     #[error("{path}:{pos}: {message}")]
+    /// The file is not well-formed XML (or nests deeper than the parser allows).
     Syntax {
+        /// The file.
         path: PathBuf,
+        /// Where the parser stopped.
         pos: Pos,
+        /// The parser's complaint.
         message: String,
     },
     #[error("{path}:{pos}: <{element}>: {message}")]
+    /// Well-formed XML that breaks the SCAP schema where vigil relies on it.
     Invalid {
+        /// The file.
         path: PathBuf,
+        /// Where the offending element starts.
         pos: Pos,
+        /// The element as `prefix:name`.
         element: String,
+        /// What is wrong and, where it helps, what is expected.
         message: String,
     },
     #[error("{path}: {message}")]
-    Document { path: PathBuf, message: String },
+    /// Something about the document as a whole: wrong root element, missing data stream or
+    /// component, ...
+    Document {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 impl ContentError {
+    /// A [`ContentError::Invalid`] from anything that converts to its fields.
     pub fn invalid(
         path: impl Into<PathBuf>,
         pos: Pos,
@@ -60,4 +82,5 @@ impl ContentError {
     }
 }
 
+/// A result whose error is, by default, a [`ContentError`].
 pub type Result<T, E = ContentError> = std::result::Result<T, E>;

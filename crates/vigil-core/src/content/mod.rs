@@ -4,6 +4,7 @@
 
 pub mod datastream;
 pub mod error;
+mod loader;
 pub mod oval;
 pub mod xccdf;
 pub mod xml;
@@ -14,34 +15,46 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 
 pub use error::{ContentError, Pos};
+pub use loader::{cpe_dictionary_beside, load, load_bytes};
 
 use oval::{OvalDefinitions, Unsupported};
 use xccdf::{Benchmark, CpeDictionary, Tailoring};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+/// What the content file given to [`load`] is, told by its root element.
 pub enum ContentKind {
+    /// An SCAP 1.2/1.3 source data stream collection (`ds:data-stream-collection`).
     DataStream,
+    /// A standalone XCCDF 1.2 `Benchmark`, OVAL files beside it.
     Xccdf,
+    /// An OVAL 5.11 `oval_definitions` file on its own: no rules, every definition
+    /// evaluated.
     Oval,
 }
 
 /// Everything a scan needs from the content, with references resolved.
 #[derive(Debug, Clone)]
 pub struct Content {
+    /// The content file as given (for the bundled benchmark, [`BUNDLED_NAME`]).
     pub path: PathBuf,
     /// SHA-256 of the content file, hex.
     pub sha256: String,
+    /// Which kind of document the file is.
     pub kind: ContentKind,
+    /// The XCCDF benchmark; `None` for an OVAL definitions file.
     pub benchmark: Option<Benchmark>,
     /// OVAL documents by the href the benchmark and CPE dictionary use for them
     /// (`#component-ref-id` or a catalog URI in a data stream, a relative file name for a
     /// standalone benchmark, the file name for an OVAL file given directly).
     pub oval: IndexMap<String, Arc<OvalDefinitions>>,
+    /// The CPE dictionary that decides platform applicability; `None` when the content has
+    /// none (then CPE platforms of rules are not applicable, as in oscap).
     pub cpe_dictionary: Option<CpeDictionary>,
     /// Benchmark-referenced hrefs that could not be resolved (checks using them are
     /// reported as errors with this message).
     pub unresolved: IndexMap<String, String>,
+    /// The tailoring file of [`LoadOptions::tailoring`]; `None` without one.
     pub tailoring: Option<Tailoring>,
     /// Known-namespace elements vigil does not implement.
     pub unsupported: Vec<Unsupported>,
@@ -55,6 +68,7 @@ pub struct LoadOptions {
     pub datastream_id: Option<String>,
     /// `--xccdf-id`: which XCCDF component of the data stream.
     pub xccdf_id: Option<String>,
+    /// `--tailoring`: an XCCDF 1.2 Tailoring document whose profiles `--profile` can choose.
     pub tailoring: Option<PathBuf>,
     /// `--max-content-size`: content files (and the OVAL, CPE and tailoring files they
     /// bring in) larger than this are refused; `None` is
@@ -63,6 +77,7 @@ pub struct LoadOptions {
 }
 
 impl LoadOptions {
+    /// The size limit in bytes in force: `max_content_size` or the default.
     pub fn content_limit(&self) -> u64 {
         self.max_content_size
             .unwrap_or(xml::DEFAULT_MAX_CONTENT_SIZE)
@@ -86,9 +101,9 @@ pub fn load_bundled(options: &LoadOptions) -> Result<Content, ContentError> {
     if std::env::var_os("VIGIL_CONTENT_DIR").is_some()
         && let Some(p) = bundled_benchmark()
     {
-        return datastream::load(&p, options);
+        return load(&p, options);
     }
-    datastream::load_bytes(
+    load_bytes(
         BUNDLED_DATASTREAM.as_bytes().to_vec(),
         Path::new(BUNDLED_NAME),
         options,

@@ -27,6 +27,7 @@ pub const MAX_DEPTH: usize = 256;
 pub struct Name(Arc<Box<str>>);
 
 impl Name {
+    /// The string itself.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -70,27 +71,41 @@ impl std::fmt::Debug for Name {
 }
 
 #[derive(Debug, Clone)]
+/// An attribute of an [`Element`].
 pub struct Attr {
     /// Namespace URI of a prefixed attribute; `None` for the usual unprefixed ones.
     pub ns: Option<Name>,
+    /// Local name, without prefix.
     pub name: Name,
+    /// Value with entity and character references expanded; whitespace as written.
     pub value: Box<str>,
 }
 
 #[derive(Debug, Clone)]
+/// A child of an [`Element`]: comments and processing instructions are dropped when
+/// parsing.
 pub enum Node {
+    /// A child element.
     Element(Element),
+    /// Character data (CDATA included), references expanded; whitespace-only text survives
+    /// only in
+    /// mixed content (the indentation of element-only content is dropped).
     Text(Box<str>),
 }
 
 #[derive(Debug, Clone)]
+/// An XML element with its attributes and children, owned; namespace prefixes are resolved
+/// away.
 pub struct Element {
     /// Namespace URI ("" when the element is in no namespace).
     pub ns: Name,
     /// Local name, without prefix (shared by every element of that name).
     pub name: Name,
+    /// Attributes in document order, `xmlns` declarations excluded.
     pub attrs: Box<[Attr]>,
+    /// Child elements and text, in document order.
     pub children: Box<[Node]>,
+    /// Where the start tag begins in the file.
     pub pos: Pos,
 }
 
@@ -111,6 +126,7 @@ impl Element {
             .map(|a| &*a.value)
     }
 
+    /// Whether this element is `{ns}name`.
     pub fn is(&self, ns: &str, name: &str) -> bool {
         &*self.ns == ns && &*self.name == name
     }
@@ -123,10 +139,12 @@ impl Element {
         })
     }
 
+    /// The first child element `{ns}name`; `None` when there is none.
     pub fn child(&self, ns: &str, name: &str) -> Option<&Element> {
         self.elements().find(|e| e.is(ns, name))
     }
 
+    /// Every child element `{ns}name`, in document order.
     pub fn children_named<'a>(
         &'a self,
         ns: &'a str,
@@ -240,7 +258,9 @@ pub fn escape(s: &str) -> String {
 /// A parsed document: its root element and the file it came from.
 #[derive(Debug, Clone)]
 pub struct Document {
+    /// The file the document was read from (or the name given to in-memory bytes).
     pub path: PathBuf,
+    /// The document element.
     pub root: Element,
 }
 
@@ -335,7 +355,8 @@ pub fn parse_bytes(bytes: Vec<u8>, path: &Path) -> Result<Document> {
 }
 
 /// Parses SCAP content held in memory; `path` is used in error messages only. The
-/// indentation between elements is not kept (see [`drop_indentation`]).
+/// indentation between elements is not kept (whitespace-only text between
+/// the children of an element that holds only elements is dropped; mixed content keeps it).
 pub fn parse_str(text: &str, path: &Path) -> Result<Document> {
     parse(text, path, false)
 }

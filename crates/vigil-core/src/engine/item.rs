@@ -7,16 +7,21 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ItemStatus {
     #[serde(rename = "exists")]
+    /// The item was found; its fields hold what was collected.
     Exists,
     #[serde(rename = "does not exist")]
+    /// The item named was looked for and is not there.
     DoesNotExist,
     #[serde(rename = "error")]
+    /// Collecting the item failed (see [`Item::message`]).
     Error,
     #[serde(rename = "not collected")]
+    /// The item was not collected (the probe does not collect this kind of data).
     NotCollected,
 }
 
 impl ItemStatus {
+    /// The word OVAL system characteristics spell the status with.
     pub fn as_str(self) -> &'static str {
         match self {
             ItemStatus::Exists => "exists",
@@ -31,20 +36,27 @@ impl ItemStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Flag {
     #[serde(rename = "error")]
+    /// Collection failed; nothing can be said about the items.
     Error,
     #[serde(rename = "complete")]
+    /// Every matching item was collected (at least one).
     Complete,
     #[serde(rename = "incomplete")]
+    /// Some matching items were collected, not all (e.g. a limit was reached).
     Incomplete,
     #[serde(rename = "does not exist")]
+    /// No item matches the object.
     DoesNotExist,
     #[serde(rename = "not collected")]
+    /// The object was not collected (unsupported object type or behavior).
     NotCollected,
     #[serde(rename = "not applicable")]
+    /// The object does not apply to this platform (e.g. a Windows object on Linux).
     NotApplicable,
 }
 
 impl Flag {
+    /// The word OVAL spells the flag with.
     pub fn as_str(self) -> &'static str {
         match self {
             Flag::Error => "error",
@@ -67,19 +79,27 @@ impl fmt::Display for Flag {
 /// field whose value is `None` was not collected (status does not exist).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemField {
+    /// The entity name, e.g. `path`, `filename`, `text`.
     pub name: String,
+    /// The value as text; `None` when the entity does not exist for this item.
     pub value: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+/// One item: a file, a line of text, a package, ... with its fields in the order of the
+/// item schema.
 pub struct Item {
+    /// Whether the item exists, and if not, why.
     pub status: ItemStatus,
+    /// The fields in schema order; a name may repeat.
     pub fields: Vec<ItemField>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Why the status is not `exists`; `None` otherwise.
     pub message: Option<String>,
 }
 
 impl Item {
+    /// An empty item with status `exists`.
     pub fn new() -> Item {
         Item {
             status: ItemStatus::Exists,
@@ -88,6 +108,7 @@ impl Item {
         }
     }
 
+    /// A field-less item with this status and the reason for it.
     pub fn with_status(status: ItemStatus, message: impl Into<String>) -> Item {
         Item {
             status,
@@ -102,6 +123,7 @@ impl Item {
         self
     }
 
+    /// Adds a field with a value.
     pub fn push(&mut self, name: &str, value: impl Into<String>) {
         self.fields.push(ItemField {
             name: name.to_string(),
@@ -125,6 +147,7 @@ impl Item {
             .map(|f| f.value.as_deref())
     }
 
+    /// The first field `name` that has a value; `None` when there is none.
     pub fn first<'a>(&'a self, name: &'a str) -> Option<&'a str> {
         self.values(name).flatten().next()
     }
@@ -161,7 +184,9 @@ impl Default for Item {
 /// A probe's answer for one object.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Collected {
+    /// The collected-object flag for the object as a whole.
     pub flag: Flag,
+    /// The items collected, in the probe's order.
     pub items: Vec<Item>,
     /// Why an object is not collected, incomplete or in error.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -186,6 +211,7 @@ impl Collected {
         }
     }
 
+    /// An answer with no items, this flag and the reason for it.
     pub fn with_flag(flag: Flag, message: impl Into<String>) -> Collected {
         Collected {
             flag,
@@ -194,10 +220,12 @@ impl Collected {
         }
     }
 
+    /// No items, flag `not collected`, with the reason.
     pub fn not_collected(message: impl Into<String>) -> Collected {
         Collected::with_flag(Flag::NotCollected, message)
     }
 
+    /// No items, flag `error`, with the reason.
     pub fn error(message: impl Into<String>) -> Collected {
         Collected::with_flag(Flag::Error, message)
     }

@@ -8,7 +8,7 @@
 //!
 //! A probe only gathers facts: it never decides pass or fail. How objects are
 //! scheduled onto probes (batches, parallelism, panics) is the engine's
-//! ([`crate::engine::oval::schedule`]).
+//! (`engine::oval::eval::schedule`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -23,11 +23,17 @@ use crate::values::compare::{self, CompareError};
 /// An object entity with its values resolved (literal, or every value of a var_ref).
 #[derive(Debug, Clone)]
 pub struct QueryEntity {
+    /// The entity name, which names the item field it selects on (`path`, `filename`, ...).
     pub name: String,
+    /// The datatype the values compare in.
     pub datatype: Datatype,
+    /// The operation a candidate value must satisfy against the values.
     pub operation: Operation,
+    /// The literal value, or every value of the variable; empty when the variable has none.
     pub values: Vec<String>,
+    /// `xsi:nil="true"`: the entity has no value (meaningful only on nillable entities).
     pub nil: bool,
+    /// How many of `values` a candidate must satisfy when there are several (`var_check`).
     pub var_check: Check,
     /// The entity was given through a var_ref (for messages and result documents).
     pub from_variable: bool,
@@ -83,11 +89,19 @@ impl QueryEntity {
 /// What the engine asks a probe to collect.
 #[derive(Debug, Clone)]
 pub struct ObjectQuery {
+    /// The OVAL id of the object, `oval:NS:obj:N`.
     pub object_id: String,
+    /// The object's test family.
     pub family: Family,
+    /// The object element's local name, e.g. `file_object`; with `family` it picks the
+    /// probe.
     pub kind: String,
+    /// The `behaviors` attributes, by name; empty: the probe's defaults.
     pub behaviors: BTreeMap<String, String>,
+    /// The object's entities, variables resolved, in document order.
     pub entities: Vec<QueryEntity>,
+    /// The object's filters, pushed down so a probe can drop items as it collects; `None`
+    /// without filters.
     pub item_filter: Option<ItemFilter>,
 }
 
@@ -117,6 +131,7 @@ impl ObjectQuery {
         }
     }
 
+    /// The entity `name` of the object; `None` when the object does not give it.
     pub fn entity(&self, name: &str) -> Option<&QueryEntity> {
         self.entities.iter().find(|e| e.name == name)
     }
@@ -127,6 +142,7 @@ impl ObjectQuery {
         self.entity(name).map_or(Ok(true), |e| e.selects(candidate))
     }
 
+    /// The behavior attribute `name`; `None` when not given (use the OVAL default).
     pub fn behavior(&self, name: &str) -> Option<&str> {
         self.behaviors.get(name).map(|s| s.as_str())
     }
@@ -163,8 +179,9 @@ pub const DEFAULT_OBJECT_TIMEOUT_SECS: u64 = 300;
 /// Default for [`Limits::max_object_items`].
 pub const DEFAULT_MAX_OBJECT_ITEMS: usize = 500_000;
 
-/// Default for [`Limits::max_object_bytes`]: 64 MiB, so an object matching every line
-/// of a 20 MB file stops at about 100,000 items and 100 MB of peak memory (benches/limits.sh).
+/// Default for [`Limits::max_object_bytes`]: 64 MiB, so an object matching every
+/// line of a 20 MB file stops at about 100,000 items and 100 MB of peak memory
+/// (benches/limits.sh).
 pub const DEFAULT_MAX_OBJECT_BYTES: usize = 64 * 1024 * 1024;
 
 impl Default for Limits {
@@ -323,10 +340,12 @@ impl ItemSink {
         self.stopped.is_some()
     }
 
+    /// How many items are kept so far.
     pub fn len(&self) -> usize {
         self.items.len()
     }
 
+    /// Whether no item is kept yet.
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
@@ -449,10 +468,13 @@ impl<C: ?Sized> Default for Registry<C> {
 }
 
 impl<C: ?Sized> Registry<C> {
+    /// A registry with no probes.
     pub fn empty() -> Registry<C> {
         Registry { probes: Vec::new() }
     }
 
+    /// Adds `probe` for `family`; a probe registered earlier for the same family and kind
+    /// wins.
     pub fn register(&mut self, family: Family, probe: Arc<dyn Probe<C>>) {
         self.probes.push((family, probe));
     }

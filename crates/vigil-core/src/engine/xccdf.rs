@@ -22,18 +22,31 @@ use crate::engine::oval::OvalResult;
 )]
 #[serde(rename_all = "lowercase")]
 pub enum RuleOutcome {
+    /// The target system satisfied the rule's check.
     Pass,
+    /// The target system did not satisfy it.
     Fail,
+    /// The checking engine could not complete the check (content or collection error).
     Error,
+    /// The result could not be decided (e.g. an external value was never given).
     Unknown,
+    /// The rule does not apply to this platform (its CPE platforms are not met).
     NotApplicable,
+    /// Not checked: no supported check system, role `unchecked`, or a check that could not
+    /// be run.
     NotChecked,
+    /// The rule was not selected by the profile, tailoring or command line.
     NotSelected,
+    /// The check gave information only, not a pass or fail (XCCDF Table 27); vigil's checks
+    /// never give it.
     Informational,
+    /// The rule failed and was fixed by remediation; vigil never remediates, so it does not
+    /// write this.
     Fixed,
 }
 
 impl RuleOutcome {
+    /// Every result word, in the order of XCCDF Table 27 (for summaries).
     pub const ALL: [RuleOutcome; 9] = [
         RuleOutcome::Pass,
         RuleOutcome::Fail,
@@ -46,6 +59,7 @@ impl RuleOutcome {
         RuleOutcome::Fixed,
     ];
 
+    /// The XCCDF word for the result, e.g. `notapplicable`.
     pub fn as_str(self) -> &'static str {
         match self {
             RuleOutcome::Pass => "pass",
@@ -155,10 +169,13 @@ pub trait OvalRunner {
 
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
+/// What the command line adds to the profile's selection: which profile, rules and values.
 pub struct Selection {
     /// `None`: the benchmark's default selection. `Some("all")`: every rule.
     pub profile: Option<String>,
+    /// `--rule`: when non-empty, only these rules run (ids or short names after `_rule_`).
     pub rules: Vec<String>,
+    /// `--skip-rule`: rules removed from the selection (ids or short names).
     pub skip_rules: Vec<String>,
     /// `--var NAME=VALUE`, NAME a Value id or its short name.
     pub vars: Vec<(String, String)>,
@@ -168,37 +185,57 @@ pub struct Selection {
 }
 
 #[derive(Debug, thiserror::Error)]
+/// Why the selection the command line asks for cannot be made.
 pub enum SelectionError {
     #[error("no profile '{0}' in the benchmark (see `vigil info` for the list)")]
+    /// `--profile` names no benchmark or tailoring profile (id or short name).
     UnknownProfile(String),
     #[error("profile '{0}' extends '{1}', which does not exist")]
+    /// A profile (first) extends one (second) that does not exist.
     UnknownParent(String, String),
     #[error("profile '{0}' extends itself (circular extends)")]
+    /// A chain of `extends` loops back to the profile named.
     CircularProfile(String),
     #[error("no rule '{0}' in the benchmark")]
+    /// `--rule` or `--skip-rule` names no rule.
     UnknownRule(String),
     #[error("no Value '{0}' in the benchmark")]
+    /// `--var` names no XCCDF Value.
     UnknownValue(String),
     #[error("--var {name}={value}: Value {id} is a {kind}, and '{value}' is not one")]
+    /// A `--var` value is not of its Value's type.
     BadValue {
+        /// The Value as written on the command line.
         name: String,
+        /// The value given.
         value: String,
+        /// The Value's full id.
         id: String,
+        /// The Value's type, `number` or `boolean`.
         kind: &'static str,
     },
     #[error("the content has no XCCDF benchmark: profiles, --rule and --var need one")]
+    /// A selection option was given for OVAL-only content.
     NoBenchmark,
 }
 
 /// A profile after `extends`, with tailoring applied, ready to drive a scan.
 #[derive(Debug, Clone, Default)]
 pub struct ResolvedProfile {
+    /// The profile's id; `None` for the benchmark's default selection.
     pub id: Option<String>,
+    /// The profile's title; `None` for the default selection or an untitled profile.
     pub title: Option<String>,
+    /// Every rule is selected (`--profile all`), whatever the items' `selected` attributes.
     pub all: bool,
+    /// `select` results after `extends` (a child's select wins): item id to selected.
     pub selects: HashMap<String, bool>,
+    /// `set-value`s after `extends`: Value id to the value given.
     pub set_values: HashMap<String, String>,
+    /// `refine-value`s after `extends`: Value id to selector; a later set-value for the
+    /// same Value replaces it.
     pub refine_values: HashMap<String, String>,
+    /// `refine-rule`s after `extends`, by rule or group id.
     pub refine_rules: HashMap<String, crate::content::xccdf::RefineRule>,
 }
 
@@ -508,6 +545,9 @@ impl<'a> Applicability<'a> {
         idrefs.is_empty() || idrefs.iter().any(|p| self.applies(p))
     }
 
+    /// Whether platform `idref` applies: `#id` names a platform of the benchmark's platform
+    /// specification, anything else a CPE name (checked through the CPE dictionary or taken
+    /// from the assumed ones); memoised.
     pub fn applies(&self, idref: &str) -> bool {
         if let Some(b) = self.cache.lock().unwrap().get(idref) {
             return *b;
@@ -575,9 +615,11 @@ impl<'a> Applicability<'a> {
 /// The result of one check element, with the definitions that produced it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CheckOutcome {
+    /// The XCCDF result of the check, its `negate` applied.
     pub result: RuleOutcome,
     /// `(href, definition id, OVAL result)` for every definition consulted.
     pub definitions: Vec<(String, String, OvalResult)>,
+    /// Why the result is not pass or fail, in words.
     pub messages: Vec<String>,
 }
 

@@ -15,32 +15,56 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use super::{pattern, version};
 use crate::content::oval::{Datatype, Operation};
 
+/// Why two values could not be compared: the entity's result is `error`.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CompareError {
+    /// OVAL 5.11 Part 3 does not define this operation on this datatype (e.g. `greater
+    /// than` on `boolean`); the comparison is an error.
     #[error("operation '{operation}' is not allowed on datatype '{datatype}'")]
     Unsupported {
+        /// The entity's datatype.
         datatype: Datatype,
+        /// The operation asked for.
         operation: Operation,
     },
+    /// A value (collected or given) cannot be read as the datatype.
     #[error("'{value}' is not a valid {datatype}: {reason}")]
     InvalidValue {
+        /// The datatype it should be.
         datatype: Datatype,
+        /// The value as written.
         value: String,
+        /// What about it is not valid.
         reason: String,
     },
+    /// A `pattern match` value is not a regular expression vigil can compile.
     #[error("invalid regular expression '{pattern}': {reason}")]
-    InvalidPattern { pattern: String, reason: String },
+    InvalidPattern {
+        /// The pattern as given.
+        pattern: String,
+        /// The compiler's complaint.
+        reason: String,
+    },
     /// The regex engine gave up on a subject (e.g. match limit reached); the reason
     /// names the pattern ([`pattern::match_failure`]).
     #[error("{reason}")]
-    MatchFailed { pattern: String, reason: String },
+    MatchFailed {
+        /// The pattern as given.
+        pattern: String,
+        /// Why matching stopped, naming the pattern.
+        reason: String,
+    },
     /// Both values are valid but cannot be ordered against each other (IP addresses with
     /// different prefix lengths).
     #[error("cannot compare {datatype} '{actual}' with '{expected}': {reason}")]
     Incomparable {
+        /// The datatype both are read as.
         datatype: Datatype,
+        /// The collected value.
         actual: String,
+        /// The value the content gives.
         expected: String,
+        /// Why they cannot be ordered.
         reason: String,
     },
 }

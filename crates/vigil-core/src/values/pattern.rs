@@ -308,6 +308,7 @@ pub fn captures(pattern: &str, text: &str) -> Result<Vec<Option<String>>, Compar
 pub struct PatternMatch {
     /// Byte offsets of the whole match in the text.
     pub start: usize,
+    /// Byte offset just past the match (exclusive).
     pub end: usize,
     /// The whole matched text.
     pub text: String,

@@ -168,30 +168,42 @@ pub fn compare_rpm_evr(a: &str, b: &str) -> Ordering {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DpkgVersionError {
     #[error("version string is empty")]
+    /// Nothing but blanks.
     Empty,
     #[error("version string has embedded spaces")]
+    /// Blanks inside the version, after trimming.
     EmbeddedSpaces,
     #[error("epoch in version is empty")]
+    /// No digits before the `:` (`:1`, `a:1`).
     EmptyEpoch,
     #[error("epoch in version is not number")]
+    /// Digits followed by something else before the `:` (`1a:1`).
     EpochNotNumber,
     #[error("epoch in version is negative")]
+    /// A non-zero epoch with a leading `-` (`-1:1`).
     NegativeEpoch,
     #[error("epoch in version is too big")]
+    /// The epoch does not fit in a 32-bit signed integer.
     EpochTooBig,
     #[error("nothing after colon in version number")]
+    /// A `:` with nothing after it.
     NothingAfterColon,
     #[error("revision number is empty")]
+    /// A `-` with nothing after it.
     EmptyRevision,
     #[error("version number is empty")]
+    /// Nothing before the revision's `-`.
     EmptyVersion,
 }
 
 /// A parsed Debian version: `[epoch:]upstream[-revision]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DpkgVersion<'a> {
+    /// The epoch; 0 when the version has none.
     pub epoch: u32,
+    /// The upstream version, between the epoch's `:` and the revision's `-`.
     pub upstream: &'a str,
+    /// The Debian revision after the last `-`; empty when there is none.
     pub revision: &'a str,
 }
 

@@ -29,6 +29,7 @@ pub use explain::{EntityVerdict, MAX_LINES};
 /// Why a variable has no values.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct VarError {
+    /// What went wrong, for the results' messages.
     pub message: String,
     /// The value cannot be known (an external variable given no value, an object that
     /// was not collected): what depends on it is `unknown`, as oscap decides, not in
@@ -63,9 +64,14 @@ pub type VarValues = Result<Vec<String>, VarError>;
 /// A collected object after filters and sets.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ObjectOutcome {
+    /// The OVAL id, `oval:NS:obj:N`.
     pub id: String,
+    /// The OVAL 5.11 collected-object flag; `complete` with no items becomes `does not
+    /// exist`.
     pub flag: Flag,
+    /// The items left after filters and sets, in collection order.
     pub items: Vec<Arc<Item>>,
+    /// What the probe or the evaluator noted (errors, truncation, unsupported behaviors).
     pub messages: Vec<String>,
     /// Values of the variables the object used, for the results document.
     pub variables: Vec<(String, Vec<String>)>,
@@ -98,11 +104,15 @@ impl ObjectOutcome {
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
+/// A test's result (OVAL 5.11 §5.3.2): existence and check applied to its object's items.
 pub struct TestOutcome {
+    /// The OVAL id, `oval:NS:tst:N`.
     pub id: String,
+    /// The test's OVAL result.
     pub result: OvalResult,
     /// Result of each item of the object against the states (parallel to the items).
     pub item_results: Vec<OvalResult>,
+    /// Why the result is error or unknown, in words; empty otherwise.
     pub messages: Vec<String>,
 }
 
@@ -110,31 +120,48 @@ pub struct TestOutcome {
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CriteriaOutcome {
+    /// A `criteria` element.
     Criteria {
+        /// The operator word as written (`AND`, `OR`, `ONE`, `XOR`).
         operator: String,
+        /// `negate="true"` was applied to the combined result.
         negate: bool,
+        /// The node's result, negation applied.
         result: OvalResult,
         #[serde(skip_serializing_if = "Option::is_none")]
+        /// The content's `comment`; `None` when absent.
         comment: Option<String>,
+        /// The child nodes, in document order.
         children: Vec<CriteriaOutcome>,
     },
+    /// A `criterion`: one test's result.
     Criterion {
+        /// The OVAL test id, `oval:NS:tst:N`.
         test_ref: String,
+        /// `negate="true"` was applied.
         negate: bool,
+        /// The test's result, negation applied.
         result: OvalResult,
         #[serde(skip_serializing_if = "Option::is_none")]
+        /// The content's `comment`; `None` when absent.
         comment: Option<String>,
     },
+    /// An `extend_definition`: another definition's result.
     ExtendDefinition {
+        /// The OVAL definition id, `oval:NS:def:N`.
         definition_ref: String,
+        /// `negate="true"` was applied.
         negate: bool,
+        /// The definition's result, negation applied.
         result: OvalResult,
         #[serde(skip_serializing_if = "Option::is_none")]
+        /// The content's `comment`; `None` when absent.
         comment: Option<String>,
     },
 }
 
 impl CriteriaOutcome {
+    /// The node's result, negation applied.
     pub fn result(&self) -> OvalResult {
         match self {
             CriteriaOutcome::Criteria { result, .. }
@@ -145,10 +172,16 @@ impl CriteriaOutcome {
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
+/// A definition's result (OVAL 5.11 §5.3.1) with the criteria tree that gave it.
 pub struct DefinitionOutcome {
+    /// The OVAL id, `oval:NS:def:N`.
     pub id: String,
+    /// The definition's OVAL result.
     pub result: OvalResult,
+    /// The evaluated criteria; `None` for a deprecated definition without criteria, or an
+    /// id not in the document.
     pub criteria: Option<CriteriaOutcome>,
+    /// Why the result is error, unknown or not evaluated, in words.
     pub messages: Vec<String>,
 }
 
@@ -238,6 +271,7 @@ fn entity_result(e: &Entity, values: &Result<Vec<String>, OvalResult>, item: &It
 
 /// Evaluates the definitions of one OVAL document against a host.
 pub struct Evaluator<'a> {
+    /// The OVAL document being evaluated.
     pub defs: &'a OvalDefinitions,
     /// The probes, bound to the host and the scan's settings.
     collector: &'a dyn Collector,
@@ -261,6 +295,9 @@ type ProbeBatch = Vec<(String, ObjectQuery, UsedVariables)>;
 type Stack<'s> = &'s mut Vec<String>;
 
 impl<'a> Evaluator<'a> {
+    /// An evaluator for `defs` that collects through `collector`; `externals` gives the
+    /// values of external variables by OVAL id (XCCDF check-exports), a variable not there
+    /// is `unknown`.
     pub fn new(
         defs: &'a OvalDefinitions,
         collector: &'a dyn Collector,
@@ -890,6 +927,8 @@ impl<'a> Evaluator<'a> {
         Some(ItemFilter::with_fields(predicate, fields))
     }
 
+    /// The result of test `id`, evaluating it (and collecting its object) on first use; an
+    /// id not in the document gives `error`.
     pub fn test(&self, id: &str) -> Arc<TestOutcome> {
         if let Some(t) = self.tests.lock().unwrap().get(id) {
             return t.clone();
@@ -1040,6 +1079,8 @@ impl<'a> Evaluator<'a> {
 
     // ----- definitions --------------------------------------------------------------
 
+    /// The result of definition `id`, evaluating it on first use; an id not in the document
+    /// gives `error`.
     pub fn definition(&self, id: &str) -> Arc<DefinitionOutcome> {
         let mut stack = Vec::new();
         self.definition_inner(id, &mut stack)
@@ -1165,10 +1206,12 @@ impl<'a> Evaluator<'a> {
         self.objects.lock().unwrap().clone()
     }
 
+    /// Every test evaluated so far, by OVAL id.
     pub fn evaluated_tests(&self) -> HashMap<String, Arc<TestOutcome>> {
         self.tests.lock().unwrap().clone()
     }
 
+    /// Every variable resolved so far, by OVAL id, with its values or why it has none.
     pub fn resolved_variables(&self) -> HashMap<String, Arc<VarValues>> {
         self.variables.lock().unwrap().clone()
     }

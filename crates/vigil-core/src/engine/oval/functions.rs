@@ -7,7 +7,7 @@
 use crate::content::oval::{ArithmeticOperation, Datatype, DateTimeFormat};
 
 /// Cartesian product of value lists, in component order.
-pub fn cartesian(lists: &[Vec<String>]) -> Vec<Vec<&str>> {
+pub(crate) fn cartesian(lists: &[Vec<String>]) -> Vec<Vec<&str>> {
     let mut out: Vec<Vec<&str>> = vec![Vec::new()];
     for list in lists {
         let mut next = Vec::with_capacity(out.len() * list.len());
@@ -23,11 +23,11 @@ pub fn cartesian(lists: &[Vec<String>]) -> Vec<Vec<&str>> {
     out
 }
 
-pub fn concat(lists: &[Vec<String>]) -> Vec<String> {
+pub(crate) fn concat(lists: &[Vec<String>]) -> Vec<String> {
     cartesian(lists).into_iter().map(|p| p.concat()).collect()
 }
 
-pub fn arithmetic(
+pub(crate) fn arithmetic(
     op: ArithmeticOperation,
     datatype: Datatype,
     lists: &[Vec<String>],
@@ -80,7 +80,7 @@ fn format_float(x: f64) -> String {
     }
 }
 
-pub fn begin(character: &str, values: Vec<String>) -> Vec<String> {
+pub(crate) fn begin(character: &str, values: Vec<String>) -> Vec<String> {
     values
         .into_iter()
         .map(|v| {
@@ -93,7 +93,7 @@ pub fn begin(character: &str, values: Vec<String>) -> Vec<String> {
         .collect()
 }
 
-pub fn end(character: &str, values: Vec<String>) -> Vec<String> {
+pub(crate) fn end(character: &str, values: Vec<String>) -> Vec<String> {
     values
         .into_iter()
         .map(|v| {
@@ -107,7 +107,7 @@ pub fn end(character: &str, values: Vec<String>) -> Vec<String> {
 }
 
 /// Escapes every character that has a meaning in a regular expression.
-pub fn escape_regex(v: &str) -> String {
+pub(crate) fn escape_regex(v: &str) -> String {
     let mut out = String::with_capacity(v.len() * 2);
     for c in v.chars() {
         if "\\^$.|?*+()[]{}".contains(c) {
@@ -118,7 +118,7 @@ pub fn escape_regex(v: &str) -> String {
     out
 }
 
-pub fn split(delimiter: &str, values: Vec<String>) -> Vec<String> {
+pub(crate) fn split(delimiter: &str, values: Vec<String>) -> Vec<String> {
     if delimiter.is_empty() {
         return values;
     }
@@ -130,7 +130,7 @@ pub fn split(delimiter: &str, values: Vec<String>) -> Vec<String> {
 
 /// `substring_start` is 1-based; a start below 1 counts as 1, a length of -1 or one
 /// running past the end takes the rest of the string.
-pub fn substring(start: i64, length: i64, values: Vec<String>) -> Vec<String> {
+pub(crate) fn substring(start: i64, length: i64, values: Vec<String>) -> Vec<String> {
     values
         .into_iter()
         .map(|v| {
@@ -149,7 +149,7 @@ pub fn substring(start: i64, length: i64, values: Vec<String>) -> Vec<String> {
         .collect()
 }
 
-pub fn unique(values: Vec<String>) -> Vec<String> {
+pub(crate) fn unique(values: Vec<String>) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
     values
         .into_iter()
@@ -159,7 +159,7 @@ pub fn unique(values: Vec<String>) -> Vec<String> {
 
 /// Converts a shell glob to an anchored regular expression (`*` and `?` do not cross
 /// `/`, bracket expressions pass through). With `noescape`, a backslash is literal.
-pub fn glob_to_regex(glob: &str, noescape: bool) -> String {
+pub(crate) fn glob_to_regex(glob: &str, noescape: bool) -> String {
     let mut out = String::from("^");
     let mut chars = glob.chars().peekable();
     let mut in_bracket = false;
@@ -200,7 +200,7 @@ pub fn glob_to_regex(glob: &str, noescape: bool) -> String {
 }
 
 /// Parses a date-time in one of the OVAL formats to seconds since the epoch (UTC).
-pub fn parse_datetime(format: DateTimeFormat, v: &str) -> Result<i64, String> {
+pub(crate) fn parse_datetime(format: DateTimeFormat, v: &str) -> Result<i64, String> {
     let v = v.trim();
     let bad = || format!("time_difference: '{v}' is not a {format} date-time");
     match format {
@@ -268,7 +268,7 @@ pub fn parse_datetime(format: DateTimeFormat, v: &str) -> Result<i64, String> {
 }
 
 /// Days from civil date (proleptic Gregorian), as in Howard Hinnant's algorithm.
-pub fn to_epoch(y: i64, m: i64, d: i64, hh: i64, mm: i64, ss: i64) -> Option<i64> {
+pub(crate) fn to_epoch(y: i64, m: i64, d: i64, hh: i64, mm: i64, ss: i64) -> Option<i64> {
     if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
         return None;
     }

@@ -12,20 +12,27 @@ use crate::engine::probe::ItemStatus;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum OvalResult {
     #[serde(rename = "true")]
+    /// The system matches what the definition, test or criteria describe.
     True,
     #[serde(rename = "false")]
+    /// The system does not match.
     False,
     #[serde(rename = "unknown")]
+    /// The result could not be decided (e.g. a needed value is unknown).
     Unknown,
     #[serde(rename = "error")]
+    /// Evaluation failed (content error, collection error).
     Error,
     #[serde(rename = "not evaluated")]
+    /// Not evaluated: a deprecated definition without criteria, or content vigil skips.
     NotEvaluated,
     #[serde(rename = "not applicable")]
+    /// Does not apply to this platform (e.g. an object flagged not applicable).
     NotApplicable,
 }
 
 impl OvalResult {
+    /// The word OVAL results spell it with, e.g. `not evaluated`.
     pub fn as_str(self) -> &'static str {
         match self {
             OvalResult::True => "true",
@@ -37,6 +44,7 @@ impl OvalResult {
         }
     }
 
+    /// `true` or `false`.
     pub fn from_bool(b: bool) -> OvalResult {
         if b {
             OvalResult::True
@@ -63,17 +71,17 @@ impl fmt::Display for OvalResult {
 
 /// Counts of each result among the inputs of an operator or check.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Tally {
-    pub t: usize,
-    pub f: usize,
-    pub e: usize,
-    pub u: usize,
-    pub ne: usize,
-    pub na: usize,
+pub(crate) struct Tally {
+    pub(crate) t: usize,
+    pub(crate) f: usize,
+    pub(crate) e: usize,
+    pub(crate) u: usize,
+    pub(crate) ne: usize,
+    pub(crate) na: usize,
 }
 
 impl Tally {
-    pub fn of(results: impl IntoIterator<Item = OvalResult>) -> Tally {
+    pub(crate) fn of(results: impl IntoIterator<Item = OvalResult>) -> Tally {
         let mut c = Tally::default();
         for r in results {
             c.add(r);
@@ -81,7 +89,7 @@ impl Tally {
         c
     }
 
-    pub fn add(&mut self, r: OvalResult) {
+    pub(crate) fn add(&mut self, r: OvalResult) {
         match r {
             OvalResult::True => self.t += 1,
             OvalResult::False => self.f += 1,
@@ -112,7 +120,7 @@ impl Tally {
 
     /// §5.3.4 operator tables. An operator over no inputs at all, or only
     /// `not applicable` inputs, is `not applicable`.
-    pub fn operator(&self, op: Operator) -> OvalResult {
+    pub(crate) fn operator(&self, op: Operator) -> OvalResult {
         if self.only_na() {
             return OvalResult::NotApplicable;
         }
@@ -148,7 +156,7 @@ impl Tally {
     }
 
     /// §5.3.3 check tables (a check over item or value results).
-    pub fn check(&self, check: Check) -> OvalResult {
+    pub(crate) fn check(&self, check: Check) -> OvalResult {
         match check {
             Check::All => self.operator(Operator::And),
             Check::AtLeastOne => self.operator(Operator::Or),
@@ -167,12 +175,12 @@ impl Tally {
 }
 
 /// Combines results with an operator (§5.3.4).
-pub fn combine(op: Operator, results: impl IntoIterator<Item = OvalResult>) -> OvalResult {
+pub(crate) fn combine(op: Operator, results: impl IntoIterator<Item = OvalResult>) -> OvalResult {
     Tally::of(results).operator(op)
 }
 
 /// Applies a check to results (§5.3.3).
-pub fn check(check: Check, results: impl IntoIterator<Item = OvalResult>) -> OvalResult {
+pub(crate) fn check(check: Check, results: impl IntoIterator<Item = OvalResult>) -> OvalResult {
     Tally::of(results).check(check)
 }
 
@@ -181,7 +189,7 @@ pub fn check(check: Check, results: impl IntoIterator<Item = OvalResult>) -> Ova
 /// AND the false inputs, for a false OR every input, for an error the inputs in error,
 /// and so on. The result given is what the table produced over these inputs (before
 /// any negation of the node itself).
-pub fn deciding(op: Operator, result: OvalResult, inputs: &[OvalResult]) -> Vec<usize> {
+pub(crate) fn deciding(op: Operator, result: OvalResult, inputs: &[OvalResult]) -> Vec<usize> {
     let equal =
         |r: OvalResult| -> Vec<usize> { (0..inputs.len()).filter(|&i| inputs[i] == r).collect() };
     let counted: Vec<usize> = (0..inputs.len())
@@ -208,7 +216,11 @@ pub fn deciding(op: Operator, result: OvalResult, inputs: &[OvalResult]) -> Vec<
 }
 
 /// [`deciding`] for a check over item (or value) results (§5.3.3).
-pub fn deciding_check(check: Check, result: OvalResult, inputs: &[OvalResult]) -> Vec<usize> {
+pub(crate) fn deciding_check(
+    check: Check,
+    result: OvalResult,
+    inputs: &[OvalResult],
+) -> Vec<usize> {
     match check {
         Check::All => deciding(Operator::And, result, inputs),
         Check::AtLeastOne => deciding(Operator::Or, result, inputs),
@@ -224,15 +236,15 @@ pub fn deciding_check(check: Check, result: OvalResult, inputs: &[OvalResult]) -
 
 /// Counts of item statuses for the existence tables.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct StatusTally {
-    pub exists: usize,
-    pub does_not_exist: usize,
-    pub error: usize,
-    pub not_collected: usize,
+pub(crate) struct StatusTally {
+    pub(crate) exists: usize,
+    pub(crate) does_not_exist: usize,
+    pub(crate) error: usize,
+    pub(crate) not_collected: usize,
 }
 
 impl StatusTally {
-    pub fn of<'a>(statuses: impl IntoIterator<Item = &'a ItemStatus>) -> StatusTally {
+    pub(crate) fn of<'a>(statuses: impl IntoIterator<Item = &'a ItemStatus>) -> StatusTally {
         let mut s = StatusTally::default();
         for st in statuses {
             match st {
@@ -246,7 +258,7 @@ impl StatusTally {
     }
 
     /// §5.3.2 existence table.
-    pub fn existence(&self, existence: Existence) -> OvalResult {
+    pub(crate) fn existence(&self, existence: Existence) -> OvalResult {
         let StatusTally {
             exists: ex,
             does_not_exist: _,

@@ -2,8 +2,8 @@
 //! collection with filters and sets. Entity comparison is [`crate::values`].
 
 pub mod eval;
-pub mod functions;
-pub mod logic;
+pub(crate) mod functions;
+pub(crate) mod logic;
 
 pub use eval::{DefinitionOutcome, Evaluator, ObjectOutcome, TestOutcome};
 pub use logic::OvalResult;

@@ -454,7 +454,7 @@ impl Evaluator<'_> {
 
 impl ResolvedState {
     /// The entities that decided this state's result for `item` (see
-    /// [`logic::deciding`]): for a state that does not hold under AND, its mismatching
+    /// `logic::deciding`): for a state that does not hold under AND, its mismatching
     /// entities, the first first. Each comes with the values it compared against and
     /// the result it gave, from the same comparison [`ResolvedState::result`] makes.
     pub fn deciding_entities(&self, item: &Item) -> Vec<EntityVerdict<'_>> {
@@ -477,10 +477,12 @@ impl ResolvedState {
 
 /// One state entity's verdict on an item.
 pub struct EntityVerdict<'s> {
+    /// The state entity, as the content gives it.
     pub entity: &'s Entity,
     /// The values compared against, or the result the entity gives whatever the item
     /// holds (its variable has no usable value).
     pub values: &'s Result<Vec<String>, OvalResult>,
+    /// The entity's result on the item (entity_check and var_check applied).
     pub result: OvalResult,
 }
 
@@ -649,8 +651,8 @@ fn quote(v: &str) -> String {
 }
 
 /// A value from content or a host made safe for one line of a message: control and
-/// other unsafe characters ([`xml::unsafe_in_line`]) escaped ([`xml::push_escaped`]: `\x0a`, `\x1b`), cut at
-/// [`MAX_VALUE`] characters.
+/// other unsafe characters ([`xml::unsafe_in_line`]) escaped ([`xml::push_escaped`]:
+/// `\x0a`, `\x1b`), cut at [`MAX_VALUE`] characters.
 pub(crate) fn clean(v: &str) -> String {
     let mut out = String::with_capacity(v.len().min(MAX_VALUE + 8));
     for (n, c) in v.chars().enumerate() {
