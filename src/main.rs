@@ -270,12 +270,7 @@ fn print_summary(
     to_stderr: bool,
 ) {
     let mut out = String::new();
-    let title = r
-        .scan
-        .benchmark
-        .as_ref()
-        .and_then(|b| b.title.clone())
-        .unwrap_or_else(|| r.scan.content.path.clone());
+    let title = r.title();
     // Titles, ids, host names and reasons come from content or the host: never raw.
     let t = crate::report::sanitize::terminal;
     out.push_str(&format!(

@@ -478,12 +478,7 @@ fn build_view(r: &ScanResults) -> View<'_> {
         .copied()
         .filter(|s| rules.iter().any(|x| x.severity == *s))
         .collect();
-    let title = r
-        .scan
-        .benchmark
-        .as_ref()
-        .and_then(|b| b.title.clone())
-        .unwrap_or_else(|| r.scan.content.path.clone());
+    let title = r.title();
     View {
         title,
         vigil_version: &r.vigil_version,

@@ -364,6 +364,16 @@ impl ScanResults {
         }
     }
 
+    /// What a reader calls this scan: the benchmark's title, or for content without
+    /// one (an OVAL file) the content's path. Unescaped: it comes from the content.
+    pub fn title(&self) -> String {
+        self.scan
+            .benchmark
+            .as_ref()
+            .and_then(|b| b.title.clone())
+            .unwrap_or_else(|| self.scan.content.path.clone())
+    }
+
     /// Whether any rule (or, for OVAL content, any definition mapped to XCCDF words)
     /// is fail, error or unknown: what makes a scan exit 2 (DESIGN.md).
     pub fn has_findings(&self) -> bool {
