@@ -59,8 +59,8 @@ pub(crate) const MAX_RECORDS: usize = 20;
 pub struct Event {
     /// 1-based line of the event's first record.
     pub line: usize,
-    /// The event's type: auditd record type (`SYSCALL` preferred), Vault request type, CloudTrail
-    /// `eventName`; `None` when the record has none (a FR:8.11 gap).
+    /// The event's type: auditd record type (`SYSCALL` preferred), Vault `<operation>
+    /// <path>` (else the record `type`), CloudTrail `eventName`; `None` when the record has none (a FR:8.11 gap).
     pub event_type: Option<String>,
     /// When it happened, seconds since the Unix epoch (UTC); `None` when the record has no
     /// readable time.
