@@ -25,15 +25,16 @@ pub struct FileRecord {
     /// Size in bytes: of the content hashed for a regular file, of the link text for a
     /// symbolic link; `None` for other kinds.
     pub size: Option<u64>,
-    /// Permission bits (including setuid, setgid and sticky) as 4 octal digits, e.g. `0640`.
+    /// Permission bits (including setuid, setgid and sticky) as 4 octal digits, e.g.
+    /// `0640`.
     pub mode: String,
     /// Numeric owner user id.
     pub uid: u32,
     /// Numeric owner group id.
     pub gid: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    /// Owner user name resolved on the host that made the baseline; `None` when the id has
-    /// no name there.
+    /// Owner user name resolved on the host that made the baseline; `None` when the id
+    /// has no name there.
     pub owner: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// Group name resolved on the host that made the baseline; `None` when the id has no
@@ -52,7 +53,8 @@ pub struct FileRecord {
     /// `acl`; `None` when there is none.
     pub default_acl: Option<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    /// Other extended attributes, name to value in lowercase hex; empty when there are none.
+    /// Other extended attributes, name to value in lowercase hex; empty when there are
+    /// none.
     pub xattrs: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// A symbolic link's target, escaped like `path`; `None` for other kinds.
@@ -74,7 +76,8 @@ pub struct Baseline {
     pub created: String,
     /// Host name of the machine that made it.
     pub host: String,
-    /// The absolute paths given to `vigil baseline create`, escaped like [`FileRecord::path`].
+    /// The absolute paths given to `vigil baseline create`, escaped like
+    /// [`FileRecord::path`].
     pub roots: Vec<String>,
     /// Every object found under `roots`, sorted by path.
     pub entries: Vec<FileRecord>,

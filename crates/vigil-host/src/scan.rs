@@ -84,7 +84,8 @@ impl ScanSpec {
 
 /// Everything a scan needs besides the content.
 pub struct ScanConfig {
-    /// The profile, rules and Values chosen on the command line (`--profile`, `--rule`, `--var`).
+    /// The profile, rules and Values chosen on the command line (`--profile`, `--rule`,
+    /// `--var`).
     pub selection: Selection,
     /// The host scanned, shared with the probes.
     pub host: Arc<Host>,
@@ -96,7 +97,8 @@ pub struct ScanConfig {
     pub regex_limits: vigil_core::values::pattern::RegexLimits,
     /// Most items kept per object in the results document.
     pub max_items_per_object: usize,
-    /// The command line that started the scan, recorded in the results; empty when not set.
+    /// The command line that started the scan, recorded in the results; empty when not
+    /// set.
     pub command_line: Vec<String>,
     /// The `--policy` file as given, recorded in the results; `None` without one.
     pub policy_path: Option<String>,

@@ -26,8 +26,8 @@ pub struct Group {
     pub name: String,
     /// Numeric group id (field 3).
     pub gid: u32,
-    /// User names listed as members (field 4), in file order; users whose primary group this
-    /// is are not listed here unless the file lists them.
+    /// User names listed as members (field 4), in file order; users whose primary group
+    /// this is are not listed here unless the file lists them.
     pub members: Vec<String>,
 }
 
@@ -65,8 +65,8 @@ impl Accounts {
         ))
     }
 
-    /// Parses the text of a passwd and a group file; comment lines, NIS `+`/`-` entries and
-    /// lines with too few fields or non-numeric ids are skipped.
+    /// Parses the text of a passwd and a group file; comment lines, NIS `+`/`-` entries
+    /// and lines with too few fields or non-numeric ids are skipped.
     pub fn parse(passwd: &str, group: &str) -> Accounts {
         let mut a = Accounts::default();
         for line in passwd.lines() {

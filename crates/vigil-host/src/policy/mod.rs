@@ -49,8 +49,8 @@ pub enum PolicyError {
         /// What the TOML parser reported.
         message: String,
     },
-    /// A value is well-formed TOML but not allowed (e.g. a mode that is not octal, a relative
-    /// path, a separation naming an unknown role).
+    /// A value is well-formed TOML but not allowed (e.g. a mode that is not octal, a
+    /// relative path, a separation naming an unknown role).
     #[error("{path}:{line}:{column}: {field}: {message}")]
     Invalid {
         /// The policy file as given.

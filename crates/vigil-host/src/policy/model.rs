@@ -12,9 +12,11 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RoleKind {
-    /// Holds and manages keys (`key_administrator`); must not be able to modify audit logs.
+    /// Holds and manages keys (`key_administrator`); must not be able to modify audit
+    /// logs.
     KeyAdministrator,
-    /// Manages the audit logs (`audit_administrator`); must not be able to read operational keys.
+    /// Manages the audit logs (`audit_administrator`); must not be able to read
+    /// operational keys.
     AuditAdministrator,
     /// Uses keys for their purpose (`key_user`), e.g. an application account.
     KeyUser,
@@ -41,18 +43,20 @@ impl RoleKind {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-/// A `[[roles]]` entry: a named role and the identities (Unix, Vault, AWS) that act in it.
+/// A `[[roles]]` entry: a named role and the identities (Unix, Vault, AWS) that act in
+/// it.
 pub struct Role {
     /// Unique role name, referred to by `[[separation]]` `roles`.
     pub name: String,
-    /// What the role is for (`kind`); rules about audit and key administrators select by it.
+    /// What the role is for (`kind`); rules about audit and key administrators select by
+    /// it.
     pub kind: RoleKind,
     /// Free text from the policy, shown in reports; empty when not given.
     pub description: String,
     /// Unix user names in the role; empty: none.
     pub unix_users: Vec<String>,
-    /// Unix group names whose every member is in the role: users listed in `/etc/group` and
-    /// users whose primary group (`/etc/passwd`) it is; empty: none.
+    /// Unix group names whose every member is in the role: users listed in `/etc/group`
+    /// and users whose primary group (`/etc/passwd`) it is; empty: none.
     pub unix_groups: Vec<String>,
     /// Vault policy names: a Vault token with one of them acts in the role; empty: none.
     pub vault_policies: Vec<String>,
@@ -133,8 +137,8 @@ impl std::fmt::Display for AclEntry {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-/// A `[[keys]]` entry: a key the site declares, where it lives and what it must look like.
-/// Every `None` means the policy does not ask for that check.
+/// A `[[keys]]` entry: a key the site declares, where it lives and what it must look
+/// like. Every `None` means the policy does not ask for that check.
 pub struct Key {
     /// Unique key name, used in findings.
     pub name: String,
@@ -201,8 +205,8 @@ pub struct AuditLog {
     pub name: String,
     /// How the log's records are read.
     pub format: LogFormat,
-    /// Absolute path of the log file on the scanned host (under `--root` offline); rotated
-    /// siblings `PATH.1`, `PATH.2`, ... are read too.
+    /// Absolute path of the log file on the scanned host (under `--root` offline);
+    /// rotated siblings `PATH.1`, `PATH.2`, ... are read too.
     pub path: String,
     /// Minimum retention in days the host's rotation settings must keep.
     pub retention_days: u32,
@@ -251,8 +255,8 @@ pub struct Integrity {
     /// Baseline file: as `vigil baseline create` writes it, or the older
     /// `sha256 mode owner group acl path` lines.
     pub baseline: String,
-    /// Files or directories (absolute, on the scanned host) whose regular files must match
-    /// the baseline; files added or removed count as differences.
+    /// Files or directories (absolute, on the scanned host) whose regular files must
+    /// match the baseline; files added or removed count as differences.
     pub paths: Vec<String>,
 }
 
@@ -275,9 +279,11 @@ pub struct Detection {
     pub window_minutes: u32,
     /// Days without recorded activity after which a role member is inactive (default 90).
     pub inactive_days: u32,
-    /// Days before a certificate's expiry from which it is reported as expiring (default 30).
+    /// Days before a certificate's expiry from which it is reported as expiring (default
+    /// 30).
     pub cert_warning_days: u32,
-    /// Expected destructive lifecycle events (`[[detection.allow]]`); empty: none expected.
+    /// Expected destructive lifecycle events (`[[detection.allow]]`); empty: none
+    /// expected.
     pub allow: Vec<AllowedEvent>,
 }
 
@@ -298,7 +304,8 @@ impl Default for Detection {
 pub struct AwsKeyPolicy {
     /// The KMS key id or ARN the policy document belongs to.
     pub key_id: String,
-    /// Absolute path of the key-policy JSON (e.g. from `aws kms get-key-policy`) on the scanned host.
+    /// Absolute path of the key-policy JSON (e.g. from `aws kms get-key-policy`) on the
+    /// scanned host.
     pub path: String,
 }
 

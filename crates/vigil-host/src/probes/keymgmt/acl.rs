@@ -34,7 +34,8 @@ pub enum Tag {
     GroupObj,
     /// A named group's entry (`ACL_GROUP`), with its gid.
     Group(u32),
-    /// The mask entry (`ACL_MASK`): the most a named entry or the owning group is granted.
+    /// The mask entry (`ACL_MASK`): the most a named entry or the owning group is
+    /// granted.
     Mask,
     /// Everyone else (`ACL_OTHER`).
     Other,
@@ -66,8 +67,8 @@ pub struct Entry {
 /// A file's access ACL (always complete: owner, group and other are present).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Acl {
-    /// Every entry, in attribute order; for a file without the attribute, the three the mode
-    /// bits give (`user_obj`, `group_obj`, `other`).
+    /// Every entry, in attribute order; for a file without the attribute, the three the
+    /// mode bits give (`user_obj`, `group_obj`, `other`).
     pub entries: Vec<Entry>,
     /// User id of the file owner (what `user_obj` refers to).
     pub uid: u32,

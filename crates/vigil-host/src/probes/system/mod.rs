@@ -109,7 +109,11 @@ pub(crate) mod testutil {
     use vigil_core::content::oval::{Check, Datatype, Family, Operation};
 
     /// A query with the given (name, operation, value) entities.
-    pub(crate) fn query(family: Family, kind: &str, entities: &[(&str, Operation, &str)]) -> ObjectQuery {
+    pub(crate) fn query(
+        family: Family,
+        kind: &str,
+        entities: &[(&str, Operation, &str)],
+    ) -> ObjectQuery {
         ObjectQuery {
             object_id: format!("oval:test:obj:{kind}"),
             family,

@@ -37,7 +37,8 @@ pub struct DpkgPackage {
     pub arch: String,
     /// Epoch of the version, `0` when the version has none.
     pub epoch: String,
-    /// Upstream version: the version without epoch and revision, split at the first hyphen.
+    /// Upstream version: the version without epoch and revision, split at the first
+    /// hyphen.
     pub version: String,
     /// Debian revision after the first hyphen; empty for a native package.
     pub release: String,

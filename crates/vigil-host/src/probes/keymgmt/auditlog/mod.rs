@@ -60,19 +60,21 @@ pub struct Event {
     /// 1-based line of the event's first record.
     pub line: usize,
     /// The event's type: auditd record type (`SYSCALL` preferred), Vault `<operation>
-    /// <path>` (else the record `type`), CloudTrail `eventName`; `None` when the record has none (a FR:8.11 gap).
+    /// <path>` (else the record `type`), CloudTrail `eventName`; `None` when the record
+    /// has none (a FR:8.11 gap).
     pub event_type: Option<String>,
-    /// When it happened, seconds since the Unix epoch (UTC); `None` when the record has no
-    /// readable time.
+    /// When it happened, seconds since the Unix epoch (UTC); `None` when the record has
+    /// no readable time.
     pub time: Option<i64>,
-    /// Who acted, as logged: IAM ARN (CloudTrail), Vault user name or display name, Unix user
-    /// name from `auid` (auditd); `None` when not recorded.
+    /// Who acted, as logged: IAM ARN (CloudTrail), Vault user name or display name, Unix
+    /// user name from `auid` (auditd); `None` when not recorded.
     pub identity: Option<String>,
     /// Vault policies of the token (for role activity).
     pub policies: Vec<String>,
     /// `success` or `failure`.
     pub outcome: Option<String>,
-    /// The request was refused (permission denied, `AccessDenied`, Vault `permission denied`).
+    /// The request was refused (permission denied, `AccessDenied`, Vault `permission
+    /// denied`).
     pub denied: bool,
     /// Lifecycle action: CloudTrail eventName, Vault `<operation> <path>`,
     /// `DeleteKeyFile` for auditd deletions of key files.

@@ -46,16 +46,16 @@ pub struct KeyInfo {
     /// Size in bits: RSA modulus length, EC curve field size (P-256 = 256), 256 for
     /// Ed25519, 448 for Ed448; `None` when unknown (e.g. encrypted keys).
     pub key_size: Option<u32>,
-    /// EC curve name (`prime256v1`, `secp384r1`, `brainpoolP256r1`, ...) or, for a curve vigil
-    /// does not name, its OID in dotted form; `None` for other algorithms.
+    /// EC curve name (`prime256v1`, `secp384r1`, `brainpoolP256r1`, ...) or, for a curve
+    /// vigil does not name, its OID in dotted form; `None` for other algorithms.
     pub curve: Option<String>,
-    /// The private key is encrypted (encrypted PKCS#8, OpenSSH with a cipher), so only its
-    /// format is known.
+    /// The private key is encrypted (encrypted PKCS#8, OpenSSH with a cipher), so only
+    /// its format is known.
     pub encrypted: bool,
     /// SHA-256 of the DER SubjectPublicKeyInfo when it can be known.
     pub spki_sha256: Option<String>,
-    /// The DER SubjectPublicKeyInfo itself, whose SHA-256 is `spki_sha256`; `None` when it
-    /// cannot be known.
+    /// The DER SubjectPublicKeyInfo itself, whose SHA-256 is `spki_sha256`; `None` when
+    /// it cannot be known.
     pub spki: Option<Vec<u8>>,
     /// For a certificate, its subject, issuer and validity; `None` otherwise.
     pub cert: Option<CertInfo>,
@@ -114,7 +114,8 @@ fn seq(input: &[u8]) -> Option<Vec<(u8, &[u8])>> {
     children(c)
 }
 
-/// A DER OBJECT IDENTIFIER's content bytes in dotted-decimal form (`1.2.840.113549.1.1.1`).
+/// A DER OBJECT IDENTIFIER's content bytes in dotted-decimal form
+/// (`1.2.840.113549.1.1.1`).
 pub fn oid_string(b: &[u8]) -> String {
     let mut parts: Vec<u64> = Vec::new();
     let mut v: u64 = 0;

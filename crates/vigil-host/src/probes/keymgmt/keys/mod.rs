@@ -46,8 +46,8 @@ pub struct FileFacts {
     pub mode: u32,
     /// The file's whole access ACL.
     pub acl: Acl,
-    /// The named ACL entries as `user:NAME:rwx` / `group:NAME:rwx` (qualifiers named with the
-    /// host's accounts); empty for a minimal ACL.
+    /// The named ACL entries as `user:NAME:rwx` / `group:NAME:rwx` (qualifiers named with
+    /// the host's accounts); empty for a minimal ACL.
     pub named_acl: Vec<String>,
 }
 
