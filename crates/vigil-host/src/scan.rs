@@ -84,8 +84,12 @@ impl ScanSpec {
 
 /// Everything a scan needs besides the content.
 pub struct ScanConfig {
+    /// The profile, rules and Values chosen on the command line (`--profile`, `--rule`,
+    /// `--var`).
     pub selection: Selection,
+    /// The host scanned, shared with the probes.
     pub host: Arc<Host>,
+    /// Files larger than this many bytes are not read for content or hashes.
     pub max_file_size: u64,
     /// Time, item and byte bounds of each object's collection.
     pub limits: Limits,
@@ -93,7 +97,10 @@ pub struct ScanConfig {
     pub regex_limits: vigil_core::values::pattern::RegexLimits,
     /// Most items kept per object in the results document.
     pub max_items_per_object: usize,
+    /// The command line that started the scan, recorded in the results; empty when not
+    /// set.
     pub command_line: Vec<String>,
+    /// The `--policy` file as given, recorded in the results; `None` without one.
     pub policy_path: Option<String>,
     /// The loaded site key-management policy, handed to the probes; its `[detection]`
     /// numbers set the matching XCCDF Values unless the profile or `--var` does.
@@ -135,8 +142,10 @@ impl ScanConfig {
 }
 
 #[derive(Debug, thiserror::Error)]
+/// Why a scan could not start.
 pub enum ScanError {
     #[error(transparent)]
+    /// The profile, rules or Values selected do not exist in the content.
     Selection(#[from] SelectionError),
 }
 

@@ -9,29 +9,43 @@ use std::path::Path;
 use crate::host::Host;
 
 #[derive(Debug, Clone, PartialEq)]
+/// A user of the scanned host, one line of its `/etc/passwd`.
 pub struct User {
+    /// Login name (passwd field 1).
     pub name: String,
+    /// Numeric user id (field 3).
     pub uid: u32,
+    /// Numeric id of the primary group (field 4).
     pub gid: u32,
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// A group of the scanned host, one line of its `/etc/group`.
 pub struct Group {
+    /// Group name (field 1).
     pub name: String,
+    /// Numeric group id (field 3).
     pub gid: u32,
+    /// User names listed as members (field 4), in file order; users whose primary group
+    /// this is are not listed here unless the file lists them.
     pub members: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default)]
+/// The accounts of the scanned host: its `/etc/passwd` users and `/etc/group` groups.
 pub struct Accounts {
+    /// Users in `/etc/passwd` order; empty when the file is missing.
     pub users: Vec<User>,
+    /// Groups in `/etc/group` order; empty when the file is missing.
     pub groups: Vec<Group>,
 }
 
 /// How a user came to be in a group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Via {
+    /// The group is the user's primary group (passwd field 4).
     Primary,
+    /// The group's member list (group field 4) names the user.
     Member,
 }
 
@@ -51,6 +65,8 @@ impl Accounts {
         ))
     }
 
+    /// Parses the text of a passwd and a group file; comment lines, NIS `+`/`-` entries
+    /// and lines with too few fields or non-numeric ids are skipped.
     pub fn parse(passwd: &str, group: &str) -> Accounts {
         let mut a = Accounts::default();
         for line in passwd.lines() {
@@ -91,14 +107,17 @@ impl Accounts {
         a
     }
 
+    /// The user named `name`; `None` when the passwd file has none.
     pub fn user(&self, name: &str) -> Option<&User> {
         self.users.iter().find(|u| u.name == name)
     }
 
+    /// The group named `name`; `None` when the group file has none.
     pub fn group(&self, name: &str) -> Option<&Group> {
         self.groups.iter().find(|g| g.name == name)
     }
 
+    /// The name of user id `uid`, or the id in decimal when no user has it.
     pub fn user_name(&self, uid: u32) -> String {
         self.users
             .iter()
@@ -107,6 +126,7 @@ impl Accounts {
             .unwrap_or_else(|| uid.to_string())
     }
 
+    /// The name of group id `gid`, or the id in decimal when no group has it.
     pub fn group_name(&self, gid: u32) -> String {
         self.groups
             .iter()
@@ -115,11 +135,12 @@ impl Accounts {
             .unwrap_or_else(|| gid.to_string())
     }
 
-    /// A user name or a numeric uid.
+    /// A user name or a numeric uid; `None` when it is neither.
     pub fn uid_of(&self, name: &str) -> Option<u32> {
         self.user(name).map(|u| u.uid).or_else(|| name.parse().ok())
     }
 
+    /// A group name or a numeric gid; `None` when it is neither.
     pub fn gid_of(&self, name: &str) -> Option<u32> {
         self.group(name)
             .map(|g| g.gid)

@@ -35,6 +35,9 @@ fn os_release(host: &Host) -> (Option<String>, Option<String>) {
     (name, version)
 }
 
+/// The host part of a results document: host name, addresses, os-release name and
+/// version, kernel and architecture. Offline, the name comes from the root's
+/// `/etc/hostname` and there are no addresses or kernel.
 pub fn host_info(host: &Host) -> HostInfo {
     let (os_name, os_version) = os_release(host);
     let arch = std::env::consts::ARCH.to_string();

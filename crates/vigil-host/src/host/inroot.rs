@@ -129,7 +129,7 @@ fn components_rev(p: &Path) -> Vec<OsString> {
 }
 
 impl Root {
-    pub fn open(path: PathBuf) -> Root {
+    pub(crate) fn open(path: PathBuf) -> Root {
         let fd = cstring(path.as_os_str())
             .and_then(|c| {
                 // SAFETY: c is NUL-terminated.
@@ -151,7 +151,7 @@ impl Root {
         }
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
@@ -164,7 +164,7 @@ impl Root {
 
     /// Uses the component walk from now on, as where `openat2` is missing (tests).
     #[cfg(test)]
-    pub fn force_walk(&self) {
+    pub(crate) fn force_walk(&self) {
         self.openat2.store(false, Ordering::Relaxed);
     }
 
@@ -172,7 +172,7 @@ impl Root {
     /// the scanned host would resolve it, never leaving the root. `O_NOFOLLOW` in
     /// `flags`: a final symbolic link is not followed (with `O_PATH`, the link itself
     /// is opened).
-    pub fn open_in(&self, rel: &Path, flags: i32) -> io::Result<OwnedFd> {
+    pub(crate) fn open_in(&self, rel: &Path, flags: i32) -> io::Result<OwnedFd> {
         let root = self.fd()?;
         if self.openat2.load(Ordering::Relaxed) {
             let c = cstring(rel.as_os_str())?;
@@ -221,7 +221,7 @@ impl Root {
     /// link and resolving it against the root (`..` stops at the root), at most
     /// [`MAX_LINKS`] links. `follow_last`: a final link is resolved too. The final
     /// component must exist when it is followed.
-    pub fn walk(&self, rel: &Path, follow_last: bool) -> io::Result<Walked> {
+    pub(crate) fn walk(&self, rel: &Path, follow_last: bool) -> io::Result<Walked> {
         let root = self.fd()?;
         // The directories from the root down to where the walk is, so `..` goes back
         // to the directory it came from, not to whatever is now at its path.

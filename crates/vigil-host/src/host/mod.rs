@@ -28,6 +28,9 @@ use std::sync::Arc;
 use inroot::Root;
 
 #[derive(Debug, Clone, Default)]
+/// The scanned host: the running system (live) or a file system mounted under a root
+/// (offline, `--root`). Every probe reads files through it, so paths stay inside the
+/// root.
 pub struct Host {
     root: Option<Arc<Root>>,
 }
@@ -52,6 +55,7 @@ impl Host {
         self.root.as_deref().map(Root::path)
     }
 
+    /// True for the running system, false for an offline root.
     pub fn is_live(&self) -> bool {
         self.root.is_none()
     }
@@ -322,8 +326,13 @@ fn read_dir_fd(fd: OwnedFd) -> io::Result<Vec<OsString>> {
 /// its attributes taken through the [`Host`] it came from, so within the root.
 #[derive(Debug)]
 pub struct HostFile {
+    /// Canonical absolute path on the scanned host (as OVAL items report it), links
+    /// resolved within the root.
     pub host_path: PathBuf,
+    /// Where vigil reads it: `host_path` itself when live, the path under the root
+    /// offline.
     pub real: PathBuf,
+    /// The file's metadata, taken after its links were resolved.
     pub meta: Metadata,
     host: Host,
 }

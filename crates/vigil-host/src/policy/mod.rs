@@ -28,25 +28,40 @@ use validate::Validator;
 /// Why a policy file cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
+    /// The file cannot be read (missing, unreadable, not UTF-8).
     #[error("{path}: cannot read the site policy: {source}")]
     Io {
+        /// The policy file as given.
         path: PathBuf,
         #[source]
+        /// The read error.
         source: std::io::Error,
     },
+    /// The file is not valid TOML, or a field has the wrong type or is unknown.
     #[error("{path}:{line}:{column}: {message}")]
     Syntax {
+        /// The policy file as given.
         path: PathBuf,
+        /// 1-based line of the error in the file.
         line: usize,
+        /// 1-based column (in bytes from the line start) of the error.
         column: usize,
+        /// What the TOML parser reported.
         message: String,
     },
+    /// A value is well-formed TOML but not allowed (e.g. a mode that is not octal, a
+    /// relative path, a separation naming an unknown role).
     #[error("{path}:{line}:{column}: {field}: {message}")]
     Invalid {
+        /// The policy file as given.
         path: PathBuf,
+        /// 1-based line of the offending value.
         line: usize,
+        /// 1-based column (in bytes from the line start) of the offending value.
         column: usize,
+        /// The field, as a path into the document (`keys[2].mode`).
         field: String,
+        /// What is wrong with the value.
         message: String,
     },
 }

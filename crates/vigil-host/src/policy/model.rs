@@ -12,15 +12,24 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RoleKind {
+    /// Holds and manages keys (`key_administrator`); must not be able to modify audit
+    /// logs.
     KeyAdministrator,
+    /// Manages the audit logs (`audit_administrator`); must not be able to read
+    /// operational keys.
     AuditAdministrator,
+    /// Uses keys for their purpose (`key_user`), e.g. an application account.
     KeyUser,
+    /// Holds key components or backups in custody (`key_custodian`).
     KeyCustodian,
+    /// Administers the operating system (`system_administrator`).
     SystemAdministrator,
+    /// Any other role (`other`); no rule selects roles of this kind.
     Other,
 }
 
 impl RoleKind {
+    /// The kind as written in the policy's `kind` field (`key_administrator`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             RoleKind::KeyAdministrator => "key_administrator",
@@ -34,31 +43,48 @@ impl RoleKind {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// A `[[roles]]` entry: a named role and the identities (Unix, Vault, AWS) that act in
+/// it.
 pub struct Role {
+    /// Unique role name, referred to by `[[separation]]` `roles`.
     pub name: String,
+    /// What the role is for (`kind`); rules about audit and key administrators select by
+    /// it.
     pub kind: RoleKind,
+    /// Free text from the policy, shown in reports; empty when not given.
     pub description: String,
+    /// Unix user names in the role; empty: none.
     pub unix_users: Vec<String>,
+    /// Unix group names whose every member is in the role: users listed in `/etc/group`
+    /// and users whose primary group (`/etc/passwd`) it is; empty: none.
     pub unix_groups: Vec<String>,
+    /// Vault policy names: a Vault token with one of them acts in the role; empty: none.
     pub vault_policies: Vec<String>,
+    /// AWS IAM ARNs (roles, users), account ids or `*` (any principal); empty: none.
     pub aws_principals: Vec<String>,
 }
 
 /// Roles no identity may hold two of at once.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Separation {
+    /// Names of at least two `[[roles]]`; no identity may be in two of them.
     pub roles: Vec<String>,
+    /// Why the roles are kept apart (the policy's `reason`), quoted in findings.
     pub reason: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
+/// A key's lifecycle state, the `[[keys]]` `state` field.
 pub enum KeyState {
+    /// In use (`active`, the default): it must be present and is checked.
     Active,
+    /// Retired (`destroyed`): its file must be gone.
     Destroyed,
 }
 
 impl KeyState {
+    /// The state as written in the policy (`active`, `destroyed`).
     pub fn as_str(self) -> &'static str {
         match self {
             KeyState::Active => "active",
@@ -69,14 +95,20 @@ impl KeyState {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
+/// A key's algorithm, the `[[keys]]` `algorithm` field.
 pub enum KeyAlgorithm {
+    /// RSA (`rsa`); its size is the modulus length in bits.
     Rsa,
+    /// Elliptic curve (`ec`); its size is the curve's field size in bits (P-256 = 256).
     Ec,
+    /// Ed25519 (`ed25519`).
     Ed25519,
+    /// Ed448 (`ed448`).
     Ed448,
 }
 
 impl KeyAlgorithm {
+    /// The algorithm as written in the policy (`rsa`, `ec`, `ed25519`, `ed448`).
     pub fn as_str(self) -> &'static str {
         match self {
             KeyAlgorithm::Rsa => "rsa",
@@ -92,6 +124,7 @@ impl KeyAlgorithm {
 pub struct AclEntry {
     /// `user` or `group`.
     pub tag: String,
+    /// User or group name the entry grants to (the POSIX ACL qualifier), as on the host.
     pub qualifier: String,
     /// `rwx` form, `-` for a missing permission.
     pub perms: String,
@@ -104,7 +137,10 @@ impl std::fmt::Display for AclEntry {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// A `[[keys]]` entry: a key the site declares, where it lives and what it must look
+/// like. Every `None` means the policy does not ask for that check.
 pub struct Key {
+    /// Unique key name, used in findings.
     pub name: String,
     /// File holding the key (PEM/DER private or public key, or an X.509 certificate).
     pub path: Option<String>,
@@ -116,17 +152,24 @@ pub struct Key {
     pub sha256: Option<String>,
     /// Expected SHA-256 of the DER SubjectPublicKeyInfo, lower-case hex.
     pub spki_sha256: Option<String>,
+    /// Required algorithm; `None`: any.
     pub algorithm: Option<KeyAlgorithm>,
+    /// Minimum key size in bits (RSA modulus, EC field size); `None`: no minimum.
     pub min_size: Option<u32>,
+    /// Expected owner user name of the key file; `None`: not checked.
     pub owner: Option<String>,
+    /// Expected group name of the key file; `None`: not checked.
     pub group: Option<String>,
-    /// Most permissive mode allowed (permission bits).
+    /// Most permissive mode allowed (permission bits, e.g. `0o640`); `None`: not checked.
     pub mode: Option<u32>,
-    /// Named ACL entries allowed; `None`: no named entries allowed.
+    /// The only named POSIX ACL entries allowed (an entry with more permissions than
+    /// listed is unexpected); empty: no named entries allowed.
     pub acl: Vec<AclEntry>,
     /// Creation date, days since the epoch.
     pub created: Option<i64>,
+    /// Maximum age (cryptoperiod) in days from `created`; `None`: no limit.
     pub max_age_days: Option<u32>,
+    /// Lifecycle state: active keys must be present, destroyed ones gone.
     pub state: KeyState,
     /// An operational key: audit administrators must not be able to read it.
     pub operational: bool,
@@ -134,13 +177,18 @@ pub struct Key {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
+/// The format of an audit-log source, the `[[audit_logs]]` `format` field.
 pub enum LogFormat {
+    /// Linux audit daemon log (`auditd`), `type=... msg=audit(...)` records.
     Auditd,
+    /// HashiCorp Vault file audit device (`vault`), one JSON object a line.
     Vault,
+    /// AWS CloudTrail (`cloudtrail`): `{"Records":[...]}` documents or one record a line.
     Cloudtrail,
 }
 
 impl LogFormat {
+    /// The format as written in the policy (`auditd`, `vault`, `cloudtrail`).
     pub fn as_str(self) -> &'static str {
         match self {
             LogFormat::Auditd => "auditd",
@@ -151,14 +199,22 @@ impl LogFormat {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// An `[[audit_logs]]` entry: one audit-log source on the host and its requirements.
 pub struct AuditLog {
+    /// Source name, used in findings.
     pub name: String,
+    /// How the log's records are read.
     pub format: LogFormat,
+    /// Absolute path of the log file on the scanned host (under `--root` offline);
+    /// rotated siblings `PATH.1`, `PATH.2`, ... are read too.
     pub path: String,
+    /// Minimum retention in days the host's rotation settings must keep.
     pub retention_days: u32,
     /// Longest time without a new record, seconds.
     pub max_silence_secs: u64,
+    /// Expected owner user name of the log file (default `root`).
     pub owner: String,
+    /// Expected group name of the log file; `None`: not checked.
     pub group: Option<String>,
     /// Most permissive mode allowed.
     pub mode: u32,
@@ -167,15 +223,20 @@ pub struct AuditLog {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// The `[siem]` section: the collector audit events must be forwarded to.
 pub struct Siem {
+    /// Host name or address of the SIEM collector, compared with the forwarders' targets.
     pub host: String,
+    /// Collector port; `None`: any port.
     pub port: Option<u16>,
     /// Forwarders of which at least one must send to `host`: `rsyslog`, `audisp-remote`.
     pub via: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// A `[[software]]` entry: KMS software that must be at or above a minimum version.
 pub struct Software {
+    /// Software name, used in findings.
     pub name: String,
     /// Debian package name.
     pub package: Option<String>,
@@ -189,10 +250,13 @@ pub struct Software {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// The `[integrity]` section: files that must match a known-good baseline.
 pub struct Integrity {
     /// Baseline file: as `vigil baseline create` writes it, or the older
     /// `sha256 mode owner group acl path` lines.
     pub baseline: String,
+    /// Files or directories (absolute, on the scanned host) whose regular files must
+    /// match the baseline; files added or removed count as differences.
     pub paths: Vec<String>,
 }
 
@@ -206,11 +270,20 @@ pub struct AllowedEvent {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// The `[detection]` section: thresholds for the audit-log analysis rules. They set the
+/// bundled benchmark's XCCDF Values (see [`Policy::xccdf_values`]).
 pub struct Detection {
+    /// Most access-denied events one identity may have in one window (default 5).
     pub denied_threshold: u32,
+    /// Length of the denied-access window, minutes (default 10).
     pub window_minutes: u32,
+    /// Days without recorded activity after which a role member is inactive (default 90).
     pub inactive_days: u32,
+    /// Days before a certificate's expiry from which it is reported as expiring (default
+    /// 30).
     pub cert_warning_days: u32,
+    /// Expected destructive lifecycle events (`[[detection.allow]]`); empty: none
+    /// expected.
     pub allow: Vec<AllowedEvent>,
 }
 
@@ -227,36 +300,58 @@ impl Default for Detection {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// An `[[aws_key_policies]]` entry: an AWS KMS key and its key-policy document.
 pub struct AwsKeyPolicy {
+    /// The KMS key id or ARN the policy document belongs to.
     pub key_id: String,
+    /// Absolute path of the key-policy JSON (e.g. from `aws kms get-key-policy`) on the
+    /// scanned host.
     pub path: String,
 }
 
 /// A validated site policy.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
+    /// The policy file it was loaded from, as given (`--policy`).
     pub path: PathBuf,
+    /// Site name (`[site] name`), shown in reports.
     pub site: String,
+    /// The `[[roles]]`, in file order.
     pub roles: Vec<Role>,
+    /// The `[[separation]]` constraints, in file order.
     pub separation: Vec<Separation>,
+    /// The declared `[[keys]]`, in file order.
     pub keys: Vec<Key>,
+    /// Directories (`[scan] key_directories`) searched recursively for private keys the
+    /// policy does not declare; empty: no search.
     pub key_directories: Vec<String>,
-    /// Extra files or directories searched for key material and PINs.
+    /// Extra files or directories (`[scan] log_paths`) searched, with every audit log,
+    /// for private-key blocks and PINs; empty: only the audit logs.
     pub log_paths: Vec<String>,
+    /// The `[[audit_logs]]` sources, in file order.
     pub audit_logs: Vec<AuditLog>,
+    /// The `[siem]` section; `None` when the policy has none.
     pub siem: Option<Siem>,
+    /// The `[[software]]` minimum versions, in file order.
     pub software: Vec<Software>,
+    /// The `[integrity]` section; `None` when the policy has none.
     pub integrity: Option<Integrity>,
+    /// The `[detection]` thresholds; the defaults when the section is absent.
     pub detection: Detection,
+    /// The `[[aws_key_policies]]`, in file order.
     pub aws_key_policies: Vec<AwsKeyPolicy>,
 }
 
 /// XCCDF Value ids of the bundled benchmark that the policy's `[detection]` settings
 /// feed (see [`Policy::xccdf_values`]).
 pub mod value_ids {
+    /// XCCDF Value set by `[detection] denied_threshold`.
     pub const DENIED_THRESHOLD: &str = "xccdf_dev.vigil_value_denied_threshold";
+    /// XCCDF Value set by `[detection] window_minutes`.
     pub const WINDOW_MINUTES: &str = "xccdf_dev.vigil_value_denied_window_minutes";
+    /// XCCDF Value set by `[detection] inactive_days`.
     pub const INACTIVE_DAYS: &str = "xccdf_dev.vigil_value_inactive_days";
+    /// XCCDF Value set by `[detection] cert_warning_days`.
     pub const CERT_WARNING_DAYS: &str = "xccdf_dev.vigil_value_cert_warning_days";
 }
 
@@ -277,6 +372,7 @@ impl Policy {
         ]
     }
 
+    /// The role named `name`; `None` when the policy has no such role.
     pub fn role(&self, name: &str) -> Option<&Role> {
         self.roles.iter().find(|r| r.name == name)
     }

@@ -31,6 +31,7 @@ pub type Registry = vigil_core::engine::probe::Registry<Context>;
 
 /// Scan-wide settings and shared state for probes.
 pub struct Context {
+    /// The host probes read, live or offline under a root.
     pub host: Arc<Host>,
     /// Files larger than this are not read for content or hashes (reported in the item).
     pub max_file_size: u64,

@@ -104,7 +104,7 @@ impl Stat {
         }
     }
 
-    pub fn from_metadata(md: &Metadata) -> Stat {
+    pub(crate) fn from_metadata(md: &Metadata) -> Stat {
         Stat {
             mode: md.mode(),
             uid: md.uid(),
@@ -122,15 +122,15 @@ impl Stat {
         self.mode & libc::S_IFMT
     }
 
-    pub fn is_dir(&self) -> bool {
+    pub(crate) fn is_dir(&self) -> bool {
         self.file_type() == libc::S_IFDIR
     }
 
-    pub fn is_symlink(&self) -> bool {
+    pub(crate) fn is_symlink(&self) -> bool {
         self.file_type() == libc::S_IFLNK
     }
 
-    pub fn is_file(&self) -> bool {
+    pub(crate) fn is_file(&self) -> bool {
         self.file_type() == libc::S_IFREG
     }
 }
@@ -160,7 +160,7 @@ pub(crate) struct Hit<'a> {
 
 impl Hit<'_> {
     /// Where the entry is read (its `lstat` is `meta`).
-    pub fn real(&self) -> PathBuf {
+    pub(crate) fn real(&self) -> PathBuf {
         match self.name {
             Some(n) => self.real_dir.join(n),
             None => self.real_dir.to_path_buf(),

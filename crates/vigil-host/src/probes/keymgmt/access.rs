@@ -17,6 +17,8 @@ use crate::host::accounts::Accounts;
 use crate::policy::KeyState;
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
+/// The probe of `key_access_object` (vigil family): which role members can read or write
+/// each declared key file, and the separation findings that follow.
 pub struct KeyAccessProbe;
 
 impl Probe<Context> for KeyAccessProbe {

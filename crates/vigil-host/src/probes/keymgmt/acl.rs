@@ -23,16 +23,26 @@ const TAG_MASK: u16 = 0x10;
 const TAG_OTHER: u16 = 0x20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// An ACL entry's tag type (acl(5)), with the qualifier of named entries; the OVAL item's
+/// `tag` and `qualifier_id`.
 pub enum Tag {
+    /// The file owner's entry (`ACL_USER_OBJ`, `user::`).
     UserObj,
+    /// A named user's entry (`ACL_USER`), with its uid.
     User(u32),
+    /// The owning group's entry (`ACL_GROUP_OBJ`, `group::`).
     GroupObj,
+    /// A named group's entry (`ACL_GROUP`), with its gid.
     Group(u32),
+    /// The mask entry (`ACL_MASK`): the most a named entry or the owning group is
+    /// granted.
     Mask,
+    /// Everyone else (`ACL_OTHER`).
     Other,
 }
 
 impl Tag {
+    /// The tag as the `posix_acl_item` `tag` field writes it (`user_obj`, `user`, ...).
     pub fn name(self) -> &'static str {
         match self {
             Tag::UserObj => "user_obj",
@@ -46,7 +56,9 @@ impl Tag {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One entry of an access ACL.
 pub struct Entry {
+    /// Its tag type and, for named entries, the uid or gid.
     pub tag: Tag,
     /// rwx bits (4, 2, 1).
     pub perm: u8,
@@ -55,20 +67,27 @@ pub struct Entry {
 /// A file's access ACL (always complete: owner, group and other are present).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Acl {
+    /// Every entry, in attribute order; for a file without the attribute, the three the
+    /// mode bits give (`user_obj`, `group_obj`, `other`).
     pub entries: Vec<Entry>,
-    /// Owner and owning group of the file (for user_obj / group_obj).
+    /// User id of the file owner (what `user_obj` refers to).
     pub uid: u32,
+    /// Group id of the owning group (what `group_obj` refers to).
     pub gid: u32,
     /// The file carries an extended ACL (the attribute exists).
     pub extended: bool,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
+/// Why a `system.posix_acl_access` value cannot be decoded.
 pub enum AclError {
+    /// The value's length in bytes is not a 4-byte header plus 8-byte entries.
     #[error("system.posix_acl_access: length {0} is not 4 + 8n")]
     Length(usize),
+    /// The header's version is not 2.
     #[error("system.posix_acl_access: unsupported version {0}")]
     Version(u32),
+    /// An entry has a tag type acl(5) does not define.
     #[error("system.posix_acl_access: unknown tag {0:#x}")]
     Tag(u16),
 }
@@ -149,6 +168,7 @@ impl Acl {
         }
     }
 
+    /// The mask entry's permission bits; `None` for a minimal ACL, which has no mask.
     pub fn mask(&self) -> Option<u8> {
         self.entries
             .iter()
@@ -239,6 +259,7 @@ impl Acl {
     }
 }
 
+/// Permission bits (4 read, 2 write, 1 execute) as `rwx` text, `-` for each missing one.
 pub fn perm_str(p: u8) -> String {
     let mut s = String::with_capacity(3);
     s.push(if p & 4 != 0 { 'r' } else { '-' });

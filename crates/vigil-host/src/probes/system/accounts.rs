@@ -19,7 +19,9 @@ use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
 use super::{compare_error, entity_matches};
 
+/// The probe of OVAL 5.11 `unix:password_object`: lines of the host's `/etc/passwd`.
 pub struct PasswordProbe;
+/// The probe of OVAL 5.11 `unix:shadow_object`: lines of the host's `/etc/shadow`.
 pub struct ShadowProbe;
 
 /// The lines of a host file, or the object's answer when it cannot be read.
@@ -53,6 +55,8 @@ fn collect_lines(
     Collected::from_items(items)
 }
 
+/// The `password_item` of one `/etc/passwd` line split at `:` (7 fields);
+/// `last_login` is -1 (not tracked).
 pub fn password_item(f: &[&str]) -> Item {
     Item::new()
         .field("username", f[0])
@@ -84,6 +88,8 @@ pub fn encrypt_method(hash: &str) -> &'static str {
     }
 }
 
+/// The `shadow_item` of one `/etc/shadow` line split at `:`; an empty numeric field is
+/// -1 (unset) and the hash's prefix gives `encrypt_method`.
 pub fn shadow_item(f: &[&str]) -> Item {
     let num = |i: usize| match f.get(i).copied() {
         Some(s) if !s.is_empty() => s.to_string(),

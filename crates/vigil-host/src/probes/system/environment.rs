@@ -21,6 +21,8 @@ use crate::probes::{Collected, Context, Item, ItemSink, ItemStatus, ObjectQuery,
 
 use super::{compare_error, entity_matches, exact, require_live};
 
+/// The probe of OVAL 5.11 `independent:environmentvariable58_object`: variables of
+/// running processes (live only).
 pub struct EnvironmentProbe;
 
 /// Items for the variables of one environment (`NAME=value` entries) that match.

@@ -4,6 +4,8 @@
 
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
+/// The probe of OVAL 5.11 `independent:family_object`: `unix` on every host vigil runs
+/// on.
 pub struct FamilyProbe;
 
 impl Probe<Context> for FamilyProbe {

@@ -109,7 +109,11 @@ pub(crate) mod testutil {
     use vigil_core::content::oval::{Check, Datatype, Family, Operation};
 
     /// A query with the given (name, operation, value) entities.
-    pub fn query(family: Family, kind: &str, entities: &[(&str, Operation, &str)]) -> ObjectQuery {
+    pub(crate) fn query(
+        family: Family,
+        kind: &str,
+        entities: &[(&str, Operation, &str)],
+    ) -> ObjectQuery {
         ObjectQuery {
             object_id: format!("oval:test:obj:{kind}"),
             family,
@@ -123,7 +127,9 @@ pub(crate) mod testutil {
         }
     }
 
-    pub fn entity(name: &str, operation: Operation, value: Option<&str>) -> QueryEntity {
+    /// A query entity `name` compared by `operation` against `value`; `None` makes it a
+    /// nil entity (`xsi:nil="true"`) with no values.
+    pub(crate) fn entity(name: &str, operation: Operation, value: Option<&str>) -> QueryEntity {
         QueryEntity {
             name: name.to_string(),
             datatype: Datatype::String,
@@ -135,11 +141,11 @@ pub(crate) mod testutil {
         }
     }
 
-    pub fn live() -> Context {
+    pub(crate) fn live() -> Context {
         Context::new(Arc::new(Host::live()))
     }
 
-    pub fn offline(root: &std::path::Path) -> Context {
+    pub(crate) fn offline(root: &std::path::Path) -> Context {
         Context::new(Arc::new(Host::offline(root)))
     }
 }

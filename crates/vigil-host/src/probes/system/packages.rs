@@ -31,14 +31,21 @@ const DPKG_STATUS: &str = "/var/lib/dpkg/status";
 /// One package with a current version in the dpkg database.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DpkgPackage {
+    /// Package name (`Package:`).
     pub name: String,
+    /// Architecture (`Architecture:`), e.g. `amd64`, `all`.
     pub arch: String,
+    /// Epoch of the version, `0` when the version has none.
     pub epoch: String,
+    /// Upstream version: the version without epoch and revision, split at the first
+    /// hyphen.
     pub version: String,
+    /// Debian revision after the first hyphen; empty for a native package.
     pub release: String,
 }
 
 impl DpkgPackage {
+    /// The `evr` field: `epoch:version-release`, or `epoch:version` without a revision.
     pub fn evr(&self) -> String {
         if self.release.is_empty() {
             format!("{}:{}", self.epoch, self.version)
@@ -202,6 +209,7 @@ impl Probe<Context> for DpkgProbe {
 /// Where rpm keeps its database (classic and /usr/lib/sysimage layouts).
 const RPM_DBS: &[&str] = &["/var/lib/rpm", "/usr/lib/sysimage/rpm"];
 
+/// The probe of OVAL 5.11 `linux:rpminfo_object`: packages of the rpm database.
 pub struct RpmProbe;
 
 impl Probe<Context> for RpmProbe {

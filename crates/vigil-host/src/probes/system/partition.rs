@@ -25,6 +25,7 @@ use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
 use super::{compare_error, entity_matches, require_live};
 
+/// The probe of OVAL 5.11 `linux:partition_object`: mounted file systems (live only).
 pub struct PartitionProbe;
 
 /// ST_RELATIME, which oscap mistakes for MS_BIND (both are 4096).
@@ -33,9 +34,13 @@ const ST_RELATIME: u64 = 4096;
 /// One line of /proc/mounts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MountEntry {
+    /// The mounted device or source (`/dev/sda1`, `tmpfs`), octal escapes decoded.
     pub device: String,
+    /// Absolute mount point, octal escapes (`\040`) decoded.
     pub mount_point: String,
+    /// File system type (`ext4`, `tmpfs`, ...).
     pub fs_type: String,
+    /// Mount options, split at commas, in the order listed.
     pub options: Vec<String>,
 }
 
@@ -62,6 +67,7 @@ fn unescape(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Parses `/proc/mounts` text; lines with fewer than four fields are skipped.
 pub fn parse_mounts(text: &str) -> Vec<MountEntry> {
     text.lines()
         .filter_map(|l| {

@@ -21,6 +21,7 @@ use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
 use super::{compare_error, entity_matches, exact, require_live};
 
+/// The probe of OVAL 5.11 `unix:process58_object`: running processes (live only).
 pub struct ProcessProbe;
 
 const CAPS: &[&str] = &[

@@ -19,6 +19,8 @@ use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
 use super::{compare_error, entity_matches};
 
+/// The probe of OVAL 5.11 `unix:runlevel_object`: the start and kill links of every
+/// service in each `/etc/rc<level>.d`.
 pub struct RunlevelProbe;
 
 const LEVELS: &[&str] = &["0", "1", "2", "3", "4", "5", "6", "S"];

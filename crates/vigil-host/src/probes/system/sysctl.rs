@@ -22,6 +22,8 @@ use super::{compare_error, entity_matches, exact, require_live};
 
 const PROC_SYS: &str = "/proc/sys";
 
+/// The probe of OVAL 5.11 `unix:sysctl_object`: kernel parameters under `/proc/sys`
+/// (live only).
 pub struct SysctlProbe;
 
 /// `kernel.randomize_va_space` -> `/proc/sys/kernel/randomize_va_space`. Names with an

@@ -18,7 +18,11 @@ use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
 use super::{compare_error, entity_matches, exact, require_live};
 
+/// The probe of OVAL 5.11 `linux:systemdunitproperty_object`: unit properties from
+/// `systemctl show` (live only).
 pub struct SystemdPropertyProbe;
+/// The probe of OVAL 5.11 `linux:systemdunitdependency_object`: the units a unit
+/// depends on (live only).
 pub struct SystemdDependencyProbe;
 
 /// Why a systemd object cannot be collected, if it cannot.

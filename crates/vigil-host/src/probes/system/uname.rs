@@ -9,18 +9,25 @@ use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
 use super::require_live;
 
+/// The probe of OVAL 5.11 `unix:uname_object`: the running kernel (live only).
 pub struct UnameProbe;
 
 /// The fields of `struct utsname` as strings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Uname {
+    /// Operating system name (`Linux`), the item's `os_name`.
     pub sysname: String,
+    /// Network node host name, the item's `node_name`.
     pub nodename: String,
+    /// Kernel release (`6.1.0-18-amd64`), the item's `os_release`.
     pub release: String,
+    /// Kernel build version string, the item's `os_version`.
     pub version: String,
+    /// Hardware name (`x86_64`), the item's `machine_class` and `processor_type`.
     pub machine: String,
 }
 
+/// uname(2) of the running kernel; the error is the system call's.
 pub fn uname() -> std::io::Result<Uname> {
     // SAFETY: utsname is plain old data; uname(2) fills it with NUL-terminated strings.
     let mut u: libc::utsname = unsafe { std::mem::zeroed() };

@@ -10,14 +10,18 @@ use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 /// One auditd rule that watches a path: (path, perms, is_dir, source).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Watch {
+    /// Watched path, absolute, without a trailing `/`.
     pub path: String,
     /// r, w, x, a; all four when the rule gives none.
     pub perms: String,
     /// Covers everything below `path`.
     pub recursive: bool,
+    /// Where the rule is, `FILE:LINE: RULE`, for evidence.
     pub source: String,
 }
 
+/// The watches of auditd rule files, given as (file name, text) pairs: `-w PATH` rules
+/// and `-a`/`-A` rules with `-F path=` or `-F dir=`; comments and other rules ignored.
 pub fn parse_audit_rules(files: &[(String, String)]) -> Vec<Watch> {
     let mut out = Vec::new();
     for (file, text) in files {
@@ -72,6 +76,8 @@ pub fn parse_audit_rules(files: &[(String, String)]) -> Vec<Watch> {
     out
 }
 
+/// The probe of `audit_watch_object` (vigil family): whether auditd watches the declared
+/// key files, key directories and KMS configuration.
 pub struct AuditWatchProbe;
 
 impl Probe<Context> for AuditWatchProbe {

@@ -65,6 +65,8 @@ fn kv(text: &str, key: &str) -> Option<String> {
     })
 }
 
+/// The probe of `siem_forwarding_object` (vigil family): which forwarders (rsyslog,
+/// audisp-remote) send to the policy's `[siem]` host.
 pub struct SiemForwardingProbe;
 
 impl Probe<Context> for SiemForwardingProbe {

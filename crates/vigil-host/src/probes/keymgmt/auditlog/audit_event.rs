@@ -37,6 +37,8 @@ pub fn busiest_window(times: &[(i64, usize)], window: i64) -> (usize, usize, usi
     (best, best_lo, best_hi)
 }
 
+/// The probe of `audit_event_object` (vigil family): denied events per identity, and
+/// destructive lifecycle events checked against `[detection] allow`.
 pub struct AuditEventProbe;
 
 impl Probe<Context> for AuditEventProbe {

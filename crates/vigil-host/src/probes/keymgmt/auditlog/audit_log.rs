@@ -11,6 +11,7 @@ use crate::probes::keymgmt::keys::file_facts;
 use crate::probes::keymgmt::{bool_str, policy, selects};
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
+/// The probe of `audit_log_object` (vigil family): one item per `[[audit_logs]]` source.
 pub struct AuditLogProbe;
 
 impl Probe<Context> for AuditLogProbe {

@@ -29,6 +29,8 @@ fn auditd_field<'a>(line: &'a str, name: &str) -> Option<&'a str> {
     }
 }
 
+/// Parses an auditd log: records sharing `msg=audit(SECONDS.MS:SERIAL)` make one event;
+/// lines without an `audit(...)` msg are unparsable.
 pub fn parse_auditd(text: &str, pc: &ParseContext) -> Parsed {
     let mut p = Parsed::default();
     let mut by_serial: BTreeMap<String, usize> = BTreeMap::new();

@@ -52,6 +52,8 @@ fn cloudtrail_event(v: &Value, line: usize, raw: String) -> Event {
     }
 }
 
+/// Parses CloudTrail: `{"Records":[...]}` documents, or one record a line; one event a
+/// record.
 pub fn parse_cloudtrail(text: &str) -> Parsed {
     let mut p = Parsed::default();
     let push_doc = |v: &Value, line: usize, p: &mut Parsed| {

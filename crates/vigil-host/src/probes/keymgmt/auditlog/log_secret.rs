@@ -9,6 +9,8 @@ use crate::host::fileattrs;
 use crate::probes::keymgmt::policy;
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
+/// The probe of `log_secret_object` (vigil family): private-key blocks and PINs found in
+/// the audit logs and `[scan] log_paths`.
 pub struct LogSecretProbe;
 
 impl Probe<Context> for LogSecretProbe {

@@ -59,13 +59,22 @@ pub(crate) const MAX_RECORDS: usize = 20;
 pub struct Event {
     /// 1-based line of the event's first record.
     pub line: usize,
+    /// The event's type: auditd record type (`SYSCALL` preferred), Vault `<operation>
+    /// <path>` (else the record `type`), CloudTrail `eventName`; `None` when the record
+    /// has none (a FR:8.11 gap).
     pub event_type: Option<String>,
+    /// When it happened, seconds since the Unix epoch (UTC); `None` when the record has
+    /// no readable time.
     pub time: Option<i64>,
+    /// Who acted, as logged: IAM ARN (CloudTrail), Vault user name or display name, Unix
+    /// user name from `auid` (auditd); `None` when not recorded.
     pub identity: Option<String>,
     /// Vault policies of the token (for role activity).
     pub policies: Vec<String>,
     /// `success` or `failure`.
     pub outcome: Option<String>,
+    /// The request was refused (permission denied, `AccessDenied`, Vault `permission
+    /// denied`).
     pub denied: bool,
     /// Lifecycle action: CloudTrail eventName, Vault `<operation> <path>`,
     /// `DeleteKeyFile` for auditd deletions of key files.
@@ -74,6 +83,7 @@ pub struct Event {
     pub destructive: Option<&'static str>,
     /// A Vault record carries a client token in clear (raw mode).
     pub raw_secret: bool,
+    /// The event's record lines, each clipped to 2000 bytes, as evidence.
     pub records: Vec<String>,
 }
 
@@ -112,12 +122,15 @@ pub(crate) fn clip(s: &str) -> String {
 /// Parsed log: events and lines that are not records of the format.
 #[derive(Debug, Default)]
 pub struct Parsed {
+    /// Every event, in log order.
     pub events: Vec<Event>,
+    /// 1-based line numbers of lines that are not records of the format.
     pub unparsable: Vec<usize>,
 }
 
 /// What the parsers need to know about the site.
 pub struct ParseContext<'a> {
+    /// The host's accounts, to name auditd `auid`s.
     pub accounts: &'a Accounts,
     /// Declared key paths and key directories (auditd deletions of these are lifecycle
     /// events).
@@ -134,6 +147,8 @@ fn jstr<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
     cur.as_str().filter(|s| !s.is_empty())
 }
 
+/// Reads a log of `format` into events (dispatches to [`parse_auditd`], [`parse_vault`],
+/// [`parse_cloudtrail`]).
 pub fn parse(format: LogFormat, text: &str, pc: &ParseContext) -> Parsed {
     match format {
         LogFormat::Auditd => parse_auditd(text, pc),

@@ -10,7 +10,11 @@ use crate::probes::Context;
 /// Retention the host's configuration gives a log: `None` = nothing deletes it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Retention {
+    /// Days of records kept; `None` when nothing deletes the log (or rotation is
+    /// size-based).
     pub days: Option<u32>,
+    /// Where the figure comes from, for evidence (`auditd.conf: ...`, the logrotate rule,
+    /// ...).
     pub basis: String,
     /// Rotation discards logs by size, not age: only the records kept tell.
     pub size_based: bool,

@@ -12,6 +12,8 @@ use crate::probes::keymgmt::roles::members;
 use crate::probes::keymgmt::{bool_str, int_entity, policy, selects};
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
+/// The probe of `role_activity_object` (vigil family): each role member's last recorded
+/// activity in the audit logs.
 pub struct RoleActivityProbe;
 
 impl Probe<Context> for RoleActivityProbe {

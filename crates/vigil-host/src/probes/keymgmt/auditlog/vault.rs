@@ -31,6 +31,8 @@ fn vault_action(op: &str, path: &str) -> Option<&'static str> {
     }
 }
 
+/// Parses a Vault file audit device log (JSON lines); the request and response records of
+/// one request (same `request.id`) make one event.
 pub fn parse_vault(text: &str) -> Parsed {
     let mut p = Parsed::default();
     let mut by_id: BTreeMap<String, usize> = BTreeMap::new();

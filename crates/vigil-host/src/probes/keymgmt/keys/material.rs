@@ -12,13 +12,18 @@
 use crate::probes::keymgmt::sha256_hex;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a recognised block of key material is; the `key_item` `kind` field.
 pub enum Kind {
+    /// A private key (PKCS#1, SEC1, PKCS#8, encrypted PKCS#8, OpenSSH, PKCS#12).
     PrivateKey,
+    /// A public key (SubjectPublicKeyInfo).
     PublicKey,
+    /// An X.509 certificate.
     Certificate,
 }
 
 impl Kind {
+    /// The kind as key items write it (`private_key`, `public_key`, `certificate`).
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::PrivateKey => "private_key",
@@ -31,26 +36,41 @@ impl Kind {
 /// What vigil learnt about one key or certificate.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct KeyInfo {
+    /// What the material is; `None` when the structure was not recognised.
     pub kind: Option<Kind>,
     /// pem-pkcs8, pem-pkcs1, pem-sec1, pem-encrypted-pkcs8, pem-openssh, pem-spki,
     /// pem-certificate, der-pkcs8, der-spki, der-certificate, pkcs12, ...
     pub format: String,
     /// rsa, ec, ed25519, ed448, dsa, or unknown (encrypted keys).
     pub algorithm: Option<String>,
+    /// Size in bits: RSA modulus length, EC curve field size (P-256 = 256), 256 for
+    /// Ed25519, 448 for Ed448; `None` when unknown (e.g. encrypted keys).
     pub key_size: Option<u32>,
+    /// EC curve name (`prime256v1`, `secp384r1`, `brainpoolP256r1`, ...) or, for a curve
+    /// vigil does not name, its OID in dotted form; `None` for other algorithms.
     pub curve: Option<String>,
+    /// The private key is encrypted (encrypted PKCS#8, OpenSSH with a cipher), so only
+    /// its format is known.
     pub encrypted: bool,
     /// SHA-256 of the DER SubjectPublicKeyInfo when it can be known.
     pub spki_sha256: Option<String>,
+    /// The DER SubjectPublicKeyInfo itself, whose SHA-256 is `spki_sha256`; `None` when
+    /// it cannot be known.
     pub spki: Option<Vec<u8>>,
+    /// For a certificate, its subject, issuer and validity; `None` otherwise.
     pub cert: Option<CertInfo>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// What a certificate says about itself (RFC 5280 `tbsCertificate`).
 pub struct CertInfo {
+    /// Subject distinguished name, RFC 4514 string form.
     pub subject: String,
+    /// Issuer distinguished name, RFC 4514 string form.
     pub issuer: String,
+    /// Start of validity (`notBefore`), seconds since the Unix epoch (UTC).
     pub not_before: i64,
+    /// End of validity (`notAfter`), seconds since the Unix epoch (UTC).
     pub not_after: i64,
 }
 
@@ -94,6 +114,8 @@ fn seq(input: &[u8]) -> Option<Vec<(u8, &[u8])>> {
     children(c)
 }
 
+/// A DER OBJECT IDENTIFIER's content bytes in dotted-decimal form
+/// (`1.2.840.113549.1.1.1`).
 pub fn oid_string(b: &[u8]) -> String {
     let mut parts: Vec<u64> = Vec::new();
     let mut v: u64 = 0;

@@ -38,13 +38,21 @@ pub(crate) const MAX_KEY_FILE: u64 = 1024 * 1024;
 
 /// Owner, group, mode and named ACL entries of a file.
 pub struct FileFacts {
+    /// Owner user name, or the uid in decimal when it has no name on the host.
     pub owner: String,
+    /// Group name, or the gid in decimal when it has no name on the host.
     pub group: String,
+    /// Permission bits including setuid, setgid and sticky (`mode & 0o7777`).
     pub mode: u32,
+    /// The file's whole access ACL.
     pub acl: Acl,
+    /// The named ACL entries as `user:NAME:rwx` / `group:NAME:rwx` (qualifiers named with
+    /// the host's accounts); empty for a minimal ACL.
     pub named_acl: Vec<String>,
 }
 
+/// The ownership, mode and ACL of the opened file `f`; the error says why the ACL cannot
+/// be read.
 pub fn file_facts(f: &HostFile, acc: &Accounts) -> Result<FileFacts, String> {
     let acl = Acl::of(f)?;
     Ok(FileFacts {

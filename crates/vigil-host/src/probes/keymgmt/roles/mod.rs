@@ -32,8 +32,12 @@ pub use sudoers::{SudoGrant, SudoersProbe, parse_sudoers, read_sudoers};
 /// One (identity, role) membership.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Member {
+    /// Name of the policy role.
     pub role: String,
+    /// The role's kind.
     pub kind: RoleKind,
+    /// The identity as the policy names it: Unix user or group name, Vault policy name,
+    /// AWS principal (ARN, account id or `*`).
     pub identity: String,
     /// unix_user, unix_group, vault_policy, aws_principal.
     pub identity_type: &'static str,

@@ -14,10 +14,16 @@ use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 /// One `user host = (runas) command` grant.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SudoGrant {
+    /// Users the grant applies to, aliases expanded; `%group` entries kept as written,
+    /// `ALL` for everyone.
     pub users: Vec<String>,
+    /// Users commands may run as (`(runas)`), aliases expanded; `root` when not given.
     pub runas: Vec<String>,
+    /// The command list as written (aliases expanded), `ALL` for any command.
     pub command: String,
+    /// The grant carries the `NOPASSWD:` tag.
     pub nopasswd: bool,
+    /// Where the grant is, `FILE:LINE`, for evidence.
     pub source: String,
 }
 

@@ -16,9 +16,16 @@ use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 /// What the baseline says of one file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BaselineEntry {
+    /// SHA-256 of the content when the baseline was made, lowercase hex; empty when
+    /// `error` is set.
     pub sha256: String,
+    /// Permission bits (including setuid, setgid and sticky) recorded in the baseline.
     pub mode: u32,
+    /// Owner, named with the scanned host's accounts (the uid in decimal when it has no
+    /// name).
     pub owner: String,
+    /// Group, named with the scanned host's accounts (the gid in decimal when it has no
+    /// name).
     pub group: String,
     /// Named ACL entries, `user:NAME:rwx` / `group:NAME:rwx`.
     pub acl: Vec<String>,
@@ -116,6 +123,8 @@ fn from_vigil_baseline(
         .collect()
 }
 
+/// The probe of `integrity_object` (vigil family): each file of `[integrity] paths`
+/// compared with the baseline.
 pub struct IntegrityProbe;
 
 impl Probe<Context> for IntegrityProbe {

@@ -36,6 +36,8 @@ pub fn dpkg_status(text: &str) -> BTreeMap<String, (String, String)> {
     out
 }
 
+/// The probe of `software_version_object` (vigil family): each `[[software]]` entry's
+/// installed version against its minimums.
 pub struct SoftwareVersionProbe;
 
 impl Probe<Context> for SoftwareVersionProbe {
