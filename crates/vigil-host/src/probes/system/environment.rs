@@ -192,6 +192,16 @@ mod tests {
             .spawn()
             .unwrap();
         let pid = child.id().to_string();
+        // Until the child has exec'd, /proc/<pid>/environ is still the parent's (the fork
+        // copy): wait for the exec, or the probe reads the wrong process image and the
+        // test fails on a loaded machine.
+        let environ = format!("/proc/{pid}/environ");
+        for _ in 0..500 {
+            if std::fs::read(&environ).is_ok_and(|e| e.windows(8).any(|w| w == b"VIGIL_T=")) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
         let c = EnvironmentProbe.collect(
             &q(
                 Some((Operation::Equals, &pid)),
