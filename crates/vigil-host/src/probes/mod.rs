@@ -76,34 +76,10 @@ pub fn builtin() -> Registry {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
+    use vigil_core::content::oval::{Family, Operation};
 
-    use vigil_core::content::oval::{Check, Datatype, Family, Operation};
-
+    use super::system::testutil::{entity, query};
     use super::*;
-
-    fn entity(op: Operation, values: &[&str], nil: bool) -> QueryEntity {
-        QueryEntity {
-            name: "name".into(),
-            datatype: Datatype::String,
-            operation: op,
-            values: values.iter().map(|v| v.to_string()).collect(),
-            nil,
-            var_check: Check::All,
-            from_variable: false,
-        }
-    }
-
-    fn query(family: Family, entities: Vec<QueryEntity>) -> ObjectQuery {
-        ObjectQuery {
-            object_id: "oval:x:obj:1".into(),
-            family,
-            kind: "sysctl_object".into(),
-            behaviors: BTreeMap::new(),
-            entities,
-            item_filter: None,
-        }
-    }
 
     /// The system and vigil probes' helpers are the same rule (issue 14 item 4: they
     /// used to disagree on nil, the system one selecting every value).
@@ -112,23 +88,24 @@ mod tests {
         for (family, entities, want) in [
             (
                 Family::Unix,
-                vec![entity(Operation::Equals, &[], true)],
+                vec![entity("name", Operation::Equals, None)],
                 false,
             ),
             (
                 Family::Vigil,
-                vec![entity(Operation::Equals, &[], true)],
+                vec![entity("name", Operation::Equals, None)],
                 false,
             ),
             (Family::Unix, vec![], true),
             (Family::Vigil, vec![], true),
             (
                 Family::Linux,
-                vec![entity(Operation::Equals, &["x"], false)],
+                vec![entity("name", Operation::Equals, Some("x"))],
                 true,
             ),
         ] {
-            let q = query(family, entities);
+            let mut q = query(family, "sysctl_object", &[]);
+            q.entities = entities;
             let sys = system::entity_matches(&q, "name", "x").unwrap();
             let own = keymgmt::selects(&q, "name", "x").ok().unwrap();
             assert_eq!((sys, own), (want, want), "{:?}", q.entities);
