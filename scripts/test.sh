@@ -29,3 +29,6 @@ cargo test --release --locked --workspace
 VIGIL=target/release/vigil scripts/browser-check.sh
 # Same answers as oscap on every SSG debian11 OVAL definition of this host.
 scripts/ssg-parity.sh oval
+# Same answers as oscap (or, where oscap is not the oracle, the OVAL specification) on
+# every OVAL fixture under tests/fixtures/oval/.
+VIGIL=target/release/vigil scripts/oval-conformance.sh
