@@ -9,7 +9,12 @@
 # tests/fixtures/oval/ except files/ (the data the fixtures read). Beside it:
 #   NAME.variables.xml  an OVAL variables document, given to both tools (--variables)
 #   NAME.setup          a shell script run before both tools, with $FILES set (below), to
-#                       make what git cannot store: extended attributes, FIFOs, databases
+#                       make what git cannot store: extended attributes, FIFOs, databases;
+#                       a process it leaves running (a listening socket) has its pid
+#                       appended to "$PIDS" and is killed after both tools ran
+#   NAME.root           one line, a path relative to the copy of files/ (e.g. rpm/root):
+#                       both tools scan that directory offline instead of this host
+#                       (oscap with OSCAP_PROBE_ROOT, vigil with --root), after setup
 #   NAME.expect         where oscap is not the oracle (a kind oscap 1.3.7 does not
 #                       implement, or gets wrong against the specification): lines
 #                       "DEFINITION_ID RESULT  # why (spec section)"; those definitions are
@@ -54,17 +59,22 @@ for fx in "${fixtures[@]}"; do
     vargs=(--variables "$d/variables.xml")
   fi
   if [ -f "$base.setup" ]; then
-    if ! (cd "$d" && FILES=$files bash "$base.setup") >"$d/setup.log" 2>&1; then
+    if ! (cd "$d" && FILES=$files PIDS=$d/pids bash "$base.setup") >"$d/setup.log" 2>&1; then
       echo "$name: setup failed:"; sed 's/^/  /' "$d/setup.log"; status=1; continue
     fi
   fi
-  oargs=()
+  oargs=() rootargs=() oenv=()
+  if [ -f "$base.root" ]; then
+    r=$files/$(head -n1 "$base.root")
+    rootargs=(--root "$r") oenv=(OSCAP_PROBE_ROOT="$r")
+  fi
   grep -q '<!-- conformance: skip-valid -->' "$fx" && oargs=(--skip-valid)
   # oscap 1.3.7 crashes on some content; the crash goes to oscap.err, not the terminal.
-  { (cd "$d" && exec oscap oval eval "${oargs[@]}" "${vargs[@]}" --results oscap.xml content.xml \
+  { (cd "$d" && exec env "${oenv[@]}" oscap oval eval "${oargs[@]}" "${vargs[@]}" --results oscap.xml content.xml \
     >oscap.out 2>oscap.err) || true; } 2>>"$d/oscap.err"
-  (cd "$d" && "$vigil" scan content.xml "${vargs[@]}" --json vigil.json -q \
+  (cd "$d" && "$vigil" scan content.xml "${vargs[@]}" "${rootargs[@]}" --json vigil.json -q \
     >vigil.out 2>vigil.err) || true
+  if [ -f "$d/pids" ]; then xargs -r kill <"$d/pids" 2>/dev/null || true; fi
   python3 - "$name" "$d" "$base.expect" "$summary" <<'EOF' || status=1
 import json, os, sys, xml.etree.ElementTree as ET
 name, d, expect_path, summary = sys.argv[1:]
