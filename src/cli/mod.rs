@@ -106,6 +106,11 @@ pub(crate) struct ScanArgs {
     /// Set an XCCDF Value (or, for OVAL content, an external variable); repeatable.
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
     pub vars: Vec<(String, String)>,
+    /// OVAL 5.11 variables document (`oval_variables`) giving external variables their
+    /// values, as `oscap oval eval --variables`; `--var` and Values the checks export
+    /// take precedence.
+    #[arg(long, value_name = "FILE")]
+    pub variables: Option<PathBuf>,
     /// Print one `RULE_ID: result` line per rule as it is evaluated (OVAL content: per
     /// definition), on standard output (standard error with `--json -`), instead of the
     /// progress bar a terminal shows.
@@ -178,7 +183,7 @@ pub(crate) struct ScanArgs {
         hide = true,
         value_name = "FILE",
         conflicts_with_all = [
-            "profile", "rules", "skip_rules", "assume_platforms", "tailoring", "vars",
+            "profile", "rules", "skip_rules", "assume_platforms", "tailoring", "vars", "variables",
             "policy", "max_file_size", "max_items", "datastream_id", "xccdf_id",
             "max_content_size", "object_timeout", "max_object_items", "max_object_bytes",
             "regex_match_limit", "regex_depth_limit",
@@ -226,6 +231,7 @@ impl ScanArgs {
                 max_content_size: self.max_content_size,
             },
             policy: self.policy.clone(),
+            variables: self.variables.clone(),
             max_file_size: self.max_file_size,
             max_items_per_object: self.max_items,
             limits: Limits {

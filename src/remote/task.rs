@@ -63,7 +63,8 @@ pub(crate) struct ScanTask {
     /// Files a standalone benchmark brings in from beside it (its OVAL files and CPE
     /// dictionary), by the name it uses for them; see [`ScanTask::with_companions`].
     pub companions: Vec<(String, PathBuf)>,
-    /// The scan's settings, with this machine's file names (tailoring, policy).
+    /// The scan's settings, with this machine's file names (tailoring, policy,
+    /// variables).
     pub spec: ScanSpec,
     /// The spec as the host reads it: its files named relative to the remote
     /// directory. Written once here and uploaded to every host.
@@ -79,6 +80,7 @@ impl ScanTask {
         for (i, (name, p)) in [
             ("tailoring", &mut remote.load.tailoring),
             ("policy", &mut remote.policy),
+            ("variables", &mut remote.variables),
         ]
         .into_iter()
         .enumerate()
@@ -109,6 +111,7 @@ impl ScanTask {
         [
             ("tailoring", self.spec.load.tailoring.as_ref()),
             ("policy", self.spec.policy.as_ref()),
+            ("variables", self.spec.variables.as_ref()),
         ]
         .into_iter()
         .enumerate()

@@ -453,3 +453,42 @@ fn baseline_create_and_check_unchanged_changed_and_not_a_baseline() {
     );
     assert_eq!(out.status.code(), Some(1));
 }
+
+// ---- --variables: an OVAL variables document that does not fit is refused ----
+
+#[test]
+fn a_variables_document_that_does_not_fit_the_content_is_refused_with_file_and_line() {
+    let d = tempfile::tempdir().unwrap();
+    let dirs = [(d.path(), "[DIR]")];
+    let content = fixture("oval/variables/external.xml");
+    let vars = |body: &str| {
+        write(
+            &d.path().join("vars.xml"),
+            &format!(
+                "<?xml version=\"1.0\"?>\n<oval_variables xmlns=\"http://oval.mitre.org/XMLSchema/oval-variables-5\">\n<variables>\n{body}\n</variables>\n</oval_variables>\n"
+            ),
+        )
+    };
+    // Declared int in the definitions: a string here would compare differently.
+    let v = vars(
+        r#"<variable id="oval:variables.external:var:1" datatype="string"><value>5</value></variable>"#,
+    );
+    let out = vigil_snapshot!(
+        "variables_datatype_differs",
+        vigil_cmd(&["scan", &content, "--variables", s(&v)]),
+        &dirs
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v = vars(r#"<variable id="oval:variables.external:var:1" datatype="int"/>"#);
+    let out = vigil_snapshot!(
+        "variables_without_value",
+        vigil_cmd(&["scan", &content, "--variables", s(&v)]),
+        &dirs
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let out = vigil_snapshot!(
+        "variables_not_a_variables_document",
+        vigil_cmd(&["scan", &content, "--variables", &content])
+    );
+    assert_eq!(out.status.code(), Some(1));
+}

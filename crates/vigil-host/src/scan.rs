@@ -13,6 +13,7 @@ use crate::host::{Host, info};
 use crate::probes::{Context, Registry};
 use vigil_core::content::Content;
 use vigil_core::content::oval::OvalDefinitions;
+use vigil_core::content::oval::variables::OvalVariables;
 use vigil_core::content::xccdf::{Benchmark, Role, Rule, RuleCheck};
 use vigil_core::engine::oval::{Evaluator, OvalResult};
 use vigil_core::engine::probe::{Collector, Limits};
@@ -41,6 +42,8 @@ pub struct ScanSpec {
     pub load: vigil_core::content::LoadOptions,
     /// `--policy`: the site key-management policy file.
     pub policy: Option<PathBuf>,
+    /// `--variables`: an OVAL variables document giving external variables' values.
+    pub variables: Option<PathBuf>,
     /// `--max-file-size`: files larger than this are not read for content or hashes.
     pub max_file_size: u64,
     /// `--max-items`: most items kept per object in the results document.
@@ -58,6 +61,7 @@ impl Default for ScanSpec {
             selection: Selection::default(),
             load: Default::default(),
             policy: None,
+            variables: None,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             max_items_per_object: DEFAULT_MAX_ITEMS,
             limits: Limits::default(),
@@ -67,12 +71,16 @@ impl Default for ScanSpec {
 }
 
 impl ScanSpec {
-    /// The spec with its file names (tailoring, policy) taken relative to `base`, as a
+    /// The spec with its file names (tailoring, policy, variables) taken relative to `base`, as a
     /// spec read from a file names them relative to that file's directory.
     pub fn resolved_against(mut self, base: &Path) -> ScanSpec {
-        for p in [&mut self.load.tailoring, &mut self.policy]
-            .into_iter()
-            .flatten()
+        for p in [
+            &mut self.load.tailoring,
+            &mut self.policy,
+            &mut self.variables,
+        ]
+        .into_iter()
+        .flatten()
         {
             if p.is_relative() {
                 *p = base.join(&*p);
@@ -105,6 +113,9 @@ pub struct ScanConfig {
     /// The loaded site key-management policy, handed to the probes; its `[detection]`
     /// numbers set the matching XCCDF Values unless the profile or `--var` does.
     pub policy: Option<Arc<crate::policy::Policy>>,
+    /// The `--variables` document: values of OVAL external variables (for OVAL content,
+    /// `--var` overrides it; for XCCDF content, Values the checks export do).
+    pub variables: Option<Arc<OvalVariables>>,
     /// Told the phases, object counts and each result as the scan goes (the binary
     /// shows a bar or `--progress` lines); `None`: nobody watches.
     pub progress: Option<Arc<dyn vigil_core::engine::ScanProgress>>,
@@ -126,6 +137,12 @@ impl ScanConfig {
             )),
             None => None,
         };
+        let variables = match &spec.variables {
+            Some(p) => Some(Arc::new(
+                OvalVariables::load(p, spec.load.content_limit()).map_err(|e| e.to_string())?,
+            )),
+            None => None,
+        };
         Ok(ScanConfig {
             selection: spec.selection.clone(),
             host: Arc::new(host),
@@ -136,6 +153,7 @@ impl ScanConfig {
             command_line: Vec::new(),
             policy_path: spec.policy.as_ref().map(|p| p.display().to_string()),
             policy,
+            variables,
             progress: None,
         })
     }
@@ -147,6 +165,9 @@ pub enum ScanError {
     #[error(transparent)]
     /// The profile, rules or Values selected do not exist in the content.
     Selection(#[from] SelectionError),
+    #[error(transparent)]
+    /// The `--variables` document does not fit the content (a datatype differs).
+    Variables(#[from] vigil_core::content::ContentError),
 }
 
 /// Evaluators for every OVAL document of the content.
@@ -263,6 +284,9 @@ pub fn run(
 
     let profile = xccdf::resolve_profile(content, config.selection.profile.as_deref())?;
     let (selected, values) = select(content, config, &profile)?;
+    if let Some(v) = &config.variables {
+        v.check_against(content.oval.values().map(|d| &**d))?;
+    }
     let exports = export_values(content, config, &selected, &values);
     let collector = registry.bind(&ctx);
     let runner = Runner::new(content, &collector, exports, config);
@@ -330,21 +354,37 @@ fn select(
 
 /// §7.2.3.3 check-export: per OVAL document, the external variables the selected rules'
 /// checks give their Values. For OVAL content `--var` gives external variables directly
-/// by OVAL id, to every document.
+/// by OVAL id, to every document. A `--variables` document gives the rest: for OVAL
+/// content every variable `--var` does not set, for XCCDF content every one the checks
+/// do not export (as `oscap oval eval --variables`; oscap's `xccdf eval` has no such
+/// option).
 fn export_values(
     content: &Content,
     config: &ScanConfig,
     selected: &HashSet<String>,
     values: &HashMap<String, String>,
 ) -> HashMap<String, HashMap<String, Vec<String>>> {
-    if let Some(b) = &content.benchmark {
-        return xccdf::exported_variables(b, selected, values);
-    }
-    let mut exports: HashMap<String, HashMap<String, Vec<String>>> = HashMap::new();
-    for (href, _) in &content.oval {
-        let doc = exports.entry(href.clone()).or_default();
-        for (k, v) in &config.selection.vars {
-            doc.entry(k.clone()).or_default().push(v.clone());
+    let mut exports: HashMap<String, HashMap<String, Vec<String>>> = match &content.benchmark {
+        Some(b) => xccdf::exported_variables(b, selected, values),
+        None => {
+            let mut exports: HashMap<String, HashMap<String, Vec<String>>> = HashMap::new();
+            for (href, _) in &content.oval {
+                let doc = exports.entry(href.clone()).or_default();
+                for (k, v) in &config.selection.vars {
+                    doc.entry(k.clone()).or_default().push(v.clone());
+                }
+            }
+            exports
+        }
+    };
+    if let Some(file) = &config.variables {
+        for (href, defs) in &content.oval {
+            let doc = exports.entry(href.clone()).or_default();
+            for v in &file.variables {
+                if defs.variables.contains_key(&v.id) && !doc.contains_key(&v.id) {
+                    doc.insert(v.id.clone(), v.values.clone());
+                }
+            }
         }
     }
     exports

@@ -6,6 +6,7 @@
 
 pub mod parse;
 pub mod types;
+pub mod variables;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

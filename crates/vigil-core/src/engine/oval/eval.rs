@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use super::functions;
 use super::logic::{self, OvalResult, StatusTally};
+use crate::content::oval::Operation;
 use crate::content::oval::{
     Component, Criteria, CriteriaNode, Datatype, Entity, EntityValue, Existence, Family, Filter,
     FilterAction, Object, ObjectSet, OvalDefinitions, SetOperator, State, Test, VariableKind,
@@ -278,6 +279,8 @@ pub struct Evaluator<'a> {
     externals: HashMap<String, Vec<String>>,
     objects: Mutex<HashMap<String, Arc<ObjectOutcome>>>,
     variables: Mutex<HashMap<String, Arc<VarValues>>>,
+    /// Why values of an external variable were refused, by variable id.
+    notes: Mutex<HashMap<String, String>>,
     tests: Mutex<HashMap<String, Arc<TestOutcome>>>,
     definitions: Mutex<HashMap<String, Arc<DefinitionOutcome>>>,
     resolved_states: Mutex<HashMap<String, Arc<ResolvedState>>>,
@@ -309,6 +312,7 @@ impl<'a> Evaluator<'a> {
             externals,
             objects: Mutex::new(HashMap::new()),
             variables: Mutex::new(HashMap::new()),
+            notes: Mutex::new(HashMap::new()),
             tests: Mutex::new(HashMap::new()),
             definitions: Mutex::new(HashMap::new()),
             resolved_states: Mutex::new(HashMap::new()),
@@ -495,7 +499,12 @@ impl<'a> Evaluator<'a> {
                 Err(m) => return ObjectOutcome::flagged(&obj.id, Flag::Error, m.message.clone()),
                 // A variable that evaluated to no values has no item (oscap: the
                 // object does not exist).
-                Ok(values) if values.is_empty() => vars.push((name.clone(), Vec::new())),
+                Ok(values) if values.is_empty() => {
+                    if let Some(note) = self.notes.lock().unwrap().get(&name) {
+                        messages.push(note.clone());
+                    }
+                    vars.push((name.clone(), Vec::new()))
+                }
                 // A value computed from an object that does not exist (`count` gives
                 // 0) carries that object's flag, as oscap aggregates component flags:
                 // the variable_object does not exist either. The OVAL specification
@@ -692,11 +701,20 @@ impl<'a> Evaluator<'a> {
             None => Err(format!("variable {id} is not defined").into()),
             Some(v) => match &v.kind {
                 VariableKind::Constant(vals) => Ok(vals.clone()),
-                VariableKind::External { .. } => match self.externals.get(id) {
-                    Some(vals) => Ok(vals.clone()),
+                VariableKind::External {
+                    possible_values,
+                    possible_restrictions,
+                } => match self.externals.get(id) {
+                    Some(vals) => external_values(v, vals, possible_values, possible_restrictions)
+                        .map(|(kept, refused)| {
+                            if let Some(note) = refused {
+                                self.notes.lock().unwrap().insert(id.to_string(), note);
+                            }
+                            kept
+                        }),
                     None => Err(VarError {
                         message: format!(
-                            "external variable {id} was given no value (export it from an XCCDF Value or pass it with --var)"
+                            "external variable {id} was given no value (export it from an XCCDF Value, pass it with --var or in a --variables document)"
                         ),
                         unknown: true,
                     }),
@@ -1240,4 +1258,58 @@ fn item_key(i: &Item) -> String {
         k.push('\u{2}');
     }
     k
+}
+
+/// The values an external variable takes from those supplied (XCCDF export, `--var`,
+/// a variables document), with a note naming the values refused. Every value must be
+/// valid for the variable's datatype (otherwise the variable is in error, as oscap
+/// decides); when the variable lists `possible_value`s or `possible_restriction`s, a
+/// value none of them allows is dropped, as oscap drops it (definitions schema,
+/// external_variable: "the value assigned by an external source must match one of the
+/// possible_value or possible_restriction elements specified").
+fn external_values(
+    var: &crate::content::oval::Variable,
+    given: &[String],
+    possible_values: &[String],
+    possible_restrictions: &[crate::content::oval::Restriction],
+) -> Result<(Vec<String>, Option<String>), VarError> {
+    let dt = var.datatype;
+    for v in given {
+        if let Err(e) = compare::compare(dt, Operation::Equals, v, v) {
+            return Err(format!(
+                "external variable {}: value '{v}' is not a valid {dt}: {e}",
+                var.id
+            )
+            .into());
+        }
+    }
+    if possible_values.is_empty() && possible_restrictions.is_empty() {
+        return Ok((given.to_vec(), None));
+    }
+    let allowed = |v: &str| {
+        possible_values
+            .iter()
+            .any(|p| compare::compare(dt, Operation::Equals, v, p).unwrap_or(false))
+            || possible_restrictions.iter().any(|r| {
+                let results = r.restrictions.iter().map(|(op, text)| {
+                    match compare::compare(dt, *op, v, text) {
+                        Ok(b) => OvalResult::from_bool(b),
+                        Err(_) => OvalResult::Error,
+                    }
+                });
+                logic::combine(r.operator, results) == OvalResult::True
+            })
+    };
+    let (kept, refused): (Vec<String>, Vec<String>) =
+        given.iter().cloned().partition(|v| allowed(v));
+    let note = (!refused.is_empty()).then(|| {
+        let list: Vec<String> = refused.iter().map(|v| format!("'{v}'")).collect();
+        format!(
+            "external variable {}: {} {} not allowed by its possible_value/possible_restriction elements, so dropped",
+            var.id,
+            list.join(", "),
+            if refused.len() == 1 { "is" } else { "are" }
+        )
+    });
+    Ok((kept, note))
 }
