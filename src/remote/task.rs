@@ -240,6 +240,7 @@ mod tests {
     fn the_spec_travels_with_its_files_named_as_copied() {
         let spec = ScanSpec {
             policy: Some("/local/site.toml".into()),
+            variables: Some("/local/vars.xml".into()),
             selection: vigil_core::engine::xccdf::Selection {
                 profile: Some("standard".into()),
                 ..Default::default()
@@ -260,13 +261,22 @@ mod tests {
         );
         let ups = t.uploads();
         let names: Vec<_> = ups.iter().map(|u| u.name.as_str()).collect();
-        assert_eq!(names, ["content/ssg-ds.xml", "f1-policy.toml", SPEC_FILE]);
+        assert_eq!(
+            names,
+            [
+                "content/ssg-ds.xml",
+                "f1-policy.toml",
+                "f2-variables.xml",
+                SPEC_FILE
+            ]
+        );
         // What the host reads: the spec, its policy named as uploaded, resolved against
         // the remote directory.
         let sent: ScanSpec =
-            serde_json::from_slice(&std::fs::read(&ups[2].source).unwrap()).unwrap();
+            serde_json::from_slice(&std::fs::read(&ups[3].source).unwrap()).unwrap();
         let got = sent.resolved_against(std::path::Path::new("/tmp/vigil.X"));
         assert_eq!(got.policy, Some("/tmp/vigil.X/f1-policy.toml".into()));
+        assert_eq!(got.variables, Some("/tmp/vigil.X/f2-variables.xml".into()));
         assert_eq!(got.selection, spec.selection);
         let none = ScanTask::scan(None, ScanSpec::default()).unwrap();
         assert_eq!(
