@@ -21,9 +21,11 @@
 
 mod content;
 mod file;
+mod filehash;
 mod filehash58;
 mod matcher;
 mod symlink;
+mod textfilecontent;
 mod textfilecontent54;
 mod walk;
 mod xmlfilecontent;
@@ -54,6 +56,8 @@ const KINDS: &[&str] = &[
     "textfilecontent54_object",
     "filehash58_object",
     "xmlfilecontent_object",
+    "textfilecontent_object",
+    "filehash_object",
 ];
 
 /// The file-system probe (all five kinds).
@@ -89,6 +93,8 @@ enum Kind {
     Text(textfilecontent54::Params),
     Hash(Vec<&'static str>),
     Xml(Vec<(String, Result<xmlfilecontent::XPath, String>)>),
+    Line(Vec<textfilecontent::Params>),
+    LegacyHash,
 }
 
 struct Plan {
@@ -208,6 +214,22 @@ fn plan(q: &ObjectQuery) -> Result<Plan, String> {
                 instance: q.entity("instance").map(Matcher::new).transpose()?,
             })
         }
+        "textfilecontent_object" => {
+            let line = q
+                .entity("line")
+                .ok_or("textfilecontent_object without a line entity")?;
+            Kind::Line(
+                line.values
+                    .iter()
+                    .map(|v| {
+                        matcher::compile(v, false, false, false).map(|r| textfilecontent::Params {
+                            pattern: (v.clone(), r),
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
+            )
+        }
+        "filehash_object" => Kind::LegacyHash,
         "filehash58_object" => {
             let ht = q
                 .entity("hash_type")
@@ -648,11 +670,14 @@ impl Handler<'_> {
                         Ok(())
                     }
                 }
-                Kind::Text(_) | Kind::Hash(_) | Kind::Xml(_) => {
+                Kind::Text(_) | Kind::Hash(_) | Kind::Xml(_) | Kind::Line(_) | Kind::LegacyHash => {
                     let Some(name) = hit.name else { continue };
                     let c = content.get_or_insert_with(|| self.read(hit, host_path(), direct));
                     match c {
                         Err(skip) if skip.is_empty() => continue,
+                        // The deprecated textfilecontent skips what is not a regular
+                        // file even when named directly, as oscap does.
+                        Err(_) if matches!(plan.kind, Kind::Line(_)) => continue,
                         Err(e) => emit(error_item(hit.dir, name, e.clone())),
                         Ok(c) => match c.as_ref() {
                             Err(e) => emit(error_item(
@@ -674,6 +699,22 @@ impl Handler<'_> {
                                 Kind::Xml(x) => xmlfilecontent::items(hit.dir, name, bytes, x)
                                     .into_iter()
                                     .try_for_each(&mut *emit),
+                                Kind::Line(ps) => {
+                                    let mut r = Ok(());
+                                    for p in ps {
+                                        r = match textfilecontent::items(
+                                            hit.dir, name, bytes, p, emit,
+                                        ) {
+                                            Ok(r) => r,
+                                            Err(e) => emit(error_item(hit.dir, name, e)),
+                                        };
+                                        if r.is_err() {
+                                            break;
+                                        }
+                                    }
+                                    r
+                                }
+                                Kind::LegacyHash => emit(filehash::item(hit.dir, name, bytes)),
                                 _ => Ok(()),
                             },
                         },

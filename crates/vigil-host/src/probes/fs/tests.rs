@@ -501,6 +501,12 @@ fn xmlfilecontent_object() {
         &[],
         vec![eq("filepath", &s(&f)), eq("xpath", "sum(/c/add/@value)")],
     ));
+    assert_eq!(c.items[0].first("value_of"), Some("3"));
+    let c = run(&query(
+        "xmlfilecontent_object",
+        &[],
+        vec![eq("filepath", &s(&f)), eq("xpath", "/c/add[")],
+    ));
     assert_eq!(c.flag, Flag::Error);
 }
 
