@@ -460,8 +460,8 @@ pub enum Component {
     Count(Vec<Component>),
     /// `escape_regex`: each value with regular-expression metacharacters escaped.
     EscapeRegex(Box<Component>),
-    /// `regex_capture`: the first capture group of `pattern` in each value; values it
-    /// does not match give nothing.
+    /// `regex_capture`: the first capture group of `pattern` in each value; a value it
+    /// does not match, or a pattern without a group, gives the empty string.
     RegexCapture {
         /// The `pattern` attribute, a Perl-compatible regular expression.
         pattern: String,
@@ -484,8 +484,8 @@ pub enum Component {
         /// The values to cut.
         component: Box<Component>,
     },
-    /// `time_difference`: seconds between two date-times (second minus first), or
-    /// from the one given to now.
+    /// `time_difference`: seconds between two date-times (first minus second), or now
+    /// minus the one given.
     TimeDifference {
         /// `format_1`: how the first component's values are written.
         format_1: DateTimeFormat,
