@@ -17,6 +17,9 @@
 //!   (linux), through `systemctl`.
 //! - [`sql`]: `sql_object` and `sql57_object` (independent): always an error, with
 //!   oscap's message (vigil queries no database).
+//! - [`apparmor`]: `apparmorstatus_object` (linux), from securityfs and `/proc`.
+//! - [`slackware`]: `slackwarepkginfo_object` (linux), from `/var/log/packages`.
+//! - [`gconf`]: `gconf_object` (unix), from GConf XML backend files.
 //! - [`selinux`]: `selinuxboolean_object` and `selinuxsecuritycontext_object` (linux),
 //!   from selinuxfs, `security.selinux` attributes and `/proc/<pid>/attr/current`.
 //!
@@ -24,13 +27,16 @@
 //! host; where vigil differs from oscap on purpose the module says so and why.
 
 pub mod accounts;
+pub mod apparmor;
 pub mod environment;
 pub mod family;
+pub mod gconf;
 pub mod packages;
 pub mod partition;
 pub mod process;
 pub mod runlevel;
 pub mod selinux;
+pub mod slackware;
 pub mod sql;
 pub mod sysctl;
 pub mod systemd;
@@ -65,6 +71,9 @@ pub fn register(r: &mut Registry) {
     r.register(Family::Linux, Arc::new(selinux::SelinuxBooleanProbe));
     r.register(Family::Linux, Arc::new(selinux::SelinuxContextProbe));
     r.register(Family::Independent, Arc::new(sql::SqlProbe));
+    r.register(Family::Linux, Arc::new(apparmor::AppArmorProbe));
+    r.register(Family::Linux, Arc::new(slackware::SlackwareProbe));
+    r.register(Family::Unix, Arc::new(gconf::GconfProbe));
 }
 
 /// Does `candidate` satisfy the object entity `name`? [`ObjectQuery::selects`]: an
