@@ -16,9 +16,8 @@
 //! 1.3.7's `environmentvariable` probe reads its `environ` (same split at the first
 //! `=`; no pid). Compared with `tests/fixtures/oval/sys/environmentvariable.xml`.
 //!
-//! Not applicable on an offline root: there are no processes to read. Deliberate
-//! difference: oscap with OSCAP_PROBE_ROOT still answers from its own environment,
-//! which says nothing about the root being scanned.
+//! Not applicable on an offline root: there are no processes to read (oscap 1.3.7 with
+//! OSCAP_PROBE_ROOT also reports both forms not applicable).
 
 use std::ffi::OsStr;
 use std::io::ErrorKind;

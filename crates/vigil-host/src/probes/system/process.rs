@@ -28,8 +28,8 @@
 //!   only on Solaris and so treats every document as older than 5.8), which makes a
 //!   state on `ruid` an error there; the fixture's `.expect` records the spec's answer.
 //!
-//! Not applicable on an offline root (oscap, chrooted by OSCAP_PROBE_ROOT, finds no
-//! `/proc` and reports an error).
+//! Not applicable on an offline root, as oscap 1.3.7 reports both forms with
+//! OSCAP_PROBE_ROOT.
 
 use std::fs;
 

@@ -29,7 +29,10 @@
 //!   does a host without mcstransd;
 //! - `pid` (nil: the scanner itself): a process has an SELinux context only when SELinux
 //!   is enabled (`/sys/fs/selinux/enforce` exists); otherwise there are no items (oscap:
-//!   the object does not exist). Processes are not applicable offline.
+//!   the object does not exist). Processes are not applicable offline, as for the
+//!   process probes; oscap 1.3.7 with OSCAP_PROBE_ROOT reports an error there instead
+//!   (its chroot has no `/proc`), which vigil does not copy: a root has no processes,
+//!   and the process probes of both tools call that not applicable.
 
 use std::path::Path;
 
