@@ -11,7 +11,13 @@
 //!   flag is `error`;
 //! - a pid given by any other operation than equals walks every process.
 //!
-//! Not applicable on an offline root: there are no processes to read.
+//! `environmentvariable_object` (the legacy independent form: `name`, `value`) is
+//! [`LegacyEnvironmentProbe`]: the variables of the scanner's own environment, as oscap
+//! 1.3.7's `environmentvariable` probe reads its `environ` (same split at the first
+//! `=`; no pid). Compared with `tests/fixtures/oval/sys/environmentvariable.xml`.
+//!
+//! Not applicable on an offline root: there are no processes to read (oscap 1.3.7 with
+//! OSCAP_PROBE_ROOT also reports both forms not applicable).
 
 use std::ffi::OsStr;
 use std::io::ErrorKind;
@@ -134,16 +140,55 @@ impl Probe<Context> for EnvironmentProbe {
     }
 }
 
-fn self_env(query: &ObjectQuery, items: &mut ItemSink) -> Result<(), Collected> {
-    let pid = std::process::id().to_string();
-    let vars = std::env::vars_os().map(|(n, v)| {
+/// The scanner's own environment as (name, value) pairs.
+fn own_vars() -> impl Iterator<Item = (String, String)> {
+    std::env::vars_os().map(|(n, v)| {
         let n: &OsStr = &n;
         (
             String::from_utf8_lossy(n.as_bytes()).into_owned(),
             String::from_utf8_lossy(v.as_bytes()).into_owned(),
         )
-    });
-    items_for(query, &pid, vars, items)
+    })
+}
+
+fn self_env(query: &ObjectQuery, items: &mut ItemSink) -> Result<(), Collected> {
+    let pid = std::process::id().to_string();
+    items_for(query, &pid, own_vars(), items)
+}
+
+/// The probe of the legacy `independent:environmentvariable_object`: variables of the
+/// scanner's own environment (live only).
+pub struct LegacyEnvironmentProbe;
+
+impl Probe<Context> for LegacyEnvironmentProbe {
+    fn kinds(&self) -> &'static [&'static str] {
+        &["environmentvariable_object"]
+    }
+
+    fn collect(&self, query: &ObjectQuery, ctx: &Context) -> Collected {
+        if let Some(c) = require_live(ctx, query) {
+            return c;
+        }
+        if query.entity("name").is_none() {
+            return Collected::error(format!("{}: no name entity", query.object_id));
+        }
+        let mut items = ctx.sink(ctx.deadline());
+        for (name, value) in own_vars() {
+            match entity_matches(query, "name", &name) {
+                Ok(true) => {
+                    if items
+                        .push(Item::new().field("name", name).field("value", value))
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+                Ok(false) => {}
+                Err(e) => return compare_error(query, e),
+            }
+        }
+        items.into_collected()
+    }
 }
 
 #[cfg(test)]
@@ -226,6 +271,32 @@ mod tests {
             &testutil::live(),
         );
         assert_eq!(c.flag, Flag::DoesNotExist);
+    }
+
+    #[test]
+    fn legacy_object_reads_own_environment() {
+        let q = testutil::query(
+            Family::Independent,
+            "environmentvariable_object",
+            &[("name", Operation::PatternMatch, "^PATH$")],
+        );
+        let c = LegacyEnvironmentProbe.collect(&q, &testutil::live());
+        assert_eq!(c.flag, Flag::Complete);
+        assert_eq!(c.items.len(), 1);
+        assert_eq!(c.items[0].first("pid"), None);
+        assert_eq!(
+            c.items[0].first("value"),
+            std::env::var("PATH").ok().as_deref()
+        );
+        let q = testutil::query(
+            Family::Independent,
+            "environmentvariable_object",
+            &[("name", Operation::Equals, "VIGIL_NO_SUCH_VARIABLE_X")],
+        );
+        assert_eq!(
+            LegacyEnvironmentProbe.collect(&q, &testutil::live()).flag,
+            Flag::DoesNotExist
+        );
     }
 
     #[test]

@@ -2,28 +2,42 @@
 //! component schemas). One module per area:
 //!
 //! - [`family`]: `family_object` (independent) — always `unix` on Linux.
-//! - [`environment`]: `environmentvariable58_object` (independent).
+//! - [`environment`]: `environmentvariable58_object` and the legacy
+//!   `environmentvariable_object` (independent).
 //! - [`uname`]: `uname_object` (unix), from `uname(2)`.
 //! - [`sysctl`]: `sysctl_object` (unix), from `/proc/sys`.
 //! - [`accounts`]: `password_object` and `shadow_object` (unix), from `/etc/passwd` and
 //!   `/etc/shadow`.
-//! - [`process`]: `process58_object` (unix), from `/proc/<pid>`.
+//! - [`process`]: `process58_object` and the legacy `process_object` (unix), from
+//!   `/proc/<pid>`.
 //! - [`runlevel`]: `runlevel_object` (unix), from the `/etc/rc?.d` links.
 //! - [`packages`]: `dpkginfo_object` and `rpminfo_object` (linux).
 //! - [`partition`]: `partition_object` (linux), from `/proc/mounts` and `statvfs(3)`.
 //! - [`systemd`]: `systemdunitproperty_object` and `systemdunitdependency_object`
 //!   (linux), through `systemctl`.
+//! - [`sql`]: `sql_object` and `sql57_object` (independent): always an error, with
+//!   oscap's message (vigil queries no database).
+//! - [`apparmor`]: `apparmorstatus_object` (linux), from securityfs and `/proc`.
+//! - [`slackware`]: `slackwarepkginfo_object` (linux), from `/var/log/packages`.
+//! - [`gconf`]: `gconf_object` (unix), from GConf XML backend files.
+//! - [`selinux`]: `selinuxboolean_object` and `selinuxsecuritycontext_object` (linux),
+//!   from selinuxfs, `security.selinux` attributes and `/proc/<pid>/attr/current`.
 //!
 //! Each probe was compared by hand with OpenSCAP 1.3.7 (`oscap oval eval`) on a Debian 12
 //! host; where vigil differs from oscap on purpose the module says so and why.
 
 pub mod accounts;
+pub mod apparmor;
 pub mod environment;
 pub mod family;
+pub mod gconf;
 pub mod packages;
 pub mod partition;
 pub mod process;
 pub mod runlevel;
+pub mod selinux;
+pub mod slackware;
+pub mod sql;
 pub mod sysctl;
 pub mod systemd;
 pub mod uname;
@@ -38,17 +52,28 @@ use vigil_core::values::compare::CompareError;
 pub fn register(r: &mut Registry) {
     r.register(Family::Independent, Arc::new(family::FamilyProbe));
     r.register(Family::Independent, Arc::new(environment::EnvironmentProbe));
+    r.register(
+        Family::Independent,
+        Arc::new(environment::LegacyEnvironmentProbe),
+    );
     r.register(Family::Unix, Arc::new(uname::UnameProbe));
     r.register(Family::Unix, Arc::new(sysctl::SysctlProbe));
     r.register(Family::Unix, Arc::new(accounts::PasswordProbe));
     r.register(Family::Unix, Arc::new(accounts::ShadowProbe));
     r.register(Family::Unix, Arc::new(process::ProcessProbe));
+    r.register(Family::Unix, Arc::new(process::LegacyProcessProbe));
     r.register(Family::Unix, Arc::new(runlevel::RunlevelProbe));
     r.register(Family::Linux, Arc::new(packages::DpkgProbe::default()));
     r.register(Family::Linux, Arc::new(packages::RpmProbe));
     r.register(Family::Linux, Arc::new(partition::PartitionProbe));
     r.register(Family::Linux, Arc::new(systemd::SystemdPropertyProbe));
     r.register(Family::Linux, Arc::new(systemd::SystemdDependencyProbe));
+    r.register(Family::Linux, Arc::new(selinux::SelinuxBooleanProbe));
+    r.register(Family::Linux, Arc::new(selinux::SelinuxContextProbe));
+    r.register(Family::Independent, Arc::new(sql::SqlProbe));
+    r.register(Family::Linux, Arc::new(apparmor::AppArmorProbe));
+    r.register(Family::Linux, Arc::new(slackware::SlackwareProbe));
+    r.register(Family::Unix, Arc::new(gconf::GconfProbe));
 }
 
 /// Does `candidate` satisfy the object entity `name`? [`ObjectQuery::selects`]: an
