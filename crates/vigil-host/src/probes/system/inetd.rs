@@ -59,6 +59,25 @@ const MAX_FILES: usize = 128;
 /// Include depth limit (oscap's).
 const MAX_DEPTH: usize = 32;
 
+/// The attributes xinetd_item reports or that decide them; others are skipped.
+const KNOWN_ATTRIBUTES: &[&str] = &[
+    "disable",
+    "disabled",
+    "enabled",
+    "flags",
+    "id",
+    "no_access",
+    "only_from",
+    "port",
+    "protocol",
+    "server",
+    "server_args",
+    "socket_type",
+    "type",
+    "user",
+    "wait",
+];
+
 const XINETD_CONF: &str = "/etc/xinetd.conf";
 const INETD_CONF: &str = "/etc/inetd.conf";
 
@@ -296,6 +315,11 @@ fn parse_xinetd(
             }
             let key_len = body.find(char::is_whitespace).unwrap_or(body.len());
             let (key, rest) = body.split_at(key_len);
+            // As oscap (and xinetd, which warns): an attribute it does not read is skipped
+            // whatever follows it.
+            if !KNOWN_ATTRIBUTES.contains(&key) {
+                continue;
+            }
             let rest = rest.trim_start();
             let (op, value) = if let Some(v) = rest.strip_prefix("+=") {
                 ("+=", v)
@@ -626,7 +650,7 @@ mod tests {
             ("/etc/xinetd.d/old~", "garbage\n"),
             (
                 "/etc/xinetd.d/tftp",
-                "service tftp\n{\n socket_type = dgram\n wait = yes\n server = /usr/sbin/in.tftpd\n type = RPC\n}\n",
+                "service tftp\n{\n log_on_success\n banner=/x\n socket_type = dgram\n wait = yes\n server = /usr/sbin/in.tftpd\n type = RPC\n}\n",
             ),
             ("/etc/services", "telnet 23/tcp\ntftp 69/udp\n"),
         ]);
