@@ -22,6 +22,12 @@
 //! - [`gconf`]: `gconf_object` (unix), from GConf XML backend files.
 //! - [`selinux`]: `selinuxboolean_object` and `selinuxsecuritycontext_object` (linux),
 //!   from selinuxfs, `security.selinux` attributes and `/proc/<pid>/attr/current`.
+//! - [`network`]: `interface_object`, `routingtable_object` and `dnscache_object`
+//!   (unix), from `getifaddrs(3)` and `/proc/net/route`, `/proc/net/ipv6_route`.
+//! - [`sockets`]: `inetlisteningservers_object` and `iflisteners_object` (linux), from
+//!   `/proc/net/*` and the socket links of `/proc/<pid>/fd`.
+//! - [`inetd`]: `xinetd_object` and `inetd_object` (unix), from `/etc/xinetd.conf`
+//!   (and what it includes) and `/etc/inetd.conf`.
 //!
 //! Each probe was compared by hand with OpenSCAP 1.3.7 (`oscap oval eval`) on a Debian 12
 //! host; where vigil differs from oscap on purpose the module says so and why.
@@ -31,12 +37,15 @@ pub mod apparmor;
 pub mod environment;
 pub mod family;
 pub mod gconf;
+pub mod inetd;
+pub mod network;
 pub mod packages;
 pub mod partition;
 pub mod process;
 pub mod runlevel;
 pub mod selinux;
 pub mod slackware;
+pub mod sockets;
 pub mod sql;
 pub mod sysctl;
 pub mod systemd;
@@ -74,6 +83,13 @@ pub fn register(r: &mut Registry) {
     r.register(Family::Linux, Arc::new(apparmor::AppArmorProbe));
     r.register(Family::Linux, Arc::new(slackware::SlackwareProbe));
     r.register(Family::Unix, Arc::new(gconf::GconfProbe));
+    r.register(Family::Unix, Arc::new(network::InterfaceProbe));
+    r.register(Family::Unix, Arc::new(network::RoutingTableProbe));
+    r.register(Family::Unix, Arc::new(network::DnsCacheProbe));
+    r.register(Family::Linux, Arc::new(sockets::InetListeningServersProbe));
+    r.register(Family::Linux, Arc::new(sockets::IfListenersProbe));
+    r.register(Family::Unix, Arc::new(inetd::XinetdProbe));
+    r.register(Family::Unix, Arc::new(inetd::InetdProbe));
 }
 
 /// Does `candidate` satisfy the object entity `name`? [`ObjectQuery::selects`]: an
