@@ -382,6 +382,15 @@ fn read_xinetd(host: &Host) -> Result<Option<XConf>, String> {
                     path.display()
                 ));
             }
+            // A directory (or other non-file) in an includedir is skipped, as xinetd and
+            // oscap skip it; a file that cannot be read is an error.
+            let regular = host
+                .resolve(&inc)
+                .map_err(|e| format!("{}: {e}", inc.display()))?
+                .is_some_and(|f| f.meta.is_file());
+            if !regular {
+                continue;
+            }
             if let Some(t) = read_conf(host, &inc)? {
                 next.push((inc, t, depth + 1));
             }
@@ -648,6 +657,7 @@ mod tests {
             ),
             ("/etc/xinetd.d/skip.rpmsave", "garbage\n"),
             ("/etc/xinetd.d/old~", "garbage\n"),
+            ("/etc/xinetd.d/subdir/x", "garbage\n"),
             (
                 "/etc/xinetd.d/tftp",
                 "service tftp\n{\n log_on_success\n banner=/x\n socket_type = dgram\n wait = yes\n server = /usr/sbin/in.tftpd\n type = RPC\n}\n",
