@@ -33,6 +33,11 @@
 //!   RSAHEADER/DSAHEADER only, no SIGPGP): oscap reports `0`, as if unsigned; vigil
 //!   reports the key id the header is signed with (the schema: "the 64-bit PGP key
 //!   ID that the RPM issuer ... uses to sign the key").
+//! - rpmverifyfile with an `equals` filepath: oscap 1.3.7 returns several items for
+//!   the one path, carrying other files' results (seen on the fixture root); vigil
+//!   gives the one item the schema defines (oscap's `pattern match` results agree).
+//! - rpmverifyfile `epoch` `(none)` (the schema's spelling of no epoch) selects the
+//!   packages without one; oscap passes it to librpm as an exact EPOCH and finds none.
 //! - users and groups are named from the host's (the root's) `/etc/passwd` and
 //!   `/etc/group`, not NSS.
 
@@ -532,6 +537,23 @@ ln -s a %{buildroot}/opt/vtest/l\n%files\n/opt/vtest/a\n%config /opt/vtest/b\n/o
         let c = probe.collect(&query, &ctx);
         assert_eq!(c.flag, Flag::NotCollected);
         assert!(c.messages[0].contains("sqlite"), "{:?}", c.messages);
+    }
+
+    #[test]
+    fn a_pending_write_ahead_log_is_not_read_past() {
+        let dir = root();
+        let r = dir.path().join("root");
+        fs::write(r.join("var/lib/rpm/rpmdb.sqlite-wal"), b"uncommitted").unwrap();
+        let c = InfoProbe(Shared::default()).collect(
+            &q("rpminfo_object", &[("name", Operation::Equals, "vtest")]),
+            &testutil::offline(&r),
+        );
+        assert_eq!(c.flag, Flag::NotCollected);
+        assert!(
+            c.messages[0].contains("write-ahead log"),
+            "{:?}",
+            c.messages
+        );
     }
 
     #[test]
