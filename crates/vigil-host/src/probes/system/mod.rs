@@ -11,7 +11,9 @@
 //! - [`process`]: `process58_object` and the legacy `process_object` (unix), from
 //!   `/proc/<pid>`.
 //! - [`runlevel`]: `runlevel_object` (unix), from the `/etc/rc?.d` links.
-//! - [`packages`]: `dpkginfo_object` and `rpminfo_object` (linux).
+//! - [`packages`]: `dpkginfo_object` (linux).
+//! - [`rpm`]: `rpminfo_object`, `rpmverify_object`, `rpmverifyfile_object`,
+//!   `rpmverifypackage_object` (linux), from the rpm database read by vigil.
 //! - [`partition`]: `partition_object` (linux), from `/proc/mounts` and `statvfs(3)`.
 //! - [`systemd`]: `systemdunitproperty_object` and `systemdunitdependency_object`
 //!   (linux), through `systemctl`.
@@ -42,6 +44,7 @@ pub mod network;
 pub mod packages;
 pub mod partition;
 pub mod process;
+pub mod rpm;
 pub mod runlevel;
 pub mod selinux;
 pub mod slackware;
@@ -73,7 +76,11 @@ pub fn register(r: &mut Registry) {
     r.register(Family::Unix, Arc::new(process::LegacyProcessProbe));
     r.register(Family::Unix, Arc::new(runlevel::RunlevelProbe));
     r.register(Family::Linux, Arc::new(packages::DpkgProbe::default()));
-    r.register(Family::Linux, Arc::new(packages::RpmProbe));
+    let rpmdb = rpm::Shared::default();
+    r.register(Family::Linux, Arc::new(rpm::InfoProbe(rpmdb.clone())));
+    r.register(Family::Linux, Arc::new(rpm::VerifyProbe(rpmdb.clone())));
+    r.register(Family::Linux, Arc::new(rpm::VerifyFileProbe(rpmdb.clone())));
+    r.register(Family::Linux, Arc::new(rpm::VerifyPackageProbe(rpmdb)));
     r.register(Family::Linux, Arc::new(partition::PartitionProbe));
     r.register(Family::Linux, Arc::new(systemd::SystemdPropertyProbe));
     r.register(Family::Linux, Arc::new(systemd::SystemdDependencyProbe));

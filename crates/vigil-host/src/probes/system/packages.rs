@@ -1,4 +1,5 @@
-//! `dpkginfo_object` and `rpminfo_object` (OVAL 5.11 linux schema): installed packages.
+//! `dpkginfo_object` (OVAL 5.11 linux schema): installed Debian packages. The rpm
+//! objects (`rpminfo_object` and the rpmverify family) are in [`super::rpm`].
 //!
 //! dpkg: vigil reads `/var/lib/dpkg/status` itself (through `Host`, so offline
 //! roots work), parsed once per file version and shared by every object of a scan.
@@ -14,9 +15,6 @@
 //! Differs from oscap on purpose: oscap only looks names up exactly and ignores the
 //! operation (a `pattern match` finds nothing and `not equal bash` returns bash); vigil
 //! applies the operation as OVAL defines it. ssg only uses `equals`.
-//!
-//! rpm: Debian has no rpm database, so rpminfo objects do not exist, as oscap reports.
-//! When an rpm database is present vigil cannot read it and says so (not collected).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -206,33 +204,6 @@ impl Probe<Context> for DpkgProbe {
     }
 }
 
-/// Where rpm keeps its database (classic and /usr/lib/sysimage layouts).
-const RPM_DBS: &[&str] = &["/var/lib/rpm", "/usr/lib/sysimage/rpm"];
-
-/// The probe of OVAL 5.11 `linux:rpminfo_object`: packages of the rpm database.
-pub struct RpmProbe;
-
-impl Probe<Context> for RpmProbe {
-    fn kinds(&self) -> &'static [&'static str] {
-        &["rpminfo_object"]
-    }
-
-    fn collect(&self, _query: &ObjectQuery, ctx: &Context) -> Collected {
-        for db in RPM_DBS {
-            if ctx
-                .host
-                .real_follow(Path::new(db))
-                .is_ok_and(|p| ctx.host.stat(&p).is_ok_and(|m| m.is_dir()))
-            {
-                return Collected::not_collected(format!(
-                    "an rpm database exists at {db}, but vigil cannot read rpm databases"
-                ));
-            }
-        }
-        Collected::from_items(Vec::new())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,21 +374,5 @@ Architecture: amd64
             &testutil::offline(dir.path()),
         );
         assert_eq!(c.flag, Flag::DoesNotExist);
-    }
-
-    #[test]
-    fn rpminfo_without_and_with_an_rpm_database() {
-        let dir = tempfile::tempdir().unwrap();
-        let ctx = testutil::offline(dir.path());
-        let q = testutil::query(
-            Family::Linux,
-            "rpminfo_object",
-            &[("name", Operation::Equals, "bash")],
-        );
-        assert_eq!(RpmProbe.collect(&q, &ctx).flag, Flag::DoesNotExist);
-        fs::create_dir_all(dir.path().join("var/lib/rpm")).unwrap();
-        let c = RpmProbe.collect(&q, &ctx);
-        assert_eq!(c.flag, Flag::NotCollected);
-        assert!(c.messages[0].contains("/var/lib/rpm"));
     }
 }
