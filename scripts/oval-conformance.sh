@@ -70,7 +70,7 @@ for fx in "${fixtures[@]}"; do
   fi
   grep -q '<!-- conformance: skip-valid -->' "$fx" && oargs=(--skip-valid)
   # oscap 1.3.7 crashes on some content; the crash goes to oscap.err, not the terminal.
-  { (cd "$d" && exec env "${oenv[@]}" oscap oval eval "${oargs[@]}" "${vargs[@]}" --results oscap.xml content.xml \
+  { (cd "$d" && exec env "${oenv[@]}" oscap oval eval "${oargs[@]}" "${vargs[@]}" --results "$d/oscap.xml" "$d/content.xml" \
     >oscap.out 2>oscap.err) || true; } 2>>"$d/oscap.err"
   (cd "$d" && "$vigil" scan content.xml "${vargs[@]}" "${rootargs[@]}" --json vigil.json -q \
     >vigil.out 2>vigil.err) || true
