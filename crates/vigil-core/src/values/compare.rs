@@ -3,7 +3,9 @@
 //! Operation" table. Main entry point: [`compare`].
 //!
 //! Both values are read as the entity's datatype: the state entity's, whatever datatype
-//! the item field was collected as (OVAL 5.11.2 Part 3 casting), so a `string` "10" is
+//! the item field was collected as (oval-definitions-schema.xsd EntityAttributeGroup:
+//! "the datatype attribute specifies how the data should be cast before performing the
+//! operation ... If a cast cannot be made ... an error should be reported"), so a `string` "10" is
 //! compared as an `int` by an `int` state entity, and a value that cannot be cast is an
 //! error.
 //!
@@ -19,7 +21,7 @@
 //! fixtures (`tests/fixtures/oval/core/casting.xml`, `operations.xml`) through `.expect`
 //! files citing the spec:
 //! - an `int` written as a decimal float holding a whole number (`9.0`, `1e3`) casts to
-//!   that integer ("a cast should be attempted before reporting an error"); oscap's
+//!   that integer (the datatype is "how the data should be cast"); oscap's
 //!   `strtoll` refuses it. `9.5` stays an error: truncating would be a guess.
 //! - `boolean` accepts exactly xsd:boolean's `true`, `false`, `1`, `0`; oscap compares
 //!   anything else (`TRUE`, `yes`, `2`) as false, vigil says error.
@@ -267,8 +269,8 @@ const C_SPACE: [char; 6] = [' ', '\t', '\n', '\r', '\x0b', '\x0c'];
 
 /// A decimal 64-bit integer as `strtoll` reads it: leading white space and a sign
 /// allowed, at least one digit, nothing after the digits, no overflow. A value written as
-/// a decimal float that holds a whole number (`9.0`, `1e3`) casts to that integer (OVAL
-/// 5.11.2 Part 3 casting: "a cast should be attempted before reporting an error"); one
+/// a decimal float that holds a whole number (`9.0`, `1e3`) casts to that integer (the
+/// EntityAttributeGroup's datatype is a cast before the operation); one
 /// with a fraction (`9.5`) is not an int and stays an error rather than being truncated.
 fn parse_int(s: &str) -> Result<i64, CompareError> {
     let t = s.trim_start_matches(C_SPACE);

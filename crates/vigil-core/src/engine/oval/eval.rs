@@ -848,7 +848,7 @@ impl<'a> Evaluator<'a> {
                 .component(component, datatype, stack)?
                 .iter()
                 .map(|v| functions::glob_to_regex(v, *glob_noescape))
-                .collect(),
+                .collect::<Result<Vec<_>, _>>()?,
         })
     }
 

@@ -17,8 +17,12 @@
 //! - `time_difference` reads every format the DateTimeFormatEnumeration lists, as UTC, and
 //!   may be negative; oscap converts through the host's local time zone, returns 0 for
 //!   `win_filetime` and prints the difference as an unsigned number.
-//! - `glob_to_regex` keeps bracket expressions (`[ab]`, `[!ab]`) as character classes, as
-//!   a shell does; oscap 1.3.7 escapes the brackets.
+//! - `glob_to_regex` writes the schema table's expressions and keeps a bracket expression
+//!   that starts a path component (`/etc/[ab]c`); oscap 1.3.7 drops its `[` there
+//!   (`^/etc/ab]c$`). An unterminated `[` is an error, as the table says (oscap: the
+//!   variable is flagged and the test `unknown`).
+//! - `regex_capture` gives the empty string for a value the pattern does not match, as
+//!   the schema says and oscap does.
 
 use crate::content::oval::{ArithmeticOperation, Datatype, DateTimeFormat};
 use crate::values::compare;
@@ -211,46 +215,87 @@ pub(crate) fn unique(values: Vec<String>) -> Vec<String> {
         .collect()
 }
 
-/// Converts a shell glob to an anchored regular expression (`*` and `?` do not cross
-/// `/`, bracket expressions pass through). With `noescape`, a backslash is literal.
-pub(crate) fn glob_to_regex(glob: &str, noescape: bool) -> String {
+/// Converts a shell glob to an anchored Perl regular expression, as the schema's
+/// GlobToRegexFunctionType table writes it: `*` and `?` do not cross `/`, a wildcard
+/// that starts a path component does not match a leading dot (`(?=[^.])[^/]*`,
+/// `[^./]`), bracket expressions (with `!` negation and `[:class:]`) pass through, and
+/// an unterminated bracket is an error. With `noescape`, a backslash is a literal.
+pub(crate) fn glob_to_regex(glob: &str, noescape: bool) -> Result<String, String> {
     let mut out = String::from("^");
-    let mut chars = glob.chars().peekable();
-    let mut in_bracket = false;
-    while let Some(c) = chars.next() {
-        if in_bracket {
-            if c == ']' {
-                in_bracket = false;
-            }
-            out.push(c);
-            continue;
-        }
+    let chars: Vec<char> = glob.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        i += 1;
+        let component_start = out == "^" || out.ends_with('/');
         match c {
-            '\\' if !noescape => match chars.next() {
-                Some(n) => out.push_str(&escape_regex(&n.to_string())),
+            '\\' if !noescape => match chars.get(i) {
+                Some(&n) => {
+                    i += 1;
+                    out.push_str(&escape_regex(&n.to_string()));
+                }
                 None => out.push_str("\\\\"),
             },
-            // As in shells, a wildcard that starts a path component does not match a
-            // leading dot (hidden files).
-            '*' | '?' if out.ends_with('/') || out == "^" => {
-                out.push_str("(?=[^.])");
-                out.push_str(if c == '*' { "[^/]*" } else { "[^/]" });
-            }
+            '*' if component_start => out.push_str("(?=[^.])[^/]*"),
             '*' => out.push_str("[^/]*"),
+            '?' if component_start => out.push_str("[^./]"),
             '?' => out.push_str("[^/]"),
             '[' => {
-                in_bracket = true;
-                out.push('[');
-                if chars.peek() == Some(&'!') {
-                    chars.next();
-                    out.push('^');
+                let mut class = String::from("[");
+                let mut j = i;
+                if chars.get(j) == Some(&'!') {
+                    class.push('^');
+                    j += 1;
                 }
+                let first = j;
+                let mut closed = false;
+                while j < chars.len() {
+                    let b = chars[j];
+                    j += 1;
+                    match b {
+                        ']' if j - 1 > first => {
+                            closed = true;
+                            class.push(']');
+                            break;
+                        }
+                        '[' if chars.get(j) == Some(&':') => {
+                            // A POSIX class, [:digit:], up to its closing ":]".
+                            let rest: String = chars[j..].iter().collect();
+                            let Some(end) = rest.find(":]") else {
+                                return Err(format!(
+                                    "glob_to_regex: unterminated character class in '{}'",
+                                    shorten(glob)
+                                ));
+                            };
+                            class.push('[');
+                            class.push_str(&rest[..end + 2]);
+                            j += rest[..end + 2].chars().count();
+                        }
+                        '\\' if noescape => class.push_str("\\\\"),
+                        '\\' => {
+                            class.push('\\');
+                            if let Some(&n) = chars.get(j) {
+                                class.push(n);
+                                j += 1;
+                            }
+                        }
+                        b => class.push(b),
+                    }
+                }
+                if !closed {
+                    return Err(format!(
+                        "glob_to_regex: '{}' has a '[' without its ']'",
+                        shorten(glob)
+                    ));
+                }
+                out.push_str(&class);
+                i = j;
             }
             c => out.push_str(&escape_regex(&c.to_string())),
         }
     }
     out.push('$');
-    out
+    Ok(out)
 }
 
 /// Seconds between the Windows file time epoch (1601-01-01) and the Unix epoch.
@@ -297,7 +342,7 @@ fn format_help(format: DateTimeFormat) -> &'static str {
             "a decimal count of 100-nanosecond intervals since 1601-01-01"
         }
         DateTimeFormat::SecondsSinceEpoch => "a decimal count of seconds since 1970-01-01 UTC",
-        DateTimeFormat::CimDatetime => "yyyymmddHHMMSS.mmmmmmsUUU",
+        DateTimeFormat::CimDatetime => "yyyymmddHHMMSS.mmmmmmsUUU or yyyy-mm-dd HH:MM:SS:mmm",
     }
 }
 
@@ -407,6 +452,33 @@ fn parse_calendar(format: DateTimeFormat, t: &str) -> Option<i64> {
 /// UTC in minutes, so the UTC time is the written time minus the offset.
 fn parse_cim(t: &str) -> Option<i64> {
     let b = t.as_bytes();
+    // "and alternatively 'yyyy-mm-dd HH:MM:SS:mmm' only when used in WMI Query Language
+    // queries" (DateTimeFormatEnumeration): no offset, so UTC.
+    if b.len() == 23
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b' '
+        && b[13] == b':'
+        && b[16] == b':'
+        && b[19] == b':'
+    {
+        let n = |a: usize, z: usize| {
+            let f = &t[a..z];
+            f.bytes()
+                .all(|c| c.is_ascii_digit())
+                .then(|| f.parse::<i64>().ok())
+                .flatten()
+        };
+        n(20, 23)?;
+        return to_epoch(
+            n(0, 4)?,
+            n(5, 7)?,
+            n(8, 10)?,
+            n(11, 13)?,
+            n(14, 16)?,
+            n(17, 19)?,
+        );
+    }
     if b.len() != 25
         || !b[..14].iter().all(u8::is_ascii_digit)
         || b[14] != b'.'
@@ -604,14 +676,31 @@ mod tests {
     #[test]
     fn regex_escaping_and_globs() {
         assert_eq!(escape_regex("/etc/a.b(c)*"), "/etc/a\\.b\\(c\\)\\*");
-        assert_eq!(
-            glob_to_regex("/etc/*.conf", false),
-            "^/etc/(?=[^.])[^/]*\\.conf$"
-        );
-        assert_eq!(glob_to_regex("a?[!x]", false), "^a[^/][^x]$");
-        assert_eq!(glob_to_regex("?x", false), "^(?=[^.])[^/]x$");
-        assert_eq!(glob_to_regex("a\\*", false), "^a\\*$");
-        assert_eq!(glob_to_regex("a\\b", true), "^a\\\\b$");
+        // The schema's GlobToRegexFunctionType table.
+        for (glob, noescape, want) in [
+            ("/etc/*.conf", false, "^/etc/(?=[^.])[^/]*\\.conf$"),
+            ("a?[!x]", false, "^a[^/][^x]$"),
+            ("?x", false, "^[^./]x$"),
+            ("a\\*", false, "^a\\*$"),
+            ("a\\b", true, "^a\\\\b$"),
+            ("\\[hello\\]", true, "^\\\\[hello\\\\]$"),
+            ("x[[:digit:]]\\*", false, "^x[[:digit:]]\\*$"),
+            ("x[[:digit:]]\\*", true, "^x[[:digit:]]\\\\[^/]*$"),
+            ("xy/??z", true, "^xy/[^./][^/]z$"),
+            ("type*.[ch]", false, "^type[^/]*\\.[ch]$"),
+            ("[]a]", false, "^[]a]$"),
+            ("", false, "^$"),
+            ("\\", false, "^\\\\$"),
+        ] {
+            assert_eq!(
+                glob_to_regex(glob, noescape).unwrap(),
+                want,
+                "{glob} {noescape}"
+            );
+        }
+        for bad in ["[ab", "a[!", "[[:digit]", "[]"] {
+            assert!(glob_to_regex(bad, false).is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -641,6 +730,7 @@ mod tests {
             (F::WinTimestamp, "128782238230000000", t),
             (F::CimDatetime, "20090204122343.000000+000", t),
             (F::CimDatetime, "20090204142343.000000+120", t),
+            (F::CimDatetime, "2009-02-04 12:23:43:000", t),
         ] {
             assert_eq!(parse_datetime(f, v), Ok(want), "{f} {v}");
         }
@@ -657,6 +747,7 @@ mod tests {
             (F::DayMonthYear, "2009-02-04"),
             (F::SecondsSinceEpoch, "99999999999999999999"),
             (F::CimDatetime, "20090204122343"),
+            (F::CimDatetime, "2009-02-04 12:23:43:0x0"),
             (F::YearMonthDay, ""),
             (F::YearMonthDay, "２００９-02-04"),
         ] {
