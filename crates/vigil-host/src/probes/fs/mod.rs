@@ -21,6 +21,7 @@
 
 mod content;
 mod file;
+mod fileextendedattribute;
 mod filehash;
 mod filehash58;
 mod matcher;
@@ -58,6 +59,7 @@ const KINDS: &[&str] = &[
     "xmlfilecontent_object",
     "textfilecontent_object",
     "filehash_object",
+    "fileextendedattribute_object",
 ];
 
 /// The file-system probe (all five kinds).
@@ -95,6 +97,7 @@ enum Kind {
     Xml(Vec<(String, Result<xmlfilecontent::XPath, String>)>),
     Line(Vec<textfilecontent::Params>),
     LegacyHash,
+    Xattr(Matcher),
 }
 
 struct Plan {
@@ -176,7 +179,9 @@ fn single(e: &QueryEntity, v: &str) -> QueryEntity {
 
 fn plan(q: &ObjectQuery) -> Result<Plan, String> {
     let family_ok = match q.kind.as_str() {
-        "file_object" | "symlink_object" => q.family == Family::Unix,
+        "file_object" | "symlink_object" | "fileextendedattribute_object" => {
+            q.family == Family::Unix
+        }
         _ => q.family == Family::Independent,
     };
     if !family_ok || !KINDS.contains(&q.kind.as_str()) {
@@ -230,6 +235,10 @@ fn plan(q: &ObjectQuery) -> Result<Plan, String> {
             )
         }
         "filehash_object" => Kind::LegacyHash,
+        "fileextendedattribute_object" => Kind::Xattr(Matcher::new(
+            q.entity("attribute_name")
+                .ok_or("fileextendedattribute_object without an attribute_name entity")?,
+        )?),
         "filehash58_object" => {
             let ht = q
                 .entity("hash_type")
@@ -662,6 +671,14 @@ impl Handler<'_> {
                             })
                             .clone(),
                     )
+                }
+                // A directory is an item only as a `path` with `filename` nil: oscap's
+                // walk gives no directory for a filename.
+                Kind::Xattr(_) if hit.name.is_some() && hit.meta.is_dir() => continue,
+                Kind::Xattr(m) => {
+                    fileextendedattribute::items(&self.ctx.host, hit.dir, hit.name, &real(), m)
+                        .into_iter()
+                        .try_for_each(&mut *emit)
                 }
                 Kind::Symlink => {
                     if hit.meta.is_symlink() {
