@@ -1,8 +1,10 @@
-//! The OVAL file-system probes: unix `file_object` and `symlink_object`, independent
-//! `textfilecontent54_object`, `filehash58_object` and `xmlfilecontent_object`
-//! (OVAL 5.11 unix and independent definitions schemas, FileBehaviors).
+//! The OVAL file-system probes: unix `file_object`, `symlink_object` and
+//! `fileextendedattribute_object`, independent `textfilecontent54_object`,
+//! `filehash58_object`, `xmlfilecontent_object` and the deprecated
+//! `textfilecontent_object` and `filehash_object` (OVAL 5.11 unix and independent
+//! definitions schemas, FileBehaviors).
 //!
-//! One [`FsProbe`] serves all five kinds so that a batch ([`Probe::collect_many`]) of
+//! One [`FsProbe`] serves all eight kinds so that a batch ([`Probe::collect_many`]) of
 //! every file-system object of a scan is collected together:
 //!
 //! - `equals` paths (`filepath`, or `path` + `filename`/xsi:nil without recursion) are
@@ -11,7 +13,7 @@
 //!   all of them (see [`walk`]): each directory is listed once, each entry `lstat`ed
 //!   once, whatever number of objects look at it;
 //! - file content is read at most once per batch ([`content::ContentCache`]), however
-//!   many textfilecontent54 / filehash58 / xmlfilecontent objects want it;
+//!   many textfilecontent(54) / filehash(58) / xmlfilecontent objects want it;
 //! - items the engine's filters would drop are dropped as they are produced
 //!   ([`Context::keep`]), so a walk of `/` keeps only what the object's filters keep.
 //!
@@ -62,7 +64,7 @@ const KINDS: &[&str] = &[
     "fileextendedattribute_object",
 ];
 
-/// The file-system probe (all five kinds).
+/// The file-system probe (all eight kinds).
 pub struct FsProbe;
 
 /// Registers [`FsProbe`] for the unix and independent families.
