@@ -1,8 +1,10 @@
-//! The OVAL file-system probes: unix `file_object` and `symlink_object`, independent
-//! `textfilecontent54_object`, `filehash58_object` and `xmlfilecontent_object`
-//! (OVAL 5.11 unix and independent definitions schemas, FileBehaviors).
+//! The OVAL file-system probes: unix `file_object`, `symlink_object` and
+//! `fileextendedattribute_object`, independent `textfilecontent54_object`,
+//! `filehash58_object`, `xmlfilecontent_object` and the deprecated
+//! `textfilecontent_object` and `filehash_object` (OVAL 5.11 unix and independent
+//! definitions schemas, FileBehaviors).
 //!
-//! One [`FsProbe`] serves all five kinds so that a batch ([`Probe::collect_many`]) of
+//! One [`FsProbe`] serves all eight kinds so that a batch ([`Probe::collect_many`]) of
 //! every file-system object of a scan is collected together:
 //!
 //! - `equals` paths (`filepath`, or `path` + `filename`/xsi:nil without recursion) are
@@ -11,7 +13,7 @@
 //!   all of them (see [`walk`]): each directory is listed once, each entry `lstat`ed
 //!   once, whatever number of objects look at it;
 //! - file content is read at most once per batch ([`content::ContentCache`]), however
-//!   many textfilecontent54 / filehash58 / xmlfilecontent objects want it;
+//!   many textfilecontent(54) / filehash(58) / xmlfilecontent objects want it;
 //! - items the engine's filters would drop are dropped as they are produced
 //!   ([`Context::keep`]), so a walk of `/` keeps only what the object's filters keep.
 //!
@@ -21,6 +23,7 @@
 
 mod content;
 mod file;
+mod fileextendedattribute;
 mod filehash;
 mod filehash58;
 mod matcher;
@@ -58,9 +61,10 @@ const KINDS: &[&str] = &[
     "xmlfilecontent_object",
     "textfilecontent_object",
     "filehash_object",
+    "fileextendedattribute_object",
 ];
 
-/// The file-system probe (all five kinds).
+/// The file-system probe (all eight kinds).
 pub struct FsProbe;
 
 /// Registers [`FsProbe`] for the unix and independent families.
@@ -95,6 +99,7 @@ enum Kind {
     Xml(Vec<(String, Result<xmlfilecontent::XPath, String>)>),
     Line(Vec<textfilecontent::Params>),
     LegacyHash,
+    Xattr(Matcher),
 }
 
 struct Plan {
@@ -176,7 +181,9 @@ fn single(e: &QueryEntity, v: &str) -> QueryEntity {
 
 fn plan(q: &ObjectQuery) -> Result<Plan, String> {
     let family_ok = match q.kind.as_str() {
-        "file_object" | "symlink_object" => q.family == Family::Unix,
+        "file_object" | "symlink_object" | "fileextendedattribute_object" => {
+            q.family == Family::Unix
+        }
         _ => q.family == Family::Independent,
     };
     if !family_ok || !KINDS.contains(&q.kind.as_str()) {
@@ -230,6 +237,10 @@ fn plan(q: &ObjectQuery) -> Result<Plan, String> {
             )
         }
         "filehash_object" => Kind::LegacyHash,
+        "fileextendedattribute_object" => Kind::Xattr(Matcher::new(
+            q.entity("attribute_name")
+                .ok_or("fileextendedattribute_object without an attribute_name entity")?,
+        )?),
         "filehash58_object" => {
             let ht = q
                 .entity("hash_type")
@@ -662,6 +673,14 @@ impl Handler<'_> {
                             })
                             .clone(),
                     )
+                }
+                // A directory is an item only as a `path` with `filename` nil: oscap's
+                // walk gives no directory for a filename.
+                Kind::Xattr(_) if hit.name.is_some() && hit.meta.is_dir() => continue,
+                Kind::Xattr(m) => {
+                    fileextendedattribute::items(&self.ctx.host, hit.dir, hit.name, &real(), m)
+                        .into_iter()
+                        .try_for_each(&mut *emit)
                 }
                 Kind::Symlink => {
                     if hit.meta.is_symlink() {
