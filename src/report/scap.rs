@@ -941,6 +941,31 @@ fn item_xml(prefix: &str, family: &str, kind: &str, it: &vigil_host::probes::Ite
         let dt = datatype
             .map(|d| format!(" datatype=\"{d}\""))
             .unwrap_or_default();
+        if let Some(record) = &f.record {
+            // OVAL 5.11 EntityItemRecordType: the fields are in the sc namespace.
+            let _ = write!(s, "<{prefix}:{n} datatype=\"record\">", n = f.name);
+            for r in record.iter() {
+                match &r.value {
+                    Some(v) => {
+                        let _ = write!(
+                            s,
+                            "<field xmlns=\"{OVAL_SC_NS}\" name=\"{}\">{}</field>",
+                            escape(&r.name),
+                            escape(v)
+                        );
+                    }
+                    None => {
+                        let _ = write!(
+                            s,
+                            "<field xmlns=\"{OVAL_SC_NS}\" name=\"{}\" status=\"does not exist\"/>",
+                            escape(&r.name)
+                        );
+                    }
+                }
+            }
+            let _ = write!(s, "</{prefix}:{n}>", n = f.name);
+            continue;
+        }
         match &f.value {
             Some(v) => {
                 let _ = write!(

@@ -81,8 +81,34 @@ impl fmt::Display for Flag {
 pub struct ItemField {
     /// The entity name, e.g. `path`, `filename`, `text`.
     pub name: String,
-    /// The value as text; `None` when the entity does not exist for this item.
+    /// The value as text; `None` when the entity does not exist for this item, and for
+    /// a record entity.
     pub value: Option<String>,
+    /// For a record entity (OVAL 5.11 EntityItemRecordType, e.g. the `value` of a
+    /// `yamlfilecontent_item`), its named fields in order (a name may repeat); `None`
+    /// for every other entity. Boxed: most fields are simple, and every item holds many.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<Box<Vec<ItemField>>>,
+}
+
+impl ItemField {
+    /// A simple (non-record) field with a value.
+    pub fn simple(name: &str, value: impl Into<String>) -> ItemField {
+        ItemField {
+            name: name.to_string(),
+            value: Some(value.into()),
+            record: None,
+        }
+    }
+
+    fn heap_size(&self, alloc: fn(usize) -> usize) -> usize {
+        alloc(self.name.capacity())
+            + self.value.as_ref().map_or(0, |v| alloc(v.capacity()))
+            + self.record.as_ref().map_or(0, |r| {
+                alloc(r.capacity() * std::mem::size_of::<ItemField>())
+                    + r.iter().map(|f| f.heap_size(alloc)).sum::<usize>()
+            })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -125,9 +151,15 @@ impl Item {
 
     /// Adds a field with a value.
     pub fn push(&mut self, name: &str, value: impl Into<String>) {
+        self.fields.push(ItemField::simple(name, value));
+    }
+
+    /// Adds a record entity made of these fields (OVAL 5.11 EntityItemRecordType).
+    pub fn push_record(&mut self, name: &str, fields: Vec<ItemField>) {
         self.fields.push(ItemField {
             name: name.to_string(),
-            value: Some(value.into()),
+            value: None,
+            record: Some(Box::new(fields)),
         });
     }
 
@@ -136,6 +168,7 @@ impl Item {
         self.fields.push(ItemField {
             name: name.to_string(),
             value: None,
+            record: None,
         });
     }
 
@@ -145,6 +178,11 @@ impl Item {
             .iter()
             .filter(move |f| f.name == name)
             .map(|f| f.value.as_deref())
+    }
+
+    /// Every field named `name` (simple or record), in order.
+    pub fn entities<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a ItemField> + 'a {
+        self.fields.iter().filter(move |f| f.name == name)
     }
 
     /// The first field `name` that has a value; `None` when there is none.
@@ -163,11 +201,7 @@ impl Item {
                 (n + 8).div_ceil(16).max(2) * 16
             }
         }
-        let strings: usize = self
-            .fields
-            .iter()
-            .map(|f| alloc(f.name.capacity()) + f.value.as_ref().map_or(0, |v| alloc(v.capacity())))
-            .sum();
+        let strings: usize = self.fields.iter().map(|f| f.heap_size(alloc)).sum();
         std::mem::size_of::<Item>()
             + alloc(self.fields.capacity() * std::mem::size_of::<ItemField>())
             + strings

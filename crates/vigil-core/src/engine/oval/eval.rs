@@ -197,7 +197,14 @@ pub struct DefinitionOutcome {
 /// the result it gives whatever the item holds (its variable has no usable value).
 pub struct ResolvedState {
     operator: crate::content::oval::Operator,
-    entities: Vec<(Entity, Result<Vec<String>, OvalResult>)>,
+    entities: Vec<ResolvedEntity>,
+}
+
+/// A state entity with its values resolved; for a record entity, its fields likewise.
+struct ResolvedEntity {
+    entity: Entity,
+    values: Result<Vec<String>, OvalResult>,
+    fields: Vec<ResolvedEntity>,
 }
 
 impl ResolvedState {
@@ -207,9 +214,7 @@ impl ResolvedState {
     pub fn result(&self, item: &Item) -> OvalResult {
         logic::combine(
             self.operator,
-            self.entities
-                .iter()
-                .map(|(e, values)| entity_result(e, values, item)),
+            self.entities.iter().map(|r| entity_result(r, item)),
         )
     }
 }
@@ -219,50 +224,94 @@ impl ResolvedState {
     /// failed (an operation the datatype does not allow, a value it cannot hold, a bad
     /// pattern). Used only on the error path, so the comparisons are simply redone.
     fn error_reason(&self, item: &Item) -> Option<String> {
-        for (e, values) in &self.entities {
-            let values = match values {
-                Ok(v) => v,
-                Err(OvalResult::Error) => {
-                    return Some(format!(
-                        "state entity {}: its variable has no usable value",
-                        e.name
-                    ));
-                }
-                Err(_) => continue,
-            };
+        for r in &self.entities {
+            let e = &r.entity;
             if e.datatype == Datatype::Record {
-                return Some(format!(
-                    "state entity {}: record datatype is not supported",
-                    e.name
-                ));
-            }
-            for actual in item.values(&e.name).flatten() {
-                for v in values {
-                    if let Err(err) = compare::compare(e.datatype, e.operation, actual, v) {
-                        return Some(format!("state entity {}: {err}", e.name));
+                for f in item.entities(&e.name) {
+                    let Some(record) = &f.record else {
+                        if f.value.is_some() {
+                            return Some(format!(
+                                "state entity {}: a record state entity against a non-record item entity",
+                                e.name
+                            ));
+                        }
+                        continue;
+                    };
+                    for sf in &r.fields {
+                        let mut named = record.iter().filter(|x| x.name == sf.entity.name);
+                        if named.clone().next().is_none() {
+                            return Some(format!(
+                                "state entity {} field {}: the item's record has no such field (OVAL 5.11 EntityStateFieldType: an error)",
+                                e.name, sf.entity.name
+                            ));
+                        }
+                        if let Some(why) = simple_error(
+                            &sf.entity,
+                            &sf.values,
+                            named.by_ref().filter_map(|x| x.value.as_deref()),
+                        ) {
+                            return Some(format!("state entity {} {why}", e.name));
+                        }
                     }
                 }
+                continue;
+            }
+            if let Some(why) = simple_error(e, &r.values, item.values(&e.name).flatten()) {
+                return Some(why);
             }
         }
         None
     }
 }
 
-fn entity_result(e: &Entity, values: &Result<Vec<String>, OvalResult>, item: &Item) -> OvalResult {
+/// Why a simple entity gives `error` against these values, if it does.
+fn simple_error<'a>(
+    e: &Entity,
+    values: &Result<Vec<String>, OvalResult>,
+    actuals: impl Iterator<Item = &'a str>,
+) -> Option<String> {
     let values = match values {
         Ok(v) => v,
-        Err(r) => return *r,
+        Err(OvalResult::Error) => {
+            return Some(format!(
+                "state entity {}: its variable has no usable value",
+                e.name
+            ));
+        }
+        Err(_) => return None,
     };
-    if e.datatype == Datatype::Record {
-        return OvalResult::Error;
+    for actual in actuals {
+        for v in values {
+            if let Err(err) = compare::compare(e.datatype, e.operation, actual, v) {
+                return Some(format!("state entity {}: {err}", e.name));
+            }
+        }
     }
+    None
+}
+
+fn entity_result(r: &ResolvedEntity, item: &Item) -> OvalResult {
+    let e = &r.entity;
+    if e.datatype == Datatype::Record {
+        return record_result(r, item);
+    }
+    let values = match &r.values {
+        Ok(v) => v,
+        Err(res) => return *res,
+    };
     let mut fields = item.values(&e.name).peekable();
     if fields.peek().is_none() {
         // The item does not have the entity at all: nothing can be said (oscap
         // decides unknown too).
         return OvalResult::Unknown;
     }
-    let per_field = fields.map(|f| match f {
+    let per_field = fields.map(|f| simple_result(e, values, f));
+    logic::check(e.entity_check, per_field)
+}
+
+/// One item value against a simple entity: var_check over the entity's values.
+fn simple_result(e: &Entity, values: &[String], actual: Option<&str>) -> OvalResult {
+    match actual {
         None => OvalResult::False,
         Some(actual) => logic::check(
             e.var_check,
@@ -273,8 +322,52 @@ fn entity_result(e: &Entity, values: &Result<Vec<String>, OvalResult>, item: &It
                 },
             ),
         ),
+    }
+}
+
+/// A record state entity (OVAL 5.11.2 EntityStateRecordType) against the item's
+/// records of that name: each record gives the AND of its field results, where a
+/// field compares (with its own datatype, operation and var_check) against the
+/// record's fields of the same name, combined by the field's entity_check, and a
+/// field the record lacks is an error (EntityStateFieldType); the record entity's
+/// entity_check then combines the records.
+fn record_result(r: &ResolvedEntity, item: &Item) -> OvalResult {
+    let e = &r.entity;
+    let mut records = item.entities(&e.name).peekable();
+    if records.peek().is_none() {
+        return OvalResult::Unknown;
+    }
+    let per_record = records.map(|f| {
+        let Some(record) = &f.record else {
+            // An absent entity does not match; a simple value cannot be a record.
+            return if f.value.is_none() {
+                OvalResult::False
+            } else {
+                OvalResult::Error
+            };
+        };
+        logic::combine(
+            crate::content::oval::Operator::And,
+            r.fields.iter().map(|sf| {
+                let values = match &sf.values {
+                    Ok(v) => v,
+                    Err(res) => return *res,
+                };
+                let mut named = record
+                    .iter()
+                    .filter(|x| x.name == sf.entity.name)
+                    .peekable();
+                if named.peek().is_none() {
+                    return OvalResult::Error;
+                }
+                logic::check(
+                    sf.entity.entity_check,
+                    named.map(|x| simple_result(&sf.entity, values, x.value.as_deref())),
+                )
+            }),
+        )
     });
-    logic::check(e.entity_check, per_field)
+    logic::check(e.entity_check, per_record)
 }
 
 /// Evaluates the definitions of one OVAL document against a host.
@@ -868,21 +961,7 @@ impl<'a> Evaluator<'a> {
         let entities = state
             .entities
             .iter()
-            .map(|e| {
-                let values = match &e.value {
-                    EntityValue::Literal(s) => Ok(vec![s.clone()]),
-                    // A variable with no values, or whose values stand for an object
-                    // that does not exist (see `rests_on_missing_object`), gives the
-                    // entity nothing to compare with: error, as oscap decides.
-                    EntityValue::VarRef(v) => match &*self.variable(v, stack) {
-                        Ok(vals) if !vals.is_empty() && !self.rests_on_missing_object(v, stack) => {
-                            Ok(vals.clone())
-                        }
-                        _ => Err(OvalResult::Error),
-                    },
-                };
-                (e.clone(), values)
-            })
+            .map(|e| self.resolve_entity(e, stack))
             .collect();
         let r = Arc::new(ResolvedState {
             operator: state.operator,
@@ -894,6 +973,31 @@ impl<'a> Evaluator<'a> {
             .entry(state.id.clone())
             .or_insert(r)
             .clone()
+    }
+
+    /// A state entity with its variable (and its record fields' variables) resolved.
+    fn resolve_entity(&self, e: &Entity, stack: Stack<'_>) -> ResolvedEntity {
+        let values = match &e.value {
+            EntityValue::Literal(s) => Ok(vec![s.clone()]),
+            // A variable with no values, or whose values stand for an object that does
+            // not exist (see `rests_on_missing_object`), gives the entity nothing to
+            // compare with: error, as oscap decides.
+            EntityValue::VarRef(v) => match &*self.variable(v, stack) {
+                Ok(vals) if !vals.is_empty() && !self.rests_on_missing_object(v, stack) => {
+                    Ok(vals.clone())
+                }
+                _ => Err(OvalResult::Error),
+            },
+        };
+        ResolvedEntity {
+            entity: e.clone(),
+            values,
+            fields: e
+                .fields
+                .iter()
+                .map(|f| self.resolve_entity(f, stack))
+                .collect(),
+        }
     }
 
     /// The object's filters as a self-contained predicate for the probe.
@@ -1235,6 +1339,16 @@ fn item_key(i: &Item) -> String {
         k.push('\u{1}');
         if let Some(v) = &f.value {
             k.push_str(v);
+        }
+        // A record's fields are part of the item's identity (two yaml matches differing
+        // only in their value are two items).
+        for r in f.record.as_deref().into_iter().flatten() {
+            k.push('\u{3}');
+            k.push_str(&r.name);
+            k.push('\u{1}');
+            if let Some(v) = &r.value {
+                k.push_str(v);
+            }
         }
         k.push('\u{2}');
     }

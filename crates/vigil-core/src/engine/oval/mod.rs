@@ -10,3 +10,5 @@ pub use logic::OvalResult;
 
 #[cfg(test)]
 mod hardening_tests;
+#[cfg(test)]
+mod record_tests;

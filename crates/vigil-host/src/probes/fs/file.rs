@@ -109,10 +109,7 @@ impl Filler<'_> {
             fields.truncate(self.at);
             let mut v = String::new();
             write(&mut v);
-            fields.push(ItemField {
-                name: name.to_string(),
-                value: Some(v),
-            });
+            fields.push(ItemField::simple(name, v));
         }
         self.at += 1;
     }

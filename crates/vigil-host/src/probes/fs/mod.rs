@@ -1,10 +1,10 @@
 //! The OVAL file-system probes: unix `file_object`, `symlink_object` and
 //! `fileextendedattribute_object`, independent `textfilecontent54_object`,
-//! `filehash58_object`, `xmlfilecontent_object` and the deprecated
-//! `textfilecontent_object` and `filehash_object` (OVAL 5.11 unix and independent
-//! definitions schemas, FileBehaviors).
+//! `filehash58_object`, `xmlfilecontent_object`, OpenSCAP's `yamlfilecontent_object`
+//! and the deprecated `textfilecontent_object` and `filehash_object` (OVAL 5.11 unix
+//! and independent definitions schemas, FileBehaviors).
 //!
-//! One [`FsProbe`] serves all eight kinds so that a batch ([`Probe::collect_many`]) of
+//! One [`FsProbe`] serves all nine kinds so that a batch ([`Probe::collect_many`]) of
 //! every file-system object of a scan is collected together:
 //!
 //! - `equals` paths (`filepath`, or `path` + `filename`/xsi:nil without recursion) are
@@ -13,7 +13,7 @@
 //!   all of them (see [`walk`]): each directory is listed once, each entry `lstat`ed
 //!   once, whatever number of objects look at it;
 //! - file content is read at most once per batch ([`content::ContentCache`]), however
-//!   many textfilecontent(54) / filehash(58) / xmlfilecontent objects want it;
+//!   many textfilecontent(54) / filehash(58) / xml- and yamlfilecontent objects want it;
 //! - items the engine's filters would drop are dropped as they are produced
 //!   ([`Context::keep`]), so a walk of `/` keeps only what the object's filters keep.
 //!
@@ -32,6 +32,7 @@ mod textfilecontent;
 mod textfilecontent54;
 mod walk;
 mod xmlfilecontent;
+mod yamlfilecontent;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -62,9 +63,10 @@ const KINDS: &[&str] = &[
     "textfilecontent_object",
     "filehash_object",
     "fileextendedattribute_object",
+    "yamlfilecontent_object",
 ];
 
-/// The file-system probe (all eight kinds).
+/// The file-system probe (all nine kinds).
 pub struct FsProbe;
 
 /// Registers [`FsProbe`] for the unix and independent families.
@@ -97,6 +99,7 @@ enum Kind {
     Text(textfilecontent54::Params),
     Hash(Vec<&'static str>),
     Xml(Vec<(String, Result<xmlfilecontent::XPath, String>)>),
+    Yaml(Vec<(String, Result<yamlfilecontent::YamlPath, String>)>),
     Line(Vec<textfilecontent::Params>),
     LegacyHash,
     Xattr(Matcher),
@@ -237,6 +240,28 @@ fn plan(q: &ObjectQuery) -> Result<Plan, String> {
             )
         }
         "filehash_object" => Kind::LegacyHash,
+        "yamlfilecontent_object" => {
+            if q.entity("content").is_some() {
+                return Err(
+                    "yamlfilecontent_object with a content entity: only files are read".into(),
+                );
+            }
+            let yp = q
+                .entity("yamlpath")
+                .ok_or("yamlfilecontent_object without a yamlpath entity")?;
+            if yp.operation != Operation::Equals {
+                return Err(format!(
+                    "yamlpath with operation '{}': only 'equals' is meaningful",
+                    yp.operation
+                ));
+            }
+            Kind::Yaml(
+                yp.values
+                    .iter()
+                    .map(|v| (v.clone(), yamlfilecontent::YamlPath::parse(v)))
+                    .collect(),
+            )
+        }
         "fileextendedattribute_object" => Kind::Xattr(Matcher::new(
             q.entity("attribute_name")
                 .ok_or("fileextendedattribute_object without an attribute_name entity")?,
@@ -530,6 +555,7 @@ fn item_key(i: &Item) -> (String, String, u64) {
         .first("pattern")
         .or_else(|| i.first("hash_type"))
         .or_else(|| i.first("xpath"))
+        .or_else(|| i.first("yamlpath"))
         .unwrap_or_default()
         .to_string();
     let inst = i
@@ -689,7 +715,12 @@ impl Handler<'_> {
                         Ok(())
                     }
                 }
-                Kind::Text(_) | Kind::Hash(_) | Kind::Xml(_) | Kind::Line(_) | Kind::LegacyHash => {
+                Kind::Text(_)
+                | Kind::Hash(_)
+                | Kind::Xml(_)
+                | Kind::Yaml(_)
+                | Kind::Line(_)
+                | Kind::LegacyHash => {
                     let Some(name) = hit.name else { continue };
                     let c = content.get_or_insert_with(|| self.read(hit, host_path(), direct));
                     match c {
@@ -716,6 +747,9 @@ impl Handler<'_> {
                                     .into_iter()
                                     .try_for_each(&mut *emit),
                                 Kind::Xml(x) => xmlfilecontent::items(hit.dir, name, bytes, x)
+                                    .into_iter()
+                                    .try_for_each(&mut *emit),
+                                Kind::Yaml(y) => yamlfilecontent::items(hit.dir, name, bytes, y)
                                     .into_iter()
                                     .try_for_each(&mut *emit),
                                 Kind::Line(ps) => {

@@ -461,14 +461,14 @@ impl ResolvedState {
         let results: Vec<OvalResult> = self
             .entities
             .iter()
-            .map(|(e, values)| super::entity_result(e, values, item))
+            .map(|r| super::entity_result(r, item))
             .collect();
         let result = logic::combine(self.operator, results.iter().copied());
         logic::deciding(self.operator, result, &results)
             .into_iter()
             .map(|i| EntityVerdict {
-                entity: &self.entities[i].0,
-                values: &self.entities[i].1,
+                entity: &self.entities[i].entity,
+                values: &self.entities[i].values,
                 result: results[i],
             })
             .collect()
@@ -494,6 +494,14 @@ fn verdict_words(
     item: &Item,
 ) -> String {
     let name = clean(&e.name);
+    if e.datatype == crate::content::oval::Datatype::Record {
+        let fields: Vec<String> = e.fields.iter().map(|f| clean(&f.name)).collect();
+        let n = item.entities(&e.name).count();
+        return format!(
+            "{name} ({n} record(s)) gives {result} over fields {}",
+            list(&fields, ", ")
+        );
+    }
     let expected = match values {
         Ok(v) => v,
         Err(OvalResult::Error) => return format!("{name}: its variable has no usable value"),
