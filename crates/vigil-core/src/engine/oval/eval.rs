@@ -1371,11 +1371,8 @@ fn external_values(
     let dt = var.datatype;
     for v in given {
         if let Err(e) = compare::compare(dt, Operation::Equals, v, v) {
-            return Err(format!(
-                "external variable {}: value '{v}' is not a valid {dt}: {e}",
-                var.id
-            )
-            .into());
+            // The comparison's error names the value and the datatype already.
+            return Err(format!("external variable {}: {e}", var.id).into());
         }
     }
     if possible_values.is_empty() && possible_restrictions.is_empty() {
