@@ -50,7 +50,7 @@ use std::path::{Path, PathBuf};
 use crate::host::Host;
 use crate::probes::{Collected, Context, Flag, Item, ObjectQuery, Probe};
 
-use super::{compare_error, entity_matches};
+use super::selects;
 
 /// The largest configuration file read (oscap's limit, 640 KiB).
 const MAX_CONF: u64 = 655_360;
@@ -462,10 +462,9 @@ impl Probe<Context> for XinetdProbe {
             };
             let mut keep = true;
             for (name, v) in [("protocol", protocol), ("service_name", s.name.as_str())] {
-                match entity_matches(query, name, v) {
-                    Ok(true) => {}
-                    Ok(false) => keep = false,
-                    Err(e) => return compare_error(query, e),
+                match selects(query, name, v) {
+                    Ok(b) => keep &= b,
+                    Err(c) => return c,
                 }
             }
             if !keep {
@@ -589,10 +588,9 @@ impl Probe<Context> for InetdProbe {
         for s in services {
             let mut keep = true;
             for (name, v) in [("protocol", &s.protocol), ("service_name", &s.service_name)] {
-                match entity_matches(query, name, v) {
-                    Ok(true) => {}
-                    Ok(false) => keep = false,
-                    Err(e) => return compare_error(query, e),
+                match selects(query, name, v) {
+                    Ok(b) => keep &= b,
+                    Err(c) => return c,
                 }
             }
             if !keep {

@@ -111,6 +111,12 @@ pub(crate) fn entity_matches(
     query.selects(name, candidate)
 }
 
+/// [`entity_matches`], with a comparison vigil cannot make turned into the object's
+/// error ([`compare_error`]).
+pub(crate) fn selects(query: &ObjectQuery, name: &str, v: &str) -> Result<bool, Collected> {
+    entity_matches(query, name, v).map_err(|e| compare_error(query, e))
+}
+
 /// The values of entity `name` when it can be looked up directly (operation equals).
 pub(crate) fn exact<'q>(query: &'q ObjectQuery, name: &str) -> Option<&'q [String]> {
     query.entity(name).and_then(|e| e.exact_values())

@@ -31,7 +31,7 @@ use std::net::Ipv4Addr;
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
 use super::network::{inet_ntop6, read_table};
-use super::{compare_error, entity_matches, require_live};
+use super::{require_live, selects};
 
 /// The probe of OVAL 5.11 `linux:inetlisteningservers_object` (live only).
 pub struct InetListeningServersProbe;
@@ -204,10 +204,6 @@ const INET_TABLES: &[(&str, &str)] = &[
     ("/proc/net/raw", "udp"),
     ("/proc/net/raw6", "udp"),
 ];
-
-fn selects(query: &ObjectQuery, name: &str, v: &str) -> Result<bool, Collected> {
-    entity_matches(query, name, v).map_err(|e| compare_error(query, e))
-}
 
 impl Probe<Context> for InetListeningServersProbe {
     fn kinds(&self) -> &'static [&'static str] {
@@ -425,10 +421,10 @@ impl Probe<Context> for IfListenersProbe {
             let (Some(h), Some((name, hw))) = (holders.get(&s.inode), ifs.get(&s.ifindex)) else {
                 continue;
             };
-            match entity_matches(query, "interface_name", name) {
+            match selects(query, "interface_name", name) {
                 Ok(true) => {}
                 Ok(false) => continue,
-                Err(e) => return compare_error(query, e),
+                Err(c) => return c,
             }
             let mut item = Item::new().field("interface_name", name.as_str());
             if let Some((_, p)) = ETH_P.iter().find(|(n, _)| *n == s.proto) {
