@@ -71,6 +71,17 @@ pub(crate) fn policy(ctx: &Context) -> Result<&Policy, Collected> {
         .ok_or_else(|| Collected::with_flag(Flag::NotApplicable, NO_POLICY))
 }
 
+/// The `not applicable` answer of an object with nothing to examine because the policy
+/// declares nothing under `field` (a policy field path: `[[roles]]`, `[siem] via`,
+/// `[[keys]] state = "destroyed"`). The message names the field that would enable the
+/// check, so a rule that checked nothing never passes silently.
+pub(crate) fn not_declared(_ctx: &Context, field: &str) -> Collected {
+    Collected::with_flag(
+        Flag::NotApplicable,
+        format!("nothing to check: the policy declares no {field}"),
+    )
+}
+
 /// Does the object's entity `name` (if the object has one) select `value`
 /// ([`ObjectQuery::selects`], `xsi:nil` included)? An object entity vigil cannot compare
 /// makes the object an error.

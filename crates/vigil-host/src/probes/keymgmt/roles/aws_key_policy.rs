@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::probes::keymgmt::{bool_str, policy, selects};
+use crate::probes::keymgmt::{bool_str, not_declared, policy, selects};
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
 const USE_ACTIONS: &[&str] = &[
@@ -110,6 +110,9 @@ impl Probe<Context> for AwsKeyPolicyProbe {
             Ok(p) => p,
             Err(c) => return c,
         };
+        if pol.aws_key_policies.is_empty() {
+            return not_declared(ctx, "[[aws_key_policies]]");
+        }
         let mut items = ctx.sink(ctx.deadline());
         let mut messages = Vec::new();
         for kp in &pol.aws_key_policies {
