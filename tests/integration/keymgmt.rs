@@ -1002,6 +1002,51 @@ impl Scan {
             .unwrap_or_else(|| panic!("no rule {short}"))
     }
 
+    /// The rule's messages, one a line.
+    fn messages(&self, short: &str) -> String {
+        let m = self.rule(short)["messages"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        m.iter()
+            .filter_map(|m| m.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Every item of the rule's first test's object.
+    fn items_of(&self, short: &str) -> Vec<Value> {
+        let def = self.rule(short)["checks"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let d = self.json["definitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["id"] == def)
+            .unwrap();
+        let criteria = d["criteria"].to_string();
+        let tid = criteria
+            .split("\"test_ref\":\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap();
+        let t = self.json["tests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == tid)
+            .unwrap();
+        let o = self.json["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["id"] == t["object"])
+            .unwrap();
+        o["items"].as_array().cloned().unwrap_or_default()
+    }
+
     /// The items behind a failing rule: those whose state evaluation was false, or
     /// every item of a test that wanted none to exist.
     fn evidence(&self, short: &str) -> Vec<Value> {
@@ -1397,6 +1442,86 @@ fn without_a_policy_the_policy_rules_do_not_apply() {
     }
     assert!(!r.values().any(|v| v == "error"), "{r:?}");
     assert_ne!(s.exit, 1);
+}
+
+/// A policy that declares too little for a rule makes the rule `notapplicable` with the
+/// field that would give it something to examine (or `unknown` where a fact cannot be
+/// established), never a pass over nothing.
+#[test]
+fn rules_with_nothing_to_examine_say_so_instead_of_passing() {
+    need_root!();
+    let f = build(&[]);
+    let policy = f.policy.with_file_name("thin-policy.toml");
+    std::fs::write(
+        &policy,
+        r#"
+[[roles]]
+name = "key_admin"
+kind = "key_administrator"
+unix_users = ["alice"]
+
+[[keys]]
+name = "signing"
+path = "/etc/kms/keys/signing.pem"
+
+[[audit_logs]]
+name = "cloudtrail-kms"
+format = "cloudtrail"
+path = "/var/log/cloudtrail/kms-events.json"
+retention_days = 30
+max_silence = "3650d"
+"#,
+    )
+    .unwrap();
+    let thin = Fixture {
+        root: f.root.clone(),
+        policy,
+        append_only: Vec::new(),
+        _dir: tempfile::tempdir().unwrap(),
+    };
+    let s = scan(Some(&thin), &[]);
+    let r = s.results();
+    for (rule, needle) in [
+        (
+            "destroyed_keys_absent",
+            "[[keys]] entry with state = \"destroyed\"",
+        ),
+        (
+            "key_permissions",
+            "active [[keys]] entry with owner, group or mode",
+        ),
+        ("key_fingerprint_approved", "with sha256 or spki_sha256"),
+        ("key_age", "with created and max_age_days"),
+        ("aws_key_policy_separation", "[[aws_key_policies]]"),
+        ("vault_audit_not_raw", "format = \"vault\""),
+        ("audit_log_append_only", "append_only = true"),
+    ] {
+        assert_eq!(
+            r[rule],
+            "notapplicable",
+            "{rule}: {}",
+            s.rule(rule)["messages"]
+        );
+        let msgs = s.messages(rule);
+        assert!(
+            msgs.contains("nothing to check: the policy declares no") && msgs.contains(needle),
+            "{rule}: {msgs}"
+        );
+    }
+    // alice's activity would be in an auditd log, and none is declared: unknown, with why.
+    assert_eq!(r["role_members_active"], "unknown");
+    let msgs = s.messages("role_members_active");
+    assert!(
+        msgs.contains("no [[audit_logs]] source records unix_user activity (format auditd)"),
+        "{msgs}"
+    );
+    // With no declared minimum the key is still judged, against SP 800-131A's.
+    assert_eq!(r["key_strength"], "pass");
+    let key = &s.items_of("key_strength")[0];
+    assert_eq!(
+        field(key, "min_size_source"),
+        ["NIST SP 800-131A Rev. 2 minimum"]
+    );
 }
 
 #[test]

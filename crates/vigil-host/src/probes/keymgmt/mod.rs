@@ -32,7 +32,7 @@ pub mod software;
 use std::sync::Arc;
 
 use crate::policy::Policy;
-use crate::probes::{Collected, Context, Flag, ObjectQuery, Probe, Registry};
+use crate::probes::{Collected, Context, Flag, Item, ObjectQuery, Probe, Registry};
 use vigil_core::content::oval::Family;
 
 /// Message of every policy-based object when the scan has no policy.
@@ -80,6 +80,35 @@ pub(crate) fn not_declared(_ctx: &Context, field: &str) -> Collected {
         Flag::NotApplicable,
         format!("nothing to check: the policy declares no {field}"),
     )
+}
+
+/// Whether `item` is kept by the object's entities that name item fields rather than
+/// the object's own keys (`own`): content narrows an object to what a rule examines
+/// (`permissions_declared = true`: only keys whose permissions the policy declares), so
+/// that an object left with nothing is `not applicable` instead of a pass over zero
+/// items. An item lacking such a field is not kept; an item that is not `exists` (an
+/// error reading it) always is, so errors are never filtered away.
+pub(crate) fn keeps(query: &ObjectQuery, item: &Item, own: &[&str]) -> Result<bool, Collected> {
+    if item.status != crate::probes::ItemStatus::Exists {
+        return Ok(true);
+    }
+    for e in query
+        .entities
+        .iter()
+        .filter(|e| !own.contains(&e.name.as_str()))
+    {
+        let mut any = false;
+        for v in item.values(&e.name).flatten() {
+            if selects(query, &e.name, v)? {
+                any = true;
+                break;
+            }
+        }
+        if !any {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Does the object's entity `name` (if the object has one) select `value`

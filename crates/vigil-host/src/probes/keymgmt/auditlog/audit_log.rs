@@ -8,7 +8,7 @@ use crate::host::accounts::Accounts;
 use crate::host::fileattrs;
 use crate::policy::{LogFormat, time};
 use crate::probes::keymgmt::keys::file_facts;
-use crate::probes::keymgmt::{bool_str, policy, selects};
+use crate::probes::keymgmt::{bool_str, keeps, not_declared, policy, selects};
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
 /// The probe of `audit_log_object` (vigil family): one item per `[[audit_logs]]` source.
@@ -54,7 +54,13 @@ impl Probe<Context> for AuditLogProbe {
             };
             let Some(f) = file else {
                 item.push("exists", "false");
-                let _ = items.push(item);
+                match keeps(query, &item, OWN_ENTITIES) {
+                    Ok(true) => {
+                        let _ = items.push(item);
+                    }
+                    Ok(false) => {}
+                    Err(c) => return c,
+                }
                 continue;
             };
             item.push("exists", "true");
@@ -145,6 +151,8 @@ impl Probe<Context> for AuditLogProbe {
 
             // Vault raw mode: tokens in clear.
             let raw: Vec<&Event> = parsed.events.iter().filter(|e| e.raw_secret).collect();
+            let with_token = parsed.events.iter().filter(|e| e.carries_token).count();
+            item.push("token_records", with_token.to_string());
             item.push("raw_records", raw.len().to_string());
             for e in raw.iter().take(MAX_RECORDS) {
                 // The line number only: the record holds a live token.
@@ -180,8 +188,53 @@ impl Probe<Context> for AuditLogProbe {
                 (None, true) => kept_days.is_some_and(|k| k >= src.retention_days as i64),
             };
             item.push("retention_meets_policy", bool_str(meets));
-            let _ = items.push(item);
+            match keeps(query, &item, OWN_ENTITIES) {
+                Ok(true) => {
+                    let _ = items.push(item);
+                }
+                Ok(false) => {}
+                Err(c) => return c,
+            }
+        }
+        if items.is_empty() {
+            return not_declared(ctx, &describe(query));
         }
         items.into_collected()
     }
+}
+
+/// The entities of `audit_log_object` that select sources; any other names an item
+/// field the rule examines ([`keeps`]).
+const OWN_ENTITIES: &[&str] = &["name", "format"];
+
+/// What the policy would have to declare for the object to have a source.
+fn describe(query: &ObjectQuery) -> String {
+    let literal = |name: &str| {
+        query
+            .entity(name)
+            .and_then(|e| e.exact_values())
+            .and_then(|v| v.first().cloned())
+    };
+    let mut what = "[[audit_logs]] source".to_string();
+    if let Some(f) = literal("format") {
+        what = format!("{what} with format = \"{f}\"");
+    }
+    if let Some(n) = literal("name") {
+        what = format!("{what} named '{n}'");
+    }
+    for e in query
+        .entities
+        .iter()
+        .filter(|e| !OWN_ENTITIES.contains(&e.name.as_str()))
+    {
+        what.push_str(match e.name.as_str() {
+            "append_only_required" => " and append_only = true",
+            "token_records" => {
+                " whose records carry a client token (the only records that show raw mode)"
+            }
+            "exists" => " that exists",
+            _ => " and the examined field",
+        });
+    }
+    what
 }

@@ -48,6 +48,7 @@ fn cloudtrail_event(v: &Value, line: usize, raw: String) -> Event {
         action: name.map(String::from),
         destructive,
         raw_secret: false,
+        carries_token: false,
         records: vec![raw],
     }
 }

@@ -83,6 +83,9 @@ pub struct Event {
     pub destructive: Option<&'static str>,
     /// A Vault record carries a client token in clear (raw mode).
     pub raw_secret: bool,
+    /// A Vault record carries a client token at all (HMAC'd or in clear): only such a
+    /// record can show whether the device runs in raw mode.
+    pub carries_token: bool,
     /// The event's record lines, each clipped to 2000 bytes, as evidence.
     pub records: Vec<String>,
 }

@@ -9,8 +9,26 @@ use super::{parse_context, source_events};
 use crate::host::accounts::Accounts;
 use crate::policy::{LogFormat, time};
 use crate::probes::keymgmt::roles::members;
-use crate::probes::keymgmt::{bool_str, int_entity, policy, selects};
+use crate::probes::keymgmt::{bool_str, int_entity, not_declared, policy, selects};
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
+
+/// The kind of identity a log format records.
+fn identity_type(f: LogFormat) -> &'static str {
+    match f {
+        LogFormat::Auditd => "unix_user",
+        LogFormat::Vault => "vault_policy",
+        LogFormat::Cloudtrail => "aws_principal",
+    }
+}
+
+/// The log format that records an identity type ([`identity_type`]'s inverse).
+fn format_of(itype: &str) -> &'static str {
+    match itype {
+        "unix_user" => "auditd",
+        "vault_policy" => "vault",
+        _ => "cloudtrail",
+    }
+}
 
 /// The probe of `role_activity_object` (vigil family): each role member's last recorded
 /// activity in the audit logs.
@@ -39,15 +57,15 @@ impl Probe<Context> for RoleActivityProbe {
         // log reaches.
         let mut last: BTreeMap<(&'static str, String), i64> = BTreeMap::new();
         let mut reach: BTreeMap<&'static str, i64> = BTreeMap::new();
+        let mut declared: BTreeMap<&'static str, &'static str> = BTreeMap::new();
+        for src in &pol.audit_logs {
+            declared.insert(identity_type(src.format), src.format.as_str());
+        }
         for src in &pol.audit_logs {
             let Ok((Some(_), cur, old)) = source_events(ctx, src, &pc) else {
                 continue;
             };
-            let itype = match src.format {
-                LogFormat::Auditd => "unix_user",
-                LogFormat::Vault => "vault_policy",
-                LogFormat::Cloudtrail => "aws_principal",
-            };
+            let itype = identity_type(src.format);
             for e in cur
                 .events
                 .iter()
@@ -68,10 +86,14 @@ impl Probe<Context> for RoleActivityProbe {
         }
         let now = time::now();
         let mut items = ctx.sink(ctx.deadline());
-        for m in members(pol, &acc)
+        let people: Vec<_> = members(pol, &acc)
             .into_iter()
             .filter(|m| m.identity_type != "unix_group")
-        {
+            .collect();
+        if people.is_empty() {
+            return not_declared(ctx, "[[roles]] member");
+        }
+        for m in people {
             match selects(query, "role", &m.role) {
                 Ok(true) => {}
                 Ok(false) => continue,
@@ -98,11 +120,19 @@ impl Probe<Context> for RoleActivityProbe {
                         item.push("inactive", "true");
                         item.message = Some(format!("no activity in the {s} days the logs cover"));
                     }
-                    _ => {
-                        item.push_absent("inactive");
+                    // Whether the member is inactive cannot be established: the field
+                    // is left out, so the state is unknown (never a failure).
+                    _ if !declared.contains_key(m.identity_type) => {
                         item.message = Some(format!(
-                            "no activity recorded, and the {} logs do not reach back {days} days",
-                            m.identity_type
+                            "unknown: no [[audit_logs]] source records {} activity (format {})",
+                            m.identity_type,
+                            format_of(m.identity_type)
+                        ));
+                    }
+                    _ => {
+                        item.message = Some(format!(
+                            "unknown: no activity recorded, and the {} logs do not reach back {days} days",
+                            declared[m.identity_type]
                         ));
                     }
                 },

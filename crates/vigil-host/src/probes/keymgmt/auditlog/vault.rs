@@ -109,6 +109,7 @@ pub fn parse_vault(text: &str) -> Parsed {
         .into_iter()
         .flatten()
         {
+            ev.carries_token = true;
             if !token.starts_with("hmac-sha256:") {
                 ev.raw_secret = true;
             }

@@ -8,8 +8,22 @@ use super::{file_facts, main_key, read_key, unexpected_acl};
 use crate::host::accounts::Accounts;
 use crate::host::fileattrs;
 use crate::policy::{Key, KeyState, time};
-use crate::probes::keymgmt::{bool_str, policy, selects, sha256_hex};
+use crate::probes::keymgmt::{bool_str, keeps, not_declared, policy, selects, sha256_hex};
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
+
+/// Where the minimum size came from when the policy declares none.
+pub(crate) const DEFAULT_MIN_SOURCE: &str = "NIST SP 800-131A Rev. 2 minimum";
+
+/// NIST SP 800-131A Rev. 2's smallest acceptable size, in bits, for an algorithm
+/// (RSA and DSA moduli 2048, elliptic-curve fields 224); `None` for algorithms whose
+/// strength is fixed (Ed25519, Ed448, X25519).
+pub(crate) fn default_min_size(algorithm: &str) -> Option<u32> {
+    match algorithm {
+        "rsa" | "dsa" => Some(2048),
+        "ec" => Some(224),
+        _ => None,
+    }
+}
 
 fn key_item(ctx: &Context, acc: &Accounts, key: &Key, now: i64) -> Item {
     let mut item = Item::new()
@@ -112,27 +126,38 @@ fn key_item(ctx: &Context, acc: &Accounts, key: &Key, now: i64) -> Item {
     }
     let strength_declared = key.algorithm.is_some() || key.min_size.is_some();
     item.push("strength_declared", bool_str(strength_declared));
-    if strength_declared {
-        let alg_ok = key.algorithm.map(|a| {
-            info.and_then(|i| i.algorithm.as_deref())
-                .map(|have| have == a.as_str())
-        });
-        let size_ok = key
-            .min_size
-            .map(|min| info.and_then(|i| i.key_size).map(|have| have >= min));
-        if let Some(Some(ok)) = alg_ok {
-            item.push("algorithm_matches_policy", bool_str(ok));
-        }
-        if let Some(Some(ok)) = size_ok {
-            item.push("size_meets_policy", bool_str(ok));
-        }
-        match (alg_ok, size_ok) {
-            (Some(None), _) | (_, Some(None)) => item.push_absent("strength_meets_policy"),
-            (a, s) => item.push(
-                "strength_meets_policy",
-                bool_str(a.flatten().unwrap_or(true) && s.flatten().unwrap_or(true)),
-            ),
-        }
+    // Without a declared minimum the key is still judged, against NIST SP 800-131A's
+    // (the item says which applied), so a 1024-bit key fails with no policy at all.
+    let have_alg = info.and_then(|i| i.algorithm.as_deref());
+    let min = match key.min_size {
+        Some(m) => Some((m, "policy")),
+        None => have_alg
+            .and_then(default_min_size)
+            .map(|m| (m, DEFAULT_MIN_SOURCE)),
+    };
+    if let Some((m, source)) = min {
+        item.push("min_size", m.to_string());
+        item.push("min_size_source", source);
+    }
+    let alg_ok = key
+        .algorithm
+        .map(|a| have_alg.map(|have| have == a.as_str()));
+    let size_ok = min.map(|(min, _)| info.and_then(|i| i.key_size).map(|have| have >= min));
+    if let Some(Some(ok)) = alg_ok {
+        item.push("algorithm_matches_policy", bool_str(ok));
+    }
+    if let Some(Some(ok)) = size_ok {
+        item.push("size_meets_policy", bool_str(ok));
+    }
+    match (alg_ok, size_ok) {
+        (Some(None), _) | (_, Some(None)) => item.push_absent("strength_meets_policy"),
+        // Nothing known to judge (no algorithm read, none declared): the rule cannot
+        // say, so the field is left out and the state is unknown, not a pass.
+        (None, None) if have_alg.is_none() => {}
+        (a, s) => item.push(
+            "strength_meets_policy",
+            bool_str(a.flatten().unwrap_or(true) && s.flatten().unwrap_or(true)),
+        ),
     }
     if let (Some(k), Some(c)) = (
         spki.as_ref(),
@@ -212,6 +237,47 @@ fn key_item(ctx: &Context, acc: &Accounts, key: &Key, now: i64) -> Item {
     item
 }
 
+/// The entities of `key_object` that select keys; any other entity names an item field
+/// the rule examines ([`keeps`]).
+const OWN_ENTITIES: &[&str] = &["name", "key_state"];
+
+/// What the policy would have to declare for the object to have a key: `[[keys]]
+/// entry with state = "destroyed"`, `active [[keys]] entry with owner, group or mode`.
+fn describe(query: &ObjectQuery) -> String {
+    let literal = |name: &str| {
+        query
+            .entity(name)
+            .and_then(|e| e.exact_values())
+            .and_then(|v| v.first().cloned())
+    };
+    let mut what = match literal("key_state").as_deref() {
+        Some("destroyed") => "[[keys]] entry with state = \"destroyed\"".to_string(),
+        Some(s) => format!("{s} [[keys]] entry"),
+        None => "[[keys]] entry".to_string(),
+    };
+    if let Some(n) = literal("name") {
+        what = format!("{what} named '{n}'");
+    }
+    let fields: Vec<&str> = query
+        .entities
+        .iter()
+        .filter(|e| !OWN_ENTITIES.contains(&e.name.as_str()))
+        .map(|e| match e.name.as_str() {
+            "fingerprint_declared" => "sha256 or spki_sha256",
+            "permissions_declared" => "owner, group or mode",
+            "age_declared" => "created and max_age_days",
+            "declared" => "in the policy file (keys found by discovery are present by definition)",
+            "storage" => "path",
+            other => other,
+        })
+        .collect();
+    if fields.is_empty() {
+        what
+    } else {
+        format!("{what} with {}", fields.join(" and "))
+    }
+}
+
 /// `key_object`.
 pub struct KeyProbe;
 
@@ -236,11 +302,21 @@ impl Probe<Context> for KeyProbe {
                 .and_then(|a| Ok(a && selects(query, "key_state", key.state.as_str())?));
             match wanted {
                 Ok(true) => {
-                    let _ = items.push(key_item(ctx, &acc, key, now));
+                    let item = key_item(ctx, &acc, key, now);
+                    match keeps(query, &item, OWN_ENTITIES) {
+                        Ok(true) => {
+                            let _ = items.push(item);
+                        }
+                        Ok(false) => {}
+                        Err(c) => return c,
+                    }
                 }
                 Ok(false) => {}
                 Err(c) => return c,
             }
+        }
+        if items.is_empty() {
+            return not_declared(ctx, &describe(query));
         }
         items.into_collected()
     }
