@@ -349,6 +349,14 @@ fn print_summary(
                 out.push_str(&format!("    {}\n", t(id)));
             }
         }
+        if why
+            .keys()
+            .any(|r| r.contains("no site policy given (--policy)"))
+        {
+            out.push_str(
+                "  (`vigil policy init` writes a starter policy from what this host shows; scan with --policy FILE to evaluate these)\n",
+            );
+        }
     } else {
         let counts: Vec<String> = r
             .summary

@@ -173,6 +173,9 @@ pub struct Key {
     pub state: KeyState,
     /// An operational key: audit administrators must not be able to read it.
     pub operational: bool,
+    /// Found by discovery (a scan without `--policy`), not declared by the site: the
+    /// rules about what the site declares (presence, ACL as declared) skip it.
+    pub discovered: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -208,8 +211,9 @@ pub struct AuditLog {
     /// Absolute path of the log file on the scanned host (under `--root` offline);
     /// rotated siblings `PATH.1`, `PATH.2`, ... are read too.
     pub path: String,
-    /// Minimum retention in days the host's rotation settings must keep.
-    pub retention_days: u32,
+    /// Minimum retention in days the host's rotation settings must keep; `None` for a
+    /// log found by discovery (retention is a site duty).
+    pub retention_days: Option<u32>,
     /// Longest time without a new record, seconds.
     pub max_silence_secs: u64,
     /// Expected owner user name of the log file (default `root`).
@@ -312,8 +316,11 @@ pub struct AwsKeyPolicy {
 /// A validated site policy.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
-    /// The policy file it was loaded from, as given (`--policy`).
+    /// The policy file it was loaded from, as given (`--policy`); empty when discovered.
     pub path: PathBuf,
+    /// Made by discovery for a scan without `--policy`
+    /// ([`crate::probes::keymgmt::discover`]): it holds only what the host shows.
+    pub discovered: bool,
     /// Site name (`[site] name`), shown in reports.
     pub site: String,
     /// The `[[roles]]`, in file order.

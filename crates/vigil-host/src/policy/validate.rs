@@ -230,6 +230,7 @@ impl Validator<'_> {
                 max_age_days: k.max_age_days,
                 state: k.state.unwrap_or(KeyState::Active),
                 operational: k.operational.unwrap_or(true),
+                discovered: false,
             });
         }
 
@@ -266,7 +267,7 @@ impl Validator<'_> {
                     .unwrap_or(0o640),
                 name: a.name.into_inner(),
                 format: a.format,
-                retention_days: a.retention_days,
+                retention_days: Some(a.retention_days),
                 max_silence_secs,
                 owner: a.owner.unwrap_or_else(|| "root".into()),
                 group: a.group,
@@ -409,6 +410,7 @@ impl Validator<'_> {
 
         Ok(Policy {
             path: self.path.to_path_buf(),
+            discovered: false,
             site: raw.site.map(|s| s.name).unwrap_or_default(),
             roles,
             separation,

@@ -40,6 +40,10 @@ pub struct Context {
     pub policy: Option<Arc<crate::policy::Policy>>,
     /// Time, item and byte bounds of one object's collection.
     pub limits: Limits,
+    /// Without `policy`: the policy discovery makes from the host, on the first probe
+    /// that asks for one ([`keymgmt::discover`]), so content without vigil checks pays
+    /// nothing for it.
+    pub discovered: std::sync::OnceLock<Arc<crate::policy::Policy>>,
 }
 
 impl Context {
@@ -51,6 +55,7 @@ impl Context {
             max_file_size: crate::scan::DEFAULT_MAX_FILE_SIZE,
             policy: None,
             limits: Limits::untimed(),
+            discovered: std::sync::OnceLock::new(),
         }
     }
 

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use super::acl::Acl;
 use super::roles::members;
-use super::{bool_str, policy, selects};
+use super::{bool_str, not_declared, policy, selects};
 use crate::host::accounts::Accounts;
 use crate::policy::KeyState;
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
@@ -116,6 +116,12 @@ impl Probe<Context> for KeyAccessProbe {
                 }
                 let _ = items.push(item);
             }
+        }
+        if items.is_empty() && messages.is_empty() {
+            return not_declared(
+                ctx,
+                "[[roles]] member with a Unix account of this kind, with a file to judge (an operational [[keys]] path or an [[audit_logs]] source)",
+            );
         }
         super::collected(items, messages)
     }

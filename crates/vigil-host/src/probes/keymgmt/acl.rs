@@ -199,6 +199,15 @@ impl Acl {
             .collect()
     }
 
+    /// The permissions of the `other` entry (what every account not matched by an
+    /// owner, user or group entry gets); 0 when the ACL has none.
+    pub fn other_perm(&self) -> u8 {
+        self.entries
+            .iter()
+            .find(|e| e.tag == Tag::Other)
+            .map_or(0, |e| e.perm)
+    }
+
     /// acl(5) access check for a process with `uid` and groups `gids` wanting `want`
     /// (rwx bits). Returns whether access is granted and which entry decided it.
     /// uid 0 is granted read and write whatever the ACL says (CAP_DAC_OVERRIDE).

@@ -25,6 +25,7 @@ pub mod access;
 pub mod acl;
 pub mod audit_config;
 pub mod auditlog;
+pub mod discover;
 pub mod keys;
 pub mod roles;
 pub mod software;
@@ -35,9 +36,6 @@ use crate::policy::Policy;
 use crate::probes::{Collected, Context, Flag, Item, ObjectQuery, Probe, Registry};
 use vigil_core::content::oval::Family;
 
-/// Message of every policy-based object when the scan has no policy.
-pub const NO_POLICY: &str = "no site policy given (--policy)";
-
 /// Registers every vigil probe under [`Family::Vigil`].
 pub fn register(r: &mut Registry) {
     let probes: Vec<Arc<dyn Probe<Context>>> = vec![
@@ -45,6 +43,7 @@ pub fn register(r: &mut Registry) {
         Arc::new(keys::KeyProbe),
         Arc::new(keys::CertificateProbe),
         Arc::new(keys::UndeclaredKeyProbe),
+        Arc::new(keys::PrivateKeyFileProbe),
         Arc::new(roles::RoleProbe),
         Arc::new(roles::RoleConflictProbe),
         Arc::new(roles::SudoersProbe),
@@ -64,22 +63,29 @@ pub fn register(r: &mut Registry) {
     }
 }
 
-/// The policy, or the `not applicable` answer every policy-based object gives without it.
+/// The site policy, or without `--policy` the one discovery makes from the host (once
+/// per scan). Always `Ok`: kept a `Result` so that a probe's early return reads the same
+/// whichever policy it judges against.
 pub(crate) fn policy(ctx: &Context) -> Result<&Policy, Collected> {
-    ctx.policy
-        .as_deref()
-        .ok_or_else(|| Collected::with_flag(Flag::NotApplicable, NO_POLICY))
+    Ok(match ctx.policy.as_deref() {
+        Some(p) => p,
+        None => ctx
+            .discovered
+            .get_or_init(|| Arc::new(discover::discover(&ctx.host, ctx.max_file_size))),
+    })
 }
 
 /// The `not applicable` answer of an object with nothing to examine because the policy
 /// declares nothing under `field` (a policy field path: `[[roles]]`, `[siem] via`,
 /// `[[keys]] state = "destroyed"`). The message names the field that would enable the
 /// check, so a rule that checked nothing never passes silently.
-pub(crate) fn not_declared(_ctx: &Context, field: &str) -> Collected {
-    Collected::with_flag(
-        Flag::NotApplicable,
-        format!("nothing to check: the policy declares no {field}"),
-    )
+pub(crate) fn not_declared(ctx: &Context, field: &str) -> Collected {
+    let msg = if ctx.policy.is_none() {
+        format!("nothing to check: no site policy given (--policy), so no {field} is declared")
+    } else {
+        format!("nothing to check: the policy declares no {field}")
+    };
+    Collected::with_flag(Flag::NotApplicable, msg)
 }
 
 /// Whether `item` is kept by the object's entities that name item fields rather than

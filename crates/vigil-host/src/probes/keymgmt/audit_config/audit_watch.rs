@@ -4,7 +4,7 @@
 //! permissions needed (read and write for keys, write for configuration).
 
 use super::{dir_files, read_text};
-use crate::probes::keymgmt::{bool_str, policy, selects};
+use crate::probes::keymgmt::{bool_str, not_declared, policy, selects};
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
 /// One auditd rule that watches a path: (path, perms, is_dir, source).
@@ -107,8 +107,12 @@ impl Probe<Context> for AuditWatchProbe {
                 targets.push(("keys", p, "rw"));
             }
         }
-        for d in &pol.key_directories {
-            targets.push(("keys", d, "rw"));
+        // Discovery searches whole configuration trees (/etc/ssh); only the key files
+        // it found there need watching.
+        if !pol.discovered {
+            for d in &pol.key_directories {
+                targets.push(("keys", d, "rw"));
+            }
         }
         if let Some(i) = &pol.integrity {
             for p in &i.paths {
@@ -150,6 +154,16 @@ impl Probe<Context> for AuditWatchProbe {
                 }
             }
             let _ = items.push(item);
+        }
+        if items.is_empty() {
+            return not_declared(
+                ctx,
+                if query.selects("target", "kms_config").unwrap_or(false) {
+                    "[integrity] paths (the KMS configuration to watch)"
+                } else {
+                    "active [[keys]] entry with a path"
+                },
+            );
         }
         items.into_collected()
     }

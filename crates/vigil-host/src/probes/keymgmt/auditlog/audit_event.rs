@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use super::{MAX_RECORDS, parse_context, source_events};
 use crate::host::accounts::Accounts;
 use crate::policy::{Policy, time};
-use crate::probes::keymgmt::{bool_str, int_entity, policy, selects};
+use crate::probes::keymgmt::{bool_str, int_entity, not_declared, policy, selects};
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
 /// Does the policy's `[detection] allow` permit `identity` to do `action`?
@@ -51,6 +51,9 @@ impl Probe<Context> for AuditEventProbe {
             Ok(p) => p,
             Err(c) => return c,
         };
+        if pol.audit_logs.is_empty() {
+            return not_declared(ctx, "[[audit_logs]] source");
+        }
         let window = match int_entity(
             query,
             "window_seconds",

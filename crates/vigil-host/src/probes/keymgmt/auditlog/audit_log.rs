@@ -170,7 +170,10 @@ impl Probe<Context> for AuditLogProbe {
                 .chain(old.iter().flat_map(|p| p.events.iter()))
                 .filter_map(|e| e.time)
                 .min();
-            item.push("retention_days_policy", src.retention_days.to_string());
+            item.push("retention_declared", bool_str(src.retention_days.is_some()));
+            if let Some(days) = src.retention_days {
+                item.push("retention_days_policy", days.to_string());
+            }
             item.push("retention_basis", ret.basis.as_str());
             if let Some(d) = ret.days {
                 item.push("retention_days_configured", d.to_string());
@@ -182,12 +185,14 @@ impl Probe<Context> for AuditLogProbe {
             if let Some(k) = kept_days {
                 item.push("retention_days_observed", k.to_string());
             }
-            let meets = match (ret.days, ret.size_based) {
-                (Some(d), _) => d >= src.retention_days,
-                (None, false) => true,
-                (None, true) => kept_days.is_some_and(|k| k >= src.retention_days as i64),
-            };
-            item.push("retention_meets_policy", bool_str(meets));
+            if let Some(days) = src.retention_days {
+                let meets = match (ret.days, ret.size_based) {
+                    (Some(d), _) => d >= days,
+                    (None, false) => true,
+                    (None, true) => kept_days.is_some_and(|k| k >= days as i64),
+                };
+                item.push("retention_meets_policy", bool_str(meets));
+            }
             match keeps(query, &item, OWN_ENTITIES) {
                 Ok(true) => {
                     let _ = items.push(item);
@@ -229,6 +234,7 @@ fn describe(query: &ObjectQuery) -> String {
     {
         what.push_str(match e.name.as_str() {
             "append_only_required" => " and append_only = true",
+            "retention_declared" => " and retention_days",
             "token_records" => {
                 " whose records carry a client token (the only records that show raw mode)"
             }

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::clip;
 use crate::host::fileattrs;
-use crate::probes::keymgmt::policy;
+use crate::probes::keymgmt::{not_declared, policy};
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
 /// The probe of `log_secret_object` (vigil family): private-key blocks and PINs found in
@@ -89,6 +89,12 @@ impl Probe<Context> for LogSecretProbe {
                     }
                 }
             }
+        }
+        if seen.is_empty() {
+            return not_declared(
+                ctx,
+                "log file to search ([[audit_logs]] or [scan] log_paths that exist)",
+            );
         }
         crate::probes::keymgmt::collected(items, messages)
     }

@@ -5,7 +5,7 @@
 use super::material::{self, Kind};
 use super::read_key;
 use crate::policy::{KeyState, time};
-use crate::probes::keymgmt::{bool_str, policy, selects};
+use crate::probes::keymgmt::{bool_str, not_declared, policy, selects};
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
 /// `certificate_object`.
@@ -84,6 +84,9 @@ impl Probe<Context> for CertificateProbe {
                 item.push("spki_sha256", s.as_str());
             }
             let _ = items.push(item);
+        }
+        if items.is_empty() {
+            return not_declared(ctx, "active [[keys]] entry with a certificate");
         }
         items.into_collected()
     }

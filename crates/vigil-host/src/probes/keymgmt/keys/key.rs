@@ -36,6 +36,7 @@ fn key_item(ctx: &Context, acc: &Accounts, key: &Key, now: i64) -> Item {
         item.push("pkcs11_uri", u.as_str());
     }
     item.push("operational", bool_str(key.operational));
+    item.push("declared", bool_str(!key.discovered));
     item.push(
         "storage",
         if key.path.is_some() { "file" } else { "pkcs11" },
@@ -266,8 +267,10 @@ fn describe(query: &ObjectQuery) -> String {
             "fingerprint_declared" => "sha256 or spki_sha256",
             "permissions_declared" => "owner, group or mode",
             "age_declared" => "created and max_age_days",
-            "declared" => "in the policy file (keys found by discovery are present by definition)",
-            "storage" => "path",
+            "declared" => {
+                "declared by the site (a key found by discovery is present by definition)"
+            }
+            "storage" => "a file path",
             other => other,
         })
         .collect();

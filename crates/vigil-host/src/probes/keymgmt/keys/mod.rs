@@ -16,6 +16,7 @@
 pub mod certificate;
 pub mod key;
 pub mod material;
+pub mod readers;
 pub mod undeclared;
 
 use std::os::unix::fs::MetadataExt;
@@ -31,6 +32,7 @@ use super::acl::Acl;
 
 pub use certificate::CertificateProbe;
 pub use key::KeyProbe;
+pub use readers::PrivateKeyFileProbe;
 pub use undeclared::UndeclaredKeyProbe;
 
 /// Key and certificate files are small; anything larger is not key material.
@@ -104,4 +106,133 @@ pub(crate) fn main_key(infos: &[KeyInfo]) -> Option<&KeyInfo> {
         .iter()
         .find(|i| i.kind == Some(Kind::PrivateKey))
         .or_else(|| infos.first())
+}
+
+/// Where vigil found a private key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The path of an active `[[keys]]` entry of the site policy.
+    Declared,
+    /// Under the policy's `[scan] key_directories`, not declared.
+    Undeclared,
+    /// Found by discovery (a scan without `--policy`).
+    Discovered,
+}
+
+impl Source {
+    /// `declared`, `undeclared`, `discovered`: the items' `source` field.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Declared => "declared",
+            Source::Undeclared => "undeclared",
+            Source::Discovered => "discovered",
+        }
+    }
+}
+
+/// A private-key file vigil found, with its content and what it holds.
+pub struct FoundKey {
+    /// The opened file (its metadata is the file's, links resolved).
+    pub file: HostFile,
+    /// The file's bytes (at most [`MAX_KEY_FILE`]).
+    pub data: Vec<u8>,
+    /// The private key in it.
+    pub info: KeyInfo,
+    /// How it was found.
+    pub source: Source,
+    /// The `[[keys]]` name for declared and discovered keys; `None` for undeclared ones.
+    pub name: Option<String>,
+}
+
+/// Every private-key file the scan knows of, once each (by the file it resolves to):
+/// the active keys of the policy (declared or discovered) whose file holds a private
+/// key, then the undeclared ones under `[scan] key_directories`. Files that cannot be
+/// read are reported in the returned messages, never skipped silently.
+pub fn found_private_keys(
+    ctx: &Context,
+    pol: &crate::policy::Policy,
+) -> (Vec<FoundKey>, Vec<String>) {
+    use std::collections::BTreeSet;
+    let mut out = Vec::new();
+    let mut messages = Vec::new();
+    let mut seen: BTreeSet<std::path::PathBuf> = BTreeSet::new();
+    let private = |data: &[u8]| {
+        material::analyse(data)
+            .into_iter()
+            .find(|i| i.kind == Some(Kind::PrivateKey))
+    };
+    for k in &pol.keys {
+        let Some(p) = &k.path else { continue };
+        if k.state != crate::policy::KeyState::Active {
+            // A destroyed key still on disk is destroyed_keys_absent's finding, not an
+            // undeclared key.
+            if let Ok(Some(f)) = ctx.host.resolve(Path::new(p)) {
+                seen.insert(f.real);
+            }
+            continue;
+        }
+        match read_key(ctx, p) {
+            Ok(Some((f, data))) => {
+                if !seen.insert(f.real.clone()) {
+                    continue;
+                }
+                if let Some(info) = private(&data) {
+                    out.push(FoundKey {
+                        file: f,
+                        data,
+                        info,
+                        source: if k.discovered {
+                            Source::Discovered
+                        } else {
+                            Source::Declared
+                        },
+                        name: Some(k.name.clone()),
+                    });
+                }
+            }
+            Ok(None) => {}
+            Err(e) => messages.push(e),
+        }
+        // A declared certificate is public, but a file declared as one is not
+        // searched again as an undeclared key.
+        if let Some(c) = &k.certificate
+            && let Ok(Some(f)) = ctx.host.resolve(Path::new(c))
+        {
+            seen.insert(f.real);
+        }
+    }
+    if pol.discovered {
+        return (out, messages);
+    }
+    for dir in &pol.key_directories {
+        let files = match crate::host::fileattrs::walk_files(&ctx.host, Path::new(dir), 16) {
+            Ok(f) => f,
+            Err(e) => {
+                messages.push(format!("{dir}: {e}"));
+                continue;
+            }
+        };
+        for f in files {
+            if f.meta.len() > MAX_KEY_FILE || !seen.insert(f.real.clone()) {
+                continue;
+            }
+            let data = match f.read(MAX_KEY_FILE) {
+                Ok(d) => d,
+                Err(e) => {
+                    messages.push(e.to_string());
+                    continue;
+                }
+            };
+            if let Some(info) = private(&data) {
+                out.push(FoundKey {
+                    file: f,
+                    data,
+                    info,
+                    source: Source::Undeclared,
+                    name: None,
+                });
+            }
+        }
+    }
+    (out, messages)
 }

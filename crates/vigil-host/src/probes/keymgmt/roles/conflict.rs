@@ -2,6 +2,7 @@
 //! separate (NIST SP 800-130 FR:5.4, separation of duties; CCM IAM-09).
 
 use super::{members, read_accounts};
+use crate::probes::keymgmt::not_declared;
 use crate::probes::keymgmt::policy;
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
@@ -22,6 +23,9 @@ impl Probe<Context> for RoleConflictProbe {
             Ok(a) => a,
             Err(c) => return c,
         };
+        if pol.separation.is_empty() {
+            return not_declared(ctx, "[[separation]] between [[roles]]");
+        }
         let all = members(pol, &acc);
         let mut items = ctx.sink(ctx.deadline());
         let mut seen = std::collections::BTreeSet::new();

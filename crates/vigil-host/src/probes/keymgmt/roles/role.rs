@@ -3,6 +3,7 @@
 //! groups (NIST SP 800-130 FR:5.3).
 
 use super::{members, read_accounts};
+use crate::probes::keymgmt::not_declared;
 use crate::probes::keymgmt::{bool_str, policy, selects};
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
@@ -48,6 +49,9 @@ impl Probe<Context> for RoleProbe {
                 None => item.push_absent("exists"),
             }
             let _ = items.push(item);
+        }
+        if items.is_empty() {
+            return not_declared(ctx, "[[roles]] member");
         }
         items.into_collected()
     }
