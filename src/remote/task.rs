@@ -75,12 +75,24 @@ pub(crate) struct ScanTask {
 
 impl ScanTask {
     /// The task of scanning `content` with `spec`.
-    pub(crate) fn scan(content: Option<PathBuf>, spec: ScanSpec) -> Result<ScanTask, String> {
+    pub(crate) fn scan(content: Option<PathBuf>, mut spec: ScanSpec) -> Result<ScanTask, String> {
+        // A baseline from this machine is checked with a key from this machine: the
+        // policy's `public_key`, when `--baseline-key` does not name one, travels as if
+        // given with it (on the host, the policy's path would name a file of the host).
+        if spec.baseline.file.is_some()
+            && spec.baseline.key.is_none()
+            && let Some(p) = &spec.policy
+        {
+            let pol = vigil_host::policy::Policy::load(p).map_err(|e| e.to_string())?;
+            spec.baseline.key = pol.integrity.and_then(|i| i.public_key).map(PathBuf::from);
+        }
         let mut remote = spec.clone();
         for (i, (name, p)) in [
             ("tailoring", &mut remote.load.tailoring),
             ("policy", &mut remote.policy),
             ("variables", &mut remote.variables),
+            ("baseline", &mut remote.baseline.file),
+            ("baseline-key", &mut remote.baseline.key),
         ]
         .into_iter()
         .enumerate()
@@ -106,16 +118,31 @@ impl ScanTask {
         })
     }
 
-    /// The files the spec names, copied under the names the remote spec gives them.
-    fn spec_files(&self) -> impl Iterator<Item = (String, &PathBuf)> {
-        [
+    /// The files the spec names, copied under the names the remote spec gives them, and
+    /// the baseline's signature (when there is one) beside the baseline's copy.
+    fn spec_files(&self) -> Vec<(String, PathBuf)> {
+        let mut v: Vec<(String, PathBuf)> = [
             ("tailoring", self.spec.load.tailoring.as_ref()),
             ("policy", self.spec.policy.as_ref()),
             ("variables", self.spec.variables.as_ref()),
+            ("baseline", self.spec.baseline.file.as_ref()),
+            ("baseline-key", self.spec.baseline.key.as_ref()),
         ]
         .into_iter()
         .enumerate()
-        .filter_map(|(i, (name, p))| Some((Self::file_name(name, p?, i), p?)))
+        .filter_map(|(i, (name, p))| Some((Self::file_name(name, p?, i), p?.clone())))
+        .collect();
+        if let Some(b) = &self.spec.baseline.file {
+            let sig = vigil_host::baseline::signature::signature_path(b);
+            let copy = v
+                .iter()
+                .find(|(_, p)| p == b)
+                .map(|(n, _)| format!("{n}.sig"));
+            if let Some(name) = copy.filter(|_| sig.exists()) {
+                v.push((name, sig));
+            }
+        }
+        v
     }
 
     /// Adds the files that `content` (as loaded here from the task's CONTENT) reads from
@@ -188,11 +215,8 @@ impl RemoteTask for ScanTask {
                 });
             }
         }
-        for (name, path) in self.spec_files() {
-            v.push(Upload {
-                name,
-                source: path.clone(),
-            });
+        for (name, source) in self.spec_files() {
+            v.push(Upload { name, source });
         }
         v.push(Upload {
             name: SPEC_FILE.into(),
