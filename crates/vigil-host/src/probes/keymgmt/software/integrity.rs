@@ -261,7 +261,8 @@ fn load_baseline(
         let fp = signature::fingerprint(&trusted);
         let Some(sig) = sig else {
             return Err(format!(
-                "{shown}: the baseline must be signed by key {fp} ({origin} {kshown}) but                  has no signature: {sig_shown} not found ({})",
+                "{shown}: the baseline must be signed by key {fp} ({origin} {kshown}) but \
+                 has no signature: {sig_shown} not found ({})",
                 on(side)
             ));
         };

@@ -180,7 +180,7 @@ fn entry_item(
         if !sw.required {
             let mut absent = Item::with_status(
                 crate::probes::ItemStatus::DoesNotExist,
-                format!("{why}; not required (required = true), so its minimums do not apply"),
+                format!("{why}; not required (no `required = true`), so its minimums do not apply"),
             );
             absent.fields = item.fields;
             return Ok(Entry::Absent(absent, format!("{why}: not applicable")));
