@@ -310,6 +310,79 @@ mod tests {
         assert!(none.returned_files().is_empty());
     }
 
+    /// Issue 16: `--baseline` (with its signature) and `--baseline-key` travel with the
+    /// scan; without `--baseline-key`, the policy's `public_key` goes as the key, since
+    /// on the host the policy's path would name the host's file.
+    #[test]
+    fn the_baseline_its_signature_and_key_are_uploaded() {
+        let d = tempfile::tempdir().unwrap();
+        let (base, key) = (d.path().join("kms.baseline"), d.path().join("pub.pem"));
+        std::fs::write(&base, "{}").unwrap();
+        std::fs::write(d.path().join("kms.baseline.sig"), "{}").unwrap();
+        let policy = d.path().join("site.toml");
+        std::fs::write(
+            &policy,
+            format!(
+                "[integrity]\nbaseline = \"/b\"\npaths = [\"/etc\"]\npublic_key = {:?}\n",
+                key.to_str().unwrap()
+            ),
+        )
+        .unwrap();
+        let spec = ScanSpec {
+            policy: Some(policy.clone()),
+            baseline: vigil_host::baseline::ScannerBaseline {
+                file: Some(base.clone()),
+                key: None,
+            },
+            ..Default::default()
+        };
+        let t = ScanTask::scan(None, spec).unwrap();
+        let ups = t.uploads();
+        let names: Vec<_> = ups.iter().map(|u| u.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "f1-policy.toml",
+                "f3-baseline.baseline",
+                "f4-baseline-key.pem",
+                "f3-baseline.baseline.sig",
+                SPEC_FILE
+            ]
+        );
+        assert_eq!(ups[2].source, key);
+        assert_eq!(ups[3].source, d.path().join("kms.baseline.sig"));
+        let sent: ScanSpec =
+            serde_json::from_slice(&std::fs::read(&ups[4].source).unwrap()).unwrap();
+        let got = sent.resolved_against(std::path::Path::new("/tmp/vigil.X"));
+        assert_eq!(
+            got.baseline.file,
+            Some("/tmp/vigil.X/f3-baseline.baseline".into())
+        );
+        assert_eq!(
+            got.baseline.key,
+            Some("/tmp/vigil.X/f4-baseline-key.pem".into())
+        );
+        // Without a signature file beside the baseline, none is uploaded.
+        std::fs::remove_file(d.path().join("kms.baseline.sig")).unwrap();
+        let spec = ScanSpec {
+            baseline: vigil_host::baseline::ScannerBaseline {
+                file: Some(base),
+                key: Some(key),
+            },
+            ..Default::default()
+        };
+        let names: Vec<_> = ScanTask::scan(None, spec)
+            .unwrap()
+            .uploads()
+            .into_iter()
+            .map(|u| u.name)
+            .collect();
+        assert_eq!(
+            names,
+            ["f3-baseline.baseline", "f4-baseline-key.pem", SPEC_FILE]
+        );
+    }
+
     #[test]
     fn scap_outputs_are_written_on_the_host_and_come_back_with_the_json() {
         let mut t = ScanTask::scan(None, ScanSpec::default()).unwrap();
