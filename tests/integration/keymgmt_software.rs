@@ -671,3 +671,60 @@ fn no_integrity_section_is_not_applicable() {
         "{m}"
     );
 }
+
+/// A `--host` scan uploads `--baseline`, its signature and `--baseline-key`: the
+/// baseline on this machine judges the host over ssh as it does locally, and a
+/// baseline tampered with here is refused there.
+#[test]
+fn a_remote_scan_takes_the_baseline_and_its_key_along() {
+    let t = signed();
+    let mut lab = crate::remote::Lab::new();
+    let port = lab.sshd("", "hostkey");
+    let ds = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/content/ccm-log11/vigil-ccm-log11-ds.xml"
+    );
+    let remote = |extra: &[&str]| -> Value {
+        let out = lab
+            .real_scan(Path::new(ds))
+            .args([
+                "--host",
+                &crate::remote::host(port),
+                "--json",
+                "-",
+                "--quiet",
+            ])
+            .args(["--rule", "kms_integrity", "--policy", s(&t.policy)])
+            .args(extra)
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", crate::remote::text(&out)))
+    };
+    let extra = ["--baseline", s(&t.baseline), "--baseline-key", s(&t.public)];
+    let doc = remote(&extra);
+    assert_eq!(
+        result(&doc, "kms_integrity"),
+        "pass",
+        "{}",
+        messages(&doc, "kms_integrity")
+    );
+    let it = items(&doc, INTEGRITY_OBJECT);
+    assert_eq!(field(&it[0], "baseline_signature"), Some("verified"));
+    assert_eq!(
+        field(&it[0], "baseline_key_fingerprint"),
+        Some(fingerprint(&t.public).as_str())
+    );
+    assert_eq!(field(&it[0], "baseline_read_from"), Some("scanner"));
+
+    let text = std::fs::read_to_string(&t.baseline).unwrap();
+    std::fs::write(&t.baseline, text.replacen("\"0644\"", "\"0600\"", 1)).unwrap();
+    let doc = remote(&extra);
+    assert_eq!(result(&doc, "kms_integrity"), "error");
+    assert!(
+        messages(&doc, "kms_integrity").contains("it changed after it was signed"),
+        "{}",
+        messages(&doc, "kms_integrity")
+    );
+    assert!(lab.leftovers().is_empty(), "{:?}", lab.leftovers());
+}
