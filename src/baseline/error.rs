@@ -15,6 +15,10 @@ pub(crate) enum Error {
     Format { path: PathBuf, message: String },
     #[error("{out}: refusing to write the baseline inside the scanned tree {root}")]
     OutInsideTree { out: PathBuf, root: PathBuf },
+    #[error("{path}: baseline signature: {message}")]
+    Signature { path: PathBuf, message: String },
+    #[error("{0}")]
+    Key(String),
     #[error("{0}: no such file or directory")]
     MissingRoot(PathBuf),
     #[error(transparent)]

@@ -16,6 +16,13 @@
 //! entries[]}`, entries sorted by path. Paths that are not UTF-8 are stored with `\xNN`
 //! escapes (and `\\` for a backslash).
 //!
+//! Signed baselines: with `--sign-key KEY.pem` (an Ed25519 PKCS#8 key, read as the
+//! history's `--sign-key`), `create` also writes the detached signature `FILE.sig`
+//! beside the baseline; `check --verify-key PUB.pem` refuses a baseline whose signature
+//! does not verify with that key. The signature format is
+//! `vigil_host::baseline::signature`, which the scan's `kms_integrity` check verifies
+//! too.
+//!
 //! The `vigil baseline` command (arguments, output, exit statuses) is
 //! `crate::cli::baseline`; the file format is `vigil_host::baseline`, which the
 //! `integrity_object` probe reads.
@@ -33,10 +40,16 @@ use scan::Progress;
 
 use vigil_core::osutil::{encode_path, hostname};
 
-pub(crate) use vigil_host::baseline::{Baseline, FORMAT, FileRecord, parse};
+pub(crate) use vigil_host::baseline::{Baseline, FORMAT, FileRecord, parse, signature};
 
-/// Walks `paths`, records every file and writes the baseline to `out`.
-pub(crate) fn create(paths: &[PathBuf], out: &Path, progress: &Progress) -> Result<Baseline> {
+/// Walks `paths`, records every file and writes the baseline to `out`; with `sign`,
+/// also its detached signature `out.sig`.
+pub(crate) fn create(
+    paths: &[PathBuf],
+    out: &Path,
+    sign: Option<&ed25519_dalek::SigningKey>,
+    progress: &Progress,
+) -> Result<Baseline> {
     let mut roots = Vec::new();
     for p in paths {
         let abs = std::path::absolute(p).map_err(Error::io(p))?;
@@ -58,7 +71,64 @@ pub(crate) fn create(paths: &[PathBuf], out: &Path, progress: &Progress) -> Resu
     let mut bytes = serde_json::to_vec_pretty(&b).expect("baseline serializes");
     bytes.push(b'\n');
     crate::outfile::replace(out, &bytes, crate::outfile::NewFile::Private)?;
+    if let Some(key) = sign {
+        crate::outfile::replace(
+            &signature::signature_path(out),
+            &signature::sign(&bytes, key),
+            crate::outfile::NewFile::Private,
+        )?;
+    }
     Ok(b)
+}
+
+/// The Ed25519 signing key of `--sign-key`, read as the history reads its own.
+pub(crate) fn signing_key(path: &Path) -> Result<ed25519_dalek::SigningKey> {
+    crate::history::ledger::load_signing_key(path).map_err(|e| Error::Key(e.to_string()))
+}
+
+/// Reads the baseline `file` and, with `verify_key`, checks that `FILE.sig` is its
+/// signature by that key (the bytes verified are the bytes parsed, read once). Returns
+/// the baseline and the verifying key's fingerprint; a missing or bad signature is an
+/// error.
+pub(crate) fn load_verified(
+    file: &Path,
+    verify_key: Option<&Path>,
+) -> Result<(Baseline, Option<String>)> {
+    let data = vigil_core::osutil::read_whole_input(file).map_err(Error::io(file))?;
+    let mut signed_by = None;
+    if let Some(kpath) = verify_key {
+        let (kbytes, _) = vigil_core::osutil::read_input(kpath, signature::MAX_KEY_SIZE)
+            .map_err(Error::io(kpath))?;
+        let key = signature::public_key(&kbytes).map_err(|message| Error::Signature {
+            path: kpath.to_path_buf(),
+            message,
+        })?;
+        let sig_path = signature::signature_path(file);
+        let sig = match vigil_core::osutil::read_input(&sig_path, signature::MAX_SIGNATURE_SIZE) {
+            Ok((b, _)) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::Signature {
+                    path: file.to_path_buf(),
+                    message: format!(
+                        "no signature: {} not found (sign with `vigil baseline create \
+                         --sign-key`)",
+                        sig_path.display()
+                    ),
+                });
+            }
+            Err(e) => return Err(Error::io(&sig_path)(e)),
+        };
+        signature::verify(&data, &sig, &key).map_err(|message| Error::Signature {
+            path: sig_path.clone(),
+            message,
+        })?;
+        signed_by = Some(signature::fingerprint(&key));
+    }
+    let b = parse(&data).map_err(|message| Error::Format {
+        path: file.to_path_buf(),
+        message,
+    })?;
+    Ok((b, signed_by))
 }
 
 fn refuse_out_inside(out: &Path, roots: &[PathBuf]) -> Result<()> {
@@ -81,12 +151,9 @@ fn refuse_out_inside(out: &Path, roots: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
+#[cfg(test)]
 pub(crate) fn load(file: &Path) -> Result<Baseline> {
-    let bytes = vigil_core::osutil::read_whole_input(file).map_err(Error::io(file))?;
-    parse(&bytes).map_err(|message| Error::Format {
-        path: file.to_path_buf(),
-        message,
-    })
+    load_verified(file, None).map(|(b, _)| b)
 }
 
 /// One changed attribute: name, old value, new value.
@@ -281,7 +348,7 @@ mod tests {
         let (d, t) = tree();
         let out = d.path().join("base.json");
         let (t2, out2) = (t.clone(), out.clone());
-        let b = within(move || create(&[t2], &out2, &quiet()).unwrap());
+        let b = within(move || create(&[t2], &out2, None, &quiet()).unwrap());
         assert_eq!(load(&out).unwrap(), b);
         // tree, a.txt, bad\xffname, fifo, l1, l2, sub, sub/key.pem, sub/loop, sub/deeper,
         // sub/deeper/big, sub/deeper/up
@@ -346,6 +413,7 @@ mod tests {
             command: BaselineCommand::Check {
                 file: file.to_path_buf(),
                 json: false,
+                verify_key: None,
             },
         };
         let mut out = Vec::new();
@@ -367,7 +435,7 @@ mod tests {
     fn check_lists_added_removed_and_changed_attributes() {
         let (d, t) = tree();
         let out = d.path().join("base.json");
-        create(std::slice::from_ref(&t), &out, &quiet()).unwrap();
+        create(std::slice::from_ref(&t), &out, None, &quiet()).unwrap();
         std::fs::write(t.join("a.txt"), "hellO\n").unwrap();
         std::fs::set_permissions(
             t.join("sub/key.pem"),
@@ -432,11 +500,17 @@ mod tests {
     fn refuses_to_write_into_the_scanned_tree() {
         let (_d, t) = tree();
         let before = std::fs::read_dir(&t).unwrap().count();
-        let e = create(std::slice::from_ref(&t), &t.join("sub/base.json"), &quiet()).unwrap_err();
+        let e = create(
+            std::slice::from_ref(&t),
+            &t.join("sub/base.json"),
+            None,
+            &quiet(),
+        )
+        .unwrap_err();
         assert!(matches!(e, Error::OutInsideTree { .. }), "{e}");
         assert_eq!(std::fs::read_dir(&t).unwrap().count(), before);
         assert!(matches!(
-            create(&[t.join("missing")], &t.join("../x.json"), &quiet()),
+            create(&[t.join("missing")], &t.join("../x.json"), None, &quiet()),
             Err(Error::MissingRoot(_))
         ));
     }

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::baseline::scan::{self, Progress};
-use crate::baseline::{Changes, Error, Result, compare, create, load};
+use crate::baseline::{Changes, Error, Result, compare, create, load_verified, signing_key};
 use crate::exit::Exit;
 use vigil_core::osutil::decode_path;
 
@@ -26,6 +26,10 @@ pub(crate) enum BaselineCommand {
         /// Files or directories to record (symbolic links are recorded, not followed).
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
+        /// Also write FILE.sig, a detached signature by this Ed25519 private key
+        /// (PKCS#8 PEM, as `openssl genpkey -algorithm ed25519` writes).
+        #[arg(long, value_name = "KEY.pem")]
+        sign_key: Option<PathBuf>,
     },
     /// Compare the paths recorded in FILE with their current state; exit 2 on changes.
     Check {
@@ -34,6 +38,10 @@ pub(crate) enum BaselineCommand {
         /// Print the changes as JSON.
         #[arg(long)]
         json: bool,
+        /// Refuse the baseline (exit 1) unless FILE.sig is its signature by this
+        /// Ed25519 public key (PEM).
+        #[arg(long, value_name = "PUB.pem")]
+        verify_key: Option<PathBuf>,
     },
 }
 
@@ -55,8 +63,13 @@ pub(crate) fn run_to(
             .map_err(Error::io("<stdout>"))
     };
     match &args.command {
-        BaselineCommand::Create { out: file, paths } => {
-            let b = create(paths, file, progress)?;
+        BaselineCommand::Create {
+            out: file,
+            paths,
+            sign_key,
+        } => {
+            let key = sign_key.as_deref().map(signing_key).transpose()?;
+            let b = create(paths, file, key.as_ref(), progress)?;
             let files = b.entries.iter().filter(|e| e.kind == "file").count();
             let errors = b.entries.iter().filter(|e| e.error.is_some()).count();
             w(
@@ -69,10 +82,25 @@ pub(crate) fn run_to(
                     errors
                 ),
             )?;
+            if let Some(k) = &key {
+                w(
+                    out,
+                    format!(
+                        "{}: signed by key {}\n",
+                        crate::baseline::signature::signature_path(file).display(),
+                        crate::baseline::signature::fingerprint(&k.verifying_key())
+                    ),
+                )?;
+            }
             Ok(Exit::Clean)
         }
-        BaselineCommand::Check { file, json } => {
-            let old = load(file)?;
+        BaselineCommand::Check {
+            file,
+            json,
+            verify_key,
+        } => {
+            // The signature first: nothing is compared against a forged baseline.
+            let (old, signed_by) = load_verified(file, verify_key.as_deref())?;
             let roots: Vec<PathBuf> = old
                 .roots
                 .iter()
@@ -86,6 +114,9 @@ pub(crate) fn run_to(
                     format!("{}\n", serde_json::to_string(&changes).expect("serializes")),
                 )?;
             } else {
+                if let Some(fp) = &signed_by {
+                    w(out, format!("signature verified: key {fp}\n"))?;
+                }
                 w(out, render(&changes, now.len()))?;
             }
             Ok(Exit::findings_if(!changes.is_empty()))

@@ -139,6 +139,15 @@ pub(crate) struct ScanArgs {
     /// Site key-management policy (TOML) for the bundled benchmark.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+    /// Integrity baseline (`vigil baseline create`) on this machine, never looked up
+    /// under --root: used instead of the policy's `[integrity] baseline`, so the host
+    /// scanned cannot edit it. A remote scan uploads it (and FILE.sig).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Require the integrity baseline to be signed (FILE.sig) by this Ed25519 public key
+    /// (PEM, on this machine); overrides `[integrity] public_key`.
+    #[arg(long, value_name = "PUB.pem")]
+    pub baseline_key: Option<PathBuf>,
     /// Files larger than this many bytes are not read for content or hashes.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE_SIZE)]
     pub max_file_size: u64,
@@ -184,7 +193,7 @@ pub(crate) struct ScanArgs {
         value_name = "FILE",
         conflicts_with_all = [
             "profile", "rules", "skip_rules", "assume_platforms", "tailoring", "vars", "variables",
-            "policy", "max_file_size", "max_items", "datastream_id", "xccdf_id",
+            "policy", "baseline", "baseline_key", "max_file_size", "max_items", "datastream_id", "xccdf_id",
             "max_content_size", "object_timeout", "max_object_items", "max_object_bytes",
             "regex_match_limit", "regex_depth_limit",
         ]
@@ -232,6 +241,10 @@ impl ScanArgs {
             },
             policy: self.policy.clone(),
             variables: self.variables.clone(),
+            baseline: vigil_host::baseline::ScannerBaseline {
+                file: self.baseline.clone(),
+                key: self.baseline_key.clone(),
+            },
             max_file_size: self.max_file_size,
             max_items_per_object: self.max_items,
             limits: Limits {

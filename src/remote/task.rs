@@ -75,12 +75,24 @@ pub(crate) struct ScanTask {
 
 impl ScanTask {
     /// The task of scanning `content` with `spec`.
-    pub(crate) fn scan(content: Option<PathBuf>, spec: ScanSpec) -> Result<ScanTask, String> {
+    pub(crate) fn scan(content: Option<PathBuf>, mut spec: ScanSpec) -> Result<ScanTask, String> {
+        // A baseline from this machine is checked with a key from this machine: the
+        // policy's `public_key`, when `--baseline-key` does not name one, travels as if
+        // given with it (on the host, the policy's path would name a file of the host).
+        if spec.baseline.file.is_some()
+            && spec.baseline.key.is_none()
+            && let Some(p) = &spec.policy
+        {
+            let pol = vigil_host::policy::Policy::load(p).map_err(|e| e.to_string())?;
+            spec.baseline.key = pol.integrity.and_then(|i| i.public_key).map(PathBuf::from);
+        }
         let mut remote = spec.clone();
         for (i, (name, p)) in [
             ("tailoring", &mut remote.load.tailoring),
             ("policy", &mut remote.policy),
             ("variables", &mut remote.variables),
+            ("baseline", &mut remote.baseline.file),
+            ("baseline-key", &mut remote.baseline.key),
         ]
         .into_iter()
         .enumerate()
@@ -106,16 +118,31 @@ impl ScanTask {
         })
     }
 
-    /// The files the spec names, copied under the names the remote spec gives them.
-    fn spec_files(&self) -> impl Iterator<Item = (String, &PathBuf)> {
-        [
+    /// The files the spec names, copied under the names the remote spec gives them, and
+    /// the baseline's signature (when there is one) beside the baseline's copy.
+    fn spec_files(&self) -> Vec<(String, PathBuf)> {
+        let mut v: Vec<(String, PathBuf)> = [
             ("tailoring", self.spec.load.tailoring.as_ref()),
             ("policy", self.spec.policy.as_ref()),
             ("variables", self.spec.variables.as_ref()),
+            ("baseline", self.spec.baseline.file.as_ref()),
+            ("baseline-key", self.spec.baseline.key.as_ref()),
         ]
         .into_iter()
         .enumerate()
-        .filter_map(|(i, (name, p))| Some((Self::file_name(name, p?, i), p?)))
+        .filter_map(|(i, (name, p))| Some((Self::file_name(name, p?, i), p?.clone())))
+        .collect();
+        if let Some(b) = &self.spec.baseline.file {
+            let sig = vigil_host::baseline::signature::signature_path(b);
+            let copy = v
+                .iter()
+                .find(|(_, p)| p == b)
+                .map(|(n, _)| format!("{n}.sig"));
+            if let Some(name) = copy.filter(|_| sig.exists()) {
+                v.push((name, sig));
+            }
+        }
+        v
     }
 
     /// Adds the files that `content` (as loaded here from the task's CONTENT) reads from
@@ -188,11 +215,8 @@ impl RemoteTask for ScanTask {
                 });
             }
         }
-        for (name, path) in self.spec_files() {
-            v.push(Upload {
-                name,
-                source: path.clone(),
-            });
+        for (name, source) in self.spec_files() {
+            v.push(Upload { name, source });
         }
         v.push(Upload {
             name: SPEC_FILE.into(),
@@ -284,6 +308,79 @@ mod tests {
             ["scan", "--spec", "/d/scan-spec.json", "--json", "-"]
         );
         assert!(none.returned_files().is_empty());
+    }
+
+    /// Issue 16: `--baseline` (with its signature) and `--baseline-key` travel with the
+    /// scan; without `--baseline-key`, the policy's `public_key` goes as the key, since
+    /// on the host the policy's path would name the host's file.
+    #[test]
+    fn the_baseline_its_signature_and_key_are_uploaded() {
+        let d = tempfile::tempdir().unwrap();
+        let (base, key) = (d.path().join("kms.baseline"), d.path().join("pub.pem"));
+        std::fs::write(&base, "{}").unwrap();
+        std::fs::write(d.path().join("kms.baseline.sig"), "{}").unwrap();
+        let policy = d.path().join("site.toml");
+        std::fs::write(
+            &policy,
+            format!(
+                "[integrity]\nbaseline = \"/b\"\npaths = [\"/etc\"]\npublic_key = {:?}\n",
+                key.to_str().unwrap()
+            ),
+        )
+        .unwrap();
+        let spec = ScanSpec {
+            policy: Some(policy.clone()),
+            baseline: vigil_host::baseline::ScannerBaseline {
+                file: Some(base.clone()),
+                key: None,
+            },
+            ..Default::default()
+        };
+        let t = ScanTask::scan(None, spec).unwrap();
+        let ups = t.uploads();
+        let names: Vec<_> = ups.iter().map(|u| u.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "f1-policy.toml",
+                "f3-baseline.baseline",
+                "f4-baseline-key.pem",
+                "f3-baseline.baseline.sig",
+                SPEC_FILE
+            ]
+        );
+        assert_eq!(ups[2].source, key);
+        assert_eq!(ups[3].source, d.path().join("kms.baseline.sig"));
+        let sent: ScanSpec =
+            serde_json::from_slice(&std::fs::read(&ups[4].source).unwrap()).unwrap();
+        let got = sent.resolved_against(std::path::Path::new("/tmp/vigil.X"));
+        assert_eq!(
+            got.baseline.file,
+            Some("/tmp/vigil.X/f3-baseline.baseline".into())
+        );
+        assert_eq!(
+            got.baseline.key,
+            Some("/tmp/vigil.X/f4-baseline-key.pem".into())
+        );
+        // Without a signature file beside the baseline, none is uploaded.
+        std::fs::remove_file(d.path().join("kms.baseline.sig")).unwrap();
+        let spec = ScanSpec {
+            baseline: vigil_host::baseline::ScannerBaseline {
+                file: Some(base),
+                key: Some(key),
+            },
+            ..Default::default()
+        };
+        let names: Vec<_> = ScanTask::scan(None, spec)
+            .unwrap()
+            .uploads()
+            .into_iter()
+            .map(|u| u.name)
+            .collect();
+        assert_eq!(
+            names,
+            ["f3-baseline.baseline", "f4-baseline-key.pem", SPEC_FILE]
+        );
     }
 
     #[test]

@@ -2,10 +2,14 @@
 //! `integrity_object` probe's input: JSON `{format: "vigil-baseline", version: 1,
 //! created, host, roots[], entries[]}`, entries sorted by path; paths that are not UTF-8
 //! are stored with `\xNN` escapes (and `\\` for a backslash). The command that writes
-//! and checks baselines is the binary's; this crate only reads them (from the scanned
-//! host).
+//! and checks baselines is the binary's; this crate reads them (from the scanned host,
+//! or from the scanning machine with `vigil scan --baseline`, see [`ScannerBaseline`])
+//! and defines their detached signatures ([`signature`]).
+
+pub mod signature;
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -91,4 +95,28 @@ pub fn parse(bytes: &[u8]) -> std::result::Result<Baseline, String> {
         return Err(format!("format {} version {}", b.format, b.version));
     }
     Ok(b)
+}
+
+/// `vigil scan --baseline FILE --baseline-key PUB.pem`: the integrity baseline and the
+/// key its signature must verify with, both on the scanning machine (never resolved
+/// under `--root`), overriding `[integrity] baseline` and `public_key`. A remote scan
+/// uploads them with the scan (and `FILE.sig` beside the baseline).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScannerBaseline {
+    /// `--baseline`: a baseline file on the scanning machine.
+    pub file: Option<PathBuf>,
+    /// `--baseline-key`: the Ed25519 public key (PEM) that must have signed the baseline.
+    pub key: Option<PathBuf>,
+}
+
+impl ScannerBaseline {
+    /// Its files taken relative to `base` (as [`crate::scan::ScanSpec::resolved_against`]).
+    pub fn resolve_against(&mut self, base: &Path) {
+        for p in [&mut self.file, &mut self.key].into_iter().flatten() {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+    }
 }

@@ -44,6 +44,8 @@ pub struct ScanSpec {
     pub policy: Option<PathBuf>,
     /// `--variables`: an OVAL variables document giving external variables' values.
     pub variables: Option<PathBuf>,
+    /// `--baseline`, `--baseline-key`: the integrity baseline kept on the scanning machine.
+    pub baseline: crate::baseline::ScannerBaseline,
     /// `--max-file-size`: files larger than this are not read for content or hashes.
     pub max_file_size: u64,
     /// `--max-items`: most items kept per object in the results document.
@@ -62,6 +64,7 @@ impl Default for ScanSpec {
             load: Default::default(),
             policy: None,
             variables: None,
+            baseline: Default::default(),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             max_items_per_object: DEFAULT_MAX_ITEMS,
             limits: Limits::default(),
@@ -86,6 +89,7 @@ impl ScanSpec {
                 *p = base.join(&*p);
             }
         }
+        self.baseline.resolve_against(base);
         self
     }
 }
@@ -116,6 +120,8 @@ pub struct ScanConfig {
     /// The `--variables` document: values of OVAL external variables (for OVAL content,
     /// `--var` overrides it; for XCCDF content, Values the checks export do).
     pub variables: Option<Arc<OvalVariables>>,
+    /// `--baseline`, `--baseline-key`, handed to the `integrity_object` probe.
+    pub baseline: crate::baseline::ScannerBaseline,
     /// Told the phases, object counts and each result as the scan goes (the binary
     /// shows a bar or `--progress` lines); `None`: nobody watches.
     pub progress: Option<Arc<dyn vigil_core::engine::ScanProgress>>,
@@ -154,6 +160,7 @@ impl ScanConfig {
             policy_path: spec.policy.as_ref().map(|p| p.display().to_string()),
             policy,
             variables,
+            baseline: spec.baseline.clone(),
             progress: None,
         })
     }
@@ -280,6 +287,7 @@ pub fn run(
     ctx.max_file_size = config.max_file_size;
     ctx.limits = config.limits;
     ctx.policy = config.policy.clone();
+    ctx.baseline = config.baseline.clone();
     vigil_core::values::pattern::set_limits(config.regex_limits);
 
     let profile = xccdf::resolve_profile(content, config.selection.profile.as_deref())?;

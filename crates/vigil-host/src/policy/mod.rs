@@ -15,11 +15,13 @@
 pub mod model;
 mod raw;
 pub mod time;
+pub mod upstream;
 mod validate;
 
 use std::path::{Path, PathBuf};
 
 pub use model::*;
+pub use upstream::UpstreamVersion;
 pub use validate::{lenient_semver, parse_acl_entry, parse_duration};
 
 use raw::RawPolicy;

@@ -246,19 +246,31 @@ pub struct Software {
     pub package: Option<String>,
     /// Minimum Debian version (dpkg ordering).
     pub min_version: Option<String>,
-    /// Minimum upstream version (semantic versioning), compared with the upstream part
-    /// of the package version or with the version read from `version_file`.
-    pub min_upstream: Option<semver::Version>,
+    /// Minimum upstream version, compared with the upstream part of the package version
+    /// or with the version read from `version_file`, in the order of
+    /// [`super::upstream`] (semantic versioning extended to letter releases such as
+    /// `1.1.1w` and `9.2p1`).
+    pub min_upstream: Option<super::UpstreamVersion>,
     /// For software not installed by dpkg: a file holding its version.
     pub version_file: Option<String>,
+    /// `required = true`: the software must be installed, so its absence fails the
+    /// check. Otherwise (the default) the minimum applies only where it is installed,
+    /// and an absent entry is not applicable.
+    pub required: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 /// The `[integrity]` section: files that must match a known-good baseline.
 pub struct Integrity {
-    /// Baseline file: as `vigil baseline create` writes it, or the older
-    /// `sha256 mode owner group acl path` lines.
+    /// Baseline file, as `vigil baseline create` writes it: absolute, on the scanned
+    /// host (read under `--root`). `vigil scan --baseline FILE` replaces it with a file
+    /// on the scanning machine.
     pub baseline: String,
+    /// `public_key`: an Ed25519 public key (PEM SubjectPublicKeyInfo) whose signature
+    /// the baseline must carry (`BASELINE.sig`, see [`crate::baseline::signature`]).
+    /// Read on the scanning machine when the baseline comes from `--baseline`, on the
+    /// scanned host (under `--root`) otherwise. `None`: no signature required.
+    pub public_key: Option<String>,
     /// Files or directories (absolute, on the scanned host) whose regular files must
     /// match the baseline; files added or removed count as differences.
     pub paths: Vec<String>,

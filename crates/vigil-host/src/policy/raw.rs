@@ -152,6 +152,8 @@ pub(super) struct RawSoftware {
     pub(super) min_upstream: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) version_file: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) required: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -159,6 +161,8 @@ pub(super) struct RawSoftware {
 pub(super) struct RawIntegrity {
     pub(super) baseline: Spanned<String>,
     pub(super) paths: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) public_key: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

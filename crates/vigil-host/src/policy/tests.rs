@@ -33,8 +33,8 @@ fn example_policy_loads() {
     assert_eq!(p.audit_logs[1].max_silence_secs, 3600);
     assert!(p.audit_logs[1].append_only);
     assert_eq!(
-        p.software[0].min_upstream,
-        Some(semver::Version::new(1, 15, 2))
+        p.software[0].min_upstream.as_ref().map(|v| v.as_str()),
+        Some("1.15.2")
     );
     assert_eq!(p.detection.allow.len(), 3);
     assert_eq!(
@@ -181,5 +181,37 @@ fn policy_value_ids_match_the_benchmark() {
         set.len(),
         fed.len(),
         "the policy sets Values benchmark.toml does not mark: {set:?}"
+    );
+}
+
+/// Issue 16: `min_upstream` takes letter releases; garbage is refused naming the field.
+#[test]
+fn min_upstream_takes_letter_releases_and_refuses_garbage() {
+    let base = "[[software]]\nname = \"OpenSSL\"\npackage = \"openssl\"\n";
+    for good in ["1.1.1x", "9.3p1", "2.4", "1.15.2+ent", "3.0.13-rc1"] {
+        let p = Policy::parse(
+            &format!("{base}min_upstream = \"{good}\"\n"),
+            Path::new("site.toml"),
+        )
+        .unwrap();
+        assert_eq!(p.software[0].min_upstream.as_ref().unwrap().as_str(), good);
+        assert!(!p.software[0].required);
+    }
+    let e = err_of(&format!("{base}min_upstream = \"latest\"\n"));
+    assert_eq!(
+        e,
+        "site.toml:4:16: software[0].min_upstream: 'latest' is not an upstream version such \
+         as \"1.15.2\", \"1.1.1w\" or \"9.2p1\": does not start with a digit"
+    );
+    let p = Policy::parse(
+        &format!("{base}min_upstream = \"1.1.1x\"\nrequired = true\n"),
+        Path::new("site.toml"),
+    )
+    .unwrap();
+    assert!(p.software[0].required);
+    let e = err_of("[integrity]\nbaseline = \"/b\"\npaths = [\"/etc\"]\npublic_key = \"k.pem\"\n");
+    assert!(
+        e.starts_with("site.toml:4:14: integrity.public_key:"),
+        "{e}"
     );
 }

@@ -15,6 +15,7 @@ use super::model::{
     Role, Separation, Siem, Software,
 };
 use super::raw::RawPolicy;
+use super::upstream::UpstreamVersion;
 use super::{PolicyError, line_col, time};
 /// Checks a raw policy and builds the model; errors carry the field's position in
 /// `text`, the file at `path`.
@@ -336,11 +337,15 @@ impl Validator<'_> {
             }
             let min_upstream = match &s.min_upstream {
                 None => None,
-                Some(v) => Some(lenient_semver(v.get_ref()).ok_or_else(|| {
+                Some(v) => Some(UpstreamVersion::parse(v.get_ref()).map_err(|e| {
                     self.err(
                         v.span(),
                         f("min_upstream"),
-                        format!("'{}' is not a semantic version", v.get_ref()),
+                        format!(
+                            "'{}' is not an upstream version such as \"1.15.2\", \"1.1.1w\" \
+                             or \"9.2p1\": {e}",
+                            v.get_ref()
+                        ),
                     )
                 })?),
             };
@@ -354,6 +359,7 @@ impl Validator<'_> {
                     .as_ref()
                     .map(|p| self.abs_path(p, &f("version_file")))
                     .transpose()?,
+                required: s.required.unwrap_or(false),
             });
         }
 
@@ -366,6 +372,11 @@ impl Validator<'_> {
                     .iter()
                     .map(|p| self.abs_path(p, "integrity.paths"))
                     .collect::<Result<_, _>>()?,
+                public_key: i
+                    .public_key
+                    .as_ref()
+                    .map(|p| self.abs_path(p, "integrity.public_key"))
+                    .transpose()?,
             }),
         };
 

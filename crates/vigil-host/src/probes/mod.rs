@@ -38,6 +38,9 @@ pub struct Context {
     /// The site key-management policy (`--policy`); vigil's own key-management probes
     /// are not applicable without one.
     pub policy: Option<Arc<crate::policy::Policy>>,
+    /// `--baseline`, `--baseline-key`: the integrity baseline on the scanning machine,
+    /// which the `integrity_object` probe reads instead of `[integrity] baseline`.
+    pub baseline: crate::baseline::ScannerBaseline,
     /// Time, item and byte bounds of one object's collection.
     pub limits: Limits,
     /// Without `policy`: the policy discovery makes from the host, on the first probe
@@ -54,6 +57,7 @@ impl Context {
             host,
             max_file_size: crate::scan::DEFAULT_MAX_FILE_SIZE,
             policy: None,
+            baseline: Default::default(),
             limits: Limits::untimed(),
             discovered: std::sync::OnceLock::new(),
         }

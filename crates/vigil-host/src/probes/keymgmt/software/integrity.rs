@@ -3,6 +3,13 @@
 //! group and named ACL entries compared with the baseline file, which `vigil baseline
 //! create` writes ([`crate::baseline`]); nothing else is read as a baseline (see
 //! [`parse_baseline`]).
+//!
+//! The baseline is `[integrity] baseline` on the scanned host (under `--root`), or
+//! `vigil scan --baseline FILE` on the scanning machine, out of reach of whoever
+//! controls the host. With a trusted key (`vigil scan --baseline-key`, or `[integrity]
+//! public_key`, read where the baseline is) its detached signature `FILE.sig`
+//! ([`crate::baseline::signature`]) must verify, or the object is an error saying why;
+//! nothing is compared against a baseline that could have been forged.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -10,7 +17,7 @@ use std::path::Path;
 use crate::host::accounts::Accounts;
 use crate::host::fileattrs;
 use crate::probes::keymgmt::keys::file_facts;
-use crate::probes::keymgmt::{bool_str, policy, selects, sha256_hex};
+use crate::probes::keymgmt::{bool_str, not_declared, policy, selects, sha256_hex};
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
 /// What the baseline says of one file.
@@ -123,8 +130,154 @@ fn from_vigil_baseline(
         .collect()
 }
 
+/// Largest baseline file read (a baseline of a whole KMS install is a few MiB).
+const MAX_BASELINE_SIZE: u64 = 64 << 20;
+
+/// Where a file named for the integrity check is read: on the scanning machine (a
+/// `--baseline` or `--baseline-key` flag, and `public_key` beside a `--baseline`), or
+/// on the scanned host (under `--root`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Scanner,
+    Host,
+}
+
+impl Side {
+    fn as_str(self) -> &'static str {
+        match self {
+            Side::Scanner => "scanner",
+            Side::Host => "host",
+        }
+    }
+}
+
+/// `path` on `side`, at most `max` bytes; `Ok(None)` when it does not exist.
+fn read_on(ctx: &Context, side: Side, path: &Path, max: u64) -> Result<Option<Vec<u8>>, String> {
+    match side {
+        Side::Host => ctx.host.read_file(path, max).map_err(|e| e.to_string()),
+        Side::Scanner => match vigil_core::osutil::read_input(path, max) {
+            Ok((_, true)) => Err(format!("larger than {max} bytes")),
+            Ok((b, false)) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.to_string()),
+        },
+    }
+}
+
+/// The baseline the comparison uses and what vouches for it, reported on every item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Provenance {
+    /// The baseline file's path where it was read.
+    pub path: String,
+    /// `scanner` (`vigil scan --baseline`) or `host` (`[integrity] baseline`, under
+    /// `--root`).
+    pub read_from: &'static str,
+    /// `verified` (its signature verified with the trusted key), `not_checked` (a
+    /// signature file is beside it but no key was given) or `unsigned`.
+    pub signature: &'static str,
+    /// The fingerprint of the key that verified it (`sha256:...`), and where that key
+    /// came from (`--baseline-key PATH` or `[integrity] public_key PATH`, on which side).
+    pub verified_by: Option<(String, String)>,
+}
+
+impl Provenance {
+    fn annotate(&self, item: &mut Item) {
+        item.push("baseline", self.path.as_str());
+        item.push("baseline_read_from", self.read_from);
+        item.push("baseline_signature", self.signature);
+        match &self.verified_by {
+            Some((fp, key)) => {
+                item.push("baseline_key_fingerprint", fp.as_str());
+                item.push("baseline_key", key.as_str());
+            }
+            None => item.push_absent("baseline_key_fingerprint"),
+        }
+    }
+}
+
+/// Reads the baseline (from `--baseline` on the scanning machine, or `[integrity]
+/// baseline` on the host) and, when a key is given (`--baseline-key`, or `[integrity]
+/// public_key`), verifies its signature `BASELINE.sig`; any failure is the reason the
+/// object is an error.
+fn load_baseline(
+    integ: &crate::policy::Integrity,
+    ctx: &Context,
+    acc: &Accounts,
+) -> Result<(BTreeMap<String, BaselineEntry>, Provenance), String> {
+    use crate::baseline::signature;
+    let (path, side) = match &ctx.baseline.file {
+        Some(f) => (f.clone(), Side::Scanner),
+        None => (std::path::PathBuf::from(&integ.baseline), Side::Host),
+    };
+    let shown = path.display().to_string();
+    let on = |s: Side| match s {
+        Side::Scanner => "on the scanning machine",
+        Side::Host => "on the scanned host",
+    };
+    let data = match read_on(ctx, side, &path, MAX_BASELINE_SIZE) {
+        Ok(Some(d)) => d,
+        Ok(None) => {
+            return Err(format!(
+                "{shown}: integrity baseline not found ({})",
+                on(side)
+            ));
+        }
+        Err(e) => return Err(format!("{shown}: {e}")),
+    };
+    // The trusted key: the flag, else the policy's, read where the baseline is.
+    let key = match (&ctx.baseline.key, &integ.public_key) {
+        (Some(k), _) => Some((k.clone(), Side::Scanner, "--baseline-key")),
+        (None, Some(k)) => Some((std::path::PathBuf::from(k), side, "[integrity] public_key")),
+        (None, None) => None,
+    };
+    let sig_path = signature::signature_path(&path);
+    let sig_shown = sig_path.display().to_string();
+    let sig = read_on(ctx, side, &sig_path, signature::MAX_SIGNATURE_SIZE)
+        .map_err(|e| format!("{sig_shown}: {e}"))?;
+    let mut prov = Provenance {
+        path: shown.clone(),
+        read_from: side.as_str(),
+        signature: if sig.is_some() {
+            "not_checked"
+        } else {
+            "unsigned"
+        },
+        verified_by: None,
+    };
+    if let Some((kpath, kside, origin)) = key {
+        let kshown = kpath.display().to_string();
+        let trusted = match read_on(ctx, kside, &kpath, signature::MAX_KEY_SIZE) {
+            Ok(Some(b)) => {
+                signature::public_key(&b).map_err(|e| format!("{origin} {kshown}: {e}"))?
+            }
+            Ok(None) => {
+                return Err(format!(
+                    "{origin} {kshown}: public key not found ({})",
+                    on(kside)
+                ));
+            }
+            Err(e) => return Err(format!("{origin} {kshown}: {e}")),
+        };
+        let fp = signature::fingerprint(&trusted);
+        let Some(sig) = sig else {
+            return Err(format!(
+                "{shown}: the baseline must be signed by key {fp} ({origin} {kshown}) but \
+                 has no signature: {sig_shown} not found ({})",
+                on(side)
+            ));
+        };
+        signature::verify(&data, &sig, &trusted)
+            .map_err(|e| format!("{shown}: signature {sig_shown}: {e}"))?;
+        prov.signature = "verified";
+        prov.verified_by = Some((fp, format!("{origin} {kshown} ({})", on(kside))));
+    }
+    let b = parse_baseline(&data, acc).map_err(|e| format!("{shown}: {e}"))?;
+    Ok((b, prov))
+}
+
 /// The probe of `integrity_object` (vigil family): each file of `[integrity] paths`
-/// compared with the baseline.
+/// compared with the baseline. Every item names the baseline, where it was read and
+/// the key that verified its signature ([`Provenance`]).
 pub struct IntegrityProbe;
 
 impl Probe<Context> for IntegrityProbe {
@@ -138,27 +291,15 @@ impl Probe<Context> for IntegrityProbe {
             Err(c) => return c,
         };
         let Some(integ) = &pol.integrity else {
-            return Collected::with_flag(
-                crate::probes::Flag::NotApplicable,
-                "the site policy has no [integrity] section",
-            );
+            return not_declared(ctx, "[integrity]");
         };
         let acc = match Accounts::read(&ctx.host) {
             Ok(a) => a,
             Err(e) => return Collected::error(format!("cannot read accounts: {e}")),
         };
-        let baseline = match ctx.host.read_file(Path::new(&integ.baseline), 64 << 20) {
-            Ok(Some(d)) => match parse_baseline(&d, &acc) {
-                Ok(b) => b,
-                Err(e) => return Collected::error(format!("{}: {e}", integ.baseline)),
-            },
-            Ok(None) => {
-                return Collected::error(format!(
-                    "{}: integrity baseline not found",
-                    integ.baseline
-                ));
-            }
-            Err(e) => return Collected::error(format!("{}: {e}", integ.baseline)),
+        let (baseline, prov) = match load_baseline(integ, ctx, &acc) {
+            Ok(b) => b,
+            Err(e) => return Collected::error(e),
         };
         let mut items = ctx.sink(ctx.deadline());
         let mut seen = std::collections::BTreeSet::new();
@@ -241,6 +382,7 @@ impl Probe<Context> for IntegrityProbe {
                     item.push("difference", d.as_str());
                 }
                 item.push("matches_baseline", bool_str(diffs.is_empty()));
+                prov.annotate(&mut item);
                 let _ = items.push(item);
             }
         }
@@ -258,14 +400,14 @@ impl Probe<Context> for IntegrityProbe {
                 Ok(false) => continue,
                 Err(c) => return c,
             }
-            let _ = items.push(
-                Item::new()
-                    .field("path", path.as_str())
-                    .field("exists", "false")
-                    .field("in_baseline", "true")
-                    .field("difference", "in the baseline but missing (removed)")
-                    .field("matches_baseline", "false"),
-            );
+            let mut item = Item::new()
+                .field("path", path.as_str())
+                .field("exists", "false")
+                .field("in_baseline", "true")
+                .field("difference", "in the baseline but missing (removed)")
+                .field("matches_baseline", "false");
+            prov.annotate(&mut item);
+            let _ = items.push(item);
         }
         items.into_collected()
     }

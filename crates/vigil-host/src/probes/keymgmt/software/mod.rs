@@ -5,7 +5,9 @@
 //!   `[[software]]` entry — the installed Debian package version (from
 //!   /var/lib/dpkg/status) compared with `min_version` in dpkg order, and the upstream
 //!   version (the package version without epoch and revision, or the first line of
-//!   `version_file`) compared with `min_upstream` as semantic versions.
+//!   `version_file`) compared with `min_upstream` in the upstream order of
+//!   [`crate::policy::upstream`] (letter releases such as `1.1.1w` and `9.2p1`
+//!   included); absent software is not applicable unless `required = true`.
 //! - [`integrity`], `integrity_object` (entity `path`): one item per file under the
 //!   integrity-monitored paths and per baseline entry below them: SHA-256, mode, owner,
 //!   group and named ACL entries compared with the baseline file, which `vigil baseline
