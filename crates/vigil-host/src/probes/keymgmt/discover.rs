@@ -65,8 +65,9 @@ const CERT_DIRECTIVES: &[&str] = &[
     "smtpd_tls_cert_file",
 ];
 
-/// Logs searched, with the audit logs, for key material (`[scan] log_paths`).
-const LOG_PLACES: &[&str] = &["/var/log/auth.log", "/var/log/vault", "/var/log/kms"];
+/// Logs searched, with the audit logs, for key material (`[scan] log_paths`): every
+/// text log (the probe skips the journal and other binary files).
+const LOG_PLACES: &[&str] = &["/var/log"];
 
 /// How deep the key places are walked, and how many files at most: a host with more
 /// is still scanned, the rest is not searched (and `vigil policy init` says so).
@@ -192,6 +193,23 @@ pub fn discover_with_findings(host: &Host, max_file_size: u64) -> (Policy, Findi
                 });
             }
         }
+    }
+    // No audit trail at all is a finding, not an absence of facts: the log auditd
+    // would write is expected, so audit_log_present fails naming it, and the rules
+    // about a log's content have nothing that exists to judge.
+    if audit_logs.is_empty() {
+        audit_logs.push(AuditLog {
+            name: "auditd (not configured: no /etc/audit/auditd.conf, no Vault audit log found)"
+                .into(),
+            format: LogFormat::Auditd,
+            path: "/var/log/audit/audit.log".into(),
+            retention_days: None,
+            max_silence_secs: DISCOVERED_MAX_SILENCE_SECS,
+            owner: "root".into(),
+            group: None,
+            mode: 0o600,
+            append_only: false,
+        });
     }
     let log_paths = LOG_PLACES
         .iter()

@@ -57,6 +57,7 @@ pub fn register(r: &mut Registry) {
         Arc::new(audit_config::AuditWatchProbe),
         Arc::new(software::SoftwareVersionProbe),
         Arc::new(software::IntegrityProbe),
+        Arc::new(software::PackageFilesProbe),
     ];
     for p in probes {
         r.register(Family::Vigil, p);

@@ -9,6 +9,22 @@ use crate::host::fileattrs;
 use crate::probes::keymgmt::{not_declared, policy};
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
+/// Binary or compressed logs, which a line search cannot read: the systemd journal,
+/// login accounting (wtmp, btmp, lastlog, faillog) and compressed rotations. They are
+/// counted in the object's messages, not searched.
+fn not_text_log(p: &Path) -> bool {
+    let s = p.to_string_lossy();
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    s.contains("/journal/")
+        || matches!(name.as_ref(), "wtmp" | "btmp" | "lastlog" | "faillog")
+        || [".gz", ".xz", ".zst", ".bz2", ".journal", ".journal~"]
+            .iter()
+            .any(|e| name.ends_with(e))
+}
+
 /// The probe of `log_secret_object` (vigil family): private-key blocks and PINs found in
 /// the audit logs and `[scan] log_paths`.
 pub struct LogSecretProbe;
@@ -45,7 +61,12 @@ impl Probe<Context> for LogSecretProbe {
                     continue;
                 }
             };
+            let mut skipped = 0;
             for f in files {
+                if not_text_log(&f.host_path) {
+                    skipped += 1;
+                    continue;
+                }
                 if !seen.insert(f.real.clone()) {
                     continue;
                 }
@@ -88,6 +109,11 @@ impl Probe<Context> for LogSecretProbe {
                         );
                     }
                 }
+            }
+            if skipped > 0 {
+                messages.push(format!(
+                    "{p}: {skipped} binary or compressed files (journal, wtmp, .gz, ...) not searched"
+                ));
             }
         }
         if seen.is_empty() {

@@ -80,6 +80,13 @@ impl Probe<Context> for CertificateProbe {
                 (c.not_after - now).div_euclid(86400).to_string(),
             );
             item.push("expired", bool_str(c.not_after < now));
+            let (alg, strong) = material::signature_algorithm(&c.signature_oid);
+            item.push("signature_algorithm", alg);
+            item.push("signature_oid", c.signature_oid.as_str());
+            // An algorithm vigil does not name is not judged: the field is left out.
+            if alg != "unknown" {
+                item.push("signature_strong", bool_str(strong));
+            }
             if let Some(s) = &info.spki_sha256 {
                 item.push("spki_sha256", s.as_str());
             }

@@ -72,6 +72,33 @@ pub struct CertInfo {
     pub not_before: i64,
     /// End of validity (`notAfter`), seconds since the Unix epoch (UTC).
     pub not_after: i64,
+    /// The issuer's signature algorithm (`signatureAlgorithm`), dotted OID.
+    pub signature_oid: String,
+}
+
+/// The name of a certificate signature algorithm OID and whether it is still
+/// acceptable: MD2, MD5 and SHA-1 signatures are not (NIST SP 800-131A Rev. 2 disallows
+/// SHA-1 for digital signature generation; collisions make such certificates forgeable).
+pub fn signature_algorithm(oid: &str) -> (&'static str, bool) {
+    match oid {
+        "1.2.840.113549.1.1.2" => ("md2WithRSAEncryption", false),
+        "1.2.840.113549.1.1.4" => ("md5WithRSAEncryption", false),
+        "1.2.840.113549.1.1.5" => ("sha1WithRSAEncryption", false),
+        "1.2.840.10045.4.1" => ("ecdsa-with-SHA1", false),
+        "1.2.840.10040.4.3" => ("dsa-with-sha1", false),
+        "1.2.840.113549.1.1.11" => ("sha256WithRSAEncryption", true),
+        "1.2.840.113549.1.1.12" => ("sha384WithRSAEncryption", true),
+        "1.2.840.113549.1.1.13" => ("sha512WithRSAEncryption", true),
+        "1.2.840.113549.1.1.14" => ("sha224WithRSAEncryption", true),
+        "1.2.840.113549.1.1.10" => ("rsassa-pss", true),
+        "1.2.840.10045.4.3.2" => ("ecdsa-with-SHA256", true),
+        "1.2.840.10045.4.3.3" => ("ecdsa-with-SHA384", true),
+        "1.2.840.10045.4.3.4" => ("ecdsa-with-SHA512", true),
+        "1.3.101.112" => ("ed25519", true),
+        "1.3.101.113" => ("ed448", true),
+        "2.16.840.1.101.3.4.3.2" => ("dsa-with-sha256", true),
+        _ => ("unknown", true),
+    }
 }
 
 /// One TLV: (tag, content, rest).
@@ -383,6 +410,7 @@ fn analyse_cert(der: &[u8], info: &mut KeyInfo) -> Option<()> {
         issuer: cert.issuer().to_string(),
         not_before: v.not_before.timestamp(),
         not_after: v.not_after.timestamp(),
+        signature_oid: cert.signature_algorithm.algorithm.to_id_string(),
     });
     analyse_spki(cert.public_key().raw, info);
     Some(())

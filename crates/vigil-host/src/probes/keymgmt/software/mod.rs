@@ -8,6 +8,8 @@
 //!   `version_file`) compared with `min_upstream` in the upstream order of
 //!   [`crate::policy::upstream`] (letter releases such as `1.1.1w` and `9.2p1`
 //!   included); absent software is not applicable unless `required = true`.
+//! - [`package_files`], `package_files_object` (entity `package`): the files of the
+//!   installed key-management packages against dpkg's md5sums, as `dpkg --verify`.
 //! - [`integrity`], `integrity_object` (entity `path`): one item per file under the
 //!   integrity-monitored paths and per baseline entry below them: SHA-256, mode, owner,
 //!   group and named ACL entries compared with the baseline file, which `vigil baseline
@@ -15,7 +17,9 @@
 //!   [`parse_baseline`]).
 
 pub mod integrity;
+pub mod package_files;
 pub mod software_version;
 
 pub use integrity::{BaselineEntry, IntegrityProbe, parse_baseline};
+pub use package_files::PackageFilesProbe;
 pub use software_version::{SoftwareVersionProbe, dpkg_status};

@@ -1,0 +1,179 @@
+//! `package_files_object` (entity `package`): one item per installed key-management
+//! package (OpenSSL, OpenSSH, GnuPG, auditd, Vault, SoftHSM, OpenSC, p11-kit, ...:
+//! [`KMS_PACKAGES`]) with every file its dpkg `md5sums` lists compared with the file on
+//! the host, as `dpkg --verify` does (CCM CEK-12, NIST SP 800-130 FR:8.9: the software
+//! that generates and uses keys is the software the vendor shipped). Configuration files
+//! (`Conffiles:`, which `md5sums` does not list) are the site's to change and are not
+//! compared; a file listed but missing is a difference.
+//!
+//! This needs no site facts: the package database is the known-good record. Hosts
+//! without dpkg data (rpm-based) give `not applicable` with the reason.
+
+use std::path::Path;
+
+use md5::{Digest, Md5};
+
+use super::software_version::dpkg_status;
+use crate::probes::keymgmt::{bool_str, hex, selects};
+use crate::probes::{Collected, Context, Flag, Item, ObjectQuery, Probe};
+
+/// The packages whose shipped files the rule verifies: libraries, tools and daemons
+/// that generate, store, use or audit keys.
+pub const KMS_PACKAGES: &[&str] = &[
+    "openssl",
+    "libssl3",
+    "libssl3t64",
+    "libssl1.1",
+    "openssh-server",
+    "openssh-client",
+    "gnupg",
+    "gpg",
+    "gpg-agent",
+    "auditd",
+    "libaudit1",
+    "vault",
+    "softhsm2",
+    "libsofthsm2",
+    "opensc",
+    "opensc-pkcs11",
+    "p11-kit",
+    "libp11-kit0",
+    "ssl-cert",
+    "ca-certificates",
+    "sudo",
+];
+
+/// Most differing files named in one item; the count is always given.
+const MAX_NAMED: usize = 50;
+
+/// `package_files_object`.
+pub struct PackageFilesProbe;
+
+impl Probe<Context> for PackageFilesProbe {
+    fn kinds(&self) -> &'static [&'static str] {
+        &["package_files_object"]
+    }
+
+    fn collect(&self, query: &ObjectQuery, ctx: &Context) -> Collected {
+        let status = match ctx
+            .host
+            .read_file(Path::new("/var/lib/dpkg/status"), ctx.max_file_size)
+        {
+            Ok(Some(d)) => dpkg_status(&String::from_utf8_lossy(&d)),
+            Ok(None) => {
+                return Collected::with_flag(
+                    Flag::NotApplicable,
+                    "nothing to check: /var/lib/dpkg/status does not exist (no dpkg package database to verify against)",
+                );
+            }
+            Err(e) => return Collected::error(format!("/var/lib/dpkg/status: {e}")),
+        };
+        let mut items = ctx.sink(ctx.deadline());
+        let mut messages = Vec::new();
+        for pkg in KMS_PACKAGES {
+            let Some((st, version)) = status.get(*pkg) else {
+                continue;
+            };
+            if !st.ends_with(" installed") {
+                continue;
+            }
+            match selects(query, "package", pkg) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(c) => return c,
+            }
+            let list = match md5sums(ctx, pkg) {
+                Ok(Some(l)) => l,
+                Ok(None) => {
+                    messages.push(format!("{pkg}: no md5sums file in /var/lib/dpkg/info"));
+                    continue;
+                }
+                Err(e) => return Collected::error(e),
+            };
+            let _ = items.push(verify(ctx, pkg, version, &list));
+        }
+        if items.is_empty() {
+            let mut c = Collected::with_flag(
+                Flag::NotApplicable,
+                "nothing to check: no key-management package (openssl, openssh, gnupg, auditd, vault, softhsm2, opensc, ...) is installed with dpkg md5sums",
+            );
+            c.messages.extend(messages);
+            return c;
+        }
+        crate::probes::keymgmt::collected(items, messages)
+    }
+}
+
+/// The text of the package's md5sums file (`PKG.md5sums` or `PKG:ARCH.md5sums`).
+fn md5sums(ctx: &Context, pkg: &str) -> Result<Option<String>, String> {
+    let info = Path::new("/var/lib/dpkg/info");
+    let mut names = vec![format!("{pkg}.md5sums")];
+    if let Ok(Some(dir)) = ctx.host.resolve(info)
+        && let Ok(list) = dir.list_dir()
+    {
+        for n in list {
+            let n = n.to_string_lossy().to_string();
+            if n.starts_with(&format!("{pkg}:")) && n.ends_with(".md5sums") {
+                names.push(n);
+            }
+        }
+    }
+    for n in names {
+        match ctx.host.read_file(&info.join(&n), 16 * 1024 * 1024) {
+            Ok(Some(d)) => return Ok(Some(String::from_utf8_lossy(&d).into_owned())),
+            Ok(None) => {}
+            Err(e) => return Err(format!("{}: {e}", info.join(&n).display())),
+        }
+    }
+    Ok(None)
+}
+
+/// One package's item: each listed file's MD5 against the host's file.
+fn verify(ctx: &Context, pkg: &str, version: &str, list: &str) -> Item {
+    let (mut checked, mut changed, mut missing, mut unreadable) = (0, Vec::new(), Vec::new(), 0);
+    for line in list.lines() {
+        let Some((sum, rel)) = line.split_once("  ") else {
+            continue;
+        };
+        let path = format!("/{}", rel.trim_start_matches('/'));
+        match ctx.host.read_file(Path::new(&path), ctx.max_file_size) {
+            Ok(Some(data)) => {
+                checked += 1;
+                if hex(&Md5::digest(&data)) != sum.trim().to_ascii_lowercase() {
+                    changed.push(path);
+                }
+            }
+            Ok(None) => missing.push(path),
+            Err(_) => unreadable += 1,
+        }
+    }
+    let mut item = Item::new()
+        .field("package", pkg)
+        .field("version", version)
+        .field("files_checked", checked.to_string())
+        .field("files_changed", changed.len().to_string())
+        .field("files_missing", missing.len().to_string())
+        .field("files_unreadable", unreadable.to_string());
+    for p in changed.iter().take(MAX_NAMED) {
+        item.push("changed_file", p.as_str());
+    }
+    for p in missing.iter().take(MAX_NAMED) {
+        item.push("missing_file", p.as_str());
+    }
+    if unreadable > 0 {
+        // Files that could not be read (too large, not regular) cannot be shown
+        // unmodified: the judgement is left out, so the rule is unknown.
+        item.message = Some(format!(
+            "{unreadable} listed files could not be read (larger than --max-file-size or not regular files)"
+        ));
+        if !changed.is_empty() || !missing.is_empty() {
+            item.push("unmodified", "false");
+        }
+    } else {
+        item.push(
+            "unmodified",
+            bool_str(changed.is_empty() && missing.is_empty()),
+        );
+    }
+    item
+}
