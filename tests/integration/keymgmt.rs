@@ -63,6 +63,20 @@ fn run(cmd: &str, args: &[&str]) {
     );
 }
 
+fn md5_hex(data: &[u8]) -> String {
+    let out = crate::tool("md5sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(data)?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()[..32].to_string()
+}
+
 fn sha256_hex(data: &[u8]) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(data)
@@ -76,6 +90,7 @@ fn sha256_hex(data: &[u8]) -> String {
 enum Break {
     // keys
     SubstitutedKey,
+    ModifiedPackageFile,
     LooseMode,
     ExtraAcl,
     StrayKey,
@@ -161,6 +176,7 @@ const SOFTWARE_BREAKS: &[Break] = &[
     Break::TamperedBinary,
     Break::NoAuditd,
     Break::OpenAuditDir,
+    Break::ModifiedPackageFile,
 ];
 
 const STANDARD_BREAKS: &[Break] = &[Break::NoAuditd, Break::OpenAuditDir, Break::NoAuditWatches];
@@ -870,6 +886,21 @@ fn build(breaks: &[Break]) -> Fixture {
         status.push_str("Package: auditd\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1:3.0.9-1\n\n");
     }
     b.write("/var/lib/dpkg/status", status);
+    // What the packages shipped, as dpkg --verify reads it.
+    for pkg in ["openssl", "auditd", "vault"] {
+        let doc = format!("/usr/share/doc/{pkg}/copyright");
+        let text = format!("{pkg}: upstream copyright notice\n");
+        b.write(&doc, &text);
+        let sum = if b.has(Break::ModifiedPackageFile) && pkg == "openssl" {
+            "0".repeat(32)
+        } else {
+            md5_hex(text.as_bytes())
+        };
+        b.write(
+            &format!("/var/lib/dpkg/info/{pkg}.md5sums"),
+            format!("{sum}  {}\n", doc.trim_start_matches('/')),
+        );
+    }
     b.write("/usr/bin/vault", b"\x7fELF vault 1.15.4 binary".as_slice());
     b.own("/usr/bin/vault", 0o755, 0, 0);
     b.write("/etc/vault.d/vault.hcl", "storage \"raft\" { path = \"/var/lib/vault\" }\nlistener \"tcp\" { tls_cert_file = \"/etc/vault.d/tls/vault.crt\" }\n");
@@ -1412,6 +1443,12 @@ fn outdated_or_modified_software_fails() {
     let s = scan(Some(&f), &[]);
     assert_fails_with(&s, "software_min_versions", "version", "1.14.0-1");
     assert_fails_with(&s, "kms_integrity", "difference", "sha256");
+    assert_fails_with(
+        &s,
+        "kms_packages_unmodified",
+        "changed_file",
+        "/usr/share/doc/openssl/copyright",
+    );
     assert_fails_with(&s, "siem_forwarding", "forwarder", "rsyslog");
     check_expected(
         &s,

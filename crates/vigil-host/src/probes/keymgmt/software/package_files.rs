@@ -69,7 +69,6 @@ impl Probe<Context> for PackageFilesProbe {
             Err(e) => return Collected::error(format!("/var/lib/dpkg/status: {e}")),
         };
         let mut items = ctx.sink(ctx.deadline());
-        let mut messages = Vec::new();
         for pkg in KMS_PACKAGES {
             let Some((st, version)) = status.get(*pkg) else {
                 continue;
@@ -85,7 +84,14 @@ impl Probe<Context> for PackageFilesProbe {
             let list = match md5sums(ctx, pkg) {
                 Ok(Some(l)) => l,
                 Ok(None) => {
-                    messages.push(format!("{pkg}: no md5sums file in /var/lib/dpkg/info"));
+                    // Installed, but dpkg holds no record to verify against: unknown.
+                    let mut item = Item::new()
+                        .field("package", *pkg)
+                        .field("version", version.as_str());
+                    item.message = Some(format!(
+                        "{pkg}: no md5sums file in /var/lib/dpkg/info: nothing to verify against"
+                    ));
+                    let _ = items.push(item);
                     continue;
                 }
                 Err(e) => return Collected::error(e),
@@ -93,14 +99,12 @@ impl Probe<Context> for PackageFilesProbe {
             let _ = items.push(verify(ctx, pkg, version, &list));
         }
         if items.is_empty() {
-            let mut c = Collected::with_flag(
+            return Collected::with_flag(
                 Flag::NotApplicable,
-                "nothing to check: no key-management package (openssl, openssh, gnupg, auditd, vault, softhsm2, opensc, ...) is installed with dpkg md5sums",
+                "nothing to check: no key-management package (openssl, openssh, gnupg, auditd, vault, softhsm2, opensc, ...) is installed",
             );
-            c.messages.extend(messages);
-            return c;
         }
-        crate::probes::keymgmt::collected(items, messages)
+        items.into_collected()
     }
 }
 
