@@ -138,6 +138,8 @@ pub(super) struct RawSiem {
     pub(super) port: Option<u16>,
     #[serde(default)]
     pub(super) via: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) vault_audit_list: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

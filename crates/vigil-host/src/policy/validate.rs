@@ -11,8 +11,8 @@ use std::path::Path;
 use toml::Spanned;
 
 use super::model::{
-    AclEntry, AllowedEvent, AuditLog, AwsKeyPolicy, Detection, Integrity, Key, KeyState, Policy,
-    Role, Separation, Siem, Software,
+    AclEntry, AllowedEvent, AuditLog, AwsKeyPolicy, Detection, FORWARDERS, Integrity, Key,
+    KeyState, Policy, Role, Separation, Siem, Software,
 };
 use super::raw::RawPolicy;
 use super::{PolicyError, line_col, time};
@@ -277,30 +277,51 @@ impl Validator<'_> {
         let siem = match raw.siem {
             None => None,
             Some(s) => {
-                let mut via = Vec::new();
+                let mut via: Vec<String> = Vec::new();
                 for v in &s.via {
-                    if !matches!(v.get_ref().as_str(), "rsyslog" | "audisp-remote") {
+                    if !FORWARDERS.contains(&v.get_ref().as_str()) {
                         return Err(self.err(
                             v.span(),
                             "siem.via",
                             format!(
-                                "'{}' is not a known forwarder (rsyslog, audisp-remote)",
-                                v.get_ref()
+                                "'{}' is not a known forwarder ({})",
+                                v.get_ref(),
+                                FORWARDERS.join(", ")
                             ),
                         ));
                     }
-                    via.push(v.get_ref().clone());
-                }
-                if via.is_empty() {
-                    via = vec!["rsyslog".into(), "audisp-remote".into()];
+                    if !via.contains(v.get_ref()) {
+                        via.push(v.get_ref().clone());
+                    }
                 }
                 if s.host.get_ref().trim().is_empty() {
                     return Err(self.err(s.host.span(), "siem.host", "empty host name"));
+                }
+                let vault_audit_list = s
+                    .vault_audit_list
+                    .as_ref()
+                    .map(|p| self.abs_path(p, "siem.vault_audit_list"))
+                    .transpose()?;
+                // A Vault audit device cannot be seen in any file of the host: without
+                // the saved `vault audit list` output the check would have nothing to
+                // read, so the policy must say where it is.
+                if vault_audit_list.is_none()
+                    && let Some(v) = s.via.iter().find(|v| v.get_ref().starts_with("vault-"))
+                {
+                    return Err(self.err(
+                        v.span(),
+                        "siem.via",
+                        format!(
+                            "'{}' needs [siem] vault_audit_list (the output of `vault audit list -format=json -detailed` saved on the host)",
+                            v.get_ref()
+                        ),
+                    ));
                 }
                 Some(Siem {
                     host: s.host.into_inner(),
                     port: s.port,
                     via,
+                    vault_audit_list,
                 })
             }
         };

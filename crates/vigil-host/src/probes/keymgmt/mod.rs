@@ -55,6 +55,7 @@ pub fn register(r: &mut Registry) {
         Arc::new(auditlog::RoleActivityProbe),
         Arc::new(auditlog::LogSecretProbe),
         Arc::new(audit_config::SiemForwardingProbe),
+        Arc::new(audit_config::ForwarderProbe),
         Arc::new(audit_config::AuditWatchProbe),
         Arc::new(software::SoftwareVersionProbe),
         Arc::new(software::IntegrityProbe),
