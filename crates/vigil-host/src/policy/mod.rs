@@ -7,7 +7,8 @@
 //! audit") and shown in full in content/ccm-log11/policy.example.toml.
 //!
 //! [`Policy::load`] parses and validates; every error names the file, the line and
-//! column, and the field (`keys[2].mode`), using the spans the `toml` parser keeps.
+//! column, and the field (`keys[2].mode`), using the spans the `toml` parser keeps and
+//! the path serde_path_to_error records (for missing, unknown and mistyped fields).
 //! This module is the loader; the parts are [`model`] (the validated policy the probes
 //! read), `raw` (the TOML as written, with spans) and `validate` (one into the
 //! other).
@@ -37,7 +38,8 @@ pub enum PolicyError {
         /// The read error.
         source: std::io::Error,
     },
-    /// The file is not valid TOML, or a field has the wrong type or is unknown.
+    /// The file is not valid TOML (a field of the wrong type or unknown is
+    /// [`PolicyError::Invalid`], naming it).
     #[error("{path}:{line}:{column}: {message}")]
     Syntax {
         /// The policy file as given.
@@ -48,6 +50,18 @@ pub enum PolicyError {
         column: usize,
         /// What the TOML parser reported.
         message: String,
+    },
+    /// A required field is missing; the position is that of its table.
+    #[error("{path}:{line}:{column}: {field} is required")]
+    Missing {
+        /// The policy file as given.
+        path: PathBuf,
+        /// 1-based line of the table that lacks the field.
+        line: usize,
+        /// 1-based column of the table.
+        column: usize,
+        /// The field, as a path into the document (`audit_logs[0].retention_days`).
+        field: String,
     },
     /// A value is well-formed TOML but not allowed (e.g. a mode that is not octal, a
     /// relative path, a separation naming an unknown role).
@@ -95,7 +109,7 @@ impl Policy {
                 message: "the policy file is empty".into(),
             });
         }
-        let raw: RawPolicy = toml::from_str(text).map_err(|e| {
+        let syntax = |e: toml::de::Error| {
             let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
             PolicyError::Syntax {
                 path: path.to_path_buf(),
@@ -103,8 +117,92 @@ impl Policy {
                 column,
                 message: e.message().trim().to_string(),
             }
-        })?;
+        };
+        let de = toml::Deserializer::parse(text).map_err(syntax)?;
+        let raw: RawPolicy = serde_path_to_error::deserialize(de)
+            .map_err(|e| field_error(text, path, e.path(), e.inner()))?;
         Validator { text, path }.policy(raw)
+    }
+}
+
+/// A serde error of a well-formed document as a [`PolicyError`] naming the field's
+/// path (`keys[0].mode`): the TOML parser alone says only "missing field
+/// `retention_days`", which leaves the reader to find which of the sections lacks it.
+fn field_error(
+    text: &str,
+    path: &Path,
+    at: &serde_path_to_error::Path,
+    e: &toml::de::Error,
+) -> PolicyError {
+    let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+    // `Spanned` values deserialise through a private wrapper struct, whose field names
+    // serde_path_to_error records as segments; they are not the user's.
+    let mut field = String::new();
+    for seg in at.iter() {
+        let s = seg.to_string();
+        if s.starts_with("$__serde_spanned_private") {
+            continue;
+        }
+        match seg {
+            serde_path_to_error::Segment::Seq { index } => field.push_str(&format!("[{index}]")),
+            _ => {
+                if !field.is_empty() {
+                    field.push('.');
+                }
+                field.push_str(&s);
+            }
+        }
+    }
+    let message = e.message().trim();
+    if let Some(name) = message
+        .strip_prefix("missing field `")
+        .and_then(|m| m.strip_suffix('`'))
+    {
+        return PolicyError::Missing {
+            path: path.to_path_buf(),
+            line,
+            column,
+            field: if field.is_empty() {
+                name.to_string()
+            } else {
+                format!("{field}.{name}")
+            },
+        };
+    }
+    // serde quotes the value in backticks (integer `640`); the policy's own messages
+    // quote strings only.
+    let mut message = match message.strip_prefix("invalid type: ") {
+        Some(rest) => match rest.split_once(", expected ") {
+            Some((got, want)) => {
+                format!("invalid type: {}, expected {want}", got.replace('`', ""))
+            }
+            None => message.to_string(),
+        },
+        None => message.to_string(),
+    };
+    // The fields whose string form is not obvious say what it looks like.
+    let last = field.rsplit('.').next().unwrap_or("");
+    if message.ends_with("expected a string") {
+        match last {
+            "mode" => message.push_str(" such as \"0640\""),
+            "max_silence" => message.push_str(" such as \"24h\""),
+            _ => {}
+        }
+    }
+    if field.is_empty() {
+        return PolicyError::Syntax {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message,
+        };
+    }
+    PolicyError::Invalid {
+        path: path.to_path_buf(),
+        line,
+        column,
+        field,
+        message,
     }
 }
 

@@ -79,6 +79,51 @@ fn errors_name_file_line_and_field() {
     );
 }
 
+/// Every kind of error a field can have names the field's path: missing (at its
+/// table), unknown, of the wrong type, and invalid.
+#[test]
+fn every_field_error_names_the_field_path() {
+    let log =
+        "[[audit_logs]]\nname = \"a\"\nformat = \"vault\"\npath = \"/l\"\nmax_silence = \"1h\"\n";
+    insta::assert_snapshot!(
+        err_of(&format!("[site]\nname = \"x\"\n\n{log}")),
+        @"site.toml:4:1: audit_logs[0].retention_days is required"
+    );
+    insta::assert_snapshot!(
+        err_of("[[keys]]\npath = \"/k\"\n"),
+        @"site.toml:1:1: keys[0].name is required"
+    );
+    insta::assert_snapshot!(
+        err_of("[siem]\nport = 1\n"),
+        @"site.toml:1:1: siem.host is required"
+    );
+    insta::assert_snapshot!(
+        err_of("[[keys]]\nname = \"k\"\npath = \"/k\"\nmode = 640\n"),
+        @r#"site.toml:4:8: keys[0].mode: invalid type: integer 640, expected a string such as "0640""#
+    );
+    insta::assert_snapshot!(
+        err_of("[[keys]]\nname = \"k\"\npath = \"/k\"\nmin_size = \"big\"\n"),
+        @r#"site.toml:4:12: keys[0].min_size: invalid type: string "big", expected u32"#
+    );
+    insta::assert_snapshot!(
+        err_of("[[keys]]\nname = \"k\"\npath = \"/k\"\n[[keys]]\nname = \"j\"\npath = \"/j\"\ncolour = 1\n"),
+        @"site.toml:7:1: keys[1].colour: unknown field `colour`, expected one of `name`, `path`, `pkcs11`, `certificate`, `sha256`, `spki_sha256`, `algorithm`, `min_size`, `owner`, `group`, `mode`, `acl`, `created`, `max_age_days`, `state`, `operational`"
+    );
+    insta::assert_snapshot!(
+        err_of("[[roles]]\nname = \"r\"\nkind = \"boss\"\n"),
+        @"site.toml:3:8: roles[0].kind: unknown variant `boss`, expected one of `key_administrator`, `audit_administrator`, `key_user`, `key_custodian`, `system_administrator`, `other`"
+    );
+    insta::assert_snapshot!(
+        err_of("colour = 1\n"),
+        @"site.toml:1:1: colour: unknown field `colour`, expected one of `site`, `roles`, `separation`, `keys`, `scan`, `audit_logs`, `siem`, `software`, `integrity`, `detection`, `aws_key_policies`"
+    );
+    insta::assert_snapshot!(
+        err_of("[[keys]]\nname = \"k\"\npath = \"/k\"\nmode = \"0985\"\n"),
+        @r#"site.toml:4:8: keys[0].mode: '0985' is not an octal file mode such as "0640""#
+    );
+    insta::assert_snapshot!(err_of("[site\n"), @"site.toml:1:6: unclosed table, expected `]`");
+}
+
 #[test]
 fn syntax_and_unknown_fields_have_positions() {
     let e = err_of("[site]\nname = \"x\"\ncolour = 1\n");
