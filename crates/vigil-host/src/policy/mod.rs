@@ -13,6 +13,7 @@
 //! read), `raw` (the TOML as written, with spans) and `validate` (one into the
 //! other).
 
+mod inventory;
 pub mod model;
 mod raw;
 pub mod time;
@@ -62,6 +63,19 @@ pub enum PolicyError {
         column: usize,
         /// The field, as a path into the document (`audit_logs[0].retention_days`).
         field: String,
+    },
+    /// The key inventory (`[scan] inventory`) cannot be read, or a row of it is not
+    /// allowed (an unknown key, a bad fingerprint, a value the policy gives otherwise).
+    #[error("{}", inventory_message(path, *line, field, message))]
+    Inventory {
+        /// The inventory file, as resolved.
+        path: PathBuf,
+        /// 1-based line of the row; 0 for the file as a whole.
+        line: usize,
+        /// The column or field (`sha256`); empty for the row or file as a whole.
+        field: String,
+        /// What is wrong.
+        message: String,
     },
     /// A value is well-formed TOML but not allowed (e.g. a mode that is not octal, a
     /// relative path, a separation naming an unknown role).
@@ -204,6 +218,21 @@ fn field_error(
         field,
         message,
     }
+}
+
+/// `inventory.csv:3: sha256: ...`, leaving out the line and field when there is none.
+fn inventory_message(path: &Path, line: usize, field: &str, message: &str) -> String {
+    let mut out = path.display().to_string();
+    if line > 0 {
+        out.push_str(&format!(":{line}"));
+    }
+    out.push_str(": ");
+    if !field.is_empty() {
+        out.push_str(field);
+        out.push_str(": ");
+    }
+    out.push_str(message);
+    out
 }
 
 /// The 1-based line and column of byte `offset` of `text`.

@@ -148,7 +148,8 @@ pub struct Key {
     pub pkcs11: Option<String>,
     /// Certificate for the key, checked for expiry and public-key match.
     pub certificate: Option<String>,
-    /// Expected SHA-256 of the key file, lower-case hex.
+    /// Expected SHA-256 of the key file, lower-case hex (from the policy or its
+    /// `[scan] inventory`).
     pub sha256: Option<String>,
     /// Expected SHA-256 of the DER SubjectPublicKeyInfo, lower-case hex.
     pub spki_sha256: Option<String>,

@@ -110,6 +110,8 @@ pub(super) struct RawScan {
     pub(super) key_directories: Vec<Spanned<String>>,
     #[serde(default)]
     pub(super) log_paths: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) inventory: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
