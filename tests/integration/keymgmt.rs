@@ -1949,3 +1949,70 @@ fn a_line_format_baseline_is_an_error_naming_the_file_and_the_way_out() {
         "{messages}"
     );
 }
+
+/// `[scan] inventory`: the compliant host's fingerprints and dates moved out of the
+/// policy into a CSV beside it give the same answers; a wrong fingerprint there fails
+/// the fingerprint rule like one in the policy.
+#[test]
+fn fingerprints_and_dates_from_a_key_inventory() {
+    need_root!();
+    let f = build(&[]);
+    let text = std::fs::read_to_string(&f.policy).unwrap();
+    let (mut policy, mut rows) = (String::new(), Vec::<[String; 4]>::new());
+    let mut in_keys = false;
+    for line in text.lines() {
+        if line.starts_with('[') {
+            in_keys = line == "[[keys]]";
+        }
+        let kv = line.split_once(" = ").map(|(k, v)| (k.trim(), v.trim()));
+        match kv {
+            Some(("name", v)) if in_keys => {
+                rows.push([
+                    v.trim_matches('"').to_string(),
+                    "".into(),
+                    "".into(),
+                    "".into(),
+                ]);
+            }
+            Some((k @ ("sha256" | "spki_sha256" | "created"), v)) if in_keys => {
+                let col = ["sha256", "spki_sha256", "created"]
+                    .iter()
+                    .position(|c| *c == k);
+                rows.last_mut().unwrap()[col.unwrap() + 1] = v.trim_matches('"').to_string();
+                continue;
+            }
+            _ => {}
+        }
+        policy.push_str(line);
+        policy.push('\n');
+        if line == "[scan]" {
+            policy.push_str("inventory = \"keys.csv\"\n");
+        }
+    }
+    assert!(rows.iter().any(|r| !r[1].is_empty()), "{rows:?}");
+    let csv = |rows: &[[String; 4]]| {
+        let mut out = String::from("name,sha256,spki_sha256,created\n");
+        for r in rows {
+            out.push_str(&r.join(","));
+            out.push('\n');
+        }
+        out
+    };
+    std::fs::write(&f.policy, policy).unwrap();
+    let inv = f.policy.with_file_name("keys.csv");
+    std::fs::write(&inv, csv(&rows)).unwrap();
+    let s = scan(Some(&f), &[]);
+    check_expected(
+        &s,
+        &[
+            ("key_fingerprint_approved", "pass"),
+            ("key_age", "pass"),
+            ("key_present", "pass"),
+        ],
+    );
+    let signing = rows.iter_mut().find(|r| r[0] == "signing").unwrap();
+    signing[1] = "0".repeat(64);
+    std::fs::write(&inv, csv(&rows)).unwrap();
+    let s = scan(Some(&f), &[]);
+    assert_fails_with(&s, "key_fingerprint_approved", "name", "signing");
+}
