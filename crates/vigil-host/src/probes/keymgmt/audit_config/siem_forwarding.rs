@@ -357,6 +357,42 @@ mod tests {
     }
 
     #[test]
+    fn journal_upload_and_syslog_ng_sites() {
+        let files = [
+            (
+                "/etc/systemd/journal-upload.conf.d/siem.conf",
+                "[Upload]\nURL=https://siem.example.net:19532\n",
+            ),
+            (
+                "/etc/syslog-ng/conf.d/siem.conf",
+                "destination d_siem { syslog(\"siem.example.net\" transport(\"tls\")); };\nlog { source(s_src); destination(d_siem); };\n",
+            ),
+        ];
+        let via = "host = \"siem.example.net\"\nvia = [\"systemd-journal-upload\", \"syslog-ng\"]";
+        let d = host(
+            &files,
+            &["systemd-journal-upload.service", "syslog-ng.service"],
+        );
+        let c = ctx(d.path(), Some(via));
+        let q = testutil::query(Family::Vigil, "forwarder_object", &[]);
+        let all = ForwarderProbe.collect(&q, &c);
+        assert_eq!(all.items.len(), 2, "{:?}", all.messages);
+        assert_eq!(field(&all, 0, "forwarder"), Some("syslog-ng"));
+        assert_eq!(
+            field(&all, 0, "target"),
+            Some("siem.example.net:6514/tls (/etc/syslog-ng/conf.d/siem.conf:1)")
+        );
+        assert_eq!(field(&all, 1, "enabled"), Some("true"));
+        assert_eq!(field(&all, 1, "forwards_off_host"), Some("true"));
+        // The upload service installed but not enabled sends nothing.
+        let d = host(&files, &["syslog-ng.service"]);
+        let c = ctx(d.path(), Some(via));
+        let j = forwarder(&c, "systemd-journal-upload");
+        assert_eq!(field(&j, 0, "enabled"), Some("false"));
+        assert_eq!(field(&j, 0, "enabled_known"), Some("true"));
+    }
+
+    #[test]
     fn without_siem_the_forwarder_that_is_used_decides() {
         let d = host(&[RSYSLOG], &["rsyslog.service"]);
         // No policy and a policy without [siem] give the same answers.
