@@ -43,6 +43,7 @@ fn main() -> ExitCode {
         }
         Command::History(a) => cli::history::run(&a).map_err(Into::into),
         Command::Baseline(a) => cli::baseline::run(&a).map_err(Into::into),
+        Command::Policy(a) => cli::policy::run(&a),
     };
     match r {
         Ok(exit) => exit.into(),

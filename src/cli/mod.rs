@@ -1,10 +1,12 @@
 //! Command-line types (clap), their conversion into the libraries' plain
 //! configuration ([`ScanSpec`]), and the handlers of the subcommands that are not a
-//! scan: [`history`], [`baseline`], and the remote part of `scan` ([`remote`]). The
+//! scan: [`history`], [`baseline`], [`policy`], and the remote part of `scan`
+//! ([`remote`]). The
 //! library crates never see clap types.
 
 pub(crate) mod baseline;
 pub(crate) mod history;
+pub(crate) mod policy;
 pub(crate) mod remote;
 
 use std::path::PathBuf;
@@ -54,6 +56,8 @@ pub(crate) enum Command {
     History(history::HistoryArgs),
     /// File-integrity baseline: create, check.
     Baseline(baseline::BaselineArgs),
+    /// Site key-management policy: check.
+    Policy(policy::PolicyArgs),
 }
 
 #[derive(Debug, Args)]

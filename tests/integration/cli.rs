@@ -454,6 +454,65 @@ fn baseline_create_and_check_unchanged_changed_and_not_a_baseline() {
     assert_eq!(out.status.code(), Some(1));
 }
 
+// ---- policy check: ok (0), error (1), notes under --root (0) ----
+
+#[test]
+fn policy_check_says_what_loaded_or_the_field_that_did_not() {
+    let d = tempfile::tempdir().unwrap();
+    let dirs = [(d.path(), "[DIR]")];
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/content/ccm-log11/policy.example.toml"
+    );
+    let out = vigil_snapshot!(
+        "policy_check_example",
+        vigil_cmd(&["policy", "check", example])
+    );
+    assert_eq!(out.status.code(), Some(0));
+
+    let bad = write(
+        &d.path().join("p.toml"),
+        "[[keys]]\nname = \"k\"\npath = \"/k\"\nmode = 640\n",
+    );
+    let out = vigil_snapshot!(
+        "policy_check_integer_mode",
+        vigil_cmd(&["policy", "check", s(&bad)]),
+        &dirs
+    );
+    assert_eq!(out.status.code(), Some(1));
+
+    let missing = write(
+        &d.path().join("m.toml"),
+        "[site]\nname = \"x\"\n\n[[audit_logs]]\nname = \"a\"\nformat = \"auditd\"\npath = \"/var/log/audit/audit.log\"\nmax_silence = \"1h\"\n",
+    );
+    let out = vigil_snapshot!(
+        "policy_check_missing_field",
+        vigil_cmd(&["policy", "check", s(&missing)]),
+        &dirs
+    );
+    assert_eq!(out.status.code(), Some(1));
+
+    // Under --root: what the policy names and the root lacks is a note, not an error.
+    let root = d.path().join("root");
+    write(&root.join("etc/kms/k.pem"), "x\n");
+    let ok = write(
+        &d.path().join("ok.toml"),
+        "[[keys]]\nname = \"k\"\npath = \"/etc/kms/k.pem\"\n[[keys]]\nname = \"gone\"\npath = \"/etc/kms/gone.pem\"\n\n[siem]\nhost = \"siem.example.net\"\n",
+    );
+    let out = vigil_snapshot!(
+        "policy_check_root_notes",
+        vigil_cmd(&["policy", "check", s(&ok), "--root", s(&root)]),
+        &dirs
+    );
+    assert_eq!(out.status.code(), Some(0));
+
+    let out = vigil_snapshot!(
+        "policy_check_no_file",
+        vigil_cmd(&["policy", "check", "/nonexistent/policy.toml"])
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
 // ---- --variables: an OVAL variables document that does not fit is refused ----
 
 #[test]

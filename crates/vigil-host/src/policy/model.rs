@@ -148,7 +148,8 @@ pub struct Key {
     pub pkcs11: Option<String>,
     /// Certificate for the key, checked for expiry and public-key match.
     pub certificate: Option<String>,
-    /// Expected SHA-256 of the key file, lower-case hex.
+    /// Expected SHA-256 of the key file, lower-case hex (from the policy or its
+    /// `[scan] inventory`).
     pub sha256: Option<String>,
     /// Expected SHA-256 of the DER SubjectPublicKeyInfo, lower-case hex.
     pub spki_sha256: Option<String>,
@@ -226,6 +227,18 @@ pub struct AuditLog {
     pub append_only: bool,
 }
 
+/// The forwarders `[siem] via` may name, in the order vigil reports them.
+pub const FORWARDERS: [&str; 8] = [
+    "rsyslog",
+    "audisp-remote",
+    "syslog-ng",
+    "systemd-journal-upload",
+    "fluent-bit",
+    "vector",
+    "vault-socket",
+    "vault-syslog",
+];
+
 #[derive(Debug, Clone, PartialEq)]
 /// The `[siem]` section: the collector audit events must be forwarded to.
 pub struct Siem {
@@ -233,8 +246,21 @@ pub struct Siem {
     pub host: String,
     /// Collector port; `None`: any port.
     pub port: Option<u16>,
-    /// Forwarders of which at least one must send to `host`: `rsyslog`, `audisp-remote`.
+    /// The forwarders the site uses (names of [`FORWARDERS`]), as written; empty when
+    /// the policy does not say, and then any forwarder found on the host counts
+    /// ([`Siem::via_declared`]).
     pub via: Vec<String>,
+    /// `vault_audit_list`: the output of `vault audit list -format=json -detailed` saved
+    /// on the scanned host, read for the `vault-socket` and `vault-syslog` forwarders
+    /// (required when `via` names one of them).
+    pub vault_audit_list: Option<String>,
+}
+
+impl Siem {
+    /// True when the policy's `via` names the forwarders the site uses.
+    pub fn via_declared(&self) -> bool {
+        !self.via.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

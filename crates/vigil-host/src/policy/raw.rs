@@ -110,6 +110,8 @@ pub(super) struct RawScan {
     pub(super) key_directories: Vec<Spanned<String>>,
     #[serde(default)]
     pub(super) log_paths: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) inventory: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -138,6 +140,8 @@ pub(super) struct RawSiem {
     pub(super) port: Option<u16>,
     #[serde(default)]
     pub(super) via: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) vault_audit_list: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

@@ -79,6 +79,51 @@ fn errors_name_file_line_and_field() {
     );
 }
 
+/// Every kind of error a field can have names the field's path: missing (at its
+/// table), unknown, of the wrong type, and invalid.
+#[test]
+fn every_field_error_names_the_field_path() {
+    let log =
+        "[[audit_logs]]\nname = \"a\"\nformat = \"vault\"\npath = \"/l\"\nmax_silence = \"1h\"\n";
+    insta::assert_snapshot!(
+        err_of(&format!("[site]\nname = \"x\"\n\n{log}")),
+        @"site.toml:4:1: audit_logs[0].retention_days is required"
+    );
+    insta::assert_snapshot!(
+        err_of("[[keys]]\npath = \"/k\"\n"),
+        @"site.toml:1:1: keys[0].name is required"
+    );
+    insta::assert_snapshot!(
+        err_of("[siem]\nport = 1\n"),
+        @"site.toml:1:1: siem.host is required"
+    );
+    insta::assert_snapshot!(
+        err_of("[[keys]]\nname = \"k\"\npath = \"/k\"\nmode = 640\n"),
+        @r#"site.toml:4:8: keys[0].mode: invalid type: integer 640, expected a string such as "0640""#
+    );
+    insta::assert_snapshot!(
+        err_of("[[keys]]\nname = \"k\"\npath = \"/k\"\nmin_size = \"big\"\n"),
+        @r#"site.toml:4:12: keys[0].min_size: invalid type: string "big", expected u32"#
+    );
+    insta::assert_snapshot!(
+        err_of("[[keys]]\nname = \"k\"\npath = \"/k\"\n[[keys]]\nname = \"j\"\npath = \"/j\"\ncolour = 1\n"),
+        @"site.toml:7:1: keys[1].colour: unknown field `colour`, expected one of `name`, `path`, `pkcs11`, `certificate`, `sha256`, `spki_sha256`, `algorithm`, `min_size`, `owner`, `group`, `mode`, `acl`, `created`, `max_age_days`, `state`, `operational`"
+    );
+    insta::assert_snapshot!(
+        err_of("[[roles]]\nname = \"r\"\nkind = \"boss\"\n"),
+        @"site.toml:3:8: roles[0].kind: unknown variant `boss`, expected one of `key_administrator`, `audit_administrator`, `key_user`, `key_custodian`, `system_administrator`, `other`"
+    );
+    insta::assert_snapshot!(
+        err_of("colour = 1\n"),
+        @"site.toml:1:1: colour: unknown field `colour`, expected one of `site`, `roles`, `separation`, `keys`, `scan`, `audit_logs`, `siem`, `software`, `integrity`, `detection`, `aws_key_policies`"
+    );
+    insta::assert_snapshot!(
+        err_of("[[keys]]\nname = \"k\"\npath = \"/k\"\nmode = \"0985\"\n"),
+        @r#"site.toml:4:8: keys[0].mode: '0985' is not an octal file mode such as "0640""#
+    );
+    insta::assert_snapshot!(err_of("[site\n"), @"site.toml:1:6: unclosed table, expected `]`");
+}
+
 #[test]
 fn syntax_and_unknown_fields_have_positions() {
     let e = err_of("[site]\nname = \"x\"\ncolour = 1\n");
@@ -181,6 +226,83 @@ fn policy_value_ids_match_the_benchmark() {
         set.len(),
         fed.len(),
         "the policy sets Values benchmark.toml does not mark: {set:?}"
+    );
+}
+
+/// `[scan] inventory`: fingerprints and dates from a CSV or JSON file beside the policy.
+#[test]
+fn inventory_fills_the_keys_and_refuses_what_does_not_fit() {
+    let d = tempfile::tempdir().unwrap();
+    let a = "a".repeat(64);
+    let b = "B".repeat(64);
+    let policy = |inv: &str, extra: &str| {
+        let p = d.path().join("p.toml");
+        std::fs::write(
+            &p,
+            format!(
+                "[scan]\ninventory = \"{inv}\"\n\n[[keys]]\nname = \"tls\"\npath = \"/k\"\n{extra}\n[[keys]]\nname = \"signing\"\npath = \"/s\"\n"
+            ),
+        )
+        .unwrap();
+        p
+    };
+    let write = |name: &str, text: &str| std::fs::write(d.path().join(name), text).unwrap();
+    let err = |p: &Path| {
+        Policy::load(p)
+            .unwrap_err()
+            .to_string()
+            .replace(d.path().to_str().unwrap(), "[DIR]")
+    };
+
+    write(
+        "keys.csv",
+        &format!("name,sha256,spki_sha256,created\ntls,{a},,2026-01-15\nsigning,,sha256:{b},\n"),
+    );
+    let p = Policy::load(&policy("keys.csv", "")).unwrap();
+    assert_eq!(p.keys[0].sha256.as_deref(), Some(a.as_str()));
+    assert_eq!(p.keys[0].created, time::parse_date("2026-01-15"));
+    assert_eq!(p.keys[1].spki_sha256, Some(b.to_ascii_lowercase()));
+    // The same value in both is fine.
+    Policy::load(&policy("keys.csv", &format!("sha256 = \"{a}\""))).unwrap();
+
+    write(
+        "keys.json",
+        &format!(
+            "[\n  {{\"name\": \"tls\", \"sha256\": \"{a}\"}},\n  {{\"name\": \"signing\", \"created\": \"2025-02-30\"}}\n]\n"
+        ),
+    );
+    insta::assert_snapshot!(
+        err(&policy("keys.json", "")),
+        @"[DIR]/keys.json:3: created: '2025-02-30' is not a date such as 2025-01-31"
+    );
+
+    write("bad.csv", "name,sha256\ntls,abc\n");
+    insta::assert_snapshot!(
+        err(&policy("bad.csv", "")),
+        @"[DIR]/bad.csv:2: sha256: expected 64 hexadecimal digits (a SHA-256 digest)"
+    );
+    write("extra.csv", "name,sha256\ntls,\nnope,\n");
+    insta::assert_snapshot!(
+        err(&policy("extra.csv", "")),
+        @"[DIR]/extra.csv:3: name: the policy declares no [[keys]] named 'nope'"
+    );
+    insta::assert_snapshot!(
+        err(&policy("keys.csv", &format!("sha256 = \"{}\"", "c".repeat(64)))),
+        @"[DIR]/keys.csv:2: sha256: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' differs from keys[0].sha256 'cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc' ([DIR]/p.toml:7:10)"
+    );
+    write("noheader.csv", &format!("tls,{a}\n"));
+    insta::assert_snapshot!(
+        err(&policy("noheader.csv", "")),
+        @"[DIR]/noheader.csv:1: tls: unknown column (the header names columns of name, sha256, spki_sha256, created)"
+    );
+    insta::assert_snapshot!(
+        err(&policy("missing.csv", "")),
+        @"[DIR]/missing.csv: cannot read the key inventory: No such file or directory (os error 2)"
+    );
+    write("keys.txt", "");
+    insta::assert_snapshot!(
+        err(&policy("keys.txt", "")),
+        @"[DIR]/keys.txt: an inventory is a .csv or .json file"
     );
 }
 

@@ -11,12 +11,12 @@ use std::path::Path;
 use toml::Spanned;
 
 use super::model::{
-    AclEntry, AllowedEvent, AuditLog, AwsKeyPolicy, Detection, Integrity, Key, KeyState, Policy,
-    Role, Separation, Siem, Software,
+    AclEntry, AllowedEvent, AuditLog, AwsKeyPolicy, Detection, FORWARDERS, Integrity, Key,
+    KeyState, Policy, Role, Separation, Siem, Software,
 };
 use super::raw::RawPolicy;
 use super::upstream::UpstreamVersion;
-use super::{PolicyError, line_col, time};
+use super::{PolicyError, inventory, line_col, time};
 /// Checks a raw policy and builds the model; errors carry the field's position in
 /// `text`, the file at `path`.
 pub(super) struct Validator<'a> {
@@ -62,16 +62,92 @@ impl Validator<'_> {
     }
 
     fn sha256(&self, s: &Spanned<String>, field: &str) -> Result<String, PolicyError> {
-        let v = s.get_ref().to_ascii_lowercase();
-        let v = v.strip_prefix("sha256:").unwrap_or(&v).to_string();
-        if v.len() != 64 || !v.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(self.err(
-                s.span(),
-                field,
-                "expected 64 hexadecimal digits (a SHA-256 digest)",
-            ));
+        sha256_digest(s.get_ref()).map_err(|m| self.err(s.span(), field, m))
+    }
+
+    /// Fills the keys' `sha256`, `spki_sha256` and `created` from the inventory file
+    /// `[scan] inventory` names ([`super::inventory`]): a row for a key the policy does
+    /// not declare, a value that is not valid, or one the policy gives differently is an
+    /// error naming the inventory's line (and the policy's, for a difference).
+    fn merge_inventory(
+        &self,
+        given: &Spanned<String>,
+        keys: &mut [Key],
+        spans: &[[Option<Range<usize>>; 3]],
+    ) -> Result<(), PolicyError> {
+        if given.get_ref().trim().is_empty() {
+            return Err(self.err(given.span(), "scan.inventory", "empty path"));
         }
-        Ok(v)
+        let path = inventory::resolve(self.path, given.get_ref());
+        let inv_err = |line: usize, field: &str, message: String| PolicyError::Inventory {
+            path: path.clone(),
+            line,
+            field: field.to_string(),
+            message,
+        };
+        let rows = inventory::read(&path).map_err(|(l, f, m)| inv_err(l, &f, m))?;
+        let mut seen = BTreeSet::new();
+        for row in rows {
+            if row.name.is_empty() {
+                return Err(inv_err(row.line, "name", "empty key name".into()));
+            }
+            let Some(i) = keys.iter().position(|k| k.name == row.name) else {
+                return Err(inv_err(
+                    row.line,
+                    "name",
+                    format!("the policy declares no [[keys]] named '{}'", row.name),
+                ));
+            };
+            if !seen.insert(row.name.clone()) {
+                return Err(inv_err(
+                    row.line,
+                    "name",
+                    format!("'{}' is listed twice", row.name),
+                ));
+            }
+            let differs = |field: &str, idx: usize, ours: &str, theirs: &str| {
+                let at = spans[i][idx]
+                    .clone()
+                    .map(|s| {
+                        let (l, c) = line_col(self.text, s.start);
+                        format!(" ({}:{l}:{c})", self.path.display())
+                    })
+                    .unwrap_or_default();
+                inv_err(
+                    row.line,
+                    field,
+                    format!("'{ours}' differs from keys[{i}].{field} '{theirs}'{at}"),
+                )
+            };
+            let k = &mut keys[i];
+            for (idx, field, value, slot) in [
+                (0, "sha256", &row.sha256, &mut k.sha256),
+                (1, "spki_sha256", &row.spki_sha256, &mut k.spki_sha256),
+            ] {
+                let Some(v) = value else { continue };
+                let v = sha256_digest(v).map_err(|m| inv_err(row.line, field, m.into()))?;
+                match slot {
+                    Some(p) if *p != v => return Err(differs(field, idx, &v, p)),
+                    _ => *slot = Some(v),
+                }
+            }
+            if let Some(c) = &row.created {
+                let days = time::parse_date(c).ok_or_else(|| {
+                    inv_err(
+                        row.line,
+                        "created",
+                        format!("'{c}' is not a date such as 2025-01-31"),
+                    )
+                })?;
+                match k.created {
+                    Some(p) if p != days => {
+                        return Err(differs("created", 2, c, &time::format_date(p)));
+                    }
+                    _ => k.created = Some(days),
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The validated policy of `raw`, or the first error.
@@ -139,6 +215,9 @@ impl Validator<'_> {
         }
 
         let mut keys = Vec::new();
+        // Where each key gives sha256, spki_sha256 and created: an inventory value that
+        // differs names them.
+        let mut key_spans: Vec<[Option<Range<usize>>; 3]> = Vec::new();
         let mut key_names = BTreeSet::new();
         for (i, k) in raw.keys.into_iter().enumerate() {
             let span = k.span();
@@ -214,6 +293,11 @@ impl Validator<'_> {
                     }
                 },
             };
+            key_spans.push([
+                k.sha256.as_ref().map(Spanned::span),
+                k.spki_sha256.as_ref().map(Spanned::span),
+                k.created.as_ref().map(Spanned::span),
+            ]);
             keys.push(Key {
                 name: k.name.into_inner(),
                 path,
@@ -242,6 +326,9 @@ impl Validator<'_> {
             }
             for d in &scan.log_paths {
                 log_paths.push(self.abs_path(d, "scan.log_paths")?);
+            }
+            if let Some(inv) = &scan.inventory {
+                self.merge_inventory(inv, &mut keys, &key_spans)?;
             }
         }
 
@@ -279,30 +366,51 @@ impl Validator<'_> {
         let siem = match raw.siem {
             None => None,
             Some(s) => {
-                let mut via = Vec::new();
+                let mut via: Vec<String> = Vec::new();
                 for v in &s.via {
-                    if !matches!(v.get_ref().as_str(), "rsyslog" | "audisp-remote") {
+                    if !FORWARDERS.contains(&v.get_ref().as_str()) {
                         return Err(self.err(
                             v.span(),
                             "siem.via",
                             format!(
-                                "'{}' is not a known forwarder (rsyslog, audisp-remote)",
-                                v.get_ref()
+                                "'{}' is not a known forwarder ({})",
+                                v.get_ref(),
+                                FORWARDERS.join(", ")
                             ),
                         ));
                     }
-                    via.push(v.get_ref().clone());
-                }
-                if via.is_empty() {
-                    via = vec!["rsyslog".into(), "audisp-remote".into()];
+                    if !via.contains(v.get_ref()) {
+                        via.push(v.get_ref().clone());
+                    }
                 }
                 if s.host.get_ref().trim().is_empty() {
                     return Err(self.err(s.host.span(), "siem.host", "empty host name"));
+                }
+                let vault_audit_list = s
+                    .vault_audit_list
+                    .as_ref()
+                    .map(|p| self.abs_path(p, "siem.vault_audit_list"))
+                    .transpose()?;
+                // A Vault audit device cannot be seen in any file of the host: without
+                // the saved `vault audit list` output the check would have nothing to
+                // read, so the policy must say where it is.
+                if vault_audit_list.is_none()
+                    && let Some(v) = s.via.iter().find(|v| v.get_ref().starts_with("vault-"))
+                {
+                    return Err(self.err(
+                        v.span(),
+                        "siem.via",
+                        format!(
+                            "'{}' needs [siem] vault_audit_list (the output of `vault audit list -format=json -detailed` saved on the host)",
+                            v.get_ref()
+                        ),
+                    ));
                 }
                 Some(Siem {
                     host: s.host.into_inner(),
                     port: s.port,
                     via,
+                    vault_audit_list,
                 })
             }
         };
@@ -436,6 +544,17 @@ impl Validator<'_> {
             aws_key_policies,
         })
     }
+}
+
+/// A SHA-256 digest as the policy and the inventory accept it (hex, any case, an
+/// optional `sha256:` prefix), lower-cased.
+fn sha256_digest(v: &str) -> Result<String, &'static str> {
+    let v = v.trim().to_ascii_lowercase();
+    let v = v.strip_prefix("sha256:").unwrap_or(&v).to_string();
+    if v.len() != 64 || !v.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err("expected 64 hexadecimal digits (a SHA-256 digest)");
+    }
+    Ok(v)
 }
 
 /// `user:NAME:rwx` or `group:NAME:r--` (named entries only: owner, group, mask and other

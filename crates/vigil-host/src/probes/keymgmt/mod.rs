@@ -5,9 +5,9 @@
 //! these probes collect those facts so that the bundled CCM LOG-11 content can decide
 //! with ordinary OVAL states.
 //!
-//! Every probe except `posix_acl_object` compares the host with the site policy
-//! ([`crate::policy`]); without one the object is `not applicable` with the message
-//! [`NO_POLICY`]. Where an item field is a comparison against the policy its name says
+//! Every probe except `posix_acl_object` and `forwarder_object` compares the host with
+//! the site policy ([`crate::policy`]); without one the object is `not applicable` with
+//! the message [`NO_POLICY`] (or [`not_declared`] for the part of the policy it needs). Where an item field is a comparison against the policy its name says
 //! so (`fingerprint_matches_policy`), and a matching `*_declared` field tells whether
 //! the policy asked for anything, so content can write
 //! `declared = false OR matches = true`. The families are documented in the README
@@ -54,6 +54,7 @@ pub fn register(r: &mut Registry) {
         Arc::new(auditlog::RoleActivityProbe),
         Arc::new(auditlog::LogSecretProbe),
         Arc::new(audit_config::SiemForwardingProbe),
+        Arc::new(audit_config::ForwarderProbe),
         Arc::new(audit_config::AuditWatchProbe),
         Arc::new(software::SoftwareVersionProbe),
         Arc::new(software::IntegrityProbe),

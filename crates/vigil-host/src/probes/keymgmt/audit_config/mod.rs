@@ -1,17 +1,18 @@
 //! Audit forwarding and audit rules against the site policy (CCM LOG-09, LOG-11; NIST
 //! SP 800-130 FR:8.12, FR:8.14), one module per object:
 //!
-//! - [`siem_forwarding`], `siem_forwarding_object`: one item per forwarder the policy's
-//!   `[siem] via` names (`rsyslog`: omfwd actions and `@`/`@@` selectors in
-//!   /etc/rsyslog.conf and /etc/rsyslog.d/*.conf; `audisp-remote`: the au-remote
-//!   plugin's `active` and audisp-remote.conf's `remote_server`), with
-//!   `forwards_to_policy_target`.
+//! - [`siem_forwarding`], `siem_forwarding_object` and `forwarder_object`: the log
+//!   forwarders that apply (those `[siem] via` names, else every one configured on the
+//!   host), read by [`forwarders`] (rsyslog, audisp-remote, syslog-ng,
+//!   systemd-journal-upload, Fluent Bit, Vector, Vault socket and syslog audit
+//!   devices), with `forwards_to_policy_target` and `forwards_off_host`.
 //! - [`audit_watch`], `audit_watch_object` (entity `target` = keys | kms_config): one
 //!   item per declared key file, key directory or integrity-monitored path, `watched`
 //!   when an auditd rule (`-w`, or `-F path=` / `-F dir=` on an exit rule) covers it
 //!   with the permissions needed (read and write for keys, write for configuration).
 
 pub mod audit_watch;
+pub mod forwarders;
 pub mod siem_forwarding;
 
 use std::path::Path;
@@ -19,7 +20,8 @@ use std::path::Path;
 use crate::probes::Context;
 
 pub use audit_watch::{AuditWatchProbe, Watch, parse_audit_rules};
-pub use siem_forwarding::{SiemForwardingProbe, rsyslog_targets};
+pub use forwarders::rsyslog::rsyslog_targets;
+pub use siem_forwarding::{ForwarderProbe, SiemForwardingProbe};
 
 /// The text of a host file (lossily UTF-8), if it can be read.
 pub(crate) fn read_text(ctx: &Context, p: &str) -> Option<String> {

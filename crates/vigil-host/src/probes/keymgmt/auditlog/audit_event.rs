@@ -73,6 +73,14 @@ impl Probe<Context> for AuditEventProbe {
             .and_then(|e| e.values.first())
             .map(String::as_str)
             .unwrap_or("denied");
+        // Which destructive events are expected is a site fact: without a policy there
+        // is no allow-list to judge them by.
+        if category == "destructive" && pol.discovered {
+            return not_declared(
+                ctx,
+                "[[detection.allow]] list of expected destructive events",
+            );
+        }
         if !matches!(category, "denied" | "destructive") {
             return Collected::error(format!(
                 "{}: category must be 'denied' or 'destructive'",
