@@ -125,7 +125,11 @@ impl Who<'_> {
 
     /// The user list of a specification.
     pub fn users(&self, l: &[Member], user: &str) -> M {
-        list(l, |m| m.neg, |e| self.user_entry(e, user, AliasKind::User, 0))
+        list(
+            l,
+            |m| m.neg,
+            |e| self.user_entry(e, user, AliasKind::User, 0),
+        )
     }
 
     fn host_entry(&self, m: &Member, depth: usize) -> M {
@@ -188,7 +192,15 @@ impl Who<'_> {
     pub fn runas(&self, runas: Option<&Runas>, user: &str, target: &str) -> M {
         let r = match runas {
             Some(r) if r.users.is_some() || r.groups.is_some() => r,
-            _ => {
+            // `()`: root, whatever runas_default says (as sudo 1.9.13 answers).
+            Some(_) => {
+                return if target == "root" {
+                    M::Allow
+                } else {
+                    M::Unspec
+                };
+            }
+            None => {
                 return if self.runas_default(user) == target {
                     M::Allow
                 } else {
@@ -197,7 +209,11 @@ impl Who<'_> {
             }
         };
         match &r.users {
-            Some(l) => list(l, |m| m.neg, |e| self.user_entry(e, target, AliasKind::Runas, 0)),
+            Some(l) => list(
+                l,
+                |m| m.neg,
+                |e| self.user_entry(e, target, AliasKind::Runas, 0),
+            ),
             // `(:group)` only: the command runs as the invoking user.
             None if target == user => M::Allow,
             None => M::Unspec,
@@ -490,7 +506,11 @@ mod tests {
         assert!(fnmatch("/usr/bin/*", "/usr/bin/ls", true));
         assert!(!fnmatch("/usr/bin/*", "/usr/bin/x/ls", true));
         assert!(fnmatch("/usr/bin/*", "/usr/bin/x/ls", false));
-        assert!(fnmatch("/var/log/audit/*", "/var/log/audit/audit.log", false));
+        assert!(fnmatch(
+            "/var/log/audit/*",
+            "/var/log/audit/audit.log",
+            false
+        ));
         assert!(fnmatch("[a-c]?", "b1", false));
         assert!(!fnmatch("[!a-c]?", "b1", false));
         assert!(fnmatch("a\\*", "a*", false));
@@ -500,13 +520,22 @@ mod tests {
 
     #[test]
     fn intersection_gives_a_witness() {
-        assert_eq!(intersect("*", "stop auditd").as_deref(), Some("stop auditd"));
+        assert_eq!(
+            intersect("*", "stop auditd").as_deref(),
+            Some("stop auditd")
+        );
         assert_eq!(
             intersect("*/auditctl", "/usr/sbin/*").as_deref(),
             Some("/usr/sbin/auditctl")
         );
-        assert_eq!(intersect("/var/log/*", "*/etc/*"), None.or(Some("/var/log/etc/".into())));
+        assert_eq!(
+            intersect("/var/log/*", "*/etc/*"),
+            None.or(Some("/var/log/etc/".into()))
+        );
         assert_eq!(intersect("a", "b"), None);
-        assert_eq!(intersect("--vacuum-*", "--vacuum-time=?").as_deref(), Some("--vacuum-time=x"));
+        assert_eq!(
+            intersect("--vacuum-*", "--vacuum-time=?").as_deref(),
+            Some("--vacuum-time=x")
+        );
     }
 }

@@ -207,7 +207,8 @@ fn read_into(
                 // sudo skips a missing include directory.
                 Ok(None) => return,
                 Err(e) => {
-                    out.problems.push(format!("{}: {}: {e}", inc.source, p.display()));
+                    out.problems
+                        .push(format!("{}: {}: {e}", inc.source, p.display()));
                     return;
                 }
             };
@@ -353,7 +354,11 @@ fn breaks(
                     "runs commands as {} (role {}), which must stay separate from role {}",
                     o.identity, o.role, m.role
                 );
-                return Ok(Some((reason, format!("runas {}", o.identity), cs.cmnd.to_string())));
+                return Ok(Some((
+                    reason,
+                    format!("runas {}", o.identity),
+                    cs.cmnd.to_string(),
+                )));
             }
             M::Unknown(r) => return Err(format!("{}: {r}", cs.source)),
             _ => {}
@@ -395,7 +400,10 @@ impl Probe<Context> for SudoersProbe {
             Err(e) => return Collected::error(e),
         };
         let all = members(pol, &acc);
-        let users: Vec<&Member> = all.iter().filter(|m| m.identity_type == "unix_user").collect();
+        let users: Vec<&Member> = all
+            .iter()
+            .filter(|m| m.identity_type == "unix_user")
+            .collect();
         if users.is_empty() {
             return Collected::with_flag(
                 Flag::NotApplicable,
@@ -471,7 +479,8 @@ impl Probe<Context> for SudoersProbe {
                         };
                         let runas = match &cs.runas {
                             Some(r) if r.users.is_some() || r.groups.is_some() => r.text.clone(),
-                            _ => who.runas_default(&m.identity),
+                            Some(_) => "root".to_string(),
+                            None => who.runas_default(&m.identity),
                         };
                         let found = match found {
                             Ok(f) => f,

@@ -521,7 +521,11 @@ fn parse_line(t: &str, source: &str, out: &mut Sudoers) -> Result<(), String> {
                 if !c.eat(')') {
                     return Err(format!("expected ')' at column {}", c.i + 1));
                 }
-                r.text = c.s[start..end].iter().collect::<String>().trim().to_string();
+                r.text = c.s[start..end]
+                    .iter()
+                    .collect::<String>()
+                    .trim()
+                    .to_string();
                 runas = Some(r);
             }
             loop {
@@ -646,12 +650,16 @@ mod tests {
         assert!(a.privs[0].hosts[1].neg);
         assert_eq!(a.privs[1].cmnds[0].cmnd.args.as_deref(), Some(""));
         assert!(a.privs[1].cmnds[1].cmnd.neg);
-        assert_eq!(
-            a.privs[1].cmnds[1].runas.as_ref().unwrap().text,
-            "vault"
-        );
+        assert_eq!(a.privs[1].cmnds[1].runas.as_ref().unwrap().text, "vault");
         assert_eq!(s.specs[2].users[0].name, "#1000");
-        assert!(s.specs[2].privs[0].cmnds[0].runas.as_ref().unwrap().users.is_none());
+        assert!(
+            s.specs[2].privs[0].cmnds[0]
+                .runas
+                .as_ref()
+                .unwrap()
+                .users
+                .is_none()
+        );
         assert!(s.specs[0].privs[0].cmnds[0].nopasswd);
     }
 

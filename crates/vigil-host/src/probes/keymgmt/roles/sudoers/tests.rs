@@ -16,7 +16,8 @@ use crate::host::accounts::Accounts;
 use crate::testtool::{require, require_root, tool};
 
 const PASSWD: &str = "root:x:0:0:root:/root:/bin/sh\nu1:x:2001:2001::/tmp:/bin/sh\nu2:x:2002:2002::/tmp:/bin/sh\nu3:x:2003:2003::/tmp:/bin/sh\n";
-const GROUP: &str = "root:x:0:\nu1:x:2001:\nu2:x:2002:\nu3:x:2003:\ng1:x:3001:u1,u2\ng2:x:3002:u3\n";
+const GROUP: &str =
+    "root:x:0:\nu1:x:2001:\nu2:x:2002:\nu3:x:2003:\ng1:x:3001:u1,u2\ng2:x:3002:u3\n";
 
 fn parse(text: &str) -> Sudoers {
     let mut s = Sudoers::default();
@@ -49,13 +50,21 @@ fn last_match_wins_and_negation_inverts() {
     assert!(allowed(&s, "db1", "u2", "u3", "/usr/bin/id"));
     assert!(!allowed(&s, "db1", "u2", "u3", "/usr/bin/id -u"));
     assert!(!allowed(&s, "db1", "u2", "root", "/usr/bin/id"));
-    assert!(allowed(&s, "web2.example", "u3", "root", "/usr/bin/cat /etc/x/y"));
+    assert!(allowed(
+        &s,
+        "web2.example",
+        "u3",
+        "root",
+        "/usr/bin/cat /etc/x/y"
+    ));
     assert!(!allowed(&s, "db1", "u3", "root", "/usr/bin/cat /etc/x"));
 }
 
 #[test]
 fn runas_default_changes_a_grant_without_runas() {
-    let s = parse("Defaults runas_default=u2\nDefaults:u3 runas_default=u1\n%g1,u3 ALL = /usr/bin/id\n");
+    let s = parse(
+        "Defaults runas_default=u2\nDefaults:u3 runas_default=u1\n%g1,u3 ALL = /usr/bin/id\n",
+    );
     assert!(allowed(&s, "h", "u1", "u2", "/usr/bin/id"));
     assert!(!allowed(&s, "h", "u1", "root", "/usr/bin/id"));
     assert!(allowed(&s, "h", "u3", "u1", "/usr/bin/id"));
@@ -109,7 +118,9 @@ impl Rng {
     }
 }
 
-const USERS: &[&str] = &["u1", "u2", "u3", "%g1", "%g2", "%#3001", "#2003", "ALL", "UA"];
+const USERS: &[&str] = &[
+    "u1", "u2", "u3", "%g1", "%g2", "%#3001", "#2003", "ALL", "UA",
+];
 const RUNAS: &[&str] = &["root", "u2", "u3", "%g2", "ALL", "RA", "#2002"];
 const CMNDS: &[&str] = &[
     "ALL",
@@ -149,8 +160,10 @@ fn generate(rng: &mut Rng, host: &str) -> Vec<(String, String)> {
     if rng.chance(4) {
         main.push_str("Defaults runas_default=u2\n");
     }
+    // `Defaults:u1` would be the wrong test: under `sudo -l -U u1` a user-bound
+    // Defaults line matches the invoking user (root), not u1.
     if rng.chance(5) {
-        main.push_str("Defaults:u1 runas_default=u3\n");
+        main.push_str("Defaults@otherhost runas_default=u3\n");
     }
     let mut files = Vec::new();
     let spec = |rng: &mut Rng| {
@@ -164,11 +177,7 @@ fn generate(rng: &mut Rng, host: &str) -> Vec<(String, String)> {
         if rng.chance(3) {
             let _ = write!(cmnds, ", (root) {}", rng.list(CMNDS, 2));
         }
-        let mut line = format!(
-            "{} {} = {cmnds}",
-            rng.list(USERS, 2),
-            rng.list(&hosts, 2)
-        );
+        let mut line = format!("{} {} = {cmnds}", rng.list(USERS, 2), rng.list(&hosts, 2));
         if rng.chance(4) {
             let _ = write!(line, " : {} = {}", rng.pick(&hosts), rng.list(CMNDS, 2));
         }
@@ -188,8 +197,14 @@ fn generate(rng: &mut Rng, host: &str) -> Vec<(String, String)> {
         files.push(("sudoers.d/10-a".to_string(), spec(rng)));
         files.push(("sudoers.d/20-b".to_string(), spec(rng)));
         // Skipped by sudo: a name with a dot, a name ending in ~.
-        files.push(("sudoers.d/30.c".to_string(), "ALL ALL = (ALL) ALL\n".to_string()));
-        files.push(("sudoers.d/40-d~".to_string(), "ALL ALL = (ALL) ALL\n".to_string()));
+        files.push((
+            "sudoers.d/30.c".to_string(),
+            "ALL ALL = (ALL) ALL\n".to_string(),
+        ));
+        files.push((
+            "sudoers.d/40-d~".to_string(),
+            "ALL ALL = (ALL) ALL\n".to_string(),
+        ));
     }
     if rng.chance(3) {
         main.push_str(&spec(rng));
@@ -229,11 +244,18 @@ fn agrees_with_real_sudo_on_generated_sudoers() {
     let mut rng = Rng(0x5eed_cafe_f00d_1234);
     let mut script = String::from("set -u\n");
     let mut questions = Vec::new();
-    const CASES: usize = 120;
+    const CASES: usize = 60;
+    let mut texts = Vec::new();
     for case in 0..CASES {
         let etc = dir.path().join(format!("c{case}/etc"));
         std::fs::create_dir_all(etc.join("sudoers.d")).unwrap();
         let files = generate(&mut rng, &short);
+        texts.push(
+            files
+                .iter()
+                .map(|(n, t)| format!("--- /etc/{n}\n{t}"))
+                .collect::<String>(),
+        );
         for (name, text) in &files {
             let p = etc.join(name);
             std::fs::write(&p, text).unwrap();
@@ -259,7 +281,12 @@ fn agrees_with_real_sudo_on_generated_sudoers() {
         // vigil's view: the same files under a root.
         let mut s = Sudoers::default();
         read_case(&etc, "sudoers", &mut s);
-        assert!(s.problems.is_empty(), "case {case}: {:?}\n{}", s.problems, files[0].1);
+        assert!(
+            s.problems.is_empty(),
+            "case {case}: {:?}\n{}",
+            s.problems,
+            files[0].1
+        );
         for f in REAL_ETC {
             if Path::new("/etc").join(f).is_file() {
                 std::fs::write(etc.join(f), "").unwrap();
@@ -328,8 +355,7 @@ fn agrees_with_real_sudo_on_generated_sudoers() {
         let sudo = rc == 0;
         allowed += usize::from(sudo);
         if sudo != *vigil {
-            let text = std::fs::read_to_string(dir.path().join(format!("c{case}/etc/sudoers")))
-                .unwrap_or_default();
+            let text = &texts[*case];
             wrong.push(format!(
                 "case {case}: {user} -u {runas} {cmd}: sudo {sudo}, vigil {vigil}\n{text}"
             ));
@@ -340,10 +366,14 @@ fn agrees_with_real_sudo_on_generated_sudoers() {
         "{} of {} answers differ:\n{}",
         wrong.len(),
         questions.len(),
-        wrong.iter().take(5).cloned().collect::<Vec<_>>().join("\n")
+        wrong.iter().take(8).cloned().collect::<Vec<_>>().join("\n")
     );
     // The generator must produce both answers in quantity to test anything.
-    assert!(allowed > questions.len() / 10 && allowed < questions.len() * 9 / 10, "{allowed}/{}", questions.len());
+    assert!(
+        allowed > questions.len() / 10 && allowed < questions.len() * 9 / 10,
+        "{allowed}/{}",
+        questions.len()
+    );
 }
 
 /// Reads a case's sudoers the way [`super::read_sudoers`] does, with /etc mapped to
@@ -352,7 +382,11 @@ fn read_case(etc: &Path, name: &str, out: &mut Sudoers) {
     let text = std::fs::read_to_string(etc.join(name)).unwrap();
     let file = format!("/etc/{name}");
     parse_into(&text, &file, out, &mut |inc, out| {
-        let rel = inc.path.strip_prefix("/etc/").unwrap_or(&inc.path).to_string();
+        let rel = inc
+            .path
+            .strip_prefix("/etc/")
+            .unwrap_or(&inc.path)
+            .to_string();
         if inc.dir {
             let mut names: Vec<String> = std::fs::read_dir(etc.join(&rel))
                 .unwrap()
