@@ -152,6 +152,11 @@ impl Who<'_> {
                 "host entry {n} is an address, and vigil does not match the host's addresses"
             ));
         }
+        if self.host.is_empty() {
+            return M::Unknown(format!(
+                "host entry {n}: the host's name is unknown (no /etc/hostname)"
+            ));
+        }
         // sudo compares a name with a dot against the full name, others against the
         // short name, case-insensitively.
         let target = if n.contains('.') {

@@ -638,7 +638,7 @@ mod tests {
         );
         assert!(s.problems.is_empty(), "{:?}", s.problems);
         assert_eq!(s.runas_defaults.len(), 1);
-        assert_eq!(s.aliases[&(AliasKind::User, "ADM".into())][0].neg, true);
+        assert!(s.aliases[&(AliasKind::User, "ADM".into())][0].neg);
         assert_eq!(s.cmnd_aliases["LOGS"][1].cmd, "/usr/sbin/ausearch");
         assert_eq!(
             s.cmnd_aliases["LOGS"][0].args.as_deref(),

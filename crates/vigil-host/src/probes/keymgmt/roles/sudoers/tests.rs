@@ -89,6 +89,34 @@ fn what_vigil_cannot_resolve_is_unknown_only_where_it_decides() {
     }
 }
 
+#[test]
+fn forbidden_lists_expand_paths_and_the_policy_replaces_the_defaults() {
+    let text = "[[roles]]\nname = \"ka\"\nkind = \"key_administrator\"\nunix_users = [\"alice\"]\n\
+                [[roles]]\nname = \"au\"\nkind = \"audit_administrator\"\nunix_users = [\"bob\"]\n\
+                forbidden_commands = [\"/usr/bin/cat *{keys}*\"]\n\
+                [[keys]]\nname = \"k\"\npath = \"/etc/k.pem\"\n\
+                [[audit_logs]]\nname = \"a\"\nformat = \"auditd\"\npath = \"/srv/audit.log\"\nretention_days = 30\nmax_silence = \"1h\"\n";
+    let pol = crate::policy::Policy::parse(text, Path::new("p.toml")).unwrap();
+    let ka: Vec<String> = super::forbidden_for(&pol, "ka")
+        .into_iter()
+        .map(|f| f.entry)
+        .collect();
+    assert!(ka.contains(&"bash".to_string()));
+    assert!(ka.contains(&"rm */var/log/audit/**".to_string()));
+    assert!(ka.contains(&"rm */srv/audit.log*".to_string()));
+    let au = super::forbidden_for(&pol, "au");
+    let own: Vec<&super::Forbidden> = au
+        .iter()
+        .filter(|f| f.name.is_none() && f.path != "sudoedit")
+        .collect();
+    assert_eq!(own.len(), 1, "{au:?}");
+    assert_eq!(
+        (own[0].path.as_str(), own[0].args.as_str()),
+        ("/usr/bin/cat", "*/etc/k.pem*")
+    );
+    assert!(!au.iter().any(|f| f.entry.starts_with("vault")));
+}
+
 /// A small deterministic generator (xorshift), so a failure is reproducible from its
 /// case number.
 struct Rng(u64);
@@ -104,7 +132,7 @@ impl Rng {
         v[(self.next() % v.len() as u64) as usize]
     }
     fn chance(&mut self, n: u64) -> bool {
-        self.next() % n == 0
+        self.next().is_multiple_of(n)
     }
     fn list(&mut self, v: &[&str], max: u64) -> String {
         let n = 1 + self.next() % max;
