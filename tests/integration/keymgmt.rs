@@ -2212,3 +2212,120 @@ fn fingerprints_and_dates_from_a_key_inventory() {
     let s = scan(Some(&f), &[]);
     assert_fails_with(&s, "key_fingerprint_approved", "name", "signing");
 }
+
+/// Replaces the fixture's /etc/sudoers (root-owned, 0440 as sudo wants it).
+fn set_sudoers(f: &Fixture, text: &str) {
+    let p = f.root.join("etc/sudoers");
+    std::fs::write(&p, text).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o440)).unwrap();
+}
+
+#[test]
+fn sudo_grants_that_break_separation_at_command_level_fail_naming_the_grant() {
+    need_root!();
+    let f = build(&[]);
+    set_sudoers(
+        &f,
+        "Defaults env_reset\n\
+         Cmnd_Alias READ = /usr/bin/cat *\n\
+         alice ALL = (root) /usr/bin/systemctl restart vault, /usr/bin/systemctl stop auditd\n\
+         %auditors ALL = (root) NOPASSWD: /usr/sbin/ausearch, READ\n\
+         @includedir /etc/sudoers.d\n",
+    );
+    std::fs::create_dir_all(f.root.join("etc/sudoers.d")).unwrap();
+    // sudo skips names with a dot: this grant must not count.
+    std::fs::write(
+        f.root.join("etc/sudoers.d/vault.bak"),
+        "vault ALL=(ALL) ALL\n",
+    )
+    .unwrap();
+    let s = scan(Some(&f), &[]);
+    assert_fails_with(
+        &s,
+        "sudoers_separation",
+        "matched_command",
+        "systemctl stop auditd",
+    );
+    assert_fails_with(
+        &s,
+        "sudoers_separation",
+        "forbidden",
+        "systemctl *stop *auditd*",
+    );
+    assert_fails_with(&s, "sudoers_separation", "source", "/etc/sudoers:3");
+    assert_fails_with(
+        &s,
+        "sudoers_separation",
+        "matched_command",
+        "/usr/bin/cat /etc/vault.d/tls/vault.key",
+    );
+    assert_fails_with(
+        &s,
+        "sudoers_separation",
+        "reason",
+        "forbidden to role audit_admin",
+    );
+    let ev = s.evidence("sudoers_separation");
+    assert!(
+        ev.iter().all(|i| field(i, "identity") != ["vault"]),
+        "{ev:?}"
+    );
+}
+
+#[test]
+fn sudo_grants_taken_back_by_a_later_negation_pass() {
+    need_root!();
+    let f = build(&[]);
+    set_sudoers(
+        &f,
+        "alice ALL = (root) /usr/bin/systemctl restart vault, /usr/bin/systemctl * auditd\n\
+         %keyadmins ALL = (root) !/usr/bin/systemctl * auditd\n\
+         %auditors ALL = (root) /usr/bin/less /var/log/audit/audit.log\n",
+    );
+    let s = scan(Some(&f), &[]);
+    assert_eq!(
+        s.results()["sudoers_separation"],
+        "pass",
+        "{}",
+        serde_json::to_string_pretty(s.rule("sudoers_separation")).unwrap()
+    );
+}
+
+#[test]
+fn without_sudoers_the_rule_does_not_apply_and_says_why() {
+    need_root!();
+    let f = build(&[]);
+    std::fs::remove_file(f.root.join("etc/sudoers")).unwrap();
+    let s = scan(Some(&f), &[]);
+    assert_eq!(s.results()["sudoers_separation"], "notapplicable");
+    let m = s.rule("sudoers_separation")["messages"].to_string();
+    assert!(m.contains("/etc/sudoers does not exist"), "{m}");
+}
+
+#[test]
+fn sudo_rules_vigil_cannot_resolve_make_the_rule_unknown_not_pass() {
+    need_root!();
+    let f = build(&[]);
+    set_sudoers(
+        &f,
+        "+kmsops ALL = (ALL) ALL\nalice ALL = (root) /usr/bin/systemctl restart vault\n",
+    );
+    let s = scan(Some(&f), &[]);
+    let r = &s.results()["sudoers_separation"];
+    assert!(r == "error" || r == "unknown", "{r}");
+    let rule = serde_json::to_string(s.rule("sudoers_separation")).unwrap();
+    let all = s.json.to_string();
+    assert!(all.contains("netgroup"), "{rule}");
+
+    set_sudoers(&f, "alice ALL = (root) /usr/bin/systemctl restart vault\n");
+    std::fs::write(
+        f.root.join("etc/nsswitch.conf"),
+        "passwd: files\nsudoers: files sss\n",
+    )
+    .unwrap();
+    let s = scan(Some(&f), &[]);
+    let r = &s.results()["sudoers_separation"];
+    assert!(r == "error" || r == "unknown", "{r}");
+    assert!(s.json.to_string().contains("sss (nsswitch.conf sudoers:)"));
+}

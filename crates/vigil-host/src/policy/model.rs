@@ -62,6 +62,11 @@ pub struct Role {
     pub vault_policies: Vec<String>,
     /// AWS IAM ARNs (roles, users), account ids or `*` (any principal); empty: none.
     pub aws_principals: Vec<String>,
+    /// Commands a sudo grant must not let the role's members run as root, replacing
+    /// the defaults for the role's kind (README, "sudo grants"); `None`: the defaults.
+    /// Each is `PROGRAM [ARGUMENTS]` with fnmatch wildcards, `{audit_logs}` and
+    /// `{keys}` standing for the policy's audit-log and key paths.
+    pub forbidden_commands: Option<Vec<String>>,
 }
 
 /// Roles no identity may hold two of at once.

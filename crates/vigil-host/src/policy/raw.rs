@@ -57,6 +57,8 @@ pub(super) struct RawRole {
     pub(super) vault_policies: Vec<String>,
     #[serde(default)]
     pub(super) aws_principals: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) forbidden_commands: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Deserialize)]

@@ -337,3 +337,26 @@ fn min_upstream_takes_letter_releases_and_refuses_garbage() {
         "{e}"
     );
 }
+
+#[test]
+fn forbidden_commands_replace_the_kind_defaults_and_must_be_commands() {
+    let text = "[[roles]]\nname = \"ka\"\nkind = \"key_administrator\"\nunix_users = [\"alice\"]\nforbidden_commands = [\" /usr/sbin/auditctl \", \"rm *{audit_logs}*\"]\n";
+    let p = Policy::parse(text, Path::new("p.toml")).unwrap();
+    assert_eq!(
+        p.roles[0].forbidden_commands.as_deref(),
+        Some(
+            &[
+                "/usr/sbin/auditctl".to_string(),
+                "rm *{audit_logs}*".to_string()
+            ][..]
+        )
+    );
+    let p = Policy::parse(&example(), Path::new("policy.example.toml")).unwrap();
+    assert_eq!(p.roles[0].forbidden_commands, None);
+    let bad =
+        "[[roles]]\nname = \"ka\"\nkind = \"key_administrator\"\nforbidden_commands = [\"  \"]\n";
+    let err = Policy::parse(bad, Path::new("p.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("roles[0].forbidden_commands"), "{err}");
+}

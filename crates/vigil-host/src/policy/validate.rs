@@ -174,6 +174,18 @@ impl Validator<'_> {
                     ));
                 }
             }
+            if let Some(fc) = &r.forbidden_commands {
+                for c in fc {
+                    let v = c.get_ref().trim();
+                    if v.is_empty() || v.contains(['\n', '\0']) {
+                        return Err(self.err(
+                            c.span(),
+                            f("forbidden_commands"),
+                            "expected a command: PROGRAM [ARGUMENTS]",
+                        ));
+                    }
+                }
+            }
             roles.push(Role {
                 name: r.name.into_inner(),
                 kind: r.kind,
@@ -186,6 +198,11 @@ impl Validator<'_> {
                     .into_iter()
                     .map(Spanned::into_inner)
                     .collect(),
+                forbidden_commands: r.forbidden_commands.map(|fc| {
+                    fc.into_iter()
+                        .map(|c| c.into_inner().trim().to_string())
+                        .collect()
+                }),
             });
         }
 

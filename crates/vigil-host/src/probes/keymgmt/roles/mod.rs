@@ -27,7 +27,7 @@ use crate::probes::{Collected, Context};
 pub use aws_key_policy::{AwsKeyPolicyProbe, key_policy_grants};
 pub use conflict::RoleConflictProbe;
 pub use role::RoleProbe;
-pub use sudoers::{SudoGrant, SudoersProbe, parse_sudoers, read_sudoers};
+pub use sudoers::{SudoersProbe, read_sudoers};
 
 /// One (identity, role) membership.
 #[derive(Debug, Clone, PartialEq)]
