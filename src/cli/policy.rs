@@ -2,7 +2,9 @@
 //! uses (`vigil_host::policy::Policy::load`) and says what it declares, or the first
 //! error (naming the file, line, column and field); exit 0 when it loads, 1 when it
 //! does not (README "The site policy", DESIGN.md "Contracts"). `policy` is a group so
-//! that further policy commands sit beside `check`.
+//! that further policy commands sit beside `check`. `vigil policy init [--root DIR]
+//! [-o FILE]` writes the starter policy discovery makes
+//! (`vigil_host::probes::keymgmt::discover::starter_policy`).
 
 use std::path::{Path, PathBuf};
 
@@ -29,6 +31,18 @@ pub(crate) enum PolicyCommand {
         /// mounted at DIR (notes: a missing key is the scan's finding, not an error).
         #[arg(long, value_name = "DIR")]
         root: Option<PathBuf>,
+    },
+    /// Write a starter policy from what discovery finds on this host (or the root at
+    /// DIR): keys with their current fingerprints and dates, candidate role groups,
+    /// audit-log sources; every line commented, accepted by `vigil scan --policy` as is.
+    Init {
+        /// Discover on the file system mounted at DIR instead of the running system.
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
+        /// Write the policy to FILE (written as every vigil output is: never through
+        /// another user's link) instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
 }
 
@@ -57,6 +71,19 @@ pub(crate) fn run(args: &PolicyArgs) -> Result<Exit> {
                 }
             }
             crate::report::sanitize::print(false, &out);
+            Ok(Exit::Clean)
+        }
+        PolicyCommand::Init { root, out } => {
+            let host = match root {
+                Some(r) => Host::offline(r),
+                None => Host::live(),
+            };
+            let text = vigil_host::probes::keymgmt::discover::starter_policy(
+                &host,
+                vigil_host::scan::DEFAULT_MAX_FILE_SIZE,
+            );
+            let path = out.clone().unwrap_or_else(|| PathBuf::from("-"));
+            crate::report::write_output(&path, text.as_bytes())?;
             Ok(Exit::Clean)
         }
     }

@@ -2529,3 +2529,69 @@ fn discovery_audits_a_plain_host_without_a_policy() {
         "/usr/sbin/make-ssl-cert",
     );
 }
+
+/// `vigil policy init` writes what discovery found as a policy that `vigil policy check`
+/// and `vigil scan --policy` accept as written, with the keys' current fingerprints,
+/// modes and (from the certificate) dates, so the declared-key rules now decide.
+#[test]
+fn policy_init_writes_a_starter_the_scan_accepts() {
+    need_root!();
+    let host = plain_debian(false);
+    let dir = tempfile::tempdir().unwrap();
+    let starter = dir.path().join("starter.toml");
+    let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["policy", "init", "--root"])
+        .arg(host.path())
+        .arg("-o")
+        .arg(&starter)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&starter).unwrap();
+    assert!(
+        text.contains("path = \"/etc/ssl/private/ssl-cert-snakeoil.key\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("certificate = \"/etc/ssl/certs/ssl-cert-snakeoil.pem\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("#   group alice: alice") || text.contains("group alice"),
+        "{text}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["policy", "check"])
+        .arg(&starter)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let f = Fixture {
+        root: host.path().to_path_buf(),
+        policy: starter,
+        append_only: Vec::new(),
+        _dir: dir,
+    };
+    let s = scan(Some(&f), &[]);
+    let r = s.results();
+    for rule in [
+        "key_present",
+        "key_fingerprint_approved",
+        "key_permissions",
+        "key_acl",
+        "key_strength",
+        "no_undeclared_private_keys",
+    ] {
+        assert_eq!(r[rule], "pass", "{rule}: {}", s.messages(rule));
+    }
+}

@@ -340,6 +340,177 @@ fn auditd_log(host: &Host, max_file_size: u64) -> Option<AuditLog> {
     })
 }
 
+/// A starter site policy from what discovery found on `host`, as TOML every line of
+/// which is commented: the keys with their current fingerprints, algorithm, size,
+/// owner, group, mode and (from their certificates) dates; candidate role groups (the
+/// host's groups that have members); the audit-log sources with a retention to confirm.
+/// `vigil scan --policy` accepts it as written; the site then edits what it knows.
+pub fn starter_policy(host: &Host, max_file_size: u64) -> String {
+    use std::fmt::Write;
+    use std::os::unix::fs::MetadataExt;
+    let (p, findings) = discover_with_findings(host, max_file_size);
+    let acc = crate::host::accounts::Accounts::read(host).unwrap_or_default();
+    let q = |s: &str| toml_quote(s);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# vigil site key-management policy: a starter written by `vigil policy init` from\n\
+         # what discovery found on this host. Every value is what the host shows today;\n\
+         # confirm each one, declare what only the site knows (roles, retention, SIEM,\n\
+         # minimum versions, an integrity baseline), and scan with\n\
+         #   vigil scan --policy THIS_FILE\n\
+         # Field reference: README.md, \"The site policy (TOML)\".\n"
+    );
+    let _ = writeln!(
+        out,
+        "[site]\n# A name for reports.\nname = \"{}\"\n",
+        q(&crate::host::info::host_info(host).hostname)
+    );
+    // Candidate roles: groups with a person in them (uid 1000 and up, Debian's first
+    // user id); none is declared, the site decides.
+    let person = |name: &str| {
+        acc.user(name)
+            .is_some_and(|u| u.uid >= 1000 && u.uid != 65534)
+    };
+    let groups: Vec<_> = acc
+        .groups
+        .iter()
+        .filter(|g| g.gid != 0 && acc.members(g).iter().any(|(n, _)| person(n)))
+        .collect();
+    if !groups.is_empty() {
+        let _ = writeln!(
+            out,
+            "# Candidate role groups (groups with people in them on this host). Declare the roles the\n\
+             # site has, e.g. (kind: key_administrator, audit_administrator, key_user, ...):\n\
+             #\n\
+             # [[roles]]\n\
+             # name = \"key_admin\"\n\
+             # kind = \"key_administrator\"\n\
+             # unix_groups = [\"GROUP\"]\n\
+             #"
+        );
+        for g in groups.iter().take(40) {
+            let members: Vec<String> = acc.members(g).into_iter().map(|(n, _)| n).collect();
+            let _ = writeln!(out, "#   group {}: {}", g.name, members.join(", "));
+        }
+        out.push('\n');
+    }
+    for k in &p.keys {
+        let Some(path) = &k.path else { continue };
+        let Ok(Some(f)) = host.resolve(Path::new(path)) else {
+            continue;
+        };
+        let Ok(data) = f.read(MAX_KEY_FILE.min(max_file_size)) else {
+            continue;
+        };
+        let infos = material::analyse(&data);
+        let Some(info) = infos.iter().find(|i| i.kind == Some(Kind::PrivateKey)) else {
+            continue;
+        };
+        let _ = writeln!(out, "# Found by discovery: {}", path);
+        let _ = writeln!(
+            out,
+            "[[keys]]\nname = \"{}\"\npath = \"{}\"",
+            q(path),
+            q(path)
+        );
+        if let Some(c) = &k.certificate {
+            let _ = writeln!(out, "certificate = \"{}\"", q(c));
+        }
+        let _ = writeln!(out, "sha256 = \"{}\"", super::sha256_hex(&data));
+        if let Some(s) = &info.spki_sha256 {
+            let _ = writeln!(out, "spki_sha256 = \"{s}\"");
+        }
+        match info.algorithm.as_deref() {
+            Some(a @ ("rsa" | "ec" | "ed25519" | "ed448")) => {
+                let _ = writeln!(out, "algorithm = \"{a}\"");
+            }
+            _ => {}
+        }
+        if let Some(size) = info.key_size {
+            let _ = writeln!(out, "min_size = {size}");
+        }
+        let _ = writeln!(
+            out,
+            "owner = \"{}\"\ngroup = \"{}\"\nmode = \"{:04o}\"",
+            q(&acc.user_name(f.meta.uid())),
+            q(&acc.group_name(f.meta.gid())),
+            f.meta.mode() & 0o777
+        );
+        // The certificate's notBefore is the best record of when the key was made;
+        // without one the date is the site's to give.
+        let not_before = k.certificate.as_ref().and_then(|c| {
+            let cf = host.resolve(Path::new(c)).ok().flatten()?;
+            let d = cf.read(MAX_KEY_FILE).ok()?;
+            material::analyse(&d)
+                .into_iter()
+                .find_map(|i| i.cert.map(|c| c.not_before))
+        });
+        match not_before {
+            Some(t) => {
+                let _ = writeln!(
+                    out,
+                    "# from the certificate's notBefore\ncreated = {}\n# max_age_days = 365",
+                    crate::policy::time::format_date(t.div_euclid(86400))
+                );
+            }
+            None => {
+                let _ = writeln!(out, "# created = YYYY-MM-DD\n# max_age_days = 365");
+            }
+        }
+        let _ = writeln!(out, "operational = false\n");
+    }
+    if !findings.searched.is_empty() {
+        let dirs: Vec<String> = findings
+            .searched
+            .iter()
+            .map(|d| format!("\"{}\"", q(d)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "[scan]\n# Searched for private keys the policy does not declare.\nkey_directories = [{}]\n",
+            dirs.join(", ")
+        );
+    }
+    for l in p
+        .audit_logs
+        .iter()
+        .filter(|l| host.resolve(Path::new(&l.path)).ok().flatten().is_some())
+    {
+        let _ = writeln!(
+            out,
+            "[[audit_logs]]\nname = \"{}\"\nformat = \"{}\"\npath = \"{}\"\n# The retention duty is the site's: confirm it.\nretention_days = 365\nmax_silence = \"7d\"\nowner = \"{}\"\nmode = \"{:04o}\"\n",
+            q(&l.name),
+            l.format.as_str(),
+            q(&l.path),
+            q(&l.owner),
+            l.mode
+        );
+    }
+    if findings.truncated {
+        let _ = writeln!(
+            out,
+            "# Note: discovery stopped after {MAX_FILES} files; some key places were not searched in full."
+        );
+    }
+    out
+}
+
+/// `s` for a TOML basic string: backslashes, quotes and control characters escaped (a
+/// host's file names are hostile).
+fn toml_quote(s: &str) -> String {
+    let mut o = String::new();
+    for c in s.chars() {
+        match c {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            c if c.is_control() => o.push_str(&format!("\\u{:04X}", c as u32)),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
