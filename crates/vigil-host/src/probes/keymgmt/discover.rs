@@ -421,11 +421,8 @@ pub fn starter_policy(host: &Host, max_file_size: u64) -> String {
         if let Some(s) = &info.spki_sha256 {
             let _ = writeln!(out, "spki_sha256 = \"{s}\"");
         }
-        match info.algorithm.as_deref() {
-            Some(a @ ("rsa" | "ec" | "ed25519" | "ed448")) => {
-                let _ = writeln!(out, "algorithm = \"{a}\"");
-            }
-            _ => {}
+        if let Some(a @ ("rsa" | "ec" | "ed25519" | "ed448")) = info.algorithm.as_deref() {
+            let _ = writeln!(out, "algorithm = \"{a}\"");
         }
         if let Some(size) = info.key_size {
             let _ = writeln!(out, "min_size = {size}");
