@@ -119,6 +119,16 @@ pub(crate) fn keeps(query: &ObjectQuery, item: &Item, own: &[&str]) -> Result<bo
     Ok(true)
 }
 
+/// The first value of the object's entity `name` when it is a literal the object
+/// selects by equality (not a pattern, not from a variable): what a "nothing to check"
+/// message can name.
+pub(crate) fn literal(query: &ObjectQuery, name: &str) -> Option<String> {
+    query
+        .entity(name)
+        .and_then(|e| e.exact_values())
+        .and_then(|v| v.first().cloned())
+}
+
 /// Does the object's entity `name` (if the object has one) select `value`
 /// ([`ObjectQuery::selects`], `xsi:nil` included)? An object entity vigil cannot compare
 /// makes the object an error.

@@ -8,7 +8,7 @@ use crate::host::accounts::Accounts;
 use crate::host::fileattrs;
 use crate::policy::{LogFormat, time};
 use crate::probes::keymgmt::keys::file_facts;
-use crate::probes::keymgmt::{bool_str, keeps, not_declared, policy, selects};
+use crate::probes::keymgmt::{bool_str, keeps, literal, not_declared, policy, selects};
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
 /// The probe of `audit_log_object` (vigil family): one item per `[[audit_logs]]` source.
@@ -214,12 +214,7 @@ const OWN_ENTITIES: &[&str] = &["name", "format"];
 
 /// What the policy would have to declare for the object to have a source.
 fn describe(query: &ObjectQuery) -> String {
-    let literal = |name: &str| {
-        query
-            .entity(name)
-            .and_then(|e| e.exact_values())
-            .and_then(|v| v.first().cloned())
-    };
+    let literal = |name: &str| literal(query, name);
     let mut what = "[[audit_logs]] source".to_string();
     if let Some(f) = literal("format") {
         what = format!("{what} with format = \"{f}\"");

@@ -8,7 +8,7 @@ use super::{file_facts, main_key, read_key, unexpected_acl};
 use crate::host::accounts::Accounts;
 use crate::host::fileattrs;
 use crate::policy::{Key, KeyState, time};
-use crate::probes::keymgmt::{bool_str, keeps, not_declared, policy, selects, sha256_hex};
+use crate::probes::keymgmt::{bool_str, keeps, literal, not_declared, policy, selects, sha256_hex};
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
 /// Where the minimum size came from when the policy declares none.
@@ -245,12 +245,7 @@ const OWN_ENTITIES: &[&str] = &["name", "key_state"];
 /// What the policy would have to declare for the object to have a key: `[[keys]]
 /// entry with state = "destroyed"`, `active [[keys]] entry with owner, group or mode`.
 fn describe(query: &ObjectQuery) -> String {
-    let literal = |name: &str| {
-        query
-            .entity(name)
-            .and_then(|e| e.exact_values())
-            .and_then(|v| v.first().cloned())
-    };
+    let literal = |name: &str| literal(query, name);
     let mut what = match literal("key_state").as_deref() {
         Some("destroyed") => "[[keys]] entry with state = \"destroyed\"".to_string(),
         Some(s) => format!("{s} [[keys]] entry"),
