@@ -222,20 +222,29 @@ fn describe(query: &ObjectQuery) -> String {
     if let Some(n) = literal("name") {
         what = format!("{what} named '{n}'");
     }
-    for e in query
+    let extra: Vec<&str> = query
         .entities
         .iter()
         .filter(|e| !OWN_ENTITIES.contains(&e.name.as_str()))
-    {
-        what.push_str(match e.name.as_str() {
-            "append_only_required" => " and append_only = true",
-            "retention_declared" => " and retention_days",
+        .map(|e| e.name.as_str())
+        .collect();
+    if extra.contains(&"exists") {
+        what.push_str(" that exists");
+    }
+    let with: Vec<&str> = extra
+        .iter()
+        .filter(|n| **n != "exists")
+        .map(|n| match *n {
+            "append_only_required" => "append_only = true",
+            "retention_declared" => "retention_days",
             "token_records" => {
-                " whose records carry a client token (the only records that show raw mode)"
+                "records that carry a client token (the only records that show raw mode)"
             }
-            "exists" => " that exists",
-            _ => " and the examined field",
-        });
+            _ => "the examined field",
+        })
+        .collect();
+    if !with.is_empty() {
+        what = format!("{what} with {}", with.join(" and "));
     }
     what
 }

@@ -254,26 +254,29 @@ fn describe(query: &ObjectQuery) -> String {
     if let Some(n) = literal("name") {
         what = format!("{what} named '{n}'");
     }
-    let fields: Vec<&str> = query
-        .entities
-        .iter()
-        .filter(|e| !OWN_ENTITIES.contains(&e.name.as_str()))
+    let others = || {
+        query
+            .entities
+            .iter()
+            .filter(|e| !OWN_ENTITIES.contains(&e.name.as_str()))
+    };
+    let fields: Vec<&str> = others()
+        .filter(|e| e.name != "declared")
         .map(|e| match e.name.as_str() {
             "fingerprint_declared" => "sha256 or spki_sha256",
             "permissions_declared" => "owner, group or mode",
             "age_declared" => "created and max_age_days",
-            "declared" => {
-                "declared by the site (a key found by discovery is present by definition)"
-            }
             "storage" => "a file path",
             other => other,
         })
         .collect();
-    if fields.is_empty() {
-        what
-    } else {
-        format!("{what} with {}", fields.join(" and "))
+    if !fields.is_empty() {
+        what = format!("{what} with {}", fields.join(" and "));
     }
+    if others().any(|e| e.name == "declared") {
+        what.push_str(", declared by the site (a key found by discovery is present by definition)");
+    }
+    what
 }
 
 /// `key_object`.
