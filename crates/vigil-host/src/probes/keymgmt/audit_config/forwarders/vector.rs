@@ -77,19 +77,29 @@ pub fn toml_targets(file: &str, text: &str) -> Result<Vec<Target>, String> {
                     _ => Vec::new(),
                 }
             };
-            let mut urls = list_of("endpoint");
-            urls.extend(list_of("endpoints"));
-            urls.extend(list_of("uri"));
-            sinks.push(Sink {
-                name: name.clone(),
-                kind: str_of("type").unwrap_or_default(),
-                mode: str_of("mode"),
-                addresses: list_of("address"),
-                urls,
-            });
+            sinks.push(sink(name.clone(), str_of, list_of));
         }
     }
     Ok(targets_of(file, text, sinks, true))
+}
+
+/// One sink from its settings, whichever format they were read from: `type`, `mode`,
+/// `address`, and the URLs of `endpoint`, `endpoints` and `uri`.
+fn sink(
+    name: String,
+    str_of: impl Fn(&str) -> Option<String>,
+    list_of: impl Fn(&str) -> Vec<String>,
+) -> Sink {
+    let mut urls = list_of("endpoint");
+    urls.extend(list_of("endpoints"));
+    urls.extend(list_of("uri"));
+    Sink {
+        name,
+        kind: str_of("type").unwrap_or_default(),
+        mode: str_of("mode"),
+        addresses: list_of("address"),
+        urls,
+    }
 }
 
 /// Targets of the sinks of a YAML configuration.
@@ -114,16 +124,7 @@ pub fn yaml_targets(file: &str, text: &str) -> Result<Vec<Target>, String> {
                     _ => Vec::new(),
                 }
             };
-            let mut urls = list_of("endpoint");
-            urls.extend(list_of("endpoints"));
-            urls.extend(list_of("uri"));
-            sinks.push(Sink {
-                name: name.to_string(),
-                kind: str_of("type").unwrap_or_default(),
-                mode: str_of("mode"),
-                addresses: list_of("address"),
-                urls,
-            });
+            sinks.push(sink(name.to_string(), str_of, list_of));
         }
     }
     Ok(targets_of(file, text, sinks, false))
