@@ -113,8 +113,8 @@ pub fn discover_with_findings(host: &Host, max_file_size: u64) -> (Policy, Findi
         let Ok(found) = fileattrs::walk_files(host, Path::new(&place), MAX_DEPTH) else {
             continue;
         };
-        if host.resolve(Path::new(&place)).ok().flatten().is_some()
-            && KEY_PLACES.contains(&place.as_str())
+        if KEY_PLACES.contains(&place.as_str())
+            && host.resolve(Path::new(&place)).ok().flatten().is_some()
         {
             findings.searched.push(place.clone());
         }

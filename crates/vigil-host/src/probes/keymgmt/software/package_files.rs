@@ -68,6 +68,7 @@ impl Probe<Context> for PackageFilesProbe {
             }
             Err(e) => return Collected::error(format!("/var/lib/dpkg/status: {e}")),
         };
+        let names = md5sums_names(ctx);
         let mut items = ctx.sink(ctx.deadline());
         for pkg in KMS_PACKAGES {
             let Some((st, version)) = status.get(*pkg) else {
@@ -81,7 +82,7 @@ impl Probe<Context> for PackageFilesProbe {
                 Ok(false) => continue,
                 Err(c) => return c,
             }
-            let list = match md5sums(ctx, pkg) {
+            let list = match md5sums(ctx, pkg, &names) {
                 Ok(Some(l)) => l,
                 Ok(None) => {
                     // Installed, but dpkg holds no record to verify against: unknown.
@@ -108,21 +109,32 @@ impl Probe<Context> for PackageFilesProbe {
     }
 }
 
-/// The text of the package's md5sums file (`PKG.md5sums` or `PKG:ARCH.md5sums`).
-fn md5sums(ctx: &Context, pkg: &str) -> Result<Option<String>, String> {
-    let info = Path::new("/var/lib/dpkg/info");
-    let mut names = vec![format!("{pkg}.md5sums")];
-    if let Ok(Some(dir)) = ctx.host.resolve(info)
-        && let Ok(list) = dir.list_dir()
-    {
-        for n in list {
-            let n = n.to_string_lossy().to_string();
-            if n.starts_with(&format!("{pkg}:")) && n.ends_with(".md5sums") {
-                names.push(n);
-            }
-        }
+/// Where dpkg keeps each package's md5sums.
+const INFO_DIR: &str = "/var/lib/dpkg/info";
+
+/// The `*.md5sums` names in [`INFO_DIR`], listed once per object: the directory holds
+/// thousands of entries, and multi-arch packages (`PKG:ARCH.md5sums`) are found in it.
+fn md5sums_names(ctx: &Context) -> Vec<String> {
+    match ctx.host.resolve(Path::new(INFO_DIR)) {
+        Ok(Some(dir)) => dir
+            .list_dir()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|n| n.to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".md5sums"))
+            .collect(),
+        _ => Vec::new(),
     }
-    for n in names {
+}
+
+/// The text of the package's md5sums file (`PKG.md5sums`, else `PKG:ARCH.md5sums`
+/// among `names`).
+fn md5sums(ctx: &Context, pkg: &str, names: &[String]) -> Result<Option<String>, String> {
+    let info = Path::new(INFO_DIR);
+    let arch = format!("{pkg}:");
+    let candidates = std::iter::once(format!("{pkg}.md5sums"))
+        .chain(names.iter().filter(|n| n.starts_with(&arch)).cloned());
+    for n in candidates {
         match ctx.host.read_file(&info.join(&n), 16 * 1024 * 1024) {
             Ok(Some(d)) => return Ok(Some(String::from_utf8_lossy(&d).into_owned())),
             Ok(None) => {}
