@@ -7,13 +7,13 @@
 //! access-check algorithm from owner, group, mode, named ACL entries and the mask, and
 //! the user's primary and supplementary groups. The entry that decided is the evidence.
 
+use crate::probes::keymgmt::read_accounts;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use super::acl::Acl;
 use super::roles::members;
 use super::{bool_str, not_declared, policy, selects};
-use crate::host::accounts::Accounts;
 use crate::policy::KeyState;
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
@@ -27,13 +27,10 @@ impl Probe<Context> for KeyAccessProbe {
     }
 
     fn collect(&self, query: &ObjectQuery, ctx: &Context) -> Collected {
-        let pol = match policy(ctx) {
-            Ok(p) => p,
-            Err(c) => return c,
-        };
-        let acc = match Accounts::read(&ctx.host) {
+        let pol = policy(ctx);
+        let acc = match read_accounts(ctx) {
             Ok(a) => a,
-            Err(e) => return Collected::error(format!("cannot read accounts: {e}")),
+            Err(c) => return c,
         };
         let mut targets: Vec<(&str, &str, &str)> = Vec::new();
         for k in pol

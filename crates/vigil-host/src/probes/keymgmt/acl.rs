@@ -8,6 +8,7 @@
 //! `qualifier_name`, `perms` and `effective_perms` (the entry limited by the mask, for
 //! named entries and the owning group, as acl(5) defines).
 
+use crate::probes::keymgmt::read_accounts;
 use std::path::Path;
 
 use crate::host::accounts::Accounts;
@@ -292,9 +293,9 @@ impl Probe<Context> for PosixAclProbe {
                 query.object_id
             ));
         };
-        let acc = match Accounts::read(&ctx.host) {
+        let acc = match read_accounts(ctx) {
             Ok(a) => a,
-            Err(e) => return Collected::error(format!("cannot read accounts: {e}")),
+            Err(c) => return c,
         };
         let mut items = ctx.sink(ctx.deadline());
         for p in paths {

@@ -66,15 +66,20 @@ pub fn register(r: &mut Registry) {
 }
 
 /// The site policy, or without `--policy` the one discovery makes from the host (once
-/// per scan). Always `Ok`: kept a `Result` so that a probe's early return reads the same
-/// whichever policy it judges against.
-pub(crate) fn policy(ctx: &Context) -> Result<&Policy, Collected> {
-    Ok(match ctx.policy.as_deref() {
+/// per scan).
+pub(crate) fn policy(ctx: &Context) -> &Policy {
+    match ctx.policy.as_deref() {
         Some(p) => p,
         None => ctx
             .discovered
             .get_or_init(|| Arc::new(discover::discover(&ctx.host, ctx.max_file_size))),
-    })
+    }
+}
+
+/// The scanned host's accounts, or the error every probe that needs them gives.
+pub(crate) fn read_accounts(ctx: &Context) -> Result<crate::host::accounts::Accounts, Collected> {
+    crate::host::accounts::Accounts::read(&ctx.host)
+        .map_err(|e| Collected::error(format!("cannot read accounts: {e}")))
 }
 
 /// The `not applicable` answer of an object with nothing to examine because the policy

@@ -86,10 +86,7 @@ impl Probe<Context> for AuditWatchProbe {
     }
 
     fn collect(&self, query: &ObjectQuery, ctx: &Context) -> Collected {
-        let pol = match policy(ctx) {
-            Ok(p) => p,
-            Err(c) => return c,
-        };
+        let pol = policy(ctx);
         let mut names = vec!["/etc/audit/audit.rules".to_string()];
         names.extend(dir_files(ctx, "/etc/audit/rules.d", ".rules"));
         let files: Vec<(String, String)> = names

@@ -4,10 +4,10 @@
 //! permits it (CCM LOG-10, LOG-11). The offending records are item fields (`record`):
 //! the evidence.
 
+use crate::probes::keymgmt::read_accounts;
 use std::collections::BTreeMap;
 
 use super::{MAX_RECORDS, parse_context, source_events};
-use crate::host::accounts::Accounts;
 use crate::policy::{Policy, time};
 use crate::probes::keymgmt::{bool_str, int_entity, not_declared, policy, selects};
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
@@ -47,10 +47,7 @@ impl Probe<Context> for AuditEventProbe {
     }
 
     fn collect(&self, query: &ObjectQuery, ctx: &Context) -> Collected {
-        let pol = match policy(ctx) {
-            Ok(p) => p,
-            Err(c) => return c,
-        };
+        let pol = policy(ctx);
         if pol.audit_logs.is_empty() {
             return not_declared(ctx, "[[audit_logs]] source");
         }
@@ -87,9 +84,9 @@ impl Probe<Context> for AuditEventProbe {
                 query.object_id
             ));
         }
-        let acc = match Accounts::read(&ctx.host) {
+        let acc = match read_accounts(ctx) {
             Ok(a) => a,
-            Err(e) => return Collected::error(format!("cannot read accounts: {e}")),
+            Err(c) => return c,
         };
         let pc = parse_context(pol, &acc);
         let mut items = ctx.sink(ctx.deadline());

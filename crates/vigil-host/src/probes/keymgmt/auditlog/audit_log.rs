@@ -4,10 +4,10 @@
 
 use super::retention::{auditd_retention, logrotate_retention};
 use super::{Event, MAX_RECORDS, parse_context, source_events};
-use crate::host::accounts::Accounts;
 use crate::host::fileattrs;
 use crate::policy::{LogFormat, time};
 use crate::probes::keymgmt::keys::file_facts;
+use crate::probes::keymgmt::read_accounts;
 use crate::probes::keymgmt::{bool_str, keeps, literal, not_declared, policy, selects};
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
@@ -20,13 +20,10 @@ impl Probe<Context> for AuditLogProbe {
     }
 
     fn collect(&self, query: &ObjectQuery, ctx: &Context) -> Collected {
-        let pol = match policy(ctx) {
-            Ok(p) => p,
-            Err(c) => return c,
-        };
-        let acc = match Accounts::read(&ctx.host) {
+        let pol = policy(ctx);
+        let acc = match read_accounts(ctx) {
             Ok(a) => a,
-            Err(e) => return Collected::error(format!("cannot read accounts: {e}")),
+            Err(c) => return c,
         };
         let pc = parse_context(pol, &acc);
         let now = time::now();

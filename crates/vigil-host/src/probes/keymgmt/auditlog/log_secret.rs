@@ -35,10 +35,7 @@ impl Probe<Context> for LogSecretProbe {
     }
 
     fn collect(&self, _query: &ObjectQuery, ctx: &Context) -> Collected {
-        let pol = match policy(ctx) {
-            Ok(p) => p,
-            Err(c) => return c,
-        };
+        let pol = policy(ctx);
         let key_re = pcre2::bytes::RegexBuilder::new()
             .build(r"-----BEGIN ((RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY)-----")
             .expect("static pattern");

@@ -3,10 +3,10 @@
 //! custodians keep their access unnoticed). A member with no record is inactive only
 //! when the logs reach back far enough to say so.
 
+use crate::probes::keymgmt::read_accounts;
 use std::collections::BTreeMap;
 
 use super::{parse_context, source_events};
-use crate::host::accounts::Accounts;
 use crate::policy::{LogFormat, time};
 use crate::probes::keymgmt::roles::members;
 use crate::probes::keymgmt::{bool_str, int_entity, not_declared, policy, selects};
@@ -40,17 +40,14 @@ impl Probe<Context> for RoleActivityProbe {
     }
 
     fn collect(&self, query: &ObjectQuery, ctx: &Context) -> Collected {
-        let pol = match policy(ctx) {
-            Ok(p) => p,
-            Err(c) => return c,
-        };
+        let pol = policy(ctx);
         let days = match int_entity(query, "inactive_days", pol.detection.inactive_days as i64) {
             Ok(d) => d,
             Err(c) => return c,
         };
-        let acc = match Accounts::read(&ctx.host) {
+        let acc = match read_accounts(ctx) {
             Ok(a) => a,
-            Err(e) => return Collected::error(format!("cannot read accounts: {e}")),
+            Err(c) => return c,
         };
         let pc = parse_context(pol, &acc);
         // Last activity per (identity type, identity), and how far back each kind of

@@ -17,10 +17,7 @@ impl Probe<Context> for CertificateProbe {
     }
 
     fn collect(&self, query: &ObjectQuery, ctx: &Context) -> Collected {
-        let pol = match policy(ctx) {
-            Ok(p) => p,
-            Err(c) => return c,
-        };
+        let pol = policy(ctx);
         let now = time::now();
         let mut items = ctx.sink(ctx.deadline());
         for key in pol.keys.iter().filter(|k| k.state == KeyState::Active) {

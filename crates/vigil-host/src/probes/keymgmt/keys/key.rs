@@ -8,6 +8,7 @@ use super::{file_facts, main_key, read_key, unexpected_acl};
 use crate::host::accounts::Accounts;
 use crate::host::fileattrs;
 use crate::policy::{Key, KeyState, time};
+use crate::probes::keymgmt::read_accounts;
 use crate::probes::keymgmt::{bool_str, keeps, literal, not_declared, policy, selects, sha256_hex};
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
@@ -288,13 +289,10 @@ impl Probe<Context> for KeyProbe {
     }
 
     fn collect(&self, query: &ObjectQuery, ctx: &Context) -> Collected {
-        let pol = match policy(ctx) {
-            Ok(p) => p,
-            Err(c) => return c,
-        };
-        let acc = match Accounts::read(&ctx.host) {
+        let pol = policy(ctx);
+        let acc = match read_accounts(ctx) {
             Ok(a) => a,
-            Err(e) => return Collected::error(format!("cannot read accounts: {e}")),
+            Err(c) => return c,
         };
         let now = time::now();
         let mut items = ctx.sink(ctx.deadline());

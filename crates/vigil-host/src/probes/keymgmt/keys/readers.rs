@@ -12,6 +12,7 @@
 //! write it, or can replace it through its directory (write and search on the
 //! directory, unless the sticky bit keeps others from unlinking).
 
+use crate::probes::keymgmt::read_accounts;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
@@ -36,13 +37,10 @@ impl Probe<Context> for PrivateKeyFileProbe {
     }
 
     fn collect(&self, query: &ObjectQuery, ctx: &Context) -> Collected {
-        let pol = match policy(ctx) {
-            Ok(p) => p,
-            Err(c) => return c,
-        };
-        let acc = match Accounts::read(&ctx.host) {
+        let pol = policy(ctx);
+        let acc = match read_accounts(ctx) {
             Ok(a) => a,
-            Err(e) => return Collected::error(format!("cannot read accounts: {e}")),
+            Err(c) => return c,
         };
         let auditors: Vec<String> = members(pol, &acc)
             .into_iter()

@@ -15,10 +15,7 @@ impl Probe<Context> for UndeclaredKeyProbe {
     }
 
     fn collect(&self, query: &ObjectQuery, ctx: &Context) -> Collected {
-        let pol = match policy(ctx) {
-            Ok(p) => p,
-            Err(c) => return c,
-        };
+        let pol = policy(ctx);
         if pol.discovered {
             return Collected::with_flag(
                 Flag::NotApplicable,

@@ -106,10 +106,7 @@ impl Probe<Context> for AwsKeyPolicyProbe {
     }
 
     fn collect(&self, query: &ObjectQuery, ctx: &Context) -> Collected {
-        let pol = match policy(ctx) {
-            Ok(p) => p,
-            Err(c) => return c,
-        };
+        let pol = policy(ctx);
         if pol.aws_key_policies.is_empty() {
             return not_declared(ctx, "[[aws_key_policies]]");
         }

@@ -22,7 +22,6 @@ pub mod sudoers;
 
 use crate::host::accounts::{Accounts, Via};
 use crate::policy::{Policy, RoleKind};
-use crate::probes::{Collected, Context};
 
 pub use aws_key_policy::{AwsKeyPolicyProbe, key_policy_grants};
 pub use conflict::RoleConflictProbe;
@@ -94,7 +93,4 @@ pub fn members(pol: &Policy, acc: &Accounts) -> Vec<Member> {
     out
 }
 
-/// The scanned host's accounts, or the error every role object gives without them.
-pub(crate) fn read_accounts(ctx: &Context) -> Result<Accounts, Collected> {
-    Accounts::read(&ctx.host).map_err(|e| Collected::error(format!("cannot read accounts: {e}")))
-}
+pub(crate) use super::read_accounts;

@@ -16,10 +16,7 @@ impl Probe<Context> for RoleProbe {
     }
 
     fn collect(&self, query: &ObjectQuery, ctx: &Context) -> Collected {
-        let pol = match policy(ctx) {
-            Ok(p) => p,
-            Err(c) => return c,
-        };
+        let pol = policy(ctx);
         let acc = match read_accounts(ctx) {
             Ok(a) => a,
             Err(c) => return c,

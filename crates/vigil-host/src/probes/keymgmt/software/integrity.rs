@@ -11,6 +11,7 @@
 //! ([`crate::baseline::signature`]) must verify, or the object is an error saying why;
 //! nothing is compared against a baseline that could have been forged.
 
+use crate::probes::keymgmt::read_accounts;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -286,16 +287,13 @@ impl Probe<Context> for IntegrityProbe {
     }
 
     fn collect(&self, query: &ObjectQuery, ctx: &Context) -> Collected {
-        let pol = match policy(ctx) {
-            Ok(p) => p,
-            Err(c) => return c,
-        };
+        let pol = policy(ctx);
         let Some(integ) = &pol.integrity else {
             return not_declared(ctx, "[integrity]");
         };
-        let acc = match Accounts::read(&ctx.host) {
+        let acc = match read_accounts(ctx) {
             Ok(a) => a,
-            Err(e) => return Collected::error(format!("cannot read accounts: {e}")),
+            Err(c) => return c,
         };
         let (baseline, prov) = match load_baseline(integ, ctx, &acc) {
             Ok(b) => b,

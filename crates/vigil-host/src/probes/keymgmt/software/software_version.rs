@@ -60,10 +60,7 @@ impl Probe<Context> for SoftwareVersionProbe {
     }
 
     fn collect(&self, query: &ObjectQuery, ctx: &Context) -> Collected {
-        let pol = match policy(ctx) {
-            Ok(p) => p,
-            Err(c) => return c,
-        };
+        let pol = policy(ctx);
         if pol.software.is_empty() {
             return not_declared(ctx, "[[software]]");
         }

@@ -376,10 +376,7 @@ impl Probe<Context> for SudoersProbe {
     }
 
     fn collect(&self, query: &ObjectQuery, ctx: &Context) -> Collected {
-        let pol = match policy(ctx) {
-            Ok(p) => p,
-            Err(c) => return c,
-        };
+        let pol = policy(ctx);
         if pol
             .roles
             .iter()
