@@ -39,6 +39,29 @@ const MAX_EXTEND_DEPTH: usize = 8;
 pub(crate) const CCM_FOCUS: &[&str] = &["LOG-11", "LOG-10", "IAM-09", "IAM-12", "CEK-21"];
 pub(crate) const CCM_NAME: &str = "CSA CCM v4";
 
+/// How many controls each domain of CSA CCM v4.0 has (197 in all): the roll-up lists
+/// every control of a domain the content touches, so an auditor sees which ones no
+/// rule covers, not only the ones that have rules.
+const CCM_DOMAINS: &[(&str, u32)] = &[
+    ("A&A", 6),
+    ("AIS", 7),
+    ("BCR", 11),
+    ("CCC", 9),
+    ("CEK", 21),
+    ("DCS", 15),
+    ("DSP", 19),
+    ("GRC", 8),
+    ("HRS", 13),
+    ("IAM", 16),
+    ("IPY", 4),
+    ("IVS", 9),
+    ("LOG", 13),
+    ("SEF", 8),
+    ("STA", 14),
+    ("TVM", 10),
+    ("UEM", 14),
+];
+
 /// Renders the report for a results document.
 pub(crate) fn render(results: &ScanResults) -> Result<String, ReportError> {
     let view = build_view(results);
@@ -123,6 +146,8 @@ struct FrameworkView {
     focus: bool,
     controls: Vec<ControlView>,
     status_counts: Vec<(&'static str, usize)>,
+    /// For CSA CCM: how much of the touched domains the content covers, in words.
+    coverage: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -132,6 +157,8 @@ struct ControlView {
     status: &'static str,
     focus: bool,
     rules: Vec<RuleLink>,
+    /// How many of `rules` were evaluated (gave evidence: their check ran).
+    evidence: usize,
 }
 
 #[derive(Serialize, Clone)]
@@ -166,6 +193,44 @@ struct RuleView {
     controls: String,
     search: String,
     checks: Vec<CheckView>,
+    examined: Option<ExaminedView>,
+}
+
+/// What a rule's check examined, for the summary line and the rule's body.
+#[derive(Serialize)]
+struct ExaminedView {
+    /// "12 items", "no items".
+    label: String,
+    /// "12 items of 3 objects, 4 tests".
+    detail: String,
+    /// No items at all: a pass over nothing, marked as such.
+    empty: bool,
+    tested: Vec<String>,
+}
+
+fn examined_view(e: &vigil_core::model::Examined) -> ExaminedView {
+    let n = |n: usize, what: &str| {
+        if n == 1 {
+            format!("1 {what}")
+        } else {
+            format!("{n} {what}s")
+        }
+    };
+    ExaminedView {
+        label: if e.items == 0 {
+            "no items".into()
+        } else {
+            n(e.items, "item")
+        },
+        detail: format!(
+            "{} of {}, {}",
+            n(e.items, "item"),
+            n(e.objects, "object"),
+            n(e.tests, "test")
+        ),
+        empty: e.items == 0,
+        tested: e.tested.clone(),
+    }
 }
 
 #[derive(Serialize)]
@@ -383,6 +448,7 @@ fn build_view(r: &ScanResults) -> View<'_> {
                 messages: d.messages.clone(),
                 controls: String::new(),
                 checks: vec![check],
+                examined: None,
             });
         }
     } else {
@@ -441,6 +507,7 @@ fn build_view(r: &ScanResults) -> View<'_> {
                 messages: rule.messages.clone(),
                 controls,
                 checks,
+                examined: rule.examined.as_ref().map(examined_view),
             });
         }
     }
@@ -681,6 +748,10 @@ fn rollup(r: &ScanResults) -> Vec<FrameworkView> {
                     key: format!("{name}: {id}"),
                     focus: focus_fw && CCM_FOCUS.contains(&id.as_str()),
                     status,
+                    evidence: rules
+                        .iter()
+                        .filter(|(_, x)| was_evaluated(x.result.as_str()))
+                        .count(),
                     rules: rules
                         .iter()
                         .map(|(i, x)| RuleLink {
@@ -693,18 +764,50 @@ fn rollup(r: &ScanResults) -> Vec<FrameworkView> {
                 }
             })
             .collect();
+        let mut coverage = None;
         if focus_fw {
-            // LOG-11 and its related controls first, listed even with no rule behind.
-            for c in CCM_FOCUS {
-                if !views.iter().any(|v| v.id == *c) {
+            // LOG-11 and its related controls first, then every control of the domains
+            // the content touches, listed even with no rule behind.
+            let covered = views.len();
+            let evidenced = views.iter().filter(|v| v.evidence > 0).count();
+            let domains: Vec<(&str, u32)> = CCM_DOMAINS
+                .iter()
+                .copied()
+                .filter(|(d, _)| {
+                    views
+                        .iter()
+                        .any(|v| v.id.split_once('-').is_some_and(|(p, _)| p == *d))
+                })
+                .collect();
+            let wanted = CCM_FOCUS.iter().map(|c| c.to_string()).chain(
+                domains
+                    .iter()
+                    .flat_map(|(d, n)| (1..=*n).map(move |i| format!("{d}-{i:02}"))),
+            );
+            for c in wanted {
+                if !views.iter().any(|v| v.id == c) {
                     views.push(ControlView {
-                        id: c.to_string(),
                         key: format!("{name}: {c}"),
+                        focus: CCM_FOCUS.contains(&c.as_str()),
+                        id: c,
                         status: "none",
-                        focus: true,
                         rules: vec![],
+                        evidence: 0,
                     });
                 }
+            }
+            if !domains.is_empty() {
+                let total: u32 = domains.iter().map(|(_, n)| n).sum();
+                let names: Vec<&str> = domains.iter().map(|(d, _)| *d).collect();
+                let names = match names.split_last() {
+                    Some((last, rest)) if !rest.is_empty() => {
+                        format!("{} and {last} domains", rest.join(", "))
+                    }
+                    _ => format!("{} domain", names.join("")),
+                };
+                coverage = Some(format!(
+                    "{covered} of the {total} controls of the {names} of CCM v4.0 have a rule; {evidenced} of them had a rule evaluated in this scan (the others' rules did not apply)."
+                ));
             }
             views.sort_by_key(|v| {
                 (
@@ -729,6 +832,7 @@ fn rollup(r: &ScanResults) -> Vec<FrameworkView> {
             focus: focus_fw,
             controls: views,
             status_counts: counts.into_values().collect(),
+            coverage,
         });
     }
     out.sort_by_key(|f| !f.focus);

@@ -16,7 +16,7 @@ use crate::engine::xccdf::RuleOutcome;
 
 /// 1.1 added `states[]` (the expected values tests compare items against); 1.2 added
 /// `scan.assumed_platforms`; 1.0 and 1.1 documents still read (missing parts are empty).
-pub const SCHEMA_VERSION: &str = "1.2";
+pub const SCHEMA_VERSION: &str = "1.3";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 /// One scan's results document, the root of the JSON `vigil scan --json` writes.
@@ -187,6 +187,27 @@ pub struct RuleResult {
     /// error, unknown), in words.
     #[serde(default)]
     pub messages: Vec<String>,
+    /// What the rule's check examined; `None` when nothing was evaluated (not
+    /// selected, not applicable by platform, not checked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub examined: Option<Examined>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// What one rule's check examined: the tests its definitions reached (through
+/// `extend_definition` too), the distinct objects they read and those objects' items.
+/// A pass with `items` 0 passed over nothing (tests that allow no items).
+pub struct Examined {
+    /// Distinct OVAL tests evaluated.
+    pub tests: usize,
+    /// Distinct OVAL objects those tests read.
+    pub objects: usize,
+    /// Items of those objects, after filters and sets.
+    pub items: usize,
+    /// One sentence per test (at most ten): its items, how many satisfied its state
+    /// and its result.
+    #[serde(default)]
+    pub tested: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

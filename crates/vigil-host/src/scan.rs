@@ -475,8 +475,14 @@ fn collect(plan: &Plan<'_>, profile: &ResolvedProfile, runner: &Runner<'_>, conf
     }
 }
 
-/// One result of a rule: a rule with a multi-check gives one per definition (§7.2.3.2).
-type Outcome = (RuleOutcome, Vec<String>, Vec<CheckedDefinition>);
+/// One result of a rule: a rule with a multi-check gives one per definition (§7.2.3.2),
+/// with what it examined when a check was evaluated.
+type Outcome = (
+    RuleOutcome,
+    Vec<String>,
+    Vec<CheckedDefinition>,
+    Option<Examined>,
+);
 
 /// §7.2.3.2 rule processing: every rule's result(s), in document order, and the scoring
 /// input; the watcher is told each result of a selected rule.
@@ -504,18 +510,22 @@ fn evaluate_rules(
         let weight = refine.and_then(|r| r.weight).unwrap_or(rule.weight);
         let role = refine.and_then(|r| r.role).unwrap_or(rule.role);
         let outcomes: Vec<Outcome> = match plan {
-            RulePlan::NotSelected => vec![(RuleOutcome::NotSelected, vec![], vec![])],
-            RulePlan::NotApplicable(r) => vec![(RuleOutcome::NotApplicable, vec![r], vec![])],
+            RulePlan::NotSelected => vec![(RuleOutcome::NotSelected, vec![], vec![], None)],
+            RulePlan::NotApplicable(r) => {
+                vec![(RuleOutcome::NotApplicable, vec![r], vec![], None)]
+            }
             RulePlan::Evaluate if role == Role::Unchecked => vec![(
                 RuleOutcome::NotChecked,
                 vec!["the rule's role is unchecked".into()],
                 vec![],
+                None,
             )],
             RulePlan::Evaluate => match chosen_check(rule, profile) {
                 None => vec![(
                     RuleOutcome::NotChecked,
                     vec!["the rule has no check".into()],
                     vec![],
+                    None,
                 )],
                 Some(check) => evaluate_check(check, runner),
             },
@@ -527,7 +537,7 @@ fn evaluate_rules(
                 p.result(&rule.id, result.as_str());
             }
         }
-        for (result, messages, checks) in outcomes {
+        for (result, messages, checks, examined) in outcomes {
             score_input.insert(rule.id.clone(), (result, weight, role == Role::Full));
             rules.push(RuleResult {
                 id: rule.id.clone(),
@@ -543,6 +553,7 @@ fn evaluate_rules(
                 fixtext: rule.fixtext.clone(),
                 checks,
                 messages,
+                examined,
             });
         }
     }
@@ -568,7 +579,8 @@ fn evaluate_check(check: &RuleCheck, runner: &Runner<'_>) -> Vec<Outcome> {
             if o.result != RuleOutcome::Pass {
                 explain(runner, o.result, &o.definitions, &mut messages);
             }
-            (o.result, messages, checks)
+            let examined = examined(runner, &o.definitions);
+            (o.result, messages, checks, examined)
         })
         .collect()
 }
@@ -679,6 +691,20 @@ fn collect_definition_refs(
             }
         }
     }
+}
+
+/// What the definitions of one rule result examined; `None` when none was evaluated
+/// (an unknown check system, a missing document).
+fn examined(runner: &Runner<'_>, definitions: &[(String, String, OvalResult)]) -> Option<Examined> {
+    let mut evaluated = false;
+    let mut tally = vigil_core::engine::oval::eval::ExaminedTally::default();
+    for (href, id, _) in definitions {
+        if let Some(ev) = runner.evaluators.get(href) {
+            evaluated = true;
+            ev.examined_into(id, &mut tally);
+        }
+    }
+    evaluated.then(|| tally.finish())
 }
 
 /// Says why a rule did not pass: why each definition that gave the rule its result

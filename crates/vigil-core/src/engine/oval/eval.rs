@@ -30,8 +30,10 @@ use crate::engine::probe::{
 };
 use crate::values::compare;
 
+mod examined;
 mod explain;
 mod schedule;
+pub use examined::ExaminedTally;
 pub use explain::{EntityVerdict, MAX_LINES};
 
 /// Why a variable has no values.

@@ -114,11 +114,15 @@ impl Probe<Context> for KeyAccessProbe {
                 let _ = items.push(item);
             }
         }
-        if items.is_empty() && messages.is_empty() {
-            return not_declared(
+        // No pair of a member and an existing file: nothing was judged, whatever the
+        // reason (no member, or the files are missing: said in the messages).
+        if items.is_empty() {
+            let mut c = not_declared(
                 ctx,
                 "[[roles]] member with a Unix account of this kind, with a file to judge (an operational [[keys]] path or an [[audit_logs]] source)",
             );
+            c.messages.extend(messages);
+            return c;
         }
         super::collected(items, messages)
     }
