@@ -103,6 +103,7 @@ struct View<'a> {
     summary: SummaryView,
     chart_svg: String,
     frameworks: Vec<FrameworkView>,
+    key_lifecycle: Vec<LifecycleView>,
     rules: Vec<RuleView>,
     not_listed: usize,
     oval_only: bool,
@@ -554,6 +555,7 @@ fn build_view(r: &ScanResults) -> View<'_> {
         summary,
         chart_svg,
         frameworks,
+        key_lifecycle: lifecycle_view(r),
         rules,
         not_listed,
         oval_only,
@@ -704,6 +706,136 @@ fn chart(counts: &[(&'static str, usize)]) -> String {
     }
     s.push_str("</svg>");
     s
+}
+
+/// One key's row of the "Key lifecycle" section: what the audit logs recorded of it,
+/// as a line an auditor reads at a glance and the evidence lines behind it.
+#[derive(Serialize)]
+struct LifecycleView {
+    name: String,
+    declared: bool,
+    state: String,
+    summary: String,
+    /// Markers of the timeline picture, placed on a 0..=LIFECYCLE_WIDTH axis.
+    marks: Vec<LifecycleMark>,
+    /// Axis ends, as dates.
+    from: String,
+    to: String,
+    events: Vec<String>,
+    message: Option<String>,
+}
+
+#[derive(Serialize)]
+struct LifecycleMark {
+    x: u32,
+    /// A stage word (a fixed set), the marker's CSS class.
+    stage: &'static str,
+    /// The timeline entry, for the marker's tooltip.
+    title: String,
+}
+
+/// Width of the timeline picture's axis, in SVG user units.
+const LIFECYCLE_WIDTH: u32 = 560;
+
+/// The stages a timeline entry may name: anything else is drawn as a plain event.
+const LIFECYCLE_STAGES: [&str; 10] = [
+    "generated",
+    "rotated",
+    "used",
+    "policy_changed",
+    "disabled",
+    "enabled",
+    "deletion_scheduled",
+    "deletion_cancelled",
+    "destroyed",
+    "exported",
+];
+
+/// The keys of the `key_lifecycle_object`s in the results (several rules read the
+/// same keys: each key once, from the object that listed it first), with their
+/// timelines. Renderers do not judge: the fields are the probe's.
+fn lifecycle_view(r: &ScanResults) -> Vec<LifecycleView> {
+    use vigil_host::policy::time;
+    let mut out: Vec<LifecycleView> = Vec::new();
+    let end = time::parse_rfc3339(&r.scan.finished);
+    for o in r
+        .objects
+        .iter()
+        .filter(|o| o.kind == "key_lifecycle_object")
+    {
+        for item in &o.items {
+            let Some(name) = item.first("name") else {
+                continue;
+            };
+            if out.iter().any(|v| v.name == name) {
+                continue;
+            }
+            let events: Vec<String> = item
+                .values("timeline")
+                .flatten()
+                .map(String::from)
+                .collect();
+            let times: Vec<Option<i64>> = events
+                .iter()
+                .map(|e| e.split(' ').next().and_then(time::parse_rfc3339))
+                .collect();
+            let start = item
+                .first("logs_from")
+                .and_then(time::parse_rfc3339)
+                .into_iter()
+                .chain(times.iter().flatten().copied())
+                .min();
+            let stop = end.into_iter().chain(times.iter().flatten().copied()).max();
+            let mut marks = Vec::new();
+            if let (Some(a), Some(b)) = (start, stop) {
+                let span = (b - a).max(1) as f64;
+                for (e, t) in events.iter().zip(&times) {
+                    let Some(t) = t else { continue };
+                    let word = e.split(' ').nth(1).unwrap_or("");
+                    let stage = LIFECYCLE_STAGES
+                        .iter()
+                        .find(|s| **s == word)
+                        .copied()
+                        .unwrap_or("event");
+                    marks.push(LifecycleMark {
+                        x: (((t - a) as f64 / span) * LIFECYCLE_WIDTH as f64).round() as u32,
+                        stage,
+                        title: e.clone(),
+                    });
+                }
+            }
+            let n = |f: &str| item.first(f).unwrap_or("0").to_string();
+            let mut summary = format!("{} uses", n("uses"));
+            let users: Vec<&str> = item.values("user").flatten().collect();
+            if !users.is_empty() {
+                summary.push_str(&format!(" by {}", users.join(", ")));
+            }
+            if let Some(l) = item.first("last_use") {
+                summary.push_str(&format!(", last {l}"));
+            }
+            summary.push_str(&format!("; {} rotations", n("rotations")));
+            if let Some(l) = item.first("last_rotation").or(item.first("generated")) {
+                summary.push_str(&format!(" (newest key material {l})"));
+            }
+            summary.push_str(&format!("; {} policy changes", n("policy_changes")));
+            let day = |t: Option<i64>| {
+                t.map(|t| time::format_rfc3339(t)[..10].to_string())
+                    .unwrap_or_default()
+            };
+            out.push(LifecycleView {
+                name: name.to_string(),
+                declared: item.first("declared") == Some("true"),
+                state: item.first("state").unwrap_or("unknown").to_string(),
+                summary,
+                marks,
+                from: day(start),
+                to: day(stop),
+                events,
+                message: item.message.clone(),
+            });
+        }
+    }
+    out
 }
 
 /// Control id -> the (index, rule) pairs that reference it.

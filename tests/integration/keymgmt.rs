@@ -755,7 +755,7 @@ fn build(breaks: &[Break]) -> Fixture {
             .map(|e| format!(",\"errorCode\":\"{e}\""))
             .unwrap_or_default();
         format!(
-            "{{\"eventVersion\":\"1.08\",\"userIdentity\":{ident},\"eventTime\":\"{}\",\"eventSource\":\"kms.amazonaws.com\",\"eventName\":\"{name}\",\"awsRegion\":\"eu-west-1\",\"requestParameters\":{{\"keyId\":\"1234abcd\"}}{err}}}",
+            "{{\"eventVersion\":\"1.08\",\"userIdentity\":{ident},\"eventTime\":\"{}\",\"eventSource\":\"kms.amazonaws.com\",\"eventName\":\"{name}\",\"awsRegion\":\"eu-west-1\",\"requestParameters\":{{\"keyId\":\"1234abcd-12ab-34cd-56ef-1234567890ab\"}}{err}}}",
             rfc3339(time)
         )
     };
@@ -1240,6 +1240,9 @@ fn compliant_host_passes_every_rule() {
         .keys()
         .map(|k| match k.as_str() {
             "log_forwarders_configured" => (k.as_str(), "notapplicable"),
+            // One Vault audit device: no key names two logs that must both record it
+            // (keymgmt_lifecycle has the two-device site).
+            "key_lifecycle_in_every_log" => (k.as_str(), "notapplicable"),
             _ => (k.as_str(), "pass"),
         })
         .collect();

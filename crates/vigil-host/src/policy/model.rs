@@ -329,6 +329,9 @@ pub struct Detection {
     /// Days before a certificate's expiry from which it is reported as expiring (default
     /// 30).
     pub cert_warning_days: u32,
+    /// Days without a recorded use after which a `[[kms_keys]]` key is a candidate for
+    /// retirement (default 90).
+    pub key_unused_days: u32,
     /// Expected destructive lifecycle events (`[[detection.allow]]`); empty: none
     /// expected.
     pub allow: Vec<AllowedEvent>,
@@ -341,6 +344,7 @@ impl Default for Detection {
             window_minutes: 10,
             inactive_days: 90,
             cert_warning_days: 30,
+            key_unused_days: 90,
             allow: Vec::new(),
         }
     }
@@ -390,6 +394,38 @@ pub struct Policy {
     pub detection: Detection,
     /// The `[[aws_key_policies]]`, in file order.
     pub aws_key_policies: Vec<AwsKeyPolicy>,
+    /// The `[[kms_keys]]`: keys held by a KMS (AWS KMS, Vault transit) whose lifecycle
+    /// the audit logs record, in file order.
+    pub kms_keys: Vec<KmsKey>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+/// A `[[kms_keys]]` entry: a key that lives in a KMS, known to vigil only through the
+/// audit logs that record its lifecycle.
+pub struct KmsKey {
+    /// Unique name, used in findings.
+    pub name: String,
+    /// AWS KMS key id or ARN, as CloudTrail records name it.
+    pub aws_kms_key: Option<String>,
+    /// Vault transit key, `MOUNT/NAME` (`transit/NAME` when given as a bare name).
+    pub vault_transit_key: Option<String>,
+    /// Cryptoperiod: a generation or rotation must be recorded within this many days.
+    pub rotation_days: Option<u32>,
+    /// Names of `[[audit_logs]]` sources that must each record the key's lifecycle
+    /// events; empty: not checked.
+    pub logs: Vec<String>,
+}
+
+impl KmsKey {
+    /// Does the key a log names (`logged`: an id, ARN, alias or `MOUNT/NAME`) mean
+    /// this key? An AWS key matches by ARN or by the key id the ARN ends with.
+    pub fn is(&self, logged: &str) -> bool {
+        let id_of = |s: &str| s.rsplit_once(":key/").map_or(s, |(_, id)| id).to_string();
+        self.aws_kms_key
+            .as_deref()
+            .is_some_and(|k| k == logged || id_of(k) == id_of(logged))
+            || self.vault_transit_key.as_deref() == Some(logged)
+    }
 }
 
 /// XCCDF Value ids of the bundled benchmark that the policy's `[detection]` settings
@@ -403,6 +439,8 @@ pub mod value_ids {
     pub const INACTIVE_DAYS: &str = "xccdf_dev.vigil_value_inactive_days";
     /// XCCDF Value set by `[detection] cert_warning_days`.
     pub const CERT_WARNING_DAYS: &str = "xccdf_dev.vigil_value_cert_warning_days";
+    /// XCCDF Value set by `[detection] key_unused_days`.
+    pub const KEY_UNUSED_DAYS: &str = "xccdf_dev.vigil_value_key_unused_days";
 }
 
 impl Policy {
@@ -419,6 +457,7 @@ impl Policy {
                 value_ids::CERT_WARNING_DAYS,
                 d.cert_warning_days.to_string(),
             ),
+            (value_ids::KEY_UNUSED_DAYS, d.key_unused_days.to_string()),
         ]
     }
 

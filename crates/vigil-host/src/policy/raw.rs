@@ -34,6 +34,22 @@ pub(super) struct RawPolicy {
     pub(super) detection: Option<RawDetection>,
     #[serde(default)]
     pub(super) aws_key_policies: Vec<RawAwsKeyPolicy>,
+    #[serde(default)]
+    pub(super) kms_keys: Vec<Spanned<RawKmsKey>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawKmsKey {
+    pub(super) name: Spanned<String>,
+    #[serde(default)]
+    pub(super) aws_kms_key: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) vault_transit_key: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) rotation_days: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub(super) logs: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -182,6 +198,8 @@ pub(super) struct RawDetection {
     pub(super) inactive_days: Option<u32>,
     #[serde(default)]
     pub(super) cert_warning_days: Option<u32>,
+    #[serde(default)]
+    pub(super) key_unused_days: Option<u32>,
     #[serde(default)]
     pub(super) allow: Vec<RawAllow>,
 }

@@ -12,7 +12,7 @@ use toml::Spanned;
 
 use super::model::{
     AclEntry, AllowedEvent, AuditLog, AwsKeyPolicy, Detection, FORWARDERS, Integrity, Key,
-    KeyState, Policy, Role, Separation, Siem, Software,
+    KeyState, KmsKey, Policy, Role, Separation, Siem, Software,
 };
 use super::raw::RawPolicy;
 use super::upstream::UpstreamVersion;
@@ -526,6 +526,9 @@ impl Validator<'_> {
             if let Some(v) = d.cert_warning_days {
                 detection.cert_warning_days = v;
             }
+            if let Some(v) = d.key_unused_days {
+                detection.key_unused_days = v;
+            }
             detection.allow = d
                 .allow
                 .into_iter()
@@ -544,6 +547,76 @@ impl Validator<'_> {
             });
         }
 
+        let mut kms_keys: Vec<KmsKey> = Vec::new();
+        for (i, k) in raw.kms_keys.into_iter().enumerate() {
+            let span = k.span();
+            let k = k.into_inner();
+            let f = |n: &str| format!("kms_keys[{i}].{n}");
+            if kms_keys.iter().any(|o| o.name == *k.name.get_ref())
+                || key_names.contains(k.name.get_ref())
+            {
+                return Err(self.err(k.name.span(), f("name"), "duplicate key name"));
+            }
+            if k.aws_kms_key.is_none() && k.vault_transit_key.is_none() {
+                return Err(self.err(
+                    span,
+                    f("aws_kms_key"),
+                    "give the key's `aws_kms_key` (id or ARN) or its `vault_transit_key` (MOUNT/NAME)",
+                ));
+            }
+            let vault_transit_key = match k.vault_transit_key {
+                None => None,
+                Some(v) => {
+                    let t = v.get_ref().trim_matches('/');
+                    if t.is_empty() || t.split('/').any(str::is_empty) {
+                        return Err(self.err(
+                            v.span(),
+                            f("vault_transit_key"),
+                            "expected MOUNT/NAME such as \"transit/payments\"",
+                        ));
+                    }
+                    Some(if t.contains('/') {
+                        t.to_string()
+                    } else {
+                        format!("transit/{t}")
+                    })
+                }
+            };
+            if let Some(r) = &k.rotation_days
+                && *r.get_ref() == 0
+            {
+                return Err(self.err(r.span(), f("rotation_days"), "must be at least 1"));
+            }
+            let mut logs = Vec::new();
+            for l in &k.logs {
+                if !audit_logs.iter().any(|a: &AuditLog| a.name == *l.get_ref()) {
+                    return Err(self.err(
+                        l.span(),
+                        f("logs"),
+                        format!(
+                            "'{}' is not the name of an [[audit_logs]] source",
+                            l.get_ref()
+                        ),
+                    ));
+                }
+                logs.push(l.get_ref().clone());
+            }
+            if logs.len() == 1 {
+                return Err(self.err(
+                    k.logs[0].span(),
+                    f("logs"),
+                    "name at least two [[audit_logs]] sources that must each record the key's lifecycle",
+                ));
+            }
+            kms_keys.push(KmsKey {
+                name: k.name.into_inner(),
+                aws_kms_key: k.aws_kms_key.map(Spanned::into_inner),
+                vault_transit_key,
+                rotation_days: k.rotation_days.map(Spanned::into_inner),
+                logs,
+            });
+        }
+
         Ok(Policy {
             path: self.path.to_path_buf(),
             discovered: false,
@@ -559,6 +632,7 @@ impl Validator<'_> {
             integrity,
             detection,
             aws_key_policies,
+            kms_keys,
         })
     }
 }

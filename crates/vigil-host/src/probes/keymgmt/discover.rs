@@ -232,6 +232,7 @@ pub fn discover_with_findings(host: &Host, max_file_size: u64) -> (Policy, Findi
         integrity: None,
         detection: Detection::default(),
         aws_key_policies: Vec::new(),
+        kms_keys: Vec::new(),
     };
     (policy, findings)
 }

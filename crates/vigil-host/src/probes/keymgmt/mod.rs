@@ -52,6 +52,7 @@ pub fn register(r: &mut Registry) {
         Arc::new(auditlog::AuditLogProbe),
         Arc::new(auditlog::AuditEventProbe),
         Arc::new(auditlog::RoleActivityProbe),
+        Arc::new(auditlog::KeyLifecycleProbe),
         Arc::new(auditlog::LogSecretProbe),
         Arc::new(audit_config::SiemForwardingProbe),
         Arc::new(audit_config::ForwarderProbe),

@@ -99,6 +99,8 @@ pub fn parse_auditd(text: &str, pc: &ParseContext) -> Parsed {
         {
             ev.action = Some("DeleteKeyFile".into());
             ev.destructive = Some("deletion");
+            ev.key = Some(name.to_string());
+            ev.stage = Some(super::Stage::Destroyed);
         }
         ev.records.push(clip(line));
     }
@@ -106,6 +108,7 @@ pub fn parse_auditd(text: &str, pc: &ParseContext) -> Parsed {
     for ev in &mut p.events {
         if ev.destructive.is_some() && ev.outcome.as_deref() == Some("failure") {
             ev.destructive = None;
+            ev.stage = None;
         }
     }
     p

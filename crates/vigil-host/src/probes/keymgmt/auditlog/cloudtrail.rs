@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::{Event, Parsed, clip, jstr};
+use super::{Event, Parsed, Stage, clip, jstr};
 use crate::policy::time;
 
 fn cloudtrail_event(v: &Value, line: usize, raw: String) -> Event {
@@ -30,6 +30,11 @@ fn cloudtrail_event(v: &Value, line: usize, raw: String) -> Event {
         _ => None,
     }
     .filter(|_| error.is_none());
+    let (key, stage) = if kms && error.is_none() {
+        (kms_key(v), name.and_then(kms_stage))
+    } else {
+        (None, None)
+    };
     Event {
         line,
         event_type: name.map(String::from),
@@ -50,7 +55,64 @@ fn cloudtrail_event(v: &Value, line: usize, raw: String) -> Event {
         raw_secret: false,
         carries_token: false,
         records: vec![raw],
+        key,
+        stage,
+        record_id: jstr(v, &["eventID"]).map(String::from),
     }
+}
+
+/// The KMS key a record is about: the `AWS::KMS::Key` resource's ARN, else the
+/// request's `keyId` (an id, ARN or alias), else the key `CreateKey` made.
+fn kms_key(v: &Value) -> Option<String> {
+    if let Some(Value::Array(rs)) = v.get("resources") {
+        for r in rs {
+            if jstr(r, &["type"]) == Some("AWS::KMS::Key")
+                && let Some(arn) = jstr(r, &["ARN"])
+            {
+                return Some(arn.to_string());
+            }
+        }
+    }
+    jstr(v, &["requestParameters", "keyId"])
+        .or_else(|| jstr(v, &["responseElements", "keyMetadata", "arn"]))
+        .or_else(|| jstr(v, &["responseElements", "keyMetadata", "keyId"]))
+        .map(String::from)
+}
+
+/// Where a successful AWS KMS API call falls in the key's lifecycle (AWS KMS API
+/// reference: the actions that create, rotate, use, change, disable or delete a key;
+/// automatic rotations are logged as `RotateKey` too).
+fn kms_stage(name: &str) -> Option<Stage> {
+    Some(match name {
+        "CreateKey" | "ImportKeyMaterial" | "ReplicateKey" => Stage::Generated,
+        "RotateKey" | "RotateKeyOnDemand" => Stage::Rotated,
+        "Encrypt"
+        | "Decrypt"
+        | "ReEncrypt"
+        | "GenerateDataKey"
+        | "GenerateDataKeyWithoutPlaintext"
+        | "GenerateDataKeyPair"
+        | "GenerateDataKeyPairWithoutPlaintext"
+        | "Sign"
+        | "Verify"
+        | "GenerateMac"
+        | "VerifyMac"
+        | "DeriveSharedSecret" => Stage::Used,
+        "PutKeyPolicy"
+        | "CreateGrant"
+        | "RevokeGrant"
+        | "RetireGrant"
+        | "EnableKeyRotation"
+        | "DisableKeyRotation"
+        | "UpdateKeyDescription"
+        | "UpdatePrimaryRegion" => Stage::PolicyChanged,
+        "DisableKey" => Stage::Disabled,
+        "EnableKey" => Stage::Enabled,
+        "ScheduleKeyDeletion" => Stage::DeletionScheduled,
+        "CancelKeyDeletion" => Stage::DeletionCancelled,
+        "DeleteImportedKeyMaterial" => Stage::Destroyed,
+        _ => return None,
+    })
 }
 
 /// Parses CloudTrail: `{"Records":[...]}` documents, or one record a line; one event a

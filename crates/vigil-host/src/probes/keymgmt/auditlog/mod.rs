@@ -26,6 +26,7 @@ pub mod audit_event;
 pub mod audit_log;
 pub mod auditd;
 pub mod cloudtrail;
+pub mod lifecycle;
 pub mod log_secret;
 pub mod retention;
 pub mod role_activity;
@@ -44,6 +45,7 @@ pub use audit_event::{AuditEventProbe, busiest_window};
 pub use audit_log::AuditLogProbe;
 pub use auditd::parse_auditd;
 pub use cloudtrail::parse_cloudtrail;
+pub use lifecycle::KeyLifecycleProbe;
 pub use log_secret::LogSecretProbe;
 pub use retention::{Retention, logrotate_retention};
 pub use role_activity::RoleActivityProbe;
@@ -88,6 +90,59 @@ pub struct Event {
     pub carries_token: bool,
     /// The event's record lines, each clipped to 2000 bytes, as evidence.
     pub records: Vec<String>,
+    /// The key the event is about, as the log names it: a KMS key ARN or id
+    /// (CloudTrail), `MOUNT/NAME` of a Vault transit key, a key file path (auditd).
+    pub key: Option<String>,
+    /// Where in the key's lifecycle the event falls, for a successful key event.
+    pub stage: Option<Stage>,
+    /// The log's own id of the event (CloudTrail `eventID`, Vault `request.id`), so
+    /// two logs of the same events can be compared.
+    pub record_id: Option<String>,
+}
+
+/// A step of a key's lifecycle (NIST SP 800-57 Part 1 §7: generation, use, rotation,
+/// suspension, destruction), as the audit logs record it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Stage {
+    /// Key (material) created: CloudTrail `CreateKey`/`ImportKeyMaterial`, Vault
+    /// `create`/`update` of `MOUNT/keys/NAME`.
+    Generated,
+    /// New key version: CloudTrail `RotateKey`, Vault `MOUNT/keys/NAME/rotate`.
+    Rotated,
+    /// A cryptographic operation with the key (encrypt, decrypt, sign, data keys, ...).
+    Used,
+    /// The key's policy, grants or configuration changed.
+    PolicyChanged,
+    /// Disabled (CloudTrail `DisableKey`): it must not be used until enabled.
+    Disabled,
+    /// Enabled again (CloudTrail `EnableKey`).
+    Enabled,
+    /// Deletion scheduled (CloudTrail `ScheduleKeyDeletion`): no use is legitimate.
+    DeletionScheduled,
+    /// Scheduled deletion cancelled (`CancelKeyDeletion`).
+    DeletionCancelled,
+    /// Destroyed: Vault `delete MOUNT/keys/NAME`, key material deleted, key file deleted.
+    Destroyed,
+    /// Exported out of the KMS (Vault `MOUNT/export/...`).
+    Exported,
+}
+
+impl Stage {
+    /// The word reports and item fields use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Generated => "generated",
+            Stage::Rotated => "rotated",
+            Stage::Used => "used",
+            Stage::PolicyChanged => "policy_changed",
+            Stage::Disabled => "disabled",
+            Stage::Enabled => "enabled",
+            Stage::DeletionScheduled => "deletion_scheduled",
+            Stage::DeletionCancelled => "deletion_cancelled",
+            Stage::Destroyed => "destroyed",
+            Stage::Exported => "exported",
+        }
+    }
 }
 
 impl Event {

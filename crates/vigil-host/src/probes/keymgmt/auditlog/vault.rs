@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{Event, Parsed, clip, jstr};
+use super::{Event, Parsed, Stage, clip, jstr};
 use crate::policy::time;
 
 /// The lifecycle category of a Vault request (`deletion`, `policy_change`,
@@ -31,6 +31,38 @@ fn vault_action(op: &str, path: &str) -> Option<&'static str> {
     }
 }
 
+/// The transit key (`MOUNT/NAME`) and lifecycle stage of a request on a transit
+/// secrets engine's API (Vault transit API: `keys/:name`, `keys/:name/rotate`,
+/// `keys/:name/config`, `encrypt/:name`, `decrypt/:name`, `rewrap/:name`,
+/// `datakey/:type/:name`, `sign/:name`, `verify/:name`, `hmac/:name`,
+/// `export/:type/:name`), if it is one. The mount is the path before the verb, so a
+/// transit engine mounted anywhere is recognised.
+fn transit_stage(op: &str, path: &str) -> Option<(String, Stage)> {
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let verbs = [
+        "keys", "encrypt", "decrypt", "rewrap", "datakey", "sign", "verify", "hmac", "export",
+    ];
+    let at = parts.iter().rposition(|p| verbs.contains(p))?;
+    if at == 0 {
+        return None;
+    }
+    let mount = parts[..at].join("/");
+    let rest = &parts[at + 1..];
+    let (name, stage) = match (parts[at], rest, op) {
+        ("keys", [name], "create" | "update") => (*name, Stage::Generated),
+        ("keys", [name], "delete") => (*name, Stage::Destroyed),
+        ("keys", [name, "rotate"], "update") => (*name, Stage::Rotated),
+        ("keys", [name, "config"], "update") => (*name, Stage::PolicyChanged),
+        ("keys", ..) => return None,
+        ("datakey", [_, name, ..], "update") => (*name, Stage::Used),
+        ("export", [_, name, ..], "read") => (*name, Stage::Exported),
+        ("sign" | "verify" | "hmac", [name, ..], "update")
+        | ("encrypt" | "decrypt" | "rewrap", [name], "update" | "create") => (*name, Stage::Used),
+        _ => return None,
+    };
+    (!name.is_empty()).then(|| (format!("{mount}/{name}"), stage))
+}
+
 /// Parses a Vault file audit device log (JSON lines); the request and response records of
 /// one request (same `request.id`) make one event.
 pub fn parse_vault(text: &str) -> Parsed {
@@ -48,9 +80,11 @@ pub fn parse_vault(text: &str) -> Parsed {
         let id = jstr(&v, &["request", "id"])
             .map(String::from)
             .unwrap_or_else(|| format!("line:{}", n + 1));
+        let record_id = jstr(&v, &["request", "id"]).map(String::from);
         let idx = *by_id.entry(id).or_insert_with(|| {
             p.events.push(Event {
                 line: n + 1,
+                record_id,
                 ..Default::default()
             });
             p.events.len() - 1
@@ -66,6 +100,10 @@ pub fn parse_vault(text: &str) -> Parsed {
             if let (Some(o), Some(pa)) = (op, path) {
                 ev.action = Some(format!("{o} {pa}"));
                 ev.destructive = vault_action(o, pa);
+                if let Some((key, stage)) = transit_stage(o, pa) {
+                    ev.key = Some(key);
+                    ev.stage = Some(stage);
+                }
             }
         }
         if ev.time.is_none() {
@@ -116,10 +154,11 @@ pub fn parse_vault(text: &str) -> Parsed {
         }
         ev.records.push(clip(line));
     }
-    // A denied destructive request did not happen.
+    // A denied destructive request did not happen, nor did a failed key operation.
     for ev in &mut p.events {
         if ev.outcome.as_deref() == Some("failure") {
             ev.destructive = None;
+            ev.stage = None;
         }
     }
     p
