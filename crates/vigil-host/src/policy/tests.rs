@@ -115,7 +115,7 @@ fn every_field_error_names_the_field_path() {
     );
     insta::assert_snapshot!(
         err_of("colour = 1\n"),
-        @"site.toml:1:1: colour: unknown field `colour`, expected one of `site`, `roles`, `separation`, `keys`, `scan`, `audit_logs`, `siem`, `software`, `integrity`, `detection`, `aws_key_policies`"
+        @"site.toml:1:1: colour: unknown field `colour`, expected one of `site`, `roles`, `separation`, `keys`, `scan`, `audit_logs`, `siem`, `software`, `integrity`, `detection`, `aws_key_policies`, `kms_keys`"
     );
     insta::assert_snapshot!(
         err_of("[[keys]]\nname = \"k\"\npath = \"/k\"\nmode = \"0985\"\n"),
