@@ -910,6 +910,44 @@ pub(crate) mod tests {
         );
     }
 
+    /// A restore entry chains like any other, verifies, and its record is under the
+    /// hash; the scan entries before it keep their hash (the field is left out of the
+    /// hashed JSON when absent).
+    #[test]
+    fn restore_entries_are_chained_signed_and_covered_by_the_hash() {
+        let d = tempfile::tempdir().unwrap();
+        let k = openssl_key(d.path(), "k.pem");
+        let hist = d.path().join("h");
+        let e1 = record_scan(&hist, &results_doc(&[("a", "pass")]), Some(&k)).unwrap();
+        assert!(!e1.to_line().contains("restore"), "{}", e1.to_line());
+        let rec = RestoreRecord {
+            store: "/var/lib/vigil/kms.store".into(),
+            manifest_sha256: "ab".repeat(32),
+            signed_by: Some("sha256:00".into()),
+            root: "/".into(),
+            restored: 2,
+            refused: 1,
+            added: 0,
+            paths: vec!["restored /etc/a".into(), "refused /etc/b".into()],
+        };
+        let e2 = record_restore(&hist, rec.clone(), Some(&k)).unwrap();
+        assert_eq!(
+            (e2.seq, e2.kind, e2.prev_hash.as_str()),
+            (2, Kind::Restore, e1.hash.as_str())
+        );
+        assert_eq!(e2.restore.as_ref(), Some(&rec));
+        let r = crate::history::verify::verify(&hist, None).unwrap();
+        assert!(r.ok(), "{r:?}");
+        let mut edited = e2.clone();
+        edited.restore.as_mut().unwrap().refused = 0;
+        assert_ne!(edited.compute_hash(), e2.hash);
+        // A signed history stays signed.
+        assert!(matches!(
+            record_restore(&hist, rec, None),
+            Err(Error::Usage(_))
+        ));
+    }
+
     #[test]
     fn rejects_results_that_are_not_json() {
         let d = tempfile::tempdir().unwrap();
