@@ -13,7 +13,8 @@
 //!    exclusively in the file's own directory, is checked against the manifest's
 //!    SHA-256 as it is copied, gets its owner, extended attributes, ACLs and mode, and is
 //!    renamed over the name (a symbolic link put in the file's place is replaced, never
-//!    written through). Directories and symbolic links get their attributes (a missing
+//!    written through; so is a name hard-linked to another file, whose other names keep
+//!    their attributes). Directories and symbolic links get their attributes (a missing
 //!    directory is made, a missing or retargeted link is made again).
 //!
 //! Paths are opened relative to descriptors, one component at a time: inside a
@@ -31,6 +32,7 @@ use std::fs::File;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 
 use serde::Serialize;
@@ -419,7 +421,11 @@ fn restore_one(
             });
             if same_content {
                 let f = open_existing(dir, name, false).map_err(e)?;
-                return put_attrs(f.as_fd(), r).map_err(e);
+                // A name hard-linked to another file (one outside the tree, say) gets a
+                // new file of its own rather than a chown or chmod of the shared one.
+                if f.metadata().map_err(e)?.nlink() == 1 {
+                    return put_attrs(f.as_fd(), r).map_err(e);
+                }
             }
             let (tmp, f) = copy_object_to(store, sha, dir, name).map_err(e)?;
             let done = put_attrs(f.as_fd(), r)

@@ -188,8 +188,13 @@ pub(crate) fn run_to(
             };
             // A history or signing key that cannot be used stops the restore before
             // it changes anything, not after.
-            if !dry_run && let Some(k) = sign_key {
-                crate::history::ledger::load_signing_key(k)?;
+            if !dry_run {
+                if let Some(k) = sign_key {
+                    crate::history::ledger::load_signing_key(k)?;
+                }
+                if let Some(h) = history {
+                    crate::history::dir::HistoryDir::open(h, true)?;
+                }
             }
             let report = restore::restore(&req)?;
             w(out, render_restore(&report))?;

@@ -472,3 +472,32 @@ fn root_restores_into_a_mounted_tree_and_resolves_its_links_inside_it() {
     // The tree the store was made from is not the one restored.
     assert_eq!(state(&f.tree), host_before);
 }
+
+#[test]
+fn a_name_hard_linked_to_a_file_outside_gets_a_file_of_its_own() {
+    let f = fixture();
+    // Same content as recorded, so only the attributes differ: a chmod through the
+    // link would change the outside file.
+    let outside = f.outside.join("same");
+    std::fs::write(&outside, "audit \"file\" {}\n").unwrap();
+    mode(&outside, 0o600);
+    std::fs::remove_file(f.path("conf.d/audit.hcl")).unwrap();
+    std::fs::hard_link(&outside, f.path("conf.d/audit.hcl")).unwrap();
+    let o = vigil(&[
+        "baseline",
+        "restore",
+        s(&f.store),
+        "--verify-key",
+        s(&f.public),
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    assert!(text.contains("restored: "), "{text}");
+    let (a, b) = (
+        std::fs::metadata(&outside).unwrap(),
+        std::fs::metadata(f.path("conf.d/audit.hcl")).unwrap(),
+    );
+    assert_eq!((a.mode() & 0o7777, a.nlink()), (0o600, 1));
+    assert_eq!((b.mode() & 0o7777, b.nlink()), (0o644, 1));
+    assert_ne!(a.ino(), b.ino());
+}
