@@ -5,11 +5,13 @@
 /// How a command ended, when it ran.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Exit {
-    /// Exit 0: every rule passed, the chain is intact, nothing changed.
+    /// Exit 0: every rule passed, the chain is intact, nothing changed (or, for
+    /// `baseline restore`, everything that had changed was restored).
     Clean,
     /// Exit 2: it ran and found something: a rule (or, for OVAL content, a
     /// definition) failed, errored or is unknown; `history verify` found tampering;
-    /// `history diff` new failures; `baseline check` a change; a fleet host failed.
+    /// `history diff` new failures; `baseline check` a change; `baseline restore` a
+    /// path it refused to restore; a fleet host failed.
     Findings,
     /// Exit 1: it could not do what was asked (bad arguments or input, unwritable
     /// output, a fleet host that could not be scanned).

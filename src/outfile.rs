@@ -269,12 +269,19 @@ fn write_new(
     })();
     written.map_err(Error::io(shown)).map_err(cleanup)?;
     drop(tmp);
-    let (from, to) = (cstr(&tmp_name), cstr(name));
+    commit_temp(dir, &tmp_name, name).map_err(|e| cleanup(Error::io(shown)(e)))
+}
+
+/// Renames the temporary file `tmp_name` (made by [`create_temp`], written and synced)
+/// over `name` in the same directory, and syncs the directory. On error the temporary
+/// file is left for the caller to remove ([`remove_temp`]).
+pub(crate) fn commit_temp(dir: &OwnedFd, tmp_name: &OsStr, name: &OsStr) -> io::Result<()> {
+    let (from, to) = (cstr(tmp_name), cstr(name));
     // SAFETY: both names are relative to the same directory descriptor.
     let rc =
         unsafe { libc::renameat(dir.as_raw_fd(), from.as_ptr(), dir.as_raw_fd(), to.as_ptr()) };
     if rc != 0 {
-        return Err(cleanup(Error::io(shown)(io::Error::last_os_error())));
+        return Err(io::Error::last_os_error());
     }
     // Durability of the rename; what was written is already synced.
     // SAFETY: fsync on a descriptor we own (an O_PATH descriptor gives EBADF: ignored).
@@ -282,13 +289,25 @@ fn write_new(
     Ok(())
 }
 
+/// Removes a temporary file [`create_temp`] made that will not be committed.
+pub(crate) fn remove_temp(dir: &OwnedFd, tmp_name: &OsStr) {
+    // SAFETY: unlinking a name the caller created, relative to `dir`.
+    unsafe { libc::unlinkat(dir.as_raw_fd(), cstr(tmp_name).as_ptr(), 0) };
+}
+
 /// The start of every temporary file name the writer creates (`.tmp-RANDOM-NAME`):
 /// what a crash can leave beside an output, and what readers of a directory (the
 /// history's `results/`) skip.
 pub(crate) const TEMP_PREFIX: &str = ".tmp-";
 
-/// Creates `.tmp-RANDOM-NAME` (128 random bits) with `O_CREAT|O_EXCL|O_NOFOLLOW`.
-fn create_temp(dir: &OwnedFd, name: &OsStr, new: NewFile) -> io::Result<(OsString, std::fs::File)> {
+/// Creates `.tmp-RANDOM-NAME` (128 random bits) with `O_CREAT|O_EXCL|O_NOFOLLOW` in
+/// `dir`: the one way vigil makes a file it will rename into place (outputs, the
+/// history, `vigil baseline restore`'s restored files).
+pub(crate) fn create_temp(
+    dir: &OwnedFd,
+    name: &OsStr,
+    new: NewFile,
+) -> io::Result<(OsString, std::fs::File)> {
     for _ in 0..16 {
         let mut t = format!("{TEMP_PREFIX}{}-", vigil_core::osutil::random_hex16()).into_bytes();
         // Long names are cut so that the temporary name fits NAME_MAX.

@@ -2,7 +2,9 @@
 //! decoded from the `system.posix_acl_access` / `system.posix_acl_default` attribute
 //! values (the Linux xattr ACL encoding: a little-endian u32 version 2 header, then
 //! 8-byte entries of u16 tag, u16 permissions, u32 id) into the short text form
-//! `getfacl -n -E -c` prints, comma-separated.
+//! `getfacl -n -E -c` prints, comma-separated; and back ([`acl_value`]), with the
+//! setters `vigil baseline restore` puts attributes back with (on a descriptor it
+//! opened itself, never by path).
 
 use std::ffi::CString;
 use std::io;
@@ -79,6 +81,142 @@ pub(crate) fn acl_text(value: &[u8]) -> Result<String, String> {
         })
         .collect();
     Ok(parts.join(","))
+}
+
+/// Encodes the text [`acl_text`] makes back into the xattr value (version 2, entries in
+/// the order given, which is the kernel's own order since the text came from it).
+pub(crate) fn acl_value(text: &str) -> Result<Vec<u8>, String> {
+    let mut out = 2u32.to_le_bytes().to_vec();
+    for part in text.split(',') {
+        let bad = || format!("ACL entry {part:?} is not `TAG:[ID]:rwx`");
+        let mut f = part.splitn(3, ':');
+        let (tag, id, perm) = (f.next(), f.next(), f.next().ok_or_else(bad)?);
+        let id = match id {
+            Some("") => None,
+            Some(i) => Some(i.parse::<u32>().map_err(|_| bad())?),
+            None => return Err(bad()),
+        };
+        let (tag, id) = match (tag, id) {
+            (Some("user"), None) => (0x01u16, u32::MAX),
+            (Some("user"), Some(i)) => (0x02, i),
+            (Some("group"), None) => (0x04, u32::MAX),
+            (Some("group"), Some(i)) => (0x08, i),
+            (Some("mask"), None) => (0x10, u32::MAX),
+            (Some("other"), None) => (0x20, u32::MAX),
+            _ => return Err(bad()),
+        };
+        let p = perm.as_bytes();
+        if p.len() != 3 {
+            return Err(bad());
+        }
+        let mut bits = 0u16;
+        for (i, (c, want, bit)) in [(p[0], b'r', 4), (p[1], b'w', 2), (p[2], b'x', 1)]
+            .into_iter()
+            .enumerate()
+        {
+            match c {
+                b'-' => {}
+                c if c == want => bits |= bit,
+                _ => return Err(format!("{}: position {}", bad(), i + 1)),
+            }
+        }
+        out.extend_from_slice(&tag.to_le_bytes());
+        out.extend_from_slice(&bits.to_le_bytes());
+        out.extend_from_slice(&id.to_le_bytes());
+    }
+    Ok(out)
+}
+
+/// Every extended attribute of the file open at `fd` (not an `O_PATH` descriptor), by
+/// name, as [`xattrs`] lists a path's.
+pub(crate) fn fd_xattrs(fd: std::os::fd::BorrowedFd<'_>) -> io::Result<Vec<(String, Vec<u8>)>> {
+    use std::os::fd::AsRawFd;
+    let fd = fd.as_raw_fd();
+    // SAFETY: size queries with a null buffer, then reads into buffers of that size
+    // (retried if the list grew in between).
+    let list = loop {
+        let need = unsafe { libc::flistxattr(fd, std::ptr::null_mut(), 0) };
+        if need < 0 {
+            let e = io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::ENOTSUP) {
+                return Ok(Vec::new());
+            }
+            return Err(e);
+        }
+        let mut names = vec![0u8; need as usize];
+        let n = unsafe { libc::flistxattr(fd, names.as_mut_ptr().cast(), names.len()) };
+        if n >= 0 {
+            names.truncate(n as usize);
+            break names;
+        }
+        if io::Error::last_os_error().raw_os_error() != Some(libc::ERANGE) {
+            return Err(io::Error::last_os_error());
+        }
+    };
+    let mut out = Vec::new();
+    for name in list.split(|&b| b == 0).filter(|n| !n.is_empty()) {
+        let c = CString::new(name).map_err(|_| io::Error::from(io::ErrorKind::InvalidData))?;
+        let value = loop {
+            let need = unsafe { libc::fgetxattr(fd, c.as_ptr(), std::ptr::null_mut(), 0) };
+            if need < 0 {
+                break Err(io::Error::last_os_error());
+            }
+            let mut v = vec![0u8; need as usize];
+            let n = unsafe { libc::fgetxattr(fd, c.as_ptr(), v.as_mut_ptr().cast(), v.len()) };
+            if n >= 0 {
+                v.truncate(n as usize);
+                break Ok(v);
+            }
+            if io::Error::last_os_error().raw_os_error() != Some(libc::ERANGE) {
+                break Err(io::Error::last_os_error());
+            }
+        };
+        match value {
+            Ok(v) => out.push((String::from_utf8_lossy(name).into_owned(), v)),
+            Err(e) if e.raw_os_error() == Some(libc::ENODATA) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// `fsetxattr` on an open descriptor (not an `O_PATH` one).
+pub(crate) fn set_xattr(
+    fd: std::os::fd::BorrowedFd<'_>,
+    name: &str,
+    value: &[u8],
+) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let c = CString::new(name).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: a NUL-terminated name and a value readable for its length.
+    let rc = unsafe {
+        libc::fsetxattr(
+            fd.as_raw_fd(),
+            c.as_ptr(),
+            value.as_ptr().cast(),
+            value.len(),
+            0,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// `fremovexattr`; an attribute that is not there is not an error.
+pub(crate) fn remove_xattr(fd: std::os::fd::BorrowedFd<'_>, name: &str) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let c = CString::new(name).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: a NUL-terminated name.
+    if unsafe { libc::fremovexattr(fd.as_raw_fd(), c.as_ptr()) } != 0 {
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::ENODATA) {
+            return Err(e);
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -160,6 +298,40 @@ mod tests {
                 .iter()
                 .all(|(n, _)| !n.starts_with("user."))
         );
+    }
+
+    /// Text back to the value: the kernel takes it (setxattr) and getfacl reads the
+    /// ACL that was written.
+    #[test]
+    fn acl_text_encodes_back_to_what_the_kernel_and_getfacl_read() {
+        let d = tempfile::tempdir().unwrap();
+        let (a, b) = (d.path().join("a"), d.path().join("b"));
+        std::fs::write(&a, "x").unwrap();
+        std::fs::write(&b, "x").unwrap();
+        run(
+            "setfacl",
+            &["-m", "u:1234:rw,g:4321:r,u:99:x", a.to_str().unwrap()],
+        );
+        let raw = vigil_core::osutil::lgetxattr(&a, ACL_ACCESS.as_bytes()).unwrap();
+        let text = acl_text(&raw).unwrap();
+        assert_eq!(acl_value(&text).unwrap(), raw);
+        let f = std::fs::File::open(&b).unwrap();
+        use std::os::fd::AsFd;
+        set_xattr(f.as_fd(), ACL_ACCESS, &acl_value(&text).unwrap()).unwrap();
+        let got = |p: &Path| run("getfacl", &["-n", "-E", "-c", "-p", p.to_str().unwrap()]);
+        assert_eq!(got(&b), got(&a));
+        remove_xattr(f.as_fd(), ACL_ACCESS).unwrap();
+        remove_xattr(f.as_fd(), ACL_ACCESS).unwrap();
+        assert!(!got(&b).contains("1234"));
+        for bad in [
+            "user::rwz",
+            "owner::rw-",
+            "user:x:rw-",
+            "user::rw",
+            "mask:5:r--",
+        ] {
+            assert!(acl_value(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -23,6 +23,15 @@ pub(crate) enum Error {
     MissingRoot(PathBuf),
     #[error(transparent)]
     Output(#[from] crate::outfile::Error),
+    /// The store directory (checked as the history's directory is) or the history a
+    /// restore is recorded in.
+    #[error(transparent)]
+    History(#[from] crate::history::Error),
+    /// A store `restore` refuses before it touches anything.
+    #[error("{path}: {message}")]
+    Store { path: PathBuf, message: String },
+    #[error("{0}")]
+    Usage(String),
 }
 
 impl Error {

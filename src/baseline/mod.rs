@@ -23,13 +23,19 @@
 //! `vigil_host::baseline::signature`, which the scan's `kms_integrity` check verifies
 //! too.
 //!
+//! Known-good stores: with `--store DIR`, `create` also keeps a content-addressed copy
+//! of every file and the baseline as the store's signed manifest ([`store`]);
+//! `vigil baseline restore` puts changed or deleted files back from it ([`restore`]).
+//!
 //! The `vigil baseline` command (arguments, output, exit statuses) is
 //! `crate::cli::baseline`; the file format is `vigil_host::baseline`, which the
 //! `integrity_object` probe reads.
 
 pub(crate) mod attrs;
 pub(crate) mod error;
+pub(crate) mod restore;
 pub(crate) mod scan;
+pub(crate) mod store;
 
 use std::path::{Path, PathBuf};
 
@@ -43,10 +49,13 @@ use vigil_core::osutil::{encode_path, hostname};
 pub(crate) use vigil_host::baseline::{Baseline, FORMAT, FileRecord, parse, signature};
 
 /// Walks `paths`, records every file and writes the baseline to `out`; with `sign`,
-/// also its detached signature `out.sig`.
+/// also its detached signature `out.sig`. With `store`, also copies every regular file
+/// into the store and writes the baseline as its manifest (signed the same way); a file
+/// that changed between its hash and its copy gets an `error` instead of a copy.
 pub(crate) fn create(
     paths: &[PathBuf],
-    out: &Path,
+    out: Option<&Path>,
+    store: Option<&Path>,
     sign: Option<&ed25519_dalek::SigningKey>,
     progress: &Progress,
 ) -> Result<Baseline> {
@@ -58,8 +67,26 @@ pub(crate) fn create(
         }
         roots.push(abs);
     }
-    refuse_out_inside(out, &roots)?;
-    let entries = scan::records(scan::walk(&roots, progress), progress);
+    if let Some(out) = out {
+        refuse_out_inside(out, &roots)?;
+    }
+    // A store inside a recorded tree would record itself, and copies of copies.
+    if let Some(s) = store {
+        refuse_out_inside(&s.join(store::MANIFEST), &roots)?;
+    }
+    let store = store.map(|s| store::Store::open(s, true)).transpose()?;
+    let mut entries = scan::records(scan::walk(&roots, progress), progress);
+    if let Some(st) = &store {
+        use rayon::prelude::*;
+        entries.par_iter_mut().with_max_len(1).for_each(|e| {
+            if e.kind == "file" && e.error.is_none() {
+                let src = PathBuf::from(vigil_core::osutil::decode_path(&e.path));
+                if let Err(err) = st.put(&src, e) {
+                    e.error = Some(err);
+                }
+            }
+        });
+    }
     let b = Baseline {
         format: FORMAT.into(),
         version: 1,
@@ -70,13 +97,18 @@ pub(crate) fn create(
     };
     let mut bytes = serde_json::to_vec_pretty(&b).expect("baseline serializes");
     bytes.push(b'\n');
-    crate::outfile::replace(out, &bytes, crate::outfile::NewFile::Private)?;
-    if let Some(key) = sign {
-        crate::outfile::replace(
-            &signature::signature_path(out),
-            &signature::sign(&bytes, key),
-            crate::outfile::NewFile::Private,
-        )?;
+    if let Some(st) = &store {
+        st.write_manifest(&bytes, sign)?;
+    }
+    if let Some(out) = out {
+        crate::outfile::replace(out, &bytes, crate::outfile::NewFile::Private)?;
+        if let Some(key) = sign {
+            crate::outfile::replace(
+                &signature::signature_path(out),
+                &signature::sign(&bytes, key),
+                crate::outfile::NewFile::Private,
+            )?;
+        }
     }
     Ok(b)
 }
@@ -133,7 +165,13 @@ pub(crate) fn load_verified(
 
 fn refuse_out_inside(out: &Path, roots: &[PathBuf]) -> Result<()> {
     let abs = std::path::absolute(out).map_err(Error::io(out))?;
-    let parent = abs.parent().unwrap_or(Path::new("/"));
+    // The nearest directory that exists: a store's directories are made later.
+    let mut parent = abs.parent().unwrap_or(Path::new("/"));
+    while !parent.exists()
+        && let Some(up) = parent.parent()
+    {
+        parent = up;
+    }
     let parent = parent.canonicalize().map_err(Error::io(parent))?;
     for r in roots {
         let meta = std::fs::symlink_metadata(r).map_err(Error::io(r))?;
@@ -209,7 +247,7 @@ pub(crate) fn compare(old: &[FileRecord], new: &[FileRecord]) -> Changes {
     c
 }
 
-fn attr_changes(a: &FileRecord, b: &FileRecord) -> Vec<AttrChange> {
+pub(crate) fn attr_changes(a: &FileRecord, b: &FileRecord) -> Vec<AttrChange> {
     let mut out = Vec::new();
     let mut push = |name: &str, x: Option<String>, y: Option<String>| {
         if x != y {
@@ -348,7 +386,7 @@ mod tests {
         let (d, t) = tree();
         let out = d.path().join("base.json");
         let (t2, out2) = (t.clone(), out.clone());
-        let b = within(move || create(&[t2], &out2, None, &quiet()).unwrap());
+        let b = within(move || create(&[t2], Some(&out2), None, None, &quiet()).unwrap());
         assert_eq!(load(&out).unwrap(), b);
         // tree, a.txt, bad\xffname, fifo, l1, l2, sub, sub/key.pem, sub/loop, sub/deeper,
         // sub/deeper/big, sub/deeper/up
@@ -435,7 +473,7 @@ mod tests {
     fn check_lists_added_removed_and_changed_attributes() {
         let (d, t) = tree();
         let out = d.path().join("base.json");
-        create(std::slice::from_ref(&t), &out, None, &quiet()).unwrap();
+        create(std::slice::from_ref(&t), Some(&out), None, None, &quiet()).unwrap();
         std::fs::write(t.join("a.txt"), "hellO\n").unwrap();
         std::fs::set_permissions(
             t.join("sub/key.pem"),
@@ -502,7 +540,8 @@ mod tests {
         let before = std::fs::read_dir(&t).unwrap().count();
         let e = create(
             std::slice::from_ref(&t),
-            &t.join("sub/base.json"),
+            Some(&t.join("sub/base.json")),
+            None,
             None,
             &quiet(),
         )
@@ -510,7 +549,13 @@ mod tests {
         assert!(matches!(e, Error::OutInsideTree { .. }), "{e}");
         assert_eq!(std::fs::read_dir(&t).unwrap().count(), before);
         assert!(matches!(
-            create(&[t.join("missing")], &t.join("../x.json"), None, &quiet()),
+            create(
+                &[t.join("missing")],
+                Some(&t.join("../x.json")),
+                None,
+                None,
+                &quiet()
+            ),
             Err(Error::MissingRoot(_))
         ));
     }

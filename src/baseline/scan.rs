@@ -191,7 +191,9 @@ fn kind_of(m: &Metadata) -> &'static str {
     }
 }
 
-fn record(path: &Path, meta: Result<Metadata, String>, bar: &ProgressBar) -> FileRecord {
+/// Records one path (its lstat metadata already taken): what the walk does for each
+/// path, and what `restore` reads a file's current state with.
+pub(crate) fn record(path: &Path, meta: Result<Metadata, String>, bar: &ProgressBar) -> FileRecord {
     let mut r = FileRecord {
         path: encode_path(path.as_os_str()),
         ..FileRecord::default()
@@ -252,7 +254,7 @@ fn fill_meta(r: &mut FileRecord, m: &Metadata) {
 /// Opens without following a symlink, without blocking (a FIFO or device swapped in
 /// after the walk), without becoming a controlling tty and without touching atime
 /// where permitted; then checks it is still the regular file the walk saw.
-fn open_regular(path: &Path, m: &Metadata) -> std::io::Result<File> {
+pub(crate) fn open_regular(path: &Path, m: &Metadata) -> std::io::Result<File> {
     let base = libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY | libc::O_CLOEXEC;
     let f = match OpenOptions::new()
         .read(true)

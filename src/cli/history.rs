@@ -312,7 +312,7 @@ fn list_table(dir: &Path, entries: &[Entry]) -> String {
 
 fn list_row(dir: &Path, e: &Entry) -> [String; 7] {
     let doc = match e.kind {
-        Kind::Prune => None,
+        Kind::Prune | Kind::Restore => None,
         Kind::Scan => ledger::read_results(dir, e)
             .ok()
             .and_then(|b| vigil_core::model::from_json_slice::<serde_json::Value>(&b).ok()),
@@ -322,6 +322,12 @@ fn list_row(dir: &Path, e: &Entry) -> [String; 7] {
             format!(
                 "prune --keep-days {}: removed {} entries",
                 p.keep_days, p.removed_count
+            )
+        }),
+        (Kind::Restore, _) => e.restore.as_ref().map_or(String::new(), |r| {
+            format!(
+                "restore from {}: {} restored, {} refused, {} added",
+                r.store, r.restored, r.refused, r.added
             )
         }),
         (Kind::Scan, None) => "(results unavailable)".to_string(),
@@ -345,10 +351,12 @@ fn list_row(dir: &Path, e: &Entry) -> [String; 7] {
     // when it was appended; a prune by when it ran (to the second, as scan times are).
     let time = match e.kind {
         Kind::Scan => e.scan_started.clone().or(facts.started),
-        Kind::Prune => Some(chrono::DateTime::parse_from_rfc3339(&e.time).map_or_else(
-            |_| e.time.clone(),
-            |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        )),
+        Kind::Prune | Kind::Restore => {
+            Some(chrono::DateTime::parse_from_rfc3339(&e.time).map_or_else(
+                |_| e.time.clone(),
+                |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ))
+        }
     };
     [
         e.seq.to_string(),
@@ -357,6 +365,7 @@ fn list_row(dir: &Path, e: &Entry) -> [String; 7] {
         match e.kind {
             Kind::Scan => "scan",
             Kind::Prune => "prune",
+            Kind::Restore => "restore",
         }
         .to_string(),
         e.hash[..e.hash.len().min(16)].to_string(),

@@ -94,7 +94,7 @@ fn dir_error(path: &Path, e: io::Error) -> Error {
 
 /// Refuses a directory the effective user does not own or that group or others may
 /// write: anyone who can write it can plant links or swap files under vigil.
-fn check_trusted(fd: &OwnedFd, path: &Path, what: &str) -> Result<()> {
+pub(crate) fn check_trusted(fd: &OwnedFd, path: &Path, what: &str) -> Result<()> {
     let st = fstat(fd).map_err(Error::io(path))?;
     // SAFETY: geteuid never fails.
     let euid = unsafe { libc::geteuid() };
@@ -128,7 +128,7 @@ fn check_trusted(fd: &OwnedFd, path: &Path, what: &str) -> Result<()> {
 /// directories above it the way every output is ([`crate::outfile::open_dir`]: links
 /// followed only when root or this user owns them), so a link another user planted
 /// on the way (`/tmp/shared -> /root/...`) cannot choose which directory is used.
-fn open_dir_path(path: &Path, create: bool) -> Result<OwnedFd> {
+pub(crate) fn open_dir_path(path: &Path, create: bool) -> Result<OwnedFd> {
     let not_found = || Error::NotFound(format!("{}: no such history directory", path.display()));
     let name = match path.components().next_back() {
         Some(std::path::Component::Normal(n)) => n.to_str(),

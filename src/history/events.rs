@@ -15,6 +15,9 @@
 //! the local `/dev/log` datagram socket, as RFC 5424 (`syslog`, `syslog:rfc5424`) or
 //! RFC 3164 (`syslog:rfc3164`). Syslog messages use facility auth (4) and severity
 //! warning (4), APP-NAME `vigil` and MSGID `new-failure`; the JSON event is the message.
+//!
+//! `vigil baseline restore --events` sends its own events the same ways (MSGID
+//! `restore`): one per path restored or refused ([`restore_events`]).
 
 use std::io::Write;
 use std::os::unix::net::UnixDatagram;
@@ -120,19 +123,64 @@ pub(crate) fn emit(
     let prev = previous.map(parse).transpose()?;
     let cur = parse(current)?;
     let events = new_failure_events(prev.as_ref(), &cur, head);
+    send(&events, target, "new-failure")
+}
+
+/// The events of a `vigil baseline restore`: one per path restored (`vigil.baseline.restored`)
+/// or refused (`vigil.baseline.restore_refused`), with the store, its manifest's hash,
+/// the path, what was put back or why not, and the history entry the restore was
+/// recorded as.
+pub(crate) fn restore_events(
+    record: &super::ledger::RestoreRecord,
+    outcomes: &[(String, bool, String)],
+    head: Option<&super::ledger::Entry>,
+) -> Vec<Value> {
+    let identity = current_user();
+    // SAFETY: geteuid never fails.
+    let uid = unsafe { libc::geteuid() };
+    let time = super::ledger::now_rfc3339();
+    let host = hostname();
+    let head = head.map(|e| json!({"seq": e.seq, "hash": e.hash, "chain": e.chain}));
+    outcomes
+        .iter()
+        .map(|(path, restored, detail)| {
+            let mut ev = json!({
+                "event_type": if *restored { "vigil.baseline.restored" } else { "vigil.baseline.restore_refused" },
+                "time": time,
+                "identity": identity,
+                "uid": uid,
+                "outcome": if *restored { "restored" } else { "refused" },
+                "host": host,
+                "path": path,
+                "detail": detail,
+                "store": record.store,
+                "manifest_sha256": record.manifest_sha256,
+                "signed_by": record.signed_by,
+                "root": record.root,
+            });
+            if let Some(h) = &head {
+                ev["history_head"] = h.clone();
+            }
+            ev
+        })
+        .collect()
+}
+
+/// Writes `events` to `target` (syslog messages carry `msgid`); returns how many.
+pub(crate) fn send(events: &[Value], target: &Target, msgid: &str) -> Result<usize> {
     if events.is_empty() {
         return Ok(0);
     }
     match target {
         Target::Stdout => {
             let mut out = std::io::stdout().lock();
-            for e in &events {
+            for e in events {
                 writeln!(out, "{e}").map_err(|e| Error::Events(e.to_string()))?;
             }
         }
         Target::File(p) => {
             let mut text = String::new();
-            for e in &events {
+            for e in events {
                 text.push_str(&e.to_string());
                 text.push('\n');
             }
@@ -142,8 +190,8 @@ pub(crate) fn emit(
         Target::Syslog { socket, format } => {
             let sock = UnixDatagram::unbound().map_err(Error::io(socket))?;
             let host = hostname();
-            for e in &events {
-                let msg = syslog_message(*format, &host, &e.to_string());
+            for e in events {
+                let msg = syslog_message(*format, &host, msgid, &e.to_string());
                 sock.send_to(msg.as_bytes(), socket)
                     .map_err(|err| Error::Events(format!("{}: {err}", socket.display())))?;
             }
@@ -155,12 +203,12 @@ pub(crate) fn emit(
 /// PRI for facility auth (4), severity warning (4).
 const PRI: u8 = 4 * 8 + 4;
 
-fn syslog_message(format: SyslogFormat, host: &str, msg: &str) -> String {
+fn syslog_message(format: SyslogFormat, host: &str, msgid: &str, msg: &str) -> String {
     let pid = std::process::id();
     match format {
         SyslogFormat::Rfc5424 => {
             let ts = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-            format!("<{PRI}>1 {ts} {host} vigil {pid} new-failure - {msg}")
+            format!("<{PRI}>1 {ts} {host} vigil {pid} {msgid} - {msg}")
         }
         SyslogFormat::Rfc3164 => {
             // RFC 3164 time stamps are local time, day of month padded with a space.

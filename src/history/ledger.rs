@@ -34,6 +34,38 @@ pub(crate) const HEAD_FORMAT: &str = "vigil-head-v2";
 pub(crate) enum Kind {
     Scan,
     Prune,
+    /// `vigil baseline restore`: files put back from a known-good store.
+    Restore,
+}
+
+/// What a restore entry records: which store (its manifest's hash and signer), where it
+/// restored to, and what it did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RestoreRecord {
+    /// The store directory as given.
+    pub store: String,
+    /// SHA-256 of the store's manifest (the baseline restored from).
+    pub manifest_sha256: String,
+    /// Fingerprint of the key the manifest's signature verified with; absent when
+    /// `--allow-unsigned` restored from an unsigned store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_by: Option<String>,
+    /// The tree restored under (`/`, or `--root`).
+    pub root: String,
+    pub restored: u64,
+    pub refused: u64,
+    /// Files found that the baseline does not have (kept).
+    pub added: u64,
+    /// The first [`RestoreRecord::MAX_PATHS`] paths restored or refused, each with
+    /// what was done (`restored` or `refused`), as `ACTION PATH`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
+}
+
+impl RestoreRecord {
+    /// At most this many paths are named in the entry (the counts are always whole).
+    pub(crate) const MAX_PATHS: usize = 100;
 }
 
 /// What a prune entry removed: entries `removed_from_seq..=removed_through_seq`, the last
@@ -83,6 +115,9 @@ pub(crate) struct Entry {
     pub results_sha256: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prune: Option<PruneRecord>,
+    /// Restore entries: what `vigil baseline restore` did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore: Option<RestoreRecord>,
     pub prev_hash: String,
     /// Ed25519 public key (32 bytes, hex) of the signer; covered by `hash`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -110,6 +145,8 @@ struct HashedBody<'a> {
     scan_started: &'a Option<String>,
     results_sha256: &'a Option<String>,
     prune: &'a Option<PruneRecord>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    restore: &'a Option<RestoreRecord>,
     prev_hash: &'a str,
     public_key: &'a Option<String>,
 }
@@ -126,6 +163,7 @@ impl Entry {
             scan_started: &self.scan_started,
             results_sha256: &self.results_sha256,
             prune: &self.prune,
+            restore: &self.restore,
             prev_hash: &self.prev_hash,
             public_key: &self.public_key,
         };
@@ -460,6 +498,7 @@ pub(crate) fn now_rfc3339() -> String {
 pub(crate) enum Payload<'a> {
     Scan(&'a [u8], ScanFacts),
     Prune(PruneRecord),
+    Restore(RestoreRecord),
 }
 
 /// What a scan entry records about the scan besides its results' hash, taken from the
@@ -496,6 +535,7 @@ pub(crate) enum Body {
         facts: ScanFacts,
     },
     Prune(PruneRecord),
+    Restore(RestoreRecord),
 }
 
 /// Appends one entry while holding the directory lock. The caller holds `_lock`.
@@ -583,6 +623,10 @@ pub(crate) fn append_locked(
             let chain = chain.unwrap_or_else(|| new_chain_id(&vigil_core::osutil::hostname()));
             new_entry(seq, prev_hash, chain, Body::Prune(p), key)
         }
+        Payload::Restore(r) => {
+            let chain = chain.unwrap_or_else(|| new_chain_id(&vigil_core::osutil::hostname()));
+            new_entry(seq, prev_hash, chain, Body::Restore(r), key)
+        }
     };
     let mut line = entry.to_line();
     line.push('\n');
@@ -603,12 +647,13 @@ pub(crate) fn new_entry(
     body: Body,
     key: Option<&SigningKey>,
 ) -> Entry {
-    let (kind, results_sha256, facts, prune) = match body {
+    let (kind, results_sha256, facts, prune, restore) = match body {
         Body::Scan {
             results_sha256,
             facts,
-        } => (Kind::Scan, Some(results_sha256), facts, None),
-        Body::Prune(p) => (Kind::Prune, None, ScanFacts::default(), Some(p)),
+        } => (Kind::Scan, Some(results_sha256), facts, None, None),
+        Body::Prune(p) => (Kind::Prune, None, ScanFacts::default(), Some(p), None),
+        Body::Restore(r) => (Kind::Restore, None, ScanFacts::default(), None, Some(r)),
     };
     let mut entry = Entry {
         seq,
@@ -619,6 +664,7 @@ pub(crate) fn new_entry(
         scan_started: facts.started,
         results_sha256,
         prune,
+        restore,
         prev_hash,
         public_key: None,
         hash: String::new(),
@@ -646,6 +692,19 @@ pub(crate) fn record_scan(dir: &Path, results: &[u8], sign_key: Option<&Path>) -
     let h = HistoryDir::open(dir, true)?;
     let lock = lock_dir(&h)?;
     append_locked(&h, &lock, Payload::Scan(results, facts), key.as_ref())
+}
+
+/// Appends a restore entry to the history in `dir` (created if needed), signed with the
+/// Ed25519 key in `sign_key` if given.
+pub(crate) fn record_restore(
+    dir: &Path,
+    record: RestoreRecord,
+    sign_key: Option<&Path>,
+) -> Result<Entry> {
+    let key = sign_key.map(load_signing_key).transpose()?;
+    let h = HistoryDir::open(dir, true)?;
+    let lock = lock_dir(&h)?;
+    append_locked(&h, &lock, Payload::Restore(record), key.as_ref())
 }
 
 /// Reads the stored results document of a scan entry.
@@ -849,6 +908,44 @@ pub(crate) mod tests {
             Checkpoint::of(&e, None).signature_valid(&k.verifying_key()),
             Ok(false)
         );
+    }
+
+    /// A restore entry chains like any other, verifies, and its record is under the
+    /// hash; the scan entries before it keep their hash (the field is left out of the
+    /// hashed JSON when absent).
+    #[test]
+    fn restore_entries_are_chained_signed_and_covered_by_the_hash() {
+        let d = tempfile::tempdir().unwrap();
+        let k = openssl_key(d.path(), "k.pem");
+        let hist = d.path().join("h");
+        let e1 = record_scan(&hist, &results_doc(&[("a", "pass")]), Some(&k)).unwrap();
+        assert!(!e1.to_line().contains("restore"), "{}", e1.to_line());
+        let rec = RestoreRecord {
+            store: "/var/lib/vigil/kms.store".into(),
+            manifest_sha256: "ab".repeat(32),
+            signed_by: Some("sha256:00".into()),
+            root: "/".into(),
+            restored: 2,
+            refused: 1,
+            added: 0,
+            paths: vec!["restored /etc/a".into(), "refused /etc/b".into()],
+        };
+        let e2 = record_restore(&hist, rec.clone(), Some(&k)).unwrap();
+        assert_eq!(
+            (e2.seq, e2.kind, e2.prev_hash.as_str()),
+            (2, Kind::Restore, e1.hash.as_str())
+        );
+        assert_eq!(e2.restore.as_ref(), Some(&rec));
+        let r = crate::history::verify::verify(&hist, None).unwrap();
+        assert!(r.ok(), "{r:?}");
+        let mut edited = e2.clone();
+        edited.restore.as_mut().unwrap().refused = 0;
+        assert_ne!(edited.compute_hash(), e2.hash);
+        // A signed history stays signed.
+        assert!(matches!(
+            record_restore(&hist, rec, None),
+            Err(Error::Usage(_))
+        ));
     }
 
     #[test]

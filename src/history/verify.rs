@@ -277,6 +277,11 @@ pub(crate) fn verify_with(dir: &Path, opts: &Options) -> Result<Report> {
                 r.problems.push(at(n, s, "prune entry without its record"))
             }
             Kind::Prune => {}
+            Kind::Restore if e.restore.is_none() => {
+                r.problems
+                    .push(at(n, s, "restore entry without its record"))
+            }
+            Kind::Restore => {}
         }
         check_signature(&mut r, n, e, trusted, &mut seen_signed);
         prev = Some((n, e));

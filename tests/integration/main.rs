@@ -4,6 +4,7 @@
 #[macro_use]
 mod snap;
 
+mod baseline_restore;
 mod benchmark;
 mod cli;
 mod engine;
