@@ -10,6 +10,7 @@ mod engine;
 mod hostile;
 mod keymgmt;
 mod keymgmt_software;
+mod keymgmt_vault;
 mod messages;
 mod nil_entities;
 mod offline;
