@@ -917,6 +917,18 @@ fn build(breaks: &[Break]) -> Fixture {
     b.own("/usr/bin/vault", 0o755, 0, 0);
     b.write("/etc/vault.d/vault.hcl", "storage \"raft\" { path = \"/var/lib/vault\" }\nlistener \"tcp\" { tls_cert_file = \"/etc/vault.d/tls/vault.crt\" }\n");
     b.own("/etc/vault.d/vault.hcl", 0o640, 0, 999);
+    // A hardened Vault server (HashiCorp's production hardening guide): its own user,
+    // no core dumps, storage closed to others, two audit devices (the file device of
+    // /var/log/vault/audit.log and one to stdout, which the journal keeps).
+    b.write(
+        "/lib/systemd/system/vault.service",
+        "[Service]\nUser=vault\nGroup=vault\nExecStart=/usr/bin/vault server -config=/etc/vault.d/vault.hcl\nLimitCORE=0\n",
+    );
+    b.dir("/var/lib/vault", 0o700, 999, 999);
+    b.write(
+        "/var/lib/vigil/vault-audit.json",
+        r#"{"file/":{"type":"file","options":{"file_path":"/var/log/vault/audit.log","mode":"0600"}},"journal/":{"type":"file","options":{"file_path":"stdout"}}}"#,
+    );
     b.write("/opt/kms-agent/VERSION", "2.5.1\n");
     b.write(
         "/opt/kms-agent/bin/kms-agent",

@@ -12,6 +12,7 @@ mod hostile;
 mod keymgmt;
 mod keymgmt_lifecycle;
 mod keymgmt_software;
+mod keymgmt_vault;
 mod messages;
 mod nil_entities;
 mod offline;

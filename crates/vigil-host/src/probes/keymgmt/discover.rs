@@ -7,7 +7,10 @@
 //! `/etc/kms`) and in the paths that service configurations name (sshd `HostKey`,
 //! Vault `tls_key_file`, nginx `ssl_certificate_key`, Apache `SSLCertificateKeyFile`,
 //! Postfix `smtpd_tls_key_file`); the auditd log its `auditd.conf` names (when auditd
-//! is installed) and Vault file audit logs under `/var/log/vault`. What needs site facts
+//! is installed) and Vault file audit logs under `/var/log/vault`; the Vault server's
+//! configuration ([`vault_server`]: the `-config` of `vault.service`, else
+//! `/etc/vault.d/*.hcl` and `*.json`), which the Vault hardening probe reads with or
+//! without a policy. What needs site facts
 //! (roles and their separation, approved fingerprints, creation dates, retention duties,
 //! the SIEM, minimum versions, an integrity baseline) stays empty, so the rules that need
 //! it are `not applicable` and say which policy field would enable them
@@ -235,6 +238,90 @@ pub fn discover_with_findings(host: &Host, max_file_size: u64) -> (Policy, Findi
         kms_keys: Vec::new(),
     };
     (policy, findings)
+}
+
+/// Vault's systemd unit, whose `ExecStart=` `-config` arguments name its configuration.
+pub const VAULT_UNIT: &str = "vault.service";
+/// Where Vault's packages put its configuration; read when the unit names none.
+pub const VAULT_CONFIG_DIR: &str = "/etc/vault.d";
+/// Most configuration files read of one Vault server.
+const MAX_VAULT_FILES: usize = 64;
+
+/// Where a Vault server's configuration is, as found on the host.
+#[derive(Debug, Clone)]
+pub struct VaultServer {
+    /// `vault.service`, when a unit directory has it (`Err`: it exists and cannot be
+    /// read).
+    pub unit: Result<Option<super::audit_config::forwarders::units::Unit>, String>,
+    /// The configuration files, in the order Vault loads them (only those that exist).
+    pub config_files: Vec<String>,
+    /// Where vigil looked, for the message when nothing is found.
+    pub looked_in: String,
+}
+
+/// Finds the Vault server's configuration: the files and directories the `-config`
+/// (or `--config`) arguments of `vault.service`'s `ExecStart=` name (a directory's
+/// `*.hcl` and `*.json` files, sorted, as Vault loads them), else those of
+/// `/etc/vault.d`.
+pub fn vault_server(host: &Host) -> VaultServer {
+    let unit = super::audit_config::forwarders::units::read_unit(host, VAULT_UNIT);
+    let mut named = Vec::new();
+    if let Ok(Some(u)) = &unit {
+        for (exec, _) in u.all("Service", "ExecStart") {
+            let words: Vec<&str> = exec.split_whitespace().collect();
+            for (i, w) in words.iter().enumerate() {
+                let w = w.trim_start_matches('-');
+                let value = match w.strip_prefix("config") {
+                    Some(rest) if rest.starts_with('=') => Some(&rest[1..]),
+                    Some("") => words.get(i + 1).copied(),
+                    _ => None,
+                };
+                if let Some(v) = value {
+                    named.push(v.trim_matches(['"', '\'']).to_string());
+                }
+            }
+        }
+    }
+    let unit_desc = match &unit {
+        Ok(Some(u)) => format!("the -config of {}", u.files[0]),
+        Ok(None) => format!("{VAULT_UNIT} (no such unit)"),
+        Err(e) => format!("{VAULT_UNIT} (unreadable: {e})"),
+    };
+    let (places, looked_in) = if named.is_empty() {
+        (
+            vec![VAULT_CONFIG_DIR.to_string()],
+            format!("{VAULT_CONFIG_DIR}/*.hcl, {VAULT_CONFIG_DIR}/*.json and {unit_desc}"),
+        )
+    } else {
+        let l = format!("{} ({unit_desc})", named.join(", "));
+        (named, l)
+    };
+    let mut config_files = Vec::new();
+    for place in places {
+        match host.resolve(Path::new(&place)) {
+            Ok(Some(f)) if f.meta.is_dir() => {
+                let mut names: Vec<String> = f
+                    .list_dir()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .filter(|n| n.ends_with(".hcl") || n.ends_with(".json"))
+                    .collect();
+                names.sort();
+                config_files.extend(names.into_iter().map(|n| format!("{place}/{n}")));
+            }
+            Ok(Some(_)) => config_files.push(place),
+            // A named file that cannot be resolved is still listed: reading it says why.
+            Err(_) => config_files.push(place),
+            Ok(None) => {}
+        }
+    }
+    config_files.truncate(MAX_VAULT_FILES);
+    VaultServer {
+        unit,
+        config_files,
+        looked_in,
+    }
 }
 
 fn discovered_key(path: String, certificate: Option<String>) -> Key {

@@ -17,7 +17,8 @@
 //! (`posix_acl_object`), [`access`] (`key_access_object`), [`keys`] (and the key
 //! material decoder), [`roles`], [`auditlog`] (and its three log formats and
 //! retention), [`audit_config`] (forwarding, audit rules), [`software`] (versions,
-//! integrity baseline). What reads the host beyond [`crate::host::Host`] is there too
+//! integrity baseline), [`vault`] (a Vault server against HashiCorp's production
+//! hardening guide). What reads the host beyond [`crate::host::Host`] is there too
 //! ([`crate::host::accounts`], [`crate::host::fileattrs`]); this module holds the
 //! registration and the helpers every probe uses (the policy, object entities).
 
@@ -29,6 +30,7 @@ pub mod discover;
 pub mod keys;
 pub mod roles;
 pub mod software;
+pub mod vault;
 
 use std::sync::Arc;
 
@@ -60,6 +62,7 @@ pub fn register(r: &mut Registry) {
         Arc::new(software::SoftwareVersionProbe),
         Arc::new(software::IntegrityProbe),
         Arc::new(software::PackageFilesProbe),
+        Arc::new(vault::VaultHardeningProbe),
     ];
     for p in probes {
         r.register(Family::Vigil, p);

@@ -54,6 +54,7 @@ fn cloudtrail_event(v: &Value, line: usize, raw: String) -> Event {
         destructive,
         raw_secret: false,
         carries_token: false,
+        root_activity: None,
         records: vec![raw],
         key,
         stage,

@@ -88,6 +88,11 @@ pub struct Event {
     /// A Vault record carries a client token at all (HMAC'd or in clear): only such a
     /// record can show whether the device runs in raw mode.
     pub carries_token: bool,
+    /// Vault: the request used a root token (`root_token`: a token with the `root`
+    /// policy) or works on root-token generation (`generate_root`: `sys/generate-root`
+    /// and `sys/replication/*/generate-root` paths); HashiCorp's hardening guide asks
+    /// for both to be rare and watched.
+    pub root_activity: Option<&'static str>,
     /// The event's record lines, each clipped to 2000 bytes, as evidence.
     pub records: Vec<String>,
     /// The key the event is about, as the log names it: a KMS key ARN or id

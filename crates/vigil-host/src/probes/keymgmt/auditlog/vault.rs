@@ -123,6 +123,22 @@ pub fn parse_vault(text: &str) -> Parsed {
                 .filter_map(|x| x.as_str().map(String::from))
                 .collect();
         }
+        let root_policy = ["policies", "token_policies"].iter().any(|k| {
+            v.get("auth")
+                .and_then(|a| a.get(k))
+                .and_then(Value::as_array)
+                .is_some_and(|a| a.iter().any(|p| p.as_str() == Some("root")))
+        });
+        let generate_root = jstr(&v, &["request", "path"]).is_some_and(|p| {
+            let p = p.trim_start_matches('/');
+            p.starts_with("sys/generate-root")
+                || (p.starts_with("sys/replication/") && p.contains("/generate-root"))
+        });
+        if generate_root {
+            ev.root_activity = Some("generate_root");
+        } else if root_policy && ev.root_activity.is_none() {
+            ev.root_activity = Some("root_token");
+        }
         let error = jstr(&v, &["error"]);
         if let Some(e) = error
             && e.contains("permission denied")
@@ -182,5 +198,26 @@ mod tests {
         assert_eq!(p.events[0].policies, vec!["kms-admin"]);
         assert!(p.events[1].denied && p.events[1].raw_secret);
         assert_eq!(p.events[2].missing(), vec!["identity", "outcome"]);
+        assert!(p.events.iter().all(|e| e.root_activity.is_none()));
+    }
+
+    #[test]
+    fn root_tokens_and_root_generation_are_marked() {
+        let text = r#"{"type":"request","auth":{"client_token":"hmac-sha256:r","display_name":"root","policies":["root"],"token_policies":["root"]},"request":{"id":"a","operation":"read","path":"secret/x"}}
+{"type":"request","request":{"id":"b","operation":"update","path":"sys/generate-root/attempt"}}
+{"type":"request","auth":{"policies":["default"],"token_policies":["default","root"]},"request":{"id":"c","operation":"update","path":"/sys/replication/dr/secondary/generate-public-key"}}
+{"type":"request","auth":{"policies":["default"]},"request":{"id":"d","operation":"update","path":"sys/replication/dr/secondary/generate-root/update"}}
+"#;
+        let p = parse_vault(text);
+        let marks: Vec<_> = p.events.iter().map(|e| e.root_activity).collect();
+        assert_eq!(
+            marks,
+            [
+                Some("root_token"),
+                Some("generate_root"),
+                Some("root_token"),
+                Some("generate_root")
+            ]
+        );
     }
 }

@@ -130,10 +130,7 @@ impl Forwarder {
 
 /// Reads one forwarder (a name of [`FORWARDERS`]) from the host.
 pub fn inspect(ctx: &Context, name: &str, siem: Option<&Siem>) -> Forwarder {
-    let mut reader = Reader {
-        ctx,
-        unreadable: Vec::new(),
-    };
+    let mut reader = Reader::new(ctx);
     let mut f = match name {
         "rsyslog" => rsyslog::inspect(&mut reader),
         "audisp-remote" => audisp::inspect(&mut reader),
@@ -174,7 +171,20 @@ pub struct Reader<'a> {
     unreadable: Vec<String>,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
+    /// A reader of `ctx`'s host.
+    pub fn new(ctx: &'a Context) -> Reader<'a> {
+        Reader {
+            ctx,
+            unreadable: Vec::new(),
+        }
+    }
+
+    /// The last unreadable file's reason, taken out of the list.
+    pub fn take_unreadable(&mut self) -> Option<String> {
+        self.unreadable.pop()
+    }
+
     /// The text of `path` (lossily UTF-8); `None` when it does not exist or cannot be
     /// read (then remembered in [`Forwarder::unreadable`]).
     pub fn text(&mut self, path: &str) -> Option<String> {

@@ -12,8 +12,9 @@ use serde_json::Value;
 
 use super::{Forwarder, Reader, Target, rsyslog, split_host_port, syslog_ng};
 
-/// `(mount path, options)` of every device of `kind` in the audit list document.
-fn devices<'a>(doc: &'a Value, kind: &str) -> Vec<(&'a str, &'a Value)> {
+/// `(mount path, options)` of every device of `kind` (every device for `None`) in the
+/// audit list document.
+pub fn devices<'a>(doc: &'a Value, kind: Option<&str>) -> Vec<(&'a str, &'a Value)> {
     let map = match doc.get("data").and_then(Value::as_object) {
         Some(m) => m,
         None => match doc.as_object() {
@@ -22,9 +23,29 @@ fn devices<'a>(doc: &'a Value, kind: &str) -> Vec<(&'a str, &'a Value)> {
         },
     };
     map.iter()
-        .filter(|(_, d)| d.get("type").and_then(Value::as_str) == Some(kind))
+        .filter(|(_, d)| kind.is_none() || d.get("type").and_then(Value::as_str) == kind)
         .map(|(path, d)| (path.as_str(), d.get("options").unwrap_or(&Value::Null)))
         .collect()
+}
+
+/// The type (`file`, `socket`, `syslog`) of the device mounted at `path`.
+pub fn device_type<'a>(doc: &'a Value, path: &str) -> Option<&'a str> {
+    let map = doc.get("data").unwrap_or(doc);
+    map.get(path)?.get("type")?.as_str()
+}
+
+/// The audit list document at `list` (the `[siem] vault_audit_list` file), or why it
+/// cannot be read: the one reader of that file, for the forwarders and for the Vault
+/// hardening probe.
+pub fn audit_list(r: &mut Reader, list: &str) -> Result<Value, String> {
+    let Some(text) = r.text(list) else {
+        return Err(r.take_unreadable().unwrap_or_else(|| {
+            format!("{list}: [siem] vault_audit_list names a file the host does not have")
+        }));
+    };
+    serde_json::from_str(&text).map_err(|e| {
+        format!("{list}: not the JSON of `vault audit list -format=json -detailed`: {e}")
+    })
 }
 
 /// The `vault-socket` or `vault-syslog` forwarder from the audit list at `list`.
@@ -32,28 +53,18 @@ pub fn inspect(r: &mut Reader, name: &str, list: Option<&str>) -> Forwarder {
     let Some(list) = list else {
         return Forwarder::default();
     };
-    let Some(text) = r.text(list) else {
-        return Forwarder {
-            unreadable: vec![format!(
-                "{list}: [siem] vault_audit_list names a file the host does not have"
-            )],
-            ..Forwarder::default()
-        };
-    };
-    let doc: Value = match serde_json::from_str(&text) {
+    let doc = match audit_list(r, list) {
         Ok(d) => d,
         Err(e) => {
             return Forwarder {
-                unreadable: vec![format!(
-                    "{list}: not the JSON of `vault audit list -format=json -detailed`: {e}"
-                )],
+                unreadable: vec![e],
                 ..Forwarder::default()
             };
         }
     };
     let mut targets = Vec::new();
     let found = if name == "vault-socket" {
-        let devs = devices(&doc, "socket");
+        let devs = devices(&doc, Some("socket"));
         for (path, opts) in &devs {
             let address = opts.get("address").and_then(Value::as_str).unwrap_or("");
             let socket_type = opts
@@ -75,7 +86,7 @@ pub fn inspect(r: &mut Reader, name: &str, list: Option<&str>) -> Forwarder {
         }
         !devs.is_empty()
     } else {
-        let devs = devices(&doc, "syslog");
+        let devs = devices(&doc, Some("syslog"));
         if let Some((path, _)) = devs.first() {
             // The records go to the local syslog daemon; what it forwards is theirs.
             let via_syslog = rsyslog::inspect(r)
@@ -106,8 +117,11 @@ mod tests {
     fn devices_of_either_shape() {
         let cli: Value = serde_json::from_str(r#"{"file/":{"type":"file","options":{}},"siem/":{"type":"socket","options":{"address":"siem.example.net:9090"}}}"#).unwrap();
         let api: Value = serde_json::json!({"data": {"s/": {"type": "syslog", "options": {}}}});
-        assert_eq!(devices(&cli, "socket")[0].0, "siem/");
-        assert!(devices(&cli, "syslog").is_empty());
-        assert_eq!(devices(&api, "syslog")[0].0, "s/");
+        assert_eq!(devices(&cli, Some("socket"))[0].0, "siem/");
+        assert!(devices(&cli, Some("syslog")).is_empty());
+        assert_eq!(devices(&cli, None).len(), 2);
+        assert_eq!(devices(&api, Some("syslog"))[0].0, "s/");
+        assert_eq!(device_type(&api, "s/"), Some("syslog"));
+        assert_eq!(device_type(&cli, "file/"), Some("file"));
     }
 }
