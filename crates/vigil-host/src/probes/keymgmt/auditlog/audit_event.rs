@@ -168,7 +168,7 @@ impl Probe<Context> for AuditEventProbe {
                 }
             }
         }
-        crate::probes::keymgmt::collected(items, messages)
+        crate::probes::keymgmt::judged(items, messages)
     }
 }
 
