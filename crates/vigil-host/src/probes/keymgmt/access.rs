@@ -65,6 +65,7 @@ impl Probe<Context> for KeyAccessProbe {
         }
         let mut items = ctx.sink(ctx.deadline());
         let mut messages = Vec::new();
+        let mut examined = false;
         for (target, name, path) in targets {
             match selects(query, "target", target) {
                 Ok(true) => {}
@@ -79,6 +80,7 @@ impl Probe<Context> for KeyAccessProbe {
                 }
                 Err(e) => return Collected::error(format!("{path}: {e}")),
             };
+            examined = true;
             let acl = match Acl::of(&f) {
                 Ok(a) => a,
                 Err(e) => return Collected::error(e),
@@ -126,6 +128,6 @@ impl Probe<Context> for KeyAccessProbe {
         if items.is_empty() && messages.is_empty() {
             return not_declared(ctx, NOTHING);
         }
-        super::judged(items, messages)
+        super::judged(items, messages, examined)
     }
 }

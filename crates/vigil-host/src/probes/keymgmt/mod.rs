@@ -215,12 +215,16 @@ pub(crate) fn collected(items: crate::probes::ItemSink, messages: Vec<String>) -
 }
 
 /// [`collected`] for an object whose items are what a rule judges (tested with
-/// `any_exist`): when none was produced because every file to judge is missing
-/// (`messages` says which), the object is `not applicable` with that reason, since a
-/// test over no items would pass over nothing. Objects whose items are findings (tested
-/// with `none_exist`) use [`collected`]: there, no finding is a pass.
-pub(crate) fn judged(items: crate::probes::ItemSink, messages: Vec<String>) -> Collected {
-    if items.is_empty() && !messages.is_empty() {
+/// `any_exist`): when no file to judge could be examined (`examined` is false: every
+/// one is missing, and `messages` says which), the object is `not applicable` with that
+/// reason, since a test over no items would pass over nothing. Objects whose items are
+/// findings (tested with `none_exist`) use [`collected`]: there, no finding is a pass.
+pub(crate) fn judged(
+    items: crate::probes::ItemSink,
+    messages: Vec<String>,
+    examined: bool,
+) -> Collected {
+    if !examined && items.is_empty() && !messages.is_empty() {
         return Collected::with_flag(
             Flag::NotApplicable,
             format!("nothing to check: {}", messages.join("; ")),
