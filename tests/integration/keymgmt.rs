@@ -14,7 +14,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-const BENCH: &str = concat!(
+pub(crate) const BENCH: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/content/ccm-log11/vigil-ccm-log11-xccdf.xml"
 );
@@ -87,7 +87,7 @@ fn sha256_hex(data: &[u8]) -> String {
 
 /// What a broken fixture breaks.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Break {
+pub(crate) enum Break {
     // keys
     SubstitutedKey,
     ModifiedPackageFile,
@@ -130,7 +130,7 @@ enum Break {
 
 // The broken hosts the area tests below build (and the every-rule-says-why test
 // reuses), one set of breaks per area.
-const KEY_BREAKS: &[Break] = &[
+pub(crate) const KEY_BREAKS: &[Break] = &[
     Break::SubstitutedKey,
     Break::LooseMode,
     Break::ExtraAcl,
@@ -138,7 +138,7 @@ const KEY_BREAKS: &[Break] = &[
     Break::DestroyedKeyPresent,
 ];
 
-const KEY_LIFE_BREAKS: &[Break] = &[
+pub(crate) const KEY_LIFE_BREAKS: &[Break] = &[
     Break::WeakKey,
     Break::OldKey,
     Break::ExpiringCert,
@@ -146,7 +146,7 @@ const KEY_LIFE_BREAKS: &[Break] = &[
     Break::MissingKey,
 ];
 
-const ROLE_BREAKS: &[Break] = &[
+pub(crate) const ROLE_BREAKS: &[Break] = &[
     Break::AuditorInKeyAdmins,
     Break::SudoRootShell,
     Break::GhostMember,
@@ -155,7 +155,7 @@ const ROLE_BREAKS: &[Break] = &[
     Break::InactiveMember,
 ];
 
-const LOG_BREAKS: &[Break] = &[
+pub(crate) const LOG_BREAKS: &[Break] = &[
     Break::NotAppendOnly,
     Break::RawVault,
     Break::SecretsInLogs,
@@ -171,7 +171,7 @@ const LOG_BREAKS: &[Break] = &[
     Break::MissingSource,
 ];
 
-const SOFTWARE_BREAKS: &[Break] = &[
+pub(crate) const SOFTWARE_BREAKS: &[Break] = &[
     Break::OldVault,
     Break::TamperedBinary,
     Break::NoAuditd,
@@ -179,7 +179,8 @@ const SOFTWARE_BREAKS: &[Break] = &[
     Break::ModifiedPackageFile,
 ];
 
-const STANDARD_BREAKS: &[Break] = &[Break::NoAuditd, Break::OpenAuditDir, Break::NoAuditWatches];
+pub(crate) const STANDARD_BREAKS: &[Break] =
+    &[Break::NoAuditd, Break::OpenAuditDir, Break::NoAuditWatches];
 
 /// Every fixture host the tests build: the compliant one and one per area broken.
 const FIXTURE_HOSTS: &[(&str, &[Break])] = &[
@@ -192,11 +193,11 @@ const FIXTURE_HOSTS: &[(&str, &[Break])] = &[
     ("no audit daemon", STANDARD_BREAKS),
 ];
 
-struct Fixture {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
-    policy: PathBuf,
-    append_only: Vec<PathBuf>,
+pub(crate) struct Fixture {
+    pub(crate) _dir: tempfile::TempDir,
+    pub(crate) root: PathBuf,
+    pub(crate) policy: PathBuf,
+    pub(crate) append_only: Vec<PathBuf>,
 }
 
 impl Drop for Fixture {
@@ -416,7 +417,7 @@ fn openssl_date(t: i64) -> String {
 
 /// Sets `field = value` inside the `[[keys]]` block named `key` (replacing the line if
 /// the block has it, adding it after the name otherwise).
-fn set_key_field(policy: &str, key: &str, field: &str, value: &str) -> String {
+pub(crate) fn set_key_field(policy: &str, key: &str, field: &str, value: &str) -> String {
     let marker = format!("name = \"{key}\"");
     let start = policy
         .find(&marker)
@@ -436,7 +437,7 @@ fn set_key_field(policy: &str, key: &str, field: &str, value: &str) -> String {
     format!("{}{}{}", &policy[..start], new_block, &policy[end..])
 }
 
-fn build(breaks: &[Break]) -> Fixture {
+pub(crate) fn build(breaks: &[Break]) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root");
     std::fs::create_dir_all(&root).unwrap();
@@ -1011,12 +1012,12 @@ fn build(breaks: &[Break]) -> Fixture {
     }
 }
 
-struct Scan {
-    json: Value,
-    exit: i32,
+pub(crate) struct Scan {
+    pub(crate) json: Value,
+    pub(crate) exit: i32,
 }
 
-fn scan(f: Option<&Fixture>, extra: &[&str]) -> Scan {
+pub(crate) fn scan(f: Option<&Fixture>, extra: &[&str]) -> Scan {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_vigil"));
     cmd.args(["scan", BENCH, "--json", "-", "-q"]);
     if let Some(f) = f {
@@ -1041,7 +1042,7 @@ fn scan(f: Option<&Fixture>, extra: &[&str]) -> Scan {
 }
 
 impl Scan {
-    fn results(&self) -> BTreeMap<String, String> {
+    pub(crate) fn results(&self) -> BTreeMap<String, String> {
         self.json["rules"]
             .as_array()
             .unwrap()
@@ -1056,7 +1057,7 @@ impl Scan {
             .collect()
     }
 
-    fn rule(&self, short: &str) -> &Value {
+    pub(crate) fn rule(&self, short: &str) -> &Value {
         self.json["rules"]
             .as_array()
             .unwrap()
@@ -1066,7 +1067,7 @@ impl Scan {
     }
 
     /// The rule's messages, one a line.
-    fn messages(&self, short: &str) -> String {
+    pub(crate) fn messages(&self, short: &str) -> String {
         let m = self.rule(short)["messages"]
             .as_array()
             .cloned()
@@ -1078,7 +1079,7 @@ impl Scan {
     }
 
     /// Every item of the rule's first test's object.
-    fn items_of(&self, short: &str) -> Vec<Value> {
+    pub(crate) fn items_of(&self, short: &str) -> Vec<Value> {
         let def = self.rule(short)["checks"][0]["id"]
             .as_str()
             .unwrap()
@@ -1110,9 +1111,8 @@ impl Scan {
         o["items"].as_array().cloned().unwrap_or_default()
     }
 
-    /// The items behind a failing rule: those whose state evaluation was false, or
-    /// every item of a test that wanted none to exist.
-    fn evidence(&self, short: &str) -> Vec<Value> {
+    /// The tests the rule's first definition's criteria name, in order.
+    pub(crate) fn tests_of(&self, short: &str) -> Vec<&Value> {
         let def = self.rule(short)["checks"][0]["id"]
             .as_str()
             .unwrap()
@@ -1137,23 +1137,46 @@ impl Scan {
             }
         }
         walk(&d["criteria"], &mut test_ids);
+        test_ids
+            .iter()
+            .map(|tid| {
+                self.json["tests"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|t| t["id"] == tid.as_str())
+                    .unwrap()
+            })
+            .collect()
+    }
+
+    /// The object of test `t` (`None` for a test without one).
+    fn object_of(&self, t: &Value) -> Option<&Value> {
+        let oid = t["object"].as_str()?;
+        self.json["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["id"] == oid)
+    }
+
+    /// Every item the rule's tests examined, failing or not.
+    pub(crate) fn examined(&self, short: &str) -> Vec<Value> {
+        self.tests_of(short)
+            .into_iter()
+            .filter_map(|t| self.object_of(t))
+            .flat_map(|o| o["items"].as_array().cloned().unwrap_or_default())
+            .collect()
+    }
+
+    /// The items behind a failing rule: those whose state evaluation was false, or
+    /// every item of a test that wanted none to exist.
+    pub(crate) fn evidence(&self, short: &str) -> Vec<Value> {
         let mut out = Vec::new();
-        for tid in test_ids {
-            let t = self.json["tests"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|t| t["id"] == tid)
-                .unwrap();
-            let Some(oid) = t["object"].as_str() else {
+        for t in self.tests_of(short) {
+            let Some(o) = self.object_of(t) else {
                 continue;
             };
-            let o = self.json["objects"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|o| o["id"] == oid)
-                .unwrap();
             let items = o["items"].as_array().cloned().unwrap_or_default();
             let res = t["item_results"].as_array().cloned().unwrap_or_default();
             if t["check_existence"] == "none_exist" {
@@ -1172,7 +1195,7 @@ impl Scan {
     }
 }
 
-fn field<'a>(item: &'a Value, name: &str) -> Vec<&'a str> {
+pub(crate) fn field<'a>(item: &'a Value, name: &str) -> Vec<&'a str> {
     item["fields"]
         .as_array()
         .unwrap()
@@ -1643,7 +1666,7 @@ max_silence = "3650d"
 
 /// Rewrites the fixture's `[siem] via` and replaces its forwarding configuration:
 /// `remove` are host paths deleted, `add` host files written.
-fn refit_forwarding(f: &Fixture, via: &str, remove: &[&str], add: &[(&str, &str)]) {
+pub(crate) fn refit_forwarding(f: &Fixture, via: &str, remove: &[&str], add: &[(&str, &str)]) {
     let text = std::fs::read_to_string(&f.policy).unwrap();
     let old = "via = [\"rsyslog\", \"audisp-remote\"]";
     assert!(text.contains(old));
@@ -2229,7 +2252,7 @@ fn fingerprints_and_dates_from_a_key_inventory() {
 }
 
 /// Replaces the fixture's /etc/sudoers (root-owned, 0440 as sudo wants it).
-fn set_sudoers(f: &Fixture, text: &str) {
+pub(crate) fn set_sudoers(f: &Fixture, text: &str) {
     let p = f.root.join("etc/sudoers");
     std::fs::write(&p, text).unwrap();
     use std::os::unix::fs::PermissionsExt;
@@ -2350,7 +2373,7 @@ fn sudo_rules_vigil_cannot_resolve_make_the_rule_unknown_not_pass() {
 /// certificate, the packages' md5sums. Without a policy discovery finds the keys and at
 /// least 20 rules give pass or fail; a broken twin (a world-readable key, a 1024-bit key,
 /// a changed packaged file) fails rules whose evidence names the violating object.
-fn plain_debian(broken: bool) -> tempfile::TempDir {
+pub(crate) fn plain_debian(broken: bool) -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();
     let root = d.path();
     let w = |p: &str, data: &str| {

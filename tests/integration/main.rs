@@ -11,6 +11,7 @@ mod engine;
 mod hostile;
 mod keymgmt;
 mod keymgmt_lifecycle;
+mod keymgmt_matrix;
 mod keymgmt_software;
 mod keymgmt_vault;
 mod messages;

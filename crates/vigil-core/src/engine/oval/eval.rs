@@ -1111,8 +1111,12 @@ impl<'a> Evaluator<'a> {
                 }
             }
         }
-        if obj.items.iter().any(|i| i.status == ItemStatus::Error) {
-            return "an item of the object could not be collected".into();
+        // The probe's reason for the first item it could not collect is the reason.
+        if let Some(i) = obj.items.iter().find(|i| i.status == ItemStatus::Error) {
+            return match &i.message {
+                Some(why) => format!("an item of the object could not be collected: {why}"),
+                None => "an item of the object could not be collected".into(),
+            };
         }
         "the states could not be evaluated against the items".into()
     }

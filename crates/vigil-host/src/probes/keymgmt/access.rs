@@ -17,6 +17,9 @@ use super::{bool_str, not_declared, policy, selects};
 use crate::policy::KeyState;
 use crate::probes::{Collected, Context, Item, ObjectQuery, Probe};
 
+/// What a policy declares for this object to have something to judge.
+const NOTHING: &str = "[[roles]] member with a Unix account of this kind, with a file to judge (an operational [[keys]] path or an [[audit_logs]] source)";
+
 /// The probe of `key_access_object` (vigil family): which role members can read or write
 /// each declared key file, and the separation findings that follow.
 pub struct KeyAccessProbe;
@@ -45,12 +48,24 @@ impl Probe<Context> for KeyAccessProbe {
         for l in &pol.audit_logs {
             targets.push(("audit_logs", &l.name, &l.path));
         }
-        let people: Vec<_> = members(pol, &acc)
+        let mut people = Vec::new();
+        for m in members(pol, &acc)
             .into_iter()
             .filter(|m| m.identity_type == "unix_user")
-            .collect();
+        {
+            match selects(query, "role_kind", m.kind.as_str()) {
+                Ok(true) => people.push(m),
+                Ok(false) => {}
+                Err(c) => return c,
+            }
+        }
+        // No one to judge: a missing file must not turn that into a pass over nothing.
+        if people.is_empty() {
+            return not_declared(ctx, NOTHING);
+        }
         let mut items = ctx.sink(ctx.deadline());
         let mut messages = Vec::new();
+        let mut examined = false;
         for (target, name, path) in targets {
             match selects(query, "target", target) {
                 Ok(true) => {}
@@ -65,6 +80,7 @@ impl Probe<Context> for KeyAccessProbe {
                 }
                 Err(e) => return Collected::error(format!("{path}: {e}")),
             };
+            examined = true;
             let acl = match Acl::of(&f) {
                 Ok(a) => a,
                 Err(e) => return Collected::error(e),
@@ -75,11 +91,6 @@ impl Probe<Context> for KeyAccessProbe {
                 _ => None,
             };
             for m in &people {
-                match selects(query, "role_kind", m.kind.as_str()) {
-                    Ok(true) => {}
-                    Ok(false) => continue,
-                    Err(c) => return c,
-                }
                 let Some(user) = acc.user(&m.identity) else {
                     continue;
                 };
@@ -114,16 +125,9 @@ impl Probe<Context> for KeyAccessProbe {
                 let _ = items.push(item);
             }
         }
-        // No pair of a member and an existing file: nothing was judged, whatever the
-        // reason (no member, or the files are missing: said in the messages).
-        if items.is_empty() {
-            let mut c = not_declared(
-                ctx,
-                "[[roles]] member with a Unix account of this kind, with a file to judge (an operational [[keys]] path or an [[audit_logs]] source)",
-            );
-            c.messages.extend(messages);
-            return c;
+        if items.is_empty() && messages.is_empty() {
+            return not_declared(ctx, NOTHING);
         }
-        super::collected(items, messages)
+        super::judged(items, messages, examined)
     }
 }

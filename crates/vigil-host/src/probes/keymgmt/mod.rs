@@ -217,3 +217,22 @@ pub(crate) fn collected(items: crate::probes::ItemSink, messages: Vec<String>) -
     c.messages.extend(messages);
     c
 }
+
+/// [`collected`] for an object whose items are what a rule judges (tested with
+/// `any_exist`): when no file to judge could be examined (`examined` is false: every
+/// one is missing, and `messages` says which), the object is `not applicable` with that
+/// reason, since a test over no items would pass over nothing. Objects whose items are
+/// findings (tested with `none_exist`) use [`collected`]: there, no finding is a pass.
+pub(crate) fn judged(
+    items: crate::probes::ItemSink,
+    messages: Vec<String>,
+    examined: bool,
+) -> Collected {
+    if !examined && items.is_empty() && !messages.is_empty() {
+        return Collected::with_flag(
+            Flag::NotApplicable,
+            format!("nothing to check: {}", messages.join("; ")),
+        );
+    }
+    collected(items, messages)
+}

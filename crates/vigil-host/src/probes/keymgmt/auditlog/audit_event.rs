@@ -91,6 +91,7 @@ impl Probe<Context> for AuditEventProbe {
         let pc = parse_context(pol, &acc);
         let mut items = ctx.sink(ctx.deadline());
         let mut messages = Vec::new();
+        let mut examined = false;
         for src in &pol.audit_logs {
             match selects(query, "source", &src.name) {
                 Ok(true) => {}
@@ -105,6 +106,7 @@ impl Probe<Context> for AuditEventProbe {
                 Ok((Some(_), p, _)) => p,
                 Err(e) => return Collected::error(e),
             };
+            examined = true;
             if category == "denied" {
                 let mut per: BTreeMap<String, Vec<(i64, usize)>> = BTreeMap::new();
                 for (i, e) in parsed.events.iter().enumerate() {
@@ -168,7 +170,7 @@ impl Probe<Context> for AuditEventProbe {
                 }
             }
         }
-        crate::probes::keymgmt::collected(items, messages)
+        crate::probes::keymgmt::judged(items, messages, examined)
     }
 }
 

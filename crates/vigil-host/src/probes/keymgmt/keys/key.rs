@@ -152,6 +152,21 @@ fn key_item(ctx: &Context, acc: &Accounts, key: &Key, now: i64) -> Item {
         item.push("size_meets_policy", bool_str(ok));
     }
     match (alg_ok, size_ok) {
+        // The policy declares an algorithm or size but the file's cannot be read (an
+        // encrypted PKCS#8 key hides both, and no certificate tells): the rule cannot
+        // say, so the field is left out and the state is unknown, not a failure. (A
+        // missing key fails below, as every fact of a missing key does.)
+        (Some(None), _) | (_, Some(None)) if present => {
+            item.message = Some(format!(
+                "{}: the key's algorithm and size cannot be read{}: strength not judged",
+                key.path.as_deref().unwrap_or(&key.name),
+                if infos.iter().any(|i| i.encrypted) {
+                    " (encrypted)"
+                } else {
+                    ""
+                }
+            ));
+        }
         (Some(None), _) | (_, Some(None)) => item.push_absent("strength_meets_policy"),
         // Nothing known to judge (no algorithm read, none declared): the rule cannot
         // say, so the field is left out and the state is unknown, not a pass.
