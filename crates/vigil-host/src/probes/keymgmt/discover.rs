@@ -190,6 +190,8 @@ pub fn discover_with_findings(host: &Host, max_file_size: u64) -> (Policy, Findi
                     group: None,
                     mode: 0o600,
                     append_only: false,
+                    digest_directory: None,
+                    digest_public_keys: Vec::new(),
                 });
             }
         }
@@ -209,6 +211,8 @@ pub fn discover_with_findings(host: &Host, max_file_size: u64) -> (Policy, Findi
             group: None,
             mode: 0o600,
             append_only: false,
+            digest_directory: None,
+            digest_public_keys: Vec::new(),
         });
     }
     let log_paths = LOG_PLACES
@@ -337,6 +341,8 @@ fn auditd_log(host: &Host, max_file_size: u64) -> Option<AuditLog> {
         group: Some(group),
         mode,
         append_only: false,
+        digest_directory: None,
+        digest_public_keys: Vec::new(),
     })
 }
 
