@@ -9,6 +9,7 @@ mod cli;
 mod engine;
 mod hostile;
 mod keymgmt;
+mod keymgmt_proofs;
 mod keymgmt_software;
 mod messages;
 mod nil_entities;

@@ -640,9 +640,10 @@ fn signature(
         (None, Some(s)) => (s.clone(), "next_digest"),
         (None, None) => {
             return (
+                // The reason first: explanations clip long messages, and paths are long.
                 Signature::Unknown(format!(
-                    "{}: no signature: no {}.sig beside it and no later digest records it",
-                    f.path, f.path
+                    "no signature: no .sig sidecar beside it and no later digest records it: {}",
+                    f.path
                 )),
                 None,
             );
@@ -653,7 +654,7 @@ fn signature(
     {
         return (
             Signature::Unknown(format!(
-                "{}: digestSignatureAlgorithm {a} is not SHA256withRSA",
+                "digestSignatureAlgorithm {a} is not SHA256withRSA: {}",
                 f.path
             )),
             Some(source),
@@ -663,10 +664,10 @@ fn signature(
         let why = if key_errors.is_empty() {
             "the policy gives no digest_public_keys".to_string()
         } else {
-            key_errors.join("; ")
+            format!("no usable digest_public_keys ({})", key_errors.join("; "))
         };
         return (
-            Signature::Unknown(format!("{}: not verified: {why}", f.path)),
+            Signature::Unknown(format!("not verified: {why}: {}", f.path)),
             Some(source),
         );
     }
