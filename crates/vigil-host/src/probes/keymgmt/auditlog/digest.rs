@@ -218,7 +218,7 @@ pub(crate) fn verify(key: &PublicKey, msg: &[u8], signature_hex: &str) -> Result
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
     let s = s.trim();
-    if s.len() % 2 != 0 || s.is_empty() {
+    if !s.len().is_multiple_of(2) || s.is_empty() {
         return None;
     }
     (0..s.len())

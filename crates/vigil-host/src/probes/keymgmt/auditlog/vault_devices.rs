@@ -30,13 +30,12 @@ pub(crate) struct Record {
     pub(crate) time: Option<i64>,
 }
 
+/// A device's records by (`type`, `request.id`).
+pub(crate) type Records = BTreeMap<(String, String), Record>;
+
 /// The records of one device's log text, by (`type`, `request.id`); lines that are not
 /// records, or have no id, are counted in the second value.
-pub(crate) fn records(
-    file: &str,
-    text: &str,
-    out: &mut BTreeMap<(String, String), Record>,
-) -> usize {
+pub(crate) fn records(file: &str, text: &str, out: &mut Records) -> usize {
     let mut skipped = 0;
     for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -60,10 +59,7 @@ pub(crate) fn records(
 }
 
 /// Every record of a source, its current file and rotated ones.
-fn source_records(
-    ctx: &Context,
-    src: &AuditLog,
-) -> Result<Option<(BTreeMap<(String, String), Record>, usize)>, String> {
+fn source_records(ctx: &Context, src: &AuditLog) -> Result<Option<(Records, usize)>, String> {
     let Some(f) = ctx
         .host
         .resolve(std::path::Path::new(&src.path))
@@ -84,8 +80,8 @@ fn source_records(
 
 /// The records of `a` missing from `b`, at or after `since`.
 pub(crate) fn missing<'a>(
-    a: &'a BTreeMap<(String, String), Record>,
-    b: &BTreeMap<(String, String), Record>,
+    a: &'a Records,
+    b: &Records,
     since: Option<i64>,
 ) -> Vec<(&'a (String, String), &'a Record)> {
     a.iter()
@@ -152,9 +148,7 @@ impl Probe<Context> for VaultAuditDevicesProbe {
                         continue;
                     }
                 };
-                let first = |m: &BTreeMap<(String, String), Record>| {
-                    m.values().filter_map(|r| r.time).min()
-                };
+                let first = |m: &Records| m.values().filter_map(|r| r.time).min();
                 let since = match (first(&ra.0), first(&rb.0)) {
                     (Some(x), Some(y)) => Some(x.max(y)),
                     _ => None,
