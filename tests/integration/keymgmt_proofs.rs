@@ -589,7 +589,7 @@ fn one_vault_device_is_not_applicable_naming_the_policy_field() {
     assert_eq!(result(&doc, "vault_audit_devices_agree"), "notapplicable");
     let why = rule(&doc, "vault_audit_devices_agree")["messages"].to_string();
     assert!(
-        why.contains("two [[audit_logs]] sources with format = \\\"vault\\\""),
+        why.contains("pair of [[audit_logs]] sources with format = \\\"vault\\\""),
         "{why}"
     );
 }

@@ -109,7 +109,7 @@ impl Probe<Context> for VaultAuditDevicesProbe {
             }
         }
         if vault.len() < 2 {
-            let mut what = "two [[audit_logs]] sources with format = \"vault\" (two audit devices of one Vault)".to_string();
+            let mut what = "pair of [[audit_logs]] sources with format = \"vault\" (two audit devices of one Vault)".to_string();
             if let Some(n) = literal(query, "source") {
                 what = format!("{what} named '{n}'");
             }
@@ -200,7 +200,7 @@ impl Probe<Context> for VaultAuditDevicesProbe {
         if items.is_empty() {
             return not_declared(
                 ctx,
-                "two [[audit_logs]] sources with format = \"vault\" (two audit devices of one Vault)",
+                "pair of [[audit_logs]] sources with format = \"vault\" (two audit devices of one Vault)",
             );
         }
         items.into_collected()
