@@ -593,3 +593,20 @@ fn one_vault_device_is_not_applicable_naming_the_policy_field() {
         "{why}"
     );
 }
+
+#[test]
+fn a_log_file_key_climbing_out_of_the_copy_is_not_read() {
+    let t = trail();
+    std::fs::write(t.root.join("srv/secret"), "not a log").unwrap();
+    let raw = run("gzip", &["-dc", s(&t.digests[2])]);
+    let mut doc: Value = serde_json::from_slice(&raw).unwrap();
+    doc["logFiles"][0]["s3Object"] = json!("AWSLogs/../../secret");
+    write_gz(&t.digests[2], &serde_json::to_vec(&doc).unwrap());
+    let out = scan(&t, &t.keyed_policy());
+    assert_eq!(result(&out, RULES[2]), "error", "{out:#}");
+    let logs = items(&out, LOG_FILE_OBJECT);
+    let bad = item_for(&logs, "s3_object", "../secret");
+    assert_eq!(bad["status"], "error");
+    let why = bad["message"].as_str().unwrap();
+    assert!(why.contains("'..' component: not read"), "{why}");
+}

@@ -86,6 +86,20 @@ impl Probe<Context> for CloudtrailLogFileProbe {
                         }
                         continue;
                     };
+                    // A key is hostile text: `..` would read a file outside the copy.
+                    if l.object.split('/').any(|c| c == ".." || c == ".") {
+                        let it = base(Item::with_status(
+                            ItemStatus::Error,
+                            format!(
+                                "{}: log file key {} has a '.' or '..' component: not read",
+                                r.file.path, l.object
+                            ),
+                        ));
+                        if items.push(it).is_err() {
+                            break 'sources;
+                        }
+                        continue;
+                    }
                     let path = root.join(l.object.trim_start_matches('/'));
                     let shown = path.to_string_lossy().into_owned();
                     let mut item = base(Item::new()).field("log_file", shown.as_str());
