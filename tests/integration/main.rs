@@ -12,6 +12,7 @@ mod hostile;
 mod keymgmt;
 mod keymgmt_lifecycle;
 mod keymgmt_matrix;
+mod keymgmt_proofs;
 mod keymgmt_software;
 mod keymgmt_vault;
 mod messages;

@@ -230,6 +230,14 @@ pub struct AuditLog {
     pub mode: u32,
     /// The file must carry the append-only attribute (chattr +a).
     pub append_only: bool,
+    /// CloudTrail only: the directory holding the trail's digest files, a copy of the
+    /// bucket as `aws s3 sync` leaves it (log files are found at their S3 keys relative
+    /// to the same bucket root); `None`: the digest chain is not checked.
+    pub digest_directory: Option<String>,
+    /// CloudTrail only: RSA public key files (PEM or DER, PKCS#1 or SubjectPublicKeyInfo)
+    /// the digests are verified with, chosen by `digestPublicKeyFingerprint`; empty:
+    /// signatures are `unknown`.
+    pub digest_public_keys: Vec<String>,
 }
 
 /// The forwarders `[siem] via` may name, in the order vigil reports them.

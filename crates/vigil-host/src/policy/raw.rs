@@ -148,6 +148,10 @@ pub(super) struct RawAuditLog {
     pub(super) mode: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) append_only: Option<bool>,
+    #[serde(default)]
+    pub(super) digest_directory: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) digest_public_keys: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

@@ -72,6 +72,19 @@ fn errors_name_file_line_and_field() {
         e.starts_with("site.toml:6:13: audit_logs[0].max_silence:"),
         "{e}"
     );
+    let ct = "[[audit_logs]]\nname=\"t\"\nformat=\"cloudtrail\"\npath=\"/l\"\nretention_days=1\nmax_silence=\"1h\"\n";
+    let e = err_of(&format!("{ct}digest_public_keys=[\"/k.pem\"]\n"));
+    assert!(
+        e.starts_with("site.toml:7:21: audit_logs[0].digest_public_keys: digest_public_keys needs digest_directory"),
+        "{e}"
+    );
+    let e = err_of(&format!("{ct}digest_directory=\"d\"\n"));
+    assert!(
+        e.starts_with(
+            "site.toml:7:18: audit_logs[0].digest_directory: 'd' is not an absolute path"
+        ),
+        "{e}"
+    );
     let e = err_of("[[keys]]\nname = \"k\"\npath = \"/k\"\nsha256 = \"abc\"\n");
     assert!(
         e.contains("keys[0].sha256: expected 64 hexadecimal digits"),

@@ -12,7 +12,7 @@ use toml::Spanned;
 
 use super::model::{
     AclEntry, AllowedEvent, AuditLog, AwsKeyPolicy, Detection, FORWARDERS, Integrity, Key,
-    KeyState, KmsKey, Policy, Role, Separation, Siem, Software,
+    KeyState, KmsKey, LogFormat, Policy, Role, Separation, Siem, Software,
 };
 use super::raw::RawPolicy;
 use super::upstream::UpstreamVersion;
@@ -362,7 +362,38 @@ impl Validator<'_> {
                     ),
                 )
             })?;
+            // The digest chain is CloudTrail's; keys without a directory prove nothing.
+            let digest_directory = a
+                .digest_directory
+                .as_ref()
+                .map(|d| self.abs_path(d, &f("digest_directory")))
+                .transpose()?;
+            let mut digest_public_keys = Vec::new();
+            for k in &a.digest_public_keys {
+                digest_public_keys.push(self.abs_path(k, &f("digest_public_keys"))?);
+            }
+            if let Some(d) = a.digest_directory.as_ref()
+                && a.format != LogFormat::Cloudtrail
+            {
+                return Err(self.err(
+                    d.span(),
+                    f("digest_directory"),
+                    format!(
+                        "digest files are CloudTrail's; this source has format = \"{}\"",
+                        a.format.as_str()
+                    ),
+                ));
+            }
+            if let (None, Some(k)) = (&digest_directory, a.digest_public_keys.first()) {
+                return Err(self.err(
+                    k.span(),
+                    f("digest_public_keys"),
+                    "digest_public_keys needs digest_directory (where the digest files are)",
+                ));
+            }
             audit_logs.push(AuditLog {
+                digest_directory,
+                digest_public_keys,
                 path: self.abs_path(&a.path, &f("path"))?,
                 mode: a
                     .mode

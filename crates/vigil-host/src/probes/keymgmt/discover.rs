@@ -193,6 +193,8 @@ pub fn discover_with_findings(host: &Host, max_file_size: u64) -> (Policy, Findi
                     group: None,
                     mode: 0o600,
                     append_only: false,
+                    digest_directory: None,
+                    digest_public_keys: Vec::new(),
                 });
             }
         }
@@ -212,6 +214,8 @@ pub fn discover_with_findings(host: &Host, max_file_size: u64) -> (Policy, Findi
             group: None,
             mode: 0o600,
             append_only: false,
+            digest_directory: None,
+            digest_public_keys: Vec::new(),
         });
     }
     let log_paths = LOG_PLACES
@@ -425,6 +429,8 @@ fn auditd_log(host: &Host, max_file_size: u64) -> Option<AuditLog> {
         group: Some(group),
         mode,
         append_only: false,
+        digest_directory: None,
+        digest_public_keys: Vec::new(),
     })
 }
 

@@ -17,7 +17,12 @@
 //! - [`role_activity`], `role_activity_object`: last recorded activity of each role
 //!   member;
 //! - [`log_secret`], `log_secret_object`: private-key blocks and PINs written to log
-//!   files.
+//!   files;
+//! - [`cloudtrail_digest`], `cloudtrail_digest_object`, and [`cloudtrail_log_file`],
+//!   `cloudtrail_log_file_object`: the proof that a CloudTrail log is whole — digest
+//!   chain, signatures and log-file hashes, read and checked by [`digest`];
+//! - [`vault_devices`], `vault_audit_devices_object`: two Vault audit devices hold the
+//!   same records.
 //!
 //! This module holds what they share: the event model, and reading a source with its
 //! rotated files (`source_events`).
@@ -26,11 +31,15 @@ pub mod audit_event;
 pub mod audit_log;
 pub mod auditd;
 pub mod cloudtrail;
+pub mod cloudtrail_digest;
+pub mod cloudtrail_log_file;
+pub mod digest;
 pub mod lifecycle;
 pub mod log_secret;
 pub mod retention;
 pub mod role_activity;
 pub mod vault;
+pub mod vault_devices;
 
 use std::path::Path;
 
@@ -45,11 +54,14 @@ pub use audit_event::{AuditEventProbe, busiest_window};
 pub use audit_log::AuditLogProbe;
 pub use auditd::parse_auditd;
 pub use cloudtrail::parse_cloudtrail;
+pub use cloudtrail_digest::CloudtrailDigestProbe;
+pub use cloudtrail_log_file::CloudtrailLogFileProbe;
 pub use lifecycle::KeyLifecycleProbe;
 pub use log_secret::LogSecretProbe;
 pub use retention::{Retention, logrotate_retention};
 pub use role_activity::RoleActivityProbe;
 pub use vault::parse_vault;
+pub use vault_devices::VaultAuditDevicesProbe;
 
 /// Longest record text kept as evidence.
 pub(crate) const MAX_EVIDENCE: usize = 2000;
