@@ -47,6 +47,8 @@ pub struct Context {
     /// that asks for one ([`keymgmt::discover`]), so content without vigil checks pays
     /// nothing for it.
     pub discovered: std::sync::OnceLock<Arc<crate::policy::Policy>>,
+    /// The audit logs read so far, each parsed once per scan.
+    pub audit_logs: keymgmt::auditlog::SourceCache,
 }
 
 impl Context {
@@ -60,6 +62,7 @@ impl Context {
             baseline: Default::default(),
             limits: Limits::untimed(),
             discovered: std::sync::OnceLock::new(),
+            audit_logs: Default::default(),
         }
     }
 

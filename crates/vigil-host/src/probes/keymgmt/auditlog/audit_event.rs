@@ -98,14 +98,15 @@ impl Probe<Context> for AuditEventProbe {
                 Ok(false) => continue,
                 Err(c) => return c,
             }
-            let parsed = match source_events(ctx, src, &pc) {
-                Ok((None, ..)) => {
+            let read = match source_events(ctx, src, &pc) {
+                Ok(s) if s.file.is_none() => {
                     messages.push(format!("{}: {} does not exist", src.name, src.path));
                     continue;
                 }
-                Ok((Some(_), p, _)) => p,
+                Ok(s) => s,
                 Err(e) => return Collected::error(e),
             };
+            let parsed = &read.current;
             examined = true;
             if category == "denied" {
                 let mut per: BTreeMap<String, Vec<(i64, usize)>> = BTreeMap::new();

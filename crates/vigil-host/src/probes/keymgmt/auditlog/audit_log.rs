@@ -40,7 +40,7 @@ impl Probe<Context> for AuditLogProbe {
                 .field("name", src.name.as_str())
                 .field("format", src.format.as_str())
                 .field("path", src.path.as_str());
-            let (file, parsed, old) = match source_events(ctx, src, &pc) {
+            let read = match source_events(ctx, src, &pc) {
                 Ok(x) => x,
                 Err(e) => {
                     let mut it = Item::with_status(crate::probes::ItemStatus::Error, e);
@@ -49,7 +49,8 @@ impl Probe<Context> for AuditLogProbe {
                     continue;
                 }
             };
-            let Some(f) = file else {
+            let (parsed, old) = (&read.current, &read.old);
+            let Some(f) = &read.file else {
                 item.push("exists", "false");
                 match keeps(query, &item, OWN_ENTITIES) {
                     Ok(true) => {
@@ -62,7 +63,7 @@ impl Probe<Context> for AuditLogProbe {
             };
             item.push("exists", "true");
             item.push("size", f.meta.len().to_string());
-            match file_facts(&f, &acc) {
+            match file_facts(f, &acc) {
                 Ok(facts) => {
                     let owner_ok = facts.owner == src.owner;
                     let group_ok = src.group.as_ref().is_none_or(|g| g == &facts.group);
@@ -88,7 +89,7 @@ impl Probe<Context> for AuditLogProbe {
                 }
                 Err(e) => item.message = Some(e),
             }
-            match fileattrs::inode_flags(&f) {
+            match fileattrs::inode_flags(f) {
                 Ok(Some((append, immutable))) => {
                     item.push("append_only", bool_str(append));
                     item.push("immutable", bool_str(immutable));

@@ -81,21 +81,20 @@ impl Probe<Context> for KeyLifecycleProbe {
         let mut messages = Vec::new();
         for src in &pol.audit_logs {
             match source_events(ctx, src, &pc) {
-                Ok((Some(_), cur, old)) => parsed.push((src, cur, old)),
-                Ok((None, ..)) => {
-                    messages.push(format!("{}: {} does not exist", src.name, src.path))
-                }
+                Ok(s) if s.file.is_some() => parsed.push((src, s)),
+                Ok(_) => messages.push(format!("{}: {} does not exist", src.name, src.path)),
                 Err(e) => messages.push(format!("{}: {e}", src.name)),
             }
         }
         // How far back each source reaches: its oldest event with a time.
         let mut reach: BTreeMap<&str, i64> = BTreeMap::new();
         let mut by_key: BTreeMap<String, Vec<Seen<'_>>> = BTreeMap::new();
-        for (src, cur, old) in &parsed {
-            for e in cur
+        for (src, s) in &parsed {
+            for e in s
+                .current
                 .events
                 .iter()
-                .chain(old.iter().flat_map(|p| p.events.iter()))
+                .chain(s.old.iter().flat_map(|p| p.events.iter()))
             {
                 if let Some(t) = e.time {
                     let r = reach.entry(src.name.as_str()).or_insert(t);

@@ -41,7 +41,9 @@ pub mod role_activity;
 pub mod vault;
 pub mod vault_devices;
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::Value;
 
@@ -255,18 +257,69 @@ pub(crate) fn parse_context<'a>(pol: &Policy, acc: &'a Accounts) -> ParseContext
     }
 }
 
-/// The events of one source (current file and rotated ones), plus read problems.
-pub(crate) fn source_events(
-    ctx: &Context,
-    src: &AuditLog,
-    pc: &ParseContext,
-) -> Result<(Option<HostFile>, Parsed, Vec<Parsed>), String> {
+/// One source read and parsed: the current file (`None` when it does not exist), its
+/// events, and the events of its rotated files, newest first.
+#[derive(Debug)]
+pub(crate) struct SourceEvents {
+    pub file: Option<HostFile>,
+    pub current: Parsed,
+    pub old: Vec<Parsed>,
+}
+
+impl SourceEvents {
+    /// Every event, the rotated files' (oldest file first) then the current file's.
+    pub(crate) fn all(&self) -> impl Iterator<Item = &Event> {
+        self.old
+            .iter()
+            .rev()
+            .chain(std::iter::once(&self.current))
+            .flat_map(|p| p.events.iter())
+    }
+}
+
+/// The audit-log sources a scan has read, by path and format, so that each log is read
+/// and parsed once per scan however many objects look at it (a dozen rules of the
+/// bundled benchmark read the same audit.log). The parse depends only on the policy and
+/// the host's accounts, which are fixed for a scan's [`Context`].
+#[derive(Debug, Default)]
+pub struct SourceCache {
+    sources: Mutex<HashMap<SourceKey, Arc<OnceLock<SourceRead>>>>,
+}
+
+type SourceRead = Result<Arc<SourceEvents>, String>;
+/// A source's path and format.
+type SourceKey = (String, &'static str);
+
+/// The events of one source (current file and rotated ones), or why it cannot be read;
+/// read on the first call of a scan and shared afterwards ([`SourceCache`]).
+pub(crate) fn source_events(ctx: &Context, src: &AuditLog, pc: &ParseContext) -> SourceRead {
+    let cell = {
+        let mut map = ctx
+            .audit_logs
+            .sources
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        map.entry((src.path.clone(), src.format.as_str()))
+            .or_default()
+            .clone()
+    };
+    // Outside the map's lock: two probes wanting the same log wait for one read, two
+    // wanting different logs read in parallel.
+    cell.get_or_init(|| read_source(ctx, src, pc).map(Arc::new))
+        .clone()
+}
+
+fn read_source(ctx: &Context, src: &AuditLog, pc: &ParseContext) -> Result<SourceEvents, String> {
     let Some(f) = ctx
         .host
         .resolve(Path::new(&src.path))
         .map_err(|e| format!("{}: {e}", src.path))?
     else {
-        return Ok((None, Parsed::default(), Vec::new()));
+        return Ok(SourceEvents {
+            file: None,
+            current: Parsed::default(),
+            old: Vec::new(),
+        });
     };
     let data = f.read(ctx.max_file_size).map_err(|e| e.to_string())?;
     let current = parse(src.format, &String::from_utf8_lossy(&data), pc);
@@ -276,5 +329,9 @@ pub(crate) fn source_events(
             old.push(parse(src.format, &String::from_utf8_lossy(&d), pc));
         }
     }
-    Ok((Some(f), current, old))
+    Ok(SourceEvents {
+        file: Some(f),
+        current,
+        old,
+    })
 }

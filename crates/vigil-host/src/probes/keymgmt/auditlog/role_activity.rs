@@ -59,15 +59,14 @@ impl Probe<Context> for RoleActivityProbe {
             declared.insert(identity_type(src.format), src.format.as_str());
         }
         for src in &pol.audit_logs {
-            let Ok((Some(_), cur, old)) = source_events(ctx, src, &pc) else {
+            let Ok(s) = source_events(ctx, src, &pc) else {
                 continue;
             };
+            if s.file.is_none() {
+                continue;
+            }
             let itype = identity_type(src.format);
-            for e in cur
-                .events
-                .iter()
-                .chain(old.iter().flat_map(|p| p.events.iter()))
-            {
+            for e in s.all() {
                 let Some(t) = e.time else { continue };
                 let r = reach.entry(itype).or_insert(t);
                 *r = (*r).min(t);

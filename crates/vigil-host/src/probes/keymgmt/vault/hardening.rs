@@ -657,15 +657,9 @@ impl Server<'_> {
         let mut absent = Vec::new();
         for src in logs {
             match source_events(self.ctx, src, &pc) {
-                Ok((None, _, _)) => absent.push(src.path.clone()),
-                Ok((Some(_), current, old)) => {
-                    let found: Vec<_> = old
-                        .iter()
-                        .rev()
-                        .chain(std::iter::once(&current))
-                        .flat_map(|p| p.events.iter())
-                        .filter(|e| e.root_activity.is_some())
-                        .collect();
+                Ok(s) if s.file.is_none() => absent.push(src.path.clone()),
+                Ok(s) => {
+                    let found: Vec<_> = s.all().filter(|e| e.root_activity.is_some()).collect();
                     let mut it = item(
                         &src.path,
                         &found.len().to_string(),
