@@ -12,6 +12,7 @@ mod remote;
 mod report;
 #[cfg(test)]
 mod testtool;
+mod watch;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -44,6 +45,7 @@ fn main() -> ExitCode {
         Command::History(a) => cli::history::run(&a).map_err(Into::into),
         Command::Baseline(a) => cli::baseline::run(&a).map_err(Into::into),
         Command::Policy(a) => cli::policy::run(&a),
+        Command::Watch(a) => cli::watch::run(&a),
     };
     match r {
         Ok(exit) => exit.into(),

@@ -1,13 +1,14 @@
 //! Command-line types (clap), their conversion into the libraries' plain
 //! configuration ([`ScanSpec`]), and the handlers of the subcommands that are not a
-//! scan: [`history`], [`baseline`], [`policy`], and the remote part of `scan`
-//! ([`remote`]). The
+//! scan: [`history`], [`baseline`], [`policy`], [`watch`], and the remote part of
+//! `scan` ([`remote`]). The
 //! library crates never see clap types.
 
 pub(crate) mod baseline;
 pub(crate) mod history;
 pub(crate) mod policy;
 pub(crate) mod remote;
+pub(crate) mod watch;
 
 use std::path::PathBuf;
 
@@ -58,6 +59,9 @@ pub(crate) enum Command {
     Baseline(baseline::BaselineArgs),
     /// Site key-management policy: check.
     Policy(policy::PolicyArgs),
+    /// Watch the policy's key files, audit logs, integrity and KMS paths; on a change,
+    /// evaluate the rules again and send an event (who did it, what changed).
+    Watch(Box<watch::WatchArgs>),
 }
 
 #[derive(Debug, Args)]

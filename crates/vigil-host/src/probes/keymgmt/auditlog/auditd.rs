@@ -2,7 +2,8 @@
 //! fields; the records of one event share `msg=audit(SECONDS.MS:SERIAL)` and are
 //! grouped into one [`Event`]. Identity from `auid` (or `uid`, `acct`), outcome from
 //! `success=` or `res=`; a deletion of a declared key path (PATH record,
-//! `nametype=DELETE`) is a lifecycle event.
+//! `nametype=DELETE`) is a lifecycle event. [`last_touch`] finds who last touched a
+//! file (auid, uid, exe, pid, key), for `vigil watch`.
 
 use std::collections::BTreeMap;
 
@@ -114,6 +115,112 @@ pub fn parse_auditd(text: &str, pc: &ParseContext) -> Parsed {
     p
 }
 
+/// Who last touched a file, as auditd recorded it: the SYSCALL record of the latest
+/// event whose PATH record names the file (absolute, or relative to the event's CWD
+/// record), for `vigil watch` to say who changed what it saw change.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Touch {
+    /// When, seconds since the epoch (the record's `msg=audit(...)`).
+    pub time: Option<i64>,
+    /// The event's serial (`msg=audit(SECONDS.MS:SERIAL)`), to find the records again.
+    pub serial: Option<String>,
+    /// 1-based line of the event's first record in the text searched.
+    pub line: usize,
+    /// The login uid (`auid`), numeric as logged; `None` when unset (4294967295).
+    pub auid: Option<u32>,
+    /// The uid the process ran as (`uid`).
+    pub uid: Option<u32>,
+    /// The executable (`exe`).
+    pub exe: Option<String>,
+    /// The process id (`pid`).
+    pub pid: Option<u32>,
+    /// The audit rule's key (`key`); `None` for `(null)`.
+    pub key: Option<String>,
+    /// The system call number (`syscall`), as logged.
+    pub syscall: Option<String>,
+}
+
+/// The field `name` of an auditd record, unquoted, with auditd's hex encoding of
+/// untrusted strings (an unquoted value of hex digits, used when the string holds a
+/// space, a quote or a control character) undone.
+pub fn decoded_field(line: &str, name: &str) -> Option<String> {
+    let v = auditd_field(line, name)?;
+    let quoted = line.contains(&format!(" {name}=\"")) || line.starts_with(&format!("{name}=\""));
+    if !quoted
+        && v.len() >= 2
+        && v.len() % 2 == 0
+        && v.bytes().all(|b| b.is_ascii_hexdigit())
+        && let Some(bytes) = vigil_core::osutil::unhex(&v.to_ascii_lowercase())
+    {
+        return Some(String::from_utf8_lossy(&bytes).into_owned());
+    }
+    Some(v.to_string())
+}
+
+/// The latest event of `parsed` between `from` and `to` (seconds, inclusive) whose PATH
+/// records name `path`; `None` when auditd recorded none.
+pub fn last_touch(parsed: &Parsed, path: &str, from: i64, to: i64) -> Option<Touch> {
+    let names_path = |ev: &Event| {
+        let cwd = ev
+            .records
+            .iter()
+            .find(|r| auditd_field(r, "type") == Some("CWD"))
+            .and_then(|r| decoded_field(r, "cwd"));
+        ev.records
+            .iter()
+            .filter(|r| auditd_field(r, "type") == Some("PATH"))
+            .filter_map(|r| decoded_field(r, "name"))
+            .any(|n| {
+                if n.starts_with('/') {
+                    n == path
+                } else {
+                    cwd.as_deref().is_some_and(|c| {
+                        std::path::Path::new(c).join(&n) == std::path::Path::new(path)
+                    })
+                }
+            })
+    };
+    let ev = parsed
+        .events
+        .iter()
+        .rev()
+        .filter(|e| e.time.is_some_and(|t| t >= from && t <= to))
+        .find(|e| names_path(e))?;
+    let sys = ev
+        .records
+        .iter()
+        .find(|r| auditd_field(r, "type") == Some("SYSCALL"));
+    let num = |name: &str| {
+        sys.and_then(|r| auditd_field(r, name))
+            .and_then(|v| v.parse::<u32>().ok())
+    };
+    let serial = ev
+        .records
+        .first()
+        .and_then(|r| auditd_field(r, "msg"))
+        .and_then(|m| {
+            m.trim_start_matches("audit(")
+                .trim_end_matches(['(', ')', ':'])
+                .split_once(':')
+                .map(|(_, s)| s.to_string())
+        });
+    Some(Touch {
+        time: ev.time,
+        serial,
+        line: ev.line,
+        auid: num("auid").filter(|&a| a != u32::MAX),
+        uid: num("uid"),
+        exe: sys.and_then(|r| decoded_field(r, "exe")),
+        pid: num("pid"),
+        key: sys
+            .and_then(|r| decoded_field(r, "key"))
+            .filter(|k| k != "(null)"),
+        syscall: sys
+            .and_then(|r| auditd_field(r, "syscall"))
+            .map(String::from),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,5 +258,47 @@ garbage\n";
             "unset auid falls back to uid"
         );
         assert_eq!(p.events[2].missing(), vec!["identity", "outcome"]);
+    }
+    #[test]
+    fn last_touch_names_who_changed_a_path_absolute_relative_or_hex_encoded() {
+        let acc = Accounts::parse("", "");
+        let text = "type=SYSCALL msg=audit(1700000000.100:50): arch=c000003e syscall=90 success=yes exit=0 ppid=1 pid=4242 auid=1001 uid=0 gid=0 comm=\"chmod\" exe=\"/usr/bin/chmod\" key=\"kms-keys\"\n\
+type=CWD msg=audit(1700000000.100:50): cwd=\"/etc/kms\"\n\
+type=PATH msg=audit(1700000000.100:50): item=0 name=\"keys/a.pem\" inode=5 nametype=NORMAL\n\
+type=SYSCALL msg=audit(1700000001.000:51): syscall=2 success=yes exit=3 pid=7 auid=4294967295 uid=33 exe=2F7573722F62696E2F6D7920746F6F6C key=(null)\n\
+type=PATH msg=audit(1700000001.000:51): item=0 name=2F6574632F6B6D732F6B6579732F6120622E70656D nametype=NORMAL\n\
+type=SYSCALL msg=audit(1700000900.000:52): syscall=90 success=yes pid=9 auid=0 uid=0 exe=\"/usr/bin/chmod\"\n\
+type=PATH msg=audit(1700000900.000:52): item=0 name=\"/etc/kms/keys/a.pem\" nametype=NORMAL\n";
+        let p = parse_auditd(text, &pc(&acc));
+        let t = last_touch(&p, "/etc/kms/keys/a.pem", 1699999990, 1700000010).unwrap();
+        assert_eq!(
+            (t.auid, t.uid, t.pid, t.exe.as_deref(), t.key.as_deref()),
+            (
+                Some(1001),
+                Some(0),
+                Some(4242),
+                Some("/usr/bin/chmod"),
+                Some("kms-keys")
+            )
+        );
+        assert_eq!(
+            (t.time, t.serial.as_deref(), t.syscall.as_deref()),
+            (Some(1700000000), Some("50"), Some("90"))
+        );
+        let h = last_touch(&p, "/etc/kms/keys/a b.pem", 1699999990, 1700000010).unwrap();
+        assert_eq!(
+            (h.auid, h.uid, h.exe.as_deref(), h.key),
+            (None, Some(33), Some("/usr/bin/my tool"), None)
+        );
+        // Outside the window, or another file: not this change.
+        assert!(last_touch(&p, "/etc/kms/keys/a.pem", 1700000100, 1700000200).is_none());
+        assert!(last_touch(&p, "/etc/kms/keys/b.pem", 0, i64::MAX).is_none());
+        assert_eq!(
+            last_touch(&p, "/etc/kms/keys/a.pem", 0, i64::MAX)
+                .unwrap()
+                .serial
+                .as_deref(),
+            Some("52")
+        );
     }
 }
