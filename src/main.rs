@@ -90,6 +90,16 @@ macro_rules! say {
 }
 
 fn scan(args: ScanArgs) -> Result<Exit> {
+    // Two documents on one standard output would be neither.
+    let to_stdout = args
+        .outputs()
+        .filter(|p| *p == std::path::Path::new("-"))
+        .count();
+    if to_stdout > 1 {
+        anyhow::bail!("only one output can go to standard output (-)");
+    }
+    let to_stdout = to_stdout == 1;
+    let formats = report::Format::asked(&args.sarif, &args.junit, &args.prometheus);
     if args.remote.is_remote() {
         if args.root.is_some() {
             anyhow::bail!("--root and --host cannot be combined");
@@ -110,6 +120,7 @@ fn scan(args: ScanArgs) -> Result<Exit> {
             json: json.as_deref(),
             html: args.html.as_deref(),
             scap: args.scap_outputs(),
+            formats,
             history: args.history.clone(),
             quiet: args.quiet,
         };
@@ -120,7 +131,6 @@ fn scan(args: ScanArgs) -> Result<Exit> {
     let content = load(args.content.as_deref(), &spec.load)?;
     drop(t);
     let mut config = args.config(&spec).map_err(anyhow::Error::msg)?;
-    let to_stdout = args.json.as_deref() == Some(std::path::Path::new("-"));
     let bar = if args.progress {
         config.progress = Some(std::sync::Arc::new(Lines {
             to_stderr: to_stdout,
@@ -178,11 +188,23 @@ fn scan(args: ScanArgs) -> Result<Exit> {
         report::write_output(p, report::html::render(&results)?.as_bytes())?;
         wrote.push(p.clone());
     }
+    let (before, after): (Vec<_>, Vec<_>) = formats
+        .iter()
+        .partition(|(f, _)| *f != report::Format::Prometheus);
+    for (f, p) in before {
+        report::write_output(p, &f.render(&results, None))?;
+        wrote.push(p.clone());
+    }
     let mut recorded = None;
     let recording = args.history.recording();
     if !recording.is_empty() {
         let doc = serde_json::to_vec_pretty(&results).context("serialising results")?;
         recorded = recording.record(&doc)?;
+    }
+    // After the history, so the metrics name the entry this scan became.
+    for (f, p) in after {
+        report::write_output(p, &f.render(&results, recorded.as_ref().map(|e| e.seq)))?;
+        wrote.push(p.clone());
     }
     if !args.quiet {
         print_summary(&results, &wrote, recorded.as_ref(), to_stdout);
@@ -248,11 +270,17 @@ impl vigil_core::engine::ScanProgress for Bar {
 /// `vigil report RESULTS.json --html OUT`: renders from a saved results document.
 fn render_report(args: ReportArgs) -> Result<Exit> {
     let results = report::read_json(&args.results)?;
-    if args.html.is_none() {
-        anyhow::bail!("nothing to write: give --html PATH");
+    let formats = report::Format::asked(&args.sarif, &args.junit, &args.prometheus);
+    if args.html.is_none() && formats.is_empty() {
+        anyhow::bail!("nothing to write: give --html, --sarif, --junit or --prometheus PATH");
     }
     if let Some(p) = &args.html {
         report::write_output(p, report::html::render(&results)?.as_bytes())?;
+        say!("wrote {}", shown_path(p));
+    }
+    // A saved document does not say which history entry it became: no head sequence.
+    for (f, p) in &formats {
+        report::write_output(p, &f.render(&results, None))?;
         say!("wrote {}", shown_path(p));
     }
     Ok(Exit::Clean)
@@ -383,8 +411,13 @@ fn print_summary(
             t(e.chain.as_deref().unwrap_or("-"))
         ));
     }
-    if !wrote.is_empty() {
-        let paths: Vec<String> = wrote.iter().map(|p| shown_path(p)).collect();
+    // Standard output is not a file written.
+    if wrote.iter().any(|p| p.as_os_str() != "-") {
+        let paths: Vec<String> = wrote
+            .iter()
+            .filter(|p| p.as_os_str() != "-")
+            .map(|p| shown_path(p))
+            .collect();
         out.push_str(&format!("wrote {}\n", paths.join(", ")));
     }
     write_out(to_stderr, &out);

@@ -71,6 +71,15 @@ pub(crate) struct ReportArgs {
     /// Write the HTML report to PATH.
     #[arg(long, value_name = "PATH")]
     pub html: Option<PathBuf>,
+    /// Write a SARIF 2.1.0 log to PATH.
+    #[arg(long, value_name = "PATH")]
+    pub sarif: Option<PathBuf>,
+    /// Write JUnit XML to PATH.
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
+    /// Write the Prometheus text exposition format to PATH.
+    #[arg(long, value_name = "PATH")]
+    pub prometheus: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -141,6 +150,18 @@ pub(crate) struct ScanArgs {
     /// PATH is a directory, one `<document>.result.xml` per OVAL document of the content.
     #[arg(long = "oval-results", value_name = "PATH")]
     pub oval_results: Option<PathBuf>,
+    /// Write a SARIF 2.1.0 log to PATH: one result per failed, errored or unknown rule,
+    /// with fingerprints that stay the same from scan to scan (for code scanning).
+    #[arg(long, value_name = "PATH")]
+    pub sarif: Option<PathBuf>,
+    /// Write JUnit XML to PATH: a test suite per benchmark, a test case per rule (for
+    /// CI test reports).
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
+    /// Write the Prometheus text exposition format to PATH (a `.prom` file in
+    /// node_exporter's textfile collector directory), atomically.
+    #[arg(long, value_name = "PATH")]
+    pub prometheus: Option<PathBuf>,
     /// Scan a file system mounted at DIR instead of the running system.
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
@@ -273,6 +294,22 @@ impl ScanArgs {
     /// here).
     pub(crate) fn remote_task(&self) -> Result<crate::remote::ScanTask, String> {
         crate::remote::ScanTask::scan(self.content.clone(), self.spec()?)
+    }
+
+    /// Every output path given, for the check that at most one is `-`.
+    pub(crate) fn outputs(&self) -> impl Iterator<Item = &std::path::Path> {
+        [
+            &self.json,
+            &self.html,
+            &self.xccdf_results,
+            &self.arf,
+            &self.oval_results,
+            &self.sarif,
+            &self.junit,
+            &self.prometheus,
+        ]
+        .into_iter()
+        .filter_map(|p| p.as_deref())
     }
 
     /// The SCAP results files asked for, for a remote scan to bring back.

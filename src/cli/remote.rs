@@ -12,6 +12,7 @@ use crate::remote::hostspec::HostSpec;
 use crate::remote::inventory;
 use crate::remote::ssh::{SshOptions, validate_option};
 use crate::remote::task::{ScanTask, ScapOutput};
+use crate::report::Format;
 
 #[derive(clap::Args, Debug, Clone, Default)]
 pub(crate) struct RemoteArgs {
@@ -111,6 +112,9 @@ pub(crate) struct RemoteOutputs<'a> {
     pub html: Option<&'a Path>,
     /// The SCAP results asked for (see [`write_host_scap`]).
     pub scap: Vec<(ScapOutput, PathBuf)>,
+    /// `--sarif`, `--junit`, `--prometheus`: rendered here from each host's results,
+    /// to the path for one host, to `DIR/<host>.<extension>` for a fleet.
+    pub formats: Vec<(Format, PathBuf)>,
     /// Records each scanned host's results as a local scan would: into `--history DIR`
     /// for one host, into `DIR/<host>/` (one chain per host) for a fleet, so that drift
     /// and events compare a host with its own previous scan.
@@ -195,20 +199,37 @@ pub(crate) fn run(args: &RemoteArgs, mut task: ScanTask, outputs: &RemoteOutputs
     {
         return fail(m);
     }
+    let (before, after): (Vec<_>, Vec<_>) = outputs
+        .formats
+        .iter()
+        .partition(|(f, _)| *f != Format::Prometheus);
+    for (f, out) in before {
+        if let Err(m) = report.write_each(out, f.extension(), &|r, _| Ok(f.render(r, None))) {
+            return fail(m);
+        }
+    }
     let write_errors = write_errors.into_inner().unwrap_or_else(|e| e.into_inner());
     if !write_errors.is_empty() {
         return fail(write_errors.join("\nvigil: "));
     }
+    // The history entry each host's scan became, for the Prometheus metrics.
+    let mut heads: Vec<Option<u64>> = vec![None; report.hosts.len()];
     if !history.recording().is_empty() {
-        for (h, stem) in report.hosts.iter().zip(&stems) {
+        for (i, (h, stem)) in report.hosts.iter().zip(&stems).enumerate() {
             let Ok(scan) = &h.result else { continue };
             let mut per_host = history.clone();
             if !single {
                 per_host.history = per_host.history.map(|d| d.join(stem));
             }
-            if let Err(e) = per_host.recording().record(scan.json()) {
-                return fail(format!("{}: {e}", h.spec.label));
+            match per_host.recording().record(scan.json()) {
+                Ok(entry) => heads[i] = entry.map(|e| e.seq),
+                Err(e) => return fail(format!("{}: {e}", h.spec.label)),
             }
+        }
+    }
+    for (f, out) in after {
+        if let Err(m) = report.write_each(out, f.extension(), &|r, i| Ok(f.render(r, heads[i]))) {
+            return fail(m);
         }
     }
     let to_stdout = json_out == Some("-");

@@ -271,6 +271,9 @@ pub(crate) fn file_stems<'a>(hosts: impl IntoIterator<Item = &'a HostSpec>) -> V
         .collect()
 }
 
+/// Renders one host's results (the host's index given) to the bytes of a file.
+pub(crate) type RenderHost<'a> = dyn Fn(&ScanResults, usize) -> Result<Vec<u8>, String> + 'a;
+
 impl FleetReport {
     /// How the fleet scan ended: its worst host decides (a host that could not be
     /// scanned, then a host that failed a rule).
@@ -362,30 +365,46 @@ impl FleetReport {
         Ok(paths)
     }
 
-    /// HTML reports rendered here from the hosts' results: `out` itself for a single
-    /// host, `out/<host>.html` for each scanned host of a fleet (hosts that could not be
-    /// scanned have none). Returns the files written.
+    /// HTML reports rendered here from the hosts' results ([`FleetReport::write_each`]).
     pub(crate) fn write_html(&self, out: &Path) -> Result<Vec<PathBuf>, String> {
-        let render = |results: &ScanResults, path: &Path| -> Result<(), String> {
-            let html = crate::report::html::render(results).map_err(|e| e.to_string())?;
-            crate::report::write_output(path, html.as_bytes()).map_err(|e| e.to_string())
+        self.write_each(out, "html", &|results, _| {
+            crate::report::html::render(results)
+                .map(String::into_bytes)
+                .map_err(|e| e.to_string())
+        })
+    }
+
+    /// One rendering per scanned host, made here from its results: written to `out`
+    /// itself for a single host, to `out/<host>.<extension>` for each scanned host of
+    /// a fleet (hosts that could not be scanned have none). `render` gets the host's
+    /// index. Returns the files written.
+    pub(crate) fn write_each(
+        &self,
+        out: &Path,
+        extension: &str,
+        render: &RenderHost<'_>,
+    ) -> Result<Vec<PathBuf>, String> {
+        let write = |results: &ScanResults, i: usize, path: &Path| -> Result<(), String> {
+            let bytes = render(results, i)?;
+            crate::report::write_output(path, &bytes).map_err(|e| e.to_string())
         };
         if let [one] = &self.hosts[..] {
             return match &one.result {
-                Ok(s) => render(&s.results, out).map(|()| vec![out.to_path_buf()]),
+                Ok(s) => write(&s.results, 0, out).map(|()| vec![out.to_path_buf()]),
                 Err(_) => Ok(Vec::new()),
             };
         }
         std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
         let mut written = Vec::new();
-        for (h, stem) in self
+        for (i, (h, stem)) in self
             .hosts
             .iter()
             .zip(file_stems(self.hosts.iter().map(|h| &h.spec)))
+            .enumerate()
         {
             if let Ok(s) = &h.result {
-                let p = out.join(format!("{stem}.html"));
-                render(&s.results, &p)?;
+                let p = out.join(format!("{stem}.{extension}"));
+                write(&s.results, i, &p)?;
                 written.push(p);
             }
         }

@@ -51,6 +51,77 @@ pub(crate) fn sanitize(fragment: &str) -> String {
     out
 }
 
+/// An XHTML fragment as plain text, for formats that carry no markup (SARIF's
+/// `text`, JUnit messages): tags go, their text stays (scripts and the like with
+/// theirs), an XCCDF `<sub idref>` shows the Value it stands for, and block elements
+/// end a line. Whitespace runs become one space, as a browser shows them. Control
+/// characters are left to the format's own escape.
+pub(crate) fn plain_text(fragment: &str) -> String {
+    let wrapped = format!("<vigil-fragment>{fragment}</vigil-fragment>");
+    let mut out = String::with_capacity(fragment.len());
+    match xml::parse_str_exact(&wrapped, Path::new("<description>")) {
+        Ok(doc) => text_of(&doc.root, &mut out),
+        Err(_) => out.push_str(fragment),
+    }
+    let lines: Vec<String> = out
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    let mut text = String::new();
+    for l in lines {
+        // One blank line at most between paragraphs.
+        if l.is_empty() && (text.is_empty() || text.ends_with("\n\n")) {
+            continue;
+        }
+        text.push_str(&l);
+        text.push('\n');
+    }
+    text.trim_end().to_string()
+}
+
+fn text_of(e: &Element, out: &mut String) {
+    for n in &e.children {
+        match n {
+            // Newlines in the source are layout, not breaks.
+            Node::Text(t) => out.push_str(&t.replace(['\n', '\r'], " ")),
+            Node::Element(c) => {
+                let name = c.name.to_ascii_lowercase();
+                let name = name.as_str();
+                if name == "sub"
+                    && let Some(idref) = c.attr("idref")
+                {
+                    out.push_str(short_id(idref));
+                    continue;
+                }
+                if DROPPED_WITH_CONTENT.contains(&name) {
+                    continue;
+                }
+                if name == "br" {
+                    out.push('\n');
+                    continue;
+                }
+                let block = matches!(
+                    name,
+                    "p" | "ul" | "ol" | "li" | "pre" | "table" | "tr" | "blockquote" | "div"
+                ) || heading_level(name).is_some();
+                if name == "li" {
+                    out.push_str("\n- ");
+                } else if block {
+                    out.push_str("\n\n");
+                }
+                text_of(c, out);
+                // An item's line ends where the next item (or the list) starts.
+                if block && name != "li" {
+                    out.push('\n');
+                }
+                if matches!(name, "ul" | "ol") {
+                    out.push('\n');
+                }
+            }
+        }
+    }
+}
+
 fn children(e: &Element, out: &mut String) {
     for n in &e.children {
         match n {
@@ -225,6 +296,23 @@ mod tests {
             sanitize(r#"at least <sub idref="xccdf_org.ssgproject.content_value_var_password_minlen" use="legacy"/> characters"#),
             @r#"at least <code class="xccdf-sub">var_password_minlen</code> characters"#
         );
+    }
+
+    #[test]
+    fn plain_text_keeps_the_words_and_the_paragraphs() {
+        insta::assert_snapshot!(
+            plain_text("<p>Keys  must\n be <code>0600</code>.</p><script>x()</script><ul><li>one</li><li>min <sub idref=\"xccdf_a_value_var_len\"/></li></ul>tail<br/>end"),
+            @r"
+        Keys must be 0600.
+
+        - one
+        - min var_len
+
+        tail
+        end
+        "
+        );
+        assert_eq!(plain_text("a <b>unclosed"), "a <b>unclosed");
     }
 
     #[test]
