@@ -23,6 +23,12 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
+# Consumers Debian does not package (scripts/test-pypi.txt), pinned, in a venv of the
+# tests' own, from binary wheels only.
+python3=/usr/bin/python3
+[ -x target/test-venv/bin/python ] || "$python3" -m venv target/test-venv
+target/test-venv/bin/pip install -q --disable-pip-version-check --only-binary :all: -r scripts/test-pypi.txt
+
 cargo build --release --locked --workspace
 cargo test --release --locked --workspace
 # The HTML report as a person sees it: headless Chromium, filters, screenshots.

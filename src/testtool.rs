@@ -74,6 +74,23 @@ pub fn tool(name: &str) -> Command {
     Command::new(name)
 }
 
+/// The python of the venv scripts/test.sh makes from scripts/test-pypi.txt (consumers
+/// Debian does not package), or `$VIGIL_TEST_VENV/bin/python`; panics naming the
+/// command that creates it when it is missing.
+pub fn pypi_python() -> Command {
+    let venv = std::env::var_os("VIGIL_TEST_VENV").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-venv"),
+        std::path::PathBuf::from,
+    );
+    let python = venv.join("bin/python");
+    assert!(
+        python.exists(),
+        "this test needs {} with scripts/test-pypi.txt installed; scripts/test.sh creates it",
+        python.display()
+    );
+    Command::new(python)
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;

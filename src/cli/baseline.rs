@@ -84,6 +84,16 @@ pub(crate) enum BaselineCommand {
         /// `syslog[:rfc5424|rfc3164]`.
         #[arg(long, value_name = "PATH|syslog")]
         events: Option<crate::history::EventTarget>,
+        /// The events' format: vigil's JSON (`json`), ArcSight CEF (`cef`) or OCSF 1.5.0
+        /// findings (`ocsf`).
+        #[arg(
+            long,
+            value_enum,
+            value_name = "FORMAT",
+            default_value_t,
+            requires = "events"
+        )]
+        events_format: crate::history::siem::Format,
     },
 }
 
@@ -177,6 +187,7 @@ pub(crate) fn run_to(
             history,
             sign_key,
             events,
+            events_format,
         } => {
             let req = restore::Request {
                 store: store.clone(),
@@ -203,7 +214,10 @@ pub(crate) fn run_to(
                     &report,
                     history.as_deref(),
                     sign_key.as_deref(),
-                    events.as_ref(),
+                    events
+                        .clone()
+                        .map(|t| crate::history::EventSink::new(t, *events_format))
+                        .as_ref(),
                 )?;
             }
             Ok(Exit::findings_if(report.count(Action::Refused) > 0))
@@ -319,7 +333,7 @@ fn record_restore(
     r: &restore::Report,
     history: Option<&std::path::Path>,
     sign_key: Option<&std::path::Path>,
-    events: Option<&crate::history::EventTarget>,
+    events: Option<&crate::history::EventSink>,
 ) -> Result<()> {
     use crate::history::ledger::RestoreRecord;
     let acted: Vec<(String, bool, String)> = r

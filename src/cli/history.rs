@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::exit::Exit;
 use crate::history::{
-    Entry, Error, EventTarget, Kind, Recording, Result, diff, ledger, prune, verify,
+    Entry, Error, EventSink, EventTarget, Kind, Recording, Result, diff, ledger, prune, verify,
 };
 
 /// The `--history`, `--sign-key` and `--events` options of `vigil scan`, to flatten
@@ -28,6 +28,16 @@ pub(crate) struct ScanHistoryArgs {
     /// failure is new) as JSON lines to PATH, `-` or `syslog[:rfc5424|:rfc3164]`.
     #[arg(long, value_name = "PATH|syslog")]
     pub events: Option<EventTarget>,
+    /// The events' format: vigil's JSON (`json`), ArcSight CEF (`cef`) or OCSF 1.5.0
+    /// findings (`ocsf`).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        default_value_t,
+        requires = "events"
+    )]
+    pub events_format: crate::history::siem::Format,
 }
 
 impl ScanHistoryArgs {
@@ -36,7 +46,10 @@ impl ScanHistoryArgs {
         Recording {
             history: self.history.clone(),
             sign_key: self.sign_key.clone(),
-            events: self.events.clone(),
+            events: self
+                .events
+                .clone()
+                .map(|t| EventSink::new(t, self.events_format)),
         }
     }
 }
@@ -109,6 +122,16 @@ pub(crate) enum HistoryCommand {
         /// or `syslog[:rfc5424|:rfc3164]`.
         #[arg(long, value_name = "PATH|syslog")]
         events: Option<EventTarget>,
+        /// The events' format: vigil's JSON (`json`), ArcSight CEF (`cef`) or OCSF 1.5.0
+        /// findings (`ocsf`).
+        #[arg(
+            long,
+            value_enum,
+            value_name = "FORMAT",
+            default_value_t,
+            requires = "events"
+        )]
+        events_format: crate::history::siem::Format,
     },
 }
 
@@ -229,13 +252,14 @@ pub(crate) fn run_to(args: &HistoryArgs, out: &mut dyn Write) -> Result<Exit> {
             results,
             sign_key,
             events,
+            events_format,
         } => {
             let bytes =
                 vigil_core::osutil::read_whole_input(results).map_err(Error::io(results))?;
             let a = Recording {
                 history: Some(dir.clone()),
                 sign_key: sign_key.clone(),
-                events: events.clone(),
+                events: events.clone().map(|t| EventSink::new(t, *events_format)),
             };
             let e = a
                 .record(&bytes)
@@ -559,6 +583,7 @@ mod tests {
             history: None,
             sign_key: None,
             events: Some(EventTarget::File(ev.clone())),
+            events_format: crate::history::siem::Format::Json,
         };
         assert!(
             a.recording()

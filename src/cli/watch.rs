@@ -42,6 +42,10 @@ pub(crate) struct WatchArgs {
     /// `syslog[:rfc5424|:rfc3164]`.
     #[arg(long, value_name = "PATH|syslog", default_value = "-")]
     pub events: EventTarget,
+    /// The events' format: vigil's JSON (`json`), ArcSight CEF (`cef`) or OCSF 1.5.0
+    /// findings (`ocsf`).
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t)]
+    pub events_format: crate::history::siem::Format,
     /// Gather changes for this many milliseconds of quiet (at most four times as long)
     /// before evaluating and sending them.
     #[arg(long, value_name = "MS", default_value_t = DEFAULT_DEBOUNCE_MS)]
@@ -89,7 +93,7 @@ pub(crate) fn run(a: &WatchArgs) -> anyhow::Result<Exit> {
         },
         root: a.root.clone(),
         paths: a.paths.clone(),
-        events: a.events.clone(),
+        events: crate::history::EventSink::new(a.events.clone(), a.events_format),
         debounce: Duration::from_millis(a.debounce.max(1)),
         max_watches: a.max_watches,
         max_queue: a.max_queue,

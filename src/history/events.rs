@@ -17,7 +17,12 @@
 //! warning (4), APP-NAME `vigil` and MSGID `new-failure`; the JSON event is the message.
 //!
 //! `vigil baseline restore --events` sends its own events the same ways (MSGID
-//! `restore`): one per path restored or refused ([`restore_events`]).
+//! `restore`): one per path restored or refused ([`restore_events`]); so does
+//! `vigil watch` (MSGID `watch`: `vigil.watch.change`, `.overflow`, `.limit`).
+//!
+//! `--events-format cef|ocsf` writes each event as a CEF line or an OCSF finding instead
+//! of vigil's JSON object ([`super::siem`]); the target and the syslog framing stay
+//! the same.
 
 use std::io::Write;
 use std::os::unix::net::UnixDatagram;
@@ -65,6 +70,19 @@ impl std::str::FromStr for Target {
     }
 }
 
+/// Where events go and in which format: what `--events` and `--events-format` say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Sink {
+    pub target: Target,
+    pub format: super::siem::Format,
+}
+
+impl Sink {
+    pub(crate) fn new(target: Target, format: super::siem::Format) -> Sink {
+        Sink { target, format }
+    }
+}
+
 /// The new-failure events between two results documents (all failures when there is no
 /// previous scan).
 pub(crate) fn new_failure_events(
@@ -107,13 +125,13 @@ pub(crate) fn new_failure_events(
         .collect()
 }
 
-/// Emits one event per new failure of `current` relative to `previous` to `target`.
+/// Emits one event per new failure of `current` relative to `previous` to `sink`.
 /// `head`: the history entry this scan was recorded as, named in every event. Returns
 /// the number of events written.
 pub(crate) fn emit(
     previous: Option<&[u8]>,
     current: &[u8],
-    target: &Target,
+    sink: &Sink,
     head: Option<&super::ledger::Entry>,
 ) -> Result<usize> {
     let parse = |b: &[u8]| {
@@ -123,7 +141,7 @@ pub(crate) fn emit(
     let prev = previous.map(parse).transpose()?;
     let cur = parse(current)?;
     let events = new_failure_events(prev.as_ref(), &cur, head);
-    send(&events, target, "new-failure")
+    send(&events, sink, "new-failure")
 }
 
 /// The events of a `vigil baseline restore`: one per path restored (`vigil.baseline.restored`)
@@ -166,22 +184,24 @@ pub(crate) fn restore_events(
         .collect()
 }
 
-/// Writes `events` to `target` (syslog messages carry `msgid`); returns how many.
-pub(crate) fn send(events: &[Value], target: &Target, msgid: &str) -> Result<usize> {
+/// Writes `events` to the sink in its format (syslog messages carry `msgid`); returns
+/// how many.
+pub(crate) fn send(events: &[Value], sink: &Sink, msgid: &str) -> Result<usize> {
     if events.is_empty() {
         return Ok(0);
     }
-    match target {
+    let lines = events.iter().map(|e| super::siem::encode(e, sink.format));
+    match &sink.target {
         Target::Stdout => {
             let mut out = std::io::stdout().lock();
-            for e in events {
+            for e in lines {
                 writeln!(out, "{e}").map_err(|e| Error::Events(e.to_string()))?;
             }
         }
         Target::File(p) => {
             let mut text = String::new();
-            for e in events {
-                text.push_str(&e.to_string());
+            for e in lines {
+                text.push_str(&e);
                 text.push('\n');
             }
             // One append of all lines so concurrent scans do not interleave halves.
@@ -190,8 +210,8 @@ pub(crate) fn send(events: &[Value], target: &Target, msgid: &str) -> Result<usi
         Target::Syslog { socket, format } => {
             let sock = UnixDatagram::unbound().map_err(Error::io(socket))?;
             let host = hostname();
-            for e in events {
-                let msg = syslog_message(*format, &host, msgid, &e.to_string());
+            for e in lines {
+                let msg = syslog_message(*format, &host, msgid, &e);
                 sock.send_to(msg.as_bytes(), socket)
                     .map_err(|err| Error::Events(format!("{}: {err}", socket.display())))?;
             }
@@ -223,6 +243,10 @@ mod tests {
     use super::*;
     use crate::history::ledger::tests::results_doc;
 
+    fn json_sink(target: Target) -> Sink {
+        Sink::new(target, crate::history::siem::Format::Json)
+    }
+
     #[test]
     fn targets_parse() {
         assert_eq!("-".parse::<Target>(), Ok(Target::Stdout));
@@ -246,7 +270,7 @@ mod tests {
         let p = d.path().join("ev.jsonl");
         let prev = results_doc(&[("a", "fail"), ("b", "pass"), ("c", "pass")]);
         let cur = results_doc(&[("a", "fail"), ("b", "fail"), ("c", "error"), ("d", "pass")]);
-        let n = emit(Some(&prev), &cur, &Target::File(p.clone()), None).unwrap();
+        let n = emit(Some(&prev), &cur, &json_sink(Target::File(p.clone())), None).unwrap();
         assert_eq!(n, 2);
         let text = std::fs::read_to_string(&p).unwrap();
         let evs: Vec<Value> = text
@@ -263,7 +287,10 @@ mod tests {
         assert_eq!(evs[0]["event_type"], "vigil.rule.new_failure");
         assert!(chrono::DateTime::parse_from_rfc3339(evs[0]["time"].as_str().unwrap()).is_ok());
         // No previous scan: every failure is new.
-        assert_eq!(emit(None, &cur, &Target::File(p), None).unwrap(), 3);
+        assert_eq!(
+            emit(None, &cur, &json_sink(Target::File(p)), None).unwrap(),
+            3
+        );
     }
 
     #[test]
@@ -285,7 +312,10 @@ mod tests {
                 socket: sock_path.clone(),
                 format,
             };
-            assert_eq!(emit(Some(&prev), &cur, &t, None).unwrap(), 1);
+            assert_eq!(
+                emit(Some(&prev), &cur, &json_sink(t.clone()), None).unwrap(),
+                1
+            );
             let n = server.recv(&mut buf).unwrap();
             let msg = std::str::from_utf8(&buf[..n]).unwrap();
             assert!(msg.starts_with(check), "{msg}");
@@ -322,6 +352,9 @@ mod tests {
             format: SyslogFormat::Rfc5424,
         };
         let cur = results_doc(&[("a", "fail")]);
-        assert!(matches!(emit(None, &cur, &t, None), Err(Error::Events(_))));
+        assert!(matches!(
+            emit(None, &cur, &json_sink(t), None),
+            Err(Error::Events(_))
+        ));
     }
 }

@@ -68,12 +68,13 @@ pub(crate) mod error;
 pub(crate) mod events;
 pub(crate) mod ledger;
 pub(crate) mod prune;
+pub(crate) mod siem;
 pub(crate) mod verify;
 
 use std::path::PathBuf;
 
 pub(crate) use error::{Error, Result};
-pub(crate) use events::{Target as EventTarget, emit};
+pub(crate) use events::{Sink as EventSink, Target as EventTarget, emit};
 pub(crate) use ledger::{Entry, Kind, latest_results, record_scan};
 
 /// Where a finished scan's results go: the history to append to (signed with
@@ -83,7 +84,7 @@ pub(crate) use ledger::{Entry, Kind, latest_results, record_scan};
 pub(crate) struct Recording {
     pub history: Option<PathBuf>,
     pub sign_key: Option<PathBuf>,
-    pub events: Option<EventTarget>,
+    pub events: Option<EventSink>,
 }
 
 impl Recording {

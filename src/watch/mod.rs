@@ -67,7 +67,7 @@ pub(crate) struct Options {
     pub spec: ScanSpec,
     pub root: Option<PathBuf>,
     pub paths: Vec<PathBuf>,
-    pub events: EventTarget,
+    pub events: crate::history::EventSink,
     pub debounce: Duration,
     pub max_watches: usize,
     pub max_queue: usize,
@@ -160,7 +160,7 @@ pub(crate) fn run(o: &Options) -> Result<Exit> {
     let ino = Inotify::new().context("cannot start inotify")?;
     let mut tree = Tree::new(targets, root, o.max_watches);
     tree.arm(&ino)?;
-    let sink = match &o.events {
+    let sink = match &o.events.target {
         EventTarget::File(p) => Some(std::path::absolute(p).unwrap_or_else(|_| p.clone())),
         _ => None,
     };
@@ -199,7 +199,7 @@ pub(crate) fn run(o: &Options) -> Result<Exit> {
             w.tree.dirs.len(),
             w.snaps.len(),
             evaluated,
-            target_name(&o.events)
+            target_name(&o.events.target)
         ),
     );
     w.run(&signals)?;
