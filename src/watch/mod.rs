@@ -317,14 +317,16 @@ impl Watcher<'_> {
         if self.tree.target_of(&path).is_none() {
             return;
         }
+        // Past an overflow every path is compared anyway, and nothing more is held:
+        // the rename pairs are bounded with the paths.
+        if p.overflow.is_some() {
+            return;
+        }
         if ev.is(libc::IN_MOVED_FROM) {
             p.moved_from.insert(ev.cookie, path.clone());
         }
         if ev.is(libc::IN_MOVED_TO) {
             p.moved_to.insert(ev.cookie, path.clone());
-        }
-        if p.overflow.is_some() {
-            return;
         }
         p.paths.entry(path).or_insert(now);
         if p.paths.len() > self.o.max_queue {
@@ -423,7 +425,8 @@ impl Watcher<'_> {
             });
         }
         if !changes.is_empty() {
-            events.extend(self.change_events(&changes));
+            let lost = batch.overflow.is_some();
+            events.extend(self.change_events(&changes, lost));
         }
         if events.is_empty() {
             return Ok(());
@@ -433,20 +436,83 @@ impl Watcher<'_> {
         Ok(())
     }
 
-    fn change_events(&mut self, changes: &[Change]) -> Vec<Value> {
-        // The selection evaluated again, compared with the last evaluation.
-        let rescan = vigil_host::scan::run(&self.content, &self.config, &self.registry);
-        let (rule_changes, scan_error) = match (rescan, &self.results) {
-            (Ok(new), Some(old)) => {
-                let c = rules::changed(old, &new);
-                self.results = Some(new);
-                (c, None)
+    /// Evaluates the rules `changes` can affect (all of them when events were `lost`)
+    /// and puts the results into the last evaluation; returns the rule results that
+    /// changed, and what was evaluated (the event's `evaluated` member).
+    fn evaluate(
+        &mut self,
+        changes: &[Change],
+        lost: bool,
+    ) -> (Result<Vec<rules::RuleChange>, String>, Value) {
+        let paths: Vec<(String, &str)> = changes
+            .iter()
+            .map(|c| (c.host_path.clone(), c.role))
+            .collect();
+        let scope = match &self.results {
+            None => rules::Scope::All("no earlier evaluation to compare with".into()),
+            Some(_) if lost => {
+                rules::Scope::All("events were lost; every path was compared again".into())
             }
-            (Ok(new), None) => {
-                self.results = Some(new);
-                (Vec::new(), None)
+            Some(last) => rules::scope(last, self.content.benchmark.as_ref(), &paths),
+        };
+        // The selection's size (rules outside it are in the results as `notselected`).
+        let total = self.results.as_ref().map(|r| {
+            r.rules
+                .iter()
+                .filter(|x| x.result != vigil_core::engine::xccdf::RuleOutcome::NotSelected)
+                .count()
+        });
+        let (run, evaluated) = match &scope {
+            rules::Scope::All(reason) => (
+                vigil_host::scan::run(&self.content, &self.config, &self.registry),
+                json!({"scope": "all", "rules": total, "of": total, "reason": reason}),
+            ),
+            // No rule reads what changed: nothing to evaluate (an empty `--rule` list
+            // would mean the whole selection).
+            rules::Scope::Affected(ids) if ids.is_empty() => {
+                return (
+                    Ok(Vec::new()),
+                    json!({"scope": "affected", "rules": 0, "of": total, "reason": null}),
+                );
             }
-            (Err(e), _) => (Vec::new(), Some(e.to_string())),
+            rules::Scope::Affected(ids) => {
+                // The same scan, told to run only these rules (full ids, all from the
+                // last evaluation of the selection, so none is unknown).
+                let saved = std::mem::replace(&mut self.config.selection.rules, ids.clone());
+                let r = vigil_host::scan::run(&self.content, &self.config, &self.registry);
+                self.config.selection.rules = saved;
+                (
+                    r,
+                    json!({"scope": "affected", "rules": ids.len(), "of": total, "reason": null}),
+                )
+            }
+        };
+        let new = match run {
+            Ok(n) => n,
+            Err(e) => return (Err(e.to_string()), evaluated),
+        };
+        let Some(old) = self.results.take() else {
+            self.results = Some(new);
+            return (Ok(Vec::new()), evaluated);
+        };
+        let new = match scope {
+            rules::Scope::All(_) => new,
+            rules::Scope::Affected(ids) => {
+                let mut merged = old.clone();
+                rules::merge(&mut merged, new, &ids);
+                merged
+            }
+        };
+        let c = rules::changed(&old, &new);
+        self.results = Some(new);
+        (Ok(c), evaluated)
+    }
+
+    fn change_events(&mut self, changes: &[Change], lost: bool) -> Vec<Value> {
+        let (rule_changes, evaluated) = self.evaluate(changes, lost);
+        let (rule_changes, scan_error) = match rule_changes {
+            Ok(c) => (c, None),
+            Err(e) => (Vec::new(), Some(e)),
         };
         let batch_paths: Vec<String> = changes.iter().map(|c| c.host_path.clone()).collect();
         let audit = self.audit_events();
@@ -475,6 +541,7 @@ impl Watcher<'_> {
                     "after": c.after.as_ref().map(snapshot::to_json),
                     "who": self.who(&audit, c),
                     "rules": rules,
+                    "evaluated": evaluated,
                 });
                 if let Some(t) = &c.renamed_to {
                     ev["renamed_to"] = json!(t);
