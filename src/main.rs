@@ -325,14 +325,22 @@ fn print_summary(
             counts.join(", "),
             r.summary.score
         ));
-        let failed: Vec<_> = r.rules.iter().filter(|x| x.result.is_failure()).collect();
+        let failed: Vec<_> = r.rules.iter().filter(|x| x.is_finding()).collect();
         for x in failed.iter().take(50) {
+            let expired = match &x.waiver {
+                Some(w) if w.expired => format!(
+                    "  (waiver expired on {})",
+                    w.expires.as_deref().unwrap_or_default()
+                ),
+                _ => String::new(),
+            };
             out.push_str(&format!(
-                "  {:<8} {:<7} {}  {}\n",
+                "  {:<8} {:<7} {}  {}{}\n",
                 x.result.as_str(),
                 x.severity.as_str(),
                 t(&x.id),
-                t(&x.title)
+                t(&x.title),
+                t(&expired)
             ));
         }
         if failed.len() > 50 {
@@ -340,6 +348,30 @@ fn print_summary(
                 "  ... and {} more (see the JSON results)\n",
                 failed.len() - 50
             ));
+        }
+        // Accepted risks: said with their reason and end, so they are not forgotten.
+        let waived: Vec<_> = r.rules.iter().filter(|x| x.is_accepted_risk()).collect();
+        if !waived.is_empty() {
+            out.push_str(&format!("  {} rules waived:\n", waived.len()));
+        }
+        for x in waived.iter().take(50) {
+            let w = x.waiver.as_ref().expect("waived");
+            let until = w
+                .expires
+                .as_deref()
+                .map_or("no expiry".to_string(), |e| format!("until {e}"));
+            out.push_str(&format!(
+                "    {:<10} {}  {}: {}\n",
+                x.result.as_str(),
+                t(&x.id),
+                t(&until),
+                t(&w.justification)
+            ));
+        }
+        if let Some(f) = &r.scan.waivers {
+            for u in &f.unmatched {
+                out.push_str(&format!("  waiver matches no rule: {}\n", t(u)));
+            }
         }
         // Why rules did not apply, grouped by reason (the test id prefix dropped).
         let mut why: std::collections::BTreeMap<String, Vec<&str>> = Default::default();

@@ -168,6 +168,16 @@ pub(crate) struct ScanArgs {
     /// Site key-management policy (TOML) for the bundled benchmark.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+    /// Waiver file (TOML, YAML or JSON, by extension): accepted risks, each with a rule
+    /// pattern, a justification and an expiry. A waived failure is reported as waived
+    /// in every output and does not fail the exit status; an expired waiver no longer
+    /// applies. A malformed file is an error before anything is scanned.
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
+    /// With --waivers: refuse (exit 1, before anything is collected) an expired waiver
+    /// or one that matches no rule of the scan.
+    #[arg(long, requires = "waivers")]
+    pub waivers_strict: bool,
     /// Integrity baseline (`vigil baseline create`) on this machine, never looked up
     /// under --root: used instead of the policy's `[integrity] baseline`, so the host
     /// scanned cannot edit it. A remote scan uploads it (and FILE.sig).
@@ -222,7 +232,7 @@ pub(crate) struct ScanArgs {
         value_name = "FILE",
         conflicts_with_all = [
             "profile", "rules", "skip_rules", "assume_platforms", "tailoring", "vars", "variables",
-            "policy", "baseline", "baseline_key", "max_file_size", "max_items", "datastream_id", "xccdf_id",
+            "policy", "waivers", "waivers_strict", "baseline", "baseline_key", "max_file_size", "max_items", "datastream_id", "xccdf_id",
             "max_content_size", "object_timeout", "max_object_items", "max_object_bytes",
             "regex_match_limit", "regex_depth_limit",
         ]
@@ -286,6 +296,17 @@ impl ScanArgs {
                 match_limit: self.regex_match_limit,
                 depth_limit: self.regex_depth_limit,
             },
+            waivers: self
+                .waivers
+                .as_deref()
+                .map(|p| {
+                    vigil_host::waivers::WaiverSet::load(p).map(|mut w| {
+                        w.strict = self.waivers_strict;
+                        w
+                    })
+                })
+                .transpose()
+                .map_err(|e| e.to_string())?,
         })
     }
 

@@ -1,7 +1,13 @@
 //! `vigil history diff`: what changed between two scans' results documents: new
-//! failures, fixed rules, other result changes, rules added or removed, and changed
-//! evidence or messages. Works on `serde_json::Value` and tolerates missing optional
-//! fields (`title`, `severity`, `messages`, `evidence`, even `rules`).
+//! failures, fixed rules, other result changes, rules added or removed, changed
+//! evidence or messages, and waivers accepted, expired or lifted. Works on
+//! `serde_json::Value` and tolerates missing optional fields (`title`, `severity`,
+//! `messages`, `evidence`, `waiver`, even `rules`).
+//!
+//! A failure an active waiver covers is not a finding: a rule that fails and is
+//! waived in both scans is no new failure; one whose waiver expired or was removed
+//! while it still fails is one again (a risk that counts again must fail the job
+//! that gates on the diff).
 
 use std::collections::BTreeMap;
 
@@ -24,6 +30,33 @@ pub(crate) struct RuleView {
     pub result: String,
     pub messages: Vec<String>,
     pub evidence: Value,
+    /// The rule's `waiver` (schema 1.4) as written; `Null` when it has none.
+    #[serde(skip_serializing_if = "Value::is_null")]
+    pub waiver: Value,
+}
+
+impl RuleView {
+    /// Whether an active (unexpired) waiver covers the rule.
+    pub(crate) fn is_waived(&self) -> bool {
+        self.waiver.is_object() && self.waiver.get("expired").and_then(Value::as_bool) != Some(true)
+    }
+
+    /// Failing and not waived: what makes a scan exit 2.
+    pub(crate) fn is_finding(&self) -> bool {
+        is_failing(&self.result) && !self.is_waived()
+    }
+
+    /// The waiver's state in words: `waived until DATE`, `waiver expired on DATE`, or
+    /// `None` without a waiver.
+    fn waiver_state(&self) -> Option<String> {
+        let w = self.waiver.as_object()?;
+        let expires = w.get("expires").and_then(Value::as_str);
+        Some(match (self.is_waived(), expires) {
+            (true, Some(e)) => format!("waived until {e}"),
+            (true, None) => "waived, no expiry".to_string(),
+            (false, e) => format!("waiver expired on {}", e.unwrap_or("?")),
+        })
+    }
 }
 
 /// The rules of a results document by id. Rules without an id are skipped; a missing
@@ -56,6 +89,7 @@ pub(crate) fn rules_of(doc: &Value) -> BTreeMap<String, RuleView> {
                 result: s("result").unwrap_or_else(|| "unknown".into()),
                 messages,
                 evidence: r.get("evidence").cloned().unwrap_or(Value::Null),
+                waiver: r.get("waiver").cloned().unwrap_or(Value::Null),
             },
         );
     }
@@ -83,9 +117,26 @@ pub(crate) struct EvidenceChange {
     pub evidence_after: Value,
 }
 
+/// A rule whose waiver changed: accepted, renewed, expired or lifted.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct WaiverChange {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The rule's result now.
+    pub result: String,
+    /// The waiver before and now (`waived until 2027-06-30`, `waiver expired on ...`);
+    /// `None`: no waiver.
+    pub before: Option<String>,
+    pub after: Option<String>,
+    /// The waiver now, as the results document records it (justification, approver,
+    /// source); `Null` when it was lifted.
+    pub waiver: Value,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub(crate) struct Diff {
-    /// Failing now, and not failing (or absent) before.
+    /// Failing and not waived now, and not (or absent) before.
     pub new_failures: Vec<Change>,
     /// Failing before, present now and not failing.
     pub fixed: Vec<Change>,
@@ -95,6 +146,8 @@ pub(crate) struct Diff {
     pub removed: Vec<Change>,
     /// Same result, different evidence or messages (compared as JSON).
     pub evidence_changed: Vec<EvidenceChange>,
+    /// Waivers accepted, changed, expired or lifted.
+    pub waivers: Vec<WaiverChange>,
 }
 
 impl Diff {
@@ -116,9 +169,21 @@ pub(crate) fn diff(before: &Value, after: &Value) -> Diff {
             after: Some(rb.result.clone()),
         };
         let was_failing = ra.is_some_and(|r| is_failing(&r.result));
-        if is_failing(&rb.result) && !was_failing {
+        let was_finding = ra.is_some_and(RuleView::is_finding);
+        let waiver_before = ra.map_or(&Value::Null, |r| &r.waiver);
+        if waiver_before != &rb.waiver {
+            d.waivers.push(WaiverChange {
+                id: id.clone(),
+                title: rb.title.clone(),
+                result: rb.result.clone(),
+                before: ra.and_then(RuleView::waiver_state),
+                after: rb.waiver_state(),
+                waiver: rb.waiver.clone(),
+            });
+        }
+        if rb.is_finding() && !was_finding {
             d.new_failures.push(ch);
-        } else if was_failing && !is_failing(&rb.result) {
+        } else if was_failing && !is_failing(&rb.result) && !rb.is_waived() {
             d.fixed.push(ch);
         } else if let Some(ra) = ra {
             if ra.result != rb.result {
@@ -187,6 +252,25 @@ pub(crate) fn render_text(d: &Diff, from: u64, to: u64) -> String {
     section(&mut s, "fixed", &d.fixed);
     section(&mut s, "result changed", &d.changed);
     section(&mut s, "removed rules", &d.removed);
+    if !d.waivers.is_empty() {
+        let _ = writeln!(s, "waivers ({}):", d.waivers.len());
+        for w in &d.waivers {
+            let why = w
+                .waiver
+                .get("justification")
+                .and_then(Value::as_str)
+                .map(|j| format!(": {j}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "  {} ({}): {} -> {}{why}",
+                w.id,
+                w.result,
+                w.before.as_deref().unwrap_or("not waived"),
+                w.after.as_deref().unwrap_or("not waived"),
+            );
+        }
+    }
     if !d.evidence_changed.is_empty() {
         let _ = writeln!(s, "evidence changed ({}):", d.evidence_changed.len());
         for e in &d.evidence_changed {
@@ -254,6 +338,53 @@ mod tests {
         let text = render_text(&d, 1, 2);
         assert!(text.contains("r_new: pass -> fail  (Broke)"), "{text}");
         assert!(text.contains("    - a\n    + b\n"), "{text}");
+    }
+
+    #[test]
+    fn a_waived_failure_is_no_new_failure_until_its_waiver_expires_or_goes() {
+        let w = |expired: bool| json!({"rule": "r*", "justification": "SEC-1", "expires": "2027-06-30", "run": true, "expired": expired, "source": "w.toml:2"});
+        let scan = |rules: Value| json!({ "rules": rules });
+        let before = scan(json!([
+            {"id": "r_ok", "result": "fail"},
+            {"id": "r_exp", "result": "fail", "waiver": w(false)},
+            {"id": "r_lift", "result": "fail", "waiver": w(false)},
+            {"id": "r_kept", "result": "fail", "waiver": w(false)},
+        ]));
+        let after = scan(json!([
+            {"id": "r_ok", "result": "fail", "waiver": w(false)},
+            {"id": "r_exp", "result": "fail", "waiver": w(true)},
+            {"id": "r_lift", "result": "fail"},
+            {"id": "r_kept", "result": "fail", "waiver": w(false)},
+            {"id": "r_new", "result": "error", "waiver": w(false)},
+        ]));
+        let d = diff(&before, &after);
+        let ids = |v: &[Change]| v.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&d.new_failures), ["r_exp", "r_lift"]);
+        assert!(d.fixed.is_empty());
+        let changes: Vec<(String, Option<String>, Option<String>)> = d
+            .waivers
+            .iter()
+            .map(|c| (c.id.clone(), c.before.clone(), c.after.clone()))
+            .collect();
+        let s = |x: &str| Some(x.to_string());
+        assert_eq!(
+            changes,
+            [
+                (
+                    "r_exp".into(),
+                    s("waived until 2027-06-30"),
+                    s("waiver expired on 2027-06-30")
+                ),
+                ("r_lift".into(), s("waived until 2027-06-30"), None),
+                ("r_new".into(), None, s("waived until 2027-06-30")),
+                ("r_ok".into(), None, s("waived until 2027-06-30")),
+            ]
+        );
+        let text = render_text(&d, 1, 2);
+        assert!(
+            text.contains("  r_ok (fail): not waived -> waived until 2027-06-30: SEC-1\n"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -54,9 +54,12 @@ pub(crate) struct HostOutcome {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct Counts {
     pub pass: usize,
-    /// fail, error or unknown: what makes `vigil scan` exit 2.
+    /// fail, error or unknown no waiver covers: what makes `vigil scan` exit 2.
     pub failing: usize,
+    /// Everything else, waived failures included.
     pub other: usize,
+    /// Accepted risks (`Summary::waived`; also counted in `other`).
+    pub waived: usize,
     pub failing_ids: Vec<String>,
 }
 
@@ -64,9 +67,10 @@ pub(crate) fn count_rules(results: &ScanResults) -> Counts {
     use vigil_core::engine::xccdf::RuleOutcome;
     let mut c = Counts::default();
     for r in &results.rules {
+        c.waived += usize::from(r.is_accepted_risk());
         match r.result {
             RuleOutcome::Pass => c.pass += 1,
-            o if o.is_failure() => {
+            _ if r.is_finding() => {
                 c.failing += 1;
                 c.failing_ids.push(r.id.clone());
             }
@@ -310,7 +314,7 @@ impl FleetReport {
                     Ok(s) => {
                         let c = count_rules(&s.results);
                         v["rules"] =
-                            json!({"pass": c.pass, "failing": c.failing, "other": c.other});
+                            json!({"pass": c.pass, "failing": c.failing, "other": c.other, "waived": c.waived});
                         v["failing_rules"] = json!(c.failing_ids);
                         v["uname"] = json!(s.uname);
                         v["scan_exit_code"] = json!(s.exit_code);
@@ -441,6 +445,9 @@ impl FleetReport {
                         .join(", ");
                     if c.failing_ids.len() > 3 {
                         d.push_str(&format!(", +{} more", c.failing_ids.len() - 3));
+                    }
+                    if c.waived > 0 {
+                        d.push_str(&format!(" ({} waived)", c.waived));
                     }
                     for wmsg in &s.warnings {
                         d.push_str(&format!(" [warning: {wmsg}]"));

@@ -9,7 +9,7 @@ use std::collections::{BTreeSet, HashMap};
 use vigil_core::content::xccdf::{Ident, Severity, XccdfReference};
 use vigil_core::engine::oval::eval::CriteriaOutcome;
 use vigil_core::engine::xccdf::RuleOutcome;
-use vigil_core::model::{DefinitionResult, ScanResults, TestResult};
+use vigil_core::model::{DefinitionResult, RuleWaiver, ScanResults, TestResult};
 
 /// One check (a rule, or an OVAL definition of OVAL-only content) and its result.
 #[derive(Debug)]
@@ -34,6 +34,15 @@ pub(crate) struct Check<'a> {
     /// The distinct OVAL object ids the check's tests read, sorted: what the check
     /// looked at, the same from scan to scan of the same content.
     pub objects: Vec<String>,
+    /// The waiver covering the rule, active or expired (`None` for definitions).
+    pub waiver: Option<&'a RuleWaiver>,
+}
+
+impl Check<'_> {
+    /// The active waiver that makes this failure an accepted risk, if any.
+    pub(crate) fn active_waiver(&self) -> Option<&RuleWaiver> {
+        self.waiver.filter(|w| !w.expired)
+    }
 }
 
 impl Check<'_> {
@@ -67,6 +76,7 @@ pub(crate) fn checks(r: &ScanResults) -> Vec<Check<'_>> {
                 messages: &d.messages,
                 tested: &[],
                 objects: idx.objects_of([(d.document.as_str(), d.id.as_str())]),
+                waiver: None,
             })
             .collect();
     }
@@ -85,6 +95,7 @@ pub(crate) fn checks(r: &ScanResults) -> Vec<Check<'_>> {
             messages: &rule.messages,
             tested: rule.examined.as_ref().map_or(&[], |e| &e.tested[..]),
             objects: idx.objects_of(rule.checks.iter().map(|c| (c.href.as_str(), c.id.as_str()))),
+            waiver: rule.waiver.as_ref(),
         })
         .collect()
 }

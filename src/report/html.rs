@@ -132,6 +132,8 @@ struct SummaryView {
     result_columns: Vec<&'static str>,
     by_severity: Vec<SeverityRow>,
     definitions: Vec<(String, usize)>,
+    /// Rules an active waiver covers.
+    waived: usize,
 }
 
 #[derive(Serialize)]
@@ -195,6 +197,8 @@ struct RuleView {
     search: String,
     checks: Vec<CheckView>,
     examined: Option<ExaminedView>,
+    /// The waiver covering the rule, active or expired.
+    waiver: Option<vigil_core::model::RuleWaiver>,
 }
 
 /// What a rule's check examined, for the summary line and the rule's body.
@@ -450,6 +454,7 @@ fn build_view(r: &ScanResults) -> View<'_> {
                 controls: String::new(),
                 checks: vec![check],
                 examined: None,
+                waiver: None,
             });
         }
     } else {
@@ -488,7 +493,13 @@ fn build_view(r: &ScanResults) -> View<'_> {
                 })
                 .collect();
             rules.push(RuleView {
-                search: format!("{} {}", rule.id, rule.title).to_lowercase(),
+                search: format!(
+                    "{} {}{}",
+                    rule.id,
+                    rule.title,
+                    if rule.is_waived() { " waived" } else { "" }
+                )
+                .to_lowercase(),
                 anchor,
                 id: rule.id.clone(),
                 title: rule.title.clone(),
@@ -509,6 +520,7 @@ fn build_view(r: &ScanResults) -> View<'_> {
                 controls,
                 checks,
                 examined: rule.examined.as_ref().map(examined_view),
+                waiver: rule.waiver.clone(),
             });
         }
     }
@@ -664,6 +676,7 @@ fn summary_view(r: &ScanResults, oval_only: bool) -> SummaryView {
             .iter()
             .map(|(k, v)| (k.clone(), *v))
             .collect(),
+        waived: r.summary.waived,
     }
 }
 

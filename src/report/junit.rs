@@ -10,6 +10,9 @@
 //! - `fail` is a `failure` whose text is the evidence (what the check's tests found);
 //! - `error` and `unknown` are an `error` with the reason vigil could not decide;
 //! - `notapplicable`, `notchecked` and `notselected` are `skipped`, with the reason;
+//! - a failure, error or unknown an active waiver (`--waivers`) covers is `skipped`
+//!   with `waived: RESULT: JUSTIFICATION (until ..., approved by ...)`, so the CI job
+//!   does not fail on an accepted risk and its report still shows it;
 //! - `pass` (and `informational`/`fixed`, which vigil's checks never give) passes.
 //!
 //! The suite's `time` is the scan's wall-clock time; testcases have none, because
@@ -34,8 +37,11 @@ enum Verdict {
     Skipped,
 }
 
-fn verdict(r: RuleOutcome) -> Verdict {
-    match r {
+fn verdict(c: &Check<'_>) -> Verdict {
+    if c.result.is_failure() && c.active_waiver().is_some() {
+        return Verdict::Skipped;
+    }
+    match c.result {
         RuleOutcome::Fail => Verdict::Failure,
         RuleOutcome::Error | RuleOutcome::Unknown => Verdict::Error,
         RuleOutcome::NotApplicable | RuleOutcome::NotChecked | RuleOutcome::NotSelected => {
@@ -48,7 +54,7 @@ fn verdict(r: RuleOutcome) -> Verdict {
 /// The JUnit XML document of one scan.
 pub(crate) fn render(r: &ScanResults) -> String {
     let all = checks(r);
-    let count = |v: Verdict| all.iter().filter(|c| verdict(c.result) == v).count();
+    let count = |v: Verdict| all.iter().filter(|c| verdict(c) == v).count();
     let (tests, failures, errors, skipped) = (
         all.len(),
         count(Verdict::Failure),
@@ -118,7 +124,7 @@ fn testcase(s: &mut String, c: &Check<'_>, class: &str) {
     let title = c.title.split_whitespace().collect::<Vec<_>>().join(" ");
     let evidence = c.evidence().join("\n");
     let word = c.result.as_str();
-    match verdict(c.result) {
+    match verdict(c) {
         Verdict::Passed if c.result == RuleOutcome::Pass => {
             let _ = writeln!(s, "{open}/>");
         }
@@ -142,6 +148,22 @@ fn testcase(s: &mut String, c: &Check<'_>, class: &str) {
                 s,
                 "{open}>\n      <error message=\"{}\" type=\"{word}\">{}</error>\n    </testcase>",
                 attr(&format!("{title}: {word} (vigil could not decide it)")),
+                text(&evidence)
+            );
+        }
+        Verdict::Skipped if c.result.is_failure() => {
+            let w = c.active_waiver().expect("a skipped failure is waived");
+            let mut why = format!("waived: {word}: {}", w.justification);
+            let mut terms = vec![match &w.expires {
+                Some(e) => format!("until {e}"),
+                None => "no expiry".to_string(),
+            }];
+            terms.extend(w.approved_by.as_ref().map(|a| format!("approved by {a}")));
+            let _ = write!(why, " ({})", terms.join(", "));
+            let _ = writeln!(
+                s,
+                "{open}>\n      <skipped message=\"{}\"/>\n      <system-out>{}</system-out>\n    </testcase>",
+                attr(&why),
                 text(&evidence)
             );
         }

@@ -134,6 +134,29 @@ pub(crate) fn render(r: &ScanResults, history_seq: Option<u64>) -> String {
         &per_rule,
     );
     family(
+        "vigil_scan_rules_waived",
+        "Rules whose failure, error or unknown an active waiver (--waivers) accepts, or that one kept from being evaluated.",
+        &one(r.summary.waived.to_string()),
+    );
+    // When each waiver stops holding, so an alert can fire before an accepted risk
+    // counts again: the start (UTC) of the day after its `expires`.
+    let expiries: Vec<(String, String)> = checks(r)
+        .iter()
+        .filter_map(|c| {
+            let w = c.waiver?;
+            let day = chrono::NaiveDate::parse_from_str(w.expires.as_deref()?, "%Y-%m-%d").ok()?;
+            let end = day.succ_opt()?.and_hms_opt(0, 0, 0)?.and_utc().timestamp();
+            Some((format!(",rule=\"{}\"", label(c.id)), end.to_string()))
+        })
+        .collect();
+    if !expiries.is_empty() {
+        family(
+            "vigil_rule_waiver_expiry_timestamp_seconds",
+            "When the waiver covering each rule stops holding (Unix time, UTC midnight after its expires date).",
+            &expiries,
+        );
+    }
+    family(
         "vigil_scan_exit_code",
         "vigil scan's exit status for these results: 0 all passed, 2 a rule failed, errored or is unknown.",
         &one(crate::exit::Exit::of_scan(r).code().to_string()),

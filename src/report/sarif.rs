@@ -14,6 +14,10 @@
 //!   the failure it might be; but they are not evidence of a violation, so they are
 //!   not given an error level a dashboard would count as one.
 //!
+//! A failure an active waiver (`--waivers`) covers is still a result, with a
+//! `suppressions` entry (§3.35: `kind: "external"`, `status: "accepted"`, the
+//! justification, and the approver, expiry and waiver source as properties), so a
+//! dashboard shows it as an accepted risk rather than an open alert or nothing.
 //! Passed, not applicable, not checked and not selected rules give no result (the
 //! rules array still describes the selected ones). Each result carries fingerprints
 //! (§3.27.16/17) made of the rule id, the scanned host and the OVAL objects the check
@@ -254,7 +258,7 @@ fn result(c: &Check<'_>, index: usize, host: &str, location: &Value) -> Value {
         ),
     };
     let fingerprint = fingerprint(c.id, host, &c.objects);
-    json!({
+    let mut v = json!({
         "ruleId": c.id,
         "ruleIndex": index,
         "kind": kind,
@@ -273,7 +277,23 @@ fn result(c: &Check<'_>, index: usize, host: &str, location: &Value) -> Value {
             "objects": c.objects,
             "evidence": c.evidence(),
         },
-    })
+    });
+    if let Some(w) = c.active_waiver() {
+        let mut props = json!({"source": w.source, "rule": w.rule, "run": w.run});
+        if let Some(e) = &w.expires {
+            props["expires"] = json!(e);
+        }
+        if let Some(a) = &w.approved_by {
+            props["approvedBy"] = json!(a);
+        }
+        v["suppressions"] = json!([{
+            "kind": "external",
+            "status": "accepted",
+            "justification": w.justification,
+            "properties": props,
+        }]);
+    }
+    v
 }
 
 /// What the check found, in one paragraph.

@@ -383,7 +383,41 @@ fn test_result(
             r.severity.as_str(),
             r.weight
         );
-        let _ = writeln!(s, "    <result>{}</result>", r.result.as_str());
+        // An accepted risk (an active waiver over a failure, error or unknown) is an
+        // XCCDF override (§6.6.4.3): the result becomes `informational` (checked, kept
+        // for auditors, not a compliance category), the override keeps the result as
+        // found, who accepted it and why.
+        match r
+            .waiver
+            .as_ref()
+            .filter(|_| r.is_waived() && r.result.is_failure())
+        {
+            Some(w) => {
+                let _ = writeln!(s, "    <result>informational</result>");
+                let authority = w
+                    .approved_by
+                    .clone()
+                    .unwrap_or_else(|| "vigil --waivers".to_string());
+                let until = w
+                    .expires
+                    .as_deref()
+                    .map_or("no expiry".to_string(), |e| format!("until {e}"));
+                let _ = writeln!(
+                    s,
+                    "    <override time=\"{}\" authority=\"{}\">\n      <old-result>{}</old-result>\n      <new-result>informational</new-result>\n      <remark>{}</remark>\n    </override>",
+                    escape(&scan.finished),
+                    escape(&authority),
+                    r.result.as_str(),
+                    escape(&format!(
+                        "waived: {} ({until}; {})",
+                        w.justification, w.source
+                    ))
+                );
+            }
+            None => {
+                let _ = writeln!(s, "    <result>{}</result>", r.result.as_str());
+            }
+        }
         for i in &r.idents {
             let _ = writeln!(
                 s,

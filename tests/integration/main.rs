@@ -27,6 +27,7 @@ mod trust_remote;
 mod trust_root;
 mod trust_terminal;
 mod trust_writes;
+mod waivers;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -957,3 +957,52 @@ fn remote_scans_are_recorded_in_history_one_chain_per_host() {
     }
     assert!(lab.leftovers().is_empty(), "{:?}", lab.leftovers());
 }
+
+/// `--waivers` on a remote scan: the file is read here, the waivers travel in the scan
+/// specification, the host applies them with its own name, and a waiver scoped to
+/// other hosts does not apply.
+#[test]
+fn remote_scans_apply_the_waivers_read_on_the_controller() {
+    let mut lab = Lab::new();
+    let port = lab.sshd("", "hostkey");
+    let content = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/content/ccm-log11/vigil-ccm-log11-ds.xml"
+    );
+    let waivers = lab.path("waivers.yaml");
+    std::fs::write(
+        &waivers,
+        "waivers:\n  - rule: \"*\"\n    justification: accepted for the remote test\n    expires: 2099-12-31\n  - rule: \"*\"\n    justification: never applies\n    hosts: [\"no-such-host-*\"]\n",
+    )
+    .unwrap();
+    let out = lab
+        .real_scan(Path::new(content))
+        .args(["--host", &host(port), "--json", "-", "--quiet", "--waivers"])
+        .arg(&waivers)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let failing: Vec<&Value> = doc["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| matches!(r["result"].as_str(), Some("fail" | "error" | "unknown")))
+        .collect();
+    assert!(!failing.is_empty(), "this machine fails some bundled rules");
+    assert!(
+        failing
+            .iter()
+            .all(|r| r["waiver"]["justification"] == "accepted for the remote test"),
+        "{failing:?}"
+    );
+    assert_eq!(doc["summary"]["waived"], failing.len());
+    assert_eq!(
+        doc["scan"]["waivers"]["unmatched"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(lab.leftovers().is_empty(), "nothing left on the target");
+}

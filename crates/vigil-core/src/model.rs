@@ -15,8 +15,9 @@ use crate::engine::probe::{Flag, Item};
 use crate::engine::xccdf::RuleOutcome;
 
 /// 1.1 added `states[]` (the expected values tests compare items against); 1.2 added
-/// `scan.assumed_platforms`; 1.0 and 1.1 documents still read (missing parts are empty).
-pub const SCHEMA_VERSION: &str = "1.3";
+/// `scan.assumed_platforms`; 1.4 added waivers (`rules[].waiver`, `summary.waived`,
+/// `scan.waivers`); older documents still read (missing parts are empty).
+pub const SCHEMA_VERSION: &str = "1.4";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 /// One scan's results document, the root of the JSON `vigil scan --json` writes.
@@ -120,6 +121,48 @@ pub struct ScanInfo {
     #[serde(default)]
     /// The command line of the scan, program name included (empty when not recorded).
     pub command_line: Vec<String>,
+    /// The `--waivers` file the scan applied (schema 1.4); `None` without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waivers: Option<WaiverFile>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// The waiver file a scan applied, so a reader can tell which accepted risks it used.
+pub struct WaiverFile {
+    /// The file as given.
+    pub path: String,
+    /// SHA-256 of the file, lowercase hex.
+    pub sha256: String,
+    /// How many waivers it holds.
+    pub count: usize,
+    /// The waivers that cover no rule of this scan (`FILE:LINE: PATTERN`): a misspelt
+    /// rule id, or a waiver for another host or benchmark.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unmatched: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The waiver that covers a rule (schema 1.4): a risk the site accepted, with who
+/// accepted it, why and until when. An active waiver keeps the rule's result as found
+/// but stops a failure from counting (exit status, `history diff`); an expired one
+/// changes nothing and says so.
+pub struct RuleWaiver {
+    /// The rule pattern as the waiver file writes it (full id, short id or glob).
+    pub rule: String,
+    /// Why the risk is accepted.
+    pub justification: String,
+    /// The last day the waiver holds (`YYYY-MM-DD`); `None`: no expiry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    /// Who approved it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
+    /// `false`: the rule was not evaluated (result `notchecked`).
+    pub run: bool,
+    /// The waiver's expiry date is before the scan's day (UTC): it no longer applies.
+    pub expired: bool,
+    /// Where it is written, `FILE:LINE`.
+    pub source: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -136,6 +179,11 @@ pub struct Summary {
     /// The maximum score the selected, scored rules could reach (100 with the default
     /// model).
     pub max_score: f64,
+    /// Rules whose failure, error or unknown an active waiver accepts, or that one kept
+    /// from being evaluated (`run = false`) (schema 1.4). The counts and the score
+    /// above are of the results as found.
+    #[serde(default)]
+    pub waived: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -191,6 +239,31 @@ pub struct RuleResult {
     /// selected, not applicable by platform, not checked).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub examined: Option<Examined>,
+    /// The waiver that covers this rule (schema 1.4), active or expired; `None`: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<RuleWaiver>,
+}
+
+impl RuleResult {
+    /// Whether an active (unexpired) waiver covers the rule: its failure, error or
+    /// unknown is an accepted risk and does not count as a finding.
+    pub fn is_waived(&self) -> bool {
+        self.waiver.as_ref().is_some_and(|w| !w.expired)
+    }
+
+    /// Whether an active waiver accepted this rule's failure, error or unknown, or kept
+    /// it from being evaluated: what [`Summary::waived`] counts.
+    pub fn is_accepted_risk(&self) -> bool {
+        self.waiver
+            .as_ref()
+            .is_some_and(|w| !w.expired && (self.result.is_failure() || !w.run))
+    }
+
+    /// A failure, error or unknown that no active waiver covers: what makes a scan
+    /// exit 2.
+    pub fn is_finding(&self) -> bool {
+        self.result.is_failure() && !self.is_waived()
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -396,9 +469,9 @@ impl ScanResults {
     }
 
     /// Whether any rule (or, for OVAL content, any definition mapped to XCCDF words)
-    /// is fail, error or unknown: what makes a scan exit 2 (DESIGN.md).
+    /// is fail, error or unknown and not waived: what makes a scan exit 2 (DESIGN.md).
     pub fn has_findings(&self) -> bool {
-        let rules_fail = self.rules.iter().any(|r| r.result.is_failure());
+        let rules_fail = self.rules.iter().any(RuleResult::is_finding);
         let defs_fail = self.rules.is_empty()
             && self
                 .definitions

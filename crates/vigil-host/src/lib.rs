@@ -12,6 +12,7 @@ pub mod host;
 pub mod policy;
 pub mod probes;
 pub mod scan;
+pub mod waivers;
 
 pub use host::Host;
 

@@ -55,6 +55,9 @@ pub struct ScanSpec {
     /// `--regex-match-limit`, `--regex-depth-limit`: the PCRE2 limits every content
     /// pattern is compiled with (see [`vigil_core::values::pattern`]).
     pub regex_limits: vigil_core::values::pattern::RegexLimits,
+    /// `--waivers`, `--waivers-strict`: the waiver file as read on the scanning machine
+    /// (a remote host gets the waivers themselves, not the file).
+    pub waivers: Option<crate::waivers::WaiverSet>,
 }
 
 impl Default for ScanSpec {
@@ -69,6 +72,7 @@ impl Default for ScanSpec {
             max_items_per_object: DEFAULT_MAX_ITEMS,
             limits: Limits::default(),
             regex_limits: Default::default(),
+            waivers: None,
         }
     }
 }
@@ -125,6 +129,8 @@ pub struct ScanConfig {
     /// Told the phases, object counts and each result as the scan goes (the binary
     /// shows a bar or `--progress` lines); `None`: nobody watches.
     pub progress: Option<Arc<dyn vigil_core::engine::ScanProgress>>,
+    /// `--waivers`: the accepted risks applied to the rule results.
+    pub waivers: Option<Arc<crate::waivers::WaiverSet>>,
 }
 
 impl ScanConfig {
@@ -162,6 +168,7 @@ impl ScanConfig {
             variables,
             baseline: spec.baseline.clone(),
             progress: None,
+            waivers: spec.waivers.clone().map(Arc::new),
         })
     }
 }
@@ -175,6 +182,14 @@ pub enum ScanError {
     #[error(transparent)]
     /// The `--variables` document does not fit the content (a datatype differs).
     Variables(#[from] vigil_core::content::ContentError),
+    #[error(transparent)]
+    /// `--waivers-strict` refused a waiver.
+    Waivers(#[from] crate::waivers::WaiverError),
+    #[error(
+        "--waivers: the content has no XCCDF rules to waive (OVAL definitions cannot be waived)"
+    )]
+    /// Waivers were given for OVAL content.
+    WaiversWithoutRules,
 }
 
 /// Evaluators for every OVAL document of the content.
@@ -260,6 +275,9 @@ enum RulePlan {
     NotApplicable(String),
     /// Selected and applicable: the rule's check is evaluated.
     Evaluate,
+    /// Selected and applicable, but an active waiver with `run = false` covers it: not
+    /// evaluated (`notchecked`), with this reason.
+    Waived(String),
 }
 
 /// The rules of the benchmark, in document order, each with its plan.
@@ -295,15 +313,16 @@ pub fn run(
     if let Some(v) = &config.variables {
         v.check_against(content.oval.values().map(|d| &**d))?;
     }
+    let waivers = applied_waivers(content, config, &selected, started)?;
     let exports = export_values(content, config, &selected, &values);
     let collector = registry.bind(&ctx);
     let runner = Runner::new(content, &collector, exports, config);
 
     let (rules, score_input) = match &content.benchmark {
         Some(bench) => {
-            let plan = plan_rules(content, bench, config, &runner, &selected);
+            let plan = plan_rules(content, bench, config, &runner, &selected, waivers.as_ref());
             collect(&plan, &profile, &runner, config);
-            evaluate_rules(bench, plan, &profile, &runner, config)
+            evaluate_rules(bench, plan, &profile, &runner, config, waivers.as_ref())
         }
         None => {
             evaluate_oval(&runner, config);
@@ -323,6 +342,32 @@ pub fn run(
         clock,
     );
     Ok(results)
+}
+
+/// The scan's waivers for this host and day, checked (`--waivers-strict`) before any
+/// object is collected. The day is the scan's start, UTC.
+fn applied_waivers<'w>(
+    content: &Content,
+    config: &'w ScanConfig,
+    selected: &HashSet<String>,
+    started: SystemTime,
+) -> Result<Option<crate::waivers::Applied<'w>>, ScanError> {
+    let Some(set) = config.waivers.as_deref() else {
+        return Ok(None);
+    };
+    if content.benchmark.is_none() && !set.waivers.is_empty() {
+        return Err(ScanError::WaiversWithoutRules);
+    }
+    let today = chrono::DateTime::<chrono::Utc>::from(started)
+        .format("%Y-%m-%d")
+        .to_string();
+    let hostname = info::host_info(&config.host).hostname;
+    set.check_strict(selected.iter().map(String::as_str), &hostname, &today)?;
+    Ok(Some(crate::waivers::Applied {
+        set,
+        hostname,
+        today,
+    }))
 }
 
 /// §7.2.2-7.2.3 selection: the ids of the rules the profile and the command line select,
@@ -407,6 +452,7 @@ fn plan_rules<'c>(
     config: &ScanConfig,
     runner: &Runner<'_>,
     selected: &HashSet<String>,
+    waivers: Option<&crate::waivers::Applied<'_>>,
 ) -> Plan<'c> {
     let applicability = Applicability::new(content, runner, &config.selection.assumed_platforms);
     if let Some(dict) = &content.cpe_dictionary {
@@ -435,6 +481,14 @@ fn plan_rules<'c>(
                 RulePlan::NotApplicable(r.clone())
             } else if let Some(p) = inapplicable_platform(bench, rule, &applicability) {
                 RulePlan::NotApplicable(format!("platform {p} does not apply to this host"))
+            } else if let Some(w) = waivers.and_then(|a| {
+                a.find(&rule.id)
+                    .filter(|w| !w.run && !w.is_expired(&a.today))
+            }) {
+                RulePlan::Waived(format!(
+                    "not evaluated: waived with run = false ({})",
+                    w.source
+                ))
             } else {
                 RulePlan::Evaluate
             };
@@ -492,6 +546,7 @@ fn evaluate_rules(
     profile: &ResolvedProfile,
     runner: &Runner<'_>,
     config: &ScanConfig,
+    waivers: Option<&crate::waivers::Applied<'_>>,
 ) -> (Vec<RuleResult>, ScoreInput) {
     progress(&config.progress, "evaluating rules");
     if let Some(p) = &config.progress {
@@ -509,11 +564,13 @@ fn evaluate_rules(
         let severity = refine.and_then(|r| r.severity).unwrap_or(rule.severity);
         let weight = refine.and_then(|r| r.weight).unwrap_or(rule.weight);
         let role = refine.and_then(|r| r.role).unwrap_or(rule.role);
+        let skipped = matches!(plan, RulePlan::Waived(_));
         let outcomes: Vec<Outcome> = match plan {
             RulePlan::NotSelected => vec![(RuleOutcome::NotSelected, vec![], vec![], None)],
             RulePlan::NotApplicable(r) => {
                 vec![(RuleOutcome::NotApplicable, vec![r], vec![], None)]
             }
+            RulePlan::Waived(r) => vec![(RuleOutcome::NotChecked, vec![r], vec![], None)],
             RulePlan::Evaluate if role == Role::Unchecked => vec![(
                 RuleOutcome::NotChecked,
                 vec!["the rule's role is unchecked".into()],
@@ -537,7 +594,20 @@ fn evaluate_rules(
                 p.result(&rule.id, result.as_str());
             }
         }
-        for (result, messages, checks, examined) in outcomes {
+        // A waiver is recorded where it decides something: on a failure, error or
+        // unknown (accepted, or counting again once expired), and on a rule it kept
+        // from being evaluated. A rule that passes or does not apply needs none.
+        let waiver = waivers.and_then(|a| Some(a.find(&rule.id)?.applied(&a.today)));
+        for (result, mut messages, checks, examined) in outcomes {
+            let waiver = waiver.clone().filter(|_| skipped || result.is_failure());
+            if let Some(w) = waiver.as_ref().filter(|w| w.expired) {
+                messages.push(format!(
+                    "waiver expired on {} ({}): {}",
+                    w.expires.as_deref().unwrap_or_default(),
+                    w.source,
+                    w.justification
+                ));
+            }
             score_input.insert(rule.id.clone(), (result, weight, role == Role::Full));
             rules.push(RuleResult {
                 id: rule.id.clone(),
@@ -554,6 +624,7 @@ fn evaluate_rules(
                 checks,
                 messages,
                 examined,
+                waiver,
             });
         }
     }
@@ -893,6 +964,7 @@ fn build_document(
     let mut summary = Summary {
         results: xccdf::count_results(rules.iter().map(|r| &r.result)),
         max_score: 100.0,
+        waived: rules.iter().filter(|r| r.is_accepted_risk()).count(),
         ..Default::default()
     };
     for r in &rules {
@@ -941,6 +1013,18 @@ fn build_document(
             policy: config.policy_path.clone(),
             assumed_platforms: config.selection.assumed_platforms.clone(),
             command_line: config.command_line.clone(),
+            waivers: config.waivers.as_deref().map(|w| {
+                let host = info::host_info(&config.host).hostname;
+                w.file_info(
+                    w.unmatched(
+                        rules
+                            .iter()
+                            .filter(|r| r.result != RuleOutcome::NotSelected)
+                            .map(|r| r.id.as_str()),
+                        &host,
+                    ),
+                )
+            }),
         },
         summary,
         rules,

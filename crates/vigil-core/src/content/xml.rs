@@ -239,11 +239,20 @@ pub fn push_escaped(out: &mut String, c: char) {
     };
 }
 
-/// Escapes text for XML and HTML output.
+/// Whether XML 1.0 (§2.2 `Char`) cannot hold `c` at all, even as a character
+/// reference: the C0 controls but tab, newline and carriage return, and U+FFFE/U+FFFF.
+fn not_xml_char(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')
+}
+
+/// Escapes text for XML and HTML output. A character XML 1.0 cannot hold (a terminal
+/// escape in a host's file name, a NUL in a justification) is shown escaped
+/// ([`push_escaped`]) rather than making the document unreadable.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
+            c if not_xml_char(c) => push_escaped(&mut out, c),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
@@ -622,6 +631,19 @@ mod tests {
 
     fn parse(s: &str) -> Result<Document> {
         parse_str(s, Path::new("t.xml"))
+    }
+
+    #[test]
+    fn escaped_text_is_always_well_formed_xml() {
+        let hostile = "a<b>&\"c'\u{1b}[2J\u{0}\t\n\r\u{fffe}\u{202e}z";
+        let e = escape(hostile);
+        assert_eq!(
+            e,
+            "a&lt;b&gt;&amp;&quot;c&#39;\\x1b[2J\\x00\t\n\r\\u{fffe}\u{202e}z"
+        );
+        // A strict XML 1.0 parser reads it back.
+        let d = parse(&format!("<r>{e}</r>")).unwrap();
+        assert!(d.root.text().contains("\\x1b[2J"));
     }
 
     #[test]
