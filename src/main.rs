@@ -356,15 +356,11 @@ fn print_summary(
         }
         for x in waived.iter().take(50) {
             let w = x.waiver.as_ref().expect("waived");
-            let until = w
-                .expires
-                .as_deref()
-                .map_or("no expiry".to_string(), |e| format!("until {e}"));
             out.push_str(&format!(
                 "    {:<10} {}  {}: {}\n",
                 x.result.as_str(),
                 t(&x.id),
-                t(&until),
+                t(&w.until()),
                 t(&w.justification)
             ));
         }

@@ -132,7 +132,7 @@ struct SummaryView {
     result_columns: Vec<&'static str>,
     by_severity: Vec<SeverityRow>,
     definitions: Vec<(String, usize)>,
-    /// Rules an active waiver covers.
+    /// Accepted risks (`Summary::waived`).
     waived: usize,
 }
 

@@ -154,10 +154,7 @@ fn testcase(s: &mut String, c: &Check<'_>, class: &str) {
         Verdict::Skipped if c.result.is_failure() => {
             let w = c.active_waiver().expect("a skipped failure is waived");
             let mut why = format!("waived: {word}: {}", w.justification);
-            let mut terms = vec![match &w.expires {
-                Some(e) => format!("until {e}"),
-                None => "no expiry".to_string(),
-            }];
+            let mut terms = vec![w.until()];
             terms.extend(w.approved_by.as_ref().map(|a| format!("approved by {a}")));
             let _ = write!(why, " ({})", terms.join(", "));
             let _ = writeln!(

@@ -398,10 +398,6 @@ fn test_result(
                     .approved_by
                     .clone()
                     .unwrap_or_else(|| "vigil --waivers".to_string());
-                let until = w
-                    .expires
-                    .as_deref()
-                    .map_or("no expiry".to_string(), |e| format!("until {e}"));
                 let _ = writeln!(
                     s,
                     "    <override time=\"{}\" authority=\"{}\">\n      <old-result>{}</old-result>\n      <new-result>informational</new-result>\n      <remark>{}</remark>\n    </override>",
@@ -409,8 +405,10 @@ fn test_result(
                     escape(&authority),
                     r.result.as_str(),
                     escape(&format!(
-                        "waived: {} ({until}; {})",
-                        w.justification, w.source
+                        "waived: {} ({}; {})",
+                        w.justification,
+                        w.until(),
+                        w.source
                     ))
                 );
             }

@@ -135,8 +135,9 @@ pub struct WaiverFile {
     pub sha256: String,
     /// How many waivers it holds.
     pub count: usize,
-    /// The waivers that cover no rule of this scan (`FILE:LINE: PATTERN`): a misspelt
-    /// rule id, or a waiver for another host or benchmark.
+    /// The waivers that apply to no selected rule of this scan (`FILE:LINE: PATTERN`): a
+    /// misspelt rule id, a waiver for another host or benchmark, or one an earlier
+    /// waiver shadows.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unmatched: Vec<String>,
 }
@@ -163,6 +164,15 @@ pub struct RuleWaiver {
     pub expired: bool,
     /// Where it is written, `FILE:LINE`.
     pub source: String,
+}
+
+impl RuleWaiver {
+    /// Its end in words, as every output shows it: `until 2027-06-30` or `no expiry`.
+    pub fn until(&self) -> String {
+        self.expires
+            .as_deref()
+            .map_or_else(|| "no expiry".to_string(), |e| format!("until {e}"))
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -239,7 +249,9 @@ pub struct RuleResult {
     /// selected, not applicable by platform, not checked).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub examined: Option<Examined>,
-    /// The waiver that covers this rule (schema 1.4), active or expired; `None`: none.
+    /// The waiver that covers this rule (schema 1.4), active or expired, where it
+    /// decides something: on a failure, error or unknown, and on a rule it kept from
+    /// being evaluated; `None` otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiver: Option<RuleWaiver>,
 }

@@ -338,6 +338,7 @@ pub fn run(
         &runner,
         rules,
         &score_input,
+        waivers.as_ref(),
         started,
         clock,
     );
@@ -362,11 +363,13 @@ fn applied_waivers<'w>(
         .format("%Y-%m-%d")
         .to_string();
     let hostname = info::host_info(&config.host).hostname;
-    set.check_strict(selected.iter().map(String::as_str), &hostname, &today)?;
+    let unmatched = set.unmatched(selected.iter().map(String::as_str), &hostname);
+    set.check_strict(&unmatched, &today)?;
     Ok(Some(crate::waivers::Applied {
         set,
         hostname,
         today,
+        unmatched,
     }))
 }
 
@@ -863,6 +866,7 @@ fn build_document(
     runner: &Runner<'_>,
     rules: Vec<RuleResult>,
     score_input: &ScoreInput,
+    waivers: Option<&crate::waivers::Applied<'_>>,
     started: SystemTime,
     clock: Instant,
 ) -> ScanResults {
@@ -1013,18 +1017,7 @@ fn build_document(
             policy: config.policy_path.clone(),
             assumed_platforms: config.selection.assumed_platforms.clone(),
             command_line: config.command_line.clone(),
-            waivers: config.waivers.as_deref().map(|w| {
-                let host = info::host_info(&config.host).hostname;
-                w.file_info(
-                    w.unmatched(
-                        rules
-                            .iter()
-                            .filter(|r| r.result != RuleOutcome::NotSelected)
-                            .map(|r| r.id.as_str()),
-                        &host,
-                    ),
-                )
-            }),
+            waivers: waivers.map(|a| a.set.file_info(a.unmatched.clone())),
         },
         summary,
         rules,

@@ -215,13 +215,8 @@ impl WaiverSet {
     }
 
     /// `--waivers-strict`, before anything is collected: refuses expired waivers and
-    /// waivers that cover none of `rule_ids` on this host.
-    pub fn check_strict<'r>(
-        &self,
-        rule_ids: impl IntoIterator<Item = &'r str>,
-        hostname: &str,
-        today: &str,
-    ) -> Result<(), WaiverError> {
+    /// the `unmatched` ones ([`WaiverSet::unmatched`] of the scan's rules).
+    pub fn check_strict(&self, unmatched: &[String], today: &str) -> Result<(), WaiverError> {
         if !self.strict {
             return Ok(());
         }
@@ -233,7 +228,7 @@ impl WaiverSet {
                 w.expires.as_deref().unwrap_or_default()
             )));
         }
-        if let Some(u) = self.unmatched(rule_ids, hostname).first() {
+        if let Some(u) = unmatched.first() {
             return Err(WaiverError::Strict(format!(
                 "{u}: the waiver matches no rule of this scan"
             )));
@@ -501,6 +496,8 @@ pub(crate) struct Applied<'w> {
     pub(crate) set: &'w WaiverSet,
     pub(crate) hostname: String,
     pub(crate) today: String,
+    /// The waivers that apply to none of the selected rules on this host.
+    pub(crate) unmatched: Vec<String>,
 }
 
 impl Applied<'_> {
@@ -619,16 +616,19 @@ run = false
         assert!(w.is_expired("2027-07-01"));
         assert!(w.applied("2027-07-01").expired);
         let ids = ["xccdf_dev.vigil_rule_rsyslog_remote_forwarding"];
-        assert!(t.check_strict(ids, "lab-1", "2030-01-01").is_ok());
+        assert!(
+            t.check_strict(&t.unmatched(ids, "lab-1"), "2030-01-01")
+                .is_ok()
+        );
         t.strict = true;
         assert_eq!(
-            t.check_strict(ids, "lab-1", "2030-01-01")
+            t.check_strict(&t.unmatched(ids, "lab-1"), "2030-01-01")
                 .unwrap_err()
                 .to_string(),
             "--waivers-strict: w.toml:2: the waiver for xccdf_dev.vigil_rule_rsyslog_remote_forwarding expired on 2027-06-30"
         );
         assert_eq!(
-            t.check_strict(ids, "web1", "2026-01-01")
+            t.check_strict(&t.unmatched(ids, "web1"), "2026-01-01")
                 .unwrap_err()
                 .to_string(),
             "--waivers-strict: w.toml:8: key_*: the waiver matches no rule of this scan"
